@@ -1,0 +1,80 @@
+// Command matterbot is a chat-ops bot for Mattermost.
+//
+// Each subcommand is a struct in its own file (fakeserver.go, run.go, ...);
+// main only parses the command line, wires signals and turns the result
+// into an exit code.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// cli is the whole command line. Kong was chosen for the CLI because its
+// struct-and-tags style matches the option structs used everywhere else,
+// it generates help from the same place flags are declared, and it is
+// small and maintained.
+type cli struct {
+	Version versionCmd `cmd:"" help:"Print the version and exit."`
+}
+
+// env is what a subcommand gets to work with: no globals.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(e *env) error {
+	_, err := fmt.Fprintf(e.stdout, "matterbot %s\n", version)
+	return err
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args and runs the chosen subcommand. It returns the process
+// exit code: 0 on success, 1 when the command failed, 2 on a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c cli
+	exitCode := -1
+	parser, err := kong.New(&c,
+		kong.Name("matterbot"),
+		kong.Description("A chat-ops bot for Mattermost."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "matterbot: %v\n", err)
+		return 1
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help and friends
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "matterbot: %v\n", err)
+		return 2
+	}
+	if err := kctx.Run(&env{ctx: ctx, stdout: stdout, stderr: stderr}); err != nil {
+		fmt.Fprintf(stderr, "matterbot: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,15 @@
+module github.com/matterbot/matterbot
+
+go 1.26.0
+
+require github.com/alecthomas/kong v1.17.0
+
+require (
+	github.com/BurntSushi/toml v1.6.0 // indirect
+	github.com/coder/websocket v1.8.15 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
+	go.etcd.io/bbolt v1.4.3 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/sys v0.29.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)

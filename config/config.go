@@ -1,0 +1,360 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is a whole matterbot configuration. Load returns it filled from
+// the file, the environment and the defaults, and validated. The toml tags
+// are the keys of the file.
+type Config struct {
+	// Backend is the chat backend: "mattermost" (default) or "console".
+	Backend string `toml:"backend"`
+	// Prefix starts a command: "!status". Default "!".
+	Prefix string `toml:"prefix"`
+	// AltPrefixes also address the bot, such as "@ops-bot". Default none.
+	AltPrefixes []string `toml:"alt_prefixes"`
+	// SuppressCmdNotFound stops the bot from answering unknown commands.
+	SuppressCmdNotFound bool `toml:"suppress_cmd_not_found"`
+	// Admins are the bot administrators, as "@name".
+	Admins []string `toml:"admins"`
+	// DivertToThread lists commands whose replies always go to a thread.
+	DivertToThread []string `toml:"divert_to_thread"`
+	// DivertToPrivate lists commands whose replies always go to a DM.
+	DivertToPrivate []string `toml:"divert_to_private"`
+
+	Mattermost Mattermost `toml:"mattermost"`
+	Access     Access     `toml:"access,noenv"`
+	Storage    Storage    `toml:"storage"`
+	Log        Log        `toml:"log"`
+	HTTP       HTTP       `toml:"http"`
+
+	// File is the path the configuration was read from; "" for Default.
+	File string `toml:"-"`
+
+	// plugins holds each [plugins.NAME] table undecoded, for PluginConfig.
+	plugins map[string]map[string]any
+	// origins locates every key, for PluginConfig's errors.
+	origins map[string]origin
+}
+
+// Mattermost is the [mattermost] table: how to reach and log into the
+// server. The keys are those of Errbot's Mattermost backend (BOT_IDENTITY).
+type Mattermost struct {
+	// Server is the host name, without scheme or port. Required.
+	Server string `toml:"server"`
+	// Team is the team the bot works in. Required unless Teams is set.
+	Team string `toml:"team"`
+	// Teams replaces Team for a bot in several teams.
+	Teams []string `toml:"teams"`
+	// Token is a bot or personal access token. Set Token, or Login and
+	// Password, not both.
+	Token Secret `toml:"token"`
+	// TokenFile names a file holding the token (trailing newline trimmed);
+	// after Load, Token holds its content.
+	TokenFile string `toml:"token_file"`
+	// Login is the user name or e-mail to log in with a password.
+	Login string `toml:"login"`
+	// Password goes with Login.
+	Password Secret `toml:"password"`
+	// PasswordFile names a file holding the password; after Load,
+	// Password holds its content.
+	PasswordFile string `toml:"password_file"`
+	// MFAToken is the one-time code for a login with multi-factor auth.
+	MFAToken Secret `toml:"mfa_token"`
+	// Scheme is "https" (default) or "http".
+	Scheme string `toml:"scheme"`
+	// Port is the server's port. Default 8065, as in Errbot's backend.
+	Port int `toml:"port"`
+	// Insecure skips TLS certificate verification (self-signed
+	// certificates only). Default false.
+	Insecure bool `toml:"insecure"`
+	// Timeout bounds each request to the server. The file gives seconds
+	// (or a duration string such as "1m"). Default 30s.
+	Timeout time.Duration `toml:"timeout"`
+	// CardsHook is the id of an incoming webhook used to post cards, as
+	// in Errbot's backend. Optional.
+	CardsHook string `toml:"cards_hook"`
+}
+
+// URL returns the server's base URL, such as "https://chat.example.com:8065".
+func (m Mattermost) URL() string {
+	return m.Scheme + "://" + net.JoinHostPort(m.Server, strconv.Itoa(m.Port))
+}
+
+// TeamNames returns Teams, or Team alone.
+func (m Mattermost) TeamNames() []string {
+	if len(m.Teams) > 0 {
+		return slices.Clone(m.Teams)
+	}
+	if m.Team == "" {
+		return nil
+	}
+	return []string{m.Team}
+}
+
+// Access holds the access rules, Errbot's ACCESS_CONTROLS and
+// ACCESS_CONTROLS_DEFAULT. The engine tries Rules in order; the first whose
+// Match matches the command applies, its keys taking precedence over
+// Default's.
+type Access struct {
+	// Default applies to every command ([access.default]).
+	Default AccessRule `toml:"default"`
+	// Rules are the [[access.rule]] tables, in file order.
+	Rules []AccessRule `toml:"rule"`
+}
+
+// AccessRule restricts who may run a command and where. Unset lists and
+// nil booleans mean "no restriction from this rule"; an empty list (such as
+// allowusers = []) allows nobody.
+type AccessRule struct {
+	// Match selects commands: "deploy", "plugin:command", or a glob such
+	// as "admin:*" or "*:deploy*" (path.Match syntax). Required in a rule,
+	// absent from the default.
+	Match string `toml:"match"`
+	// AllowUsers, if set, are the only users ("@name", globs allowed) who
+	// may run the command; DenyUsers may never run it.
+	AllowUsers []string `toml:"allowusers"`
+	DenyUsers  []string `toml:"denyusers"`
+	// AllowRooms, if set, are the only channels ("~name" or team/name,
+	// globs allowed) where it runs; DenyRooms are where it never runs.
+	AllowRooms []string `toml:"allowrooms"`
+	DenyRooms  []string `toml:"denyrooms"`
+	// AllowPrivate allows the command in direct messages.
+	AllowPrivate *bool `toml:"allowprivate"`
+	// AllowMUC allows the command in channels (multi-user chat).
+	AllowMUC *bool `toml:"allowmuc"`
+	// AdminOnly restricts the command to Config.Admins.
+	AdminOnly *bool `toml:"admin_only"`
+}
+
+// Storage is the [storage] table.
+type Storage struct {
+	// Path is the bbolt database file. Default "matterbot.db", relative
+	// to the configuration file's directory.
+	Path string `toml:"path"`
+}
+
+// Log is the [log] table.
+type Log struct {
+	// Level is "debug", "info" (default), "warn" or "error".
+	Level string `toml:"level"`
+	// Format is "text" (default) or "json".
+	Format string `toml:"format"`
+}
+
+// SlogLevel returns Level as a slog.Level (info when unknown).
+func (l Log) SlogLevel() slog.Level {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return lv
+}
+
+// NewLogger returns a logger writing to w in Format at Level.
+func (l Log) NewLogger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: l.SlogLevel()}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// HTTP is the [http] table: the server for plugin webhooks.
+type HTTP struct {
+	// Listen is the address to serve webhooks on, such as ":8080" or
+	// "127.0.0.1:8080". Default "": no HTTP server.
+	Listen string `toml:"listen"`
+}
+
+// Default returns a configuration holding every default and nothing else.
+// It is valid for the console backend; the Mattermost backend also needs
+// the server, team and credentials.
+func Default() *Config {
+	return &Config{
+		Backend:    "mattermost",
+		Prefix:     "!",
+		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second},
+		Storage:    Storage{Path: "matterbot.db"},
+		Log:        Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads the TOML file at path, applies environment overrides from the
+// process environment (see the package doc), reads token_file and
+// password_file, and validates the result. A problem with the content is
+// returned as an ErrorList holding every problem found, each naming the
+// file, line and key.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse is Load for a document already in memory. name is the file name
+// used in messages, and its directory is the base of relative paths.
+// lookupEnv supplies environment overrides (os.LookupEnv, or nil for none).
+func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	var tree map[string]any
+	if err := toml.Unmarshal(data, &tree); err != nil {
+		return nil, syntaxError(name, err)
+	}
+	if tree == nil {
+		tree = map[string]any{}
+	}
+	d := &decoder{file: name, origins: positions(data)}
+	if lookupEnv != nil {
+		d.applyEnv(tree, lookupEnv)
+	}
+
+	cfg := Default()
+	cfg.File = name
+	cfg.origins = d.origins
+	plugins, hasPlugins := tree["plugins"]
+	delete(tree, "plugins")
+	d.value(nil, tree, reflect.ValueOf(cfg).Elem())
+	if hasPlugins {
+		cfg.plugins = d.pluginTables(plugins)
+	}
+	d.readSecrets(cfg, filepath.Dir(name))
+	d.validate(cfg)
+	if cfg.Storage.Path != "" && !filepath.IsAbs(cfg.Storage.Path) {
+		cfg.Storage.Path = filepath.Join(filepath.Dir(name), cfg.Storage.Path)
+	}
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// syntaxError turns a go-toml error into an ErrorList of one.
+func syntaxError(name string, err error) error {
+	e := &Error{File: name, Msg: err.Error(), Err: err}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		e.Line, _ = de.Position()
+		e.Key = displayKey(de.Key())
+		e.Msg = strings.TrimPrefix(err.Error(), "toml: ")
+	}
+	return ErrorList{e}
+}
+
+// pluginTables checks that [plugins] holds only tables and keeps them.
+func (d *decoder) pluginTables(v any) map[string]map[string]any {
+	path := []string{"plugins"}
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.typeProblem(path, "a table of [plugins.NAME] tables", v)
+		return nil
+	}
+	out := make(map[string]map[string]any, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		t, ok := m[name].(map[string]any)
+		if !ok {
+			d.typeProblem(sub(path, name), "a table", m[name])
+			continue
+		}
+		out[name] = t
+	}
+	return out
+}
+
+// Plugins returns the names of the [plugins.NAME] tables, sorted.
+func (c *Config) Plugins() []string {
+	return slices.Sorted(maps.Keys(c.plugins))
+}
+
+// PluginConfig decodes the [plugins.NAME] table into v, a pointer to the
+// plugin's own configuration type (a struct whose fields carry toml tags,
+// or are matched by name ignoring case). Fields already set in v are
+// defaults that the table overrides. Decoding is strict: unknown keys and
+// wrong types are reported together as an ErrorList, each with file:line.
+// A missing table leaves v unchanged and returns nil.
+func (c *Config) PluginConfig(name string, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("config: PluginConfig(%q) needs a non-nil pointer, got %T", name, v)
+	}
+	t, ok := c.plugins[name]
+	if !ok {
+		return nil
+	}
+	d := &decoder{file: c.File, origins: c.origins}
+	d.value([]string{"plugins", name}, t, rv.Elem())
+	return d.errs.err()
+}
+
+// maxSecretFile bounds what token_file and password_file may hold, so a
+// mistaken path (a log, /dev/zero) fails instead of filling memory.
+const maxSecretFile = 64 << 10
+
+// readSecrets replaces token_file and password_file by their content.
+func (d *decoder) readSecrets(cfg *Config, dir string) {
+	mm := &cfg.Mattermost
+	for _, s := range []struct {
+		key, fileKey string
+		file         string
+		dst          *Secret
+	}{
+		{"token", "token_file", mm.TokenFile, &mm.Token},
+		{"password", "password_file", mm.PasswordFile, &mm.Password},
+	} {
+		if s.file == "" {
+			continue
+		}
+		path := []string{"mattermost", s.fileKey}
+		if !s.dst.IsZero() {
+			d.problem(path, nil, "set %s or %s, not both", s.key, s.fileKey)
+			continue
+		}
+		name := s.file
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		b, err := readLimited(name, maxSecretFile)
+		if err != nil {
+			d.problem(path, err, "%v", err)
+			continue
+		}
+		b = bytes.TrimRight(b, "\r\n") // editors end files with a newline
+		if len(b) == 0 {
+			d.problem(path, nil, "file %s is empty", name)
+			continue
+		}
+		*s.dst = NewSecret(string(b))
+	}
+}
+
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("file %s is larger than %d bytes", name, limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,497 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// cmpConfig compares configurations by their exported content.
+var cmpConfig = cmp.Options{
+	cmpopts.IgnoreUnexported(Config{}),
+	cmp.Comparer(func(a, b Secret) bool { return a.Reveal() == b.Reveal() }),
+	cmpopts.EquateEmpty(),
+}
+
+// minimal is the smallest valid Mattermost configuration.
+const minimal = `
+[mattermost]
+server = "chat.example.com"
+team = "ops"
+token = "tok"
+`
+
+// withMinimal sets what minimal sets.
+func withMinimal(c *Config) {
+	c.Mattermost.Server, c.Mattermost.Team, c.Mattermost.Token = "chat.example.com", "ops", NewSecret("tok")
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestTemplateRoundTrip(t *testing.T) {
+	filled := strings.NewReplacer(
+		`server = ""`, `server = "chat.example.com"`,
+		`team = ""`, `team = "ops"`,
+		`token = ""`, `token = "tok"`,
+	).Replace(Template())
+	got, err := Parse("matterbot.toml", []byte(filled), noEnv)
+	if err != nil {
+		t.Fatalf("Parse(template) error:\n%v", err)
+	}
+	want := Default()
+	want.File = "matterbot.toml"
+	want.Mattermost.Server = "chat.example.com"
+	want.Mattermost.Team = "ops"
+	want.Mattermost.Token = NewSecret("tok")
+	if diff := cmp.Diff(want, got, cmpConfig); diff != "" {
+		t.Errorf("Parse(template) mismatch (-want +got):\n%s", diff)
+	}
+
+	// Unfilled, the template reports exactly the three required keys.
+	_, err = Parse("matterbot.toml", []byte(Template()), noEnv)
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("Parse(unfilled template) = %v, want an ErrorList", err)
+	}
+	var keys []string
+	for _, e := range list {
+		keys = append(keys, e.Key)
+	}
+	if diff := cmp.Diff([]string{"mattermost.server", "mattermost.team", "mattermost.token"}, keys); diff != "" {
+		t.Errorf("unfilled template problems (-want +got):\n%s\n%v", diff, err)
+	}
+}
+
+// TestTemplateHasEveryKey checks that each key of the schema appears in
+// the template, set or commented out, under its table.
+func TestTemplateHasEveryKey(t *testing.T) {
+	header := regexp.MustCompile(`^\[\[?([a-z._]+)\]\]?$`)
+	keyLine := regexp.MustCompile(`^([a-z_]+)\s*=`)
+	found := map[string]bool{}
+	table := ""
+	for line := range strings.Lines(Template()) {
+		line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "#"))
+		if m := header.FindStringSubmatch(line); m != nil {
+			table = m[1] + "."
+			continue
+		}
+		if m := keyLine.FindStringSubmatch(line); m != nil {
+			found[table+m[1]] = true
+		}
+	}
+	var want []string
+	for _, ev := range envVars() {
+		want = append(want, displayKey(ev.path))
+	}
+	for _, f := range fieldsOf(reflect.TypeFor[AccessRule]()) {
+		want = append(want, "access.default."+f.name)
+		want = append(want, "access.rule."+f.name)
+	}
+	for _, k := range want {
+		if k == "access.default.match" {
+			continue // the default rule has no match
+		}
+		if !found[k] {
+			t.Errorf("Template() does not mention %s", k)
+		}
+	}
+}
+
+func TestDocListsEveryEnvVar(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := regexp.MustCompile(`(?m)^//\s+(MATTERBOT_[A-Z_]+)\s+(\S+)`).FindAllSubmatch(doc, -1)
+	var got, want []string
+	for _, m := range listed {
+		got = append(got, string(m[1])+" "+string(m[2]))
+	}
+	for _, ev := range envVars() {
+		want = append(want, ev.name+" "+displayKey(ev.path))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("doc.go environment table (-want +got):\n%s", diff)
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		env  map[string]string
+		want func(c *Config)
+	}{
+		{
+			name: "seed keys",
+			doc: `
+backend = "mattermost"
+prefix = "."
+alt_prefixes = ["@ops-bot"]
+admins = ["@alice", "@bob"]
+suppress_cmd_not_found = true
+divert_to_thread = ["status"]
+divert_to_private = ["help"]
+[mattermost]
+server = "chat.example.com"
+teams = ["ops", "dev"]
+login = "ops-bot"
+password = "pw"
+mfa_token = "123456"
+scheme = "http"
+port = 443
+insecure = true
+timeout = 5
+cards_hook = "hookid"
+[storage]
+path = "/var/lib/matterbot/bot.db"
+[log]
+level = "DEBUG"
+format = "json"
+[http]
+listen = "127.0.0.1:8080"
+`,
+			want: func(c *Config) {
+				c.Prefix = "."
+				c.AltPrefixes = []string{"@ops-bot"}
+				c.Admins = []string{"@alice", "@bob"}
+				c.SuppressCmdNotFound = true
+				c.DivertToThread = []string{"status"}
+				c.DivertToPrivate = []string{"help"}
+				c.Mattermost = Mattermost{Server: "chat.example.com", Teams: []string{"ops", "dev"},
+					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
+					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid"}
+				c.Storage.Path = "/var/lib/matterbot/bot.db"
+				c.Log = Log{Level: "debug", Format: "json"}
+				c.HTTP.Listen = "127.0.0.1:8080"
+			},
+		},
+		{
+			name: "console needs no mattermost",
+			doc:  `backend = "console"`,
+			want: func(c *Config) { c.Backend = "console" },
+		},
+		{
+			name: "timeout as a duration string",
+			doc:  minimal + "timeout = \"1m30s\"\n",
+			want: func(c *Config) { withMinimal(c); c.Mattermost.Timeout = 90 * time.Second },
+		},
+		{
+			name: "relative storage path is relative to the file",
+			doc:  minimal + "[storage]\npath = \"data/bot.db\"\n",
+			want: func(c *Config) { withMinimal(c); c.Storage.Path = filepath.Join("etc", "data", "bot.db") },
+		},
+		{
+			name: "access rules keep their order",
+			doc: minimal + `
+[access.default]
+allowprivate = false
+[[access.rule]]
+match = "deploy*"
+allowusers = ["@alice", "@ops-*"]
+allowrooms = ["~ops"]
+[[access.rule]]
+match = "admin:*"
+admin_only = true
+denyusers = []
+`,
+			want: func(c *Config) {
+				withMinimal(c)
+				f, tr := false, true
+				c.Access = Access{
+					Default: AccessRule{AllowPrivate: &f},
+					Rules: []AccessRule{
+						{Match: "deploy*", AllowUsers: []string{"@alice", "@ops-*"}, AllowRooms: []string{"~ops"}},
+						{Match: "admin:*", AdminOnly: &tr, DenyUsers: []string{}},
+					},
+				}
+			},
+		},
+		{
+			name: "environment overrides the file",
+			doc:  "prefix = \"?\"\n" + minimal + "[log]\nlevel = \"warn\"\n",
+			env: map[string]string{
+				"MATTERBOT_PREFIX":              "!",
+				"MATTERBOT_LOG_LEVEL":           "error",
+				"MATTERBOT_MATTERMOST_TOKEN":    "from-env",
+				"MATTERBOT_MATTERMOST_PORT":     "443",
+				"MATTERBOT_MATTERMOST_TIMEOUT":  "7",
+				"MATTERBOT_MATTERMOST_INSECURE": "true",
+				"MATTERBOT_ADMINS":              "@alice, @bob,",
+				"MATTERBOT_HTTP_LISTEN":         "", // empty: as if unset
+			},
+			want: func(c *Config) {
+				withMinimal(c)
+				c.Log.Level = "error"
+				c.Mattermost.Token = NewSecret("from-env")
+				c.Mattermost.Port = 443
+				c.Mattermost.Timeout = 7 * time.Second
+				c.Mattermost.Insecure = true
+				c.Admins = []string{"@alice", "@bob"}
+			},
+		},
+		{
+			name: "environment alone fills a missing table",
+			doc:  ``,
+			env: map[string]string{
+				"MATTERBOT_MATTERMOST_SERVER": "chat.example.com",
+				"MATTERBOT_MATTERMOST_TEAM":   "ops",
+				"MATTERBOT_MATTERMOST_TOKEN":  "tok",
+			},
+			want: withMinimal,
+		},
+		{
+			name: "environment team replaces the file's teams",
+			doc:  strings.Replace(minimal, `team = "ops"`, `teams = ["a", "b"]`, 1),
+			env:  map[string]string{"MATTERBOT_MATTERMOST_TEAM": "ops"},
+			want: withMinimal,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := filepath.Join("etc", "matterbot.toml")
+			got, err := Parse(name, []byte(tc.doc), envOf(tc.env))
+			if err != nil {
+				t.Fatalf("Parse error:\n%v", err)
+			}
+			want := Default()
+			want.File = name
+			want.Storage.Path = filepath.Join("etc", "matterbot.db")
+			tc.want(want)
+			if diff := cmp.Diff(want, got, cmpConfig); diff != "" {
+				t.Errorf("Parse mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseErrors checks each kind of bad input: the message must name the
+// file, the line and the key, and all problems come in one error.
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		env  map[string]string
+		want string // the whole error, one problem per line
+	}{
+		{
+			name: "syntax error",
+			doc:  "prefix = \"!\"\nadmins = [\"@a\"\n",
+			want: "bot.toml:2: array is incomplete",
+		},
+		{
+			name: "unknown keys",
+			doc:  "prefx = \"!\"\n" + minimal + "[log]\nlevle = \"info\"\n[nope]\nx = 1\n",
+			want: "bot.toml:1: prefx: unknown key (did you mean prefix?)\n" +
+				"bot.toml:8: log.levle: unknown key (did you mean level?)\n" +
+				"bot.toml:9: nope: unknown key",
+		},
+		{
+			name: "wrong types",
+			doc:  minimal + "port = \"8065\"\ninsecure = 1\n[log]\nlevel = 3\n",
+			want: "bot.toml:6: mattermost.port: want an integer, got a string (\"8065\")\n" +
+				"bot.toml:7: mattermost.insecure: want true or false, got an integer (1)\n" +
+				"bot.toml:9: log.level: want a string, got an integer (3)",
+		},
+		{
+			name: "list where a string is wanted and the reverse",
+			doc:  "admins = \"@alice\"\n" + strings.Replace(minimal, `team = "ops"`, `team = ["ops"]`, 1),
+			want: "bot.toml:1: admins: want an array, got a string (\"@alice\")\n" +
+				"bot.toml:5: mattermost.team: want a string, got an array",
+		},
+		{
+			name: "missing required keys",
+			doc:  "prefix = \"!\"\n[mattermost]\nport = 8065\n",
+			want: "bot.toml:2: mattermost.server: missing: the Mattermost host name, such as \"chat.example.com\"\n" +
+				"bot.toml:2: mattermost.team: missing: the team the bot works in (or teams = [...])\n" +
+				"bot.toml:2: mattermost.token: missing: set token (or token_file), or login and password",
+		},
+		{
+			name: "missing table",
+			doc:  "prefix = \"!\"\n",
+			want: "bot.toml: mattermost.server: missing: the Mattermost host name, such as \"chat.example.com\"\n" +
+				"bot.toml: mattermost.team: missing: the team the bot works in (or teams = [...])\n" +
+				"bot.toml: mattermost.token: missing: set token (or token_file), or login and password",
+		},
+		{
+			name: "port zero",
+			doc:  minimal + "port = 0\n",
+			want: "bot.toml:6: mattermost.port: 0 is out of range (1-65535)",
+		},
+		{
+			name: "port too large",
+			doc:  minimal + "port = 65536\n",
+			want: "bot.toml:6: mattermost.port: 65536 is out of range (1-65535)",
+		},
+		{
+			name: "port beyond int",
+			doc:  minimal + "port = 9223372036854775807\ntimeout = 9223372036854775807\n",
+			want: "bot.toml:6: mattermost.port: 9223372036854775807 is out of range (1-65535)\n" +
+				"bot.toml:7: mattermost.timeout: 9223372036854775807 seconds is too long",
+		},
+		{
+			name: "scheme not http or https",
+			doc:  minimal + "scheme = \"ftp\"\n",
+			want: "bot.toml:6: mattermost.scheme: \"ftp\" is not one of \"https\", \"http\"",
+		},
+		{
+			name: "timeout not positive",
+			doc:  minimal + "timeout = 0\n",
+			want: "bot.toml:6: mattermost.timeout: must be positive, got 0s",
+		},
+		{
+			name: "timeout negative string",
+			doc:  minimal + "timeout = \"-5s\"\n",
+			want: "bot.toml:6: mattermost.timeout: must be positive, got -5s",
+		},
+		{
+			name: "timeout not a duration",
+			doc:  minimal + "timeout = \"soon\"\n",
+			want: "bot.toml:6: mattermost.timeout: \"soon\" is not a duration (want seconds, or a string such as \"1m30s\")",
+		},
+		{
+			name: "admins without the @",
+			doc:  "admins = [\n  \"@alice\",\n  \"bob\",\n  \"@\",\n]\n" + minimal,
+			want: "bot.toml:3: admins[1]: \"bob\" is not a user name: write it with the @, as \"@bob\"\n" +
+				"bot.toml:4: admins[2]: \"@\" is not a user name: write it with the @, as \"@\"",
+		},
+		{
+			name: "unknown log level and format",
+			doc:  minimal + "[log]\nlevel = \"verbose\"\nformat = \"xml\"\n",
+			want: "bot.toml:7: log.level: \"verbose\" is not one of \"debug\", \"info\", \"warn\", \"error\"\n" +
+				"bot.toml:8: log.format: \"xml\" is not one of \"text\", \"json\"",
+		},
+		{
+			name: "token and password both set",
+			doc:  minimal + "login = \"bot\"\npassword = \"pw\"\n",
+			want: "bot.toml:7: mattermost.password: token and password are both set; use a token, or login and password",
+		},
+		{
+			name: "login without password",
+			doc:  "[mattermost]\nserver = \"s\"\nteam = \"t\"\nlogin = \"bot\"\n",
+			want: "bot.toml:1: mattermost.password: missing: login is set, password (or password_file) must be too",
+		},
+		{
+			name: "password without login",
+			doc:  "[mattermost]\nserver = \"s\"\nteam = \"t\"\npassword = \"pw\"\n",
+			want: "bot.toml:1: mattermost.login: missing: password is set, login must be too",
+		},
+		{
+			name: "mfa with a token",
+			doc:  minimal + "mfa_token = \"123\"\n",
+			want: "bot.toml:6: mattermost.mfa_token: needs login and password (a token login has no MFA step)",
+		},
+		{
+			name: "server with scheme, team and teams",
+			doc:  strings.Replace(minimal, `"chat.example.com"`, `"https://chat.example.com"`, 1) + "teams = [\"a\", \"\"]\n",
+			want: "bot.toml:3: mattermost.server: \"https://chat.example.com\" is not a host name (put the scheme in scheme and the port in port)\n" +
+				"bot.toml:6: mattermost.teams: set team or teams, not both\n" +
+				"bot.toml:6: mattermost.teams[1]: must not be empty",
+		},
+		{
+			name: "empty prefix, bad backend, bad listen",
+			doc:  "prefix = \"\"\nbackend = \"slack\"\n[http]\nlisten = \"8080\"\n",
+			want: "bot.toml:1: prefix: must not be empty\n" +
+				"bot.toml:2: backend: \"slack\" is not one of \"mattermost\", \"console\"\n" +
+				"bot.toml:4: http.listen: \"8080\" is not an address such as \":8080\" or \"127.0.0.1:8080\"",
+		},
+		{
+			name: "access rules",
+			doc: minimal + `[access.default]
+match = "x"
+allowusers = ["alice"]
+[[access.rule]]
+allowrooms = [""]
+[[access.rule]]
+match = "[oops"
+bogus = 1
+`,
+			want: "bot.toml:7: access.default.match: the default rule applies to every command and takes no match\n" +
+				"bot.toml:8: access.default.allowusers[0]: \"alice\" is not a user name: write it with the @, as \"@alice\"\n" +
+				"bot.toml:9: access.rule[0].match: missing: the command, plugin:command or glob this rule applies to\n" +
+				"bot.toml:10: access.rule[0].allowrooms[0]: must not be empty\n" +
+				"bot.toml:12: access.rule[1].match: \"[oops\" is not a valid glob: syntax error in pattern\n" +
+				"bot.toml:13: access.rule[1].bogus: unknown key",
+		},
+		{
+			name: "plugins must be tables",
+			doc:  minimal + "[plugins]\necho = 1\n",
+			want: "bot.toml:7: plugins.echo: want a table, got an integer (1)",
+		},
+		{
+			name: "token and token_file",
+			doc:  minimal + "token_file = \"t\"\n",
+			want: "bot.toml:6: mattermost.token_file: set token or token_file, not both",
+		},
+		{
+			name: "bad environment values",
+			doc:  minimal,
+			env: map[string]string{
+				"MATTERBOT_MATTERMOST_PORT":           "x",
+				"MATTERBOT_SUPPRESS_CMD_NOT_FOUND":    "maybe",
+				"MATTERBOT_MATTERMOST_SCHEME":         "gopher",
+				"MATTERBOT_MATTERMOST_PASSWORD":       "pw",
+				"MATTERBOT_MATTERMOST_PASSWORD_FILE":  "pwfile",
+				"MATTERBOT_MATTERMOST_TOKEN_FILE_NOT": "ignored",
+			},
+			want: "$MATTERBOT_MATTERMOST_PASSWORD: mattermost.password: token and password are both set; use a token, or login and password\n" +
+				"$MATTERBOT_MATTERMOST_PASSWORD_FILE: mattermost.password_file: set password or password_file, not both\n" +
+				"$MATTERBOT_MATTERMOST_PORT: mattermost.port: \"x\" is not an integer\n" +
+				"$MATTERBOT_MATTERMOST_SCHEME: mattermost.scheme: \"gopher\" is not one of \"https\", \"http\"\n" +
+				"$MATTERBOT_SUPPRESS_CMD_NOT_FOUND: suppress_cmd_not_found: \"maybe\" is not true or false",
+		},
+		{
+			name: "everything at once",
+			doc: `prefix = 1
+admins = ["root"]
+[mattermost]
+server = "chat.example.com"
+scheme = "ftp"
+port = 0
+timeout = -1
+token = "t"
+password = "p"
+[log]
+level = "loud"
+`,
+			want: "bot.toml:1: prefix: want a string, got an integer (1)\n" +
+				"bot.toml:2: admins[0]: \"root\" is not a user name: write it with the @, as \"@root\"\n" +
+				"bot.toml:3: mattermost.team: missing: the team the bot works in (or teams = [...])\n" +
+				"bot.toml:5: mattermost.scheme: \"ftp\" is not one of \"https\", \"http\"\n" +
+				"bot.toml:6: mattermost.port: 0 is out of range (1-65535)\n" +
+				"bot.toml:7: mattermost.timeout: must be positive, got -1s\n" +
+				"bot.toml:9: mattermost.password: token and password are both set; use a token, or login and password\n" +
+				"bot.toml:11: log.level: \"loud\" is not one of \"debug\", \"info\", \"warn\", \"error\"",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("bot.toml", []byte(tc.doc), envOf(tc.env))
+			if err == nil {
+				t.Fatalf("Parse(%q) = %+v, nil; want error\n%s", tc.doc, cfg, tc.want)
+			}
+			if cfg != nil {
+				t.Errorf("Parse(%q) returned a config with an error", tc.doc)
+			}
+			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {
+				t.Errorf("Parse error (-want +got):\n%s", diff)
+			}
+			var list ErrorList
+			if !errors.As(err, &list) || len(list) != strings.Count(tc.want, "\n")+1 {
+				t.Errorf("Parse error %T with %d problems, want an ErrorList of %d", err, len(list), strings.Count(tc.want, "\n")+1)
+			}
+		})
+	}
+}

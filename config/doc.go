@@ -1,0 +1,98 @@
+// Package config loads matterbot's configuration: one TOML file, overridden
+// by environment variables, validated, with every problem reported at once
+// as file:line: key: message.
+//
+//	cfg, err := config.Load("matterbot.toml")
+//	if err != nil {
+//		return err // an ErrorList: one line per problem
+//	}
+//	client := mattermost.NewClient(cfg.Mattermost.URL(), cfg.Mattermost.Token.Reveal(), nil)
+//
+// The keys are those of Errbot's Mattermost backend (server, team, token or
+// login and password, scheme, port, insecure, timeout, cards_hook) and of
+// Errbot's config.py (admins, prefix, access rules...). Template returns a
+// commented file with every key and its default; `matterbot init` writes it.
+//
+// # Errors
+//
+// Load and Parse return an ErrorList holding every problem found: syntax
+// errors (the parse stops there), unknown keys, values of the wrong type,
+// missing keys and impossible values (port 0, scheme "ftp", admins without
+// the @, a token and a password both set, ...). Each *Error names the file,
+// the line of the key (or of its table, for a missing key) and the key:
+//
+//	matterbot.toml:7: mattermost.port: 0 is out of range (1-65535)
+//	matterbot.toml:3: admins[1]: "bob" is not a user name: write it with the @, as "@bob"
+//	$MATTERBOT_MATTERMOST_PORT: mattermost.port: "x" is not an integer
+//
+// # Required keys
+//
+// With backend = "mattermost" (the default), [mattermost] needs server,
+// team (or teams), and either token (or token_file) or login and password
+// (or password_file). A team is required even for a bot that only answers
+// direct messages: Mattermost resolves channel names within a team
+// (~town-square is per team), and Errbot's backend requires one too.
+// With backend = "console" nothing is required.
+//
+// # Environment
+//
+// A non-empty environment variable overrides the key it names; an empty one
+// counts as unset. The name is MATTERBOT_ followed by the dotted key in
+// upper case with "." replaced by "_". Lists are comma-separated; booleans
+// are parsed by strconv.ParseBool; timeout takes seconds or a duration
+// string. A variable for token, password or team removes token_file,
+// password_file or teams from the file (and the other way round), so the
+// environment wins instead of causing a "not both" error. The variables:
+//
+//	MATTERBOT_BACKEND                   backend
+//	MATTERBOT_PREFIX                    prefix
+//	MATTERBOT_ALT_PREFIXES              alt_prefixes (list)
+//	MATTERBOT_SUPPRESS_CMD_NOT_FOUND    suppress_cmd_not_found
+//	MATTERBOT_ADMINS                    admins (list)
+//	MATTERBOT_DIVERT_TO_THREAD          divert_to_thread (list)
+//	MATTERBOT_DIVERT_TO_PRIVATE         divert_to_private (list)
+//	MATTERBOT_MATTERMOST_SERVER         mattermost.server
+//	MATTERBOT_MATTERMOST_TEAM           mattermost.team
+//	MATTERBOT_MATTERMOST_TEAMS          mattermost.teams (list)
+//	MATTERBOT_MATTERMOST_TOKEN          mattermost.token
+//	MATTERBOT_MATTERMOST_TOKEN_FILE     mattermost.token_file
+//	MATTERBOT_MATTERMOST_LOGIN          mattermost.login
+//	MATTERBOT_MATTERMOST_PASSWORD       mattermost.password
+//	MATTERBOT_MATTERMOST_PASSWORD_FILE  mattermost.password_file
+//	MATTERBOT_MATTERMOST_MFA_TOKEN      mattermost.mfa_token
+//	MATTERBOT_MATTERMOST_SCHEME         mattermost.scheme
+//	MATTERBOT_MATTERMOST_PORT           mattermost.port
+//	MATTERBOT_MATTERMOST_INSECURE       mattermost.insecure
+//	MATTERBOT_MATTERMOST_TIMEOUT        mattermost.timeout
+//	MATTERBOT_MATTERMOST_CARDS_HOOK     mattermost.cards_hook
+//	MATTERBOT_STORAGE_PATH              storage.path
+//	MATTERBOT_LOG_LEVEL                 log.level
+//	MATTERBOT_LOG_FORMAT                log.format
+//	MATTERBOT_HTTP_LISTEN               http.listen
+//
+// The access rules (an ordered list of tables) and the plugin tables (free
+// form, and plugin names may hold "_") have no variables.
+//
+// # Secrets
+//
+// Tokens and passwords are a Secret, whose String, GoString, LogValue and
+// MarshalText print "[REDACTED]"; Reveal gives the value. token_file and
+// password_file read a secret from a file (relative paths are relative to
+// the configuration file's directory, as is storage.path); trailing
+// newlines are trimmed, and an unreadable or empty file is an error naming
+// it.
+//
+// # Plugins
+//
+// Each [plugins.NAME] table is kept undecoded until the plugin asks for it
+// with PluginConfig, which decodes it strictly into the plugin's own type
+// and reports unknown keys and wrong types with file:line like the rest.
+//
+// # Why go-toml
+//
+// The loader parses with github.com/pelletier/go-toml/v2 rather than
+// BurntSushi/toml: reporting every problem with its line needs the position
+// of every key, which go-toml's unstable.Parser exposes and BurntSushi/toml
+// v1.6.0 keeps private. Values are decoded by this package's own decoder,
+// which, unlike a library decoder, goes on after the first wrong type.
+package config

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"net"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// validate checks the decoded configuration for missing keys and
+// impossible values, adding one problem per finding. A key that already
+// failed to decode gets no second problem (a team of the wrong type is not
+// also "missing").
+func (d *decoder) validate(cfg *Config) {
+	decoded := len(d.errs)
+	defer func() {
+		bad := make(map[string]bool, decoded)
+		for _, e := range d.errs[:decoded] {
+			bad[e.Key] = true
+		}
+		kept := d.errs[:decoded]
+		for _, e := range d.errs[decoded:] {
+			if !bad[e.Key] {
+				kept = append(kept, e)
+			}
+		}
+		d.errs = kept
+	}()
+	oneOf(d, []string{"backend"}, cfg.Backend, "mattermost", "console")
+	if cfg.Prefix == "" {
+		d.problem([]string{"prefix"}, nil, "must not be empty")
+	}
+	d.nonEmpty([]string{"alt_prefixes"}, cfg.AltPrefixes)
+	d.users([]string{"admins"}, cfg.Admins)
+	d.nonEmpty([]string{"divert_to_thread"}, cfg.DivertToThread)
+	d.nonEmpty([]string{"divert_to_private"}, cfg.DivertToPrivate)
+	d.mattermost(&cfg.Mattermost, cfg.Backend == "mattermost")
+	d.access(&cfg.Access)
+	if cfg.Storage.Path == "" {
+		d.problem([]string{"storage", "path"}, nil, "must not be empty")
+	}
+	cfg.Log.Level = strings.ToLower(cfg.Log.Level)
+	oneOf(d, []string{"log", "level"}, cfg.Log.Level, "debug", "info", "warn", "error")
+	oneOf(d, []string{"log", "format"}, cfg.Log.Format, "text", "json")
+	if l := cfg.HTTP.Listen; l != "" {
+		_, port, err := net.SplitHostPort(l)
+		if err == nil {
+			_, err = strconv.ParseUint(port, 10, 16)
+		}
+		if err != nil {
+			d.problem([]string{"http", "listen"}, err, "%q is not an address such as \":8080\" or \"127.0.0.1:8080\"", l)
+		}
+	}
+}
+
+func (d *decoder) mattermost(m *Mattermost, required bool) {
+	key := func(k string) []string { return []string{"mattermost", k} }
+	if strings.Contains(m.Server, "/") || strings.Contains(m.Server, ":") && net.ParseIP(m.Server) == nil {
+		d.problem(key("server"), nil, "%q is not a host name (put the scheme in scheme and the port in port)", m.Server)
+	}
+	if m.Team != "" && len(m.Teams) > 0 {
+		d.problem(key("teams"), nil, "set team or teams, not both")
+	}
+	d.nonEmpty(key("teams"), m.Teams)
+	oneOf(d, key("scheme"), m.Scheme, "https", "http")
+	if m.Port < 1 || m.Port > 65535 {
+		d.problem(key("port"), nil, "%d is out of range (1-65535)", m.Port)
+	}
+	if m.Timeout <= 0 {
+		d.problem(key("timeout"), nil, "must be positive, got %v", m.Timeout)
+	}
+	// A token_file or password_file that failed to read has been reported;
+	// it still counts as set here, so nothing is reported missing twice.
+	token := !m.Token.IsZero() || m.TokenFile != ""
+	password := !m.Password.IsZero() || m.PasswordFile != ""
+	switch {
+	case token && password:
+		d.problem(key("password"), nil, "token and password are both set; use a token, or login and password")
+	case password && m.Login == "":
+		d.problem(key("login"), nil, "missing: password is set, login must be too")
+	case m.Login != "" && !password:
+		d.problem(key("password"), nil, "missing: login is set, password (or password_file) must be too")
+	}
+	if !m.MFAToken.IsZero() && m.Login == "" {
+		d.problem(key("mfa_token"), nil, "needs login and password (a token login has no MFA step)")
+	}
+	if !required {
+		return
+	}
+	if m.Server == "" {
+		d.problem(key("server"), nil, "missing: the Mattermost host name, such as \"chat.example.com\"")
+	}
+	if m.Team == "" && len(m.Teams) == 0 {
+		d.problem(key("team"), nil, "missing: the team the bot works in (or teams = [...])")
+	}
+	if !token && m.Login == "" && !password {
+		d.problem(key("token"), nil, "missing: set token (or token_file), or login and password")
+	}
+}
+
+func (d *decoder) access(a *Access) {
+	def := []string{"access", "default"}
+	if a.Default.Match != "" {
+		d.problem(sub(def, "match"), nil, "the default rule applies to every command and takes no match")
+	}
+	d.rule(def, &a.Default)
+	for i := range a.Rules {
+		p := []string{"access", "rule", index(i)}
+		r := &a.Rules[i]
+		if r.Match == "" {
+			d.problem(sub(p, "match"), nil, "missing: the command, plugin:command or glob this rule applies to")
+		} else if _, err := path.Match(r.Match, ""); err != nil {
+			d.problem(sub(p, "match"), err, "%q is not a valid glob: %v", r.Match, err)
+		}
+		d.rule(p, r)
+	}
+}
+
+func (d *decoder) rule(p []string, r *AccessRule) {
+	d.users(sub(p, "allowusers"), r.AllowUsers)
+	d.users(sub(p, "denyusers"), r.DenyUsers)
+	d.nonEmpty(sub(p, "allowrooms"), r.AllowRooms)
+	d.nonEmpty(sub(p, "denyrooms"), r.DenyRooms)
+}
+
+// users checks a list of user names: each needs the @, as in Errbot.
+func (d *decoder) users(p []string, names []string) {
+	for i, n := range names {
+		ep := sub(p, index(i))
+		switch {
+		case len(n) < 2 || n[0] != '@':
+			d.problem(ep, nil, "%q is not a user name: write it with the @, as \"@%s\"", n, strings.TrimPrefix(n, "@"))
+		case strings.ContainsAny(n, " \t\r\n"):
+			d.problem(ep, nil, "%q is not a user name: it contains a space", n)
+		default:
+			if _, err := path.Match(n, ""); err != nil {
+				d.problem(ep, err, "%q is not a valid glob: %v", n, err)
+			}
+		}
+	}
+}
+
+// nonEmpty checks that no element of a list is an empty string.
+func (d *decoder) nonEmpty(p []string, list []string) {
+	for i, s := range list {
+		if strings.TrimSpace(s) == "" {
+			d.problem(sub(p, index(i)), nil, "must not be empty")
+		}
+	}
+}
+
+func oneOf(d *decoder, p []string, v string, allowed ...string) {
+	if slices.Contains(allowed, v) {
+		return
+	}
+	quoted := make([]string, len(allowed))
+	for i, a := range allowed {
+		quoted[i] = strconv.Quote(a)
+	}
+	d.problem(p, nil, "%q is not one of %s", v, strings.Join(quoted, ", "))
+}

@@ -434,7 +434,7 @@ func TestWSTyping(t *testing.T) {
 		if f := b.next(); f["status"] != "OK" {
 			t.Fatalf("typist got %v, want only the OK reply", f)
 		}
-		b.none() // the typist is omitted
+		b.none()  // the typist is omitted
 		cl.none() // not a member
 		f := a.next()
 		want := map[string]any{

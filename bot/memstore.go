@@ -7,7 +7,8 @@ import (
 	"sync"
 )
 
-// memStorage is a minimal in-memory Storage for this package's tests.
+// memStorage is the in-memory Storage used when Options.Storage is nil:
+// state lives as long as the engine. Package storage has the real ones.
 type memStorage struct {
 	mu     sync.Mutex
 	stores map[string]*memStore // guarded by mu

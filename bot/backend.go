@@ -1,0 +1,126 @@
+package bot
+
+import (
+	"context"
+	"io"
+)
+
+// Backend is what the engine needs from a chat system. Backends (package
+// backend/mattermost, backend/console, the in-memory one in bottest)
+// implement it; the engine is the only caller.
+//
+// The life of a backend:
+//
+//  1. Engine.Run calls Run with the engine as the Handler.
+//  2. Run connects and calls h.HandleConnect with the bot's own identity
+//     before it delivers any other event. If HandleConnect returns an
+//     error (an admin name that does not resolve, say), Run must return
+//     it. On a reconnect, Run calls HandleConnect again.
+//  3. Run delivers events by calling the Handle methods from any
+//     goroutine. They never block for long: the engine queues work and
+//     runs handlers in goroutines of its own.
+//  4. Run returns when ctx is done (the engine is shutting down), or with
+//     an error it cannot recover from. It must not return before every
+//     goroutine it started has exited.
+//
+// Backends drop the bot's own messages; whether other bots' messages are
+// delivered is the backend's choice (User.Bot tells the engine).
+//
+// Send, React, User and Room are called concurrently from handler
+// goroutines, after HandleConnect and while Run is running.
+type Backend interface {
+	// Run connects and delivers events to h until ctx is done.
+	Run(ctx context.Context, h Handler) error
+	// Send posts a message (text, card and/or file) to a room, a thread or
+	// a person. See Outgoing.
+	Send(ctx context.Context, out *Outgoing) error
+	// React adds the emoji reaction (a name without colons, "white_check_mark")
+	// to the message with the given id, as the bot.
+	React(ctx context.Context, messageID, emoji string) error
+	// User resolves a username (without @) to a user. It returns an error
+	// wrapping ErrUnknown when there is no such user.
+	User(ctx context.Context, username string) (User, error)
+	// Room resolves a room name (without ~) in a team to a room. An empty
+	// team means the backend's default team. It returns an error wrapping
+	// ErrUnknown when there is no such room.
+	Room(ctx context.Context, team, name string) (Room, error)
+}
+
+// Handler receives a backend's events. *Engine implements it; backends
+// call it from Run. Every method returns quickly.
+//
+// The channel returned by HandleMessage and the other event methods is
+// closed once every handler the event started has returned or is waiting
+// for the user's next message (Request.Ask). Backends may ignore it;
+// bottest and the console backend use it to know that a command is done.
+type Handler interface {
+	HandleConnect(ctx context.Context, self User) error
+	HandleMessage(m *Message) (done <-chan struct{})
+	HandleReaction(r *Reaction) (done <-chan struct{})
+	HandlePresence(p *Presence) (done <-chan struct{})
+	HandleJoin(j *Join) (done <-chan struct{})
+}
+
+// Outgoing is a message the bot sends. Exactly one of RoomID and UserID is
+// set: RoomID posts to a room; UserID posts a direct message to that
+// person (the backend opens the conversation). ThreadID, when set, posts
+// in that thread of the room. At least one of Text, Card and File is set;
+// a backend sends them as one post when it can, in that order otherwise.
+type Outgoing struct {
+	RoomID   string
+	UserID   string
+	ThreadID string
+	Text     string // markdown
+	Card     *Card
+	File     *File
+}
+
+// Card is a rich message: Mattermost's message attachment, Slack's
+// attachment, a box in the console. Every field is optional.
+type Card struct {
+	Title     string
+	Link      string // URL the title links to
+	Text      string // markdown
+	Color     string // "good", "warning", "danger" or "#RRGGBB"
+	Fields    []Field
+	Image     string // URL of a large image
+	Thumbnail string // URL of a small image
+}
+
+// Field is a title/value pair in a Card. Short fields may be laid out side
+// by side.
+type Field struct {
+	Title string
+	Value string
+	Short bool
+}
+
+// File is a file to upload. The backend reads Body to its end (streaming,
+// not buffering when it can) and does not close it.
+type File struct {
+	Name        string
+	ContentType string // empty means guess from Name
+	Body        io.Reader
+}
+
+// Optional backend behaviour, discovered by type assertion.
+
+// Typer is implemented by backends that can show a "bot is typing"
+// indicator. The engine calls it before running a command that takes a
+// while (Cmd.Typing).
+type Typer interface {
+	Typing(ctx context.Context, roomID, threadID string) error
+}
+
+// EphemeralSender is implemented by backends that can post a message only
+// one user sees. Without it, Request.Ephemeral falls back to a direct
+// message.
+type EphemeralSender interface {
+	SendEphemeral(ctx context.Context, userID string, out *Outgoing) error
+}
+
+// FileOpener is implemented by backends that can download the files
+// attached to incoming messages. The caller closes the returned reader.
+type FileOpener interface {
+	OpenFile(ctx context.Context, fileID string) (io.ReadCloser, error)
+}

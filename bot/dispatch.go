@@ -1,0 +1,466 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+)
+
+// tracker closes done when every job started for one event has finished
+// or is waiting in Request.Ask.
+type tracker struct {
+	n    atomic.Int32
+	done chan struct{}
+}
+
+// closed is returned for events that started nothing.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func newTracker() *tracker {
+	t := &tracker{done: make(chan struct{})}
+	t.n.Store(1) // held by the dispatcher until it has submitted every job
+	return t
+}
+
+func (t *tracker) add() {
+	if t != nil {
+		t.n.Add(1)
+	}
+}
+
+func (t *tracker) release() {
+	if t != nil && t.n.Add(-1) == 0 {
+		close(t.done)
+	}
+}
+
+// job is one handler run.
+type job struct {
+	plugin *Plugin
+	cmd    *Cmd                            // a command or listener, or nil
+	req    *Request                        // with cmd
+	fn     func(ctx context.Context) error // callbacks and notices, without cmd; plugin may be nil
+	what   string                          // for logs when fn is set
+	tr     *tracker
+}
+
+func (j *job) pluginName() string {
+	if j.plugin == nil {
+		return "engine"
+	}
+	return j.plugin.name
+}
+
+// submit runs j in a goroutine, or queues it when MaxConcurrent handlers
+// are running. It reports false when the engine is shutting down or the
+// queue is full.
+func (e *Engine) submit(j job) bool {
+	j.tr.add()
+	e.qmu.Lock()
+	switch {
+	case e.closing || e.baseContext() == nil:
+		e.qmu.Unlock()
+		j.tr.release()
+		return false
+	case e.active < e.opts.MaxConcurrent:
+		e.active++
+		e.qmu.Unlock()
+		go e.work(j)
+		return true
+	case len(e.queue) >= e.opts.MaxQueue:
+		e.qmu.Unlock()
+		j.tr.release()
+		return false
+	}
+	e.queue = append(e.queue, j)
+	e.qmu.Unlock()
+	return true
+}
+
+// work runs j, then queued jobs until the queue is empty.
+func (e *Engine) work(j job) {
+	for {
+		e.exec(&j)
+		e.qmu.Lock()
+		if len(e.queue) == 0 || e.closing {
+			e.active--
+			if e.closing && e.active == 0 {
+				close(e.idle)
+			}
+			e.qmu.Unlock()
+			return
+		}
+		j = e.queue[0]
+		e.queue[0] = job{}
+		e.queue = e.queue[1:]
+		e.qmu.Unlock()
+	}
+}
+
+// submitFunc queues a callback.
+func (e *Engine) submitFunc(p *Plugin, tr *tracker, fn func(context.Context) error, what string) {
+	if !e.submit(job{plugin: p, fn: fn, what: what, tr: tr}) {
+		e.log.Warn("callback dropped: engine busy or stopping", "plugin", p.name, "callback", what)
+	}
+}
+
+// errPanic stands for a handler's panic in replies; the details are logged.
+var errPanic = errors.New("handler panicked")
+
+func (e *Engine) exec(j *job) {
+	timeout := e.opts.CommandTimeout
+	if j.cmd != nil && j.cmd.timeout > 0 {
+		timeout = j.cmd.timeout
+	}
+	ctx, cancel := context.WithTimeout(e.baseContext(), timeout)
+	defer cancel()
+	if j.cmd == nil {
+		if err := e.call(ctx, j); err != nil && !errors.Is(err, errPanic) {
+			e.log.Warn("callback failed", "plugin", j.pluginName(), "callback", j.what, "err", err)
+		}
+		j.tr.release()
+		return
+	}
+	req := j.req
+	req.ctx = ctx
+	defer func() { req.tr.release() }() // Ask may have swapped the tracker
+	if reason := e.refuse(req, j.cmd); reason != "" {
+		e.log.Info("command refused", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "room_id", req.Message.Room.ID, "reason", reason)
+		e.notify(req, fmt.Sprintf("`%s`: %s.", req.invocation(), reason))
+		return
+	}
+	err := e.call(ctx, j)
+	if err == nil {
+		return
+	}
+	var ue *UsageError
+	switch {
+	case errors.As(err, &ue):
+		msg := fmt.Sprintf("`%s`: %v.", req.invocation(), ue.Err)
+		if syn := j.cmd.synopsis(); syn != j.cmd.name || j.cmd.args != nil {
+			msg += fmt.Sprintf("\nUsage: `%s%s`", e.opts.Prefix, syn)
+		}
+		e.notify(req, msg)
+	case errors.Is(err, errPanic):
+		e.notify(req, fmt.Sprintf("`%s` failed with an internal error; the details are in the bot's log.", req.invocation()))
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		e.log.Warn("command timed out", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "timeout", timeout)
+		e.notify(req, fmt.Sprintf("`%s` timed out after %v.", req.invocation(), timeout))
+	case errors.Is(err, context.Canceled) && e.baseContext().Err() != nil:
+		e.log.Info("command cancelled by shutdown", "plugin", j.plugin.name, "command", j.cmd.name)
+	default:
+		e.log.Info("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
+		e.notify(req, fmt.Sprintf("`%s` failed: %v", req.invocation(), err))
+	}
+}
+
+// call runs the job's handler, turning a panic into errPanic and a log
+// line with the stack.
+func (e *Engine) call(ctx context.Context, j *job) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			what := j.what
+			if j.cmd != nil {
+				what = j.cmd.name
+			}
+			e.log.Error("handler panicked", "plugin", j.pluginName(), "handler", what, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = errPanic
+		}
+	}()
+	if j.cmd != nil {
+		return j.cmd.handler(ctx, j.req)
+	}
+	return j.fn(ctx)
+}
+
+// notify sends an engine message (refusal, error) where the command's
+// replies go. It works after the handler's deadline has passed.
+func (e *Engine) notify(req *Request, text string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.ctx), e.opts.ShutdownTimeout)
+	defer cancel()
+	out := req.destination()
+	out.Text = text
+	if err := e.backend.Send(ctx, &out); err != nil {
+		e.log.Warn("send failed", "room_id", out.RoomID, "user_id", out.UserID, "err", err)
+	}
+}
+
+// HandleMessage implements Handler: it answers a pending Request.Ask, runs
+// the OnMessage callbacks, the matching command or regex command, and the
+// matching listeners, each in a goroutine of its own.
+func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
+	st := e.state.Load()
+	if st == nil || m == nil || m.From.ID == st.self.ID {
+		return closed
+	}
+	tr := newTracker()
+	defer tr.release()
+
+	for _, p := range e.plugins {
+		if len(p.onMessage) == 0 || !p.isActive() {
+			continue
+		}
+		for _, f := range p.onMessage {
+			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, m) }, "message")
+		}
+	}
+	if e.answer(m, tr) {
+		return tr.done
+	}
+
+	text, addressed := e.address(st, m)
+	matched := false
+	if addressed && text != "" {
+		if c, args := e.lookup(text); c != nil {
+			matched = true
+			e.start(c, &Request{Message: m, Command: c.name, Args: args}, tr)
+		}
+	}
+	for _, c := range e.regexes {
+		if matched {
+			break
+		}
+		subject := m.Text
+		if c.prefixed {
+			if !addressed {
+				continue
+			}
+			subject = text
+		}
+		if !c.plugin.isActive() {
+			continue
+		}
+		if groups := c.re.FindStringSubmatch(subject); groups != nil {
+			matched = true
+			e.start(c, &Request{Message: m, Command: c.name, Args: subject, Match: groups}, tr)
+		}
+	}
+	for _, c := range e.listeners {
+		if !c.plugin.isActive() {
+			continue
+		}
+		if groups := c.re.FindStringSubmatch(m.Text); groups != nil {
+			matched = true
+			e.start(c, &Request{Message: m, Command: c.name, Args: m.Text, Match: groups}, tr)
+		}
+	}
+	if addressed && text != "" && !matched && !e.opts.SuppressUnknownCommand {
+		e.unknown(m, text, tr)
+	}
+	return tr.done
+}
+
+// start queues a command; when the queue is full it says so.
+func (e *Engine) start(c *Cmd, req *Request, tr *tracker) {
+	req.engine, req.cmd, req.Plugin, req.tr = e, c, c.plugin, tr
+	if e.submit(job{plugin: c.plugin, cmd: c, req: req, tr: tr}) {
+		return
+	}
+	e.log.Warn("command dropped: engine busy or stopping", "plugin", c.plugin.name, "command", c.name, "user_id", req.Message.From.ID)
+	if e.baseContext() == nil || e.baseContext().Err() != nil {
+		return
+	}
+	// Tell the user, from a goroutine: HandleMessage must not block on I/O.
+	// The goroutine is bounded by the notify timeout.
+	req.ctx = e.baseContext()
+	tr.add()
+	go func() {
+		defer tr.release()
+		e.notify(req, fmt.Sprintf("`%s`: the bot is busy, try again in a moment.", req.invocation()))
+	}()
+}
+
+// unknown answers an unknown command with suggestions.
+func (e *Engine) unknown(m *Message, text string, tr *tracker) {
+	word := strings.ToLower(strings.Fields(text)[0])
+	sugg := e.suggest(strings.ToLower(strings.Join(strings.Fields(text), " ")))
+	msg := fmt.Sprintf("Command %q not found.", word)
+	if len(sugg) > 0 {
+		msg += " Did you mean " + strings.Join(sugg, " or ") + "?"
+	}
+	req := &Request{Message: m, engine: e}
+	e.submit(job{fn: func(ctx context.Context) error {
+		req.ctx = ctx
+		e.notify(req, msg)
+		return nil
+	}, what: "unknown command", tr: tr})
+}
+
+// suggest returns up to three visible command names close to text.
+func (e *Engine) suggest(text string) []string {
+	first, _, _ := strings.Cut(text, " ")
+	type cand struct {
+		name string
+		d    int
+	}
+	var cs []cand
+	for n, c := range e.cmds {
+		if c.hidden || !c.plugin.isActive() {
+			continue
+		}
+		head, _, _ := strings.Cut(n, " ")
+		d := min(levenshtein(first, head), levenshtein(text, n))
+		if strings.HasPrefix(n, first) || strings.HasPrefix(first, head) && len(head) >= 3 {
+			d = min(d, 1)
+		}
+		if d <= 2 && d < utf8.RuneCountInString(head) {
+			cs = append(cs, cand{n, d})
+		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.d != b.d {
+			return a.d - b.d
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	var out []string
+	for i, c := range cs {
+		if i == 3 {
+			break
+		}
+		out = append(out, "`"+e.opts.Prefix+c.name+"`")
+	}
+	return out
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// address decides whether m is for the bot and returns the text after the
+// prefix.
+func (e *Engine) address(st *connState, m *Message) (string, bool) {
+	t := strings.TrimSpace(m.Text)
+	if strings.HasPrefix(t, e.opts.Prefix) {
+		return strings.TrimSpace(t[len(e.opts.Prefix):]), true
+	}
+	for _, ap := range st.prefixes {
+		if len(t) < len(ap) || !strings.EqualFold(t[:len(ap)], ap) {
+			continue
+		}
+		rest := t[len(ap):]
+		if r, _ := utf8.DecodeRuneInString(rest); isNameRune(r) && isNameRune(lastRune(ap)) {
+			continue // "@ops-botty" is not "@ops-bot"
+		}
+		rest = strings.TrimLeft(rest, ":,; \t\n")
+		return rest, true
+	}
+	if m.Direct && !e.opts.RequirePrefixInDirect {
+		return t, true
+	}
+	return "", false
+}
+
+func isNameRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.'
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+// lookup finds the command with the longest name that starts text, and
+// returns it with the rest of text.
+func (e *Engine) lookup(text string) (*Cmd, string) {
+	type span struct{ start, end int }
+	var spans [8]span
+	n := 0
+	clean := true // words separated by single spaces, no upper case
+	for i := 0; i < len(text) && n < min(e.maxWords, len(spans)); {
+		for i < len(text) && isSpace(text[i]) {
+			i++
+		}
+		if i == len(text) {
+			break
+		}
+		if n > 0 && i-spans[n-1].end != 1 || n > 0 && text[i-1] != ' ' {
+			clean = false
+		}
+		start := i
+		for i < len(text) && !isSpace(text[i]) {
+			if c := text[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+				clean = false
+			}
+			i++
+		}
+		spans[n] = span{start, i}
+		n++
+	}
+	for k := n; k > 0; k-- {
+		name := text[spans[0].start:spans[k-1].end]
+		if !clean {
+			name = normalizeName(name)
+		}
+		if c := e.cmds[name]; c != nil && c.plugin.isActive() {
+			return c, strings.TrimSpace(text[spans[k-1].end:])
+		}
+	}
+	return nil, ""
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// HandleReaction implements Handler: it runs the OnReaction callbacks.
+func (e *Engine) HandleReaction(r *Reaction) <-chan struct{} {
+	return e.callbacks(func(p *Plugin, tr *tracker) {
+		for _, f := range p.onReaction {
+			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, r) }, "reaction")
+		}
+	})
+}
+
+// HandlePresence implements Handler: it runs the OnPresence callbacks.
+func (e *Engine) HandlePresence(pr *Presence) <-chan struct{} {
+	return e.callbacks(func(p *Plugin, tr *tracker) {
+		for _, f := range p.onPresence {
+			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, pr) }, "presence")
+		}
+	})
+}
+
+// HandleJoin implements Handler: it runs the OnJoin callbacks.
+func (e *Engine) HandleJoin(j *Join) <-chan struct{} {
+	return e.callbacks(func(p *Plugin, tr *tracker) {
+		for _, f := range p.onJoin {
+			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, j) }, "join")
+		}
+	})
+}
+
+func (e *Engine) callbacks(each func(p *Plugin, tr *tracker)) <-chan struct{} {
+	if e.state.Load() == nil {
+		return closed
+	}
+	tr := newTracker()
+	defer tr.release()
+	for _, p := range e.plugins {
+		if p.isActive() {
+			each(p, tr)
+		}
+	}
+	return tr.done
+}

@@ -1,0 +1,523 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configures an Engine. The zero value is valid; every field
+// documents its default. The keys follow Errbot's configuration where one
+// exists (in brackets).
+type Options struct {
+	// Prefix starts a command: "!deploy". Default "!". [BOT_PREFIX]
+	Prefix string
+	// AltPrefixes are other ways to address the bot, matched without
+	// regard to case: "@ops-bot", "ops-bot:". A following ':', ',' or ';'
+	// is skipped. The bot's own "@username" is always one.
+	// [BOT_ALT_PREFIXES]
+	AltPrefixes []string
+	// RequirePrefixInDirect makes direct messages need the prefix too; by
+	// default "deploy api prod" in a DM is a command. [BOT_PREFIX_OPTIONAL_ON_CHAT]
+	RequirePrefixInDirect bool
+	// SuppressUnknownCommand answers unknown commands with silence instead
+	// of a "did you mean" suggestion. [SUPPRESS_CMD_NOT_FOUND]
+	SuppressUnknownCommand bool
+
+	// Admins are the bot's administrators, as "@username". They are
+	// resolved once to stable user ids when the backend first connects,
+	// so a renamed admin keeps the rights; a name that does not resolve
+	// makes Run fail. [BOT_ADMINS]
+	Admins []string
+	// ACLs are access rules, tried in order; the first whose Pattern
+	// matches a command decides. [ACCESS_CONTROLS]
+	ACLs []ACL
+	// DefaultACL applies to commands no ACL matches. The zero Rule allows
+	// everything. [ACCESS_CONTROLS_DEFAULT]
+	DefaultACL Rule
+
+	// DivertToThread lists commands whose replies go to a thread, as if
+	// declared with Cmd.InThread. [DIVERT_TO_THREAD]
+	DivertToThread []string
+	// DivertToPrivate lists commands whose replies go to a direct message,
+	// as if declared with Cmd.Private. [DIVERT_TO_PRIVATE]
+	DivertToPrivate []string
+
+	// CommandTimeout is a handler's deadline unless the command sets its
+	// own (Cmd.Timeout). Default 1 minute.
+	CommandTimeout time.Duration
+	// AskTimeout bounds how long Request.Ask waits for an answer.
+	// Default 5 minutes.
+	AskTimeout time.Duration
+	// ShutdownTimeout is how long Run waits, after cancelling them, for
+	// running handlers to return. Default 10 seconds.
+	ShutdownTimeout time.Duration
+	// MaxConcurrent is how many handlers run at once; more wait in a
+	// queue. Default 32.
+	MaxConcurrent int
+	// MaxQueue is how many handlers may wait; beyond it a command is
+	// refused with a "busy" reply. Default 1024.
+	MaxQueue int
+
+	// Storage opens the plugins' stores. Default: in memory, lost when the
+	// process exits. The engine does not close it.
+	Storage Storage
+	// PluginConfig holds each plugin's configuration by plugin name, in any
+	// form encoding/json can marshal (a map from a TOML file, a struct).
+	// Plugins decode theirs with Plugin.Config.
+	PluginConfig map[string]any
+	// Inactive lists plugins that are registered but not activated at
+	// start; an admin can activate them later.
+	Inactive []string
+
+	// Version is reported by the about plugin. Default "dev".
+	Version string
+	// Logger receives the engine's logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// Engine runs plugins against a Backend: it decides which messages are
+// commands, checks access, and runs handlers in goroutines of their own
+// with a deadline, a panic guard and bounded concurrency.
+//
+// Build one with New, then call Run. An Engine is safe for concurrent use.
+type Engine struct {
+	backend Backend
+	opts    Options
+	log     *slog.Logger
+	started time.Time
+
+	plugins   []*Plugin
+	byName    map[string]*Plugin
+	cmds      map[string]*Cmd // by normalized name and alias
+	maxWords  int             // words in the longest command name
+	regexes   []*Cmd          // regex commands, in declaration order
+	listeners []*Cmd
+	schedules []Schedule
+	hooks     []Hook
+
+	running atomic.Bool
+	state   atomic.Pointer[connState] // nil until the first connect
+	base    atomic.Pointer[context.Context]
+	resolve sync.Mutex // serializes the first-connect resolution
+
+	// failConnect stops the backend with a HandleConnect error; set by Run
+	// before the backend starts.
+	failConnect context.CancelCauseFunc
+
+	qmu     sync.Mutex
+	queue   []job         // guarded by qmu: jobs waiting for a slot
+	active  int           // guarded by qmu: running handler goroutines
+	closing bool          // guarded by qmu: shutdown started
+	idle    chan struct{} // guarded by qmu: closed when closing and active == 0
+
+	wmu     sync.Mutex
+	waiters map[convKey]*waiter // guarded by wmu: Request.Ask in progress
+}
+
+// connState is what the engine learns when the backend connects. It is
+// replaced as a whole, never modified.
+type connState struct {
+	self     User
+	prefixes []string // lower-case alternative prefixes
+	admins   map[string]bool
+	acls     []compiledACL
+	defACL   compiledRule
+}
+
+// New builds an engine for backend with the given plugins, calling each
+// plugin's Setup. opts may be nil. It returns an error when a plugin's
+// Setup fails, two plugins share a name, two commands share a name, or a
+// command is declared wrongly (a bad regex, an unsupported argument type).
+func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
+	if backend == nil {
+		return nil, errors.New("bot: nil backend")
+	}
+	e := &Engine{
+		backend: backend,
+		byName:  map[string]*Plugin{},
+		cmds:    map[string]*Cmd{},
+		waiters: map[convKey]*waiter{},
+		idle:    make(chan struct{}),
+	}
+	if opts != nil {
+		e.opts = *opts
+	}
+	o := &e.opts
+	if o.Prefix == "" {
+		o.Prefix = "!"
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = time.Minute
+	}
+	if o.AskTimeout <= 0 {
+		o.AskTimeout = 5 * time.Minute
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 32
+	}
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = 1024
+	}
+	if o.Storage == nil {
+		o.Storage = &memStorage{}
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	e.log = o.Logger
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	for _, a := range o.Admins {
+		if _, err := ParseAddress(a); err != nil || !strings.HasPrefix(a, "@") {
+			return nil, fmt.Errorf("bot: admin %q: want @username", a)
+		}
+	}
+	for _, acl := range o.ACLs {
+		if err := acl.Rule.check(); err != nil {
+			return nil, fmt.Errorf("bot: ACL %q: %w", acl.Pattern, err)
+		}
+	}
+	if err := o.DefaultACL.check(); err != nil {
+		return nil, fmt.Errorf("bot: default ACL: %w", err)
+	}
+	for _, v := range plugins {
+		if err := e.add(v); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range o.Inactive {
+		if e.byName[n] == nil {
+			return nil, fmt.Errorf("bot: inactive plugin %q is not registered", n)
+		}
+	}
+	return e, nil
+}
+
+// pluginName is the name of plugin value v: its Name() method, or its
+// type name in lower case.
+func pluginName(v Setuper) string {
+	if n, ok := v.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return strings.ToLower(t.Name())
+}
+
+func (e *Engine) add(v Setuper) error {
+	if v == nil {
+		return errors.New("bot: nil plugin")
+	}
+	name := pluginName(v)
+	if name == "" || strings.ContainsAny(name, " \t:/") {
+		return fmt.Errorf("bot: plugin %T: bad name %q (give the type a Name() string method)", v, name)
+	}
+	if e.byName[name] != nil {
+		return fmt.Errorf("bot: plugin %q registered twice", name)
+	}
+	p := &Plugin{engine: e, value: v, name: name, store: e.opts.Storage.Store(name)}
+	if err := v.Setup(p); err != nil {
+		return fmt.Errorf("bot: plugin %s: setup: %w", name, err)
+	}
+	if err := errors.Join(p.errs...); err != nil {
+		return fmt.Errorf("bot: plugin %s: %w", name, err)
+	}
+	for _, c := range p.cmds {
+		switch {
+		case c.listener:
+			e.listeners = append(e.listeners, c)
+			continue
+		case c.re != nil:
+			e.regexes = append(e.regexes, c)
+		default:
+			for _, n := range append([]string{c.name}, c.aliases...) {
+				if prev := e.cmds[n]; prev != nil {
+					return fmt.Errorf("bot: plugin %s: command %q already declared by plugin %s", name, n, prev.plugin.name)
+				}
+				e.cmds[n] = c
+				e.maxWords = max(e.maxWords, strings.Count(n, " ")+1)
+			}
+		}
+		if c.divert == divertNone {
+			switch {
+			case slices.Contains(e.opts.DivertToPrivate, c.name):
+				c.divert = divertPrivate
+			case slices.Contains(e.opts.DivertToThread, c.name):
+				c.divert = divertThread
+			}
+		}
+	}
+	e.plugins = append(e.plugins, p)
+	e.byName[name] = p
+	return nil
+}
+
+// Run activates the plugins, runs the backend until ctx is done, then
+// shuts down: it cancels the running handlers' contexts, waits for them up
+// to Options.ShutdownTimeout, and deactivates the plugins. It returns nil
+// after a shutdown through ctx, or the error that stopped the backend
+// (including a failure to resolve admins or ACL names on connect). Run may
+// be called once.
+func (e *Engine) Run(ctx context.Context) error {
+	if !e.running.CompareAndSwap(false, true) {
+		return errors.New("bot: engine already running")
+	}
+	e.started = time.Now()
+	// Handler contexts outlive the backend's so that shutdown is ordered:
+	// first the backend stops delivering, then handlers are cancelled.
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hcancel()
+	e.base.Store(&hctx)
+
+	for _, p := range e.plugins {
+		if slices.Contains(e.opts.Inactive, p.name) {
+			continue
+		}
+		if err := e.activate(hctx, p); err != nil {
+			e.log.Error("plugin activation failed", "plugin", p.name, "err", err)
+		}
+	}
+
+	bctx, bcancel := context.WithCancelCause(ctx)
+	defer bcancel(nil)
+	e.failConnect = bcancel
+	err := e.backend.Run(bctx, e)
+	cause := context.Cause(bctx)
+	bcancel(nil)
+
+	hcancel()
+	e.drain()
+
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
+	defer dcancel()
+	for _, p := range e.plugins {
+		if err := e.deactivate(dctx, p); err != nil {
+			e.log.Warn("plugin deactivation failed", "plugin", p.name, "err", err)
+		}
+	}
+
+	var ce *connectError
+	switch {
+	case errors.As(cause, &ce):
+		return ce.err
+	case ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)):
+		return nil
+	case err == nil:
+		return errors.New("bot: backend stopped")
+	}
+	return fmt.Errorf("bot: backend: %w", err)
+}
+
+// connectError carries a failure of HandleConnect to Run.
+type connectError struct{ err error }
+
+func (c *connectError) Error() string { return c.err.Error() }
+
+// drain stops taking work, drops queued jobs and waits up to
+// ShutdownTimeout for running ones.
+func (e *Engine) drain() {
+	e.qmu.Lock()
+	e.closing = true
+	dropped := e.queue
+	e.queue = nil
+	if e.active == 0 {
+		close(e.idle)
+	}
+	e.qmu.Unlock()
+	for i := range dropped {
+		dropped[i].tr.release()
+	}
+	t := time.NewTimer(e.opts.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-e.idle:
+	case <-t.C:
+		e.qmu.Lock()
+		n := e.active
+		e.qmu.Unlock()
+		e.log.Error("handlers still running after shutdown timeout", "running", n, "timeout", e.opts.ShutdownTimeout)
+	}
+}
+
+// HandleConnect implements Handler. On the first connect it resolves the
+// admins and the user and room names in ACLs to stable ids; an unknown
+// name is an error, and Run returns it. Then it runs the plugins'
+// OnConnect hooks and returns when they are done.
+func (e *Engine) HandleConnect(ctx context.Context, self User) error {
+	e.resolve.Lock()
+	defer e.resolve.Unlock()
+	st := e.state.Load()
+	if st == nil {
+		var err error
+		st, err = e.connect(ctx, self)
+		if err != nil {
+			err = fmt.Errorf("bot: %w", err)
+			if f := e.failConnect; f != nil {
+				f(&connectError{err})
+			}
+			return err
+		}
+	} else {
+		next := *st
+		next.self = self
+		next.prefixes = e.prefixes(self)
+		st = &next
+	}
+	e.state.Store(st)
+	e.log.Info("connected", "user_id", self.ID, "username", self.Username)
+	// Wait for the OnConnect hooks (they run concurrently, each with its
+	// deadline) so that a backend delivers events to a ready bot.
+	tr := newTracker()
+	for _, p := range e.plugins {
+		if !p.isActive() {
+			continue
+		}
+		for _, f := range p.onConnect {
+			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, self) }, "connect")
+		}
+	}
+	tr.release()
+	select {
+	case <-tr.done:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+func (e *Engine) prefixes(self User) []string {
+	var ps []string
+	for _, a := range e.opts.AltPrefixes {
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+			ps = append(ps, a)
+		}
+	}
+	if self.Username != "" {
+		ps = append(ps, "@"+strings.ToLower(self.Username))
+	}
+	return ps
+}
+
+func (e *Engine) connect(ctx context.Context, self User) (*connState, error) {
+	st := &connState{self: self, prefixes: e.prefixes(self), admins: map[string]bool{}}
+	for _, a := range e.opts.Admins {
+		u, err := e.backend.User(ctx, strings.TrimPrefix(a, "@"))
+		if err != nil {
+			return nil, fmt.Errorf("admin %s: %w", a, err)
+		}
+		st.admins[u.ID] = true
+	}
+	for _, acl := range e.opts.ACLs {
+		r, err := e.compileRule(ctx, acl.Rule)
+		if err != nil {
+			return nil, fmt.Errorf("ACL %q: %w", acl.Pattern, err)
+		}
+		st.acls = append(st.acls, compiledACL{pattern: strings.ToLower(acl.Pattern), rule: r})
+	}
+	r, err := e.compileRule(ctx, e.opts.DefaultACL)
+	if err != nil {
+		return nil, fmt.Errorf("default ACL: %w", err)
+	}
+	st.defACL = r
+	return st, nil
+}
+
+// Self returns the bot's own identity, known once the backend connected.
+func (e *Engine) Self() User {
+	if st := e.state.Load(); st != nil {
+		return st.self
+	}
+	return User{}
+}
+
+// Prefix returns the command prefix ("!").
+func (e *Engine) Prefix() string { return e.opts.Prefix }
+
+// Version returns Options.Version.
+func (e *Engine) Version() string { return e.opts.Version }
+
+// IsAdmin reports whether the user with the given id is a bot admin.
+func (e *Engine) IsAdmin(userID string) bool {
+	st := e.state.Load()
+	return st != nil && st.admins[userID]
+}
+
+// Stats is a snapshot of the engine's work.
+type Stats struct {
+	Started time.Time // when Run started
+	Running int       // handlers running now
+	Queued  int       // handlers waiting for a slot
+	Plugins int       // registered plugins
+	Active  int       // active plugins
+}
+
+// Stats returns a snapshot of the engine's work.
+func (e *Engine) Stats() Stats {
+	e.qmu.Lock()
+	s := Stats{Started: e.started, Running: e.active, Queued: len(e.queue), Plugins: len(e.plugins)}
+	e.qmu.Unlock()
+	for _, p := range e.plugins {
+		if p.isActive() {
+			s.Active++
+		}
+	}
+	return s
+}
+
+// Schedules returns the periodic jobs plugins declared with Plugin.Every
+// and Plugin.Cron, for a scheduler to run. Check Engine.Active before
+// each run.
+func (e *Engine) Schedules() []Schedule { return slices.Clone(e.schedules) }
+
+// Webhooks returns the HTTP endpoints plugins declared with
+// Plugin.Webhook, for a webhook server to serve.
+func (e *Engine) Webhooks() []Hook { return slices.Clone(e.hooks) }
+
+// baseContext returns the parent of handler contexts, or nil before Run.
+func (e *Engine) baseContext() context.Context {
+	if p := e.base.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Send sends out to an address: "@alice" (a direct message), "~ops" or
+// "~team/ops". The address is resolved through the backend on each call.
+func (e *Engine) Send(ctx context.Context, to string, out Outgoing) error {
+	a, err := ParseAddress(to)
+	if err != nil {
+		return err
+	}
+	out.RoomID, out.UserID = "", ""
+	if a.User != "" {
+		u, err := e.backend.User(ctx, a.User)
+		if err != nil {
+			return fmt.Errorf("bot: send to %s: %w", to, err)
+		}
+		out.UserID = u.ID
+	} else {
+		r, err := e.backend.Room(ctx, a.Team, a.Room)
+		if err != nil {
+			return fmt.Errorf("bot: send to %s: %w", to, err)
+		}
+		out.RoomID = r.ID
+	}
+	return e.backend.Send(ctx, &out)
+}
+
+// ErrUnknown is wrapped by backends' errors for a user or room that does
+// not exist (Backend.User, Backend.Room).
+var ErrUnknown = errors.New("bot: no such user or room")

@@ -1,0 +1,616 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"go.uber.org/goleak"
+
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/bottest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// plug is a plugin made of a name and a Setup function.
+type plug struct {
+	name  string
+	setup func(p *bot.Plugin) error
+}
+
+func (p plug) Name() string               { return p.name }
+func (p plug) Setup(bp *bot.Plugin) error { return p.setup(bp) }
+
+// reply returns a handler that replies with text.
+func reply(text string) bot.HandlerFunc {
+	return func(ctx context.Context, req *bot.Request) error { return req.Reply(text) }
+}
+
+// echoArgs replies with the command name and its raw arguments.
+func echoArgs(ctx context.Context, req *bot.Request) error {
+	return req.Replyf("%s|%s", req.Command, req.Args)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes, for logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func logger(buf *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func texts(rs []bottest.Reply) []string { return bottest.Texts(rs) }
+
+func TestCommands(t *testing.T) {
+	p := plug{"cmds", func(p *bot.Plugin) error {
+		p.Command("deploy", echoArgs).Alias("ship", "push it")
+		p.Command("deploy status", echoArgs)
+		p.Command("deploy status all", echoArgs)
+		p.Command("words", func(ctx context.Context, req *bot.Request) error {
+			w, err := req.Words()
+			if err != nil {
+				return err
+			}
+			return req.Replyf("%q", w)
+		})
+		p.Command("quiet", echoArgs).Hidden()
+		return nil
+	}}
+	b := bottest.New(t, p)
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"name and args", "!deploy api prod", []string{"deploy|api prod"}},
+		{"case-insensitive name", "!DePloy api", []string{"deploy|api"}},
+		{"alias", "!ship api", []string{"deploy|api"}},
+		{"multi-word alias", "!push   it now", []string{"deploy|now"}},
+		{"longest name wins", "!deploy status api", []string{"deploy status|api"}},
+		{"three words", "!deploy status all --json", []string{"deploy status all|--json"}},
+		{"extra spaces", "!deploy    status   x", []string{"deploy status|x"}},
+		{"space after prefix", "! deploy x", []string{"deploy|x"}},
+		{"hidden still runs", "!quiet", []string{"quiet|"}},
+		{"shell words", `!words a "b c" 'd e' f\ g`, []string{`["a" "b c" "d e" "f g"]`}},
+		{"bad quoting is a usage error", `!words "oops`, []string{"`!words`: unterminated \" quote."}},
+		{"not addressed", "deploy api", nil},
+		{"prefix alone", "!", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, texts(b.Say(tc.in))); diff != "" {
+				t.Errorf("Say(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+type deployArgs struct {
+	Service string `arg:"" help:"service to deploy"`
+	Env     string `arg:"" enum:"staging,prod"`
+	Force   bool   `help:"skip the health checks"`
+}
+
+func TestTypedCommand(t *testing.T) {
+	p := plug{"typed", func(p *bot.Plugin) error {
+		bot.Command(p, "deploy", func(ctx context.Context, req *bot.Request, a deployArgs) error {
+			return req.Replyf("%s→%s force=%v", a.Service, a.Env, a.Force)
+		})
+		p.Command("check", func(ctx context.Context, req *bot.Request) error {
+			return bot.Usagef("give me %d things", 2)
+		}).Usage("<a> <b>")
+		return nil
+	}}
+	b := bottest.New(t, p)
+	usage := "\nUsage: `!deploy <service> <env> [--force]`"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"ok", "!deploy api prod --force", "api→prod force=true"},
+		{"quoted", `!deploy "my api" staging`, "my api→staging force=false"},
+		{"missing", "!deploy api", "`!deploy`: missing <env>." + usage},
+		{"enum", "!deploy api dev", "`!deploy`: <env>: \"dev\" is not one of staging, prod." + usage},
+		{"unknown flag", "!deploy api prod --yolo", "`!deploy`: unknown flag --yolo." + usage},
+		{"too many", "!deploy api prod now", "`!deploy`: unexpected argument \"now\"." + usage},
+		{"handler usage error", "!check", "`!check`: give me 2 things.\nUsage: `!check <a> <b>`"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff([]string{tc.want}, texts(b.Say(tc.in))); diff != "" {
+				t.Errorf("Say(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+func TestRegexAndListeners(t *testing.T) {
+	p := plug{"re", func(p *bot.Plugin) error {
+		p.Regex("ticket", `^ticket #(\d+)$`, func(ctx context.Context, req *bot.Request) error {
+			return req.Replyf("ticket %s", req.Match[1])
+		})
+		p.Regex("thanks", `(?i)\bthanks?\b`, reply("you're welcome")).Prefixed(false)
+		p.Listen(`(?i)\bis (\w+) up\b`, func(ctx context.Context, req *bot.Request) error {
+			return req.Replyf("checking %s", req.Match[1])
+		})
+		return nil
+	}}
+	b := bottest.New(t, p)
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"prefixed regex", "!ticket #42", []string{"ticket 42"}},
+		{"prefixed regex needs prefix", "ticket #42", nil},
+		{"unprefixed regex", "thanks bot", []string{"you're welcome"}},
+		{"listener anywhere", "hey, is API up today?", []string{"checking API"}},
+		{"listener with prefix, no unknown-command reply", "!is db up", []string{"checking db"}},
+		{"nothing", "hello", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, texts(b.Say(tc.in))); diff != "" {
+				t.Errorf("Say(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+func TestAddressing(t *testing.T) {
+	p := plug{"addr", func(p *bot.Plugin) error {
+		p.Command("deploy", echoArgs)
+		p.Command("status", echoArgs)
+		p.Command("secret", echoArgs).Hidden()
+		return nil
+	}}
+	tests := []struct {
+		name string
+		opts *bot.Options
+		dm   bool
+		in   string
+		want []string
+	}{
+		{name: "default prefix", in: "!status", want: []string{"status|"}},
+		{name: "custom prefix", opts: &bot.Options{Prefix: "."}, in: ".status x", want: []string{"status|x"}},
+		{name: "custom prefix ignores !", opts: &bot.Options{Prefix: "."}, in: "!status", want: nil},
+		{name: "alt prefix mention", opts: &bot.Options{AltPrefixes: []string{"@ops-bot"}}, in: "@Ops-Bot status", want: []string{"status|"}},
+		{name: "alt prefix colon", opts: &bot.Options{AltPrefixes: []string{"ops-bot"}}, in: "OPS-BOT: status now", want: []string{"status|now"}},
+		{name: "alt prefix with colon", opts: &bot.Options{AltPrefixes: []string{"ops-bot:"}}, in: "ops-bot:status", want: []string{"status|"}},
+		{name: "alt prefix word boundary", opts: &bot.Options{AltPrefixes: []string{"@ops-bot"}}, in: "@ops-botty status", want: nil},
+		{name: "own username", in: "@matterbot status", want: []string{"status|"}},
+		{name: "dm without prefix", dm: true, in: "status", want: []string{"status|"}},
+		{name: "dm with prefix", dm: true, in: "!status", want: []string{"status|"}},
+		{name: "dm prefix required", opts: &bot.Options{RequirePrefixInDirect: true}, dm: true, in: "status", want: nil},
+		{name: "unknown: did you mean", in: "!stauts", want: []string{"Command \"stauts\" not found. Did you mean `!status`?"}},
+		{name: "unknown: prefix match", in: "!dep", want: []string{"Command \"dep\" not found. Did you mean `!deploy`?"}},
+		{name: "unknown: hidden not suggested", in: "!secrte", want: []string{"Command \"secrte\" not found."}},
+		{name: "unknown: no suggestion", in: "!frobnicate", want: []string{"Command \"frobnicate\" not found."}},
+		{name: "unknown in dm", dm: true, in: "hello there", want: []string{"Command \"hello\" not found."}},
+		{name: "unknown suppressed", opts: &bot.Options{SuppressUnknownCommand: true}, in: "!stauts", want: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := bottest.NewWithOptions(t, tc.opts, p)
+			var got []bottest.Reply
+			if tc.dm {
+				got = b.DM("@alice", tc.in)
+			} else {
+				got = b.Say(tc.in)
+			}
+			if diff := cmp.Diff(tc.want, texts(got)); diff != "" {
+				t.Errorf("Say(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+func TestOwnMessagesIgnored(t *testing.T) {
+	b := bottest.New(t, plug{"p", func(p *bot.Plugin) error { p.Command("x", reply("x")); return nil }})
+	if got := b.SayAs("@matterbot", "~ops", "!x"); len(got) != 0 {
+		t.Errorf("SayAs(@matterbot, !x) = %v, want no reply to the bot's own message", got)
+	}
+}
+
+func TestReplies(t *testing.T) {
+	tmpl := template.Must(template.New("t").Parse("{{.Name}} is {{.State}}"))
+	p := plug{"out", func(p *bot.Plugin) error {
+		p.Command("many", func(ctx context.Context, req *bot.Request) error {
+			for i := range 3 {
+				if err := req.Replyf("step %d", i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		p.Command("card", func(ctx context.Context, req *bot.Request) error {
+			return req.Card(bot.Card{Title: "deployed", Color: "good", Link: "https://x", Image: "i", Thumbnail: "th",
+				Fields: []bot.Field{{Title: "env", Value: "prod", Short: true}}, Text: "all *good*"})
+		})
+		p.Command("file", func(ctx context.Context, req *bot.Request) error {
+			return req.File(bot.File{Name: "log.txt", ContentType: "text/plain", Body: strings.NewReader("line 1\n")}, "the log")
+		})
+		p.Command("react", func(ctx context.Context, req *bot.Request) error { return req.React(":white_check_mark:") })
+		p.Command("tell", func(ctx context.Context, req *bot.Request) error {
+			w, _ := req.Words()
+			return req.Send(w[0], bot.Outgoing{Text: strings.Join(w[1:], " ")})
+		})
+		p.Command("tmpl", func(ctx context.Context, req *bot.Request) error {
+			return req.ReplyTemplate(tmpl, map[string]string{"Name": "api", "State": "up"})
+		})
+		p.Command("psst", func(ctx context.Context, req *bot.Request) error { return req.Ephemeral("only you") })
+		p.Command("thread", reply("in thread")).InThread()
+		p.Command("private", reply("just us")).Private()
+		p.Command("configured", reply("diverted"))
+		p.Command("typing", func(ctx context.Context, req *bot.Request) error {
+			if err := req.Typing(); err != nil {
+				return err
+			}
+			return req.Reply("typed")
+		})
+		p.Command("text", bot.Text(func(ctx context.Context, req *bot.Request) (string, error) {
+			return "returned " + req.Args, nil
+		}))
+		p.Command("textfail", bot.Text(func(ctx context.Context, req *bot.Request) (string, error) {
+			return "partial", errors.New("disk full")
+		}))
+		return nil
+	}}
+	b := bottest.NewWithOptions(t, &bot.Options{DivertToThread: []string{"configured"}}, p)
+	town := "~test/town-square"
+	msg := func(id string) string { return id }
+
+	tests := []struct {
+		name   string
+		send   func() []bottest.Reply
+		wantID func() string // the id of the command message, for threads
+		want   []bottest.Reply
+	}{
+		{name: "several messages", send: func() []bottest.Reply { return b.Say("!many") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "step 0"}, {To: town, RoomID: "r-town-square", Text: "step 1"}, {To: town, RoomID: "r-town-square", Text: "step 2"}}},
+		{name: "card", send: func() []bottest.Reply { return b.Say("!card") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Card: &bot.Card{Title: "deployed", Color: "good", Link: "https://x", Image: "i", Thumbnail: "th",
+				Fields: []bot.Field{{Title: "env", Value: "prod", Short: true}}, Text: "all *good*"}}}},
+		{name: "file", send: func() []bottest.Reply { return b.Say("!file") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "the log", File: &bottest.File{Name: "log.txt", ContentType: "text/plain", Data: []byte("line 1\n")}}}},
+		{name: "send to person", send: func() []bottest.Reply { return b.Say("!tell @bob hi there") },
+			want: []bottest.Reply{{To: "@bob", RoomID: "dm-u-bob", Direct: true, Text: "hi there"}}},
+		{name: "send to room", send: func() []bottest.Reply { return b.Say("!tell ~ops deploy done") },
+			want: []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "deploy done"}}},
+		{name: "send to team room", send: func() []bottest.Reply { return b.Say("!tell ~test/ops x") },
+			want: []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "x"}}},
+		{name: "send to unknown", send: func() []bottest.Reply { return b.Say("!tell @nobody x") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "`!tell` failed: bot: send to @nobody: bottest: user @nobody: bot: no such user or room"}}},
+		{name: "template", send: func() []bottest.Reply { return b.Say("!tmpl") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "api is up"}}},
+		{name: "ephemeral", send: func() []bottest.Reply { return b.Say("!psst") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "only you", EphemeralTo: "u-alice"}}},
+		{name: "private", send: func() []bottest.Reply { return b.SayAs("@bob", "~ops", "!private") },
+			want: []bottest.Reply{{To: "@bob", RoomID: "dm-u-bob", Direct: true, Text: "just us"}}},
+		{name: "private in a dm stays", send: func() []bottest.Reply { return b.DM("@bob", "private") },
+			want: []bottest.Reply{{To: "@bob", RoomID: "dm-u-bob", Direct: true, Text: "just us"}}},
+		{name: "reply in the thread it came from", send: func() []bottest.Reply { return b.SayInThread("@alice", "~ops", "root1", "!many") },
+			want: []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", ThreadID: "root1", Text: "step 0"}, {To: "~test/ops", RoomID: "r-ops", ThreadID: "root1", Text: "step 1"}, {To: "~test/ops", RoomID: "r-ops", ThreadID: "root1", Text: "step 2"}}},
+		{name: "divert to existing thread", send: func() []bottest.Reply { return b.SayInThread("@alice", "~ops", "root2", "!thread") },
+			want: []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", ThreadID: "root2", Text: "in thread"}}},
+		{name: "string return", send: func() []bottest.Reply { return b.Say("!text x") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "returned x"}}},
+		{name: "string and error", send: func() []bottest.Reply { return b.Say("!textfail") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "partial"}, {To: town, RoomID: "r-town-square", Text: "`!textfail` failed: disk full"}}},
+		{name: "typing", send: func() []bottest.Reply { return b.Say("!typing") },
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "typed"}}},
+	}
+	_ = msg
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.send()); diff != "" {
+				t.Errorf("replies mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// New threads start on the command's message.
+	for _, cmd := range []string{"!thread", "!configured"} {
+		m := b.Message("@alice", "~ops", cmd)
+		got := b.Deliver(m)
+		if len(got) != 1 || got[0].ThreadID != m.ID {
+			t.Errorf("Deliver(%s) = %+v, want one reply in thread %s", cmd, got, m.ID)
+		}
+	}
+	m := b.Message("@alice", "~ops", "!react")
+	want := []bottest.Reply{{MessageID: m.ID, Reaction: "white_check_mark"}}
+	if diff := cmp.Diff(want, b.Deliver(m)); diff != "" {
+		t.Errorf("reaction mismatch (-want +got):\n%s", diff)
+	}
+	if n := b.Backend.TypingCount(); n != 1 {
+		t.Errorf("TypingCount() = %d, want 1", n)
+	}
+}
+
+func TestFileDownload(t *testing.T) {
+	p := plug{"files", func(p *bot.Plugin) error {
+		p.Command("cat", func(ctx context.Context, req *bot.Request) error {
+			for _, f := range req.Message.Files {
+				rc, err := req.OpenFile(f)
+				if err != nil {
+					return err
+				}
+				var buf bytes.Buffer
+				_, err = buf.ReadFrom(rc)
+				rc.Close()
+				if err != nil {
+					return err
+				}
+				if err := req.Replyf("%s: %s", f.Name, buf.String()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return nil
+	}}
+	b := bottest.New(t, p)
+	b.Backend.AddFile("f1", []byte("hello"))
+	m := b.Message("@alice", "~ops", "!cat")
+	m.Files = []bot.FileRef{{ID: "f1", Name: "a.txt"}, {ID: "f2", Name: "gone.txt"}}
+	got := texts(b.Deliver(m))
+	want := []string{"a.txt: hello", "`!cat` failed: bottest: file \"f2\": bot: no such user or room"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("replies mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSetupErrors(t *testing.T) {
+	ok := func(p *bot.Plugin) error { p.Command("x", reply("x")); return nil }
+	type badArgs struct {
+		M map[string]int `arg:""`
+	}
+	tests := []struct {
+		name    string
+		opts    *bot.Options
+		plugins []bot.Setuper
+		want    string
+	}{
+		{"setup error", nil, []bot.Setuper{plug{"a", func(*bot.Plugin) error { return errors.New("no token") }}}, "bot: plugin a: setup: no token"},
+		{"duplicate plugin", nil, []bot.Setuper{plug{"a", ok}, plug{"a", ok}}, `bot: plugin "a" registered twice`},
+		{"duplicate command", nil, []bot.Setuper{plug{"a", ok}, plug{"b", ok}}, `bot: plugin b: command "x" already declared by plugin a`},
+		{"duplicate alias", nil, []bot.Setuper{plug{"a", func(p *bot.Plugin) error { p.Command("x", reply("")); p.Command("y", reply("")).Alias("X"); return nil }}}, `command "x" already declared`},
+		{"bad regex", nil, []bot.Setuper{plug{"a", func(p *bot.Plugin) error { p.Regex("r", "(", reply("")); return nil }}}, `regex command "r": error parsing regexp`},
+		{"bad listener", nil, []bot.Setuper{plug{"a", func(p *bot.Plugin) error { p.Listen("[", reply("")); return nil }}}, `regex command "listen"`},
+		{"bad args", nil, []bot.Setuper{plug{"a", func(p *bot.Plugin) error {
+			bot.Command(p, "c", func(context.Context, *bot.Request, badArgs) error { return nil })
+			return nil
+		}}}, `command "c": argument field M has unsupported type`},
+		{"nil handler", nil, []bot.Setuper{plug{"a", func(p *bot.Plugin) error { p.Command("c", nil); return nil }}}, `command "c": nil handler`},
+		{"empty name", nil, []bot.Setuper{plug{"a", func(p *bot.Plugin) error { p.Command("  ", reply("")); return nil }}}, `command "  ": empty name`},
+		{"bad every", nil, []bot.Setuper{plug{"a", func(p *bot.Plugin) error { p.Every(0, nil); return nil }}}, `Every(0s): the interval must be positive`},
+		{"bad plugin name", nil, []bot.Setuper{plug{"a b", ok}}, `bad name "a b"`},
+		{"nil plugin", nil, []bot.Setuper{nil}, "bot: nil plugin"},
+		{"bad admin", &bot.Options{Admins: []string{"alice"}}, nil, `bot: admin "alice": want @username`},
+		{"bad acl user", &bot.Options{ACLs: []bot.ACL{{Pattern: "*", Rule: bot.Rule{AllowUsers: []string{"alice"}}}}}, nil, `bot: ACL "*": user "alice"`},
+		{"bad acl room", &bot.Options{DefaultACL: bot.Rule{DenyRooms: []string{"ops"}}}, nil, `bot: default ACL: room "ops"`},
+		{"unknown inactive", &bot.Options{Inactive: []string{"zzz"}}, nil, `inactive plugin "zzz" is not registered`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := bot.New(bottest.NewBackend(), tc.opts, tc.plugins...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New() error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := bot.New(nil, nil); err == nil {
+		t.Errorf("New(nil backend) error = nil, want an error")
+	}
+}
+
+func TestPluginNameFromType(t *testing.T) {
+	e, err := bot.New(bottest.NewBackend(), nil, &Deploy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := e.Plugins()
+	if len(ps) != 1 || ps[0].Name != "deploy" {
+		t.Errorf("Plugins() = %+v, want one plugin named deploy", ps)
+	}
+}
+
+func TestStorePerPlugin(t *testing.T) {
+	counter := func(name string) plug {
+		return plug{name, func(p *bot.Plugin) error {
+			p.Command(name, func(ctx context.Context, req *bot.Request) error {
+				var n int
+				err := bot.UpdateJSON(ctx, req.Plugin.Store(), "n", func(v int, _ bool) (int, error) { n = v + 1; return n, nil })
+				if err != nil {
+					return err
+				}
+				return req.Replyf("%s=%d", name, n)
+			})
+			return nil
+		}}
+	}
+	b := bottest.New(t, counter("a"), counter("b"))
+	var got []string
+	for _, in := range []string{"!a", "!a", "!b", "!a"} {
+		got = append(got, texts(b.Say(in))...)
+	}
+	if diff := cmp.Diff([]string{"a=1", "a=2", "b=1", "a=3"}, got); diff != "" {
+		t.Errorf("counts mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestCallbacks(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	note := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, s)
+	}
+	p := plug{"cb", func(p *bot.Plugin) error {
+		p.OnConnect(func(ctx context.Context, self bot.User) error {
+			note("connect " + self.Username)
+			return p.Engine().Send(ctx, "~ops", bot.Outgoing{Text: "hello"})
+		})
+		p.OnMessage(func(ctx context.Context, m *bot.Message) error { note("message " + m.Text); return nil })
+		p.OnReaction(func(ctx context.Context, r *bot.Reaction) error {
+			note(fmt.Sprintf("reaction %s %s %s", r.User, r.Emoji, r.MessageID))
+			return nil
+		})
+		p.OnPresence(func(ctx context.Context, pr *bot.Presence) error {
+			note("presence " + pr.User.String() + " " + pr.Status)
+			return nil
+		})
+		p.OnJoin(func(ctx context.Context, j *bot.Join) error {
+			note("join " + j.User.String() + " " + j.Room.String())
+			return errors.New("callback errors are logged")
+		})
+		return nil
+	}}
+	b := bottest.New(t, p)
+	if diff := cmp.Diff([]string{"hello"}, texts(b.Replies())); diff != "" {
+		t.Errorf("OnConnect replies mismatch (-want +got):\n%s", diff)
+	}
+	b.Say("just chatting")
+	b.React("@bob", "~ops", "m9", "tada")
+	b.Presence("@carol", "away")
+	b.Join("@dave", "~ops")
+	want := []string{"connect matterbot", "message just chatting", "reaction @bob tada m9", "presence @carol away", "join @dave ~test/ops"}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("callbacks mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestPluginManagement(t *testing.T) {
+	type cfg struct {
+		URL   string `json:"url"`
+		Token string `json:"token" secret:""`
+		Retry int    `json:"retry"`
+	}
+	var events []string
+	var c cfg
+	p := plug{"managed", func(p *bot.Plugin) error {
+		p.Describe("a managed plugin")
+		c = cfg{Retry: 3}
+		if err := p.Config(&c); err != nil {
+			return err
+		}
+		p.OnActivate(func(ctx context.Context) error { events = append(events, "activate"); return nil })
+		p.OnDeactivate(func(ctx context.Context) error { events = append(events, "deactivate"); return nil })
+		p.Command("hello", reply("hi")).Help("say hi\nmore text").Alias("hi")
+		return nil
+	}}
+	other := plug{"other", func(p *bot.Plugin) error { p.Command("zzz", reply("z")).AdminOnly(); return nil }}
+	opts := &bot.Options{
+		PluginConfig: map[string]any{"managed": map[string]any{"url": "https://x", "token": "s3cret"}},
+		Inactive:     []string{"other"},
+	}
+	b := bottest.NewWithOptions(t, opts, p, other)
+	e := b.Engine
+	ctx := context.Background()
+
+	if c.URL != "https://x" || c.Token != "s3cret" || c.Retry != 3 {
+		t.Errorf("Config() = %+v, want url, token and the default retry", c)
+	}
+	got, err := e.PluginConfig("managed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, `"token": "******"`) || !strings.Contains(got, `"url": "https://x"`) {
+		t.Errorf("PluginConfig() = %s, want the token redacted and the url shown", got)
+	}
+	if got, _ := e.PluginConfig("other"); got != "{}" {
+		t.Errorf("PluginConfig(other) = %q, want {}", got)
+	}
+	if _, err := e.PluginConfig("nope"); !errors.Is(err, bot.ErrNoPlugin) {
+		t.Errorf("PluginConfig(nope) error = %v, want ErrNoPlugin", err)
+	}
+
+	wantPlugins := []bot.PluginInfo{
+		{Name: "managed", Description: "a managed plugin", Active: true, Commands: []bot.CommandInfo{
+			{Plugin: "managed", Name: "hello", Aliases: []string{"hi"}, Synopsis: "hello", Help: "say hi\nmore text"}}},
+		{Name: "other", Commands: []bot.CommandInfo{{Plugin: "other", Name: "zzz", Synopsis: "zzz", AdminOnly: true}}},
+	}
+	if diff := cmp.Diff(wantPlugins, e.Plugins(), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Plugins() mismatch (-want +got):\n%s", diff)
+	}
+	if s := e.Commands()[0].Summary(); s != "say hi" {
+		t.Errorf("Summary() = %q, want %q", s, "say hi")
+	}
+
+	if got := texts(b.Say("!zzz")); len(got) != 1 || !strings.HasPrefix(got[0], `Command "zzz" not found`) {
+		t.Errorf("inactive plugin's command: replies %q, want not found", got)
+	}
+	if err := e.Activate(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Deactivate(ctx, "managed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Deactivate(ctx, "managed"); err != nil {
+		t.Errorf("second Deactivate() = %v, want nil", err)
+	}
+	if got := texts(b.Say("!hello")); len(got) != 1 || !strings.HasPrefix(got[0], `Command "hello" not found`) {
+		t.Errorf("deactivated plugin's command: replies %q, want not found", got)
+	}
+	if err := e.Activate(ctx, "managed"); err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(b.Say("!hi")); !cmp.Equal(got, []string{"hi"}) {
+		t.Errorf("reactivated: replies %q, want hi", got)
+	}
+	if err := e.Activate(ctx, "nope"); !errors.Is(err, bot.ErrNoPlugin) {
+		t.Errorf("Activate(nope) = %v, want ErrNoPlugin", err)
+	}
+	if err := e.Deactivate(ctx, "nope"); !errors.Is(err, bot.ErrNoPlugin) {
+		t.Errorf("Deactivate(nope) = %v, want ErrNoPlugin", err)
+	}
+	if diff := cmp.Diff([]string{"activate", "deactivate", "activate"}, events); diff != "" {
+		t.Errorf("lifecycle mismatch (-want +got):\n%s", diff)
+	}
+	st := e.Stats()
+	if st.Plugins != 2 || st.Active != 2 || st.Started.IsZero() {
+		t.Errorf("Stats() = %+v, want 2 plugins, 2 active, a start time", st)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	type cfg struct {
+		URL string `json:"url"`
+	}
+	mk := func(v any) plug {
+		return plug{"c", func(p *bot.Plugin) error { return p.Config(v) }}
+	}
+	opts := &bot.Options{PluginConfig: map[string]any{"c": map[string]any{"url": "x", "typo": 1}}}
+	if _, err := bot.New(bottest.NewBackend(), opts, mk(&cfg{})); err == nil || !strings.Contains(err.Error(), `unknown field "typo"`) {
+		t.Errorf("New(unknown config key) error = %v, want unknown field", err)
+	}
+	if _, err := bot.New(bottest.NewBackend(), opts, mk(cfg{})); err == nil || !strings.Contains(err.Error(), "non-nil pointer") {
+		t.Errorf("New(Config(non-pointer)) error = %v, want non-nil pointer", err)
+	}
+}

@@ -1,0 +1,150 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// User is a person (or another bot) on the chat system.
+type User struct {
+	// ID is the backend's stable identifier. It survives renames; the
+	// engine keys admins, ACLs and conversations on it.
+	ID string
+	// Username is the current handle, without the @.
+	Username string
+	// FullName is the display name ("Alice Liddell"); it may be empty.
+	FullName string
+	// Bot reports whether the account is a bot.
+	Bot bool
+}
+
+// String returns the user as an @mention: "@alice".
+func (u User) String() string { return "@" + u.Username }
+
+// Room is a channel, group or direct-message conversation.
+type Room struct {
+	// ID is the backend's stable identifier.
+	ID string
+	// Name is the room's handle, without the ~ ("town-square").
+	Name string
+	// Team is the handle of the team that owns the room; empty for
+	// direct messages and for backends without teams.
+	Team string
+}
+
+// String returns the room as "~name", or "~team/name" when it has a team.
+func (r Room) String() string {
+	if r.Team == "" {
+		return "~" + r.Name
+	}
+	return "~" + r.Team + "/" + r.Name
+}
+
+// FileRef describes a file attached to an incoming message. Read it with
+// Request.OpenFile when the backend supports downloads (FileOpener).
+type FileRef struct {
+	ID   string
+	Name string
+	Size int64
+	MIME string
+}
+
+// Message is an incoming chat message, as a backend delivers it to the
+// engine. The engine does not modify a Message; handlers must not either.
+type Message struct {
+	// ID is the backend's identifier of the message (the post id).
+	ID string
+	// From is the author.
+	From User
+	// Room is where the message was posted.
+	Room Room
+	// ThreadID is the id of the thread's root message when the message was
+	// posted in a thread, and empty otherwise.
+	ThreadID string
+	// Direct reports whether the message is a direct (one-to-one) message
+	// to the bot.
+	Direct bool
+	// Text is the message as typed, markdown included.
+	Text string
+	// Mentions lists the usernames (without @) the message mentions.
+	Mentions []string
+	// Files lists attached files.
+	Files []FileRef
+	// Time is when the message was posted; zero when unknown.
+	Time time.Time
+}
+
+// Reaction is an emoji reaction added to or removed from a message.
+type Reaction struct {
+	MessageID string
+	Emoji     string // name without colons: "thumbsup"
+	User      User
+	Room      Room
+	Removed   bool // true when the reaction was taken away
+}
+
+// Presence is a user's change of status.
+type Presence struct {
+	User   User
+	Status string // "online", "away", "dnd" or "offline"
+}
+
+// Join reports that a user, possibly the bot itself, joined a room.
+type Join struct {
+	User User
+	Room Room
+}
+
+// Address names a person or a room independently of the backend:
+// "@alice", "~ops" or "~team/ops". Exactly one of User and Room is set.
+// Backends resolve addresses to ids (Backend.User, Backend.Room).
+type Address struct {
+	User string // username without @
+	Team string // team of Room; empty means the backend's default team
+	Room string // room name without ~
+}
+
+// ParseAddress parses "@user", "~room" or "~team/room".
+func ParseAddress(s string) (Address, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case len(s) > 1 && s[0] == '@' && validName(s[1:]):
+		return Address{User: s[1:]}, nil
+	case len(s) > 1 && s[0] == '~':
+		team, room, ok := strings.Cut(s[1:], "/")
+		if !ok {
+			team, room = "", team
+		}
+		if validName(room) && (!ok || validName(team)) {
+			return Address{Team: team, Room: room}, nil
+		}
+	}
+	return Address{}, fmt.Errorf("bot: bad address %q: want @user, ~room or ~team/room", s)
+}
+
+// validName reports whether s is a plausible handle: non-empty, no
+// whitespace, no address punctuation.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == '@' || r == '~' || r == '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// String returns the address in the form ParseAddress accepts.
+func (a Address) String() string {
+	switch {
+	case a.User != "":
+		return "@" + a.User
+	case a.Team != "":
+		return "~" + a.Team + "/" + a.Room
+	default:
+		return "~" + a.Room
+	}
+}

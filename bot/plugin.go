@@ -1,0 +1,373 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Setuper is a plugin: a Go value whose Setup method declares, on p, what
+// the plugin does. Setup runs once, when the engine is built; it must not
+// do I/O (use OnActivate for that).
+//
+// The plugin's name is its type name in lower case (*Deploy is "deploy"),
+// unless the value also has a Name() string method.
+type Setuper interface {
+	Setup(p *Plugin) error
+}
+
+// HandlerFunc runs a command or listener. It returns nil when done, or an
+// error that the engine reports to the user and logs: a *UsageError gets
+// the command's usage line; context.DeadlineExceeded a timeout notice.
+// Handlers send replies through req (Reply, Card, File, React) as often
+// as they like while they work.
+type HandlerFunc func(ctx context.Context, req *Request) error
+
+// Text adapts a handler that returns its reply as a string: a non-empty
+// string is sent as the reply (markdown), then the error, if any, is
+// reported.
+//
+//	p.Command("ping", bot.Text(func(ctx context.Context, req *bot.Request) (string, error) {
+//		return "pong", nil
+//	}))
+func Text(f func(ctx context.Context, req *Request) (string, error)) HandlerFunc {
+	return func(ctx context.Context, req *Request) error {
+		s, err := f(ctx, req)
+		if s != "" {
+			if rerr := req.Reply(s); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		return err
+	}
+}
+
+// Plugin is a plugin's handle on the engine: Setup declares commands,
+// listeners, callbacks and lifecycle hooks on it, and handlers use it to
+// reach the plugin's store and config and to send messages at any time.
+type Plugin struct {
+	engine *Engine
+	value  Setuper
+	name   string
+	store  Store
+
+	// Declared in Setup; read-only afterwards.
+	desc         string
+	cmds         []*Cmd
+	config       any // pointer passed to Config
+	onActivate   []func(context.Context) error
+	onDeactivate []func(context.Context) error
+	onConnect    []func(context.Context, User) error
+	onMessage    []func(context.Context, *Message) error
+	onReaction   []func(context.Context, *Reaction) error
+	onPresence   []func(context.Context, *Presence) error
+	onJoin       []func(context.Context, *Join) error
+	errs         []error // declaration mistakes, reported by New
+
+	mu     sync.Mutex
+	active bool // guarded by mu
+}
+
+// Name returns the plugin's name.
+func (p *Plugin) Name() string { return p.name }
+
+// Describe sets the one-line description shown by help.
+func (p *Plugin) Describe(description string) { p.desc = description }
+
+// Store returns the plugin's private key/value store. It is the same store
+// on every call.
+func (p *Plugin) Store() Store { return p.store }
+
+// Engine returns the engine the plugin is registered with: the way to
+// list and manage plugins, as plugins/admin does.
+func (p *Plugin) Engine() *Engine { return p.engine }
+
+// Config decodes the plugin's configuration (Options.PluginConfig[name])
+// into v, a pointer to a struct whose fields are already set to their
+// defaults. Keys without a matching field are an error. Fields tagged
+// secret:"" are shown as "******" by Engine.PluginConfig. Call Config from
+// Setup; an error should be returned from Setup.
+func (p *Plugin) Config(v any) error {
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("bot: plugin %s: Config needs a non-nil pointer, got %T", p.name, v)
+	}
+	p.config = v
+	raw, ok := p.engine.opts.PluginConfig[p.name]
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return fmt.Errorf("bot: plugin %s: config: %w", p.name, err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bot: plugin %s: config: %w", p.name, err)
+	}
+	return nil
+}
+
+// OnActivate registers f to run when the plugin is activated: when the
+// engine starts, and when an admin activates it at run time. An error
+// leaves the plugin inactive.
+func (p *Plugin) OnActivate(f func(ctx context.Context) error) {
+	p.onActivate = append(p.onActivate, f)
+}
+
+// OnDeactivate registers f to run when the plugin is deactivated: at
+// shutdown, and when an admin deactivates it.
+func (p *Plugin) OnDeactivate(f func(ctx context.Context) error) {
+	p.onDeactivate = append(p.onDeactivate, f)
+}
+
+// OnConnect registers f to run each time the backend (re)connects.
+func (p *Plugin) OnConnect(f func(ctx context.Context, self User) error) {
+	p.onConnect = append(p.onConnect, f)
+}
+
+// OnMessage registers f to run on every message the bot sees, command or
+// not (Errbot's callback_message).
+func (p *Plugin) OnMessage(f func(ctx context.Context, m *Message) error) {
+	p.onMessage = append(p.onMessage, f)
+}
+
+// OnReaction registers f to run when a reaction is added or removed.
+func (p *Plugin) OnReaction(f func(ctx context.Context, r *Reaction) error) {
+	p.onReaction = append(p.onReaction, f)
+}
+
+// OnPresence registers f to run when a user's status changes.
+func (p *Plugin) OnPresence(f func(ctx context.Context, pr *Presence) error) {
+	p.onPresence = append(p.onPresence, f)
+}
+
+// OnJoin registers f to run when a user (or the bot) joins a room.
+func (p *Plugin) OnJoin(f func(ctx context.Context, j *Join) error) {
+	p.onJoin = append(p.onJoin, f)
+}
+
+// Extension points for the services packages (schedules and webhooks).
+// They are declared here so that a plugin's Setup stays its table of
+// contents; the engine does not run them itself.
+
+// Schedule is a periodic job a plugin declared with Every.
+type Schedule struct {
+	Plugin   string
+	Interval time.Duration // for Every
+	Spec     string        // for Cron
+	Run      func(ctx context.Context) error
+}
+
+// Every declares f to run every interval while the plugin is active. The
+// scheduler that runs it is not part of package bot: it reads
+// Engine.Schedules (TODO(services): the scheduler).
+func (p *Plugin) Every(interval time.Duration, f func(ctx context.Context) error) {
+	if interval <= 0 {
+		p.errs = append(p.errs, fmt.Errorf("Every(%v): the interval must be positive", interval))
+		return
+	}
+	p.engine.schedules = append(p.engine.schedules, Schedule{Plugin: p.name, Interval: interval, Run: f})
+}
+
+// Cron declares f to run on a cron schedule ("*/5 * * * *") while the
+// plugin is active; the scheduler parses spec (TODO(services)).
+func (p *Plugin) Cron(spec string, f func(ctx context.Context) error) {
+	p.engine.schedules = append(p.engine.schedules, Schedule{Plugin: p.name, Spec: spec, Run: f})
+}
+
+// Hook is an HTTP endpoint a plugin declared with Webhook.
+type Hook struct {
+	Plugin  string
+	Pattern string // a net/http ServeMux pattern: "POST /deploy/done"
+	Handler func(ctx context.Context, body []byte) (string, error)
+}
+
+// Webhook declares an HTTP endpoint. The webhook server that serves it is
+// not part of package bot: it reads Engine.Webhooks (TODO(services)).
+func (p *Plugin) Webhook(pattern string, h func(ctx context.Context, body []byte) (string, error)) {
+	p.engine.hooks = append(p.engine.hooks, Hook{Plugin: p.name, Pattern: pattern, Handler: h})
+}
+
+// Cmd is a declared command, regex command or listener. Its methods
+// refine the declaration and return the Cmd so they chain:
+//
+//	p.Command("deploy rollback", h).Help("roll back").AdminOnly()
+type Cmd struct {
+	plugin   *Plugin
+	name     string // lower case; words separated by one space
+	aliases  []string
+	help     string
+	usage    string
+	hidden   bool
+	admin    bool
+	timeout  time.Duration
+	divert   divert
+	handler  HandlerFunc
+	args     *argSpec       // typed arguments, or nil
+	re       *regexp.Regexp // regex commands and listeners
+	prefixed bool           // regex commands: only after the prefix
+	listener bool
+}
+
+type divert int
+
+const (
+	divertNone divert = iota
+	divertThread
+	divertPrivate
+)
+
+var errNoHandler = errors.New("nil handler")
+
+// Command declares a command whose handler reads its arguments from the
+// Request (Args, Words). name may have several words ("deploy status");
+// the longest declared name that matches wins.
+func (p *Plugin) Command(name string, h HandlerFunc) *Cmd {
+	c := &Cmd{plugin: p, name: normalizeName(name), handler: h}
+	if c.name == "" {
+		p.errs = append(p.errs, fmt.Errorf("command %q: empty name", name))
+	}
+	if h == nil {
+		p.errs = append(p.errs, fmt.Errorf("command %q: %w", name, errNoHandler))
+	}
+	p.cmds = append(p.cmds, c)
+	return c
+}
+
+// Command declares a command with typed arguments: the words after the
+// command are parsed into a new A (a struct; see the tags below) before h
+// runs. Bad arguments never reach h: the user gets the problem and the
+// usage line, generated from A.
+//
+// Struct tags, in the style of kong:
+//
+//	arg:""         a positional argument (in field order); untagged fields are --flags
+//	name:"x"       the flag or placeholder name (default: field name in kebab-case)
+//	short:"f"      a one-letter alias for a flag (-f)
+//	help:"..."     shown in the command's help
+//	enum:"a,b"     the allowed values
+//	default:"v"    the value when absent (makes a positional optional)
+//	optional:""    a positional that may be absent
+//
+// Field types: string, bool, integers, floats, time.Duration, []string (a
+// repeatable flag, or the last positional, taking the remaining words).
+func Command[A any](p *Plugin, name string, h func(ctx context.Context, req *Request, args A) error) *Cmd {
+	spec, err := newArgSpec(reflect.TypeFor[A]())
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("command %q: %w", name, err))
+		spec = &argSpec{typ: reflect.TypeFor[A]()}
+	}
+	var hf HandlerFunc
+	if h != nil {
+		hf = func(ctx context.Context, req *Request) error {
+			var a A
+			words, err := req.Words()
+			if err != nil {
+				return err
+			}
+			if err := spec.parse(words, reflect.ValueOf(&a).Elem()); err != nil {
+				return err
+			}
+			return h(ctx, req, a)
+		}
+	}
+	c := p.Command(name, hf)
+	c.args = spec
+	return c
+}
+
+// Regex declares a command matched by a regular expression instead of a
+// name, Errbot's re_botcmd. By default the message must start with the
+// prefix (or be a direct message); Prefixed(false) matches any message.
+// The pattern is matched against the text after the prefix; the match
+// groups are in Request.Match. name is used for help and ACLs.
+func (p *Plugin) Regex(name, pattern string, h HandlerFunc) *Cmd {
+	c := p.Command(name, h)
+	c.prefixed = true
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("regex command %q: %w", name, err))
+		re = regexp.MustCompile(`$^`) // never matches
+	}
+	c.re = re
+	return c
+}
+
+// Listen declares a listener: h runs on every message whose text matches
+// pattern anywhere, with or without a prefix (Errbot's botmatch). The
+// match groups are in Request.Match. Listeners are hidden from help; ACLs
+// see them as "listen".
+func (p *Plugin) Listen(pattern string, h HandlerFunc) *Cmd {
+	c := p.Regex("listen", pattern, h)
+	c.prefixed, c.listener, c.hidden = false, true, true
+	return c
+}
+
+// Alias adds other names for the command.
+func (c *Cmd) Alias(names ...string) *Cmd {
+	for _, n := range names {
+		if n := normalizeName(n); n != "" {
+			c.aliases = append(c.aliases, n)
+		}
+	}
+	return c
+}
+
+// Help sets the help text: its first line is the summary in the command
+// list; all of it is shown by "help <command>".
+func (c *Cmd) Help(text string) *Cmd { c.help = text; return c }
+
+// Usage sets the usage line shown after the command name ("<service>
+// <env>"). Typed commands generate it from their argument struct.
+func (c *Cmd) Usage(line string) *Cmd { c.usage = line; return c }
+
+// Hidden leaves the command out of help.
+func (c *Cmd) Hidden() *Cmd { c.hidden = true; return c }
+
+// AdminOnly restricts the command to the bot's admins.
+func (c *Cmd) AdminOnly() *Cmd { c.admin = true; return c }
+
+// Timeout sets the handler's deadline (default Options.CommandTimeout).
+func (c *Cmd) Timeout(d time.Duration) *Cmd { c.timeout = d; return c }
+
+// InThread sends the command's replies in a thread: the thread the command
+// came from, or a new one started on the command (Errbot's
+// DIVERT_TO_THREAD).
+func (c *Cmd) InThread() *Cmd { c.divert = divertThread; return c }
+
+// Private sends the command's replies as a direct message to the caller
+// (Errbot's DIVERT_TO_PRIVATE).
+func (c *Cmd) Private() *Cmd { c.divert = divertPrivate; return c }
+
+// Prefixed sets whether a regex command needs the prefix (default true).
+func (c *Cmd) Prefixed(required bool) *Cmd { c.prefixed = required; return c }
+
+// Name returns the command's name.
+func (c *Cmd) Name() string { return c.name }
+
+// normalizeName lower-cases name and joins its words with single spaces.
+func normalizeName(name string) string {
+	return strings.Join(strings.Fields(strings.ToLower(name)), " ")
+}
+
+// synopsis returns "deploy <service> <env> [--force]" (without prefix).
+func (c *Cmd) synopsis() string {
+	u := c.usage
+	if u == "" && c.args != nil {
+		u = c.args.usage()
+	}
+	if c.re != nil && u == "" {
+		return c.name
+	}
+	if u == "" {
+		return c.name
+	}
+	return c.name + " " + u
+}

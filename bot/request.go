@@ -1,0 +1,280 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Request is one run of a command or listener: the message that started
+// it, what was matched, and the ways to answer.
+//
+// Like net/http's Request it carries the handler's context, which Reply
+// and the other sending methods use; it is cancelled when the handler's
+// deadline passes or the engine shuts down. A Request is used by one
+// handler goroutine; it is not safe for concurrent use.
+type Request struct {
+	// Message is the message that started the handler.
+	Message *Message
+	// Command is the matched command's name ("deploy rollback"); "listen"
+	// for listeners.
+	Command string
+	// Args is the text after the command's name, trimmed. For regex
+	// commands it is the text the pattern was matched against.
+	Args string
+	// Match holds a regex command's or listener's match: the whole match,
+	// then the groups.
+	Match []string
+	// Plugin is the plugin that declared the command.
+	Plugin *Plugin
+
+	engine *Engine
+	cmd    *Cmd
+	ctx    context.Context
+	tr     *tracker
+}
+
+// Context returns the handler's context.
+func (r *Request) Context() context.Context { return r.ctx }
+
+// Words returns Args split like a shell would (see Split). A quoting
+// mistake is a *UsageError.
+func (r *Request) Words() ([]string, error) {
+	w, err := Split(r.Args)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	return w, nil
+}
+
+// IsAdmin reports whether the message's author is a bot admin.
+func (r *Request) IsAdmin() bool { return r.engine.IsAdmin(r.Message.From.ID) }
+
+// invocation returns "!deploy" for messages.
+func (r *Request) invocation() string {
+	if r.cmd == nil || r.cmd.listener {
+		return r.engine.opts.Prefix + strings.Fields(r.Message.Text + " ?")[0]
+	}
+	return r.engine.opts.Prefix + r.cmd.name
+}
+
+// destination returns where replies go: the room and thread of the
+// message, a new thread on it (Cmd.InThread), or the author's direct
+// messages (Cmd.Private).
+func (r *Request) destination() Outgoing {
+	m := r.Message
+	d := divertNone
+	if r.cmd != nil {
+		d = r.cmd.divert
+	}
+	switch {
+	case d == divertPrivate && !m.Direct:
+		return Outgoing{UserID: m.From.ID}
+	case d == divertThread && m.ThreadID == "":
+		return Outgoing{RoomID: m.Room.ID, ThreadID: m.ID}
+	}
+	return Outgoing{RoomID: m.Room.ID, ThreadID: m.ThreadID}
+}
+
+func (r *Request) send(out *Outgoing) error {
+	if err := r.engine.backend.Send(r.ctx, out); err != nil {
+		return fmt.Errorf("bot: reply: %w", err)
+	}
+	return nil
+}
+
+// Reply sends text (markdown) where the command's replies go. It may be
+// called many times while the handler works.
+func (r *Request) Reply(text string) error {
+	out := r.destination()
+	out.Text = text
+	return r.send(&out)
+}
+
+// Replyf formats and sends a reply, like fmt.Sprintf.
+func (r *Request) Replyf(format string, args ...any) error {
+	return r.Reply(fmt.Sprintf(format, args...))
+}
+
+// ReplyTemplate executes the text/template t with data and sends the
+// result as a reply.
+func (r *Request) ReplyTemplate(t *template.Template, data any) error {
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return fmt.Errorf("bot: template %s: %w", t.Name(), err)
+	}
+	return r.Reply(b.String())
+}
+
+// Card sends a card where the command's replies go.
+func (r *Request) Card(c Card) error {
+	out := r.destination()
+	out.Card = &c
+	return r.send(&out)
+}
+
+// File uploads a file where the command's replies go, with an optional
+// text.
+func (r *Request) File(f File, text string) error {
+	out := r.destination()
+	out.File, out.Text = &f, text
+	return r.send(&out)
+}
+
+// React adds an emoji reaction ("white_check_mark") to the message that
+// started the handler.
+func (r *Request) React(emoji string) error {
+	if err := r.engine.backend.React(r.ctx, r.Message.ID, strings.Trim(emoji, ":")); err != nil {
+		return fmt.Errorf("bot: react: %w", err)
+	}
+	return nil
+}
+
+// Ephemeral sends text that only the author sees, in the room of the
+// message, when the backend supports it (EphemeralSender), and as a
+// direct message otherwise.
+func (r *Request) Ephemeral(text string) error {
+	if es, ok := r.engine.backend.(EphemeralSender); ok && !r.Message.Direct {
+		out := Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID, Text: text}
+		return es.SendEphemeral(r.ctx, r.Message.From.ID, &out)
+	}
+	return r.send(&Outgoing{UserID: r.Message.From.ID, Text: text})
+}
+
+// Send sends out to an address: "@alice" (a direct message), "~ops" or
+// "~team/ops". See Engine.Send.
+func (r *Request) Send(to string, out Outgoing) error {
+	return r.engine.Send(r.ctx, to, out)
+}
+
+// Typing shows the backend's typing indicator where the replies go, when
+// the backend has one (Typer); otherwise it does nothing.
+func (r *Request) Typing() error {
+	t, ok := r.engine.backend.(Typer)
+	if !ok {
+		return nil
+	}
+	d := r.destination()
+	if d.RoomID == "" {
+		return nil
+	}
+	return t.Typing(r.ctx, d.RoomID, d.ThreadID)
+}
+
+// OpenFile opens a file attached to the message for reading. The caller
+// closes it. It fails when the backend cannot download files.
+func (r *Request) OpenFile(f FileRef) (io.ReadCloser, error) {
+	fo, ok := r.engine.backend.(FileOpener)
+	if !ok {
+		return nil, errors.New("bot: this backend cannot download files")
+	}
+	return fo.OpenFile(r.ctx, f.ID)
+}
+
+// ErrNoAnswer is returned by Request.Ask when the user did not answer in
+// time.
+var ErrNoAnswer = errors.New("bot: no answer")
+
+// convKey identifies whose next message answers a question, and where.
+type convKey struct {
+	user, room string
+}
+
+type waiter struct {
+	thread string
+	ch     chan answer // size 1: the delivering side never blocks
+}
+
+type answer struct {
+	m  *Message
+	tr *tracker
+}
+
+// Ask sends question where the replies go and waits for the author's next
+// message in the same room (and thread, when the question was asked in
+// one). That message answers the question: it is not run as a command.
+// Ask returns an error wrapping ErrNoAnswer after Options.AskTimeout, or
+// ctx's error when it is done first. Call Ask again to chain steps.
+//
+// While Ask waits, the message that started the handler counts as
+// handled (bottest's Say returns).
+func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
+	out := r.destination()
+	if out.UserID != "" { // a question in private would wait in the wrong place
+		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID}
+	}
+	out.Text = question
+	key := convKey{user: r.Message.From.ID, room: out.RoomID}
+	w := &waiter{thread: out.ThreadID, ch: make(chan answer, 1)}
+	e := r.engine
+	e.wmu.Lock()
+	if _, busy := e.waiters[key]; busy {
+		e.wmu.Unlock()
+		return nil, fmt.Errorf("bot: ask: already waiting for an answer from %s here", r.Message.From)
+	}
+	e.waiters[key] = w
+	e.wmu.Unlock()
+	cancel := func() {
+		e.wmu.Lock()
+		if e.waiters[key] == w {
+			delete(e.waiters, key)
+		}
+		e.wmu.Unlock()
+	}
+	if err := r.send(&out); err != nil {
+		cancel()
+		return nil, err
+	}
+
+	r.tr.release() // the handler now waits on the user, not on the engine
+	r.tr = nil
+	t := time.NewTimer(e.opts.AskTimeout)
+	defer t.Stop()
+	select {
+	case a := <-w.ch:
+		r.tr = a.tr
+		return a.m, nil
+	case <-ctx.Done():
+		err := ctx.Err()
+		cancel()
+		return nil, r.lateAnswer(w, err)
+	case <-t.C:
+		cancel()
+		return nil, r.lateAnswer(w, fmt.Errorf("bot: ask %s: %w after %v", r.Message.From, ErrNoAnswer, e.opts.AskTimeout))
+	}
+}
+
+// lateAnswer handles an answer delivered between the timeout and the
+// waiter's removal: the answer wins.
+func (r *Request) lateAnswer(w *waiter, err error) error {
+	select {
+	case a := <-w.ch:
+		a.tr.release()
+		_ = a // the handler moves on; the answer is dropped, as it came too late
+	default:
+	}
+	return err
+}
+
+// answer delivers m to a pending Ask, if there is one for it.
+func (e *Engine) answer(m *Message, tr *tracker) bool {
+	key := convKey{user: m.From.ID, room: m.Room.ID}
+	e.wmu.Lock()
+	w, ok := e.waiters[key]
+	if ok && (w.thread == "" || w.thread == m.ThreadID) {
+		delete(e.waiters, key)
+	} else {
+		ok = false
+	}
+	e.wmu.Unlock()
+	if !ok {
+		return false
+	}
+	tr.add()
+	w.ch <- answer{m: m, tr: tr}
+	return true
+}

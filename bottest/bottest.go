@@ -1,0 +1,255 @@
+// Package bottest runs plugins on an in-memory chat backend for tests, in
+// the way net/http/httptest runs handlers.
+//
+//	func TestDeploy(t *testing.T) {
+//		b := bottest.New(t, &Deploy{})
+//		got := b.Say("!deploy api prod")
+//		// assert on got[0].Text, got[0].Card, ...
+//	}
+//
+// Say and its variants deliver one message and return when every handler
+// it started has finished (or waits for the user's next message, see
+// bot.Request.Ask), with the replies sent meanwhile: no sleeps, no
+// polling. Each Bot is independent, so tests using it may run with
+// t.Parallel.
+package bottest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/matterbot/matterbot/bot"
+)
+
+// Reply is something the bot sent: a message (text, card, file), an
+// ephemeral message or a reaction.
+type Reply struct {
+	// To is where it went: "~town-square", "~test/ops" style for rooms
+	// (Room.String), "@alice" for direct messages.
+	To       string
+	RoomID   string // "dm-<user id>" for direct messages
+	ThreadID string
+	Direct   bool
+	Text     string
+	Card     *bot.Card
+	File     *File
+	// EphemeralTo is the id of the only user who sees an ephemeral message.
+	EphemeralTo string
+	// Reaction is the emoji of a reaction to the message MessageID.
+	Reaction  string
+	MessageID string
+}
+
+// File is an uploaded file, read into memory.
+type File struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// Texts returns the Text of each reply that has one.
+func Texts(rs []Reply) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Text != "" {
+			out = append(out, r.Text)
+		}
+	}
+	return out
+}
+
+// T is the part of *testing.T (and *testing.B, *testing.F) a Bot uses.
+type T interface {
+	Helper()
+	Cleanup(f func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// Bot is a running engine on a Backend, for one test.
+type Bot struct {
+	t       T
+	Engine  *bot.Engine
+	Backend *Backend
+	nextID  atomic.Int64
+}
+
+// New starts an engine with the given plugins and default options, and
+// stops it when the test ends. It fails the test when the engine cannot
+// be built or does not start.
+func New(t T, plugins ...bot.Setuper) *Bot {
+	t.Helper()
+	return NewWithOptions(t, nil, plugins...)
+}
+
+// NewWithOptions is New with engine options: admins, prefix, ACLs, ...
+// Admins and ACL names must be users and rooms the Backend knows (see
+// NewBackend); add more on b.Backend before the names are needed, or use
+// Start.
+func NewWithOptions(t T, opts *bot.Options, plugins ...bot.Setuper) *Bot {
+	t.Helper()
+	b, err := Start(t, NewBackend(), opts, plugins...)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return b
+}
+
+// Start builds an engine on be, runs it until the test ends, and waits
+// until it has connected. It returns the error of bot.New or of a failed
+// start (an unknown admin, say) instead of failing the test.
+func Start(t T, be *Backend, opts *bot.Options, plugins ...bot.Setuper) (*Bot, error) {
+	t.Helper()
+	e, err := bot.New(be, opts, plugins...)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1) // size 1: Run's result is never blocked on
+	go func() { stopped <- e.Run(ctx) }()
+	select {
+	case <-be.Ready():
+	case err := <-stopped:
+		cancel()
+		return nil, fmt.Errorf("bottest: engine did not start: %w", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("bottest: engine stopped with %v", err)
+		}
+	})
+	return &Bot{t: t, Engine: e, Backend: be}, nil
+}
+
+// user returns the user with a username ("@alice" or "alice"), creating
+// it when unknown.
+func (b *Bot) user(name string) bot.User {
+	name = strings.TrimPrefix(name, "@")
+	u, err := b.Backend.User(context.Background(), name)
+	if err != nil {
+		u = bot.User{ID: "u-" + name, Username: name, FullName: name}
+		b.Backend.AddUser(u)
+	}
+	return u
+}
+
+// room returns the room named "~name" or "~team/name", failing the test
+// when it is unknown.
+func (b *Bot) room(name string) bot.Room {
+	b.t.Helper()
+	a, err := bot.ParseAddress(name)
+	if err != nil || a.Room == "" {
+		b.t.Fatalf("bottest: room %q: want ~room or ~team/room", name)
+	}
+	r, err := b.Backend.Room(context.Background(), a.Team, a.Room)
+	if err != nil {
+		b.t.Fatalf("bottest: %v (add it with b.Backend.AddRoom)", err)
+	}
+	return r
+}
+
+// Message builds a message from user ("@alice") in room ("~ops"), or a
+// direct message to the bot when room is "". Its ID is unique in the Bot.
+func (b *Bot) Message(user, room, text string) *bot.Message {
+	b.t.Helper()
+	u := b.user(user)
+	m := &bot.Message{ID: "m" + strconv.FormatInt(b.nextID.Add(1), 10), From: u, Text: text}
+	if room == "" {
+		m.Direct = true
+		m.Room = bot.Room{ID: "dm-" + u.ID, Name: "dm-" + u.Username}
+	} else {
+		m.Room = b.room(room)
+	}
+	m.Mentions = mentions(text)
+	return m
+}
+
+// mentions finds the @names in text.
+func mentions(text string) []string {
+	var out []string
+	for _, w := range strings.Fields(text) {
+		if n, ok := strings.CutPrefix(w, "@"); ok {
+			if n = strings.TrimRight(n, ".,:;!?"); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// Say sends text from @alice in ~town-square and returns the replies.
+func (b *Bot) Say(text string) []Reply {
+	b.t.Helper()
+	return b.Deliver(b.Message("@alice", "~town-square", text))
+}
+
+// SayAs sends text from user ("@bob") in room ("~ops" or "~team/ops") and
+// returns the replies.
+func (b *Bot) SayAs(user, room, text string) []Reply {
+	b.t.Helper()
+	return b.Deliver(b.Message(user, room, text))
+}
+
+// DM sends text from user as a direct message to the bot and returns the
+// replies.
+func (b *Bot) DM(user, text string) []Reply {
+	b.t.Helper()
+	return b.Deliver(b.Message(user, "", text))
+}
+
+// SayInThread sends text from user in the thread rooted at threadID in
+// room, and returns the replies.
+func (b *Bot) SayInThread(user, room, threadID, text string) []Reply {
+	b.t.Helper()
+	m := b.Message(user, room, text)
+	m.ThreadID = threadID
+	return b.Deliver(m)
+}
+
+// Deliver hands m to the engine, waits until its handlers are done, and
+// returns everything sent since the previous call that returned replies.
+func (b *Bot) Deliver(m *bot.Message) []Reply {
+	<-b.Backend.Handler().HandleMessage(m)
+	return b.Backend.Sent()
+}
+
+// Post hands m to the engine and returns at once, with the channel that
+// is closed when its handlers are done. Use it to send many messages
+// concurrently; collect the replies with Replies.
+func (b *Bot) Post(m *bot.Message) <-chan struct{} {
+	return b.Backend.Handler().HandleMessage(m)
+}
+
+// React reports that user added emoji to the message with id messageID in
+// room, and returns the replies once the callbacks are done.
+func (b *Bot) React(user, room, messageID, emoji string) []Reply {
+	b.t.Helper()
+	r := &bot.Reaction{MessageID: messageID, Emoji: emoji, User: b.user(user), Room: b.room(room)}
+	<-b.Backend.Handler().HandleReaction(r)
+	return b.Backend.Sent()
+}
+
+// Presence reports that user's status changed, and returns the replies
+// once the callbacks are done.
+func (b *Bot) Presence(user, status string) []Reply {
+	b.t.Helper()
+	<-b.Backend.Handler().HandlePresence(&bot.Presence{User: b.user(user), Status: status})
+	return b.Backend.Sent()
+}
+
+// Join reports that user joined room, and returns the replies once the
+// callbacks are done.
+func (b *Bot) Join(user, room string) []Reply {
+	b.t.Helper()
+	<-b.Backend.Handler().HandleJoin(&bot.Join{User: b.user(user), Room: b.room(room)})
+	return b.Backend.Sent()
+}
+
+// Replies returns and forgets everything sent since the last call that
+// returned replies: what OnConnect hooks, Post-ed messages or late
+// handlers sent.
+func (b *Bot) Replies() []Reply { return b.Backend.Sent() }

@@ -1,0 +1,448 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/bottest"
+)
+
+func opsPlugins() []bot.Setuper {
+	return []bot.Setuper{
+		plug{"ops", func(p *bot.Plugin) error {
+			p.Command("deploy", reply("deployed"))
+			p.Command("deploy rollback", reply("rolled back")).AdminOnly()
+			p.Command("status", reply("ok"))
+			return nil
+		}},
+		plug{"fun", func(p *bot.Plugin) error {
+			p.Command("joke", reply("ha"))
+			p.Listen(`^lol$`, reply("heard"))
+			return nil
+		}},
+	}
+}
+
+func TestAdmins(t *testing.T) {
+	var logs syncBuffer
+	b := bottest.NewWithOptions(t, &bot.Options{Admins: []string{"@alice"}, Logger: logger(&logs)}, opsPlugins()...)
+	if got := texts(b.SayAs("@alice", "~ops", "!deploy rollback")); !cmp.Equal(got, []string{"rolled back"}) {
+		t.Errorf("admin: replies %q, want rolled back", got)
+	}
+	want := []string{"`!deploy rollback`: only bot admins may run this command."}
+	if got := texts(b.SayAs("@bob", "~ops", "!deploy rollback")); !cmp.Equal(got, want) {
+		t.Errorf("non-admin: replies %q, want %q", got, want)
+	}
+	if l := logs.String(); !strings.Contains(l, `msg="command refused" plugin=ops command="deploy rollback" user_id=u-bob room_id=r-ops`) {
+		t.Errorf("log = %s\nwant a refusal line", l)
+	}
+
+	// A renamed admin keeps the rights: they are keyed on the user id.
+	b.Backend.RemoveUser("alice")
+	b.Backend.AddUser(bot.User{ID: "u-alice", Username: "alicia"})
+	if got := texts(b.SayAs("@alicia", "~ops", "!deploy rollback")); !cmp.Equal(got, []string{"rolled back"}) {
+		t.Errorf("renamed admin: replies %q, want rolled back", got)
+	}
+	// A new user who takes the old name does not.
+	b.Backend.AddUser(bot.User{ID: "u-impostor", Username: "alice"})
+	if got := texts(b.SayAs("@alice", "~ops", "!deploy rollback")); !cmp.Equal(got, want) {
+		t.Errorf("impostor: replies %q, want %q", got, want)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts *bot.Options
+		want string
+	}{
+		{"unknown admin", &bot.Options{Admins: []string{"@alice", "@nobody"}}, "bot: admin @nobody: bottest: user @nobody: bot: no such user or room"},
+		{"unknown acl user", &bot.Options{ACLs: []bot.ACL{{Pattern: "deploy", Rule: bot.Rule{AllowUsers: []string{"@ghost"}}}}}, `bot: ACL "deploy": user @ghost`},
+		{"unknown acl room", &bot.Options{DefaultACL: bot.Rule{DenyRooms: []string{"~nowhere"}}}, "bot: default ACL: room ~nowhere"},
+		{"bad glob", &bot.Options{DefaultACL: bot.Rule{DenyUsers: []string{"@[x"}}}, `glob "@[x"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := bottest.Start(t, bottest.NewBackend(), tc.opts, opsPlugins()...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Start() error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestACL(t *testing.T) {
+	no := false
+	refusedUser := "you are not allowed to run this command"
+	refusedRoom := "this command cannot be run in this room"
+	type call struct {
+		user, room, text string // room "" is a direct message
+		want             string
+	}
+	tests := []struct {
+		name  string
+		acls  []bot.ACL
+		def   bot.Rule
+		calls []call
+	}{
+		{name: "allowusers by name", acls: []bot.ACL{{Pattern: "deploy", Rule: bot.Rule{AllowUsers: []string{"@alice"}}}},
+			calls: []call{{"@alice", "~ops", "!deploy", "deployed"}, {"@bob", "~ops", "!deploy", refusedUser}, {"@bob", "~ops", "!status", "ok"}}},
+		{name: "allowusers glob", acls: []bot.ACL{{Pattern: "*", Rule: bot.Rule{AllowUsers: []string{"@ca*"}}}},
+			calls: []call{{"@carol", "~ops", "!joke", "ha"}, {"@alice", "~ops", "!joke", refusedUser}}},
+		{name: "denyusers", acls: []bot.ACL{{Pattern: "fun:*", Rule: bot.Rule{DenyUsers: []string{"@bob"}}}},
+			calls: []call{{"@bob", "~ops", "!joke", refusedUser}, {"@bob", "~ops", "!status", "ok"}, {"@alice", "~ops", "!joke", "ha"}}},
+		{name: "allow and deny", acls: []bot.ACL{{Pattern: "*", Rule: bot.Rule{AllowUsers: []string{"@*"}, DenyUsers: []string{"@eve"}}}},
+			calls: []call{{"@eve", "~ops", "!status", refusedUser}, {"@dave", "~ops", "!status", "ok"}}},
+		{name: "allowrooms", acls: []bot.ACL{{Pattern: "ops:deploy", Rule: bot.Rule{AllowRooms: []string{"~ops"}}}},
+			calls: []call{{"@alice", "~ops", "!deploy", "deployed"}, {"@alice", "~town-square", "!deploy", refusedRoom}, {"@alice", "", "deploy", "deployed"}}},
+		{name: "denyrooms team glob", acls: []bot.ACL{{Pattern: "*", Rule: bot.Rule{DenyRooms: []string{"~test/town-*"}}}},
+			calls: []call{{"@alice", "~town-square", "!joke", refusedRoom}, {"@alice", "~ops", "!joke", "ha"}}},
+		{name: "allowprivate false", acls: []bot.ACL{{Pattern: "status", Rule: bot.Rule{AllowPrivate: &no}}},
+			calls: []call{{"@alice", "", "status", "this command cannot be run in a direct message"}, {"@alice", "~ops", "!status", "ok"}}},
+		{name: "allowmuc false", acls: []bot.ACL{{Pattern: "status", Rule: bot.Rule{AllowMUC: &no}}},
+			calls: []call{{"@alice", "~ops", "!status", "this command can only be run in a direct message"}, {"@alice", "", "status", "ok"}}},
+		{name: "admin only rule", acls: []bot.ACL{{Pattern: "ops:*", Rule: bot.Rule{AdminOnly: true}}},
+			calls: []call{{"@bob", "~ops", "!status", "only bot admins may run this command"}, {"@alice", "~ops", "!status", "ok"}}},
+		{name: "first match wins", acls: []bot.ACL{{Pattern: "status", Rule: bot.Rule{}}, {Pattern: "*", Rule: bot.Rule{AllowUsers: []string{"@alice"}}}},
+			calls: []call{{"@bob", "~ops", "!status", "ok"}, {"@bob", "~ops", "!joke", refusedUser}}},
+		{name: "multi-word command and case", acls: []bot.ACL{{Pattern: "OPS:Deploy*", Rule: bot.Rule{DenyUsers: []string{"@alice"}}}},
+			calls: []call{{"@alice", "~ops", "!deploy", refusedUser}, {"@alice", "~ops", "!deploy rollback", refusedUser}}},
+		{name: "default rule", def: bot.Rule{AllowRooms: []string{"~ops"}}, acls: []bot.ACL{{Pattern: "joke", Rule: bot.Rule{}}},
+			calls: []call{{"@bob", "~town-square", "!status", refusedRoom}, {"@bob", "~town-square", "!joke", "ha"}}},
+		{name: "listeners are checked as listen", acls: []bot.ACL{{Pattern: "fun:listen", Rule: bot.Rule{DenyUsers: []string{"@bob"}}}},
+			calls: []call{{"@bob", "~ops", "lol", "`!lol`: " + refusedUser + "."}, {"@alice", "~ops", "lol", "heard"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := bottest.NewWithOptions(t, &bot.Options{Admins: []string{"@alice"}, ACLs: tc.acls, DefaultACL: tc.def}, opsPlugins()...)
+			for _, c := range tc.calls {
+				var got []string
+				if c.room == "" {
+					got = texts(b.DM(c.user, c.text))
+				} else {
+					got = texts(b.SayAs(c.user, c.room, c.text))
+				}
+				want := c.want
+				if !strings.HasPrefix(want, "`") && strings.Contains(want, " ") {
+					name := strings.TrimPrefix(c.text, "!")
+					want = fmt.Sprintf("`!%s`: %s.", name, c.want)
+				}
+				if !cmp.Equal(got, []string{want}) {
+					t.Errorf("%s in %q says %q: replies %q, want %q", c.user, c.room, c.text, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPanic(t *testing.T) {
+	var logs syncBuffer
+	p := plug{"boom", func(p *bot.Plugin) error {
+		p.Command("boom", func(ctx context.Context, req *bot.Request) error { panic("kaboom") })
+		p.Command("ok", reply("still alive"))
+		p.OnMessage(func(ctx context.Context, m *bot.Message) error {
+			if m.Text == "crash callback" {
+				var m map[string]int
+				m["x"] = 1 // a runtime panic
+			}
+			return nil
+		})
+		return nil
+	}}
+	b := bottest.NewWithOptions(t, &bot.Options{Logger: logger(&logs)}, p)
+	want := []string{"`!boom` failed with an internal error; the details are in the bot's log."}
+	if got := texts(b.Say("!boom")); !cmp.Equal(got, want) {
+		t.Errorf("Say(!boom) = %q, want %q", got, want)
+	}
+	b.Say("crash callback")
+	if got := texts(b.Say("!ok")); !cmp.Equal(got, []string{"still alive"}) {
+		t.Errorf("after panics: Say(!ok) = %q, want still alive", got)
+	}
+	l := logs.String()
+	for _, w := range []string{`msg="handler panicked" plugin=boom handler=boom panic=kaboom stack=`, "goroutine ", `handler=message panic="assignment to entry in nil map"`} {
+		if !strings.Contains(l, w) {
+			t.Errorf("log does not contain %q:\n%s", w, l)
+		}
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := plug{"slow", func(p *bot.Plugin) error {
+			wait := func(ctx context.Context, req *bot.Request) error {
+				<-ctx.Done()
+				return fmt.Errorf("waiting for the deploy: %w", ctx.Err())
+			}
+			p.Command("slow", wait)
+			p.Command("slower", wait).Timeout(5 * time.Minute)
+			return nil
+		}}
+		b := bottest.NewWithOptions(t, &bot.Options{CommandTimeout: 30 * time.Second}, p)
+		start := time.Now()
+		if got, want := texts(b.Say("!slow")), []string{"`!slow` timed out after 30s."}; !cmp.Equal(got, want) {
+			t.Errorf("Say(!slow) = %q, want %q", got, want)
+		}
+		if d := time.Since(start); d != 30*time.Second {
+			t.Errorf("!slow took %v, want 30s", d)
+		}
+		if got, want := texts(b.Say("!slower")), []string{"`!slower` timed out after 5m0s."}; !cmp.Equal(got, want) {
+			t.Errorf("Say(!slower) = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestFlood(t *testing.T) {
+	const n = 50
+	gate := make(chan struct{})
+	started := make(chan struct{}, n)
+	var running, peak atomic.Int32
+	p := plug{"flood", func(p *bot.Plugin) error {
+		p.Command("work", func(ctx context.Context, req *bot.Request) error {
+			r := running.Add(1)
+			defer running.Add(-1)
+			for {
+				old := peak.Load()
+				if r <= old || peak.CompareAndSwap(old, r) {
+					break
+				}
+			}
+			started <- struct{}{}
+			<-gate
+			return req.Reply("done " + req.Args)
+		})
+		return nil
+	}}
+	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 4, MaxQueue: n}, p)
+	var dones []<-chan struct{}
+	for i := range n {
+		dones = append(dones, b.Post(b.Message("@alice", "~ops", fmt.Sprintf("!work %d", i))))
+	}
+	for range 4 {
+		<-started
+	}
+	if st := b.Engine.Stats(); st.Running != 4 || st.Queued != n-4 {
+		t.Errorf("Stats() = %+v, want 4 running and %d queued", st, n-4)
+	}
+	close(gate)
+	for _, d := range dones {
+		<-d
+	}
+	if got := len(b.Replies()); got != n {
+		t.Errorf("%d replies, want %d", got, n)
+	}
+	if got := peak.Load(); got != 4 {
+		t.Errorf("peak concurrency = %d, want 4", got)
+	}
+}
+
+func TestQueueFull(t *testing.T) {
+	gate := make(chan struct{})
+	started := make(chan struct{}, 1)
+	p := plug{"q", func(p *bot.Plugin) error {
+		p.Command("work", func(ctx context.Context, req *bot.Request) error {
+			started <- struct{}{}
+			<-gate
+			return req.Reply("done " + req.Args)
+		})
+		return nil
+	}}
+	var logs syncBuffer
+	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 1, MaxQueue: 1, Logger: logger(&logs)}, p)
+	d1 := b.Post(b.Message("@alice", "~ops", "!work 1"))
+	<-started
+	d2 := b.Post(b.Message("@alice", "~ops", "!work 2"))
+	got := texts(b.Deliver(b.Message("@bob", "~ops", "!work 3")))
+	if want := []string{"`!work`: the bot is busy, try again in a moment."}; !cmp.Equal(got, want) {
+		t.Errorf("third command: replies %q, want %q", got, want)
+	}
+	close(gate)
+	<-started
+	<-d1
+	<-d2
+	if got, want := texts(b.Replies()), []string{"done 1", "done 2"}; !cmp.Equal(got, want) {
+		t.Errorf("replies %q, want %q", got, want)
+	}
+	if !strings.Contains(logs.String(), "command dropped") {
+		t.Errorf("log has no 'command dropped' line:\n%s", logs.String())
+	}
+}
+
+func TestSlowHandlerDoesNotDelayOthers(t *testing.T) {
+	gate := make(chan struct{})
+	started := make(chan struct{})
+	p := plug{"mix", func(p *bot.Plugin) error {
+		p.Command("slow", func(ctx context.Context, req *bot.Request) error {
+			close(started)
+			<-gate
+			return req.Reply("slow done")
+		})
+		p.Command("fast", reply("fast done"))
+		return nil
+	}}
+	b := bottest.New(t, p)
+	slow := b.Post(b.Message("@alice", "~ops", "!slow"))
+	<-started
+	if got := texts(b.SayAs("@bob", "~ops", "!fast")); !cmp.Equal(got, []string{"fast done"}) {
+		t.Errorf("fast command while a slow one runs: replies %q, want fast done", got)
+	}
+	select {
+	case <-slow:
+		t.Fatalf("slow command finished before its gate opened")
+	default:
+	}
+	close(gate)
+	<-slow
+	if got := texts(b.Replies()); !cmp.Equal(got, []string{"slow done"}) {
+		t.Errorf("replies %q, want slow done", got)
+	}
+}
+
+func TestShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncBuffer
+		started := make(chan struct{}, 2)
+		gate := make(chan struct{})
+		var cancelled atomic.Bool
+		var deactivated atomic.Bool
+		p := plug{"s", func(p *bot.Plugin) error {
+			p.Command("polite", func(ctx context.Context, req *bot.Request) error {
+				started <- struct{}{}
+				<-ctx.Done()
+				cancelled.Store(true)
+				return ctx.Err()
+			})
+			p.Command("rude", func(ctx context.Context, req *bot.Request) error {
+				started <- struct{}{}
+				<-gate // ignores its context
+				return nil
+			})
+			p.OnDeactivate(func(ctx context.Context) error { deactivated.Store(true); return nil })
+			return nil
+		}}
+		be := bottest.NewBackend()
+		e, err := bot.New(be, &bot.Options{ShutdownTimeout: 3 * time.Second, Logger: logger(&logs)}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		<-be.Ready()
+		from := bot.User{ID: "u-alice", Username: "alice"}
+		room := bot.Room{ID: "r-ops", Name: "ops"}
+		be.Handler().HandleMessage(&bot.Message{ID: "1", From: from, Room: room, Text: "!polite"})
+		be.Handler().HandleMessage(&bot.Message{ID: "2", From: from, Room: room, Text: "!rude"})
+		<-started
+		<-started
+		start := time.Now()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v, want nil after cancel", err)
+		}
+		if d := time.Since(start); d != 3*time.Second {
+			t.Errorf("Run returned %v after cancel, want the 3s shutdown timeout", d)
+		}
+		if !cancelled.Load() || !deactivated.Load() {
+			t.Errorf("cancelled = %v, deactivated = %v; want both", cancelled.Load(), deactivated.Load())
+		}
+		if !strings.Contains(logs.String(), `msg="handlers still running after shutdown timeout" running=1`) {
+			t.Errorf("log:\n%s\nwant the shutdown timeout reported", logs.String())
+		}
+		if len(be.Sent()) != 0 {
+			t.Errorf("shutdown sent messages, want none")
+		}
+		// After shutdown, messages are dropped.
+		select {
+		case <-be.Handler().HandleMessage(&bot.Message{ID: "3", From: from, Room: room, Text: "!polite"}):
+		default:
+			t.Errorf("HandleMessage after shutdown: done not closed")
+		}
+		close(gate)
+		synctest.Wait()
+		if err := e.Run(context.Background()); err == nil {
+			t.Errorf("second Run() = nil, want an error")
+		}
+	})
+}
+
+func TestConversation(t *testing.T) {
+	p := plug{"survey", func(p *bot.Plugin) error {
+		p.Command("survey", func(ctx context.Context, req *bot.Request) error {
+			name, err := req.Ask(ctx, "Your name?")
+			if err != nil {
+				return err
+			}
+			colour, err := req.Ask(ctx, "Favourite colour, "+name.Text+"?")
+			if err != nil {
+				return err
+			}
+			return req.Replyf("%s likes %s", name.Text, colour.Text)
+		})
+		p.Command("status", reply("ok"))
+		return nil
+	}}
+	b := bottest.New(t, p)
+	steps := []struct {
+		user, room, thread, text string
+		want                     []string
+	}{
+		{"@alice", "~ops", "", "!survey", []string{"Your name?"}},
+		{"@bob", "~ops", "", "!status", []string{"ok"}},           // another user is not an answer
+		{"@alice", "~town-square", "", "!status", []string{"ok"}}, // another room neither
+		{"@alice", "~ops", "", "Alice", []string{"Favourite colour, Alice?"}},
+		{"@alice", "~ops", "", "!status", []string{"Alice likes !status"}}, // the answer is not a command
+		{"@alice", "~ops", "", "!status", []string{"ok"}},
+		// In a thread, the answer must come in the thread.
+		{"@bob", "~ops", "t1", "!survey", []string{"Your name?"}},
+		{"@bob", "~ops", "t2", "Robert", nil},
+		{"@bob", "~ops", "t1", "Bob", []string{"Favourite colour, Bob?"}},
+		{"@bob", "~ops", "t1", "green", []string{"Bob likes green"}},
+	}
+	for i, s := range steps {
+		got := texts(b.SayInThread(s.user, s.room, s.thread, s.text))
+		if !cmp.Equal(got, s.want) {
+			t.Errorf("step %d: %s says %q: replies %q, want %q", i, s.user, s.text, got, s.want)
+		}
+	}
+}
+
+func TestConversationTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := plug{"q", func(p *bot.Plugin) error {
+			p.Command("ask", func(ctx context.Context, req *bot.Request) error {
+				_, err := req.Ask(ctx, "sure?")
+				if errors.Is(err, bot.ErrNoAnswer) {
+					return req.Reply("never mind")
+				}
+				return err
+			})
+			return nil
+		}}
+		b := bottest.NewWithOptions(t, &bot.Options{AskTimeout: time.Minute}, p)
+		if got := texts(b.Say("!ask")); !cmp.Equal(got, []string{"sure?"}) {
+			t.Fatalf("Say(!ask) = %q, want sure?", got)
+		}
+		time.Sleep(2 * time.Minute) // fake time, inside the bubble
+		synctest.Wait()
+		if got := texts(b.Replies()); !cmp.Equal(got, []string{"never mind"}) {
+			t.Errorf("after the ask timeout: replies %q, want never mind", got)
+		}
+		// The late answer is an ordinary message again.
+		if got := texts(b.Say("!ask")); !cmp.Equal(got, []string{"sure?"}) {
+			t.Errorf("Say(!ask) again = %q, want sure?", got)
+		}
+		if got := texts(b.Say("yes")); len(got) != 0 {
+			t.Errorf("answer: replies %q, want none", got)
+		}
+	})
+}

@@ -1,0 +1,810 @@
+package mmtest
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/matterbot/matterbot/mattermost"
+)
+
+// createChannel stores an O or P channel; creatorID (may be "") becomes
+// its first member, with channel_admin. s.mu held.
+func (s *Server) createChannel(teamID, name, displayName, typ, creatorID string) (*mattermost.Channel, *mattermost.APIError) {
+	// Checks in the order of model.Channel.IsValid.
+	if typ != mattermost.ChannelOpen && typ != mattermost.ChannelPrivate {
+		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.type.app_error", "")
+	}
+	if runeLen(displayName) > 64 || strings.TrimSpace(displayName) == "" {
+		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.display_name.app_error", "")
+	}
+	if !isValidChannelName(name) {
+		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.name.app_error", "")
+	}
+	if s.st.teams[teamID] == nil {
+		return nil, apiError(http.StatusNotFound, "app.team.get.find.app_error", "")
+	}
+	key := teamID + "/" + name
+	if _, dup := s.st.channelByName[key]; dup {
+		return nil, apiError(http.StatusBadRequest, "store.sql_channel.save_channel.exists.app_error", "")
+	}
+	now := s.millis()
+	ch := &mattermost.Channel{ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, TeamID: teamID, Type: typ,
+		DisplayName: displayName, Name: name, CreatorID: creatorID}
+	s.st.channels[ch.ID] = ch
+	s.st.channelByName[key] = ch.ID
+	s.st.members[ch.ID] = make(map[string]*mattermost.ChannelMember)
+	if creatorID != "" {
+		m := s.newMember(ch, creatorID)
+		m.Roles, m.SchemeAdmin = "channel_user channel_admin", true
+	}
+	s.touch()
+	return ch, nil
+}
+
+// newMember stores a membership without events. s.mu held.
+func (s *Server) newMember(ch *mattermost.Channel, userID string) *mattermost.ChannelMember {
+	m := &mattermost.ChannelMember{ChannelID: ch.ID, UserID: userID, Roles: "channel_user", SchemeUser: true,
+		LastUpdateAt: s.millis(),
+		NotifyProps: map[string]string{"desktop": "default", "email": "default", "ignore_channel_mentions": "default",
+			"mark_unread": "all", "push": "default"}}
+	s.st.members[ch.ID][userID] = m
+	return m
+}
+
+// addChannelMember adds userID and publishes user_added to the channel
+// (app/channel.go AddChannelMember → postJoin...; the event carries
+// user_id and team_id). An existing member is returned as is. s.mu held.
+func (s *Server) addChannelMember(ch *mattermost.Channel, userID string, evs *[]event) (*mattermost.ChannelMember, bool) {
+	if m := s.st.members[ch.ID][userID]; m != nil {
+		return m, false
+	}
+	m := s.newMember(ch, userID)
+	*evs = append(*evs, event{name: "user_added", channelID: ch.ID, data: map[string]any{"team_id": ch.TeamID, "user_id": userID}})
+	s.touch()
+	return m, true
+}
+
+// dmName is model.GetDMNameFromIds: the two ids sorted, joined by "__".
+func dmName(a, b string) string {
+	if a > b {
+		a, b = b, a
+	}
+	return a + "__" + b
+}
+
+// gmName is model.GetGroupNameFromUserIds: hex SHA-1 of the sorted ids.
+func gmName(ids []string) string {
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	h := sha1.New()
+	for _, id := range sorted {
+		h.Write([]byte(id))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// directChannel returns the DM of a and b, creating it (creator creatorID)
+// and publishing direct_added when new (app/channel.go
+// GetOrCreateDirectChannel). s.mu held.
+func (s *Server) directChannel(a, b, creatorID string, evs *[]event) (*mattermost.Channel, *mattermost.APIError) {
+	if s.st.users[a] == nil || s.st.users[b] == nil {
+		return nil, apiError(http.StatusBadRequest, "api.channel.create_direct_channel.invalid_user.app_error", "")
+	}
+	name := dmName(a, b)
+	if id, ok := s.st.channelByName["/"+name]; ok {
+		return s.st.channels[id], nil
+	}
+	now := s.millis()
+	ch := &mattermost.Channel{ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, Type: mattermost.ChannelDirect,
+		Name: name, CreatorID: creatorID, Shared: new(bool)}
+	s.st.channels[ch.ID] = ch
+	s.st.channelByName["/"+name] = ch.ID
+	s.st.members[ch.ID] = make(map[string]*mattermost.ChannelMember)
+	s.newMember(ch, a)
+	s.newMember(ch, b)
+	other := b
+	if creatorID == b {
+		other = a
+	}
+	*evs = append(*evs, event{name: "direct_added", channelID: ch.ID, data: map[string]any{"creator_id": creatorID, "teammate_id": other}})
+	s.touch()
+	return ch, nil
+}
+
+// groupChannel returns the GM of ids (3 to 8 distinct users), creating it
+// and publishing group_added when new (app/channel.go CreateGroupChannel).
+// Its display name is the sorted usernames joined by ", ". s.mu held.
+func (s *Server) groupChannel(ids []string, evs *[]event) (*mattermost.Channel, *mattermost.APIError) {
+	uniq := make([]string, 0, len(ids))
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	if len(uniq) < 3 || len(uniq) > 8 {
+		return nil, apiError(http.StatusBadRequest, "api.channel.create_group.bad_size.app_error", "")
+	}
+	names := make([]string, 0, len(uniq))
+	for _, id := range uniq {
+		u := s.st.users[id]
+		if u == nil {
+			return nil, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "user_ids")
+		}
+		names = append(names, u.user.Username)
+	}
+	name := gmName(uniq)
+	if id, ok := s.st.channelByName["/"+name]; ok {
+		return s.st.channels[id], nil
+	}
+	sort.Strings(names)
+	now := s.millis()
+	ch := &mattermost.Channel{ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, Type: mattermost.ChannelGroup,
+		Name: name, DisplayName: strings.Join(names, ", ")}
+	s.st.channels[ch.ID] = ch
+	s.st.channelByName["/"+name] = ch.ID
+	s.st.members[ch.ID] = make(map[string]*mattermost.ChannelMember)
+	for _, id := range uniq {
+		s.newMember(ch, id)
+	}
+	*evs = append(*evs, event{name: "group_added", channelID: ch.ID, data: map[string]any{"teammate_ids": jsonString(uniq)}})
+	s.touch()
+	return ch, nil
+}
+
+// createChannelAPI is POST /channels (api4/channel.go createChannel): 201.
+// Team members hold create_public_channel / create_private_channel.
+func (q *request) createChannelAPI() {
+	var body mattermost.Channel
+	if !q.decode("channel", &body) {
+		return
+	}
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	if !s.st.isAdmin(q.sess.userID) && !s.st.isTeamMember(body.TeamID, q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	ch, e := s.createChannel(body.TeamID, body.Name, body.DisplayName, body.Type, q.sess.userID)
+	var out mattermost.Channel
+	if e == nil {
+		ch.Purpose, ch.Header = body.Purpose, body.Header
+		out = *ch
+		// app/channel.go CreateChannelWithUser: channel_created goes to the
+		// creator only.
+		evs = append(evs, event{name: "channel_created", userID: q.sess.userID, data: map[string]any{"channel_id": ch.ID, "team_id": ch.TeamID}})
+	}
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	s.publish(evs)
+	q.reply(http.StatusCreated, out)
+}
+
+// channelForRead loads channel_id and checks read access: 404
+// app.channel.get.existing.app_error when unknown, 403 when not readable.
+// On success s.mu is held and the caller must unlock.
+func (q *request) channelForRead() *mattermost.Channel {
+	id := q.idParam("channel_id")
+	if id == "" {
+		return nil
+	}
+	s := q.s
+	s.mu.Lock()
+	ch := s.st.channels[id]
+	if ch == nil {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.channel.get.existing.app_error", ""))
+		return nil
+	}
+	if !s.st.canReadChannel(ch, q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return nil
+	}
+	return ch
+}
+
+// getChannel is GET /channels/{channel_id}.
+func (q *request) getChannel() {
+	ch := q.channelForRead()
+	if ch == nil {
+		return
+	}
+	out := *ch
+	q.s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// getChannelByName is GET /teams/{team_id}/channels/name/{channel_name}.
+func (q *request) getChannelByName() {
+	tid := q.idParam("team_id")
+	if tid == "" {
+		return
+	}
+	q.channelByName(func(st *state) (string, bool) { return tid, true })
+}
+
+// getChannelByTeamAndName is
+// GET /teams/name/{team_name}/channels/name/{channel_name}.
+func (q *request) getChannelByTeamAndName() {
+	tname := q.params["team_name"]
+	q.channelByName(func(st *state) (string, bool) {
+		id, ok := st.teamByName[tname]
+		return id, ok
+	})
+}
+
+// channelByName follows api4/channel.go getChannelByName: a private
+// channel the caller cannot read is reported missing (404), not forbidden,
+// so its existence does not leak; archived channels need include_deleted.
+func (q *request) channelByName(team func(*state) (string, bool)) {
+	name := q.params["channel_name"]
+	inclDeleted, _ := strconv.ParseBool(q.r.URL.Query().Get("include_deleted"))
+	s := q.s
+	s.mu.Lock()
+	tid, ok := team(s.st)
+	if !ok {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.team.get_by_name.missing.app_error", ""))
+		return
+	}
+	ch := s.st.channels[s.st.channelByName[tid+"/"+name]]
+	if ch == nil || ch.DeleteAt != 0 && !inclDeleted || !s.st.canReadChannel(ch, q.sess.userID) {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.channel.get_by_name.missing.app_error", ""))
+		return
+	}
+	out := *ch
+	s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// canManageChannel: members hold manage_{public,private}_channel_properties
+// and _members by default (channel_user role); admins always.
+func (st *state) canManageChannel(ch *mattermost.Channel, userID string) bool {
+	if st.isAdmin(userID) {
+		return true
+	}
+	if ch.Type != mattermost.ChannelOpen && ch.Type != mattermost.ChannelPrivate {
+		return false
+	}
+	return st.isChannelMember(ch.ID, userID)
+}
+
+// patchChannel is PUT /channels/{channel_id}/patch (api4/channel.go
+// patchChannel): broadcasts channel_updated (channel as a JSON string) and
+// a system post for a changed header, purpose or display name
+// (app/channel.go PostUpdateChannelHeaderMessage and friends).
+func (q *request) patchChannel() {
+	var patch struct {
+		Name        *string `json:"name"`
+		DisplayName *string `json:"display_name"`
+		Purpose     *string `json:"purpose"`
+		Header      *string `json:"header"`
+	}
+	id := q.idParam("channel_id")
+	if id == "" || !q.decode("channel", &patch) {
+		return
+	}
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	ch := s.st.channels[id]
+	if ch == nil {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.channel.get.existing.app_error", ""))
+		return
+	}
+	if !s.st.canManageChannel(ch, q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if ch.DeleteAt != 0 {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusBadRequest, "api.channel.delete_channel.deleted.app_error", ""))
+		return
+	}
+	next := *ch
+	if patch.Name != nil && *patch.Name != ch.Name {
+		if !isValidChannelName(*patch.Name) {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.name.app_error", ""))
+			return
+		}
+		if _, dup := s.st.channelByName[ch.TeamID+"/"+*patch.Name]; dup {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusBadRequest, "store.sql_channel.save_channel.exists.app_error", ""))
+			return
+		}
+		next.Name = *patch.Name
+	}
+	if patch.DisplayName != nil {
+		if runeLen(*patch.DisplayName) > 64 || strings.TrimSpace(*patch.DisplayName) == "" {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.display_name.app_error", ""))
+			return
+		}
+		next.DisplayName = *patch.DisplayName
+	}
+	if patch.Header != nil {
+		if runeLen(*patch.Header) > 1024 {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.header.app_error", ""))
+			return
+		}
+		next.Header = *patch.Header
+	}
+	if patch.Purpose != nil {
+		if runeLen(*patch.Purpose) > 250 {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.purpose.app_error", ""))
+			return
+		}
+		next.Purpose = *patch.Purpose
+	}
+	old := *ch
+	next.UpdateAt = s.millis()
+	if next.Name != old.Name {
+		delete(s.st.channelByName, ch.TeamID+"/"+old.Name)
+		s.st.channelByName[ch.TeamID+"/"+next.Name] = ch.ID
+	}
+	*ch = next
+	out := next
+	evs = append(evs, event{name: "channel_updated", channelID: ch.ID, data: map[string]any{"channel": jsonString(&out)}})
+	actor := s.st.users[q.sess.userID].user.Username
+	changed := func(typ, what, from, to, oldKey, newKey string) {
+		if from == to {
+			return
+		}
+		msg := actor + " updated the channel " + what + " to: " + to
+		if from != "" {
+			msg = actor + " updated the channel " + what + " from: " + from + " to: " + to
+		}
+		if to == "" {
+			msg = actor + " removed the channel " + what + " (was: " + from + ")"
+		}
+		s.systemPost(ch, q.sess.userID, typ, msg, map[string]any{"username": actor, oldKey: from, newKey: to}, &evs)
+	}
+	changed("system_displayname_change", "display name", old.DisplayName, next.DisplayName, "old_displayname", "new_displayname")
+	changed("system_header_change", "header", old.Header, next.Header, "old_header", "new_header")
+	changed("system_purpose_change", "purpose", old.Purpose, next.Purpose, "old_purpose", "new_purpose")
+	s.touch()
+	s.mu.Unlock()
+	s.publish(evs)
+	q.reply(http.StatusOK, out)
+}
+
+// deleteChannel is DELETE /channels/{channel_id}: archives it (delete_at)
+// and publishes channel_deleted to the team (app/channel.go DeleteChannel).
+func (q *request) deleteChannel() {
+	id := q.idParam("channel_id")
+	if id == "" {
+		return
+	}
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	ch := s.st.channels[id]
+	var fail *mattermost.APIError
+	switch {
+	case ch == nil:
+		fail = apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
+	case ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup:
+		fail = apiError(http.StatusBadRequest, "api.channel.delete_channel.type.invalid", "")
+	case !s.st.canManageChannel(ch, q.sess.userID):
+		fail = apiError(http.StatusForbidden, "api.context.permissions.app_error", "")
+	case ch.Name == "town-square":
+		fail = apiError(http.StatusBadRequest, "api.channel.delete_channel.cannot.app_error", "town-square")
+	case ch.DeleteAt != 0:
+		fail = apiError(http.StatusBadRequest, "api.channel.delete_channel.deleted.app_error", "")
+	}
+	if fail != nil {
+		s.mu.Unlock()
+		q.fail(fail)
+		return
+	}
+	actor := s.st.users[q.sess.userID].user.Username
+	s.systemPost(ch, q.sess.userID, "system_channel_deleted", actor+" archived the channel", map[string]any{"username": actor}, &evs)
+	now := s.millis()
+	ch.DeleteAt, ch.UpdateAt = now, now
+	evs = append(evs, event{name: "channel_deleted", teamID: ch.TeamID, data: map[string]any{"channel_id": ch.ID, "delete_at": now}})
+	s.touch()
+	s.mu.Unlock()
+	s.publish(evs)
+	q.ok()
+}
+
+// createDirect is POST /channels/direct: exactly two user ids, one of them
+// the caller's unless an admin; 201 with the new or existing channel.
+func (q *request) createDirect() {
+	ids, ok := q.readStringArray("user_ids")
+	if !ok {
+		return
+	}
+	if len(ids) != 2 {
+		q.failParam("user_ids")
+		return
+	}
+	for _, id := range ids {
+		if !mattermost.IsValidID(id) {
+			q.failParam("user_id")
+			return
+		}
+	}
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	if ids[0] != q.sess.userID && ids[1] != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	ch, e := s.directChannel(ids[0], ids[1], q.sess.userID, &evs)
+	var out mattermost.Channel
+	if ch != nil {
+		out = *ch
+	}
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	s.publish(evs)
+	q.reply(http.StatusCreated, out)
+}
+
+// createGroup is POST /channels/group: the caller is added when missing
+// (api4/channel.go createGroupChannel); 201.
+func (q *request) createGroup() {
+	ids, ok := q.readStringArray("user_ids")
+	if !ok {
+		return
+	}
+	for _, id := range ids {
+		if !mattermost.IsValidID(id) {
+			q.failParam("user_id")
+			return
+		}
+	}
+	ids = append(ids, q.sess.userID)
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	ch, e := s.groupChannel(ids, &evs)
+	var out mattermost.Channel
+	if ch != nil {
+		out = *ch
+	}
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	s.publish(evs)
+	q.reply(http.StatusCreated, out)
+}
+
+// getChannelMembers is GET /channels/{channel_id}/members (paged).
+func (q *request) getChannelMembers() {
+	ch := q.channelForRead()
+	if ch == nil {
+		return
+	}
+	ms := q.s.st.members[ch.ID]
+	out := make([]mattermost.ChannelMember, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, *m)
+	}
+	q.s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	page, perPage := pageParams(q.r)
+	q.reply(http.StatusOK, pageOf(out, page, perPage))
+}
+
+// getChannelMember is GET /channels/{channel_id}/members/{user_id}.
+func (q *request) getChannelMember() {
+	uid := q.userParam()
+	if uid == "" {
+		return
+	}
+	ch := q.channelForRead()
+	if ch == nil {
+		return
+	}
+	m := q.s.st.members[ch.ID][uid]
+	var out mattermost.ChannelMember
+	if m != nil {
+		out = *m
+	}
+	q.s.mu.Unlock()
+	if m == nil {
+		q.fail(apiError(http.StatusNotFound, "app.channel.get_member.missing.app_error", ""))
+		return
+	}
+	q.reply(http.StatusOK, out)
+}
+
+// addChannelMemberAPI is POST /channels/{channel_id}/members (api4/channel.go
+// addChannelMember): 201 ChannelMember; joining a public channel needs team
+// membership, adding others needs channel membership; a system post
+// "X added to the channel by Y." or "X joined the channel." follows.
+func (q *request) addChannelMemberAPI() {
+	id := q.idParam("channel_id")
+	if id == "" {
+		return
+	}
+	var body struct {
+		UserID  string   `json:"user_id"`
+		UserIDs []string `json:"user_ids"`
+	}
+	if !q.decode("user_id", &body) {
+		return
+	}
+	uids := body.UserIDs
+	if body.UserID != "" {
+		uids = append([]string{body.UserID}, uids...)
+	}
+	if len(uids) == 0 {
+		q.failParam("user_id")
+		return
+	}
+	for _, u := range uids {
+		if !mattermost.IsValidID(u) {
+			q.failParam("user_id")
+			return
+		}
+	}
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	ch := s.st.channels[id]
+	if ch == nil {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.channel.get.existing.app_error", ""))
+		return
+	}
+	if ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.type.app_error", ""))
+		return
+	}
+	actor := q.sess.userID
+	var last mattermost.ChannelMember
+	for _, uid := range uids {
+		self := uid == actor
+		allowed := s.st.isAdmin(actor) ||
+			self && ch.Type == mattermost.ChannelOpen && s.st.isTeamMember(ch.TeamID, actor) ||
+			!self && s.st.isChannelMember(ch.ID, actor)
+		if !allowed {
+			s.mu.Unlock()
+			q.failPerm()
+			return
+		}
+		if s.st.users[uid] == nil || !s.st.isTeamMember(ch.TeamID, uid) {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusBadRequest, "api.channel.add_user.to.channel.failed.app_error", ""))
+			return
+		}
+		m, added := s.addChannelMember(ch, uid, &evs)
+		last = *m
+		if added {
+			added := s.st.users[uid].user.Username
+			if self {
+				s.systemPost(ch, uid, "system_join_channel", added+" joined the channel.", map[string]any{"username": added}, &evs)
+			} else {
+				by := s.st.users[actor].user.Username
+				s.systemPost(ch, actor, "system_add_to_channel", added+" added to the channel by "+by+".",
+					map[string]any{"addedUserId": uid, "addedUsername": added, "userId": actor, "username": by}, &evs)
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.publish(evs)
+	q.reply(http.StatusCreated, last)
+}
+
+// removeChannelMember is DELETE /channels/{channel_id}/members/{user_id}
+// (app/channel.go RemoveUserFromChannel): user_removed to the channel and
+// to the removed user, plus a system post.
+func (q *request) removeChannelMember() {
+	id := q.idParam("channel_id")
+	if id == "" {
+		return
+	}
+	uid := q.userParam()
+	if uid == "" {
+		return
+	}
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	ch := s.st.channels[id]
+	actor := q.sess.userID
+	var fail *mattermost.APIError
+	switch {
+	case ch == nil:
+		fail = apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
+	case ch.Type == mattermost.ChannelDirect:
+		fail = apiError(http.StatusBadRequest, "api.channel.remove_user_from_channel.direct.app_error", "")
+	case ch.Type == mattermost.ChannelGroup && uid != actor:
+		fail = apiError(http.StatusForbidden, "api.context.permissions.app_error", "")
+	case uid != actor && !s.st.canManageChannel(ch, actor):
+		fail = apiError(http.StatusForbidden, "api.context.permissions.app_error", "")
+	case ch.Name == "town-square":
+		fail = apiError(http.StatusBadRequest, "api.channel.remove.default.app_error", "town-square")
+	case s.st.members[ch.ID][uid] == nil:
+		fail = apiError(http.StatusNotFound, "app.channel.get_member.missing.app_error", "")
+	}
+	if fail != nil {
+		s.mu.Unlock()
+		q.fail(fail)
+		return
+	}
+	delete(s.st.members[ch.ID], uid)
+	name := s.st.users[uid].user.Username
+	evs = append(evs,
+		event{name: "user_removed", channelID: ch.ID, data: map[string]any{"user_id": uid, "remover_id": actor}},
+		event{name: "user_removed", userID: uid, data: map[string]any{"channel_id": ch.ID, "remover_id": actor}})
+	if uid == actor {
+		s.systemPost(ch, uid, "system_leave_channel", name+" left the channel.", map[string]any{"username": name}, &evs)
+	} else {
+		s.systemPost(ch, actor, "system_remove_from_channel", name+" removed from the channel.",
+			map[string]any{"removedUserId": uid, "removedUsername": name}, &evs)
+	}
+	s.touch()
+	s.mu.Unlock()
+	s.publish(evs)
+	q.ok()
+}
+
+// viewChannel is POST /channels/members/{user_id}/view: marks the channel
+// read and publishes channel_viewed to the user.
+func (q *request) viewChannel() {
+	uid := q.userParam()
+	if uid == "" {
+		return
+	}
+	var body struct {
+		ChannelID     string `json:"channel_id"`
+		PrevChannelID string `json:"prev_channel_id"`
+	}
+	if !q.decode("channel_view", &body) {
+		return
+	}
+	if uid != q.sess.userID {
+		q.failPerm()
+		return
+	}
+	s := q.s
+	var evs []event
+	times := map[string]int64{}
+	s.mu.Lock()
+	if ch := s.st.channels[body.ChannelID]; ch != nil {
+		if m := s.st.members[ch.ID][uid]; m != nil {
+			s.markViewed(ch, m, &evs)
+			times[ch.ID] = m.LastViewedAt
+		}
+	}
+	s.mu.Unlock()
+	s.publish(evs)
+	q.reply(http.StatusOK, map[string]any{"status": "OK", "last_viewed_at_times": times})
+}
+
+// markViewed updates the member's counters and publishes channel_viewed to
+// the user (app/channel.go MarkChannelsAsViewed). s.mu held.
+func (s *Server) markViewed(ch *mattermost.Channel, m *mattermost.ChannelMember, evs *[]event) {
+	now := s.millis()
+	m.LastViewedAt, m.LastUpdateAt = now, now
+	m.MsgCount, m.MsgCountRoot, m.MentionCount, m.MentionCountRoot = ch.TotalMsgCount, ch.TotalMsgCountRoot, 0, 0
+	*evs = append(*evs, event{name: "channel_viewed", userID: m.UserID, data: map[string]any{"channel_id": ch.ID}})
+}
+
+// userChannels lists the channels of userID in teamID plus all its DMs and
+// GMs, sorted by display name (store GetChannels). s.mu held.
+func (s *Server) userChannels(userID, teamID string, inclDeleted bool) []*mattermost.Channel {
+	var out []*mattermost.Channel
+	for cid, ms := range s.st.members {
+		if ms[userID] == nil {
+			continue
+		}
+		ch := s.st.channels[cid]
+		if ch.TeamID != teamID && ch.TeamID != "" || ch.DeleteAt != 0 && !inclDeleted {
+			continue
+		}
+		out = append(out, ch)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].DisplayName != out[j].DisplayName {
+			return out[i].DisplayName < out[j].DisplayName
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// getUserChannels is GET /users/{user_id}/teams/{team_id}/channels.
+func (q *request) getUserChannels() {
+	uid := q.userParam()
+	if uid == "" {
+		return
+	}
+	tid := q.idParam("team_id")
+	if tid == "" {
+		return
+	}
+	inclDeleted, _ := strconv.ParseBool(q.r.URL.Query().Get("include_deleted"))
+	s := q.s
+	s.mu.Lock()
+	if uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	chs := s.userChannels(uid, tid, inclDeleted)
+	out := make([]mattermost.Channel, len(chs))
+	for i, ch := range chs {
+		out[i] = *ch
+	}
+	s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// getUserChannelMembers is GET /users/{user_id}/teams/{team_id}/channels/members.
+func (q *request) getUserChannelMembers() {
+	uid := q.userParam()
+	if uid == "" {
+		return
+	}
+	tid := q.idParam("team_id")
+	if tid == "" {
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	if uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	chs := s.userChannels(uid, tid, false)
+	out := make([]mattermost.ChannelMember, len(chs))
+	for i, ch := range chs {
+		out[i] = *s.st.members[ch.ID][uid]
+	}
+	s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// pageParams reads page and per_page as web/params.go does: page defaults
+// to 0, per_page to 60 and is capped at 200.
+func pageParams(r *http.Request) (page, perPage int) {
+	v := r.URL.Query()
+	page, _ = strconv.Atoi(v.Get("page"))
+	if page < 0 {
+		page = 0
+	}
+	perPage = 60
+	if p, err := strconv.Atoi(v.Get("per_page")); err == nil && p >= 0 {
+		perPage = min(p, 200)
+	}
+	return page, perPage
+}
+
+func pageOf[T any](xs []T, page, perPage int) []T {
+	start := page * perPage
+	if start >= len(xs) || perPage == 0 {
+		return []T{}
+	}
+	return xs[start:min(start+perPage, len(xs))]
+}

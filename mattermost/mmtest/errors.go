@@ -1,0 +1,99 @@
+package mmtest
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/matterbot/matterbot/mattermost"
+)
+
+// messages holds the English text (server/i18n/en.json) of every error id
+// the fake answers with. {{.Name}} is replaced by the parameter name, as the
+// server's translation does.
+var messages = map[string]string{
+	"api.context.404.app_error":                                "Sorry, we could not find the page.",
+	"api.context.session_expired.app_error":                    "Invalid or expired session, please login again.",
+	"api.context.token_provided.app_error":                     "Session is not OAuth but token was provided in the query string.",
+	"api.context.permissions.app_error":                        "You do not have the appropriate permissions.",
+	"api.context.invalid_url_param.app_error":                  "Invalid or missing {{.Name}} parameter in request URL.",
+	"api.context.invalid_body_param.app_error":                 "Invalid or missing {{.Name}} in request body.",
+	"api.context.invalid_param.app_error":                      "Invalid {{.Name}} parameter.",
+	"api.context.request_body_too_large.app_error":             "Request body is too large.",
+	"api.user.login.invalid_credentials_email_username":        "Enter a valid email or username and/or password.",
+	"api.user.login.bot_login_forbidden.app_error":             "Bot login is forbidden.",
+	"api.user.login.inactive.app_error":                        "Login failed because your account has been deactivated.  Please contact an administrator.",
+	"app.user.missing_account.const":                           "Unable to find the user.",
+	"app.user.get_by_username.app_error":                       "Unable to find an existing account matching your username for this team. This team may require an invite from the team owner to join.",
+	"app.user.get_by_email.app_error":                          "Unable to find an existing account matching your email address for this team. This team may require an invite from the team owner to join.",
+	"app.user_access_token.get_by_user.app_error":              "Unable to get user access tokens by user.",
+	"app.user_access_token.disabled":                           "User access tokens are disabled on this server. Please contact your system administrator for details.",
+	"api.user.create_user_access_token.disabled.app_error":     "Personal access tokens are disabled.",
+	"app.team.get_by_name.missing.app_error":                   "Unable to find the existing team.",
+	"app.team.get.find.app_error":                              "Unable to find the existing team.",
+	"app.team.get_member.missing.app_error":                    "No team member found for that user ID and team ID.",
+	"app.channel.get_by_name.missing.app_error":                "Channel does not exist.",
+	"app.channel.get.existing.app_error":                       "Unable to find the existing channel.",
+	"app.channel.get_member.missing.app_error":                 "No channel member found for that user ID and channel ID.",
+	"store.sql_channel.save_channel.exists.app_error":          "A channel with that name already exists on the same team.",
+	"model.channel.is_valid.name.app_error":                    "Invalid channel name. User ids are not permitted in channel name for non-direct message channels.",
+	"model.channel.is_valid.display_name.app_error":            "Invalid display name.",
+	"model.channel.is_valid.type.app_error":                    "Invalid type.",
+	"model.channel.is_valid.header.app_error":                  "Invalid header.",
+	"model.channel.is_valid.purpose.app_error":                 "Invalid purpose.",
+	"api.channel.create_group.bad_size.app_error":              "Group message channels must contain at least 3 and no more than 8 users.",
+	"api.channel.create_direct_channel.invalid_user.app_error": "Invalid user ID for direct channel creation.",
+	"api.channel.add_user_to_channel.type.app_error":           "Can not add user to this channel type.",
+	"api.channel.add_user.to.channel.failed.app_error":         "Failed to add user to channel.",
+	"api.channel.remove.default.app_error":                     "Unable to remove user from the default channel {{.Name}}.",
+	"api.channel.remove_user_from_channel.direct.app_error":    "Unable to remove user from a direct message channel.",
+	"api.channel.delete_channel.type.invalid":                  "Unable to delete direct or group message channels",
+	"api.channel.delete_channel.cannot.app_error":              "Unable to delete the default channel {{.Name}}.",
+	"api.channel.delete_channel.deleted.app_error":             "The channel has been archived or deleted.",
+	"model.post.is_valid.msg.app_error":                        "Invalid message.",
+	"model.post.is_valid.props.app_error":                      "Invalid props.",
+	"model.post.is_valid.file_ids.app_error":                   "Invalid file ids. Note that uploads are limited to 10 files maximum. Please use additional posts for more files.",
+	"model.post.is_valid.channel_id.app_error":                 "Invalid channel id.",
+	"api.post.create_post.root_id.app_error":                   "Invalid RootId parameter.",
+	"api.post.create_post.can_not_post_to_deleted.error":       "Can not post to deleted channel.",
+	"app.post.get.app_error":                                   "Unable to get the post.",
+	"api.post.update_post.find.app_error":                      "We couldn't find the existing post or comment to update.",
+	"api.reaction.save_reaction.invalid.app_error":             "Reaction is not valid.",
+	"api.reaction.save_reaction.user_id.app_error":             "You cannot save reaction for the other user.",
+	"app.file_info.get.app_error":                              "Unable to get the file info.",
+	"api.file.upload_file.too_large_detailed.app_error":        "Unable to upload file {{.Name}}. File is too large.",
+	"api.file.upload_file.incorrect_number_of_files.app_error": "Unable to upload files. Incorrect number of files specified.",
+	"api.file.attachments.disabled.app_error":                  "File attachments have been disabled on this server.",
+	"api.file.file_exists.app_error":                           "Unable to attach the file: it is already attached to a post.",
+	"web.incoming_webhook.invalid.app_error":                   "Invalid webhook.",
+	"web.incoming_webhook.text.app_error":                      "No text specified.",
+	"web.incoming_webhook.parse.app_error":                     "Unable to parse incoming data.",
+	"web.incoming_webhook.channel.app_error":                   "Couldn't find the channel.",
+	"api.webhook.incoming.error":                               "Could not decode the multipart payload of incoming webhook.",
+	"api.user.update_active.not_enable.app_error":              "You cannot deactivate yourself because this feature is not enabled. Please contact your System Administrator.",
+	"api.bot.create_disabled":                                  "Bot creation has been disabled.",
+	"app.user.save.username_exists.app_error":                  "An account with that username already exists.",
+	"model.user.is_valid.username.app_error":                   "Username must begin with a letter, and contain between 3 to 22 lowercase characters made up of numbers, letters, and the symbols '.', '-', and '_'.",
+	"mmtest.fault.app_error":                                   "Injected fault (mmtest).",
+}
+
+// apiError builds the AppError body for id with the HTTP status code. name
+// fills {{.Name}} in the message, where the id has one.
+func apiError(status int, id, name string) *mattermost.APIError {
+	msg := messages[id]
+	if name != "" {
+		msg = strings.ReplaceAll(msg, "{{.Name}}", name)
+	}
+	return &mattermost.APIError{ID: id, Message: msg, StatusCode: status}
+}
+
+// writeError writes e as the server's handleContextError does
+// (server/channels/web/handlers.go): JSON AppError with the request id, the
+// status equal to status_code, and detailed_error wiped because the fake
+// runs with EnableDeveloper off.
+func writeError(w http.ResponseWriter, requestID string, e *mattermost.APIError) {
+	e.RequestID = requestID
+	e.DetailedError = ""
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.StatusCode)
+	_ = writeJSONBody(w, e) // the client went away; nothing to do
+}

@@ -1,0 +1,833 @@
+package mmtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/matterbot/matterbot/mattermost"
+)
+
+// postOpts says how a post came to be.
+type postOpts struct {
+	setOnline   bool   // the posted event's set_online
+	markOnline  bool   // mark the author online (api4 createPost with set_online)
+	markViewed  bool   // a user post (not webhook, not system) marks the channel read
+	senderName  string // posted event's sender_name; default "@username"
+	allowSystem bool   // system_* types are allowed (server-made posts)
+}
+
+// propsMaxRunes is model.PostPropsMaxRunes.
+const propsMaxRunes = 800000
+
+// createPost validates and stores p as a new post in the order of
+// app/post.go CreatePostAsUser → CreatePost and model.Post.IsValid, and
+// queues the events the server publishes. The caller has checked the
+// permission to post. s.mu held.
+func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*mattermost.Post, bool, *mattermost.APIError) {
+	ch := s.st.channels[p.ChannelID]
+	if ch == nil {
+		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.channel_id.app_error", "")
+	}
+	if ch.DeleteAt != 0 {
+		return nil, false, apiError(http.StatusBadRequest, "api.post.create_post.can_not_post_to_deleted.error", "")
+	}
+	author := s.st.users[p.UserID]
+	if author == nil {
+		return nil, false, apiError(http.StatusBadRequest, "app.user.missing_account.const", "")
+	}
+	// A pending_post_id seen before returns the post it made, without a new
+	// event (app/post.go CreatePost, seenPendingPostIdsCache).
+	if p.PendingPostID != "" {
+		if id, ok := s.st.pending[p.UserID+":"+p.PendingPostID]; ok {
+			if old := s.st.posts[id]; old != nil {
+				if o.markViewed {
+					if m := s.st.members[ch.ID][p.UserID]; m != nil {
+						s.markViewed(ch, m, evs)
+					}
+				}
+				return old, true, nil
+			}
+		}
+	}
+	if !o.allowSystem && strings.HasPrefix(p.Type, mattermost.PostSystemPrefix) {
+		return nil, false, apiError(http.StatusBadRequest, "api.context.invalid_param.app_error", "post.type")
+	}
+	var root *mattermost.Post
+	if p.RootID != "" {
+		root = s.st.posts[p.RootID]
+		if root == nil || root.ChannelID != p.ChannelID || root.RootID != "" || root.DeleteAt != 0 {
+			return nil, false, apiError(http.StatusBadRequest, "api.post.create_post.root_id.app_error", "")
+		}
+	}
+	if runeLen(p.Message) > mattermost.PostMessageMaxRunes {
+		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", "")
+	}
+	if len(p.FileIDs) > mattermost.PostFileIDsMax {
+		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
+	}
+	props := make(map[string]any, len(p.Props)+2)
+	for k, v := range p.Props {
+		props[k] = v
+	}
+	if raw, ok := props["attachments"]; ok {
+		atts, err := normalizeAttachments(raw)
+		if err != nil {
+			return nil, false, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "props.attachments")
+		}
+		props["attachments"] = atts
+	}
+	if b, _ := json.Marshal(props); runeLen(string(b)) > propsMaxRunes {
+		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.props.app_error", "")
+	}
+	for _, fid := range p.FileIDs {
+		f := s.st.files[fid]
+		if f == nil || f.info.UserID != p.UserID {
+			return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
+		}
+		if f.info.PostID != "" {
+			return nil, false, apiError(http.StatusBadRequest, "api.file.file_exists.app_error", "")
+		}
+	}
+	if author.user.IsBot {
+		props["from_bot"] = "true" // app/post.go CreatePost
+	}
+	if cm := s.channelMentions(ch, p.Message); cm != nil {
+		props["channel_mentions"] = cm // app/post.go FillInPostProps
+	}
+	now := s.millis()
+	np := &mattermost.Post{
+		ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, UserID: p.UserID, ChannelID: p.ChannelID,
+		RootID: p.RootID, ParentID: p.RootID, Message: p.Message, Type: p.Type, Props: props,
+		Hashtags: hashtags(p.Message), PendingPostID: p.PendingPostID,
+	}
+	if len(p.FileIDs) > 0 {
+		np.FileIDs = append([]string(nil), p.FileIDs...)
+		for _, fid := range p.FileIDs {
+			f := s.st.files[fid]
+			f.info.PostID = np.ID
+			f.info.ChannelID = ch.ID
+		}
+	}
+	s.st.posts[np.ID] = np
+	s.st.channelPosts[ch.ID] = append(s.st.channelPosts[ch.ID], np.ID)
+	s.st.allPosts = append(s.st.allPosts, np.ID)
+	if p.PendingPostID != "" {
+		s.st.pending[p.UserID+":"+p.PendingPostID] = np.ID
+	}
+	ch.TotalMsgCount++
+	ch.LastPostAt = now
+	if root != nil {
+		s.st.replies[root.ID] = append(s.st.replies[root.ID], np.ID)
+		root.ReplyCount++
+		root.LastReplyAt = now
+		root.UpdateAt = now // the store bumps the root with each reply
+		np.ReplyCount = root.ReplyCount
+	} else {
+		ch.TotalMsgCountRoot++
+		ch.LastRootPostAt = now
+	}
+
+	out := s.postOut(np)
+	data := map[string]any{
+		"post":                 jsonString(&out),
+		"channel_type":         ch.Type,
+		"channel_name":         ch.Name,
+		"channel_display_name": ch.DisplayName,
+		"sender_name":          "@" + author.user.Username,
+		"team_id":              ch.TeamID,
+		"set_online":           o.setOnline,
+	}
+	if ch.Type == mattermost.ChannelDirect {
+		data["channel_display_name"] = "@" + author.user.Username
+	}
+	if o.senderName != "" {
+		data["sender_name"] = o.senderName
+	}
+	if ids := s.mentions(ch, np); len(ids) > 0 {
+		data["mentions"] = jsonString(ids)
+	}
+	for _, fid := range np.FileIDs {
+		if strings.HasPrefix(s.st.files[fid].info.MimeType, "image/") {
+			data["image"] = "true"
+		} else {
+			data["otherFile"] = "true"
+		}
+	}
+	*evs = append(*evs, event{name: "posted", channelID: ch.ID, data: data})
+	if o.markViewed {
+		if m := s.st.members[ch.ID][p.UserID]; m != nil {
+			s.markViewed(ch, m, evs)
+		}
+	}
+	if o.markOnline {
+		s.setOnline(p.UserID, evs)
+	}
+	s.touch()
+	return np, false, nil
+}
+
+// systemPost stores a server-made post (type system_*) from userID, with
+// sender_name "System". s.mu held.
+func (s *Server) systemPost(ch *mattermost.Channel, userID, typ, msg string, props map[string]any, evs *[]event) {
+	_, _, _ = s.createPost(&mattermost.Post{ChannelID: ch.ID, UserID: userID, Type: typ, Message: msg, Props: props},
+		postOpts{setOnline: true, senderName: "System", allowSystem: true}, evs)
+}
+
+// normalizeAttachments re-encodes props.attachments through the model so
+// every field the server sends is present (model.MessageAttachment), as the
+// server's own decode-and-store does.
+func normalizeAttachments(raw any) ([]*mattermost.Attachment, error) {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	var atts []*mattermost.Attachment
+	if err := json.Unmarshal(b, &atts); err != nil {
+		return nil, err
+	}
+	return atts, nil
+}
+
+// postOut is the post as sent to clients (app PreparePostForClient):
+// metadata filled (files, reactions, an embed for attachments), interactive
+// action integrations stripped (model.Post.StripActionIntegrations).
+// s.mu held.
+func (s *Server) postOut(p *mattermost.Post) mattermost.Post {
+	out := *p
+	md := &mattermost.PostMetadata{}
+	if atts, ok := p.Props["attachments"].([]*mattermost.Attachment); ok {
+		if len(atts) > 0 {
+			md.Embeds = []*mattermost.PostEmbed{{Type: "message_attachment"}}
+		}
+		stripped := make([]*mattermost.Attachment, len(atts))
+		changed := false
+		for i, a := range atts {
+			stripped[i] = a
+			for j, act := range a.Actions {
+				if act.Integration == nil {
+					continue
+				}
+				if !changed {
+					props := make(map[string]any, len(p.Props))
+					for k, v := range p.Props {
+						props[k] = v
+					}
+					out.Props = props
+					changed = true
+				}
+				ca := *a
+				ca.Actions = append([]*mattermost.AttachmentAction(nil), a.Actions...)
+				cact := *act
+				cact.Integration = nil
+				ca.Actions[j] = &cact
+				stripped[i] = &ca
+				a = &ca
+			}
+		}
+		if changed {
+			out.Props["attachments"] = stripped
+		}
+	}
+	for _, fid := range p.FileIDs {
+		if f := s.st.files[fid]; f != nil {
+			fi := f.info
+			md.Files = append(md.Files, &fi)
+		}
+	}
+	for _, r := range s.st.reactions[p.ID] {
+		rc := *r
+		md.Reactions = append(md.Reactions, &rc)
+	}
+	out.Metadata = md
+	if out.Props == nil {
+		out.Props = map[string]any{}
+	}
+	return out
+}
+
+// mentions returns the ids of channel members mentioned by p, as the
+// posted event's "mentions" (app/notification.go SendNotifications): @name
+// of a member, everyone for @channel/@all/@here, the other user of a DM,
+// and the added user of a system_add_to_channel post. The author is never
+// mentioned. s.mu held.
+func (s *Server) mentions(ch *mattermost.Channel, p *mattermost.Post) []string {
+	set := map[string]bool{}
+	members := s.st.members[ch.ID]
+	switch {
+	case ch.Type == mattermost.ChannelDirect:
+		for uid := range members {
+			set[uid] = true
+		}
+	case p.Type == "system_add_to_channel":
+		if id, ok := p.Props["addedUserId"].(string); ok {
+			set[id] = true
+		}
+	default:
+		for _, w := range wordsAfter(p.Message, '@') {
+			switch w {
+			case "channel", "all", "here":
+				for uid := range members {
+					set[uid] = true
+				}
+				continue
+			}
+			if uid, ok := s.st.byUsername[w]; ok && members[uid] != nil {
+				set[uid] = true
+			}
+		}
+	}
+	delete(set, p.UserID)
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// channelMentions builds props.channel_mentions for ~name references to
+// public channels of the post's team (app/post.go FillInPostProps).
+func (s *Server) channelMentions(ch *mattermost.Channel, msg string) map[string]any {
+	if ch.TeamID == "" {
+		return nil
+	}
+	var out map[string]any
+	team := s.st.teams[ch.TeamID]
+	for _, w := range wordsAfter(msg, '~') {
+		c := s.st.channels[s.st.channelByName[ch.TeamID+"/"+w]]
+		if c == nil || c.Type != mattermost.ChannelOpen || c.DeleteAt != 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		out[w] = map[string]any{"display_name": c.DisplayName, "team_name": team.Name}
+	}
+	return out
+}
+
+// wordsAfter returns the lowercase names that follow mark in msg
+// ([a-z0-9.-_], trailing dots dropped).
+func wordsAfter(msg string, mark byte) []string {
+	var out []string
+	for i := 0; i < len(msg); i++ {
+		if msg[i] != mark || i > 0 && isNameByte(msg[i-1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(msg) && isNameByte(lower(msg[j])) {
+			j++
+		}
+		w := strings.TrimRight(strings.ToLower(msg[i+1:j]), ".")
+		if w != "" {
+			out = append(out, w)
+		}
+		i = j - 1
+	}
+	return out
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
+}
+
+// hashtags is a simplified model.ParseHashtags: words starting with '#'
+// and a letter, at least 3 characters long, space-separated.
+func hashtags(msg string) string {
+	var tags []string
+	for _, w := range strings.Fields(msg) {
+		w = strings.TrimRight(w, ".,:;!?)")
+		if len(w) < 3 || w[0] != '#' || !unicode.IsLetter(rune(w[1])) {
+			continue
+		}
+		tags = append(tags, w)
+	}
+	return strings.Join(tags, " ")
+}
+
+// createPostAPI is POST /posts (api4/post.go createPost): 201 with the
+// post. A repeated pending_post_id returns the first post again; the
+// server then sends it without metadata and with pending_post_id "" (as
+// recorded from 5.36).
+func (q *request) createPostAPI() {
+	var p mattermost.Post
+	if !q.decode("post", &p) {
+		return
+	}
+	setOnline := true
+	if v := q.r.URL.Query().Get("set_online"); v != "" {
+		if b, err := strconv.ParseBool(v); err == nil {
+			setOnline = b
+		}
+	}
+	p.UserID = q.sess.userID
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	ch := s.st.channels[p.ChannelID]
+	if ch == nil || !s.st.canPost(ch, q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if len(p.FileIDs) > 0 && !s.st.isChannelMember(ch.ID, q.sess.userID) && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm() // upload_file is a channel permission
+		return
+	}
+	np, dup, e := s.createPost(&p, postOpts{setOnline: setOnline, markOnline: setOnline, markViewed: true}, &evs)
+	var out mattermost.Post
+	if np != nil {
+		out = s.postOut(np)
+		if dup {
+			out.Metadata, out.PendingPostID = nil, ""
+		}
+	}
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	s.publish(evs)
+	q.reply(http.StatusCreated, out)
+}
+
+// postForRead loads post_id and checks the caller may read its channel:
+// 404 app.post.get.app_error when unknown or deleted, 403 otherwise. On
+// success s.mu is held and the caller must unlock.
+func (q *request) postForRead() *mattermost.Post {
+	id := q.idParam("post_id")
+	if id == "" {
+		return nil
+	}
+	s := q.s
+	s.mu.Lock()
+	p := s.st.posts[id]
+	if p == nil || p.DeleteAt != 0 {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.post.get.app_error", ""))
+		return nil
+	}
+	if !s.st.canReadChannel(s.st.channels[p.ChannelID], q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return nil
+	}
+	return p
+}
+
+// getPost is GET /posts/{post_id}.
+func (q *request) getPost() {
+	p := q.postForRead()
+	if p == nil {
+		return
+	}
+	out := q.s.postOut(p)
+	q.s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// patchPost is PUT /posts/{post_id}/patch (api4/post.go patchPost): only
+// the author (edit_post) or an admin (edit_others_posts); an unknown post
+// is reported as a permission error, as the server does. A changed message
+// sets edit_at. Publishes post_edited.
+func (q *request) patchPost() {
+	id := q.idParam("post_id")
+	if id == "" {
+		return
+	}
+	var patch struct {
+		Message      *string         `json:"message"`
+		IsPinned     *bool           `json:"is_pinned"`
+		FileIDs      *[]string       `json:"file_ids"`
+		HasReactions *bool           `json:"has_reactions"`
+		Props        *map[string]any `json:"props"`
+	}
+	if !q.decode("post", &patch) {
+		return
+	}
+	q.editPost(id, patch.Message, patch.IsPinned, patch.Props, patch.FileIDs)
+}
+
+// updatePost is PUT /posts/{post_id}: the body is a whole post whose id
+// must match.
+func (q *request) updatePost() {
+	id := q.idParam("post_id")
+	if id == "" {
+		return
+	}
+	var p mattermost.Post
+	if !q.decode("post", &p) {
+		return
+	}
+	if p.ID != id {
+		q.failParam("id")
+		return
+	}
+	var props *map[string]any
+	if p.Props != nil {
+		props = &p.Props
+	}
+	q.editPost(id, &p.Message, &p.IsPinned, props, &p.FileIDs)
+}
+
+func (q *request) editPost(id string, msg *string, pinned *bool, props *map[string]any, fileIDs *[]string) {
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	p := s.st.posts[id]
+	if p == nil || p.DeleteAt != 0 || p.UserID != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if s.st.channels[p.ChannelID].DeleteAt != 0 {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusBadRequest, "api.post.update_post.find.app_error", ""))
+		return
+	}
+	next := *p
+	if msg != nil && *msg != p.Message {
+		if runeLen(*msg) > mattermost.PostMessageMaxRunes {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", ""))
+			return
+		}
+		next.Message = *msg
+		next.Hashtags = hashtags(*msg)
+	}
+	if pinned != nil {
+		next.IsPinned = *pinned
+	}
+	if props != nil {
+		np := make(map[string]any, len(*props))
+		for k, v := range *props {
+			np[k] = v
+		}
+		if raw, ok := np["attachments"]; ok {
+			atts, err := normalizeAttachments(raw)
+			if err != nil {
+				s.mu.Unlock()
+				q.failParam("props.attachments")
+				return
+			}
+			np["attachments"] = atts
+		}
+		// Server-set props survive a client patch.
+		for _, k := range []string{"from_bot", "from_webhook", "override_username", "override_icon_url"} {
+			if v, ok := p.Props[k]; ok {
+				np[k] = v
+			}
+		}
+		next.Props = np
+	}
+	if fileIDs != nil && len(*fileIDs) > mattermost.PostFileIDsMax {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", ""))
+		return
+	}
+	now := s.millis()
+	next.UpdateAt = now
+	if next.Message != p.Message {
+		next.EditAt = now
+	}
+	next.PendingPostID = ""
+	*p = next
+	out := s.postOut(p)
+	evs = append(evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
+	s.touch()
+	s.mu.Unlock()
+	s.publish(evs)
+	q.reply(http.StatusOK, out)
+}
+
+// deletePost is DELETE /posts/{post_id} (api4/post.go deletePost,
+// app/post.go DeletePost): soft delete of the post and, for a root, its
+// replies; post_deleted carries the post as it was before.
+func (q *request) deletePost() {
+	id := q.idParam("post_id")
+	if id == "" {
+		return
+	}
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	p := s.st.posts[id]
+	if p == nil || p.DeleteAt != 0 {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.post.get.app_error", ""))
+		return
+	}
+	if p.UserID != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	s.deletePostLocked(p, &evs)
+	s.mu.Unlock()
+	s.publish(evs)
+	q.ok()
+}
+
+// deletePostLocked soft-deletes p (and its replies). s.mu held.
+func (s *Server) deletePostLocked(p *mattermost.Post, evs *[]event) {
+	before := s.postOut(p)
+	now := s.millis()
+	p.DeleteAt, p.UpdateAt = now, now
+	if p.RootID == "" {
+		for _, rid := range s.st.replies[p.ID] {
+			if r := s.st.posts[rid]; r != nil && r.DeleteAt == 0 {
+				r.DeleteAt, r.UpdateAt = now, now
+			}
+		}
+	} else if root := s.st.posts[p.RootID]; root != nil && root.ReplyCount > 0 {
+		root.ReplyCount--
+		root.UpdateAt = now
+	}
+	*evs = append(*evs, event{name: "post_deleted", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&before)}})
+	s.touch()
+}
+
+// getThread is GET /posts/{post_id}/thread: the root and its live
+// replies, newest first.
+func (q *request) getThread() {
+	p := q.postForRead()
+	if p == nil {
+		return
+	}
+	s := q.s
+	root := p
+	if p.RootID != "" {
+		root = s.st.posts[p.RootID]
+	}
+	list := newPostList()
+	ids := append([]string{root.ID}, s.st.replies[root.ID]...)
+	for i := len(ids) - 1; i >= 0; i-- {
+		if x := s.st.posts[ids[i]]; x != nil && x.DeleteAt == 0 {
+			s.addToList(list, x, true)
+		}
+	}
+	s.mu.Unlock()
+	q.reply(http.StatusOK, list)
+}
+
+func newPostList() *mattermost.PostList {
+	return &mattermost.PostList{Order: []string{}, Posts: map[string]*mattermost.Post{}}
+}
+
+// addToList puts p into the list's posts map and, if ordered, its order.
+// s.mu held.
+func (s *Server) addToList(l *mattermost.PostList, p *mattermost.Post, ordered bool) {
+	out := s.postOut(p)
+	if out.DeleteAt != 0 {
+		// Deleted posts keep their place (since= queries) but lose their
+		// content, as the recordings show.
+		out.Message, out.FileIDs, out.ReplyCount = "", nil, 0
+	}
+	l.Posts[p.ID] = &out
+	if ordered {
+		l.Order = append(l.Order, p.ID)
+	}
+}
+
+// getChannelPosts is GET /channels/{channel_id}/posts (api4/post.go
+// getPostsForChannel): since > after > before > page/per_page.
+func (q *request) getChannelPosts() {
+	v := q.r.URL.Query()
+	after, before := v.Get("after"), v.Get("before")
+	if after != "" && !mattermost.IsValidID(after) {
+		q.failParam("after")
+		return
+	}
+	if before != "" && !mattermost.IsValidID(before) {
+		q.failParam("before")
+		return
+	}
+	var since int64
+	if sv := v.Get("since"); sv != "" {
+		var err error
+		if since, err = strconv.ParseInt(sv, 10, 64); err != nil {
+			q.failParam("since")
+			return
+		}
+	}
+	page, perPage := pageParams(q.r)
+	ch := q.channelForRead()
+	if ch == nil {
+		return
+	}
+	s := q.s
+	ids := s.st.channelPosts[ch.ID]
+	list := newPostList()
+	if since > 0 {
+		for i := len(ids) - 1; i >= 0; i-- {
+			if p := s.st.posts[ids[i]]; p.UpdateAt > since {
+				s.addToList(list, p, true)
+			}
+		}
+		s.mu.Unlock()
+		q.reply(http.StatusOK, list)
+		return
+	}
+	// Live posts, newest first.
+	live := make([]*mattermost.Post, 0, len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		if p := s.st.posts[ids[i]]; p.DeleteAt == 0 {
+			live = append(live, p)
+		}
+	}
+	idx := func(id string) int {
+		for i, p := range live {
+			if p.ID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	var sel []*mattermost.Post
+	var newerAt, olderAt int // live indexes bounding the selection
+	switch {
+	case after != "":
+		// Posts newer than after, the closest ones first in paging terms.
+		i := idx(after)
+		if i < 0 {
+			i = 0
+		}
+		end := i - page*perPage
+		start := max(end-perPage, 0)
+		if end > 0 {
+			sel = live[start:end]
+		}
+		newerAt, olderAt = start-1, end
+	case before != "":
+		i := idx(before)
+		start := i + 1 + page*perPage
+		if i < 0 {
+			start = len(live)
+		}
+		end := min(start+perPage, len(live))
+		if start < end {
+			sel = live[start:end]
+		}
+		newerAt, olderAt = start-1, end
+	default:
+		start := min(page*perPage, len(live))
+		end := min(start+perPage, len(live))
+		sel = live[start:end]
+		newerAt, olderAt = start-1, end
+	}
+	for _, p := range sel {
+		s.addToList(list, p, true)
+		if p.RootID != "" {
+			if _, ok := list.Posts[p.RootID]; !ok {
+				if r := s.st.posts[p.RootID]; r != nil && r.DeleteAt == 0 {
+					s.addToList(list, r, false)
+				}
+			}
+		}
+	}
+	if newerAt >= 0 && newerAt < len(live) && len(sel) > 0 {
+		list.NextPostID = live[newerAt].ID
+	}
+	if olderAt >= 0 && olderAt < len(live) {
+		list.PrevPostID = live[olderAt].ID
+	}
+	s.mu.Unlock()
+	q.reply(http.StatusOK, list)
+}
+
+// getPostsByIDs is POST /posts/ids: readable posts; unknown ones left out.
+func (q *request) getPostsByIDs() {
+	ids, ok := q.readStringArray("post_ids")
+	if !ok {
+		return
+	}
+	s := q.s
+	out := []mattermost.Post{}
+	s.mu.Lock()
+	for _, id := range ids {
+		p := s.st.posts[id]
+		if p == nil || p.DeleteAt != 0 {
+			continue
+		}
+		if !s.st.canReadChannel(s.st.channels[p.ChannelID], q.sess.userID) {
+			s.mu.Unlock()
+			q.failPerm()
+			return
+		}
+		out = append(out, s.postOut(p))
+	}
+	s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// createEphemeral is POST /posts/ephemeral (api4/post.go
+// createEphemeralPost): needs create_post_ephemeral, which only system
+// admins hold by default (bots get 403, as recorded). The post is not
+// stored; the target user gets an ephemeral_message event.
+func (q *request) createEphemeral() {
+	var body struct {
+		UserID string           `json:"user_id"`
+		Post   *mattermost.Post `json:"post"`
+	}
+	if !q.decode("body", &body) {
+		return
+	}
+	if body.UserID == "" {
+		q.failParam("user_id")
+		return
+	}
+	if body.Post == nil {
+		q.failParam("post")
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	if !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	p := *body.Post
+	p.ID = mattermost.NewID()
+	p.UserID = q.sess.userID
+	p.CreateAt = s.millis()
+	p.UpdateAt = 0
+	p.Type = mattermost.PostTypeEphemeral
+	p.ParentID = p.RootID
+	if p.Props == nil {
+		p.Props = map[string]any{}
+	}
+	out := s.postOut(&p)
+	s.mu.Unlock()
+	s.publish([]event{{name: "ephemeral_message", userID: body.UserID, channelID: p.ChannelID,
+		data: map[string]any{"post": jsonString(&out)}}})
+	q.reply(http.StatusCreated, out)
+}
+
+// getPostFileInfos is GET /posts/{post_id}/files/info.
+func (q *request) getPostFileInfos() {
+	p := q.postForRead()
+	if p == nil {
+		return
+	}
+	out := []mattermost.FileInfo{}
+	for _, fid := range p.FileIDs {
+		if f := q.s.st.files[fid]; f != nil {
+			out = append(out, f.info)
+		}
+	}
+	q.s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}

@@ -1,0 +1,82 @@
+package mmtest
+
+// routes is the REST table, under /api/v4, in the registration order of
+// server/channels/api4 (first match wins). auth false marks the routes that
+// run without a session.
+func (s *Server) routes() []route {
+	return []route{
+		// users.go (api4/user.go InitUser)
+		{method: "POST", pattern: "/users/login", handler: (*request).login},
+		{method: "POST", pattern: "/users/logout", auth: true, handler: (*request).logout},
+		{method: "POST", pattern: "/users/ids", auth: true, handler: (*request).getUsersByIDs},
+		{method: "POST", pattern: "/users/usernames", auth: true, handler: (*request).getUsersByUsernames},
+		{method: "POST", pattern: "/users/status/ids", auth: true, handler: (*request).getStatusesByIDs},
+		{method: "POST", pattern: "/users/tokens/revoke", auth: true, handler: (*request).revokeToken},
+		{method: "GET", pattern: "/users/username/{username}", auth: true, handler: (*request).getUserByUsername},
+		{method: "GET", pattern: "/users/email/{email}", auth: true, handler: (*request).getUserByEmail},
+		{method: "GET", pattern: "/users/{user_id}", auth: true, handler: (*request).getUser},
+		{method: "GET", pattern: "/users/{user_id}/status", auth: true, handler: (*request).getStatus},
+		{method: "POST", pattern: "/users/{user_id}/typing", auth: true, handler: (*request).typing},
+		{method: "POST", pattern: "/users/{user_id}/tokens", auth: true, handler: (*request).createToken},
+		{method: "POST", pattern: "/bots", auth: true, handler: (*request).createBot},
+
+		// teams.go (api4/team.go InitTeam)
+		{method: "GET", pattern: "/users/{user_id}/teams", auth: true, handler: (*request).getUserTeams},
+		{method: "GET", pattern: "/teams/name/{team_name}", auth: true, handler: (*request).getTeamByName},
+		{method: "GET", pattern: "/teams/{team_id}", auth: true, handler: (*request).getTeam},
+		{method: "GET", pattern: "/teams/{team_id}/members/{user_id}", auth: true, handler: (*request).getTeamMember},
+		{method: "POST", pattern: "/teams/{team_id}/members", auth: true, handler: (*request).addTeamMemberAPI},
+
+		// channels.go (api4/channel.go InitChannel)
+		{method: "POST", pattern: "/channels", auth: true, handler: (*request).createChannelAPI},
+		{method: "POST", pattern: "/channels/direct", auth: true, handler: (*request).createDirect},
+		{method: "POST", pattern: "/channels/group", auth: true, handler: (*request).createGroup},
+		{method: "POST", pattern: "/channels/members/{user_id}/view", auth: true, handler: (*request).viewChannel},
+		{method: "GET", pattern: "/channels/{channel_id}", auth: true, handler: (*request).getChannel},
+		{method: "PUT", pattern: "/channels/{channel_id}/patch", auth: true, handler: (*request).patchChannel},
+		{method: "DELETE", pattern: "/channels/{channel_id}", auth: true, handler: (*request).deleteChannel},
+		{method: "GET", pattern: "/channels/{channel_id}/members", auth: true, handler: (*request).getChannelMembers},
+		{method: "POST", pattern: "/channels/{channel_id}/members", auth: true, handler: (*request).addChannelMemberAPI},
+		{method: "GET", pattern: "/channels/{channel_id}/members/{user_id}", auth: true, handler: (*request).getChannelMember},
+		{method: "DELETE", pattern: "/channels/{channel_id}/members/{user_id}", auth: true, handler: (*request).removeChannelMember},
+		{method: "GET", pattern: "/teams/{team_id}/channels/name/{channel_name}", auth: true, handler: (*request).getChannelByName},
+		{method: "GET", pattern: "/teams/name/{team_name}/channels/name/{channel_name}", auth: true, handler: (*request).getChannelByTeamAndName},
+		{method: "GET", pattern: "/users/{user_id}/teams/{team_id}/channels", auth: true, handler: (*request).getUserChannels},
+		{method: "GET", pattern: "/users/{user_id}/teams/{team_id}/channels/members", auth: true, handler: (*request).getUserChannelMembers},
+
+		// posts.go (api4/post.go InitPost)
+		{method: "POST", pattern: "/posts", auth: true, handler: (*request).createPostAPI},
+		{method: "POST", pattern: "/posts/ids", auth: true, handler: (*request).getPostsByIDs},
+		{method: "POST", pattern: "/posts/ephemeral", auth: true, handler: (*request).createEphemeral},
+		{method: "GET", pattern: "/posts/{post_id}", auth: true, handler: (*request).getPost},
+		{method: "PUT", pattern: "/posts/{post_id}", auth: true, handler: (*request).updatePost},
+		{method: "PUT", pattern: "/posts/{post_id}/patch", auth: true, handler: (*request).patchPost},
+		{method: "DELETE", pattern: "/posts/{post_id}", auth: true, handler: (*request).deletePost},
+		{method: "GET", pattern: "/posts/{post_id}/thread", auth: true, handler: (*request).getThread},
+		{method: "GET", pattern: "/posts/{post_id}/files/info", auth: true, handler: (*request).getPostFileInfos},
+		{method: "GET", pattern: "/channels/{channel_id}/posts", auth: true, handler: (*request).getChannelPosts},
+
+		// reactions.go (api4/reaction.go InitReaction)
+		{method: "POST", pattern: "/reactions", auth: true, handler: (*request).saveReaction},
+		{method: "GET", pattern: "/posts/{post_id}/reactions", auth: true, handler: (*request).getReactions},
+		{method: "DELETE", pattern: "/users/{user_id}/posts/{post_id}/reactions/{emoji_name}", auth: true, handler: (*request).deleteReaction},
+
+		// files.go (api4/file.go InitFile)
+		{method: "POST", pattern: "/files", auth: true, handler: (*request).uploadFiles},
+		{method: "GET", pattern: "/files/{file_id}", auth: true, handler: (*request).getFile},
+		{method: "GET", pattern: "/files/{file_id}/info", auth: true, handler: (*request).getFileInfo},
+
+		// hooks.go (api4/webhook.go InitWebhook)
+		{method: "POST", pattern: "/hooks/incoming", auth: true, handler: (*request).createHookAPI},
+
+		// system.go (api4/system.go InitSystem)
+		{method: "GET", pattern: "/system/ping", handler: (*request).ping},
+	}
+}
+
+// webRoutes are served outside /api/v4 (server/channels/web/webhook.go).
+func (s *Server) webRoutes() []route {
+	return []route{
+		{method: "POST", pattern: "/hooks/{hook_id}", handler: (*request).postHook},
+	}
+}

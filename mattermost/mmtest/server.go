@@ -1,0 +1,439 @@
+package mmtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/matterbot/matterbot/mattermost"
+)
+
+// Options configures a Server. A nil *Options or the zero value is valid and
+// gives the defaults documented on each field.
+type Options struct {
+	// Logger receives one debug record per request and life-cycle records.
+	// Nil discards. Tokens and passwords are never logged.
+	Logger *slog.Logger
+
+	// ServerVersion is the version the server claims, in X-Version-Id and in
+	// the WebSocket hello. Default "5.36.1", the version of the recordings
+	// the fake is checked against.
+	ServerVersion string
+
+	// RateLimit turns the server's rate limiter on. Nil (the default, as on
+	// the real server) means no rate limiting.
+	RateLimit *RateLimit
+
+	// MaxFileSize is the largest accepted upload in bytes
+	// (FileSettings.MaxFileSize). Default 100 MiB.
+	MaxFileSize int64
+
+	// EnableBotAccountCreation lets POST /bots create bots (the server's
+	// ServiceSettings.EnableBotAccountCreation). Default false: bots are
+	// made through the back door, AddBot.
+	EnableBotAccountCreation bool
+
+	// WebSocket holds the WebSocket timing knobs, passed to the hub.
+	WebSocket WebSocketOptions
+
+	// Now returns the current time; nil means time.Now. Tests of the rate
+	// limiter inject a fake clock here.
+	Now func() time.Time
+}
+
+// WebSocketOptions are the WebSocket hub's timing knobs. Zero values mean the
+// real server's constants (server/channels/app/platform/web_conn.go).
+type WebSocketOptions struct {
+	PingInterval      time.Duration // default 60s
+	PongWait          time.Duration // default 100s
+	AuthTimeout       time.Duration // unauthenticated sockets closed after; default 5s
+	ReapInactiveAfter time.Duration // resumable window of a dropped connection; default 5m
+}
+
+// RateLimit configures the rate limiter, following the server's
+// RateLimitSettings (server/public/model/config.go).
+type RateLimit struct {
+	// PerSec is the sustained rate of requests per second; default 10.
+	PerSec int
+	// MaxBurst is how many requests above the rate may pass at once;
+	// default 100.
+	MaxBurst int
+	// VaryByUser keys the limit by token instead of by remote address.
+	VaryByUser bool
+}
+
+// Server is an in-process fake Mattermost server speaking the REST API v4 and
+// the WebSocket protocol on 127.0.0.1. Its methods are safe for concurrent
+// use. Close it when done (NewServer does it through t.Cleanup).
+type Server struct {
+	logger  *slog.Logger
+	version string
+	verID   string // X-Version-Id value
+	now     func() time.Time
+	maxFile int64
+	botAPI  bool
+	router  *router // /api/v4
+	web     *router // /hooks
+	limiter *rateLimiter
+	hub     eventHub
+	hs      *httptest.Server
+
+	// onPublish, when set before the server is used, sees every event
+	// (tests).
+	onPublish func(event)
+
+	closeOnce sync.Once
+
+	faultMu sync.Mutex
+	// fields under faultMu
+	failN      int
+	failStatus int
+	dropN      int
+	latency    time.Duration
+
+	mu sync.Mutex
+	// fields under mu
+	st      *state
+	changed chan struct{} // closed and replaced on every state change
+}
+
+// NewServer starts a fake server on a free port of 127.0.0.1 and closes it
+// when t ends. opts may be nil.
+func NewServer(t testing.TB, opts *Options) *Server {
+	t.Helper()
+	s, err := Start("127.0.0.1:0", opts)
+	if err != nil {
+		t.Fatalf("mmtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake server listening on addr ("127.0.0.1:8065", or
+// "127.0.0.1:0" for a free port). The caller must Close it.
+func Start(addr string, opts *Options) (*Server, error) {
+	return startServer(New(opts), addr)
+}
+
+// startServer makes s listen on addr.
+func startServer(s *Server, addr string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %q: %w", addr, err)
+	}
+	s.hs = httptest.NewUnstartedServer(s)
+	_ = s.hs.Listener.Close() // replaced by ours, bound to addr
+	s.hs.Listener = ln
+	s.hs.Config.ErrorLog = slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)
+	s.hs.Start()
+	s.logger.Info("mmtest server started", "url", s.hs.URL)
+	return s, nil
+}
+
+// New returns a server that is not listening: use it as an http.Handler
+// (for example with httptest.NewRecorder). Start and NewServer return a
+// listening one. Close releases its WebSocket hub.
+func New(opts *Options) *Server {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ServerVersion == "" {
+		o.ServerVersion = "5.36.1"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = 100 << 20
+	}
+	s := &Server{
+		logger:  o.Logger,
+		version: o.ServerVersion,
+		// <version>.<build number>.<config hash>.<licensed>, as
+		// web/handlers.go writes it; a 5.x release build has an empty
+		// build number.
+		verID:   o.ServerVersion + "..mmtest.false",
+		now:     o.Now,
+		maxFile: o.MaxFileSize,
+		botAPI:  o.EnableBotAccountCreation,
+		st:      newState(),
+		changed: make(chan struct{}),
+	}
+	if o.RateLimit != nil {
+		s.limiter = newRateLimiter(*o.RateLimit, o.Now)
+	}
+	s.router = newRouter(s.routes())
+	s.web = newRouter(s.webRoutes())
+	s.hub = s.newEventHub(o.WebSocket)
+	return s
+}
+
+// URL returns the base URL of the server, e.g. "http://127.0.0.1:41234",
+// without a trailing slash. It is "" for a server made with New.
+func (s *Server) URL() string {
+	if s.hs == nil {
+		return ""
+	}
+	return s.hs.URL
+}
+
+// Close stops the server and its WebSocket hub. It is idempotent.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.hub.Close()
+		if s.hs != nil {
+			s.hs.CloseClientConnections()
+			s.hs.Close()
+		}
+	})
+}
+
+// request is one API call on its way through a handler.
+type request struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	id     string            // X-Request-Id
+	params map[string]string // path parameters
+	sess   *session          // nil when anonymous
+	token  string            // the token the request carried, valid or not
+}
+
+// ServeHTTP serves the REST API, the WebSocket upgrade and incoming
+// webhooks.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	token, fromQuery := apiToken(r)
+	if s.limiter != nil && !s.limiter.allow(w, r, token) {
+		return
+	}
+	if !s.applyFaults(w, r) {
+		return
+	}
+	if s.takeDrop(r) {
+		d := &droppingWriter{orig: w}
+		defer d.drop()
+		w = d
+	}
+	path := r.URL.Path
+	switch {
+	case isWebSocketPath(path):
+		// The upgrade never requires a session (api4/websocket.go); the
+		// hub authenticates the token itself.
+		s.hub.ServeHTTP(w, r)
+		return
+	case strings.HasPrefix(path, "/api/v4/"):
+		s.serveAPI(w, r, s.router, path[len("/api/v4"):], token, fromQuery, start)
+		return
+	}
+	if rt, _ := s.web.match(r.Method, path); rt != nil {
+		s.serveAPI(w, r, s.web, path, token, fromQuery, start)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rtr *router, path, token string, fromQuery bool, start time.Time) {
+	rt, params := rtr.match(r.Method, path)
+	if rt == nil {
+		handle404(w, r)
+		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", http.StatusNotFound)
+		return
+	}
+	q := &request{s: s, w: w, r: r, id: mattermost.NewID(), params: params, token: token}
+	// Headers every API answer carries (web/handlers.go ServeHTTP).
+	h := w.Header()
+	h.Set("X-Request-Id", q.id)
+	h.Set("X-Version-Id", s.verID)
+	if r.Method == http.MethodGet {
+		h.Set("Expires", "0")
+	}
+	if token != "" {
+		q.sess = s.session(token)
+		if q.sess != nil && fromQuery && !q.sess.oauth {
+			// web/handlers.go: a session token in ?access_token= is
+			// refused outright.
+			q.fail(apiError(http.StatusUnauthorized, "api.context.token_provided.app_error", ""))
+			return
+		}
+	}
+	if rt.auth && q.sess == nil {
+		if token != "" {
+			// web/handlers.go clears the stale cookie on a bad token.
+			http.SetCookie(w, &http.Cookie{Name: "MMAUTHTOKEN", Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+		}
+		q.fail(apiError(http.StatusUnauthorized, "api.context.session_expired.app_error", ""))
+		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", http.StatusUnauthorized)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	q.w = sw
+	rt.handler(q)
+	s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		"request_id", q.id, "duration", s.now().Sub(start))
+}
+
+// handle404 answers an unknown route exactly as api4/api.go Handle404 →
+// web/handlers.go Handle404 does: an AppError with a detailed_error, no
+// request id and no explicit Content-Type (Go sniffs text/plain).
+func handle404(w http.ResponseWriter, r *http.Request) {
+	e := apiError(http.StatusNotFound, "api.context.404.app_error", "")
+	e.DetailedError = "There doesn't appear to be an api call for the url='" + r.URL.Path + "'.  Typo? are you missing a team_id or user_id as part of the url?"
+	b, _ := json.Marshal(e)
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write(b)
+}
+
+// apiToken finds the token where ParseAuthTokenFromRequest
+// (server/channels/app/authentication.go) looks, in its order: cookie
+// MMAUTHTOKEN, "Authorization: Bearer", "Authorization: Token", then the
+// access_token query parameter. fromQuery reports the last case.
+func apiToken(r *http.Request) (token string, fromQuery bool) {
+	if c, err := r.Cookie("MMAUTHTOKEN"); err == nil && c.Value != "" {
+		return c.Value, false
+	}
+	if a := r.Header.Get("Authorization"); a != "" {
+		if len(a) > 6 && strings.EqualFold(a[:7], "bearer ") {
+			return a[7:], false
+		}
+		if len(a) > 5 && strings.EqualFold(a[:6], "token ") {
+			return a[6:], false
+		}
+	}
+	if t := r.URL.Query().Get("access_token"); t != "" {
+		return t, true
+	}
+	return "", false
+}
+
+// fail writes e as the answer.
+func (q *request) fail(e *mattermost.APIError) {
+	writeError(q.w, q.id, e)
+}
+
+// failPerm writes the 403 of web/context.go SetPermissionError.
+func (q *request) failPerm() {
+	q.fail(apiError(http.StatusForbidden, "api.context.permissions.app_error", ""))
+}
+
+// failURLParam writes the 400 of web/context.go SetInvalidURLParam.
+func (q *request) failURLParam(name string) {
+	q.fail(apiError(http.StatusBadRequest, "api.context.invalid_url_param.app_error", name))
+}
+
+// failParam writes the 400 of web/context.go SetInvalidParam.
+func (q *request) failParam(name string) {
+	q.fail(apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", name))
+}
+
+// reply writes v as JSON with the given status.
+func (q *request) reply(status int, v any) {
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.WriteHeader(status)
+	_ = writeJSONBody(q.w, v) // the client went away; nothing to do
+}
+
+// ok writes the {"status":"OK"} of api4 ReturnStatusOK.
+func (q *request) ok() {
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(q.w, `{"status":"OK"}`)
+}
+
+// decode reads the JSON body into v; on failure it answers 400
+// invalid_body_param naming name and returns false.
+func (q *request) decode(name string, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(q.r.Body, maxPayload)).Decode(v); err != nil {
+		q.failParam(name)
+		return false
+	}
+	return true
+}
+
+// maxPayload is ServiceSettings.MaximumPayloadSizeBytes' default.
+const maxPayload = 300000
+
+// userParam returns the user_id path parameter with "me" resolved to the
+// session's user, as web/params.go does, and checks it is a valid id
+// (c.RequireUserId); on failure it answers 400 and returns "".
+func (q *request) userParam() string {
+	id := q.params["user_id"]
+	if id == "me" && q.sess != nil {
+		id = q.sess.userID
+	}
+	if !mattermost.IsValidID(id) {
+		q.failURLParam("user_id")
+		return ""
+	}
+	return id
+}
+
+// idParam returns the named id path parameter, answering 400
+// invalid_url_param when it is not a valid id (c.RequireXxxId).
+func (q *request) idParam(name string) string {
+	id := q.params[name]
+	if !mattermost.IsValidID(id) {
+		q.failURLParam(name)
+		return ""
+	}
+	return id
+}
+
+func writeJSONBody(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b := buf.Bytes()
+	_, err := w.Write(b[:len(b)-1]) // the server writes no trailing newline
+	return err
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// itoa is strconv.Itoa for int64.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+var errClosed = errors.New("mmtest: server closed")

@@ -1,0 +1,484 @@
+package mmtest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/matterbot/matterbot/mattermost"
+)
+
+// User describes an account to create through the back door.
+type User struct {
+	Username  string // required: 3–22 of [a-z0-9.-_], starting with a letter
+	Password  string // for POST /users/login; empty means no password login
+	Email     string // default "<username>@example.com"
+	FirstName string
+	LastName  string
+	Nickname  string
+	Admin     bool // system_admin: may do anything, like the real role
+}
+
+// defaultNotifyProps are the notify_props of a new account
+// (model.User.SetDefaultNotifications).
+func defaultNotifyProps() map[string]string {
+	return map[string]string{
+		"channel": "true", "comments": "never", "desktop": "mention", "desktop_sound": "true",
+		"email": "true", "first_name": "false", "mention_keys": "", "push": "mention", "push_status": "away",
+	}
+}
+
+// createUser stores a new account. s.mu held.
+func (s *Server) createUser(u User, bot bool) (*userRec, *mattermost.APIError) {
+	u.Username = strings.ToLower(u.Username)
+	if !isValidUsername(u.Username) {
+		return nil, apiError(http.StatusBadRequest, "model.user.is_valid.username.app_error", "")
+	}
+	if _, dup := s.st.byUsername[u.Username]; dup {
+		return nil, apiError(http.StatusBadRequest, "app.user.save.username_exists.app_error", "")
+	}
+	if u.Email == "" {
+		u.Email = u.Username + "@example.com"
+		if bot {
+			u.Email = u.Username + "@localhost"
+		}
+	}
+	now := s.millis()
+	roles := "system_user"
+	if u.Admin {
+		roles = "system_admin system_user"
+	}
+	rec := &userRec{
+		user: mattermost.User{
+			ID: mattermost.NewID(), CreateAt: now, UpdateAt: now,
+			Username: u.Username, Email: strings.ToLower(u.Email),
+			FirstName: u.FirstName, LastName: u.LastName, Nickname: u.Nickname,
+			Roles: roles, NotifyProps: defaultNotifyProps(), LastPasswordUpdate: now, Locale: "en",
+			Timezone: map[string]string{"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"},
+			IsBot:    bot,
+		},
+		password: u.Password,
+	}
+	s.st.users[rec.user.ID] = rec
+	s.st.byUsername[rec.user.Username] = rec.user.ID
+	s.st.byEmail[rec.user.Email] = rec.user.ID
+	s.st.statuses[rec.user.ID] = &mattermost.Status{UserID: rec.user.ID, Status: mattermost.StatusOffline}
+	return rec, nil
+}
+
+// userOut is the user as the server sends it. Others' profiles are
+// sanitized (model.User.SanitizeProfile): no notify_props, password or
+// failed-attempt data.
+func userOut(rec *userRec, self bool) mattermost.User {
+	u := rec.user
+	if !self {
+		u.NotifyProps = nil
+		u.LastPasswordUpdate = 0
+		u.FailedAttempts = 0
+	}
+	return u
+}
+
+// newSession opens a session for userID and returns its token. s.mu held.
+func (s *Server) newSession(userID, patID string) string {
+	ss := &session{id: mattermost.NewID(), token: mattermost.NewID(), userID: userID, patID: patID, createAt: s.millis()}
+	s.st.sessions[ss.token] = ss
+	return ss.token
+}
+
+// login is POST /users/login (api4/user.go login, app/login.go): 200 with
+// the user and the session token in the Token header. Any bad credential is
+// masked to invalid_credentials_email_username; bots cannot log in with a
+// password.
+func (q *request) login() {
+	var body map[string]any // non-string values are dropped, as in the server
+	if !q.decode("login", &body) {
+		return
+	}
+	str := func(k string) string { v, _ := body[k].(string); return v }
+	loginID, password, id := strings.ToLower(str("login_id")), str("password"), str("id")
+	s := q.s
+	s.mu.Lock()
+	rec := s.st.users[id]
+	if rec == nil {
+		if uid, ok := s.st.byUsername[loginID]; ok {
+			rec = s.st.users[uid]
+		} else if uid, ok := s.st.byEmail[loginID]; ok {
+			rec = s.st.users[uid]
+		}
+	}
+	var fail *mattermost.APIError
+	switch {
+	case rec == nil:
+		fail = apiError(http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username", "")
+	case rec.user.IsBot:
+		fail = apiError(http.StatusUnauthorized, "api.user.login.bot_login_forbidden.app_error", "")
+	case rec.password == "" || rec.password != password:
+		fail = apiError(http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username", "")
+	case rec.user.DeleteAt != 0:
+		fail = apiError(http.StatusUnauthorized, "api.user.login.inactive.app_error", "")
+	}
+	if fail != nil {
+		s.mu.Unlock()
+		q.fail(fail)
+		return
+	}
+	token := s.newSession(rec.user.ID, "")
+	u := userOut(rec, true)
+	s.mu.Unlock()
+	h := q.w.Header()
+	h.Set("Token", token)
+	http.SetCookie(q.w, &http.Cookie{Name: "MMAUTHTOKEN", Value: token, Path: "/", HttpOnly: true})
+	http.SetCookie(q.w, &http.Cookie{Name: "MMUSERID", Value: u.ID, Path: "/"})
+	http.SetCookie(q.w, &http.Cookie{Name: "MMCSRF", Value: mattermost.NewID(), Path: "/"})
+	q.reply(http.StatusOK, u)
+}
+
+// logout is POST /users/logout: the session dies at once.
+func (q *request) logout() {
+	s := q.s
+	s.mu.Lock()
+	delete(s.st.sessions, q.sess.token)
+	s.mu.Unlock()
+	s.hub.sessionRevoked(q.sess.token)
+	http.SetCookie(q.w, &http.Cookie{Name: "MMAUTHTOKEN", Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	q.ok()
+}
+
+// getUser is GET /users/{user_id} and /users/me.
+func (q *request) getUser() {
+	id := q.userParam()
+	if id == "" {
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	rec := s.st.users[id]
+	var u mattermost.User
+	if rec != nil {
+		u = userOut(rec, id == q.sess.userID)
+	}
+	s.mu.Unlock()
+	if rec == nil {
+		q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
+		return
+	}
+	q.reply(http.StatusOK, u)
+}
+
+// getUserByUsername is GET /users/username/{username}; an invalid username
+// is a 400 invalid_body_param (c.RequireUsername uses SetInvalidParam).
+func (q *request) getUserByUsername() {
+	name := q.params["username"]
+	if !isValidUsername(name) && name != "matterbot" && name != "system" {
+		q.failParam("username")
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	rec := s.st.users[s.st.byUsername[name]]
+	var u mattermost.User
+	if rec != nil {
+		u = userOut(rec, rec.user.ID == q.sess.userID)
+	}
+	s.mu.Unlock()
+	if rec == nil {
+		q.fail(apiError(http.StatusNotFound, "app.user.get_by_username.app_error", ""))
+		return
+	}
+	q.reply(http.StatusOK, u)
+}
+
+// getUserByEmail is GET /users/email/{email}.
+func (q *request) getUserByEmail() {
+	email := strings.ToLower(q.params["email"])
+	s := q.s
+	s.mu.Lock()
+	rec := s.st.users[s.st.byEmail[email]]
+	var u mattermost.User
+	if rec != nil {
+		u = userOut(rec, rec.user.ID == q.sess.userID)
+	}
+	s.mu.Unlock()
+	if rec == nil {
+		q.fail(apiError(http.StatusNotFound, "app.user.get_by_email.app_error", ""))
+		return
+	}
+	q.reply(http.StatusOK, u)
+}
+
+// readStringArray decodes a JSON array of strings (model.SortedArrayFromJSON
+// / ArrayFromJSON); on failure it answers 400 naming name.
+func (q *request) readStringArray(name string) ([]string, bool) {
+	var ids []string
+	b, err := io.ReadAll(io.LimitReader(q.r.Body, maxPayload))
+	if err != nil || json.Unmarshal(b, &ids) != nil {
+		q.failParam(name)
+		return nil, false
+	}
+	return ids, true
+}
+
+// getUsersByIDs is POST /users/ids: unknown ids are left out.
+func (q *request) getUsersByIDs() {
+	ids, ok := q.readStringArray("user_ids")
+	if !ok {
+		return
+	}
+	if len(ids) == 0 {
+		q.failParam("user_ids")
+		return
+	}
+	q.usersOut(ids, func(st *state, id string) *userRec { return st.users[id] })
+}
+
+// getUsersByUsernames is POST /users/usernames.
+func (q *request) getUsersByUsernames() {
+	names, ok := q.readStringArray("usernames")
+	if !ok {
+		return
+	}
+	q.usersOut(names, func(st *state, n string) *userRec { return st.users[st.byUsername[strings.ToLower(n)]] })
+}
+
+func (q *request) usersOut(keys []string, find func(*state, string) *userRec) {
+	s := q.s
+	out := make([]mattermost.User, 0, len(keys))
+	seen := make(map[string]bool, len(keys))
+	s.mu.Lock()
+	for _, k := range keys {
+		if rec := find(s.st, k); rec != nil && !seen[rec.user.ID] {
+			seen[rec.user.ID] = true
+			out = append(out, userOut(rec, rec.user.ID == q.sess.userID))
+		}
+	}
+	s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// statusOf returns userID's status, offline when unknown (app/status.go
+// GetStatus). s.mu held.
+func (st *state) statusOf(userID string) mattermost.Status {
+	if p := st.statuses[userID]; p != nil {
+		return *p
+	}
+	return mattermost.Status{UserID: userID, Status: mattermost.StatusOffline}
+}
+
+// getStatus is GET /users/{user_id}/status.
+func (q *request) getStatus() {
+	id := q.userParam()
+	if id == "" {
+		return
+	}
+	q.s.mu.Lock()
+	st := q.s.st.statusOf(id)
+	q.s.mu.Unlock()
+	q.reply(http.StatusOK, st)
+}
+
+// getStatusesByIDs is POST /users/status/ids.
+func (q *request) getStatusesByIDs() {
+	ids, ok := q.readStringArray("user_ids")
+	if !ok {
+		return
+	}
+	out := make([]mattermost.Status, 0, len(ids))
+	q.s.mu.Lock()
+	for _, id := range ids {
+		if !mattermost.IsValidID(id) {
+			q.s.mu.Unlock()
+			q.failParam("user_ids")
+			return
+		}
+		out = append(out, q.s.st.statusOf(id))
+	}
+	q.s.mu.Unlock()
+	q.reply(http.StatusOK, out)
+}
+
+// setOnline marks userID online and, when that changes the status,
+// broadcasts status_change to the user (app/status.go SetStatusOnline →
+// BroadcastStatus). s.mu held.
+func (s *Server) setOnline(userID string, evs *[]event) {
+	st := s.st.statuses[userID]
+	if st == nil {
+		st = &mattermost.Status{UserID: userID}
+		s.st.statuses[userID] = st
+	}
+	st.LastActivityAt = s.millis()
+	if st.Status == mattermost.StatusOnline || st.Manual {
+		return
+	}
+	st.Status = mattermost.StatusOnline
+	*evs = append(*evs, event{name: "status_change", userID: userID,
+		data: map[string]any{"status": mattermost.StatusOnline, "user_id": userID}})
+}
+
+// typing is POST /users/{user_id}/typing (api4/user.go publishUserTyping):
+// only for oneself, needs create_post in the channel, publishes typing to
+// the channel without the typist.
+func (q *request) typing() {
+	id := q.userParam()
+	if id == "" {
+		return
+	}
+	var body struct {
+		ChannelID string `json:"channel_id"`
+		ParentID  string `json:"parent_id"`
+	}
+	if !q.decode("typing_request", &body) {
+		return
+	}
+	if !mattermost.IsValidID(body.ChannelID) {
+		q.failParam("channel_id")
+		return
+	}
+	if body.ParentID != "" && !mattermost.IsValidID(body.ParentID) {
+		q.failParam("parent_id")
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	ch := s.st.channels[body.ChannelID]
+	allowed := id == q.sess.userID && ch != nil && s.st.canPost(ch, id)
+	s.mu.Unlock()
+	if !allowed {
+		q.failPerm()
+		return
+	}
+	s.publish([]event{{name: "typing", channelID: body.ChannelID, omitUsers: map[string]bool{id: true},
+		data: map[string]any{"parent_id": body.ParentID, "user_id": id}}})
+	q.ok()
+}
+
+// createToken is POST /users/{user_id}/tokens (api4/user.go
+// createUserAccessToken): by default only system admins hold
+// create_user_access_token; a bot's owner may make tokens for the bot.
+func (q *request) createToken() {
+	id := q.userParam()
+	if id == "" {
+		return
+	}
+	var body struct {
+		Description string `json:"description"`
+	}
+	if !q.decode("user_access_token", &body) {
+		return
+	}
+	if body.Description == "" {
+		q.fail(apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "description"))
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	rec := s.st.users[id]
+	allowed := s.st.isAdmin(q.sess.userID) || rec != nil && rec.user.IsBot && rec.ownerID == q.sess.userID
+	if !allowed {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if rec == nil {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
+		return
+	}
+	tok := s.createPAT(id, body.Description)
+	s.mu.Unlock()
+	q.reply(http.StatusOK, tok)
+}
+
+// createPAT stores a personal access token; s.mu held.
+func (s *Server) createPAT(userID, desc string) mattermost.UserAccessToken {
+	pr := &patRec{tok: mattermost.UserAccessToken{ID: mattermost.NewID(), UserID: userID, Description: desc, IsActive: true}}
+	pr.token = mattermost.NewID()
+	pr.tok.Token = pr.token
+	s.st.pats[pr.tok.ID] = pr
+	s.st.sessions[pr.token] = &session{id: mattermost.NewID(), token: pr.token, userID: userID, patID: pr.tok.ID, createAt: s.millis()}
+	return pr.tok
+}
+
+// revokeToken is POST /users/tokens/revoke: sessions made from the token
+// die immediately.
+func (q *request) revokeToken() {
+	var body struct {
+		TokenID string `json:"token_id"`
+	}
+	if !q.decode("token_id", &body) {
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	pr := s.st.pats[body.TokenID]
+	if pr == nil {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusBadRequest, "app.user_access_token.get_by_user.app_error", ""))
+		return
+	}
+	owner := s.st.users[pr.tok.UserID]
+	if pr.tok.UserID != q.sess.userID && !s.st.isAdmin(q.sess.userID) && (owner == nil || owner.ownerID != q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	delete(s.st.pats, body.TokenID)
+	delete(s.st.sessions, pr.token)
+	s.mu.Unlock()
+	s.hub.sessionRevoked(pr.token)
+	q.ok()
+}
+
+// createBot is POST /bots (api4/bot.go createBot): 201 with the Bot. Needs
+// EnableBotAccountCreation and the create_bot permission (admins).
+func (q *request) createBot() {
+	var body struct {
+		Username    string `json:"username"`
+		DisplayName string `json:"display_name"`
+		Description string `json:"description"`
+	}
+	if !q.decode("bot", &body) {
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	if !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if !s.botAPI {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusForbidden, "api.bot.create_disabled", ""))
+		return
+	}
+	rec, e := s.createBot(body.Username, body.DisplayName, body.Description, q.sess.userID)
+	var b mattermost.Bot
+	if rec != nil {
+		b = botOut(rec)
+	}
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	q.reply(http.StatusCreated, b)
+}
+
+// createBot stores a bot account owned by ownerID; s.mu held.
+func (s *Server) createBot(username, displayName, description, ownerID string) (*userRec, *mattermost.APIError) {
+	rec, e := s.createUser(User{Username: username, FirstName: displayName}, true)
+	if e != nil {
+		return nil, e
+	}
+	rec.user.BotDescription = description
+	rec.ownerID = ownerID
+	rec.botName = displayName
+	return rec, nil
+}
+
+func botOut(rec *userRec) mattermost.Bot {
+	return mattermost.Bot{UserID: rec.user.ID, Username: rec.user.Username, DisplayName: rec.botName,
+		Description: rec.user.BotDescription, OwnerID: rec.ownerID, CreateAt: rec.user.CreateAt, UpdateAt: rec.user.UpdateAt}
+}

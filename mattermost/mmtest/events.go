@@ -25,7 +25,7 @@ type eventHub interface {
 	publish(event)
 	dropAll()
 	dropUser(userID string)
-	refuseNew(until time.Time)
+	refuseNew(d time.Duration)
 	restart()
 	sessionRevoked(token string)
 	Close()
@@ -59,8 +59,9 @@ func (s *Server) DropWebSockets() { s.hub.dropAll() }
 // DropWebSocket closes the WebSocket connections of one user.
 func (s *Server) DropWebSocket(userID string) { s.hub.dropUser(userID) }
 
-// RefuseWebSockets makes WebSocket upgrades fail until the given time.
-func (s *Server) RefuseWebSockets(until time.Time) { s.hub.refuseNew(until) }
+// RefuseWebSockets makes WebSocket upgrades fail with 503 for d, as while
+// a server is down. Open sockets are not touched.
+func (s *Server) RefuseWebSockets(d time.Duration) { s.hub.refuseNew(d) }
 
 // RestartWebSockets simulates a server restart for the WebSocket side: all
 // sockets close and their resume state is lost, so reconnecting clients get

@@ -168,7 +168,7 @@ func New(opts *Options) *Server {
 		// <version>.<build number>.<config hash>.<licensed>, as
 		// web/handlers.go writes it; a 5.x release build has an empty
 		// build number.
-		verID:   o.ServerVersion + "..mmtest.false",
+		verID:   o.ServerVersion + "..482d74aa791d53ed59a63fb53a266ea0.false",
 		now:     o.Now,
 		maxFile: o.MaxFileSize,
 		botAPI:  o.EnableBotAccountCreation,

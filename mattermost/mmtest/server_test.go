@@ -9,10 +9,7 @@ import (
 	"testing"
 
 	"github.com/matterbot/matterbot/mattermost"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // world is a seeded server: team "testteam" with public channel "ops",
 // users alice and bob, admin root, a bot with a token.

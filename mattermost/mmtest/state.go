@@ -14,11 +14,11 @@ type state struct {
 	byEmail    map[string]string // email → user id
 
 	teams       map[string]*mattermost.Team
-	teamByName  map[string]string                                 // name → team id
+	teamByName  map[string]string                            // name → team id
 	teamMembers map[string]map[string]*mattermost.TeamMember // team id → user id →
 
 	channels      map[string]*mattermost.Channel
-	channelByName map[string]string                                   // team id + "/" + name → channel id ("" team for D/G)
+	channelByName map[string]string                               // team id + "/" + name → channel id ("" team for D/G)
 	members       map[string]map[string]*mattermost.ChannelMember // channel id → user id →
 
 	posts        map[string]*mattermost.Post

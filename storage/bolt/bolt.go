@@ -1,0 +1,394 @@
+// Package bolt is the default bot.Storage: one bbolt database file on
+// disk, one bucket per plugin, so plugins cannot read each other's keys.
+//
+//	s, err := bolt.Open("matterbot.db", nil)
+//	if err != nil {
+//		return err // names the file: locked by another process, corrupt, ...
+//	}
+//	defer s.Close()
+//	st := s.Store("karma")
+//
+// Layout: the root bucket "plugins" holds a bucket per plugin, named by the
+// plugin; "meta" holds "format" = "1", the layout version. Each operation is
+// one bbolt transaction. bbolt allows one writer at a time and many readers;
+// every write is fsynced before it returns.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bbolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/matterbot/matterbot/bot"
+)
+
+// ErrLocked is returned (wrapped) by Open when another process holds the
+// database file open. bbolt locks the file for the life of the process.
+var ErrLocked = errors.New("storage/bolt: database file is locked by another process")
+
+// ErrCorrupt is returned (wrapped) by Open, or by an operation, when the
+// file is not a bbolt database or its pages are damaged.
+var ErrCorrupt = errors.New("storage/bolt: database file is corrupt")
+
+// formatVersion is the layout described in the package doc.
+const formatVersion = "1"
+
+var (
+	pluginsBucket = []byte("plugins")
+	metaBucket    = []byte("meta")
+	formatKey     = []byte("format")
+)
+
+// Options configure Open. A nil *Options is valid and means the defaults.
+type Options struct {
+	// Timeout is how long Open waits for another process to release the
+	// file before failing with ErrLocked. Default 1s; negative means do
+	// not wait.
+	Timeout time.Duration
+	// NoSync skips fsync after each write: faster, but a crash may lose
+	// recent writes or corrupt the file. For tests and benchmarks only.
+	NoSync bool
+	// Logger receives life-cycle messages. Default: discard.
+	Logger *slog.Logger
+}
+
+// Storage is a bot.Storage over one bbolt file. It is safe for concurrent
+// use. Close it to release the file.
+type Storage struct {
+	path string
+	db   *bbolt.DB
+	log  *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens, or creates with mode 0600, the database file at path. It
+// fails with an error naming the file, wrapping ErrLocked when another
+// process holds the file (after waiting Options.Timeout), or ErrCorrupt
+// when the file is not a valid database; it never returns an empty store
+// in place of an unreadable file. The caller must Close the Storage.
+func Open(path string, opts *Options) (s *Storage, err error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	timeout := opts.Timeout
+	switch {
+	case timeout == 0:
+		timeout = time.Second
+	case timeout < 0:
+		timeout = time.Nanosecond // bbolt: 0 would wait forever
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	var db *bbolt.DB
+	// bbolt panics on some damaged pages instead of returning an error;
+	// a bot must not crash at startup over a bad file, so both the open
+	// and the first transaction (which reads the root pages) are guarded.
+	defer func() {
+		if r := recover(); r != nil {
+			if db != nil {
+				_ = db.Close() // nothing more to report: the file is bad
+			}
+			s, err = nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, r)
+		}
+	}()
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync})
+	if err != nil {
+		return nil, openError(path, timeout, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(pluginsBucket); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(metaBucket)
+		if err != nil {
+			return err
+		}
+		switch v := meta.Get(formatKey); {
+		case v == nil:
+			return meta.Put(formatKey, []byte(formatVersion))
+		case string(v) != formatVersion:
+			return fmt.Errorf("layout version %q, this matterbot reads %q", v, formatVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close() // the open error is the one to report
+		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
+	}
+	log.Info("storage opened", "path", path)
+	return &Storage{path: path, db: db, log: log}, nil
+}
+
+// openError explains a bbolt.Open failure.
+func openError(path string, timeout time.Duration, err error) error {
+	switch {
+	case errors.Is(err, bbolterrors.ErrTimeout):
+		return fmt.Errorf("%w: %s (waited %v; is another matterbot running?)", ErrLocked, path, timeout)
+	case errors.Is(err, bbolterrors.ErrInvalid), errors.Is(err, bbolterrors.ErrChecksum),
+		errors.Is(err, bbolterrors.ErrVersionMismatch), errors.Is(err, bbolterrors.ErrInvalidMapping):
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	}
+	return fmt.Errorf("storage/bolt: open %s: %w", path, err)
+}
+
+// Path returns the database file's path.
+func (s *Storage) Path() string { return s.path }
+
+// Store returns the store of the named plugin. Its bucket is created on
+// the first write. An empty name gives a store whose operations fail.
+func (s *Storage) Store(plugin string) bot.Store {
+	return &store{s: s, bucket: []byte(plugin)}
+}
+
+// Close releases the file. Later operations fail. Close is idempotent;
+// it waits for running transactions to finish.
+func (s *Storage) Close() error {
+	s.closeOnce.Do(func() {
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("storage/bolt: close %s: %w", s.path, err)
+		}
+		s.log.Info("storage closed", "path", s.path)
+	})
+	return s.closeErr
+}
+
+// view runs fn in a read transaction, turning a bbolt panic (a damaged
+// page) into an ErrCorrupt error. bbolt rolls the transaction back as the
+// panic unwinds, so the database stays usable.
+func (s *Storage) view(fn func(*bbolt.Tx) error) (err error) {
+	defer s.recoverCorrupt(&err)
+	return s.db.View(fn)
+}
+
+// update is view for a write transaction.
+func (s *Storage) update(fn func(*bbolt.Tx) error) (err error) {
+	defer s.recoverCorrupt(&err)
+	return s.db.Update(fn)
+}
+
+func (s *Storage) recoverCorrupt(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %s: %v", ErrCorrupt, s.path, r)
+		s.log.Error("storage corrupt", "path", s.path, "err", *err)
+	}
+}
+
+// store is one plugin's bucket.
+type store struct {
+	s      *Storage
+	bucket []byte
+}
+
+// check validates an operation's context, plugin name and key.
+func (st *store) check(ctx context.Context, op, key string, checkKey bool) error {
+	if err := ctx.Err(); err != nil {
+		return st.errorf(op, key, err)
+	}
+	if len(st.bucket) == 0 {
+		return st.errorf(op, key, errors.New("empty plugin name"))
+	}
+	if checkKey {
+		switch {
+		case key == "":
+			return st.errorf(op, key, bbolterrors.ErrKeyRequired)
+		case len(key) > bbolt.MaxKeySize:
+			return st.errorf(op, key, bbolterrors.ErrKeyTooLarge)
+		}
+	}
+	return nil
+}
+
+func (st *store) errorf(op, key string, err error) error {
+	if len(key) > 64 {
+		key = key[:64] + "…"
+	}
+	return fmt.Errorf("storage/bolt: %s %s %q: %w", op, st.bucket, key, err)
+}
+
+// bucketOf returns the plugin's bucket, or nil if it has none yet.
+func (st *store) bucketOf(tx *bbolt.Tx) *bbolt.Bucket {
+	root := tx.Bucket(pluginsBucket)
+	if root == nil {
+		return nil
+	}
+	return root.Bucket(st.bucket)
+}
+
+// get returns the value under key in b and whether it exists. The value
+// is only valid during the transaction. A cursor, unlike Bucket.Get, tells
+// an empty value from an absent key.
+func get(b *bbolt.Bucket, key []byte) ([]byte, bool) {
+	if b == nil {
+		return nil, false
+	}
+	k, v := b.Cursor().Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil, false
+	}
+	return v, true
+}
+
+// Get returns a copy of the value under key, or an error wrapping
+// bot.ErrNotFound.
+func (st *store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := st.check(ctx, "get", key, true); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := st.s.view(func(tx *bbolt.Tx) error {
+		v, ok := get(st.bucketOf(tx), []byte(key))
+		if !ok {
+			return bot.ErrNotFound
+		}
+		out = bytes.Clone(v)
+		if out == nil {
+			out = []byte{}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, st.errorf("get", key, err)
+	}
+	return out, nil
+}
+
+// Set stores value under key, in its own fsynced transaction.
+func (st *store) Set(ctx context.Context, key string, value []byte) error {
+	if err := st.check(ctx, "set", key, true); err != nil {
+		return err
+	}
+	err := st.s.update(func(tx *bbolt.Tx) error {
+		b, err := tx.Bucket(pluginsBucket).CreateBucketIfNotExists(st.bucket)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(key), nonNil(value))
+	})
+	if err != nil {
+		return st.errorf("set", key, err)
+	}
+	return nil
+}
+
+// nonNil makes an empty value explicit for bbolt.
+func nonNil(v []byte) []byte {
+	if v == nil {
+		return []byte{}
+	}
+	return v
+}
+
+// Delete removes key; an absent key is not an error.
+func (st *store) Delete(ctx context.Context, key string) error {
+	if err := st.check(ctx, "delete", key, false); err != nil {
+		return err
+	}
+	if key == "" {
+		return nil // such a key cannot exist
+	}
+	err := st.s.update(func(tx *bbolt.Tx) error {
+		b := st.bucketOf(tx)
+		if b == nil {
+			return nil
+		}
+		return b.Delete([]byte(key))
+	})
+	if err != nil {
+		return st.errorf("delete", key, err)
+	}
+	return nil
+}
+
+// Keys returns the keys starting with prefix, in byte order (bbolt's).
+func (st *store) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if err := st.check(ctx, "keys", prefix, false); err != nil {
+		return nil, err
+	}
+	var keys []string
+	err := st.s.view(func(tx *bbolt.Tx) error {
+		b := st.bucketOf(tx)
+		if b == nil {
+			return nil
+		}
+		p := []byte(prefix)
+		c := b.Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			keys = append(keys, string(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, st.errorf("keys", prefix, err)
+	}
+	return keys, nil
+}
+
+// Update replaces the value under key with fn's result, atomically. fn
+// runs outside any transaction (bbolt allows one writer, so a fn that used
+// the store inside the write transaction would deadlock); the write
+// transaction then checks that the key still holds what fn saw and, if
+// not, runs fn again on the new value.
+func (st *store) Update(ctx context.Context, key string, fn func(old []byte, exists bool) ([]byte, error)) error {
+	if err := st.check(ctx, "update", key, true); err != nil {
+		return err
+	}
+	k := []byte(key)
+	for {
+		var (
+			old    []byte
+			exists bool
+		)
+		err := st.s.view(func(tx *bbolt.Tx) error {
+			v, ok := get(st.bucketOf(tx), k)
+			old, exists = bytes.Clone(v), ok
+			return nil
+		})
+		if err != nil {
+			return st.errorf("update", key, err)
+		}
+		seen := bytes.Clone(old) // fn may change old
+		nv, err := fn(old, exists)
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return st.errorf("update", key, err)
+		}
+		changed := false
+		err = st.s.update(func(tx *bbolt.Tx) error {
+			if v, ok := get(st.bucketOf(tx), k); ok != exists || !bytes.Equal(v, seen) {
+				changed = true
+				return nil
+			}
+			if nv == nil {
+				if b := st.bucketOf(tx); b != nil {
+					return b.Delete(k)
+				}
+				return nil
+			}
+			b, err := tx.Bucket(pluginsBucket).CreateBucketIfNotExists(st.bucket)
+			if err != nil {
+				return err
+			}
+			return b.Put(k, nv)
+		})
+		if err != nil {
+			return st.errorf("update", key, err)
+		}
+		if !changed {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package mattermost
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// ChannelPatch is a partial update of a channel: nil fields are left as
+// they are.
+type ChannelPatch struct {
+	Name        *string `json:"name,omitempty"`
+	DisplayName *string `json:"display_name,omitempty"`
+	Header      *string `json:"header,omitempty"`
+	Purpose     *string `json:"purpose,omitempty"`
+}
+
+// Channel returns the channel with the given id (403 when it is private and
+// we are not a member).
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannel
+func (c *Client) Channel(ctx context.Context, channelID string) (*Channel, *Response, error) {
+	return c.getChannel(ctx, "/channels/"+pathEscape(channelID))
+}
+
+// ChannelByName returns the channel with the given name in a team (404
+// app.channel.get_by_name.missing.app_error when unknown, or private and
+// not ours).
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannelByName
+func (c *Client) ChannelByName(ctx context.Context, teamID, name string) (*Channel, *Response, error) {
+	return c.getChannel(ctx, "/teams/"+pathEscape(teamID)+"/channels/name/"+pathEscape(name))
+}
+
+// ChannelByTeamNameAndName returns a channel by team name and channel name,
+// in one call.
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannelByNameForTeamName
+func (c *Client) ChannelByTeamNameAndName(ctx context.Context, teamName, channelName string) (*Channel, *Response, error) {
+	return c.getChannel(ctx, "/teams/name/"+pathEscape(teamName)+"/channels/name/"+pathEscape(channelName))
+}
+
+func (c *Client) getChannel(ctx context.Context, path string) (*Channel, *Response, error) {
+	ch := new(Channel)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: path, idempotent: true}, ch)
+	if err != nil {
+		return nil, r, err
+	}
+	return ch, r, nil
+}
+
+// MyChannels returns the channels we are a member of in a team, plus our
+// direct and group channels.
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannelsForTeamForUser
+func (c *Client) MyChannels(ctx context.Context, teamID string) ([]*Channel, *Response, error) {
+	var chs []*Channel
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams/" + pathEscape(teamID) + "/channels", idempotent: true}, &chs)
+	if err != nil {
+		return nil, r, err
+	}
+	return chs, r, nil
+}
+
+// CreateChannel creates a public (ChannelOpen) or private (ChannelPrivate)
+// channel from TeamID, Name, DisplayName, Type, Purpose and Header of ch.
+// It is not retried: a retried create would fail with "name taken".
+// https://developers.mattermost.com/api-documentation/#/operations/CreateChannel
+func (c *Client) CreateChannel(ctx context.Context, ch *Channel) (*Channel, *Response, error) {
+	if ch == nil {
+		return nil, nil, fmt.Errorf("mattermost: create channel: nil channel")
+	}
+	body := struct {
+		TeamID      string `json:"team_id"`
+		Name        string `json:"name"`
+		DisplayName string `json:"display_name"`
+		Type        string `json:"type"`
+		Purpose     string `json:"purpose,omitempty"`
+		Header      string `json:"header,omitempty"`
+	}{ch.TeamID, ch.Name, ch.DisplayName, ch.Type, ch.Purpose, ch.Header}
+	out := new(Channel)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels", body: body}, out)
+	if err != nil {
+		return nil, r, err
+	}
+	return out, r, nil
+}
+
+// PatchChannel changes the fields of a channel that are set in patch.
+// https://developers.mattermost.com/api-documentation/#/operations/PatchChannel
+func (c *Client) PatchChannel(ctx context.Context, channelID string, patch *ChannelPatch) (*Channel, *Response, error) {
+	if patch == nil {
+		patch = &ChannelPatch{}
+	}
+	ch := new(Channel)
+	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/channels/" + pathEscape(channelID) + "/patch", body: patch, idempotent: true}, ch)
+	if err != nil {
+		return nil, r, err
+	}
+	return ch, r, nil
+}
+
+// SetChannelHeader sets a channel's header (at most 1024 runes).
+func (c *Client) SetChannelHeader(ctx context.Context, channelID, header string) (*Channel, *Response, error) {
+	return c.PatchChannel(ctx, channelID, &ChannelPatch{Header: &header})
+}
+
+// SetChannelPurpose sets a channel's purpose (at most 250 runes).
+func (c *Client) SetChannelPurpose(ctx context.Context, channelID, purpose string) (*Channel, *Response, error) {
+	return c.PatchChannel(ctx, channelID, &ChannelPatch{Purpose: &purpose})
+}
+
+// CreateDirectChannel returns the direct channel between two users (one of
+// them us), creating it if needed; the same id twice is a DM with oneself.
+// https://developers.mattermost.com/api-documentation/#/operations/CreateDirectChannel
+func (c *Client) CreateDirectChannel(ctx context.Context, userID1, userID2 string) (*Channel, *Response, error) {
+	ch := new(Channel)
+	// The server answers the existing channel on a repeat: safe to retry.
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/direct", body: []string{userID1, userID2}, idempotent: true}, ch)
+	if err != nil {
+		return nil, r, err
+	}
+	return ch, r, nil
+}
+
+// CreateGroupChannel returns the group channel of 3 to 8 users, creating it
+// if needed.
+// https://developers.mattermost.com/api-documentation/#/operations/CreateGroupChannel
+func (c *Client) CreateGroupChannel(ctx context.Context, userIDs []string) (*Channel, *Response, error) {
+	if userIDs == nil {
+		userIDs = []string{}
+	}
+	ch := new(Channel)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/group", body: userIDs, idempotent: true}, ch)
+	if err != nil {
+		return nil, r, err
+	}
+	return ch, r, nil
+}
+
+// ChannelMember returns a user's membership of a channel; userID "me" means
+// us.
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannelMember
+func (c *Client) ChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, *Response, error) {
+	m := new(ChannelMember)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/channels/" + pathEscape(channelID) + "/members/" + pathEscape(userID), idempotent: true}, m)
+	if err != nil {
+		return nil, r, err
+	}
+	return m, r, nil
+}
+
+// AddChannelMember adds a user to a channel; with our own id it joins a
+// public channel.
+// https://developers.mattermost.com/api-documentation/#/operations/AddChannelMember
+func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, *Response, error) {
+	m := new(ChannelMember)
+	// Adding an existing member answers the membership: safe to retry.
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/" + pathEscape(channelID) + "/members",
+		body: map[string]string{"user_id": userID}, idempotent: true}, m)
+	if err != nil {
+		return nil, r, err
+	}
+	return m, r, nil
+}
+
+// RemoveChannelMember removes a user from a channel; with our own id it
+// leaves the channel.
+// https://developers.mattermost.com/api-documentation/#/operations/RemoveUserFromChannel
+func (c *Client) RemoveChannelMember(ctx context.Context, channelID, userID string) (*Response, error) {
+	return c.do(ctx, &request{method: http.MethodDelete, path: "/channels/" + pathEscape(channelID) + "/members/" + pathEscape(userID), idempotent: true}, &statusOK{})
+}

@@ -1,0 +1,678 @@
+package mattermost
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Secret is a credential (token, password, MFA code). Its String, GoString
+// and LogValue methods redact it, so printing or logging a Secret never
+// shows it; string(s) gives the value.
+type Secret string
+
+const redacted = "[REDACTED]"
+
+// String returns "[REDACTED]", or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString redacts the secret in %#v.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// LogValue redacts the secret in log/slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// DefaultUserAgent is the User-Agent sent when ClientOptions.UserAgent is empty.
+const DefaultUserAgent = "matterbot-mattermost/1 (+https://github.com/matterbot/matterbot)"
+
+// Defaults of [ClientOptions].
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultRateLimit        = 10 // requests per second, the server's default RateLimitSettings.PerSec
+	DefaultRateBurst        = 10
+	DefaultMaxRateLimitWait = time.Minute
+	DefaultMaxRetries       = 3
+	DefaultRetryBackoff     = 500 * time.Millisecond
+	DefaultMaxRetryBackoff  = 15 * time.Second
+)
+
+// ClientOptions configures a [Client]. The zero value (or a nil pointer) is
+// valid: every field documents its default.
+type ClientOptions struct {
+	// HTTPClient sends the requests. Default: a client with no cookie jar
+	// (a stale MMAUTHTOKEN cookie would win over the Bearer header on the
+	// server) whose transport honours Timeout and Insecure. When set, Timeout
+	// still bounds each JSON call, and Insecure is ignored.
+	HTTPClient *http.Client
+
+	// Logger receives debug lines per request and warnings per retry; nil
+	// discards. Tokens and passwords are never logged.
+	Logger *slog.Logger
+
+	// UserAgent is sent on every request. Default DefaultUserAgent.
+	UserAgent string
+
+	// Timeout bounds each attempt of a call, from sending the request to
+	// reading the whole answer; for downloads it bounds the wait for the
+	// answer's headers only. Default 30s; negative means no timeout.
+	Timeout time.Duration
+
+	// Insecure skips TLS certificate verification (self-signed servers).
+	// Only used when HTTPClient is nil.
+	Insecure bool
+
+	// Login (username or email) and Password enable password
+	// authentication: the client logs in on first use when it has no
+	// token, and once more when the server answers 401. MFAToken is sent
+	// with the login when set.
+	Login    string
+	Password Secret
+	MFAToken Secret
+
+	// RateLimit is the client-side limit in requests per second, so a busy
+	// bot stays under the server's limit instead of collecting 429s.
+	// Default 10 (the server's default); negative disables the limiter.
+	RateLimit float64
+	// RateBurst is how many requests may go at once above RateLimit.
+	// Default 10.
+	RateBurst int
+	// MaxRateLimitWait bounds the total time one call waits on 429 answers
+	// (each wait honours Retry-After, else X-Ratelimit-Reset). When the
+	// server asks for longer, the *RateLimitError is returned. Default 1m;
+	// negative means never wait.
+	MaxRateLimitWait time.Duration
+
+	// MaxRetries is how many times an idempotent call (GET, PUT, DELETE and
+	// the POSTs documented as retried, CreatePost included) is retried
+	// after a network error or a 500, 502, 503 or 504. Default 3; negative
+	// disables retries.
+	MaxRetries int
+	// RetryBackoff is the wait before the first retry; it doubles on each
+	// retry, with jitter, up to MaxRetryBackoff. Defaults 500ms and 15s.
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+
+	// Now and Sleep replace the clock for tests. Sleep must return early
+	// with ctx.Err() when ctx is done. Defaults: time.Now and a timer.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Client is a Mattermost APIv4 REST client. It is safe for concurrent use.
+// Every method takes a context first and returns the answer's [*Response]
+// (nil when no answer arrived) and an error that is an [*APIError] for a
+// non-2xx answer.
+type Client struct {
+	server  *url.URL // site URL, with its subpath, without a trailing slash
+	api     string   // server + "/api/v4"
+	hc      *http.Client
+	log     *slog.Logger
+	ua      string
+	timeout time.Duration
+
+	login    string
+	password Secret
+	mfa      Secret
+
+	limiter     *rate.Limiter // nil: no client-side limit
+	maxRateWait time.Duration
+	maxRetries  int
+	backoff     time.Duration
+	maxBackoff  time.Duration
+	now         func() time.Time
+	sleep       func(ctx context.Context, d time.Duration) error
+
+	loginMu sync.Mutex // one login at a time
+
+	mu          sync.Mutex
+	token       Secret // guarded by mu
+	userID      string // guarded by mu: our own user id, once known
+	lastPending int64  // guarded by mu: ms of the last generated pending_post_id
+}
+
+// NewClient returns a client for the server at serverURL (the site URL,
+// e.g. "https://chat.example.com" or "http://host:8065/subpath"; a trailing
+// "/api/v4" is accepted) that authenticates with token, or with the
+// Login/Password of opts when token is empty. No request is sent. A client
+// with neither can still call Ping and PostWebhook.
+func NewClient(serverURL string, token Secret, opts *ClientOptions) (*Client, error) {
+	if opts == nil {
+		opts = &ClientOptions{}
+	}
+	u, err := url.Parse(strings.TrimSpace(serverURL))
+	if err != nil {
+		return nil, fmt.Errorf("mattermost: server URL %q: %w", serverURL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("mattermost: server URL %q: scheme must be http or https", serverURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("mattermost: server URL %q: no host", serverURL)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("mattermost: server URL %q: user info is not allowed; use a token or ClientOptions.Login", u.Redacted())
+	}
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v4")
+	u.RawPath = ""
+	if opts.Login != "" && opts.Password == "" {
+		return nil, fmt.Errorf("mattermost: login %q without a password", opts.Login)
+	}
+	if opts.RateBurst < 0 {
+		return nil, fmt.Errorf("mattermost: negative RateBurst %d", opts.RateBurst)
+	}
+
+	c := &Client{
+		server:      u,
+		api:         u.String() + "/api/v4",
+		log:         opts.Logger,
+		ua:          opts.UserAgent,
+		timeout:     opts.Timeout,
+		login:       opts.Login,
+		password:    opts.Password,
+		mfa:         opts.MFAToken,
+		token:       token,
+		maxRateWait: opts.MaxRateLimitWait,
+		maxRetries:  opts.MaxRetries,
+		backoff:     opts.RetryBackoff,
+		maxBackoff:  opts.MaxRetryBackoff,
+		now:         opts.Now,
+		sleep:       opts.Sleep,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.ua == "" {
+		c.ua = DefaultUserAgent
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxRateWait == 0 {
+		c.maxRateWait = DefaultMaxRateLimitWait
+	}
+	if c.maxRetries == 0 {
+		c.maxRetries = DefaultMaxRetries
+	}
+	if c.backoff <= 0 {
+		c.backoff = DefaultRetryBackoff
+	}
+	if c.maxBackoff <= 0 {
+		c.maxBackoff = DefaultMaxRetryBackoff
+	}
+	if c.maxBackoff < c.backoff {
+		c.maxBackoff = c.backoff
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	if opts.RateLimit >= 0 {
+		limit, burst := opts.RateLimit, opts.RateBurst
+		if limit == 0 {
+			limit = DefaultRateLimit
+		}
+		if burst == 0 {
+			burst = DefaultRateBurst
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(limit), burst)
+	}
+	c.hc = opts.HTTPClient
+	if c.hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if c.timeout > 0 {
+			tr.ResponseHeaderTimeout = c.timeout
+		}
+		if opts.Insecure {
+			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the operator
+		}
+		c.hc = &http.Client{Transport: tr}
+	}
+	return c, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ServerURL returns a copy of the site URL the client talks to, without a
+// trailing slash.
+func (c *Client) ServerURL() *url.URL {
+	u := *c.server
+	return &u
+}
+
+// WebSocketURL returns the URL of the server's WebSocket endpoint:
+// ws:// or wss:// (for an https site), same host and subpath, path
+// /api/v4/websocket.
+func (c *Client) WebSocketURL() string {
+	u := c.ServerURL()
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	u.Path += "/api/v4/websocket"
+	return u.String()
+}
+
+// HTTPClient returns the *http.Client the client sends with (for a
+// WebSocket dial that must share its TLS settings).
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// UserAgent returns the User-Agent the client sends.
+func (c *Client) UserAgent() string { return c.ua }
+
+// Token returns the session or access token in use ("" when none yet).
+func (c *Client) Token() Secret {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
+}
+
+// SetToken replaces the token the client sends.
+func (c *Client) SetToken(t Secret) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.token = t
+}
+
+// UserID returns our own user id once a login or Me call made it known,
+// else "".
+func (c *Client) UserID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userID
+}
+
+func (c *Client) setUserID(id string) {
+	if id == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.userID = id
+}
+
+// selfID returns our user id, asking the server once if it is not known.
+func (c *Client) selfID(ctx context.Context) (string, error) {
+	if id := c.UserID(); id != "" {
+		return id, nil
+	}
+	me, _, err := c.Me(ctx)
+	if err != nil {
+		return "", err
+	}
+	return me.ID, nil
+}
+
+// Response is the server's answer to a call. Its body has been read and
+// closed, except for a download, whose body the caller owns.
+type Response struct {
+	*http.Response
+
+	// Rate is the rate-limit state the server reported, parsed once.
+	Rate Rate
+	// RequestID is the server's X-Request-Id, for support requests.
+	RequestID string
+	// ServerVersion is X-Version-Id:
+	// "<version>.<build>.<config hash>.<licensed>".
+	ServerVersion string
+}
+
+func newResponse(r *http.Response) *Response {
+	return &Response{
+		Response:      r,
+		Rate:          parseRate(r.Header),
+		RequestID:     r.Header.Get("X-Request-Id"),
+		ServerVersion: r.Header.Get("X-Version-Id"),
+	}
+}
+
+// request describes one API call.
+type request struct {
+	method string
+	path   string     // under /api/v4, or under the site URL when raw
+	raw    bool       // path is not under /api/v4 (incoming webhooks)
+	query  url.Values // may be nil
+	body   any        // encoded as JSON when non-nil
+
+	// upload makes the body for one attempt; a streamed body can be sent
+	// once, so a second call returns errNoReplay.
+	upload func() (body io.ReadCloser, contentType string, done func(), err error)
+
+	idempotent bool   // may be retried on a network error or a 5xx
+	anonymous  bool   // sent without a token; no login
+	stream     bool   // on success the body stays open for the caller
+	logPath    string // path shown in logs and errors when the real one is a secret
+}
+
+var errNoReplay = errors.New("streamed body cannot be sent again")
+
+func (rq *request) shownPath(prefix string) string {
+	if rq.logPath != "" {
+		return rq.logPath
+	}
+	return prefix + rq.path
+}
+
+// do sends rq, retrying as its kind allows, and decodes a 2xx answer into
+// out (when non-nil). It returns the last answer, if any.
+func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error) {
+	prefix := c.server.Path + "/api/v4"
+	if rq.raw {
+		prefix = c.server.Path
+	}
+	where := rq.method + " " + rq.shownPath(prefix)
+	var payload []byte
+	if rq.body != nil {
+		b, err := json.Marshal(rq.body)
+		if err != nil {
+			return nil, fmt.Errorf("mattermost: %s: encode request: %w", where, err)
+		}
+		payload = b
+	}
+
+	var (
+		retries  int
+		waited   time.Duration
+		relogged bool
+		sent     bool // the streamed upload body was used
+	)
+	for {
+		token, err := c.authToken(ctx, rq)
+		if err != nil {
+			return nil, err
+		}
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("mattermost: %s: wait for the client rate limit: %w", where, err)
+			}
+		}
+		if rq.upload != nil && sent {
+			return nil, fmt.Errorf("mattermost: %s: %w", where, errNoReplay)
+		}
+		sent = rq.upload != nil
+		start := c.now()
+		resp, err := c.attempt(ctx, rq, payload, token)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("mattermost: %s: %w", where, ctx.Err())
+			}
+			if rq.idempotent && rq.upload == nil && retries < c.maxRetries {
+				d := c.backoffFor(retries)
+				retries++
+				c.log.Warn("mattermost request failed, retrying", "method", rq.method, "path", rq.shownPath(prefix),
+					"attempt", retries, "wait", d, "err", err)
+				if err := c.wait(ctx, d); err != nil {
+					return nil, fmt.Errorf("mattermost: %s: %w (retry abandoned: %v)", where, err, ctx.Err())
+				}
+				continue
+			}
+			return nil, fmt.Errorf("mattermost: %s: %w", where, err)
+		}
+		r := newResponse(resp)
+		c.log.Debug("mattermost request", "method", rq.method, "path", rq.shownPath(prefix), "status", resp.StatusCode,
+			"duration", c.now().Sub(start), "request_id", r.RequestID)
+
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			if rq.stream {
+				return r, nil
+			}
+			defer resp.Body.Close()
+			if out == nil {
+				return r, nil
+			}
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				return r, fmt.Errorf("mattermost: %s: decode answer: %w", where, err)
+			}
+			return r, nil
+		}
+
+		apiErr := CheckResponse(resp)
+		_ = resp.Body.Close() // buffered, or an error answer we are done with
+		var ae *APIError
+		if errors.As(apiErr, &ae) && rq.logPath != "" {
+			ae.Path = rq.logPath
+		}
+		switch code := resp.StatusCode; {
+		case code == http.StatusUnauthorized && !rq.anonymous && !relogged && c.canLogin():
+			relogged = true
+			c.log.Info("mattermost session rejected, logging in again", "method", rq.method, "path", rq.shownPath(prefix))
+			if err := c.relogin(ctx, token); err != nil {
+				return r, fmt.Errorf("mattermost: %s: session rejected and login failed: %w", where, err)
+			}
+			if rq.upload != nil {
+				// The stream is spent: report the 401; the caller's
+				// next call goes out with the new token.
+				return r, apiErr
+			}
+			continue
+
+		case code == http.StatusTooManyRequests:
+			var rl *RateLimitError
+			d := time.Second
+			if errors.As(apiErr, &rl) && rl.RetryAfter > 0 {
+				d = rl.RetryAfter
+			}
+			if c.maxRateWait < 0 || waited+d > c.maxRateWait || !c.fits(ctx, d) {
+				return r, apiErr
+			}
+			waited += d
+			c.log.Warn("mattermost rate limited, waiting", "method", rq.method, "path", rq.shownPath(prefix), "wait", d)
+			if err := c.wait(ctx, d); err != nil {
+				return r, apiErr
+			}
+			// The server's limiter rejects before the handler runs, so any
+			// method may be sent again; a streamed upload cannot.
+			if rq.upload != nil {
+				return r, apiErr
+			}
+			continue
+
+		case retryableStatus(code) && rq.idempotent && rq.upload == nil && retries < c.maxRetries:
+			d := c.backoffFor(retries)
+			if ra := parseRetryAfter(resp.Header.Get("Retry-After")); ra > d && ra <= c.maxBackoff {
+				d = ra
+			}
+			if !c.fits(ctx, d) {
+				return r, apiErr
+			}
+			retries++
+			c.log.Warn("mattermost server error, retrying", "method", rq.method, "path", rq.shownPath(prefix),
+				"status", code, "attempt", retries, "wait", d)
+			if err := c.wait(ctx, d); err != nil {
+				return r, apiErr
+			}
+			continue
+		}
+		return r, apiErr
+	}
+}
+
+// retryableStatus reports whether a 5xx may be transient. 501 (feature
+// off) and other 5xx are final.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// backoffFor returns the wait before retry n (0-based): RetryBackoff*2^n
+// capped at MaxRetryBackoff, of which the upper half is random ("equal
+// jitter"), so concurrent clients spread out but never retry at once.
+func (c *Client) backoffFor(n int) time.Duration {
+	d := c.backoff
+	for i := 0; i < n && d < c.maxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, c.maxBackoff)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// fits reports whether waiting d leaves time before ctx's deadline; there
+// is no point in waiting for a retry the deadline will cut off.
+func (c *Client) fits(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || c.now().Add(d).Before(dl)
+}
+
+func (c *Client) wait(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.sleep(ctx, d)
+}
+
+// attempt sends one request. For a non-stream call the whole answer is read
+// (within Timeout) and the returned body is a buffer.
+func (c *Client) attempt(ctx context.Context, rq *request, payload []byte, token Secret) (*http.Response, error) {
+	base := c.api
+	if rq.raw {
+		base = c.server.String()
+	}
+	u := base + rq.path
+	if len(rq.query) > 0 {
+		u += "?" + rq.query.Encode()
+	}
+	actx := ctx
+	cancel := context.CancelFunc(func() {})
+	if c.timeout > 0 && !rq.stream {
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+	}
+	defer cancel()
+
+	var (
+		body        io.Reader
+		contentType string
+		done        = func() {}
+	)
+	switch {
+	case rq.upload != nil:
+		rc, ct, fin, err := rq.upload()
+		if err != nil {
+			return nil, err
+		}
+		body, contentType, done = rc, ct, fin
+	case payload != nil:
+		body, contentType = bytes.NewReader(payload), "application/json"
+	}
+	defer done()
+
+	req, err := http.NewRequestWithContext(actx, rq.method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", c.ua)
+	req.Header.Set("Accept", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+string(token))
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, scrub(err)
+	}
+	if rq.stream && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return resp, nil
+	}
+	b, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
+}
+
+// scrub drops the URL from a transport error (*url.Error repeats it, and a
+// webhook URL is a credential) while keeping the cause for errors.Is.
+func scrub(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// authToken returns the token to send, logging in first when the client
+// has credentials but no token yet.
+func (c *Client) authToken(ctx context.Context, rq *request) (Secret, error) {
+	if rq.anonymous {
+		return "", nil
+	}
+	tok := c.Token()
+	if tok == "" && c.canLogin() {
+		if err := c.relogin(ctx, ""); err != nil {
+			return "", err
+		}
+		tok = c.Token()
+	}
+	return tok, nil
+}
+
+func (c *Client) canLogin() bool { return c.login != "" && c.password != "" }
+
+// relogin logs in with the configured credentials unless another call
+// already replaced the stale token meanwhile.
+func (c *Client) relogin(ctx context.Context, stale Secret) error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	if cur := c.Token(); cur != stale && cur != "" {
+		return nil
+	}
+	_, _, err := c.Login(ctx, c.login, c.password, c.mfa)
+	return err
+}
+
+// statusOK is the {"status":"OK"} answer of deletes and actions.
+type statusOK struct {
+	Status string `json:"status"`
+}
+
+// pathEscape escapes one path segment (ids, names, emoji names).
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// pageQuery builds page and per_page; perPage 0 is left to the server's
+// default (60, at most 200).
+func pageQuery(page, perPage int) url.Values {
+	q := url.Values{}
+	q.Set("page", strconv.Itoa(max(page, 0)))
+	if perPage > 0 {
+		q.Set("per_page", strconv.Itoa(perPage))
+	}
+	return q
+}

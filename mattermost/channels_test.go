@@ -1,0 +1,102 @@
+package mattermost
+
+import (
+	"context"
+	"net/http"
+	"testing"
+)
+
+const opsChannel = "eofczhjqg7d4pd5iz5pcjmmjfo"
+
+func TestChannelsRecorded(t *testing.T) {
+	runRecorded(t, []recordedCase{
+		{name: "Channel", file: "channel_by_team_and_name.json", path: "/channels/" + opsChannel, method: http.MethodGet, call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.Channel(ctx, opsChannel))
+		}},
+		{name: "ChannelByName", file: "channel_by_team_and_name.json", path: "/teams/" + testTeam + "/channels/name/ops", method: http.MethodGet,
+			call: func(ctx context.Context, c *Client) (any, *Response, error) {
+				return wrap(c.ChannelByName(ctx, testTeam, "ops"))
+			}},
+		{name: "ChannelByTeamNameAndName", file: "channel_by_team_and_name.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.ChannelByTeamNameAndName(ctx, "testteam", "ops"))
+		}},
+		{name: "ChannelByTeamNameAndName unknown", file: "channel_by_name_unknown.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.ChannelByTeamNameAndName(ctx, "testteam", "nosuchchannel"))
+		}},
+		{name: "MyChannels", file: "users_my_channels.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.MyChannels(ctx, testTeam))
+		}},
+		{name: "CreateChannel public", file: "channel_create_public.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.CreateChannel(ctx, &Channel{TeamID: testTeam, Name: "pub-2bb163d2", DisplayName: "Pub", Type: ChannelOpen}))
+		}},
+		{name: "CreateChannel private", file: "channel_create_private.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			rec := loadRecorded(t, "channel_create_private.json")
+			var in Channel
+			if err := jsonUnmarshal(rec.Request.Body, &in); err != nil {
+				return nil, nil, err
+			}
+			return wrap(c.CreateChannel(ctx, &in))
+		}},
+		{name: "SetChannelHeader", file: "channel_patch.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.SetChannelHeader(ctx, opsChannel, "ops header"))
+		}},
+		{name: "SetChannelPurpose", file: "channel_patch.json", wantBody: map[string]any{"purpose": "why"}, call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.SetChannelPurpose(ctx, opsChannel, "why"))
+		}},
+		{name: "CreateDirectChannel", file: "channel_direct.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.CreateDirectChannel(ctx, bob, alice))
+		}},
+		{name: "CreateGroupChannel", file: "channel_group.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.CreateGroupChannel(ctx, []string{alice, bob, "ky11cff8hbnqpqyn486m1u1mth"}))
+		}},
+		{name: "ChannelMember me", file: "channel_members_me.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.ChannelMember(ctx, opsChannel, "me"))
+		}},
+		{name: "AddChannelMember", file: "channel_member_add.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			return wrap(c.AddChannelMember(ctx, "188iztdi8fg6pytd39mjid798c", alice))
+		}},
+		{name: "RemoveChannelMember", file: "channel_member_remove.json", call: func(ctx context.Context, c *Client) (any, *Response, error) {
+			r, err := c.RemoveChannelMember(ctx, "188iztdi8fg6pytd39mjid798c", alice)
+			return nil, r, err
+		}},
+	})
+}
+
+func TestPatchChannelFields(t *testing.T) {
+	c, mux, _ := setup(t, nil)
+	mux.HandleFunc("PUT /api/v4/channels/"+opsChannel+"/patch", func(w http.ResponseWriter, r *http.Request) {
+		testBody(t, r, map[string]any{"display_name": "Ops", "header": ""})
+		writeJSON(w, 200, &Channel{ID: opsChannel, DisplayName: "Ops"})
+	})
+	name, empty := "Ops", ""
+	ch, _, err := c.PatchChannel(t.Context(), opsChannel, &ChannelPatch{DisplayName: &name, Header: &empty})
+	if err != nil || ch.DisplayName != "Ops" {
+		t.Errorf("PatchChannel() = %v, %v", ch, err)
+	}
+}
+
+func TestChannelNilArguments(t *testing.T) {
+	c, mux, _ := setup(t, nil)
+	mux.HandleFunc("PUT /api/v4/channels/c1/patch", func(w http.ResponseWriter, r *http.Request) {
+		testBody(t, r, map[string]any{})
+		writeJSON(w, 200, &Channel{ID: "c1"})
+	})
+	mux.HandleFunc("POST /api/v4/channels/group", func(w http.ResponseWriter, r *http.Request) {
+		testBody(t, r, []any{})
+		writeAppError(w, 400, "api.context.invalid_body_param.app_error")
+	})
+	if _, _, err := c.CreateChannel(t.Context(), nil); err == nil {
+		t.Error("CreateChannel(nil) = nil error")
+	}
+	if _, _, err := c.PatchChannel(t.Context(), "c1", nil); err != nil {
+		t.Errorf("PatchChannel(nil patch) = %v", err)
+	}
+	if _, _, err := c.CreateGroupChannel(t.Context(), nil); !isClass(err, ErrBadRequest) {
+		t.Errorf("CreateGroupChannel(nil) = %v, want the server's 400", err)
+	}
+}
+
+func isClass(err, class error) bool {
+	got := classOf(err)
+	return len(got) == 1 && got[0] == class
+}

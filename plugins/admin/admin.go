@@ -1,0 +1,89 @@
+// Package admin is the built-in plugin for managing plugins at run time,
+// for bot admins only: "!plugin list", "!plugin activate <name>",
+// "!plugin deactivate <name>" and "!plugin config <name>".
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/matterbot/matterbot/bot"
+)
+
+// Plugin is the admin plugin. The zero value is ready to use.
+type Plugin struct {
+	engine *bot.Engine
+}
+
+// Name returns "admin".
+func (*Plugin) Name() string { return "admin" }
+
+type nameArg struct {
+	Plugin string `arg:"" help:"plugin name"`
+}
+
+// Setup declares the plugin management commands, all admin-only.
+func (a *Plugin) Setup(p *bot.Plugin) error {
+	a.engine = p.Engine()
+	p.Describe("manages plugins at run time")
+	p.Command("plugin list", a.list).Help("list the plugins and their state").AdminOnly()
+	bot.Command(p, "plugin activate", a.activate).Help("activate a plugin").AdminOnly()
+	bot.Command(p, "plugin deactivate", a.deactivate).Help("deactivate a plugin").AdminOnly()
+	bot.Command(p, "plugin config", a.config).Help("show a plugin's configuration (secrets hidden)").AdminOnly()
+	return nil
+}
+
+func (a *Plugin) list(ctx context.Context, req *bot.Request) error {
+	var b strings.Builder
+	for _, pi := range a.engine.Plugins() {
+		state := "inactive"
+		if pi.Active {
+			state = "active"
+		}
+		fmt.Fprintf(&b, "• **%s** (%s)", pi.Name, state)
+		if pi.Description != "" {
+			fmt.Fprintf(&b, " — %s", pi.Description)
+		}
+		b.WriteByte('\n')
+	}
+	return req.Reply(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// known turns ErrNoPlugin into a usage error that names the plugins.
+func (a *Plugin) known(name string, err error) error {
+	if errors.Is(err, bot.ErrNoPlugin) {
+		var names []string
+		for _, pi := range a.engine.Plugins() {
+			names = append(names, pi.Name)
+		}
+		return bot.Usagef("no plugin %q; the plugins are %s", name, strings.Join(names, ", "))
+	}
+	return err
+}
+
+func (a *Plugin) activate(ctx context.Context, req *bot.Request, n nameArg) error {
+	if err := a.engine.Activate(ctx, n.Plugin); err != nil {
+		return a.known(n.Plugin, err)
+	}
+	return req.Replyf("Plugin %s is active.", n.Plugin)
+}
+
+func (a *Plugin) deactivate(ctx context.Context, req *bot.Request, n nameArg) error {
+	if n.Plugin == a.Name() {
+		return fmt.Errorf("the admin plugin cannot deactivate itself")
+	}
+	if err := a.engine.Deactivate(ctx, n.Plugin); err != nil {
+		return a.known(n.Plugin, err)
+	}
+	return req.Replyf("Plugin %s is inactive.", n.Plugin)
+}
+
+func (a *Plugin) config(ctx context.Context, req *bot.Request, n nameArg) error {
+	cfg, err := a.engine.PluginConfig(n.Plugin)
+	if err != nil {
+		return a.known(n.Plugin, err)
+	}
+	return req.Replyf("```json\n%s\n```", cfg)
+}

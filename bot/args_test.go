@@ -94,7 +94,6 @@ type deployArgs struct {
 	DryRun  bool
 	Ratio   float64
 	Count   uint8
-	ignored string
 }
 
 type restArgs struct {
@@ -158,7 +157,7 @@ func TestArgParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse(%q) error = %v", tc.words, err)
 			}
-			if diff := cmp.Diff(tc.want, v.Interface(), cmp.AllowUnexported(deployArgs{})); diff != "" {
+			if diff := cmp.Diff(tc.want, v.Interface()); diff != "" {
 				t.Errorf("parse(%q) mismatch (-want +got):\n%s", tc.words, diff)
 			}
 		})

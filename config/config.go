@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/matterbot/matterbot/bot"
 )
 
 // Config is a whole matterbot configuration. Load returns it filled from
@@ -108,39 +111,33 @@ func (m Mattermost) TeamNames() []string {
 	return []string{m.Team}
 }
 
-// Access holds the access rules, Errbot's ACCESS_CONTROLS and
-// ACCESS_CONTROLS_DEFAULT. The engine tries Rules in order; the first whose
-// Match matches the command applies, its keys taking precedence over
-// Default's.
+// Access holds the access rules: Errbot's ACCESS_CONTROLS (Rules) and
+// ACCESS_CONTROLS_DEFAULT (Default). The rules are bot.Rule, so the file
+// has exactly the engine's fields. The engine tries Rules in order; the
+// first whose Match matches the command decides; with none, Default does.
 type Access struct {
-	// Default applies to every command ([access.default]).
-	Default AccessRule `toml:"default"`
+	// Default applies to commands no rule matches ([access.default]).
+	Default bot.Rule `toml:"default"`
 	// Rules are the [[access.rule]] tables, in file order.
 	Rules []AccessRule `toml:"rule"`
 }
 
-// AccessRule restricts who may run a command and where. Unset lists and
-// nil booleans mean "no restriction from this rule"; an empty list (such as
-// allowusers = []) allows nobody.
+// AccessRule is one [[access.rule]] table: which commands, and the rule.
 type AccessRule struct {
-	// Match selects commands: "deploy", "plugin:command", or a glob such
-	// as "admin:*" or "*:deploy*" (path.Match syntax). Required in a rule,
-	// absent from the default.
+	// Match selects commands: "deploy", "plugin:command", or globs such as
+	// "admin:*" or "*:deploy*" (path.Match syntax, case-insensitive).
+	// Required.
 	Match string `toml:"match"`
-	// AllowUsers, if set, are the only users ("@name", globs allowed) who
-	// may run the command; DenyUsers may never run it.
-	AllowUsers []string `toml:"allowusers"`
-	DenyUsers  []string `toml:"denyusers"`
-	// AllowRooms, if set, are the only channels ("~name" or team/name,
-	// globs allowed) where it runs; DenyRooms are where it never runs.
-	AllowRooms []string `toml:"allowrooms"`
-	DenyRooms  []string `toml:"denyrooms"`
-	// AllowPrivate allows the command in direct messages.
-	AllowPrivate *bool `toml:"allowprivate"`
-	// AllowMUC allows the command in channels (multi-user chat).
-	AllowMUC *bool `toml:"allowmuc"`
-	// AdminOnly restricts the command to Config.Admins.
-	AdminOnly *bool `toml:"admin_only"`
+	bot.Rule
+}
+
+// ACLs returns the rules as the engine takes them (bot.Options.ACLs).
+func (a Access) ACLs() []bot.ACL {
+	acls := make([]bot.ACL, len(a.Rules))
+	for i, r := range a.Rules {
+		acls[i] = bot.ACL{Pattern: r.Match, Rule: r.Rule}
+	}
+	return acls
 }
 
 // Storage is the [storage] table.
@@ -300,6 +297,33 @@ func (c *Config) PluginConfig(name string, v any) error {
 	d := &decoder{file: c.File, origins: c.origins}
 	d.value([]string{"plugins", name}, t, rv.Elem())
 	return d.errs.err()
+}
+
+// PluginTable is one [plugins.NAME] table, kept undecoded. Decode decodes
+// it strictly with file:line errors (see Config.PluginConfig); MarshalJSON
+// gives its content as JSON, for code that decodes configuration through
+// encoding/json, as bot.Plugin.Config does.
+type PluginTable struct {
+	cfg  *Config
+	name string
+}
+
+// Decode is cfg.PluginConfig(name, v).
+func (t PluginTable) Decode(v any) error { return t.cfg.PluginConfig(t.name, v) }
+
+// MarshalJSON encodes the table's keys and values as a JSON object.
+func (t PluginTable) MarshalJSON() ([]byte, error) {
+	return json.Marshal(t.cfg.plugins[t.name])
+}
+
+// PluginTables returns every [plugins.NAME] table by plugin name, as
+// PluginTable values: the form bot.Options.PluginConfig takes.
+func (c *Config) PluginTables() map[string]any {
+	out := make(map[string]any, len(c.plugins))
+	for name := range c.plugins {
+		out[name] = PluginTable{cfg: c, name: name}
+	}
+	return out
 }
 
 // maxSecretFile bounds what token_file and password_file may hold, so a

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/matterbot/matterbot/bot"
 )
 
 // cmpConfig compares configurations by their exported content.
@@ -95,14 +97,13 @@ func TestTemplateHasEveryKey(t *testing.T) {
 	for _, ev := range envVars() {
 		want = append(want, displayKey(ev.path))
 	}
-	for _, f := range fieldsOf(reflect.TypeFor[AccessRule]()) {
+	for _, f := range fieldsOf(reflect.TypeFor[bot.Rule]()) {
 		want = append(want, "access.default."+f.name)
+	}
+	for _, f := range fieldsOf(reflect.TypeFor[AccessRule]()) {
 		want = append(want, "access.rule."+f.name)
 	}
 	for _, k := range want {
-		if k == "access.default.match" {
-			continue // the default rule has no match
-		}
 		if !found[k] {
 			t.Errorf("Template() does not mention %s", k)
 		}
@@ -201,7 +202,7 @@ allowprivate = false
 [[access.rule]]
 match = "deploy*"
 allowusers = ["@alice", "@ops-*"]
-allowrooms = ["~ops"]
+allowrooms = ["~ops", "~dev/*"]
 [[access.rule]]
 match = "admin:*"
 admin_only = true
@@ -209,12 +210,12 @@ denyusers = []
 `,
 			want: func(c *Config) {
 				withMinimal(c)
-				f, tr := false, true
+				f := false
 				c.Access = Access{
-					Default: AccessRule{AllowPrivate: &f},
+					Default: bot.Rule{AllowPrivate: &f},
 					Rules: []AccessRule{
-						{Match: "deploy*", AllowUsers: []string{"@alice", "@ops-*"}, AllowRooms: []string{"~ops"}},
-						{Match: "admin:*", AdminOnly: &tr, DenyUsers: []string{}},
+						{Match: "deploy*", Rule: bot.Rule{AllowUsers: []string{"@alice", "@ops-*"}, AllowRooms: []string{"~ops", "~dev/*"}}},
+						{Match: "admin:*", Rule: bot.Rule{AdminOnly: true, DenyUsers: []string{}}},
 					},
 				}
 			},
@@ -293,10 +294,11 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "unknown keys",
-			doc:  "prefx = \"!\"\n" + minimal + "[log]\nlevle = \"info\"\n[nope]\nx = 1\n",
+			doc:  "prefx = \"!\"\n" + minimal + "[log]\nlevle = \"info\"\nLevel = \"info\"\n[nope]\nx = 1\n",
 			want: "bot.toml:1: prefx: unknown key (did you mean prefix?)\n" +
 				"bot.toml:8: log.levle: unknown key (did you mean level?)\n" +
-				"bot.toml:9: nope: unknown key",
+				"bot.toml:9: log.Level: unknown key (did you mean level?)\n" +
+				"bot.toml:10: nope: unknown key",
 		},
 		{
 			name: "wrong types",
@@ -411,19 +413,24 @@ func TestParseErrors(t *testing.T) {
 			name: "access rules",
 			doc: minimal + `[access.default]
 match = "x"
-allowusers = ["alice"]
+allowusers = ["alice", "@a b", "@ops-[*"]
 [[access.rule]]
-allowrooms = [""]
+allowrooms = ["", "town-square"]
 [[access.rule]]
 match = "[oops"
 bogus = 1
+admin_only = "yes"
 `,
-			want: "bot.toml:7: access.default.match: the default rule applies to every command and takes no match\n" +
+			want: "bot.toml:7: access.default.match: unknown key\n" +
 				"bot.toml:8: access.default.allowusers[0]: \"alice\" is not a user name: write it with the @, as \"@alice\"\n" +
+				"bot.toml:8: access.default.allowusers[1]: \"@a b\" is not a user name\n" +
+				"bot.toml:8: access.default.allowusers[2]: \"@ops-[*\" is not a valid glob: syntax error in pattern\n" +
 				"bot.toml:9: access.rule[0].match: missing: the command, plugin:command or glob this rule applies to\n" +
-				"bot.toml:10: access.rule[0].allowrooms[0]: must not be empty\n" +
+				"bot.toml:10: access.rule[0].allowrooms[0]: \"\" is not a channel: write it \"~channel\" or \"~team/channel\"\n" +
+				"bot.toml:10: access.rule[0].allowrooms[1]: \"town-square\" is not a channel: write it \"~channel\" or \"~team/channel\"\n" +
 				"bot.toml:12: access.rule[1].match: \"[oops\" is not a valid glob: syntax error in pattern\n" +
-				"bot.toml:13: access.rule[1].bogus: unknown key",
+				"bot.toml:13: access.rule[1].bogus: unknown key\n" +
+				"bot.toml:14: access.rule[1].admin_only: want true or false, got a string (\"yes\")",
 		},
 		{
 			name: "plugins must be tables",

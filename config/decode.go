@@ -83,7 +83,7 @@ func (d *decoder) value(path []string, v any, rv reflect.Value) {
 			d.problem(path, nil, "cannot decode into Go type %s", rv.Type())
 			return
 		}
-		rv.Set(reflect.ValueOf(v))
+		rv.Set(reflect.ValueOf(cloneValue(v)))
 	case reflect.String:
 		s, ok := v.(string)
 		if !ok {
@@ -263,22 +263,48 @@ func describe(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
+// cloneValue deep-copies a TOML value, so that a decoded `any` field does
+// not share maps or slices with the Config.
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = cloneValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = cloneValue(e)
+		}
+		return s
+	}
+	return v
+}
+
 // field is a struct field a TOML key can name.
 type field struct {
-	name  string
-	index []int
-	noenv bool // tag option "noenv": no environment override (config's own types)
-	typ   reflect.Type
+	name   string
+	tagged bool // named by a tag: matched exactly, not ignoring case
+	index  []int
+	noenv  bool // tag option "noenv": no environment override (config's own types)
+	typ    reflect.Type
 }
 
 // fieldsOf lists the fields of struct type t: exported fields, named by
-// their toml tag or else by their Go name (matched case-insensitively);
-// untagged embedded structs contribute their own fields; tag "-" skips.
+// their toml tag, else by their json tag (so one struct serves this
+// decoder and encoding/json), else by their Go name, matched ignoring
+// case; untagged embedded structs contribute their own fields; a "-" tag
+// skips the field.
 func fieldsOf(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		tag, opts, _ := strings.Cut(sf.Tag.Get("toml"), ",")
+		if _, ok := sf.Tag.Lookup("toml"); !ok {
+			tag, _, _ = strings.Cut(sf.Tag.Get("json"), ",")
+		}
 		if tag == "-" {
 			continue
 		}
@@ -296,13 +322,13 @@ func fieldsOf(t reflect.Type) []field {
 		if name == "" {
 			name = sf.Name
 		}
-		out = append(out, field{name: name, index: []int{i}, noenv: opts == "noenv", typ: sf.Type})
+		out = append(out, field{name: name, tagged: tag != "", index: []int{i}, noenv: opts == "noenv", typ: sf.Type})
 	}
 	return out
 }
 
-// lookupField finds the field for key k: an exact name first, then one that
-// differs only in case.
+// lookupField finds the field for key k: an exact name first, then an
+// untagged field whose Go name differs only in case.
 func lookupField(fields []field, k string) (field, bool) {
 	for _, f := range fields {
 		if f.name == k {
@@ -310,7 +336,7 @@ func lookupField(fields []field, k string) (field, bool) {
 		}
 	}
 	for _, f := range fields {
-		if strings.EqualFold(f.name, k) {
+		if !f.tagged && strings.EqualFold(f.name, k) {
 			return f, true
 		}
 	}

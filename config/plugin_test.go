@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -117,5 +118,62 @@ func TestDecodeKinds(t *testing.T) {
 				t.Errorf("PluginConfig(%q) error = %q, want %q", tc.doc, got, tc.wantErr)
 			}
 		})
+	}
+}
+
+// jsonTagged is a plugin configuration written for encoding/json.
+type jsonTagged struct {
+	URL    string `json:"url"`
+	APIKey string `json:"api_key,omitempty"`
+	Skip   string `json:"-"`
+	Plain  int
+}
+
+func TestPluginTables(t *testing.T) {
+	doc := "backend = \"console\"\n[plugins.j]\nurl = \"https://x\"\napi_key = \"k\"\nplain = 2\nskip = \"no\"\n"
+	cfg, err := Parse("bot.toml", []byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := cfg.PluginTables()
+	tbl, ok := tables["j"].(PluginTable)
+	if !ok || len(tables) != 1 {
+		t.Fatalf("PluginTables() = %#v, want one PluginTable", tables)
+	}
+
+	var got jsonTagged
+	err = tbl.Decode(&got)
+	if want := "bot.toml:6: plugins.j.skip: unknown key"; err == nil || err.Error() != want {
+		t.Errorf("Decode = %v, want %s", err, want)
+	}
+	if diff := cmp.Diff(jsonTagged{URL: "https://x", APIKey: "k", Plain: 2}, got); diff != "" {
+		t.Errorf("Decode (-want +got):\n%s", diff)
+	}
+
+	b, err := json.Marshal(tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"j":{"api_key":"k","plain":2,"skip":"no","url":"https://x"}}`; string(b) != want {
+		t.Errorf("json.Marshal(PluginTables()) = %s, want %s", b, want)
+	}
+}
+
+func TestPluginConfigAnyIsACopy(t *testing.T) {
+	cfg, err := Parse("bot.toml", []byte("backend = \"console\"\n[plugins.p]\nx = {a = [1]}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ X any }
+	if err := cfg.PluginConfig("p", &v); err != nil {
+		t.Fatal(err)
+	}
+	v.X.(map[string]any)["a"].([]any)[0] = "changed"
+	var again struct{ X any }
+	if err := cfg.PluginConfig("p", &again); err != nil {
+		t.Fatal(err)
+	}
+	if got := again.X.(map[string]any)["a"].([]any)[0]; got != int64(1) {
+		t.Errorf("second decode sees %v, want 1: the first decode shared the table", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/matterbot/matterbot/bot"
 )
 
 // validate checks the decoded configuration for missing keys and
@@ -100,45 +102,64 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 }
 
 func (d *decoder) access(a *Access) {
-	def := []string{"access", "default"}
-	if a.Default.Match != "" {
-		d.problem(sub(def, "match"), nil, "the default rule applies to every command and takes no match")
-	}
-	d.rule(def, &a.Default)
+	d.rule([]string{"access", "default"}, &a.Default)
 	for i := range a.Rules {
 		p := []string{"access", "rule", index(i)}
 		r := &a.Rules[i]
 		if r.Match == "" {
 			d.problem(sub(p, "match"), nil, "missing: the command, plugin:command or glob this rule applies to")
-		} else if _, err := path.Match(r.Match, ""); err != nil {
+		} else if err := validGlob(r.Match); err != nil {
 			d.problem(sub(p, "match"), err, "%q is not a valid glob: %v", r.Match, err)
 		}
-		d.rule(p, r)
+		d.rule(p, &r.Rule)
 	}
 }
 
-func (d *decoder) rule(p []string, r *AccessRule) {
+func (d *decoder) rule(p []string, r *bot.Rule) {
 	d.users(sub(p, "allowusers"), r.AllowUsers)
 	d.users(sub(p, "denyusers"), r.DenyUsers)
-	d.nonEmpty(sub(p, "allowrooms"), r.AllowRooms)
-	d.nonEmpty(sub(p, "denyrooms"), r.DenyRooms)
+	d.rooms(sub(p, "allowrooms"), r.AllowRooms)
+	d.rooms(sub(p, "denyrooms"), r.DenyRooms)
 }
 
-// users checks a list of user names: each needs the @, as in Errbot.
+// users checks a list of user names: each needs the @, as in Errbot, and
+// may be a glob ("@ops-*").
 func (d *decoder) users(p []string, names []string) {
 	for i, n := range names {
-		ep := sub(p, index(i))
+		a, err := bot.ParseAddress(n)
 		switch {
-		case len(n) < 2 || n[0] != '@':
-			d.problem(ep, nil, "%q is not a user name: write it with the @, as \"@%s\"", n, strings.TrimPrefix(n, "@"))
-		case strings.ContainsAny(n, " \t\r\n"):
-			d.problem(ep, nil, "%q is not a user name: it contains a space", n)
+		case err != nil && strings.HasPrefix(n, "@") && len(n) > 1:
+			d.problem(sub(p, index(i)), err, "%q is not a user name", n)
+		case err != nil || a.User == "":
+			d.problem(sub(p, index(i)), err, "%q is not a user name: write it with the @, as \"@%s\"", n, strings.TrimLeft(n, "@~"))
 		default:
-			if _, err := path.Match(n, ""); err != nil {
-				d.problem(ep, err, "%q is not a valid glob: %v", n, err)
+			if err := validGlob(n); err != nil {
+				d.problem(sub(p, index(i)), err, "%q is not a valid glob: %v", n, err)
 			}
 		}
 	}
+}
+
+// rooms checks a list of channel names: "~name" or "~team/name", globs
+// allowed.
+func (d *decoder) rooms(p []string, names []string) {
+	for i, n := range names {
+		a, err := bot.ParseAddress(n)
+		switch {
+		case err != nil || a.Room == "":
+			d.problem(sub(p, index(i)), err, "%q is not a channel: write it \"~channel\" or \"~team/channel\"", n)
+		default:
+			if err := validGlob(n); err != nil {
+				d.problem(sub(p, index(i)), err, "%q is not a valid glob: %v", n, err)
+			}
+		}
+	}
+}
+
+// validGlob checks the syntax of a path.Match pattern.
+func validGlob(g string) error {
+	_, err := path.Match(g, "")
+	return err
 }
 
 // nonEmpty checks that no element of a list is an empty string.

@@ -427,13 +427,12 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("mattermost: %s: %w", where, ctx.Err())
 			}
-			if rq.idempotent && rq.upload == nil && retries < c.maxRetries {
-				d := c.backoffFor(retries)
+			if d := c.backoffFor(retries); rq.idempotent && rq.upload == nil && retries < c.maxRetries && c.fits(ctx, d) {
 				retries++
 				c.log.Warn("mattermost request failed, retrying", "method", rq.method, "path", rq.shownPath(prefix),
 					"attempt", retries, "wait", d, "err", err)
-				if err := c.wait(ctx, d); err != nil {
-					return nil, fmt.Errorf("mattermost: %s: %w (retry abandoned: %v)", where, err, ctx.Err())
+				if werr := c.wait(ctx, d); werr != nil {
+					return nil, fmt.Errorf("mattermost: %s: %w; retry abandoned: %w", where, err, werr)
 				}
 				continue
 			}

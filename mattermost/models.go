@@ -172,10 +172,10 @@ type ChannelMember struct {
 
 // Post is a message (model.Post). To create one, fill ChannelID, Message and
 // optionally RootID (reply in a thread), FileIDs and Props; the server fills
-// ID, CreateAt, UserID and the rest. The server always sends props (as {}
-// when empty): an encoder should set Props to a non-nil map, and hold
-// attachments in it as []*Attachment, as the server does, so they encode
-// with the server's field order.
+// ID, CreateAt, UserID and the rest. The server always sends props, {}
+// when empty, and so does MarshalJSON; an encoder should hold attachments
+// in Props as []*Attachment, as the server does, so they encode with the
+// server's field order.
 type Post struct {
 	ID            string         `json:"id"`
 	CreateAt      int64          `json:"create_at"`
@@ -202,6 +202,18 @@ type Post struct {
 	Participants  []*User        `json:"participants"`
 	IsFollowing   bool           `json:"is_following"`
 	Metadata      *PostMetadata  `json:"metadata,omitempty"`
+}
+
+// postJSON has Post's fields without its MarshalJSON.
+type postJSON Post
+
+// MarshalJSON encodes p as the server does; nil Props encode as {} (the
+// server never sends "props": null).
+func (p Post) MarshalJSON() ([]byte, error) {
+	if p.Props == nil {
+		p.Props = map[string]any{}
+	}
+	return json.Marshal((*postJSON)(&p))
 }
 
 // IsSystem reports whether p is a server-generated system message

@@ -1,9 +1,12 @@
 package mattermost
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -208,8 +211,10 @@ func TestPostAttachments(t *testing.T) {
 		t.Errorf("Attachments() on no attachments = %v, %v, want nil, nil", atts, err)
 	}
 	bad := &Post{Props: map[string]any{"attachments": "not a list"}}
-	if _, err := bad.Attachments(); err == nil {
-		t.Error("Attachments() on a string = nil error, want one")
+	_, err = bad.Attachments()
+	var typeErr *json.UnmarshalTypeError
+	if err == nil || !strings.Contains(err.Error(), "props.attachments") || !errors.As(err, &typeErr) {
+		t.Errorf("Attachments() on a string = %v, want a decode error naming props.attachments", err)
 	}
 }
 
@@ -253,4 +258,49 @@ func TestPostListOrdered(t *testing.T) {
 	if got := nilList.Ordered(); got != nil {
 		t.Errorf("nil.Ordered() = %v, want nil", got)
 	}
+}
+
+func TestPostMarshalNilProps(t *testing.T) {
+	b, err := json.Marshal(Post{ID: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"props":{}`) {
+		t.Errorf("json.Marshal(Post{}) = %s, want props {}", b)
+	}
+	b2, err := json.Marshal(&PostList{Order: []string{"p"}, Posts: map[string]*Post{"p": {ID: "p"}}})
+	if err != nil || !strings.Contains(string(b2), `"props":{}`) {
+		t.Errorf("json.Marshal(PostList) = %s, %v; want props {}", b2, err)
+	}
+}
+
+// FuzzPost decodes arbitrary JSON as a Post: it never panics, and what
+// decodes re-encodes to JSON that decodes to the same Post.
+func FuzzPost(f *testing.F) {
+	for _, name := range []string{"post_create.json", "post_with_file.json", "post_as_bot_with_attachment.json", "post_patch.json"} {
+		f.Add([]byte(loadRecorded(f, name).Response.Body))
+	}
+	f.Add([]byte(`{"props":{"attachments":"x"},"participants":[null],"metadata":{"images":{"a":null}}}`))
+	f.Add([]byte(`{"props":{"attachments":[{"fields":[{"value":1.5}],"ts":"12"}]}}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var p Post
+		if err := json.Unmarshal(in, &p); err != nil {
+			return
+		}
+		_, _ = p.Attachments() // must not panic on any props
+		_ = p.IsSystem()
+		b, err := json.Marshal(&p)
+		if err != nil {
+			// Only values JSON cannot hold fail here (none from a decode).
+			t.Fatalf("re-encode: %v", err)
+		}
+		var q Post
+		if err := json.Unmarshal(b, &q); err != nil {
+			t.Fatalf("decode re-encoded %s: %v", b, err)
+		}
+		b2, err := json.Marshal(&q)
+		if err != nil || !bytes.Equal(b, b2) {
+			t.Errorf("encoding not stable:\n%s\n%s", b, b2)
+		}
+	})
 }

@@ -8,15 +8,25 @@
 //
 //	func (Hello) Setup(p *bot.Plugin) error {
 //		p.Command("hello", func(ctx context.Context, req *bot.Request) error {
-//			return req.Reply("hello, @%s", req.Message.From.Username)
+//			return req.Reply("hello, " + req.Message.From.String())
 //		}).Help("say hello")
 //		return nil
 //	}
 //
-// An Engine runs plugins against a Backend (the chat system: Mattermost, a
+// Commands may take typed arguments from a struct (see Command), match a
+// regular expression (Plugin.Regex), or listen to every message
+// (Plugin.Listen). Handlers answer through the Request: Reply, Card, File,
+// React, Ask (a question, waiting for the user's answer).
+//
+// An Engine runs plugins against a Backend: the chat system (Mattermost, a
 // console, or the in-memory one in package bottest). Package bot never
-// imports a backend: backends import bot and implement Backend.
+// imports a backend; backends import bot and implement Backend, calling
+// the engine's Handler methods with the events they receive.
+//
+//	e, err := bot.New(backend, &bot.Options{Admins: []string{"@alice"}}, Hello{})
+//	if err != nil { ... }
+//	err = e.Run(ctx) // until ctx is cancelled
 //
 // Plugins keep state in a Store, a private key/value namespace opened from
-// the engine's Storage. Implementations live in package storage.
+// Options.Storage. Implementations live in package storage.
 package bot

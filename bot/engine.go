@@ -92,7 +92,6 @@ type Engine struct {
 	backend Backend
 	opts    Options
 	log     *slog.Logger
-	started time.Time
 
 	plugins   []*Plugin
 	byName    map[string]*Plugin
@@ -116,6 +115,7 @@ type Engine struct {
 	queue   []job         // guarded by qmu: jobs waiting for a slot
 	active  int           // guarded by qmu: running handler goroutines
 	closing bool          // guarded by qmu: shutdown started
+	started time.Time     // guarded by qmu: when Run started
 	idle    chan struct{} // guarded by qmu: closed when closing and active == 0
 
 	wmu     sync.Mutex
@@ -276,7 +276,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
 		return errors.New("bot: engine already running")
 	}
+	e.qmu.Lock()
 	e.started = time.Now()
+	e.qmu.Unlock()
 	// Handler contexts outlive the backend's so that shutdown is ordered:
 	// first the backend stops delivering, then handlers are cancelled.
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))

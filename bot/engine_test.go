@@ -614,3 +614,50 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("New(Config(non-pointer)) error = %v, want non-nil pointer", err)
 	}
 }
+
+// FuzzDispatch sends arbitrary text through the engine: whatever it is,
+// the engine answers without panicking and every handler finishes.
+func FuzzDispatch(f *testing.F) {
+	for _, s := range []string{"!deploy api prod", "!deploy status", `!words "a b`, "@matterbot: x", "!", "!!", "ticket #1", "!DEPLOY  Status", "\x00!x", "!日本"} {
+		f.Add(s, false)
+	}
+	p := plug{"f", func(p *bot.Plugin) error {
+		bot.Command(p, "deploy", func(ctx context.Context, req *bot.Request, a deployArgs) error { return req.Reply(a.Service) })
+		p.Command("deploy status", echoArgs)
+		p.Command("words", func(ctx context.Context, req *bot.Request) error {
+			_, err := req.Words()
+			return err
+		})
+		p.Regex("ticket", `ticket #(\d+)`, echoArgs)
+		p.Listen(`(?i)up`, echoArgs)
+		return nil
+	}}
+	f.Fuzz(func(t *testing.T, text string, direct bool) {
+		b := bottest.New(t, p)
+		var got []bottest.Reply
+		if direct {
+			got = b.DM("@alice", text)
+		} else {
+			got = b.Say(text)
+		}
+		for _, r := range got {
+			if r.Text == "" {
+				t.Errorf("Say(%q): empty reply %+v", text, r)
+			}
+		}
+	})
+}
+
+func TestReconnect(t *testing.T) {
+	b := bottest.New(t, plug{"p", func(p *bot.Plugin) error { p.Command("x", reply("x")); return nil }})
+	// The bot was renamed while disconnected: the new name addresses it.
+	if err := b.Backend.Handler().HandleConnect(context.Background(), bot.User{ID: "u-matterbot", Username: "opsbot"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(b.Say("@opsbot x")); !cmp.Equal(got, []string{"x"}) {
+		t.Errorf("Say(@opsbot x) = %q, want x", got)
+	}
+	if got := b.Engine.Self().Username; got != "opsbot" {
+		t.Errorf("Self().Username = %q, want opsbot", got)
+	}
+}

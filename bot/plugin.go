@@ -51,6 +51,8 @@ func Text(f func(ctx context.Context, req *Request) (string, error)) HandlerFunc
 // Plugin is a plugin's handle on the engine: Setup declares commands,
 // listeners, callbacks and lifecycle hooks on it, and handlers use it to
 // reach the plugin's store and config and to send messages at any time.
+// The declaring methods (Command, Listen, On..., Every, ...) may only be
+// called from Setup; the others are safe for concurrent use.
 type Plugin struct {
 	engine *Engine
 	value  Setuper
@@ -87,6 +89,12 @@ func (p *Plugin) Store() Store { return p.store }
 // Engine returns the engine the plugin is registered with: the way to
 // list and manage plugins, as plugins/admin does.
 func (p *Plugin) Engine() *Engine { return p.engine }
+
+// Send sends out to an address ("@alice", "~ops", "~team/ops") at any
+// time, from a schedule or a callback. See Engine.Send.
+func (p *Plugin) Send(ctx context.Context, to string, out Outgoing) error {
+	return p.engine.Send(ctx, to, out)
+}
 
 // Config decodes the plugin's configuration (Options.PluginConfig[name])
 // into v, a pointer to a struct whose fields are already set to their

@@ -243,7 +243,7 @@ func (d *Plugin) announce(ctx context.Context) error {
 		}
 		_, svcEnv, _ := strings.Cut(k, "/")
 		text := fmt.Sprintf("%s is now at `%s` (by @%s).", svcEnv, news.Ref, news.By)
-		if err := d.plugin.Engine().Send(ctx, d.cfg.Room, bot.Outgoing{Text: text}); err != nil {
+		if err := d.plugin.Send(ctx, d.cfg.Room, bot.Outgoing{Text: text}); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,136 @@
+package bottest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/bottest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type greeter struct{}
+
+func (greeter) Setup(p *bot.Plugin) error {
+	p.Command("greet", func(ctx context.Context, req *bot.Request) error {
+		m := req.Message
+		return req.Replyf("hi %s in %s thread=%q direct=%v mentions=%q", m.From, m.Room, m.ThreadID, m.Direct, m.Mentions)
+	})
+	return nil
+}
+
+func TestSayVariants(t *testing.T) {
+	t.Parallel()
+	b := bottest.New(t, greeter{})
+	tests := []struct {
+		name string
+		say  func() []bottest.Reply
+		want []bottest.Reply
+	}{
+		{"say", func() []bottest.Reply { return b.Say("!greet @bob, hello") },
+			[]bottest.Reply{{To: "~test/town-square", RoomID: "r-town-square", Text: `hi @alice in ~test/town-square thread="" direct=false mentions=["bob"]`}}},
+		{"say as, in a team room", func() []bottest.Reply { return b.SayAs("@carol", "~test/ops", "!greet") },
+			[]bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: `hi @carol in ~test/ops thread="" direct=false mentions=[]`}}},
+		{"new user", func() []bottest.Reply { return b.SayAs("@zoe", "~ops", "!greet") },
+			[]bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: `hi @zoe in ~test/ops thread="" direct=false mentions=[]`}}},
+		{"dm", func() []bottest.Reply { return b.DM("@dave", "greet") },
+			[]bottest.Reply{{To: "@dave", RoomID: "dm-u-dave", Direct: true, Text: `hi @dave in ~dm-dave thread="" direct=true mentions=[]`}}},
+		{"thread", func() []bottest.Reply { return b.SayInThread("@eve", "~ops", "root", "!greet") },
+			[]bottest.Reply{{To: "~test/ops", RoomID: "r-ops", ThreadID: "root", Text: `hi @eve in ~test/ops thread="root" direct=false mentions=[]`}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.say()); diff != "" {
+				t.Errorf("replies mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBackendErrors(t *testing.T) {
+	t.Parallel()
+	be := bottest.NewBackend()
+	ctx := context.Background()
+	if _, err := be.User(ctx, "nobody"); !errors.Is(err, bot.ErrUnknown) {
+		t.Errorf("User(nobody) error = %v, want ErrUnknown", err)
+	}
+	if _, err := be.Room(ctx, "other", "ops"); !errors.Is(err, bot.ErrUnknown) {
+		t.Errorf("Room(other, ops) error = %v, want ErrUnknown", err)
+	}
+	if r, err := be.Room(ctx, "", "OPS"); err != nil || r.ID != "r-ops" {
+		t.Errorf("Room(\"\", OPS) = %+v, %v, want r-ops", r, err)
+	}
+	tests := []struct {
+		name string
+		out  bot.Outgoing
+		want string
+	}{
+		{"no destination", bot.Outgoing{Text: "x"}, "want exactly one of RoomID and UserID"},
+		{"two destinations", bot.Outgoing{RoomID: "r", UserID: "u", Text: "x"}, "want exactly one of RoomID and UserID"},
+		{"empty", bot.Outgoing{RoomID: "r"}, "empty message"},
+		{"unreadable file", bot.Outgoing{RoomID: "r", File: &bot.File{Name: "f", Body: failReader{}}}, `read file "f": disk gone`},
+	}
+	for _, tc := range tests {
+		if err := be.Send(ctx, &tc.out); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Send() error = %v, want it to contain %q", tc.name, err, tc.want)
+		}
+	}
+	if err := be.React(ctx, "", "x"); err == nil {
+		t.Errorf("React(no message) error = nil, want an error")
+	}
+	if got := be.Sent(); len(got) != 0 {
+		t.Errorf("Sent() = %v after failed sends, want nothing", got)
+	}
+}
+
+type failReader struct{}
+
+func (failReader) Read([]byte) (int, error) { return 0, errors.New("disk gone") }
+
+type badAdmin struct{}
+
+func (badAdmin) Setup(p *bot.Plugin) error { return nil }
+
+func TestStartFails(t *testing.T) {
+	t.Parallel()
+	_, err := bottest.Start(t, bottest.NewBackend(), &bot.Options{Admins: []string{"@ghost"}}, badAdmin{})
+	if err == nil || !strings.Contains(err.Error(), "bottest: engine did not start: bot: admin @ghost") {
+		t.Errorf("Start() error = %v, want the unknown admin named", err)
+	}
+	if _, err := bottest.Start(t, bottest.NewBackend(), nil, nil); err == nil {
+		t.Errorf("Start(nil plugin) error = nil, want an error")
+	}
+}
+
+// A test of a plugin: start a bot, say a line, look at the replies.
+func ExampleNew() {
+	t := &exampleT{} // in a test, the *testing.T
+	defer t.done()
+
+	b := bottest.New(t, greeter{})
+	for _, r := range b.SayAs("@bob", "~ops", "!greet") {
+		fmt.Println(r.To, r.Text)
+	}
+	// Output:
+	// ~test/ops hi @bob in ~test/ops thread="" direct=false mentions=[]
+}
+
+// exampleT stands in for the *testing.T of a real test.
+type exampleT struct{ cleanups []func() }
+
+func (t *exampleT) Helper()                           {}
+func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
+func (t *exampleT) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+func (t *exampleT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (t *exampleT) done() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}

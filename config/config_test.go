@@ -365,9 +365,10 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "admins without the @",
-			doc:  "admins = [\n  \"@alice\",\n  \"bob\",\n  \"@\",\n]\n" + minimal,
+			doc:  "admins = [\n  \"@alice\",\n  \"bob\",\n  \"@\",\n  \"@ops-*\",\n]\n" + minimal,
 			want: "bot.toml:3: admins[1]: \"bob\" is not a user name: write it with the @, as \"@bob\"\n" +
-				"bot.toml:4: admins[2]: \"@\" is not a user name: write it with the @, as \"@\"",
+				"bot.toml:4: admins[2]: \"@\" is not a user name: write it with the @, as \"@\"\n" +
+				"bot.toml:5: admins[3]: \"@ops-*\" is a glob; admins are user names",
 		},
 		{
 			name: "unknown log level and format",
@@ -500,5 +501,20 @@ level = "loud"
 				t.Errorf("Parse error %T with %d problems, want an ErrorList of %d", err, len(list), strings.Count(tc.want, "\n")+1)
 			}
 		})
+	}
+}
+
+func TestLogNewLogger(t *testing.T) {
+	var buf strings.Builder
+	l := Log{Level: "warn", Format: "json"}.NewLogger(&buf)
+	l.Info("hidden")
+	l.Warn("shown", "k", 1)
+	if got := buf.String(); strings.Contains(got, "hidden") || !strings.HasPrefix(got, "{") || !strings.Contains(got, `"msg":"shown"`) {
+		t.Errorf("json logger at warn wrote %q", got)
+	}
+	buf.Reset()
+	Log{Level: "debug", Format: "text"}.NewLogger(&buf).Debug("dbg")
+	if got := buf.String(); !strings.Contains(got, "level=DEBUG msg=dbg") {
+		t.Errorf("text logger at debug wrote %q", got)
 	}
 }

@@ -6,7 +6,10 @@
 //	if err != nil {
 //		return err // an ErrorList: one line per problem
 //	}
-//	client := mattermost.NewClient(cfg.Mattermost.URL(), cfg.Mattermost.Token.Reveal(), nil)
+//	logger := cfg.Log.NewLogger(os.Stderr)
+//	token := mattermost.Secret(cfg.Mattermost.Token.Reveal())
+//	client, err := mattermost.NewClient(cfg.Mattermost.URL(), token, &mattermost.ClientOptions{
+//		Timeout: cfg.Mattermost.Timeout, Insecure: cfg.Mattermost.Insecure, Logger: logger})
 //
 // The keys are those of Errbot's Mattermost backend (server, team, token or
 // login and password, scheme, port, insecure, timeout, cards_hook) and of

@@ -35,6 +35,11 @@ func (d *decoder) validate(cfg *Config) {
 	}
 	d.nonEmpty([]string{"alt_prefixes"}, cfg.AltPrefixes)
 	d.users([]string{"admins"}, cfg.Admins)
+	for i, a := range cfg.Admins {
+		if strings.ContainsAny(a, `*?[\`) {
+			d.problem([]string{"admins", index(i)}, nil, "%q is a glob; admins are user names", a)
+		}
+	}
 	d.nonEmpty([]string{"divert_to_thread"}, cfg.DivertToThread)
 	d.nonEmpty([]string{"divert_to_private"}, cfg.DivertToPrivate)
 	d.mattermost(&cfg.Mattermost, cfg.Backend == "mattermost")

@@ -108,8 +108,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 		np.FileIDs = append([]string(nil), p.FileIDs...)
 		for _, fid := range p.FileIDs {
 			f := s.st.files[fid]
-			f.info.PostID = np.ID
-			f.info.ChannelID = ch.ID
+			f.info.PostID = np.ID // channel_id stays "", as 5.36 sends it
 		}
 	}
 	s.st.posts[np.ID] = np
@@ -127,8 +126,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 		root.UpdateAt = now // the store bumps the root with each reply
 		np.ReplyCount = root.ReplyCount
 	} else {
-		ch.TotalMsgCountRoot++
-		ch.LastRootPostAt = now
+		ch.TotalMsgCountRoot++ // last_root_post_at is left 0: 5.36 does not send it
 	}
 
 	out := s.postOut(np)

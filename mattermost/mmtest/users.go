@@ -115,6 +115,9 @@ func (q *request) login() {
 	case rec.user.IsBot:
 		fail = apiError(http.StatusUnauthorized, "api.user.login.bot_login_forbidden.app_error", "")
 	case rec.password == "" || rec.password != password:
+		// app/authentication.go CheckPasswordAndAllCriteria counts the
+		// failure on the account.
+		rec.user.FailedAttempts++
 		fail = apiError(http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username", "")
 	case rec.user.DeleteAt != 0:
 		fail = apiError(http.StatusUnauthorized, "api.user.login.inactive.app_error", "")
@@ -125,7 +128,8 @@ func (q *request) login() {
 		return
 	}
 	token := s.newSession(rec.user.ID, "")
-	u := userOut(rec, true)
+	u := userOut(rec, true) // sent with the count before the reset, as recorded
+	rec.user.FailedAttempts = 0
 	s.mu.Unlock()
 	h := q.w.Header()
 	h.Set("Token", token)
@@ -250,7 +254,9 @@ func (q *request) usersOut(keys []string, find func(*state, string) *userRec) {
 	for _, k := range keys {
 		if rec := find(s.st, k); rec != nil && !seen[rec.user.ID] {
 			seen[rec.user.ID] = true
-			out = append(out, userOut(rec, rec.user.ID == q.sess.userID))
+			// api4/user.go getUsersByIds sanitizes every profile,
+			// the caller's own included.
+			out = append(out, userOut(rec, false))
 		}
 	}
 	s.mu.Unlock()

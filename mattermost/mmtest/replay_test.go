@@ -35,7 +35,7 @@ type recording struct {
 // and the map from the recorded ids to the fake's.
 type replay struct {
 	srv    *Server
-	events chan event // every published event, in order
+	events chan event        // every published event, in order
 	ids    map[string]string // recorded id or placeholder → fake id
 	tokens map[string]string // caller name → token
 	pw     map[string]string // username → password

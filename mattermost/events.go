@@ -270,8 +270,9 @@ type TeamMembershipEvent struct {
 // have been lost, and the caller should catch up over REST (for example
 // GET /channels/{id}/posts?since=...).
 type EventsMissed struct {
-	// Since is when the last event before the gap was received (the time
-	// the connection was first made, if none was).
+	// Since is the local time the last event before the gap was received
+	// (when Run started, if none was). Allow for clock skew when asking
+	// the server for what changed since.
 	Since time.Time
 	// LastSeq is the seq of the last event received before the gap.
 	LastSeq int64

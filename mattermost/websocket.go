@@ -1,0 +1,674 @@
+package mattermost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// ErrNotConnected is returned (wrapped) by the actions of a [WebSocket] when
+// it has no authenticated connection, or when the connection was lost before
+// the reply came.
+var ErrNotConnected = errors.New("mattermost: websocket not connected")
+
+// Defaults of [WebSocketOptions].
+const (
+	DefaultDialTimeout  = 30 * time.Second
+	DefaultPingInterval = 30 * time.Second
+	DefaultReplyTimeout = 10 * time.Second
+	DefaultMinBackoff   = time.Second
+	DefaultMaxBackoff   = time.Minute
+	DefaultEventBuffer  = 1024
+)
+
+// readLimit bounds one inbound frame. The server caps a message at 16383
+// runes, but a posted event carries it escaped twice plus props and
+// metadata; 8 MiB leaves room for any real frame and still bounds memory.
+const readLimit = 8 << 20
+
+// WebSocketOptions configures a [WebSocket]. A nil *WebSocketOptions and
+// every zero field mean the documented default.
+type WebSocketOptions struct {
+	// HTTPClient makes the upgrade request; its Transport must return
+	// writable bodies for 101 responses (net/http's does). Default
+	// http.DefaultClient. Tests and package mmtest inject in-memory
+	// transports here.
+	HTTPClient *http.Client
+
+	// AuthChallenge also sends the token in an authentication_challenge
+	// action after connecting, for proxies that strip the Authorization
+	// header. The server closes the socket without a reply if the token is
+	// bad. Default false: the header alone authenticates.
+	AuthChallenge bool
+
+	// DialTimeout bounds one connection attempt: the upgrade and the wait
+	// for hello (or, when resuming, for the reply to the first ping).
+	// Default DefaultDialTimeout.
+	DialTimeout time.Duration
+
+	// PingInterval is how often a ping action is sent to check that the
+	// connection is alive and authenticated. Default DefaultPingInterval.
+	PingInterval time.Duration
+
+	// ReplyTimeout is how long an action, a keepalive ping included, waits
+	// for its reply, and how long a write may take. A keepalive ping without
+	// a reply in time makes the WebSocket reconnect. Default
+	// DefaultReplyTimeout.
+	ReplyTimeout time.Duration
+
+	// MinBackoff and MaxBackoff bound the wait between connection attempts:
+	// it doubles from MinBackoff up to MaxBackoff, each wait drawn at random
+	// in [d/2, d]. Defaults DefaultMinBackoff and DefaultMaxBackoff.
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+
+	// EventBuffer is the capacity of the Events channel. While it is full
+	// the WebSocket stops reading; if that lasts longer than ReplyTimeout
+	// the keepalive gives up and the connection is resumed afresh.
+	// Default DefaultEventBuffer.
+	EventBuffer int
+
+	// Logger receives life-cycle messages (connected, reconnecting) and
+	// decisions at Debug. Default: discard. The token is never logged.
+	Logger *slog.Logger
+}
+
+// WebSocket is a connection to the server's event stream
+// (GET /api/v4/websocket) that reconnects by itself. [WebSocket.Run] owns
+// the connection and delivers events on [WebSocket.Events]; the action
+// methods (Ping, UserTyping, StatusesByIDs, Action) may be called from any
+// goroutine while Run runs.
+//
+// On reconnect it resumes the server-side connection (connection_id and
+// sequence_number), so events sent while it was away are replayed in order.
+// When the server cannot resume, the WebSocket delivers an [EventMissed]
+// event so the caller can catch up over REST.
+type WebSocket struct {
+	url    *url.URL
+	token  Secret
+	opts   WebSocketOptions
+	logger *slog.Logger
+	events chan *Event
+
+	mu      sync.Mutex
+	running bool    // Run was called
+	cur     *wsConn // the authenticated connection, nil between connections
+}
+
+// NewWebSocket returns a WebSocket for the server at serverURL (the site
+// URL: "https://chat.example.com" or with a subpath), authenticating with
+// token. It does not connect: call Run. It fails if serverURL is not an
+// http, https, ws or wss URL with a host.
+func NewWebSocket(serverURL string, token Secret, opts *WebSocketOptions) (*WebSocket, error) {
+	u, err := websocketURL(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	var o WebSocketOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = http.DefaultClient
+	}
+	setDefault(&o.DialTimeout, DefaultDialTimeout)
+	setDefault(&o.PingInterval, DefaultPingInterval)
+	setDefault(&o.ReplyTimeout, DefaultReplyTimeout)
+	setDefault(&o.MinBackoff, DefaultMinBackoff)
+	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+	if o.EventBuffer <= 0 {
+		o.EventBuffer = DefaultEventBuffer
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &WebSocket{
+		url:    u,
+		token:  token,
+		opts:   o,
+		logger: logger.With("url", u.String()),
+		events: make(chan *Event, o.EventBuffer),
+	}, nil
+}
+
+func setDefault(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// websocketURL maps a site URL to its WebSocket endpoint: same host, port
+// and subpath, ws for http and wss for https.
+func websocketURL(serverURL string) (*url.URL, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return nil, fmt.Errorf("mattermost: server URL %q: %w", serverURL, err)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return nil, fmt.Errorf("mattermost: server URL %q: scheme must be http or https", serverURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("mattermost: server URL %q: no host", serverURL)
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/api/v4/websocket"
+	u.RawPath = ""
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u, nil
+}
+
+// Events returns the channel on which Run delivers events, in the order the
+// server sent them, plus the [EventMissed] events the WebSocket makes. Run
+// closes it when it returns. The receiver must keep up (see
+// WebSocketOptions.EventBuffer); events are never dropped to make room.
+func (w *WebSocket) Events() <-chan *Event { return w.events }
+
+// streamState is what survives from one connection to the next. Run owns
+// it; during a connection the connection's reader goroutine does, and Run
+// reads it again only after joining that goroutine.
+type streamState struct {
+	connID   string    // connection id of the last hello
+	lastSeq  int64     // seq of the last event delivered on connID
+	lastAt   time.Time // when that event was read (when Run started, before any)
+	resume   bool      // try to resume connID on the next connection
+}
+
+// Run connects, delivers events on Events until ctx is done, and reconnects
+// with exponential backoff and jitter whenever the connection fails. It
+// blocks until ctx is done and every goroutine it started has exited, then
+// closes Events and returns nil.
+//
+// Run returns early with an error wrapping [ErrUnauthorized] when the
+// server rejects the token: a 401 on the upgrade, a socket closed before
+// hello on a fresh connection (the server does so for a bad token after an
+// authentication challenge, or 5 s after an upgrade without a valid token),
+// or a ping answered with 401 (the session was revoked). Run may be called
+// only once.
+func (w *WebSocket) Run(ctx context.Context) error {
+	w.mu.Lock()
+	if w.running {
+		w.mu.Unlock()
+		return errors.New("mattermost: WebSocket.Run called twice")
+	}
+	w.running = true
+	w.mu.Unlock()
+	defer close(w.events)
+
+	st := &streamState{lastAt: time.Now()}
+	attempt := 0
+	for {
+		handshook, err := w.connect(ctx, st)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrUnauthorized) {
+			w.logger.Error("websocket token rejected", "err", err)
+			return err
+		}
+		if handshook {
+			attempt = 0
+		}
+		delay := backoffDelay(attempt, w.opts.MinBackoff, w.opts.MaxBackoff, rand.Float64())
+		attempt++
+		w.logger.Warn("websocket disconnected", "err", err, "retry_in", delay, "attempt", attempt)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// backoffDelay is the wait before connection attempt n+1 (n from 0): the
+// base doubles from min up to max and the wait is drawn in [base/2, base]
+// by r in [0, 1), so that many clients dropped at once do not reconnect in
+// step.
+func backoffDelay(n int, min, max time.Duration, r float64) time.Duration {
+	base := min
+	for i := 0; i < n && base < max; i++ {
+		base *= 2
+	}
+	if base > max || base <= 0 {
+		base = max
+	}
+	half := base / 2
+	return half + time.Duration(r*float64(base-half))
+}
+
+// errResumeRefused reports a socket closed by the server before any frame
+// while resuming: the connection id or sequence number was refused.
+var errResumeRefused = errors.New("server closed the socket while resuming")
+
+// connect makes one connection and serves it until it fails or ctx is done.
+// handshook reports whether the connection got as far as hello (or the first
+// ping reply when resuming).
+func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook bool, err error) {
+	u := *w.url
+	// st belongs to the reader from its start until stop: read it now.
+	resumeID := st.connID
+	resuming := st.resume && resumeID != ""
+	if resuming {
+		q := url.Values{}
+		q.Set("connection_id", resumeID)
+		q.Set("sequence_number", strconv.FormatInt(st.lastSeq+1, 10))
+		u.RawQuery = q.Encode()
+	}
+	logger := w.logger.With("resume", resuming)
+	logger.Debug("websocket dialing", "connection_id", resumeID, "seq", st.lastSeq)
+
+	dctx, cancel := context.WithTimeout(ctx, w.opts.DialTimeout)
+	defer cancel()
+	hdr := http.Header{}
+	hdr.Set("Authorization", "Bearer "+string(w.token))
+	ws, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{
+		HTTPClient: w.opts.HTTPClient,
+		HTTPHeader: hdr,
+	})
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			// A proxy or a future server refusing the upgrade: classify the
+			// answer like any REST answer (401 matches ErrUnauthorized).
+			if aerr := CheckResponse(resp); aerr != nil {
+				return false, aerr
+			}
+		}
+		return false, fmt.Errorf("mattermost: websocket upgrade: %w", err)
+	}
+	ws.SetReadLimit(readLimit)
+
+	c := &wsConn{
+		w:       w,
+		ws:      ws,
+		st:      st,
+		logger:  logger,
+		out:     make(chan []byte),
+		pending: make(map[int64]chan *ActionReply),
+		hello:   make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	sctx, scancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { scancel(c.writeLoop(sctx)) })
+	wg.Go(func() { scancel(c.readLoop(sctx)) })
+	stop := func() {
+		scancel(nil)
+		_ = ws.CloseNow() // unblocks a pending read or write; an error means it was closed already
+		wg.Wait()
+		close(c.done) // fails the calls still waiting for a reply
+	}
+
+	connID, err := c.handshake(sctx, dctx, resuming, resumeID)
+	if err != nil {
+		stop()
+		if errors.Is(err, errResumeRefused) {
+			// Do not insist: the next attempt starts afresh, and its hello
+			// (with a new connection id) reports the missed events.
+			st.resume = false
+		}
+		return false, err
+	}
+	logger.Info("websocket connected", "connection_id", connID)
+
+	w.mu.Lock()
+	w.cur = c
+	w.mu.Unlock()
+	err = c.keepalive(sctx)
+	w.mu.Lock()
+	w.cur = nil
+	w.mu.Unlock()
+	stop()
+	// Resume next time if the server gave this connection an id.
+	st.resume = st.connID != ""
+	return true, err
+}
+
+// wsConn is one WebSocket connection: a reader goroutine, a writer
+// goroutine, and the actions waiting for their replies.
+type wsConn struct {
+	w      *WebSocket
+	ws     *websocket.Conn
+	st     *streamState // owned by readLoop while the connection lives
+	logger *slog.Logger
+
+	// out carries encoded actions to the writer, the only goroutine that
+	// writes to ws. Unbuffered: a sender knows its frame was taken.
+	out chan []byte
+	// hello is closed by the reader when the first hello arrives, after it
+	// set helloID.
+	hello     chan struct{}
+	helloOnce sync.Once
+	helloID   string
+	// done is closed once the reader and writer have exited.
+	done chan struct{}
+
+	mu      sync.Mutex
+	seq     int64                        // seq of the last action sent
+	pending map[int64]chan *ActionReply // actions waiting for a reply, by seq
+}
+
+// handshake waits until the connection is known to be authenticated: hello
+// arrives (fresh connection, or a resume the server could not honour), or
+// the reply to a first ping arrives before any hello (resumed: the server
+// sends no hello then). dctx bounds the wait. It returns the connection id.
+func (c *wsConn) handshake(ctx, dctx context.Context, resuming bool, resumeID string) (string, error) {
+	// A send fails only when ctx is done: the select below then reports
+	// why. A nil pong channel is never ready.
+	if c.w.opts.AuthChallenge {
+		// The reply (OK after hello, or none if the header already
+		// authenticated) tells the handshake nothing more than hello does.
+		_, release, err := c.send(ctx, "authentication_challenge", map[string]string{"token": string(c.w.token)})
+		if err == nil {
+			defer release()
+		}
+	}
+	pong, release, err := c.send(ctx, "ping", nil)
+	if err == nil {
+		defer release()
+	}
+	select {
+	case <-c.hello:
+		return c.helloID, nil
+	case r := <-pong:
+		return c.afterPong(r, resumeID)
+	case <-ctx.Done():
+		// The reader or writer failed. Unless hello or the pong came just
+		// before (select picks at random among ready cases), the server
+		// closed the socket before saying anything.
+		select {
+		case <-c.hello:
+			return c.helloID, nil
+		case r := <-pong:
+			return c.afterPong(r, resumeID)
+		default:
+		}
+		cause := context.Cause(ctx)
+		if resuming {
+			return "", fmt.Errorf("%w: %v", errResumeRefused, cause)
+		}
+		return "", fmt.Errorf("mattermost: websocket closed before hello (token rejected?): %w (%v)", ErrUnauthorized, cause)
+	case <-dctx.Done():
+		return "", fmt.Errorf("mattermost: websocket: no hello within %v", c.w.opts.DialTimeout)
+	}
+}
+
+// afterPong ends a handshake on the reply to its ping.
+func (c *wsConn) afterPong(r *ActionReply, resumeID string) (string, error) {
+	if r.Status == ReplyFail && r.Error != nil && r.Error.StatusCode == http.StatusUnauthorized {
+		return "", fmt.Errorf("mattermost: websocket ping: %w", r.Error)
+	}
+	select {
+	case <-c.hello: // a fresh connection may answer the ping first
+		return c.helloID, nil
+	default:
+		return resumeID, nil
+	}
+}
+
+// keepalive pings every PingInterval and returns when a ping gets no reply
+// within ReplyTimeout, is answered 401, or ctx is done.
+func (c *wsConn) keepalive(ctx context.Context) error {
+	t := time.NewTicker(c.w.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-t.C:
+		}
+		if _, err := c.call(ctx, "ping", nil); err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return fmt.Errorf("mattermost: websocket keepalive: %w", err)
+		}
+	}
+}
+
+// send registers an action and hands it to the writer. The reply will come
+// on the returned channel; release forgets the action.
+func (c *wsConn) send(ctx context.Context, action string, data any) (<-chan *ActionReply, func(), error) {
+	ch := make(chan *ActionReply, 1) // one reply per seq: the reader never blocks on it
+	c.mu.Lock()
+	c.seq++
+	seq := c.seq
+	c.pending[seq] = ch
+	c.mu.Unlock()
+	release := func() {
+		c.mu.Lock()
+		delete(c.pending, seq)
+		c.mu.Unlock()
+	}
+	frame, err := json.Marshal(struct {
+		Seq    int64  `json:"seq"`
+		Action string `json:"action"`
+		Data   any    `json:"data,omitempty"`
+	}{seq, action, data})
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("mattermost: websocket %s: %w", action, err)
+	}
+	select {
+	case c.out <- frame:
+		return ch, release, nil
+	case <-ctx.Done():
+		release()
+		return nil, nil, ctx.Err()
+	case <-c.done:
+	}
+	release()
+	return nil, nil, fmt.Errorf("mattermost: websocket %s: %w", action, ErrNotConnected)
+}
+
+// call sends an action and waits at most ReplyTimeout for its reply. A FAIL
+// reply is returned with an error wrapping its *APIError.
+func (c *wsConn) call(ctx context.Context, action string, data any) (*ActionReply, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.w.opts.ReplyTimeout)
+	defer cancel()
+	ch, release, err := c.send(ctx, action, data)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	select {
+	case r := <-ch:
+		if r.Status != ReplyOK {
+			if r.Error == nil {
+				return r, fmt.Errorf("mattermost: websocket %s: status %q", action, r.Status)
+			}
+			return r, fmt.Errorf("mattermost: websocket %s: %w", action, r.Error)
+		}
+		return r, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("mattermost: websocket %s: no reply: %w", action, ctx.Err())
+	case <-c.done:
+		return nil, fmt.Errorf("mattermost: websocket %s: connection lost before the reply: %w", action, ErrNotConnected)
+	}
+}
+
+func (c *wsConn) writeLoop(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case frame := <-c.out:
+			wctx, cancel := context.WithTimeout(ctx, c.w.opts.ReplyTimeout)
+			err := c.ws.Write(wctx, websocket.MessageText, frame)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("mattermost: websocket write: %w", err)
+			}
+		}
+	}
+}
+
+func (c *wsConn) readLoop(ctx context.Context) error {
+	for {
+		typ, frame, err := c.ws.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("mattermost: websocket read: %w", err)
+		}
+		if typ != websocket.MessageText {
+			c.logger.Debug("websocket binary frame ignored", "bytes", len(frame))
+			continue
+		}
+		ev, reply, err := DecodeFrame(frame)
+		if err != nil {
+			// A frame we cannot read is the server's or a proxy's bug; the
+			// stream goes on. An event with bad data is still counted.
+			c.logger.Warn("websocket frame not understood", "err", err, "bytes", len(frame))
+			if ev == nil {
+				continue
+			}
+		}
+		if reply != nil {
+			c.mu.Lock()
+			ch := c.pending[reply.SeqReply]
+			c.mu.Unlock()
+			if ch == nil {
+				c.logger.Debug("websocket reply to no pending action", "seq_reply", reply.SeqReply)
+				continue
+			}
+			select {
+			case ch <- reply:
+			default: // a second reply to the same seq: keep the first
+			}
+			continue
+		}
+		if err := c.handleEvent(ctx, ev); err != nil {
+			return err
+		}
+	}
+}
+
+// handleEvent tracks seq and connection id and delivers ev, preceded by an
+// EventMissed event when events were lost.
+func (c *wsConn) handleEvent(ctx context.Context, ev *Event) error {
+	st := c.st
+	if ev.Type == EventHello {
+		var id string
+		if h, ok := ev.Payload.(*HelloEvent); ok {
+			id = h.ConnectionID
+		}
+		if st.connID != "" && id != st.connID {
+			missed := &EventsMissed{Since: st.lastAt, LastSeq: st.lastSeq, OldConnectionID: st.connID, NewConnectionID: id}
+			c.logger.Warn("websocket not resumed; events may be missed", "connection_id", id, "old_connection_id", st.connID, "seq", st.lastSeq)
+			if err := c.emit(ctx, &Event{Type: EventMissed, Seq: ev.Seq, Payload: missed}); err != nil {
+				return err
+			}
+		}
+		st.connID, st.lastSeq, st.lastAt = id, ev.Seq, time.Now()
+		c.helloOnce.Do(func() {
+			c.helloID = id
+			close(c.hello)
+		})
+		return c.emit(ctx, ev)
+	}
+	// Servers without connection ids (before 5.x resume support) give no
+	// seq guarantee to check.
+	if st.connID != "" {
+		switch {
+		case ev.Seq <= st.lastSeq:
+			c.logger.Debug("websocket duplicate event dropped", "event", ev.Type, "seq", ev.Seq, "last_seq", st.lastSeq)
+			return nil
+		case ev.Seq > st.lastSeq+1:
+			missed := &EventsMissed{Since: st.lastAt, LastSeq: st.lastSeq, OldConnectionID: st.connID, NewConnectionID: st.connID}
+			c.logger.Warn("websocket seq gap; events may be missed", "seq", ev.Seq, "last_seq", st.lastSeq)
+			if err := c.emit(ctx, &Event{Type: EventMissed, Seq: ev.Seq, Payload: missed}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.emit(ctx, ev); err != nil {
+		return err
+	}
+	st.lastSeq, st.lastAt = ev.Seq, time.Now()
+	return nil
+}
+
+func (c *wsConn) emit(ctx context.Context, ev *Event) error {
+	select {
+	case c.w.events <- ev:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// current returns the authenticated connection, or an error wrapping
+// ErrNotConnected.
+func (w *WebSocket) current(action string) (*wsConn, error) {
+	w.mu.Lock()
+	c := w.cur
+	w.mu.Unlock()
+	if c == nil {
+		return nil, fmt.Errorf("mattermost: websocket %s: %w", action, ErrNotConnected)
+	}
+	return c, nil
+}
+
+// Action sends an action with its data (encoded as JSON; nil for none) and
+// waits for the reply, at most ReplyTimeout. A FAIL reply is returned
+// together with an error wrapping its [*APIError]. Without a connection, or
+// if the connection is lost before the reply, the error wraps
+// [ErrNotConnected]: replies are not replayed across reconnects.
+func (w *WebSocket) Action(ctx context.Context, action string, data any) (*ActionReply, error) {
+	c, err := w.current(action)
+	if err != nil {
+		return nil, err
+	}
+	return c.call(ctx, action, data)
+}
+
+// Ping sends the ping action and waits for the pong.
+func (w *WebSocket) Ping(ctx context.Context) error {
+	_, err := w.Action(ctx, "ping", nil)
+	return err
+}
+
+// UserTyping tells the channel's members that the user is typing, in the
+// thread of parentID if it is not empty (action user_typing). The server
+// answers 400 if the user may not post in the channel.
+func (w *WebSocket) UserTyping(ctx context.Context, channelID, parentID string) error {
+	_, err := w.Action(ctx, "user_typing", map[string]string{"channel_id": channelID, "parent_id": parentID})
+	return err
+}
+
+// StatusesByIDs returns the status ("online", "away", "dnd", "offline") of
+// each user, by user id (action get_statuses_by_ids).
+func (w *WebSocket) StatusesByIDs(ctx context.Context, userIDs []string) (map[string]string, error) {
+	if len(userIDs) == 0 {
+		return map[string]string{}, nil
+	}
+	r, err := w.Action(ctx, "get_statuses_by_ids", map[string][]string{"user_ids": userIDs})
+	if err != nil {
+		return nil, err
+	}
+	statuses := map[string]string{}
+	if len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, &statuses); err != nil {
+			return nil, fmt.Errorf("mattermost: websocket get_statuses_by_ids: bad reply data: %w", err)
+		}
+	}
+	return statuses, nil
+}

@@ -186,10 +186,10 @@ func (w *WebSocket) Events() <-chan *Event { return w.events }
 // it; during a connection the connection's reader goroutine does, and Run
 // reads it again only after joining that goroutine.
 type streamState struct {
-	connID   string    // connection id of the last hello
-	lastSeq  int64     // seq of the last event delivered on connID
-	lastAt   time.Time // when that event was read (when Run started, before any)
-	resume   bool      // try to resume connID on the next connection
+	connID  string    // connection id of the last hello
+	lastSeq int64     // seq of the last event delivered on connID
+	lastAt  time.Time // when that event was read (when Run started, before any)
+	resume  bool      // try to resume connID on the next connection
 }
 
 // Run connects, delivers events on Events until ctx is done, and reconnects
@@ -363,7 +363,7 @@ type wsConn struct {
 	done chan struct{}
 
 	mu      sync.Mutex
-	seq     int64                        // seq of the last action sent
+	seq     int64                       // seq of the last action sent
 	pending map[int64]chan *ActionReply // actions waiting for a reply, by seq
 }
 

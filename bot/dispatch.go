@@ -266,13 +266,36 @@ func (e *Engine) start(c *Cmd, req *Request, tr *tracker) {
 	if e.baseContext() == nil || e.baseContext().Err() != nil {
 		return
 	}
-	// Tell the user, from a goroutine: HandleMessage must not block on I/O.
-	// The goroutine is bounded by the notify timeout.
-	req.ctx = e.baseContext()
-	tr.add()
+	// Tell the user, from a goroutine that bypasses the full queue (but
+	// not shutdown's accounting): HandleMessage must not block on I/O.
+	text := fmt.Sprintf("`%s`: the bot is busy, try again in a moment.", req.invocation())
+	e.submitNow(job{fn: func(ctx context.Context) error {
+		req.ctx = ctx
+		e.notify(req, text)
+		return nil
+	}, what: "busy notice", tr: tr})
+}
+
+// submitNow runs j in a goroutine of its own even when MaxConcurrent
+// handlers are running; Run still waits for it at shutdown.
+func (e *Engine) submitNow(j job) {
+	j.tr.add()
+	e.qmu.Lock()
+	if e.closing {
+		e.qmu.Unlock()
+		j.tr.release()
+		return
+	}
+	e.active++
+	e.qmu.Unlock()
 	go func() {
-		defer tr.release()
-		e.notify(req, fmt.Sprintf("`%s`: the bot is busy, try again in a moment.", req.invocation()))
+		e.exec(&j)
+		e.qmu.Lock()
+		e.active--
+		if e.closing && e.active == 0 {
+			close(e.idle)
+		}
+		e.qmu.Unlock()
 	}()
 }
 

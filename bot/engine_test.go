@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"text/template"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -659,5 +662,70 @@ func TestReconnect(t *testing.T) {
 	}
 	if got := b.Engine.Self().Username; got != "opsbot" {
 		t.Errorf("Self().Username = %q, want opsbot", got)
+	}
+}
+
+func TestExtensionPoints(t *testing.T) {
+	p := plug{"ext", func(p *bot.Plugin) error {
+		p.Every(time.Hour, func(ctx context.Context) error { return nil })
+		p.Cron("*/5 * * * *", func(ctx context.Context) error { return nil })
+		p.Webhook("POST /ext/done", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+		return nil
+	}}
+	b := bottest.NewWithOptions(t, &bot.Options{Inactive: []string{"ext"}}, p)
+	e := b.Engine
+	var got []string
+	for _, s := range e.Schedules() {
+		got = append(got, fmt.Sprintf("%s every=%v cron=%q", s.Plugin, s.Interval, s.Spec))
+	}
+	for _, h := range e.Webhooks() {
+		rec := httptest.NewRecorder()
+		h.Handler.ServeHTTP(rec, httptest.NewRequest("POST", "/ext/done", nil))
+		got = append(got, fmt.Sprintf("%s %s -> %s", h.Plugin, h.Pattern, rec.Body.String()))
+	}
+	want := []string{`ext every=1h0m0s cron=""`, `ext every=0s cron="*/5 * * * *"`, "ext POST /ext/done -> ok"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("extension points mismatch (-want +got):\n%s", diff)
+	}
+	if e.Active("ext") || e.Active("nope") {
+		t.Errorf("Active(ext) = %v, Active(nope) = %v, want false, false", e.Active("ext"), e.Active("nope"))
+	}
+	if err := e.Activate(context.Background(), "ext"); err != nil || !e.Active("ext") {
+		t.Errorf("after Activate: Active(ext) = %v (err %v), want true", e.Active("ext"), err)
+	}
+	_, err := bot.New(bottest.NewBackend(), nil, plug{"w", func(p *bot.Plugin) error { p.Webhook("/x", nil); return nil }})
+	if err == nil || !strings.Contains(err.Error(), `webhook "/x": nil handler`) {
+		t.Errorf("New(nil webhook) error = %v, want nil handler", err)
+	}
+}
+
+func TestAskTwiceInOnePlace(t *testing.T) {
+	p := plug{"q", func(p *bot.Plugin) error {
+		p.Command("ask", func(ctx context.Context, req *bot.Request) error {
+			a, err := req.Ask(ctx, "which?")
+			if err != nil {
+				return err
+			}
+			return req.Reply("got " + a.Text)
+		})
+		return nil
+	}}
+	b := bottest.New(t, p)
+	if got := texts(b.SayAs("@bob", "~ops", "!ask")); !cmp.Equal(got, []string{"which?"}) {
+		t.Fatalf("first ask: replies %q, want which?", got)
+	}
+	// The same user cannot start a second question in the same place: the
+	// "!ask" is the answer to the first one.
+	if got := texts(b.SayAs("@bob", "~ops", "!ask")); !cmp.Equal(got, []string{"got !ask"}) {
+		t.Errorf("second ask: replies %q, want the first question answered", got)
+	}
+	// In two threads, two questions wait side by side.
+	b.SayInThread("@bob", "~ops", "t1", "!ask")
+	b.SayInThread("@bob", "~ops", "t2", "!ask")
+	if got := texts(b.SayInThread("@bob", "~ops", "t2", "two")); !cmp.Equal(got, []string{"got two"}) {
+		t.Errorf("answer in t2: replies %q, want got two", got)
+	}
+	if got := texts(b.SayInThread("@bob", "~ops", "t1", "one")); !cmp.Equal(got, []string{"got one"}) {
+		t.Errorf("answer in t1: replies %q, want got one", got)
 	}
 }

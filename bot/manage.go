@@ -87,6 +87,12 @@ func (e *Engine) Commands() []CommandInfo {
 	return cs
 }
 
+// Active reports whether the named plugin is registered and active.
+func (e *Engine) Active(name string) bool {
+	p := e.byName[name]
+	return p != nil && p.isActive()
+}
+
 // ErrNoPlugin is returned for a plugin name that is not registered.
 var ErrNoPlugin = errors.New("bot: no such plugin")
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
@@ -175,7 +176,8 @@ type Schedule struct {
 
 // Every declares f to run every interval while the plugin is active. The
 // scheduler that runs it is not part of package bot: it reads
-// Engine.Schedules (TODO(services): the scheduler).
+// Engine.Schedules and checks Engine.Active before each run
+// (TODO(services): the scheduler).
 func (p *Plugin) Every(interval time.Duration, f func(ctx context.Context) error) {
 	if interval <= 0 {
 		p.errs = append(p.errs, fmt.Errorf("Every(%v): the interval must be positive", interval))
@@ -194,12 +196,17 @@ func (p *Plugin) Cron(spec string, f func(ctx context.Context) error) {
 type Hook struct {
 	Plugin  string
 	Pattern string // a net/http ServeMux pattern: "POST /deploy/done"
-	Handler func(ctx context.Context, body []byte) (string, error)
+	Handler http.Handler
 }
 
-// Webhook declares an HTTP endpoint. The webhook server that serves it is
-// not part of package bot: it reads Engine.Webhooks (TODO(services)).
-func (p *Plugin) Webhook(pattern string, h func(ctx context.Context, body []byte) (string, error)) {
+// Webhook declares an HTTP endpoint, served while the plugin is active.
+// The webhook server that serves it is not part of package bot: it reads
+// Engine.Webhooks (TODO(services): the webhook server).
+func (p *Plugin) Webhook(pattern string, h http.HandlerFunc) {
+	if h == nil {
+		p.errs = append(p.errs, fmt.Errorf("webhook %q: %w", pattern, errNoHandler))
+		return
+	}
 	p.engine.hooks = append(p.engine.hooks, Hook{Plugin: p.name, Pattern: pattern, Handler: h})
 }
 

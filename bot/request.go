@@ -180,13 +180,14 @@ func (r *Request) OpenFile(f FileRef) (io.ReadCloser, error) {
 var ErrNoAnswer = errors.New("bot: no answer")
 
 // convKey identifies whose next message answers a question, and where.
+// A question asked outside a thread has thread "" and accepts an answer
+// anywhere in the room.
 type convKey struct {
-	user, room string
+	user, room, thread string
 }
 
 type waiter struct {
-	thread string
-	ch     chan answer // size 1: the delivering side never blocks
+	ch chan answer // size 1: the delivering side never blocks
 }
 
 type answer struct {
@@ -208,8 +209,8 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID}
 	}
 	out.Text = question
-	key := convKey{user: r.Message.From.ID, room: out.RoomID}
-	w := &waiter{thread: out.ThreadID, ch: make(chan answer, 1)}
+	key := convKey{user: r.Message.From.ID, room: out.RoomID, thread: out.ThreadID}
+	w := &waiter{ch: make(chan answer, 1)}
 	e := r.engine
 	e.wmu.Lock()
 	if _, busy := e.waiters[key]; busy {
@@ -234,41 +235,40 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 	r.tr = nil
 	t := time.NewTimer(e.opts.AskTimeout)
 	defer t.Stop()
+	var err error
 	select {
 	case a := <-w.ch:
 		r.tr = a.tr
 		return a.m, nil
 	case <-ctx.Done():
-		err := ctx.Err()
-		cancel()
-		return nil, r.lateAnswer(w, err)
+		err = ctx.Err()
 	case <-t.C:
-		cancel()
-		return nil, r.lateAnswer(w, fmt.Errorf("bot: ask %s: %w after %v", r.Message.From, ErrNoAnswer, e.opts.AskTimeout))
+		err = fmt.Errorf("bot: ask %s: %w after %v", r.Message.From, ErrNoAnswer, e.opts.AskTimeout)
 	}
-}
-
-// lateAnswer handles an answer delivered between the timeout and the
-// waiter's removal: the answer wins.
-func (r *Request) lateAnswer(w *waiter, err error) error {
+	cancel()
+	// An answer delivered between the timeout and the removal of the
+	// waiter wins: the user did answer.
 	select {
 	case a := <-w.ch:
-		a.tr.release()
-		_ = a // the handler moves on; the answer is dropped, as it came too late
+		r.tr = a.tr
+		return a.m, nil
 	default:
+		return nil, err
 	}
-	return err
 }
 
-// answer delivers m to a pending Ask, if there is one for it.
+// answer delivers m to a pending Ask, if there is one for it: one asked
+// in m's thread, or one asked outside threads in m's room.
 func (e *Engine) answer(m *Message, tr *tracker) bool {
-	key := convKey{user: m.From.ID, room: m.Room.ID}
+	key := convKey{user: m.From.ID, room: m.Room.ID, thread: m.ThreadID}
 	e.wmu.Lock()
 	w, ok := e.waiters[key]
-	if ok && (w.thread == "" || w.thread == m.ThreadID) {
+	if !ok && key.thread != "" {
+		key.thread = ""
+		w, ok = e.waiters[key]
+	}
+	if ok {
 		delete(e.waiters, key)
-	} else {
-		ok = false
 	}
 	e.wmu.Unlock()
 	if !ok {

@@ -41,11 +41,16 @@ type Config struct {
 	// DivertToPrivate lists commands whose replies always go to a DM.
 	DivertToPrivate []string `toml:"divert_to_private"`
 
+	// Mattermost is the [mattermost] table: server and login.
 	Mattermost Mattermost `toml:"mattermost"`
-	Access     Access     `toml:"access,noenv"`
-	Storage    Storage    `toml:"storage"`
-	Log        Log        `toml:"log"`
-	HTTP       HTTP       `toml:"http"`
+	// Access is the [access] table: who may run which command.
+	Access Access `toml:"access,noenv"`
+	// Storage is the [storage] table: where plugins keep their data.
+	Storage Storage `toml:"storage"`
+	// Log is the [log] table.
+	Log Log `toml:"log"`
+	// HTTP is the [http] table: the webhook server.
+	HTTP HTTP `toml:"http"`
 
 	// File is the path the configuration was read from; "" for Default.
 	File string `toml:"-"`
@@ -209,6 +214,8 @@ func Load(path string) (*Config, error) {
 // Parse is Load for a document already in memory. name is the file name
 // used in messages, and its directory is the base of relative paths.
 // lookupEnv supplies environment overrides (os.LookupEnv, or nil for none).
+// Parse("", nil, os.LookupEnv) configures the bot from the environment
+// alone, as a container might.
 func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 	var tree map[string]any
 	if err := toml.Unmarshal(data, &tree); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -191,6 +192,13 @@ func (s *Server) URL() string {
 	return s.hs.URL
 }
 
+// Client returns a mattermost.Client pointed at the server that sends
+// token (a session or personal access token; "" for none). It fails only
+// for a server made with New, which has no URL.
+func (s *Server) Client(token string) (*mattermost.Client, error) {
+	return mattermost.NewClient(s.URL(), mattermost.Secret(token), &mattermost.ClientOptions{Logger: s.logger})
+}
+
 // Close stops the server and its WebSocket hub. It is idempotent.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
@@ -355,13 +363,21 @@ func (q *request) ok() {
 }
 
 // decode reads the JSON body into v; on failure it answers 400
-// invalid_body_param naming name and returns false.
+// invalid_body_param naming name, or 413 request_body_too_large for a body
+// over MaximumPayloadSizeBytes (web/context.go SetInvalidParamWithErr), and
+// returns false.
 func (q *request) decode(name string, v any) bool {
-	if err := json.NewDecoder(io.LimitReader(q.r.Body, maxPayload)).Decode(v); err != nil {
-		q.failParam(name)
+	err := json.NewDecoder(http.MaxBytesReader(q.w, q.r.Body, maxPayload)).Decode(v)
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		q.fail(apiError(http.StatusRequestEntityTooLarge, "api.context.request_body_too_large.app_error", ""))
 		return false
 	}
-	return true
+	q.failParam(name)
+	return false
 }
 
 // maxPayload is ServiceSettings.MaximumPayloadSizeBytes' default.

@@ -450,7 +450,9 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			if out == nil {
 				return r, nil
 			}
-			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			// attempt read the whole answer: unmarshal the bytes directly
+			// rather than through a Decoder and its buffer.
+			if err := json.Unmarshal(resp.Body.(*bufferedBody).b, out); err != nil {
 				return r, fmt.Errorf("mattermost: %s: decode answer: %w", where, err)
 			}
 			return r, nil
@@ -608,13 +610,33 @@ func (c *Client) attempt(ctx context.Context, rq *request, payload []byte, token
 	if rq.stream && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return resp, nil
 	}
-	b, err := io.ReadAll(resp.Body)
+	b, err := readAll(resp)
 	_ = resp.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read answer: %w", err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.Body = &bufferedBody{Reader: bytes.NewReader(b), b: b}
 	return resp, nil
+}
+
+// bufferedBody is an answer body already read in full.
+type bufferedBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (*bufferedBody) Close() error { return nil }
+
+// readAll reads a body, sized by Content-Length when the server sent one.
+func readAll(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= 16<<20 {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(resp.Body)
 }
 
 // scrub drops the URL from a transport error (*url.Error repeats it, and a

@@ -3,7 +3,9 @@ package mattermost
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -191,5 +193,31 @@ func TestNilPost(t *testing.T) {
 	}
 	if _, _, err := c.CreateEphemeralPost(t.Context(), "u", nil); err == nil {
 		t.Error("CreateEphemeralPost(nil) = nil error")
+	}
+}
+
+// BenchmarkCreatePost measures one reply going out: encode, send over
+// loopback HTTP, classify, decode the recorded answer.
+func BenchmarkCreatePost(b *testing.B) {
+	body := loadRecorded(b, "post_create.json").Response.Body
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, "t", &ClientOptions{RateLimit: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.setUserID(alice)
+	p := &Post{ChannelID: opsChannel, Message: "hello @alice ~ops", RootID: "g77s5139uin4tcxikynebsumua"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := c.CreatePost(ctx, p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -83,7 +83,10 @@ type UsageError struct {
 	Err error
 }
 
+// Error returns the problem, without the usage line.
 func (e *UsageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying problem.
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // Usagef returns a *UsageError with a formatted message.

@@ -53,11 +53,24 @@ type Backend interface {
 // closed once every handler the event started has returned or is waiting
 // for the user's next message (Request.Ask). Backends may ignore it;
 // bottest and the console backend use it to know that a command is done.
+//
+// The engine does not modify the values passed in, and keeps them (a
+// handler may hold a *Message as long as it runs): pass a fresh value for
+// each event.
 type Handler interface {
+	// HandleConnect reports that the backend is connected as self. It
+	// must be called before any other method, and again after each
+	// reconnect. It returns once the plugins' OnConnect hooks are done;
+	// an error (the first connect could not resolve the admins) is fatal.
 	HandleConnect(ctx context.Context, self User) error
+	// HandleMessage delivers a message posted where the bot can see it,
+	// except the bot's own.
 	HandleMessage(m *Message) (done <-chan struct{})
+	// HandleReaction delivers a reaction added to or removed from a message.
 	HandleReaction(r *Reaction) (done <-chan struct{})
+	// HandlePresence delivers a user's change of status.
 	HandlePresence(p *Presence) (done <-chan struct{})
+	// HandleJoin delivers a user (or the bot) joining a room.
 	HandleJoin(j *Join) (done <-chan struct{})
 }
 

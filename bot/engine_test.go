@@ -203,7 +203,7 @@ func TestAddressing(t *testing.T) {
 		{name: "alt prefix colon", opts: &bot.Options{AltPrefixes: []string{"ops-bot"}}, in: "OPS-BOT: status now", want: []string{"status|now"}},
 		{name: "alt prefix with colon", opts: &bot.Options{AltPrefixes: []string{"ops-bot:"}}, in: "ops-bot:status", want: []string{"status|"}},
 		{name: "alt prefix word boundary", opts: &bot.Options{AltPrefixes: []string{"@ops-bot"}}, in: "@ops-botty status", want: nil},
-		{name: "own username", in: "@matterbot status", want: []string{"status|"}},
+		{name: "own username", in: "@ops-bot status", want: []string{"status|"}},
 		{name: "dm without prefix", dm: true, in: "status", want: []string{"status|"}},
 		{name: "dm with prefix", dm: true, in: "!status", want: []string{"status|"}},
 		{name: "dm prefix required", opts: &bot.Options{RequirePrefixInDirect: true}, dm: true, in: "status", want: nil},
@@ -233,8 +233,8 @@ func TestAddressing(t *testing.T) {
 
 func TestOwnMessagesIgnored(t *testing.T) {
 	b := bottest.New(t, plug{"p", func(p *bot.Plugin) error { p.Command("x", reply("x")); return nil }})
-	if got := b.SayAs("@matterbot", "~ops", "!x"); len(got) != 0 {
-		t.Errorf("SayAs(@matterbot, !x) = %v, want no reply to the bot's own message", got)
+	if got := b.SayAs("@ops-bot", "~ops", "!x"); len(got) != 0 {
+		t.Errorf("SayAs(@ops-bot, !x) = %v, want no reply to the bot's own message", got)
 	}
 }
 
@@ -501,7 +501,7 @@ func TestCallbacks(t *testing.T) {
 	b.React("@bob", "~ops", "m9", "tada")
 	b.Presence("@carol", "away")
 	b.Join("@dave", "~ops")
-	want := []string{"connect matterbot", "message just chatting", "reaction @bob tada m9", "presence @carol away", "join @dave ~test/ops"}
+	want := []string{"connect ops-bot", "message just chatting", "reaction @bob tada m9", "presence @carol away", "join @dave ~test/ops"}
 	mu.Lock()
 	defer mu.Unlock()
 	if diff := cmp.Diff(want, seen); diff != "" {
@@ -621,7 +621,7 @@ func TestConfigErrors(t *testing.T) {
 // FuzzDispatch sends arbitrary text through the engine: whatever it is,
 // the engine answers without panicking and every handler finishes.
 func FuzzDispatch(f *testing.F) {
-	for _, s := range []string{"!deploy api prod", "!deploy status", `!words "a b`, "@matterbot: x", "!", "!!", "ticket #1", "!DEPLOY  Status", "\x00!x", "!日本"} {
+	for _, s := range []string{"!deploy api prod", "!deploy status", `!words "a b`, "@ops-bot: x", "!", "!!", "ticket #1", "!DEPLOY  Status", "\x00!x", "!日本"} {
 		f.Add(s, false)
 	}
 	p := plug{"f", func(p *bot.Plugin) error {
@@ -654,7 +654,7 @@ func FuzzDispatch(f *testing.F) {
 func TestReconnect(t *testing.T) {
 	b := bottest.New(t, plug{"p", func(p *bot.Plugin) error { p.Command("x", reply("x")); return nil }})
 	// The bot was renamed while disconnected: the new name addresses it.
-	if err := b.Backend.Handler().HandleConnect(context.Background(), bot.User{ID: "u-matterbot", Username: "opsbot"}); err != nil {
+	if err := b.Backend.Handler().HandleConnect(context.Background(), bot.User{ID: "u-ops-bot", Username: "opsbot"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := texts(b.Say("@opsbot x")); !cmp.Equal(got, []string{"x"}) {

@@ -21,7 +21,7 @@ const DefaultTeam = "test"
 // how Run fails, or to benchmark the engine).
 //
 // A new Backend knows the users alice, bob, carol, dave and eve, the bot
-// "matterbot", and the rooms ~town-square and ~ops in team "test".
+// "ops-bot", and the rooms ~town-square and ~ops in team "test".
 // Unknown users named in Bot.SayAs are created on first use.
 type Backend struct {
 	self bot.User
@@ -39,7 +39,7 @@ type Backend struct {
 // NewBackend returns a Backend with the default users and rooms.
 func NewBackend() *Backend {
 	b := &Backend{
-		self:  bot.User{ID: "u-matterbot", Username: "matterbot", FullName: "Matter Bot", Bot: true},
+		self:  bot.User{ID: "u-ops-bot", Username: "ops-bot", FullName: "Ops Bot", Bot: true},
 		users: map[string]bot.User{},
 		rooms: map[string]bot.Room{},
 		files: map[string][]byte{},

@@ -25,7 +25,7 @@ func TestAbout(t *testing.T) {
 			in   string
 			want []bottest.Reply
 		}{
-			{"!about", []bottest.Reply{{Text: "I am @matterbot, a matterbot v1.2.3 chat-ops bot. Type `!help` for my commands."}}},
+			{"!about", []bottest.Reply{{Text: "I am @ops-bot, a matterbot v1.2.3 chat-ops bot. Type `!help` for my commands."}}},
 			{"!version", []bottest.Reply{{Text: "matterbot v1.2.3 (" + runtime.Version() + ")"}}},
 			{"!uptime", []bottest.Reply{{Text: "Up 1h30m1s, since " + start + "."}}},
 			{"!status", []bottest.Reply{{Card: &bot.Card{Title: "Status", Color: "good", Fields: []bot.Field{

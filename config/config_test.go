@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -516,5 +517,25 @@ func TestLogNewLogger(t *testing.T) {
 	Log{Level: "debug", Format: "text"}.NewLogger(&buf).Debug("dbg")
 	if got := buf.String(); !strings.Contains(got, "level=DEBUG msg=dbg") {
 		t.Errorf("text logger at debug wrote %q", got)
+	}
+}
+
+func TestParseEnvOnly(t *testing.T) {
+	env := envOf(map[string]string{
+		"MATTERBOT_MATTERMOST_SERVER": "chat.example.com",
+		"MATTERBOT_MATTERMOST_TEAMS":  "ops,dev",
+		"MATTERBOT_MATTERMOST_TOKEN":  "tok",
+	})
+	cfg, err := Parse("", nil, env)
+	if err != nil {
+		t.Fatalf("Parse from the environment alone = %v", err)
+	}
+	if got := cfg.Mattermost.TeamNames(); !slices.Equal(got, []string{"ops", "dev"}) || cfg.Storage.Path != "matterbot.db" {
+		t.Errorf("TeamNames() = %q, Storage.Path = %q", got, cfg.Storage.Path)
+	}
+	_, err = Parse("", nil, envOf(map[string]string{"MATTERBOT_MATTERMOST_PORT": "0"}))
+	if err == nil || !strings.Contains(err.Error(), "$MATTERBOT_MATTERMOST_PORT: mattermost.port: 0 is out of range (1-65535)") ||
+		!strings.Contains(err.Error(), "mattermost.server: missing") {
+		t.Errorf("Parse(env with port 0) = %v", err)
 	}
 }

@@ -132,6 +132,8 @@ type wsSocket struct {
 	pong   chan struct{} // size 1: a pong arrived since the writer last looked
 	done   chan struct{} // closed when run has returned everything
 	wg     sync.WaitGroup
+
+	writeDeadline *time.Timer // owned by the writer; its func only cancels
 }
 
 func newSocket(h *hub) *wsSocket {
@@ -275,10 +277,18 @@ func (s *wsSocket) writeLoop(resumeSeq int64) {
 	}
 }
 
+// write writes one frame within WriteWait (writeMessageBuf's write
+// deadline). The deadline is one timer per socket, reset per frame, rather
+// than a context per frame: it is the hot path of every event.
 func (s *wsSocket) write(frame []byte) error {
-	ctx, cancel := context.WithTimeout(s.ctx, s.h.opts.WriteWait)
-	defer cancel()
-	return s.ws.Write(ctx, websocket.MessageText, frame)
+	if s.writeDeadline == nil {
+		s.writeDeadline = time.AfterFunc(s.h.opts.WriteWait, s.stop)
+	} else {
+		s.writeDeadline.Reset(s.h.opts.WriteWait)
+	}
+	err := s.ws.Write(s.ctx, websocket.MessageText, frame)
+	s.writeDeadline.Stop()
+	return err
 }
 
 // resume replays the dead queue for a client that reconnected asking for

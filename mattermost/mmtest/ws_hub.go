@@ -254,6 +254,7 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		resumeSeq = int64(n)
+		h.log.Debug("websocket resuming", "conn_id", cid, "user_id", userID, "sequence_number", n)
 		conn.token = token
 		conn.revoked = false
 	}
@@ -273,11 +274,13 @@ func (h *hub) register(conn *wsConn) {
 	h.conns = append(h.conns, conn)
 	h.byID[conn.id] = conn
 	h.indexUser(conn)
-	if hello, err := conn.helloEvent(); err == nil {
-		conn.send <- outMsg{ev: hello} // the queue of a fresh connection is empty
-	} else {
+	hello, err := conn.helloEvent()
+	if err != nil {
 		h.log.Error("websocket hello not encoded", "err", err)
+		return
 	}
+	h.enqueue(conn, hello) // first in the queue: nothing is queued before registration
+	h.log.Debug("websocket connected", "conn_id", conn.id, "user_id", conn.userID)
 }
 
 func (h *hub) indexUser(conn *wsConn) {
@@ -483,6 +486,8 @@ func (h *hub) reply(conn *wsConn, r wsResponse) {
 
 // DropAll closes every socket, as a network failure would, and returns when
 // they have ended. Authenticated connections stay resumable for ReapAfter.
+// DropAll, DropUser and Restart wait for sockets, so they must not be called
+// from a hub callback (OnTyping and the like), which runs on a socket.
 func (h *hub) DropAll() {
 	h.drop(func(*wsSocket) bool { return true }, false)
 }

@@ -763,3 +763,36 @@ func TestWSLoopback(t *testing.T) {
 		t.Errorf("got %v, want the ping reply", f)
 	}
 }
+
+// TestWSWriteDeadline: a client that stops reading is dropped after
+// WriteWait, and the unwritten event is kept for its resume.
+func TestWSWriteDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newWSEnv(t, nil)
+		c := e.dial(dialOpts{bearer: "tok-alice", noRead: true})
+		_, b, err := c.c.Read(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cid := decodeFrame(t, b)["data"].(map[string]any)["connection_id"].(string)
+		e.h.Publish(postedEvent(opsChan, "stuck"))
+		sockets := func() int {
+			synctest.Wait()
+			e.h.mu.Lock()
+			defer e.h.mu.Unlock()
+			return len(e.h.sockets)
+		}
+		time.Sleep(30*time.Second - time.Millisecond)
+		if n := sockets(); n != 1 {
+			t.Fatalf("%d sockets before the write deadline, want 1", n)
+		}
+		time.Sleep(time.Millisecond)
+		if n := sockets(); n != 0 {
+			t.Fatalf("%d sockets after the write deadline, want 0", n)
+		}
+		r := e.dial(dialOpts{bearer: "tok-alice", query: resumeQuery(cid, "1")})
+		if f := r.next(); seqOf(f) != 1 || message(t, f) != "stuck" {
+			t.Errorf("resume got %v, want the stuck event with seq 1", f)
+		}
+	})
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // outMsg is one entry of a connection's outbound queue: an event, numbered
@@ -324,7 +326,7 @@ func (s *wsSocket) resume(next int64, buf *[]byte) bool {
 	if h.byID[conn.id] == conn {
 		delete(h.byID, conn.id)
 	}
-	conn.id = newWSID()
+	conn.id = mattermost.NewID()
 	if conn.registered && !conn.removed {
 		h.byID[conn.id] = conn
 	}

@@ -3,6 +3,8 @@ package mmtest
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // FuzzWSRequest feeds arbitrary client frames through the decoder and the
@@ -38,7 +40,7 @@ func FuzzWSRequest(f *testing.F) {
 			return // the socket would be closed
 		}
 		h.mu.Lock()
-		conn := newConn(h, newWSID(), alice, "tok-alice")
+		conn := newConn(h, mattermost.NewID(), alice, "tok-alice")
 		h.register(conn)
 		h.mu.Unlock()
 		<-conn.send // the hello

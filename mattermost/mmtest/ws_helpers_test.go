@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // Fixed 26-character ids for the tiny in-test state.
@@ -359,7 +361,7 @@ func (c *wsClient) hello() string {
 		c.t.Fatalf("frame %v, want hello with seq 0", f)
 	}
 	id, _ := f["data"].(map[string]any)["connection_id"].(string)
-	if !isValidWSID(id) {
+	if !mattermost.IsValidID(id) {
 		c.t.Fatalf("hello connection_id %q is not a valid id", id)
 	}
 	return id

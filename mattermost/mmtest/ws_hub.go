@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // hubOptions configures a hub. The zero value of every field is valid and
@@ -223,11 +225,11 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var conn *wsConn
 	switch {
 	case userID == "":
-		conn = newConn(h, newWSID(), "", "")
+		conn = newConn(h, mattermost.NewID(), "", "")
 	case cid == "":
-		conn = newConn(h, newWSID(), userID, token)
+		conn = newConn(h, mattermost.NewID(), userID, token)
 		h.register(conn)
-	case !isValidWSID(cid):
+	case !mattermost.IsValidID(cid):
 		// PopulateWebConnConfig fails; connectWebSocket closes the socket
 		// right after the upgrade.
 		h.mu.Unlock()
@@ -239,7 +241,7 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if conn == nil {
 			// Never existed, reaped, restarted or still active: a fresh
 			// connection with a new id (PopulateWebConnConfig).
-			conn = newConn(h, newWSID(), userID, token)
+			conn = newConn(h, mattermost.NewID(), userID, token)
 			h.register(conn)
 			break
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // recordedIDs maps the recordings' ids to the test state's.
@@ -186,7 +188,7 @@ func TestWSResumeFresh(t *testing.T) {
 		name  string
 		setup func(t *testing.T, e *wsEnv, cid string) (query string, token string)
 	}{
-		{"unknown id", func(*testing.T, *wsEnv, string) (string, string) { return newWSID(), "tok-alice" }},
+		{"unknown id", func(*testing.T, *wsEnv, string) (string, string) { return mattermost.NewID(), "tok-alice" }},
 		{"still active", func(t *testing.T, e *wsEnv, cid string) (string, string) {
 			e.dial(dialOpts{bearer: "tok-alice"}).hello()
 			return "", "tok-alice" // the connection of connected is live
@@ -230,7 +232,7 @@ func TestWSResumeFresh(t *testing.T) {
 				r := e.dial(dialOpts{bearer: token, query: resumeQuery(q, "3")})
 				f := r.next()
 				got, _ := f["data"].(map[string]any)["connection_id"].(string)
-				if got == cid || !isValidWSID(got) {
+				if got == cid || !mattermost.IsValidID(got) {
 					t.Fatalf("hello connection_id %q, want a new valid id (old %q)", got, cid)
 				}
 				user := alice

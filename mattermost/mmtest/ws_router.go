@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // route handles one client request as WebSocketRouter.ServeWebSocket does
@@ -139,7 +141,7 @@ func (h *hub) action(userID string, req wsRequest) (map[string]any, *wsAppError)
 // the typist (app.PublishUserTyping).
 func (h *hub) userTyping(userID string, req wsRequest) *wsAppError {
 	channelID, ok := req.Data["channel_id"].(string)
-	if !ok || !isValidWSID(channelID) {
+	if !ok || !mattermost.IsValidID(channelID) {
 		return errInvalidParam("channel_id")
 	}
 	parentID, _ := req.Data["parent_id"].(string)

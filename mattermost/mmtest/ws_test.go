@@ -13,6 +13,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // recordedUser is the user id of the bot in the recordings.
@@ -66,7 +68,7 @@ func TestWSHello(t *testing.T) {
 				raw := c.nextRaw()
 				got := decodeFrame(t, raw)
 				cid := got["data"].(map[string]any)["connection_id"].(string)
-				if !isValidWSID(cid) {
+				if !mattermost.IsValidID(cid) {
 					t.Fatalf("connection_id %q is not a valid id", cid)
 				}
 				want := substitute(rec, map[string]string{recordedUser: alice, recCID: cid})
@@ -273,7 +275,7 @@ func TestWSDelivery(t *testing.T) {
 		{"omit connection", func(c map[string]string) wsBroadcast {
 			return wsBroadcast{OmitConnectionID: c["alice1"], ChannelID: opsChan}
 		}, []string{"alice2", "bob"}},
-		{"unknown connection", func(map[string]string) wsBroadcast { return wsBroadcast{ConnectionID: newWSID()} }, nil},
+		{"unknown connection", func(map[string]string) wsBroadcast { return wsBroadcast{ConnectionID: mattermost.NewID()} }, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

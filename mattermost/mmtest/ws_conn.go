@@ -182,12 +182,18 @@ func (s *wsSocket) run(resumeSeq int64) {
 	h := s.h
 	h.mu.Lock()
 	delete(h.sockets, s)
-	if conn := s.conn; conn.sock == s {
+	conn := s.conn
+	if conn.sock == s {
 		conn.sock = nil
 		conn.active = false
 		conn.inactiveAt = time.Now()
 	}
+	userID := conn.userID
+	offline := conn.registered && !h.closed && h.lastActive(userID)
 	h.mu.Unlock()
+	if offline && h.opts.OnDisconnect != nil {
+		h.opts.OnDisconnect(userID)
+	}
 	close(s.done)
 }
 

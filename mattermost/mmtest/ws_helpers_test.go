@@ -430,3 +430,23 @@ func resumeQuery(cid, seq string) url.Values {
 	}
 	return q
 }
+
+// withStatus makes the hooks keep a status per user and publish
+// status_change to the user when it changes, as the real server's
+// SetStatusOnline and SetStatusOffline do.
+func withStatus(o *hubOptions, h **hub) {
+	var mu sync.Mutex
+	status := map[string]string{}
+	set := func(userID, st string) {
+		mu.Lock()
+		changed := status[userID] != st
+		status[userID] = st
+		mu.Unlock()
+		if changed {
+			(*h).Publish(wsEvent{Event: "status_change", Data: map[string]any{"status": st, "user_id": userID},
+				Broadcast: wsBroadcast{UserID: userID}})
+		}
+	}
+	o.OnConnect = func(userID string) { set(userID, "online") }
+	o.OnDisconnect = func(userID string) { set(userID, "offline") }
+}

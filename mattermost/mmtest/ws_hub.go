@@ -39,6 +39,15 @@ type hubOptions struct {
 	// result are reported "offline", as GetStatusesByIds does for users with
 	// no status row. nil: everyone is offline.
 	GetStatuses func(ids []string) map[string]string
+	// OnConnect is called when a socket of userID has authenticated (at
+	// upgrade, by challenge, or on resume), after its hello is queued: the
+	// real server sets the user online then (NewWebConn, SetStatusOnline),
+	// which publishes status_change when the status changes. nil: nothing.
+	OnConnect func(userID string)
+	// OnDisconnect is called when the last live socket of userID has ended
+	// (Hub.Start, unregister case, QueueSetStatusOffline), before DropAll
+	// and the like return. Not called by Close. nil: nothing.
+	OnDisconnect func(userID string)
 	// ServerVersion is hello's server_version, in X-Version-Id form
 	// (<version>.<build>.<config hash>.<licensed>). The ping reply's
 	// version is its <version> part. Default: the recorded 5.36.1 server's.
@@ -264,6 +273,9 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.sockets[s] = struct{}{}
 	h.mu.Unlock()
 
+	if userID != "" && h.opts.OnConnect != nil {
+		h.opts.OnConnect(userID)
+	}
 	s.run(resumeSeq)
 }
 
@@ -484,6 +496,17 @@ func (h *hub) reply(conn *wsConn, r wsResponse) {
 		h.log.Debug("websocket send queue full, closing", "conn_id", conn.id, "user_id", conn.userID)
 		h.forget(conn)
 	}
+}
+
+// lastActive reports whether userID has no live socket left. h.mu must be
+// held.
+func (h *hub) lastActive(userID string) bool {
+	for conn := range h.byUser[userID] {
+		if conn.active {
+			return false
+		}
+	}
+	return true
 }
 
 // DropAll closes every socket, as a network failure would, and returns when

@@ -48,9 +48,9 @@ func connected(t *testing.T, e *wsEnv, n int) (*wsClient, string) {
 	return c, cid
 }
 
-// TestWSResumeReplay replays recorded/ws_resume_replay.json: events
-// published while the client was away arrive on resume with their seq
-// numbers and no hello.
+// TestWSResumeReplay replays recorded/ws_resume_replay.json: the status
+// changes of the disconnect and the reconnect and the posts published while
+// the client was away arrive on resume with their seq numbers and no hello.
 func TestWSResumeReplay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := recorded(t, "ws_resume_replay.json")
@@ -59,16 +59,27 @@ func TestWSResumeReplay(t *testing.T) {
 		for _, f := range rec["frames"].([]any) {
 			frames = append(frames, substitute(f.(map[string]any), recordedIDs))
 		}
-		e := newWSEnv(t, nil)
-		c, cid := connected(t, e, last)
-		e.h.DropAll()
+		var e *wsEnv
+		var h *hub
+		e = newWSEnv(t, func(o *hubOptions) { withStatus(o, &h) })
+		h = e.h
+		c := e.dial(dialOpts{bearer: "tok-alice"})
+		cid := c.hello()
+		if f := c.next(); f["event"] != "status_change" || seqOf(f) != 1 {
+			t.Fatalf("got %v, want status_change seq 1", f)
+		}
+		e.h.Publish(postedEvent(opsChan, "seen"))
+		if f := c.next(); seqOf(f) != int64(last) {
+			t.Fatalf("got %v, want seq %d", f, last)
+		}
+		e.h.DropAll() // publishes status offline
 		c.wantClosed(true)
-		// All but the last recorded frame happened while away.
-		for _, f := range frames[:len(frames)-1] {
-			e.h.Publish(eventOf(f))
+		for _, f := range frames {
+			if f["event"] == "posted" {
+				e.h.Publish(eventOf(f))
+			}
 		}
 		r := e.dial(dialOpts{bearer: "tok-alice", query: resumeQuery(cid, strconv.Itoa(last+1))})
-		e.h.Publish(eventOf(frames[len(frames)-1]))
 		var got []map[string]any
 		for range frames {
 			got = append(got, r.next())

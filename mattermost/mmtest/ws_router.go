@@ -101,6 +101,9 @@ func (h *hub) challenge(s *wsSocket, req wsRequest) {
 	}
 	h.mu.Unlock()
 	h.reply(conn, wsResponse{Status: "OK", SeqReply: req.Seq})
+	if h.opts.OnConnect != nil {
+		h.opts.OnConnect(userID)
+	}
 }
 
 // action runs the handler of an authenticated request and returns the

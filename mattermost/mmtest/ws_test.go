@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -83,6 +84,77 @@ func TestWSHello(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWSHelloStatus replays recorded/ws_hello_header_auth.json whole: the
+// hello, then the status_change the OnConnect hook publishes.
+func TestWSHelloStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var h *hub
+		e := newWSEnv(t, func(o *hubOptions) { withStatus(o, &h) })
+		h = e.h
+		c := e.dial(dialOpts{bearer: "tok-alice"})
+		got := []map[string]any{c.next(), c.next()}
+		rec := recordedFrames(t, "ws_hello_header_auth.json")
+		recCID := rec[0]["data"].(map[string]any)["connection_id"].(string)
+		cid := got[0]["data"].(map[string]any)["connection_id"].(string)
+		want := []map[string]any{
+			substitute(rec[0], map[string]string{recordedUser: alice, recCID: cid}),
+			substitute(rec[1], map[string]string{recordedUser: alice}),
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("frames differ from recorded (-want +got):\n%s", d)
+		}
+		c.none()
+	})
+}
+
+func TestWSConnectHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls []string
+		var mu sync.Mutex
+		record := func(s string) { mu.Lock(); calls = append(calls, s); mu.Unlock() }
+		take := func() []string {
+			synctest.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			out := calls
+			calls = nil
+			return out
+		}
+		e := newWSEnv(t, func(o *hubOptions) {
+			o.OnConnect = func(u string) { record("connect " + u) }
+			o.OnDisconnect = func(u string) { record("disconnect " + u) }
+		})
+		a1 := e.dial(dialOpts{bearer: "tok-alice"})
+		a1.hello()
+		a2 := e.dial(dialOpts{bearer: "tok-alice2"})
+		a2.hello()
+		u := e.dial(dialOpts{})
+		if d := cmp.Diff([]string{"connect " + alice, "connect " + alice}, take()); d != "" {
+			t.Errorf("after connecting (-want +got):\n%s", d)
+		}
+		u.send("authentication_challenge", map[string]any{"token": "tok-bob"})
+		if d := cmp.Diff([]string{"connect " + bob}, take()); d != "" {
+			t.Errorf("after the challenge (-want +got):\n%s", d)
+		}
+		_ = a1.c.CloseNow() // the client goes; alice still has a2
+		if d := cmp.Diff([]string(nil), take()); d != "" {
+			t.Errorf("after one of two sockets ended (-want +got):\n%s", d)
+		}
+		e.h.DropUser(alice) // returns after the hook ran
+		mu.Lock()
+		got := calls
+		calls = nil
+		mu.Unlock()
+		if d := cmp.Diff([]string{"disconnect " + alice}, got); d != "" {
+			t.Errorf("after the last socket ended (-want +got):\n%s", d)
+		}
+		e.h.Close()
+		if d := cmp.Diff([]string(nil), take()); d != "" {
+			t.Errorf("after Close (-want +got):\n%s", d)
+		}
+	})
 }
 
 func TestWSConnectionIDsDiffer(t *testing.T) {

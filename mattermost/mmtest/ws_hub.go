@@ -211,6 +211,7 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s := newSocket(h)
+	defer s.stop() // releases the context on the early returns; run has stopped it otherwise
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		OnPongReceived: func(context.Context, []byte) { s.ponged() },
 	})

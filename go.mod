@@ -4,6 +4,8 @@ go 1.26.0
 
 require github.com/alecthomas/kong v1.17.0
 
+require github.com/chzyer/readline v1.5.1
+
 require (
 	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/coder/websocket v1.8.15 // indirect

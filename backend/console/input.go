@@ -1,0 +1,133 @@
+package console
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/chzyer/readline"
+)
+
+// errInterrupt is returned by a lineSource when the user pressed Ctrl-C:
+// the line is dropped and the console asks for the next one.
+var errInterrupt = errors.New("console: interrupted")
+
+// lineSource reads the user's lines. readLine returns io.EOF at the end
+// of the input (Ctrl-D on an empty line).
+type lineSource interface {
+	readLine(prompt string) (string, error)
+	// writer is where output goes while the source may be showing a
+	// prompt: readline's writer redraws the line being edited below it.
+	writer() io.Writer
+	// close interrupts a pending readLine, when the source can, and
+	// reports whether it could.
+	close() bool
+}
+
+// plainSource reads lines from any reader. When echo is set (the input is
+// not a terminal, which would echo by itself) it writes each line after
+// its prompt, so the output reads as a transcript.
+type plainSource struct {
+	in   *bufio.Reader
+	out  io.Writer
+	echo bool
+}
+
+func (p *plainSource) readLine(prompt string) (string, error) {
+	if _, err := io.WriteString(p.out, prompt); err != nil {
+		return "", err
+	}
+	s, err := p.in.ReadString('\n')
+	if err != nil && (s == "" || err != io.EOF) {
+		if p.echo && err == io.EOF {
+			_, _ = io.WriteString(p.out, "\n") // end the prompt's line
+		}
+		return "", err
+	}
+	s = strings.TrimRight(s, "\r\n")
+	if p.echo {
+		if _, err := io.WriteString(p.out, s+"\n"); err != nil {
+			return "", err
+		}
+	}
+	return s, nil
+}
+
+func (p *plainSource) writer() io.Writer { return p.out }
+
+// close cannot interrupt a Read in progress on an arbitrary reader.
+func (p *plainSource) close() bool { return false }
+
+// readlineSource is an interactive terminal, edited with
+// github.com/chzyer/readline: history (kept in a file), Ctrl-C to drop the
+// line, Ctrl-D to quit, tab completion of commands.
+type readlineSource struct {
+	rl *readline.Instance
+}
+
+// newReadline starts line editing on the terminal in/out. history is the
+// history file ("" for none).
+func newReadline(in, out *os.File, history string, complete readline.AutoCompleter) (*readlineSource, error) {
+	fd := int(in.Fd())
+	var state *readline.State
+	rl, err := readline.NewEx(&readline.Config{
+		Stdin:                  readline.NewCancelableStdin(in),
+		Stdout:                 out,
+		Stderr:                 out,
+		HistoryFile:            history,
+		HistorySearchFold:      true,
+		AutoComplete:           complete,
+		InterruptPrompt:        "^C",
+		EOFPrompt:              "\n",
+		FuncIsTerminal:         func() bool { return true },
+		FuncGetWidth:           func() int { return terminalWidth(out) },
+		DisableAutoSaveHistory: false,
+		FuncMakeRaw: func() error {
+			s, err := readline.MakeRaw(fd)
+			state = s
+			return err
+		},
+		FuncExitRaw: func() error {
+			if state == nil {
+				return nil
+			}
+			return readline.Restore(fd, state)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &readlineSource{rl: rl}, nil
+}
+
+func (r *readlineSource) readLine(prompt string) (string, error) {
+	r.rl.SetPrompt(prompt)
+	s, err := r.rl.Readline()
+	if errors.Is(err, readline.ErrInterrupt) {
+		return "", errInterrupt
+	}
+	return s, err
+}
+
+func (r *readlineSource) writer() io.Writer { return r.rl.Stdout() }
+
+func (r *readlineSource) close() bool {
+	_ = r.rl.Close() // restores the terminal; an error leaves nothing to do
+	return true
+}
+
+// isTerminal reports whether v is an *os.File on a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && readline.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth returns the width of the terminal f, or 80.
+func terminalWidth(f *os.File) int {
+	if w, _, err := readline.GetSize(int(f.Fd())); err == nil && w > 0 {
+		return w
+	}
+	return 80
+}

@@ -1,0 +1,378 @@
+package console
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/matterbot/matterbot/bot"
+)
+
+// renderer turns posts, cards, files and notices into terminal text,
+// with ANSI styles when color is set.
+type renderer struct {
+	color     bool
+	trueColor bool // the terminal takes 24-bit colours (COLORTERM)
+	width     int  // columns available; cards are wrapped to fit
+	md        markdown
+}
+
+func newRenderer(color, trueColor bool, width int) *renderer {
+	if width <= 0 {
+		width = 80
+	}
+	return &renderer{color: color, trueColor: trueColor, width: width, md: markdown{color: color}}
+}
+
+// sgr returns the SGR parameters for a span, or "".
+func sgr(s span) string {
+	var p []string
+	add := func(st style, code string) {
+		if s.st&st != 0 {
+			p = append(p, code)
+		}
+	}
+	add(sBold, "1")
+	add(sDim|sURL, "2")
+	add(sItalic, "3")
+	add(sUnderline|sLink, "4")
+	add(sStrike, "9")
+	switch {
+	case s.fg != "":
+		p = append(p, s.fg)
+	case s.st&sCode != 0:
+		p = append(p, "36")
+	case s.st&sLink != 0:
+		p = append(p, "34")
+	case s.st&sMention != 0:
+		p = append(p, "33")
+	case s.st&sHeader != 0:
+		p = append(p, "35")
+	}
+	return strings.Join(p, ";")
+}
+
+// write appends l to b, styled when r.color is set.
+func (r *renderer) write(b *strings.Builder, l line) {
+	for _, s := range l {
+		if code := sgr(s); r.color && code != "" {
+			b.WriteString("\x1b[" + code + "m" + s.text + "\x1b[0m")
+		} else {
+			b.WriteString(s.text)
+		}
+	}
+}
+
+// lines writes ls, each prefixed with indent and ended with a newline.
+func (r *renderer) lines(b *strings.Builder, indent string, ls []line) {
+	for _, l := range ls {
+		if len(l) > 0 {
+			b.WriteString(indent)
+		}
+		r.write(b, l)
+		b.WriteByte('\n')
+	}
+}
+
+// message is a post to show: who sent it, where, and what.
+type message struct {
+	id        string // post id, shown as #id
+	author    line
+	where     line   // "~ops", "@you (direct)"
+	thread    string // root post id, or ""
+	ephemeral string // "@you" when only that user sees it
+	text      string
+	card      *bot.Card
+	file      *savedFile
+}
+
+// savedFile is a file the bot sent, as the console kept it.
+type savedFile struct {
+	name string
+	size int64
+	path string // where it was saved; "" when saving failed
+	err  error  // why it was not saved
+}
+
+// post renders m: a header line "#5 matterbot › ~ops:" followed by the
+// text (on the same line when it is one short line), the card and the
+// file, indented by two spaces.
+func (r *renderer) post(m message) string {
+	var b strings.Builder
+	h := line{{text: "#" + m.id + " ", st: sDim}}
+	h = append(h, m.author...)
+	h = append(h, span{text: " › ", st: sDim})
+	h = append(h, m.where...)
+	if m.thread != "" {
+		h = append(h, span{text: " (thread #" + m.thread + ")", st: sDim})
+	}
+	if m.ephemeral != "" {
+		h = append(h, span{text: " (only " + m.ephemeral + " sees this)", st: sItalic | sDim})
+	}
+	h = append(h, span{text: ":"})
+	var body []line
+	if m.text != "" {
+		body = r.md.render(sanitize(m.text))
+	}
+	if len(body) == 1 && m.card == nil && m.file == nil && h.width()+1+body[0].width() <= r.width {
+		r.write(&b, append(append(h, span{text: " "}), body[0]...))
+		b.WriteByte('\n')
+		return b.String()
+	}
+	r.write(&b, h)
+	b.WriteByte('\n')
+	r.lines(&b, "  ", body)
+	if m.card != nil {
+		r.lines(&b, "  ", r.card(m.card))
+	}
+	if m.file != nil {
+		r.lines(&b, "  ", []line{r.file(m.file)})
+	}
+	return b.String()
+}
+
+// notice renders a line from the console itself (not from the bot).
+func (r *renderer) notice(format string, args ...any) string {
+	var b strings.Builder
+	r.write(&b, line{{text: sanitize(fmt.Sprintf(format, args...)), st: sDim}})
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// problem renders a console error: a bad console command or address.
+func (r *renderer) problem(err error) string {
+	var b strings.Builder
+	r.write(&b, line{{text: "console: " + sanitize(err.Error()), fg: "31"}})
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// file describes a file the bot sent.
+func (r *renderer) file(f *savedFile) line {
+	l := line{{text: "file ", st: sDim}, {text: sanitize(f.name), st: sBold}, {text: " (" + humanSize(f.size) + ")"}}
+	if f.path != "" {
+		return append(l, span{text: " saved to "}, span{text: f.path, st: sURL})
+	}
+	return append(l, span{text: " not saved: " + sanitize(f.err.Error()), fg: "31"})
+}
+
+// humanSize formats n bytes as "532 B", "1.2 KB", "3.4 MB".
+func humanSize(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f := float64(n)
+	for _, u := range []string{"KB", "MB", "GB", "TB"} {
+		f /= 1024
+		if f < 1024 || u == "TB" {
+			return strconv.FormatFloat(f, 'f', 1, 64) + " " + u
+		}
+	}
+	panic("unreachable")
+}
+
+// cardColor returns the SGR colour of a card's bar: Mattermost's named
+// colours, or #RRGGBB as a 24-bit colour (or the nearest of the 256 when
+// the terminal does not say it takes 24 bits).
+func (r *renderer) cardColor(c string) string {
+	switch strings.ToLower(strings.TrimSpace(c)) {
+	case "":
+		return ""
+	case "good":
+		return "32"
+	case "warning":
+		return "33"
+	case "danger":
+		return "31"
+	}
+	h := strings.TrimPrefix(strings.TrimSpace(c), "#")
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	v, err := strconv.ParseUint(h, 16, 32)
+	if len(h) != 6 || err != nil {
+		return ""
+	}
+	red, green, blue := int(v>>16), int(v>>8&0xff), int(v&0xff)
+	if r.trueColor {
+		return fmt.Sprintf("38;2;%d;%d;%d", red, green, blue)
+	}
+	six := func(x int) int { return (x*5 + 127) / 255 }
+	return fmt.Sprintf("38;5;%d", 16+36*six(red)+6*six(green)+six(blue))
+}
+
+// card renders c as a box. Short fields sit two by two; the left edge is
+// a bar in the card's colour; without colour, the colour is named in the
+// top edge.
+func (r *renderer) card(c *bot.Card) []line {
+	maxInner := max(r.width-2-4, 16) // two for the post's indent, four for the edges
+	type block struct {
+		lines []line // before wrapping
+		pair  *[2]*bot.Field
+	}
+	var sections [][]block
+
+	var head []block
+	if t := sanitize(c.Title); t != "" {
+		st := sBold
+		if c.Link != "" {
+			st |= sLink
+		}
+		head = append(head, block{lines: []line{r.md.inline(t, st)}})
+	}
+	if c.Link != "" {
+		l := sanitize(c.Link)
+		if !r.color {
+			l = "<" + l + ">"
+		}
+		head = append(head, block{lines: []line{{{text: l, st: sURL}}}})
+	}
+	sections = append(sections, head)
+	if c.Text != "" {
+		sections = append(sections, []block{{lines: r.md.render(sanitize(c.Text))}})
+	}
+	var fields []block
+	for i := 0; i < len(c.Fields); i++ {
+		f := &c.Fields[i]
+		if f.Short && i+1 < len(c.Fields) && c.Fields[i+1].Short {
+			fields = append(fields, block{pair: &[2]*bot.Field{f, &c.Fields[i+1]}})
+			i++
+			continue
+		}
+		fields = append(fields, block{lines: r.field(f)})
+	}
+	fieldSection := len(sections) // its blocks are spaced by a blank line
+	sections = append(sections, fields)
+	var images []block
+	for _, im := range []struct{ label, url string }{{"image", c.Image}, {"thumbnail", c.Thumbnail}} {
+		if im.url != "" {
+			images = append(images, block{lines: []line{{{text: im.label + ": ", st: sDim}, {text: sanitize(im.url), st: sURL}}}})
+		}
+	}
+	sections = append(sections, images)
+
+	// The box is as wide as its widest unwrapped line, within the screen.
+	inner := 0
+	for _, s := range sections {
+		for _, b := range s {
+			if b.pair != nil {
+				w := [2]int{}
+				for k, f := range b.pair {
+					for _, l := range r.field(f) {
+						w[k] = max(w[k], l.width())
+					}
+				}
+				inner = max(inner, w[0]+3+w[1])
+			}
+			for _, l := range b.lines {
+				inner = max(inner, l.width())
+			}
+		}
+	}
+	inner = min(max(inner, 12), maxInner)
+
+	var content []line
+	for i, s := range sections {
+		if len(s) == 0 {
+			continue
+		}
+		if len(content) > 0 {
+			content = append(content, nil)
+		}
+		for k, b := range s {
+			if k > 0 && i == fieldSection {
+				content = append(content, nil)
+			}
+			if b.pair != nil {
+				content = append(content, r.pair(b.pair, inner)...)
+				continue
+			}
+			for _, l := range b.lines {
+				content = append(content, wrap(l, inner)...)
+			}
+		}
+	}
+	if len(content) == 0 {
+		content = []line{{{text: "(empty card)", st: sDim | sItalic}}}
+	}
+
+	fg := r.cardColor(c.Color)
+	edge := span{text: "│", st: sDim}
+	if fg != "" && r.color {
+		edge = span{text: "┃", fg: fg}
+	}
+	top := "┌" + strings.Repeat("─", inner+2) + "┐"
+	if name := sanitize(strings.TrimSpace(c.Color)); name != "" && !r.color && textWidth(name)+4 <= inner {
+		top = "┌─ " + name + " " + strings.Repeat("─", inner-textWidth(name)-1) + "┐"
+	}
+	corner := func(s string) line {
+		first, rest := s[:len("┌")], s[len("┌"):]
+		if fg != "" && r.color {
+			return line{{text: first, fg: fg}, {text: rest, st: sDim}}
+		}
+		return line{{text: first + rest, st: sDim}}
+	}
+	out := []line{corner(top)}
+	for _, l := range content {
+		row := line{edge, {text: " "}}
+		row = append(row, l...)
+		row = append(row, span{text: strings.Repeat(" ", max(inner-l.width(), 0)) + " "}, span{text: "│", st: sDim})
+		out = append(out, row)
+	}
+	return append(out, corner("└"+strings.Repeat("─", inner+2)+"┘"))
+}
+
+// field renders a field: its title in bold over its value.
+func (r *renderer) field(f *bot.Field) []line {
+	var ls []line
+	if t := sanitize(f.Title); t != "" {
+		ls = append(ls, line{{text: t, st: sBold}})
+	}
+	if f.Value != "" {
+		ls = append(ls, r.md.render(sanitize(f.Value))...)
+	}
+	return ls
+}
+
+// pair lays out two short fields side by side in width columns.
+func (r *renderer) pair(p *[2]*bot.Field, width int) []line {
+	colw := (width - 3) / 2
+	var cols [2][]line
+	for k, f := range p {
+		for _, l := range r.field(f) {
+			cols[k] = append(cols[k], wrap(l, colw)...)
+		}
+	}
+	var out []line
+	for i := range max(len(cols[0]), len(cols[1])) {
+		var l line
+		if i < len(cols[0]) {
+			l = append(l, cols[0][i]...)
+		}
+		if i < len(cols[1]) {
+			l = append(l, span{text: strings.Repeat(" ", colw-l.width()+3)})
+			l = append(l, cols[1][i]...)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// sanitize replaces control characters (escape sequences from a plugin
+// or a user could repaint the terminal) with the visible U+FFFD, keeping
+// newlines and tabs.
+func sanitize(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0)
+}

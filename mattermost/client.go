@@ -91,6 +91,8 @@ type ClientOptions struct {
 	// RateLimit is the client-side limit in requests per second, so a busy
 	// bot stays under the server's limit instead of collecting 429s.
 	// Default 10 (the server's default); negative disables the limiter.
+	// Independently, when an answer reports X-Ratelimit-Remaining 0, the
+	// next request waits about one token's time (Reset/Limit).
 	RateLimit float64
 	// RateBurst is how many requests may go at once above RateLimit.
 	// Default 10.
@@ -144,9 +146,10 @@ type Client struct {
 	loginMu sync.Mutex // one login at a time
 
 	mu          sync.Mutex
-	token       Secret // guarded by mu
-	userID      string // guarded by mu: our own user id, once known
-	lastPending int64  // guarded by mu: ms of the last generated pending_post_id
+	token       Secret    // guarded by mu
+	userID      string    // guarded by mu: our own user id, once known
+	lastPending int64     // guarded by mu: ms of the last generated pending_post_id
+	notBefore   time.Time // guarded by mu: the server said its bucket is empty until then
 }
 
 // NewClient returns a client for the server at serverURL (the site URL,
@@ -417,6 +420,11 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 				return nil, fmt.Errorf("mattermost: %s: wait for the client rate limit: %w", where, err)
 			}
 		}
+		if d := c.emptyBucketWait(); d > 0 {
+			if err := c.wait(ctx, d); err != nil {
+				return nil, fmt.Errorf("mattermost: %s: wait for the server rate limit: %w", where, err)
+			}
+		}
 		if rq.upload != nil && sent {
 			return nil, fmt.Errorf("mattermost: %s: %w", where, errNoReplay)
 		}
@@ -439,6 +447,9 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			return nil, fmt.Errorf("mattermost: %s: %w", where, err)
 		}
 		r := newResponse(resp)
+		if resp.StatusCode != http.StatusTooManyRequests { // a 429 is waited out below
+			c.observe(r.Rate)
+		}
 		c.log.Debug("mattermost request", "method", rq.method, "path", rq.shownPath(prefix), "status", resp.StatusCode,
 			"duration", c.now().Sub(start), "request_id", r.RequestID)
 
@@ -517,6 +528,34 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		}
 		return r, apiErr
 	}
+}
+
+// observe notes an empty server bucket: when an answer says no request
+// is left, the next one waits for about one token (Reset/Limit: with GCRA
+// the bucket refills evenly, Limit tokens over Reset), instead of earning a
+// 429 and a full Retry-After.
+func (c *Client) observe(rt Rate) {
+	if !rt.Known || rt.Remaining > 0 || rt.Limit <= 0 || rt.Reset <= 0 {
+		return
+	}
+	until := c.now().Add(min(rt.Reset/time.Duration(rt.Limit), c.maxBackoff))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if until.After(c.notBefore) {
+		c.notBefore = until
+	}
+}
+
+// emptyBucketWait returns how long to hold the next request after the
+// server reported an empty bucket.
+func (c *Client) emptyBucketWait() time.Duration {
+	c.mu.Lock()
+	nb := c.notBefore
+	c.mu.Unlock()
+	if nb.IsZero() {
+		return 0
+	}
+	return nb.Sub(c.now())
 }
 
 // retryableStatus reports whether a 5xx may be transient. 501 (feature

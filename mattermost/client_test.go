@@ -1009,3 +1009,37 @@ var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
 	slices.Sort(out)
 	return out
 })
+
+// TestEmptyBucketPause: after an answer saying the server's bucket is
+// empty (recorded headers: limit 4, remaining 0, reset 2s), the next
+// request waits one token's time, 500ms, instead of earning a 429.
+func TestEmptyBucketPause(t *testing.T) {
+	now := time.Unix(1000, 0)
+	c, mux, sl := setup(t, &ClientOptions{Now: func() time.Time { return now }})
+	remaining := "0"
+	mux.HandleFunc("GET /api/v4/users/me", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Ratelimit-Limit", "4")
+		w.Header().Set("X-Ratelimit-Remaining", remaining)
+		w.Header().Set("X-Ratelimit-Reset", "2")
+		writeJSON(w, 200, &User{ID: "u"})
+	})
+	for range 2 {
+		if _, _, err := c.Me(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]time.Duration{500 * time.Millisecond}, sl.waits()); diff != "" {
+		t.Errorf("waits mismatch (-want +got):\n%s", diff)
+	}
+	// Time passes (the sleeper does not move the clock): no more wait.
+	now = now.Add(time.Second)
+	remaining = "3"
+	for range 2 {
+		if _, _, err := c.Me(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sl.waits()) != 1 {
+		t.Errorf("waits = %v, want no new one once the pause is over", sl.waits())
+	}
+}

@@ -24,7 +24,8 @@ var version = "dev"
 // it generates help from the same place flags are declared, and it is
 // small and maintained.
 type cli struct {
-	Version versionCmd `cmd:"" help:"Print the version and exit."`
+	Version    versionCmd    `cmd:"" help:"Print the version and exit."`
+	FakeServer fakeServerCmd `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
 }
 
 // env is what a subcommand gets to work with: no globals.

@@ -143,6 +143,26 @@ func (s *Server) CreateToken(userID, description string) (string, error) {
 	return s.createPAT(userID, description).Token, nil
 }
 
+// AddToken registers token as a personal access token of userID, so a
+// demo or a config file can use a token known in advance. It fails if the
+// token is empty or already in use.
+func (s *Server) AddToken(userID, token, description string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.st.users[userID] == nil:
+		return fmt.Errorf("mmtest: add token: no user %s", userID)
+	case token == "":
+		return fmt.Errorf("mmtest: add token for %s: empty token", userID)
+	case s.st.sessions[token] != nil:
+		return fmt.Errorf("mmtest: add token for %s: token already in use", userID)
+	}
+	pr := &patRec{tok: mattermost.UserAccessToken{ID: mattermost.NewID(), UserID: userID, Description: description, IsActive: true, Token: token}, token: token}
+	s.st.pats[pr.tok.ID] = pr
+	s.st.sessions[token] = &session{id: mattermost.NewID(), token: token, userID: userID, patID: pr.tok.ID, createAt: s.millis()}
+	return nil
+}
+
 // Login opens a session for a (non-bot) user without a password and
 // returns its token, as POST /users/login would.
 func (s *Server) Login(userID string) (string, error) {

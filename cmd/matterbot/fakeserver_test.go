@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/matterbot/matterbot/mattermost/mmtest"
+)
+
+// notifyWriter collects output and signals each write.
+type notifyWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wrote chan struct{} // size 1: a pending signal is enough
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return w.buf.Write(p)
+}
+
+func (w *notifyWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestFakeServerCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &notifyWriter{wrote: make(chan struct{}, 1)}
+	var errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"fake-server", "--listen", "127.0.0.1:0", "--log-level", "error"}, out, &errOut)
+	}()
+	urlRE := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+)`)
+	var url string
+	for url == "" {
+		select {
+		case <-out.wrote:
+			if m := urlRE.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "bot config") {
+				url = m[1]
+			}
+		case code := <-done:
+			t.Fatalf("fake-server exited early with %d: %s %s", code, out.String(), errOut.String())
+		}
+	}
+	for _, want := range []string{"admin alice", `password "alice-password"`, "bot   ops-bot      token "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output %q does not mention %q", out.String(), want)
+		}
+	}
+	body := strings.NewReader(`{"login_id":"alice","password":"alice-password"}`)
+	resp, err := http.Post(url+"/api/v4/users/login", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Token") == "" {
+		t.Errorf("login as alice = %d token %q, want 200 and a token", resp.StatusCode, resp.Header.Get("Token"))
+	}
+	tok := regexp.MustCompile(`ops-bot +token (\w+)`).FindStringSubmatch(out.String())
+	if tok == nil {
+		t.Fatalf("no bot token in %q", out.String())
+	}
+	req, _ := http.NewRequest("GET", url+"/api/v4/users/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tok[1])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct {
+		Username string `json:"username"`
+		IsBot    bool   `json:"is_bot"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if me.Username != "ops-bot" || !me.IsBot {
+		t.Errorf("GET /users/me with the printed token = %+v, want the bot ops-bot", me)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("fake-server exit code = %d after interrupt, want 0 (stderr %s)", code, errOut.String())
+	}
+}
+
+func TestParseSeed(t *testing.T) {
+	tests := []struct {
+		name, text, wantErr string
+	}{
+		{"default", defaultSeed, ""},
+		{"unknown key", "[[teams]]\nname = \"x\"\ncolour = \"red\"\n", "unknown keys teams.colour"},
+		{"syntax", "[[teams]\n", "seed t.toml"},
+		{"unknown team", "[[users]]\nusername = \"carol\"\nteams = [\"nope\"]\n", `unknown team "nope"`},
+		{"reserved username", "[[bots]]\nusername = \"matterbot\"\n", "model.user.is_valid.username.app_error"},
+		{"unknown member", "[[teams]]\nname = \"ops\"\n[[channels]]\nteam = \"ops\"\nname = \"c\"\nmembers = [\"zed\"]\n", `unknown member "zed"`},
+		{"fixed token", "[[bots]]\nusername = \"ops-bot\"\ntoken = \"fixedtoken\"\n", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sf, err := parseSeed("t.toml", tc.text)
+			if err == nil {
+				srv := mmtest.New(nil)
+				_, err = sf.apply(srv)
+				srv.Close()
+			}
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("seed(%q) error = %v, want %q", tc.name, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestFakeServerSeedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seed.toml")
+	if err := os.WriteFile(path, []byte("[[teams]]\nname = \"x\"\ncolour = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"fake-server", "--listen", "127.0.0.1:0", "--seed", path}, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "unknown keys teams.colour") {
+		t.Errorf("fake-server with a bad seed = %d %q, want 1 and the unknown key named", code, errOut.String())
+	}
+}
+
+func FuzzParseSeed(f *testing.F) {
+	f.Add(defaultSeed)
+	f.Add("[[teams]]\nname = \"ops\"\n[[channels]]\nteam = \"ops\"\nname = \"a\"\ntype = \"P\"\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		sf, err := parseSeed("fuzz", text)
+		if err != nil {
+			return
+		}
+		srv := mmtest.New(nil)
+		defer srv.Close()
+		_, _ = sf.apply(srv) // must not panic; errors are fine
+	})
+}

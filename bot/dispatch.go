@@ -42,6 +42,7 @@ func (t *tracker) release() {
 
 // job is one handler run.
 type job struct {
+	user   string // whose message started it, for fairness; "" for other events
 	plugin *Plugin
 	cmd    *Cmd                            // a command or listener, or nil
 	req    *Request                        // with cmd
@@ -57,38 +58,92 @@ func (j *job) pluginName() string {
 	return j.plugin.name
 }
 
+// userQueue holds one user's jobs waiting for a slot.
+type userQueue struct {
+	user    string
+	jobs    []job // FIFO
+	running int   // this user's jobs running now
+}
+
 // submit runs j in a goroutine, or queues it when MaxConcurrent handlers
-// are running. It reports false when the engine is shutting down or the
-// queue is full.
+// are running or j's user has MaxPerUser running. It reports false when
+// the engine is shutting down or the queue is full.
 func (e *Engine) submit(j job) bool {
 	j.tr.add()
 	e.qmu.Lock()
-	switch {
-	case e.closing || e.baseContext() == nil:
-		e.qmu.Unlock()
-		j.tr.release()
-		return false
-	case e.active < e.opts.MaxConcurrent:
-		e.active++
-		e.qmu.Unlock()
-		go e.work(j)
-		return true
-	case len(e.queue) >= e.opts.MaxQueue:
+	if e.closing || e.baseContext() == nil {
 		e.qmu.Unlock()
 		j.tr.release()
 		return false
 	}
-	e.queue = append(e.queue, j)
+	uq := e.users[j.user]
+	if uq == nil {
+		uq = &userQueue{user: j.user}
+		e.users[j.user] = uq
+	}
+	if e.active < e.opts.MaxConcurrent && uq.running < e.opts.MaxPerUser {
+		e.active++
+		uq.running++
+		e.qmu.Unlock()
+		go e.work(j)
+		return true
+	}
+	if e.queued >= e.opts.MaxQueue {
+		e.forget(uq)
+		e.qmu.Unlock()
+		j.tr.release()
+		return false
+	}
+	if len(uq.jobs) == 0 {
+		e.waiting = append(e.waiting, uq)
+	}
+	uq.jobs = append(uq.jobs, j)
+	e.queued++
 	e.qmu.Unlock()
 	return true
 }
 
-// work runs j, then queued jobs until the queue is empty.
+// forget drops uq when it holds nothing. Called with qmu held.
+func (e *Engine) forget(uq *userQueue) {
+	if uq.running == 0 && len(uq.jobs) == 0 {
+		delete(e.users, uq.user)
+	}
+}
+
+// next takes the next job to run: from the first waiting user, in
+// round-robin order, who is below MaxPerUser. Called with qmu held.
+func (e *Engine) next() (job, bool) {
+	for i, uq := range e.waiting {
+		if uq.running >= e.opts.MaxPerUser {
+			continue
+		}
+		j := uq.jobs[0]
+		uq.jobs[0] = job{}
+		uq.jobs = uq.jobs[1:]
+		uq.running++
+		e.queued--
+		e.waiting = append(e.waiting[:i], e.waiting[i+1:]...)
+		if len(uq.jobs) > 0 {
+			e.waiting = append(e.waiting, uq) // to the back of the line
+		}
+		return j, true
+	}
+	return job{}, false
+}
+
+// work runs j, then queued jobs until none may run.
 func (e *Engine) work(j job) {
 	for {
 		e.exec(&j)
 		e.qmu.Lock()
-		if len(e.queue) == 0 || e.closing {
+		uq := e.users[j.user]
+		uq.running--
+		e.forget(uq)
+		var ok bool
+		if !e.closing {
+			j, ok = e.next()
+		}
+		if !ok {
 			e.active--
 			if e.closing && e.active == 0 {
 				close(e.idle)
@@ -96,9 +151,6 @@ func (e *Engine) work(j job) {
 			e.qmu.Unlock()
 			return
 		}
-		j = e.queue[0]
-		e.queue[0] = job{}
-		e.queue = e.queue[1:]
 		e.qmu.Unlock()
 	}
 }
@@ -207,7 +259,9 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 			continue
 		}
 		for _, f := range p.onMessage {
-			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, m) }, "message")
+			if !e.submit(job{user: m.From.ID, plugin: p, fn: func(ctx context.Context) error { return f(ctx, m) }, what: "message", tr: tr}) {
+				e.log.Warn("callback dropped: engine busy or stopping", "plugin", p.name, "callback", "message")
+			}
 		}
 	}
 	if e.answer(m, tr) {
@@ -259,7 +313,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 // start queues a command; when the queue is full it says so.
 func (e *Engine) start(c *Cmd, req *Request, tr *tracker) {
 	req.engine, req.cmd, req.Plugin, req.tr = e, c, c.plugin, tr
-	if e.submit(job{plugin: c.plugin, cmd: c, req: req, tr: tr}) {
+	if e.submit(job{user: req.Message.From.ID, plugin: c.plugin, cmd: c, req: req, tr: tr}) {
 		return
 	}
 	e.log.Warn("command dropped: engine busy or stopping", "plugin", c.plugin.name, "command", c.name, "user_id", req.Message.From.ID)
@@ -308,7 +362,7 @@ func (e *Engine) unknown(m *Message, text string, tr *tracker) {
 		msg += " Did you mean " + strings.Join(sugg, " or ") + "?"
 	}
 	req := &Request{Message: m, engine: e}
-	e.submit(job{fn: func(ctx context.Context) error {
+	e.submit(job{user: m.From.ID, fn: func(ctx context.Context) error {
 		req.ctx = ctx
 		e.notify(req, msg)
 		return nil

@@ -62,6 +62,11 @@ type Options struct {
 	// MaxConcurrent is how many handlers run at once; more wait in a
 	// queue. Default 32.
 	MaxConcurrent int
+	// MaxPerUser is how many of one user's handlers run at once, so that
+	// one user's flood of slow commands leaves room for everyone else;
+	// the rest wait, and users take turns. Default MaxConcurrent/4, at
+	// least 1.
+	MaxPerUser int
 	// MaxQueue is how many handlers may wait; beyond it a command is
 	// refused with a "busy" reply. Default 1024.
 	MaxQueue int
@@ -112,11 +117,13 @@ type Engine struct {
 	failConnect context.CancelCauseFunc
 
 	qmu     sync.Mutex
-	queue   []job         // guarded by qmu: jobs waiting for a slot
-	active  int           // guarded by qmu: running handler goroutines
-	closing bool          // guarded by qmu: shutdown started
-	started time.Time     // guarded by qmu: when Run started
-	idle    chan struct{} // guarded by qmu: closed when closing and active == 0
+	users   map[string]*userQueue // guarded by qmu: users with jobs running or queued
+	waiting []*userQueue          // guarded by qmu: users with queued jobs, round-robin order
+	queued  int                   // guarded by qmu: jobs in all queues
+	active  int                   // guarded by qmu: running handler goroutines
+	closing bool                  // guarded by qmu: shutdown started
+	started time.Time             // guarded by qmu: when Run started
+	idle    chan struct{}         // guarded by qmu: closed when closing and active == 0
 
 	wmu     sync.Mutex
 	waiters map[convKey]*waiter // guarded by wmu: Request.Ask in progress
@@ -145,6 +152,7 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 		byName:  map[string]*Plugin{},
 		cmds:    map[string]*Cmd{},
 		waiters: map[convKey]*waiter{},
+		users:   map[string]*userQueue{},
 		idle:    make(chan struct{}),
 	}
 	if opts != nil {
@@ -165,6 +173,9 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	}
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = 32
+	}
+	if o.MaxPerUser <= 0 {
+		o.MaxPerUser = max(1, o.MaxConcurrent/4)
 	}
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = 1024
@@ -334,8 +345,12 @@ func (c *connectError) Error() string { return c.err.Error() }
 func (e *Engine) drain() {
 	e.qmu.Lock()
 	e.closing = true
-	dropped := e.queue
-	e.queue = nil
+	var dropped []job
+	for _, uq := range e.waiting {
+		dropped = append(dropped, uq.jobs...)
+		uq.jobs = nil
+	}
+	e.waiting, e.queued = nil, 0
 	if e.active == 0 {
 		close(e.idle)
 	}
@@ -469,7 +484,7 @@ type Stats struct {
 // Stats returns a snapshot of the engine's work.
 func (e *Engine) Stats() Stats {
 	e.qmu.Lock()
-	s := Stats{Started: e.started, Running: e.active, Queued: len(e.queue), Plugins: len(e.plugins)}
+	s := Stats{Started: e.started, Running: e.active, Queued: e.queued, Plugins: len(e.plugins)}
 	e.qmu.Unlock()
 	for _, p := range e.plugins {
 		if p.isActive() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -222,7 +223,7 @@ func TestFlood(t *testing.T) {
 		})
 		return nil
 	}}
-	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 4, MaxQueue: n}, p)
+	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 4, MaxPerUser: 4, MaxQueue: n}, p)
 	var dones []<-chan struct{}
 	for i := range n {
 		dones = append(dones, b.Post(b.Message("@alice", "~ops", fmt.Sprintf("!work %d", i))))
@@ -258,6 +259,7 @@ func TestQueueFull(t *testing.T) {
 	}}
 	var logs syncBuffer
 	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 1, MaxQueue: 1, Logger: logger(&logs)}, p)
+	// MaxPerUser defaults to 1 here: the second command waits in the queue.
 	d1 := b.Post(b.Message("@alice", "~ops", "!work 1"))
 	<-started
 	d2 := b.Post(b.Message("@alice", "~ops", "!work 2"))
@@ -274,6 +276,47 @@ func TestQueueFull(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "command dropped") {
 		t.Errorf("log has no 'command dropped' line:\n%s", logs.String())
+	}
+}
+
+func TestFairness(t *testing.T) {
+	gate := make(chan struct{})
+	started := make(chan string, 100)
+	p := plug{"fair", func(p *bot.Plugin) error {
+		p.Command("slow", func(ctx context.Context, req *bot.Request) error {
+			started <- req.Message.From.Username + " " + req.Args
+			<-gate
+			return nil
+		})
+		p.Command("fast", reply("fast done"))
+		return nil
+	}}
+	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 4, MaxPerUser: 2}, p)
+	var dones []<-chan struct{}
+	for i := range 10 {
+		dones = append(dones, b.Post(b.Message("@alice", "~ops", fmt.Sprintf("!slow a%d", i))))
+	}
+	for i := range 3 {
+		dones = append(dones, b.Post(b.Message("@bob", "~ops", fmt.Sprintf("!slow b%d", i))))
+	}
+	var first []string
+	for range 4 {
+		first = append(first, <-started)
+	}
+	slices.Sort(first)
+	// Two of alice's flood run, and two of bob's: the rest wait their turn.
+	if want := []string{"alice a0", "alice a1", "bob b0", "bob b1"}; !cmp.Equal(first, want) {
+		t.Errorf("first handlers started = %q, want %q", first, want)
+	}
+	if st := b.Engine.Stats(); st.Running != 4 || st.Queued != 9 {
+		t.Errorf("Stats() = %+v, want 4 running and 9 queued", st)
+	}
+	close(gate)
+	for _, d := range dones {
+		<-d
+	}
+	if n := len(started); n != 9 {
+		t.Errorf("%d more handlers started after the gate opened, want 9", n)
 	}
 }
 

@@ -1,0 +1,77 @@
+package mattermost
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+func TestAttachment(t *testing.T) {
+	tests := []struct {
+		name string
+		card bot.Card
+		want mm.Attachment
+	}{
+		{
+			name: "full",
+			card: bot.Card{
+				Title: "deployed api", Link: "https://example.com", Text: "all good", Color: "good",
+				Fields: []bot.Field{{Title: "env", Value: "prod", Short: true}},
+				Image:  "https://example.com/i.png", Thumbnail: "https://example.com/t.png",
+			},
+			want: mm.Attachment{
+				Fallback: "deployed api", Color: "#2EB886", Title: "deployed api", TitleLink: "https://example.com",
+				Text: "all good", Fields: []*mm.AttachmentField{{Title: "env", Value: "prod", Short: true}},
+				ImageURL: "https://example.com/i.png", ThumbURL: "https://example.com/t.png",
+			},
+		},
+		{name: "warning", card: bot.Card{Color: "Warning"}, want: mm.Attachment{Color: "#DAA038"}},
+		{name: "danger", card: bot.Card{Color: "danger"}, want: mm.Attachment{Color: "#A30200"}},
+		{name: "hex passes", card: bot.Card{Color: "#123456"}, want: mm.Attachment{Color: "#123456"}},
+		{
+			name: "fallback from text",
+			card: bot.Card{Text: "\n first line\nsecond"},
+			want: mm.Attachment{Fallback: "first line", Text: "\n first line\nsecond"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(&tc.want, attachment(&tc.card)); diff != "" {
+				t.Errorf("attachment(%+v) mismatch (-want +got):\n%s", tc.card, diff)
+			}
+		})
+	}
+}
+
+// A card posted through props reads back, through the post's JSON, as
+// the recorded attachment of a real server does.
+func TestCardPropsRoundTrip(t *testing.T) {
+	card := &bot.Card{Title: "deployed api", Link: "https://example.com", Text: "all good",
+		Fields: []bot.Field{{Title: "env", Value: "prod", Short: true}}}
+	b, err := json.Marshal(&mm.Post{Message: "", Props: cardProps(card)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p mm.Post
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Attachments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := recordedPost(t, "ws_posted_bot_attachment.json").Post.Attachments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rec[0]
+	want.Color = ""                // the recording set a colour, the card none
+	want.Fallback = "deployed api" // and its own fallback; ours is the title
+	if diff := cmp.Diff([]*mm.Attachment{want}, got); diff != "" {
+		t.Errorf("attachment round trip (-recorded +ours):\n%s", diff)
+	}
+}

@@ -1,0 +1,261 @@
+package mattermost
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// lookup fetches users, channels and teams from the server. *mm.Client
+// provides it through clientLookup; tests substitute a counting fake.
+type lookup interface {
+	user(ctx context.Context, id string) (*mm.User, error)
+	userByName(ctx context.Context, username string) (*mm.User, error)
+	channel(ctx context.Context, id string) (*mm.Channel, error)
+	channelByName(ctx context.Context, teamID, name string) (*mm.Channel, error)
+	team(ctx context.Context, id string) (*mm.Team, error)
+	teamByName(ctx context.Context, name string) (*mm.Team, error)
+}
+
+// directory caches users, channels and teams by id and by name, so that
+// the path of a message from a known sender in a known channel makes no
+// REST call. Events keep it correct (see directory.apply): renames,
+// archived channels, new memberships. Entries are never evicted: a bot
+// sees a bounded set of people and channels, and an entry is a few
+// hundred bytes.
+//
+// The cached values are shared: callers must not modify them.
+type directory struct {
+	api  lookup
+	self string // the bot's user id
+
+	mu       sync.Mutex
+	users    map[string]*mm.User    // by id
+	userIDs  map[string]string      // username → id
+	channels map[string]*mm.Channel // by id
+	chanIDs  map[chanKey]string     // team id + name → id
+	teams    map[string]*mm.Team    // by id
+	teamIDs  map[string]string      // name → id
+	mine     map[string]bool        // ids of the channels the bot is in
+}
+
+type chanKey struct{ teamID, name string }
+
+func newDirectory(api lookup, self string) *directory {
+	return &directory{
+		api:      api,
+		self:     self,
+		mine:     map[string]bool{},
+		users:    map[string]*mm.User{},
+		userIDs:  map[string]string{},
+		channels: map[string]*mm.Channel{},
+		chanIDs:  map[chanKey]string{},
+		teams:    map[string]*mm.Team{},
+		teamIDs:  map[string]string{},
+	}
+}
+
+// user returns the user with the given id.
+func (d *directory) user(ctx context.Context, id string) (*mm.User, error) {
+	d.mu.Lock()
+	u := d.users[id]
+	d.mu.Unlock()
+	if u != nil {
+		return u, nil
+	}
+	u, err := d.api.user(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d.putUser(u)
+	return u, nil
+}
+
+// userByName returns the user with the given username (any case, no @).
+func (d *directory) userByName(ctx context.Context, username string) (*mm.User, error) {
+	username = strings.ToLower(username)
+	d.mu.Lock()
+	u := d.users[d.userIDs[username]]
+	d.mu.Unlock()
+	if u != nil {
+		return u, nil
+	}
+	u, err := d.api.userByName(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	d.putUser(u)
+	return u, nil
+}
+
+// putUser stores u, forgetting the name it had before if it changed.
+func (d *directory) putUser(u *mm.User) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old := d.users[u.ID]; old != nil && old.Username != u.Username {
+		delete(d.userIDs, old.Username)
+	}
+	d.users[u.ID] = u
+	d.userIDs[strings.ToLower(u.Username)] = u.ID
+}
+
+// channel returns the channel with the given id.
+func (d *directory) channel(ctx context.Context, id string) (*mm.Channel, error) {
+	d.mu.Lock()
+	ch := d.channels[id]
+	d.mu.Unlock()
+	if ch != nil {
+		return ch, nil
+	}
+	ch, err := d.api.channel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d.putChannel(ch)
+	return ch, nil
+}
+
+// channelByName returns the channel called name in the team.
+func (d *directory) channelByName(ctx context.Context, teamID, name string) (*mm.Channel, error) {
+	name = strings.ToLower(name)
+	d.mu.Lock()
+	ch := d.channels[d.chanIDs[chanKey{teamID, name}]]
+	d.mu.Unlock()
+	if ch != nil {
+		return ch, nil
+	}
+	ch, err := d.api.channelByName(ctx, teamID, name)
+	if err != nil {
+		return nil, err
+	}
+	d.putChannel(ch)
+	return ch, nil
+}
+
+// putChannel stores ch, forgetting the name it had before if it changed.
+func (d *directory) putChannel(ch *mm.Channel) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old := d.channels[ch.ID]; old != nil && (old.Name != ch.Name || old.TeamID != ch.TeamID) {
+		delete(d.chanIDs, chanKey{old.TeamID, old.Name})
+	}
+	d.channels[ch.ID] = ch
+	d.chanIDs[chanKey{ch.TeamID, ch.Name}] = ch.ID
+}
+
+// cachedChannel returns the channel with the given id if it is cached.
+func (d *directory) cachedChannel(id string) *mm.Channel {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.channels[id]
+}
+
+// team returns the team with the given id.
+func (d *directory) team(ctx context.Context, id string) (*mm.Team, error) {
+	d.mu.Lock()
+	t := d.teams[id]
+	d.mu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	t, err := d.api.team(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d.putTeam(t)
+	return t, nil
+}
+
+// teamByName returns the team with the given name.
+func (d *directory) teamByName(ctx context.Context, name string) (*mm.Team, error) {
+	name = strings.ToLower(name)
+	d.mu.Lock()
+	t := d.teams[d.teamIDs[name]]
+	d.mu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	t, err := d.api.teamByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	d.putTeam(t)
+	return t, nil
+}
+
+// putTeam stores t, forgetting the name it had before if it changed.
+func (d *directory) putTeam(t *mm.Team) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old := d.teams[t.ID]; old != nil && old.Name != t.Name {
+		delete(d.teamIDs, old.Name)
+	}
+	d.teams[t.ID] = t
+	d.teamIDs[strings.ToLower(t.Name)] = t.ID
+}
+
+// apply updates the directory from an event that changes what it holds.
+// It never calls the server: what an event does not say is fetched when
+// next needed.
+func (d *directory) apply(ev *mm.Event) {
+	switch p := ev.Payload.(type) {
+	case *mm.UserUpdatedEvent:
+		// The server sanitizes the user it broadcasts (no e-mail, say);
+		// what the bot uses (username, names, is_bot) is always there.
+		d.putUser(p.User)
+	case *mm.ChannelUpdatedEvent:
+		d.putChannel(p.Channel)
+	case *mm.ChannelDeletedEvent:
+		d.mu.Lock()
+		if ch := d.channels[p.ChannelID]; ch != nil {
+			archived := *ch // cached values are shared: copy, don't modify
+			archived.DeleteAt = p.DeleteAt
+			d.channels[p.ChannelID] = &archived
+		}
+		d.mu.Unlock()
+	case *mm.PostedEvent:
+		// Only members get a channel's posts.
+		d.join(p.Post.ChannelID)
+	case *mm.UserAddedEvent:
+		if p.UserID == d.self {
+			d.join(p.ChannelID)
+		}
+	case *mm.UserRemovedEvent:
+		// The removed user's own event has no user id.
+		if p.UserID == d.self || p.UserID == "" {
+			d.mu.Lock()
+			delete(d.mine, p.ChannelID)
+			d.mu.Unlock()
+		}
+	case *mm.DirectAddedEvent:
+		d.join(p.ChannelID)
+	case *mm.GroupAddedEvent:
+		d.join(p.ChannelID)
+	}
+}
+
+// join records that the bot is in a channel.
+func (d *directory) join(channelID string) {
+	if channelID == "" {
+		return
+	}
+	d.mu.Lock()
+	d.mine[channelID] = true
+	d.mu.Unlock()
+}
+
+// myChannels returns the ids of the channels the bot is in, as far as
+// the events and the channels loaded at connect tell.
+func (d *directory) myChannels() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids := make([]string, 0, len(d.mine))
+	for id := range d.mine {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -1,0 +1,200 @@
+package mattermost
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// translator turns posts into bot.Messages: it decides which posts the
+// engine sees and resolves their sender, room and team through the
+// directory.
+type translator struct {
+	dir           *directory
+	self          string // the bot's user id
+	allowBots     bool
+	allowWebhooks bool
+}
+
+// incoming is a post with what its event says about its channel. A post
+// read over REST (catch-up) has only the post; the rest is looked up.
+type incoming struct {
+	post        *mm.Post
+	channelType string // mm.ChannelOpen... or "" when unknown
+	channelName string
+	teamID      string
+}
+
+// fromEvent returns the incoming post of a posted event.
+func fromEvent(p *mm.PostedEvent) incoming {
+	return incoming{post: p.Post, channelType: p.ChannelType, channelName: p.ChannelName, teamID: p.TeamID}
+}
+
+// skip reports why a post is not for the engine, or "" if it is. The
+// reason goes to debug logs.
+func (t *translator) skip(p *mm.Post) string {
+	switch {
+	case p.UserID == t.self:
+		return "own post"
+	case p.IsSystem():
+		return "system post"
+	case p.DeleteAt > 0:
+		return "deleted"
+	case !t.allowWebhooks && (propTrue(p.Props, "from_webhook") || propTrue(p.Props, "from_plugin")):
+		return "webhook post"
+	case !t.allowBots && propTrue(p.Props, "from_bot"):
+		return "bot post"
+	}
+	return ""
+}
+
+// propTrue reports whether props[key] is true; the server writes "true"
+// as a string (from_bot, from_webhook), plugins sometimes as a boolean.
+func propTrue(props map[string]any, key string) bool {
+	switch v := props[key].(type) {
+	case string:
+		return v == "true"
+	case bool:
+		return v
+	}
+	return false
+}
+
+// message turns in into a bot.Message. It returns nil, nil for a post the
+// engine must not see (see skip), and an error when the sender or the
+// channel cannot be resolved.
+func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, error) {
+	p := in.post
+	if p == nil || t.skip(p) != "" {
+		return nil, nil
+	}
+	sender, err := t.dir.user(ctx, p.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("sender %s of post %s: %w", p.UserID, p.ID, err)
+	}
+	if sender.IsBot && !t.allowBots {
+		return nil, nil
+	}
+	room, typ, err := t.room(ctx, p.ChannelID, in)
+	if err != nil {
+		return nil, fmt.Errorf("channel of post %s: %w", p.ID, err)
+	}
+	m := &bot.Message{
+		ID:       p.ID,
+		From:     botUser(sender),
+		Room:     room,
+		ThreadID: p.RootID,
+		Direct:   typ == mm.ChannelDirect,
+		Text:     p.Message,
+		Mentions: mentions(p.Message),
+		Files:    files(p),
+	}
+	if p.CreateAt > 0 {
+		m.Time = time.UnixMilli(p.CreateAt)
+	}
+	return m, nil
+}
+
+// room resolves the room of a post and its channel type. The posted event
+// names the channel, so a message in a channel not yet cached costs no
+// REST call; a post without an event is looked up.
+func (t *translator) room(ctx context.Context, channelID string, in incoming) (bot.Room, string, error) {
+	name, typ, teamID := in.channelName, in.channelType, in.teamID
+	if ch := t.dir.cachedChannel(channelID); ch != nil || name == "" || typ == "" {
+		if ch == nil {
+			var err error
+			if ch, err = t.dir.channel(ctx, channelID); err != nil {
+				return bot.Room{}, "", err
+			}
+		}
+		name, typ, teamID = ch.Name, ch.Type, ch.TeamID
+	}
+	r := bot.Room{ID: channelID, Name: name}
+	if teamID != "" {
+		team, err := t.dir.team(ctx, teamID)
+		if err != nil {
+			return bot.Room{}, "", fmt.Errorf("team %s: %w", teamID, err)
+		}
+		r.Team = team.Name
+	}
+	return r, typ, nil
+}
+
+// botUser converts a server user.
+func botUser(u *mm.User) bot.User {
+	full := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if full == "" {
+		full = u.Nickname
+	}
+	return bot.User{ID: u.ID, Username: u.Username, FullName: full, Bot: u.IsBot}
+}
+
+// botRoom converts a server channel; team is its team's name.
+func botRoom(ch *mm.Channel, team string) bot.Room {
+	return bot.Room{ID: ch.ID, Name: ch.Name, Team: team}
+}
+
+// files lists a post's attachments. The server puts their details in the
+// post's metadata; a file it did not describe is listed by id alone.
+func files(p *mm.Post) []bot.FileRef {
+	if len(p.FileIDs) == 0 {
+		return nil
+	}
+	refs := make([]bot.FileRef, 0, len(p.FileIDs))
+	for _, id := range p.FileIDs {
+		ref := bot.FileRef{ID: id}
+		if p.Metadata != nil {
+			for _, fi := range p.Metadata.Files {
+				if fi != nil && fi.ID == id {
+					ref = bot.FileRef{ID: id, Name: fi.Name, Size: fi.Size, MIME: fi.MimeType}
+					break
+				}
+			}
+		}
+		refs = append(refs, ref)
+	}
+	return refs
+}
+
+// mentions returns the usernames mentioned in text ("@alice"), lowercased
+// and without duplicates, in order of appearance. Like the server
+// (model.PossibleAtMentions), it takes a name as the letters, digits and
+// ".-_" after an @ that does not follow a word character, minus trailing
+// dots; it does not check that the users exist.
+func mentions(text string) []string {
+	var out []string
+	for i := 0; i < len(text); i++ {
+		if text[i] != '@' || (i > 0 && isNameByte(text[i-1])) {
+			continue
+		}
+		j := i + 1
+		for j < len(text) && isNameByte(text[j]) {
+			j++
+		}
+		name := strings.ToLower(strings.TrimRight(text[i+1:j], "."))
+		i = j - 1
+		if name == "" || !isLetterOrDigit(name[0]) {
+			continue
+		}
+		dup := false
+		for _, n := range out {
+			dup = dup || n == name
+		}
+		if !dup {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func isNameByte(c byte) bool {
+	return isLetterOrDigit(c) || c == '.' || c == '-' || c == '_'
+}
+
+func isLetterOrDigit(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}

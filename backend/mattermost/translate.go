@@ -133,11 +133,6 @@ func botUser(u *mm.User) bot.User {
 	return bot.User{ID: u.ID, Username: u.Username, FullName: full, Bot: u.IsBot}
 }
 
-// botRoom converts a server channel; team is its team's name.
-func botRoom(ch *mm.Channel, team string) bot.Room {
-	return bot.Room{ID: ch.ID, Name: ch.Name, Team: team}
-}
-
 // files lists a post's attachments. The server puts their details in the
 // post's metadata; a file it did not describe is listed by id alone.
 func files(p *mm.Post) []bot.FileRef {

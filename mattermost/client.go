@@ -20,9 +20,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Secret is a credential (token, password, MFA code). Its String, GoString
-// and LogValue methods redact it, so printing or logging a Secret never
-// shows it; string(s) gives the value.
+// Secret is a credential (token, password, MFA code). Its String,
+// GoString, LogValue and MarshalText methods redact it, so printing,
+// logging or encoding a Secret never shows it; string(s) gives the value.
 type Secret string
 
 const redacted = "[REDACTED]"
@@ -40,6 +40,10 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 
 // LogValue redacts the secret in log/slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText redacts the secret in JSON, TOML and other text encodings,
+// so dumping a configuration never writes it out.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // DefaultUserAgent is the User-Agent sent when ClientOptions.UserAgent is empty.
 const DefaultUserAgent = "matterbot-mattermost/1 (+https://github.com/matterbot/matterbot)"

@@ -375,6 +375,13 @@ func TestSecretRedacts(t *testing.T) {
 	if strings.Contains(buf.String(), "hunter2") {
 		t.Errorf("slog output %q shows the secret", buf.String())
 	}
+	if b, err := json.Marshal(struct{ T Secret }{s}); err != nil || strings.Contains(string(b), "hunter2") {
+		t.Errorf("json.Marshal(Secret) = %s, %v; want it redacted", b, err)
+	}
+	var back struct{ T Secret }
+	if err := json.Unmarshal([]byte(`{"T":"hunter2"}`), &back); err != nil || string(back.T) != "hunter2" {
+		t.Errorf("json.Unmarshal into Secret = %q, %v; want the value", string(back.T), err)
+	}
 	if Secret("").String() != "" {
 		t.Errorf("empty Secret String() = %q, want empty", Secret("").String())
 	}

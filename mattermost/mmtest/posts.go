@@ -27,17 +27,20 @@ const propsMaxRunes = 800000
 // app/post.go CreatePostAsUser → CreatePost and model.Post.IsValid, and
 // queues the events the server publishes. The caller has checked the
 // permission to post. s.mu held.
-func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*mattermost.Post, bool, *mattermost.APIError) {
+//
+// For a new post it also returns the post as sent to clients, encoded: the
+// posted event carries it and POST /posts answers it, so it is encoded once.
+func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*mattermost.Post, []byte, *mattermost.APIError) {
 	ch := s.st.channels[p.ChannelID]
 	if ch == nil {
-		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.channel_id.app_error", "")
+		return nil, nil, apiError(http.StatusBadRequest, "model.post.is_valid.channel_id.app_error", "")
 	}
 	if ch.DeleteAt != 0 {
-		return nil, false, apiError(http.StatusBadRequest, "api.post.create_post.can_not_post_to_deleted.error", "")
+		return nil, nil, apiError(http.StatusBadRequest, "api.post.create_post.can_not_post_to_deleted.error", "")
 	}
 	author := s.st.users[p.UserID]
 	if author == nil {
-		return nil, false, apiError(http.StatusBadRequest, "app.user.missing_account.const", "")
+		return nil, nil, apiError(http.StatusBadRequest, "app.user.missing_account.const", "")
 	}
 	// A pending_post_id seen before returns the post it made, without a new
 	// event (app/post.go CreatePost, seenPendingPostIdsCache).
@@ -49,25 +52,25 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 						s.markViewed(ch, m, evs)
 					}
 				}
-				return old, true, nil
+				return old, nil, nil
 			}
 		}
 	}
 	if !o.allowSystem && strings.HasPrefix(p.Type, mattermost.PostSystemPrefix) {
-		return nil, false, apiError(http.StatusBadRequest, "api.context.invalid_param.app_error", "post.type")
+		return nil, nil, apiError(http.StatusBadRequest, "api.context.invalid_param.app_error", "post.type")
 	}
 	var root *mattermost.Post
 	if p.RootID != "" {
 		root = s.st.posts[p.RootID]
 		if root == nil || root.ChannelID != p.ChannelID || root.RootID != "" || root.DeleteAt != 0 {
-			return nil, false, apiError(http.StatusBadRequest, "api.post.create_post.root_id.app_error", "")
+			return nil, nil, apiError(http.StatusBadRequest, "api.post.create_post.root_id.app_error", "")
 		}
 	}
 	if runeLen(p.Message) > mattermost.PostMessageMaxRunes {
-		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", "")
+		return nil, nil, apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", "")
 	}
 	if len(p.FileIDs) > mattermost.PostFileIDsMax {
-		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
+		return nil, nil, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
 	}
 	props := make(map[string]any, len(p.Props)+2)
 	for k, v := range p.Props {
@@ -76,20 +79,20 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	if raw, ok := props["attachments"]; ok {
 		atts, err := normalizeAttachments(raw)
 		if err != nil {
-			return nil, false, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "props.attachments")
+			return nil, nil, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "props.attachments")
 		}
 		props["attachments"] = atts
 	}
 	if b, _ := json.Marshal(props); runeLen(string(b)) > propsMaxRunes {
-		return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.props.app_error", "")
+		return nil, nil, apiError(http.StatusBadRequest, "model.post.is_valid.props.app_error", "")
 	}
 	for _, fid := range p.FileIDs {
 		f := s.st.files[fid]
 		if f == nil || f.info.UserID != p.UserID {
-			return nil, false, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
+			return nil, nil, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
 		}
 		if f.info.PostID != "" {
-			return nil, false, apiError(http.StatusBadRequest, "api.file.file_exists.app_error", "")
+			return nil, nil, apiError(http.StatusBadRequest, "api.file.file_exists.app_error", "")
 		}
 	}
 	if author.user.IsBot {
@@ -130,8 +133,12 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	}
 
 	out := s.postOut(np)
+	postJSON, err := json.Marshal(&out)
+	if err != nil {
+		return nil, nil, apiError(http.StatusInternalServerError, "api.marshal_error", "")
+	}
 	data := map[string]any{
-		"post":                 jsonString(&out),
+		"post":                 string(postJSON),
 		"channel_type":         ch.Type,
 		"channel_name":         ch.Name,
 		"channel_display_name": ch.DisplayName,
@@ -165,7 +172,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 		s.setOnline(p.UserID, evs)
 	}
 	s.touch()
-	return np, false, nil
+	return np, postJSON, nil
 }
 
 // systemPost stores a server-made post (type system_*) from userID, with
@@ -384,13 +391,11 @@ func (q *request) createPostAPI() {
 		q.failPerm() // upload_file is a channel permission
 		return
 	}
-	np, dup, e := s.createPost(&p, postOpts{setOnline: setOnline, markOnline: setOnline, markViewed: true}, &evs)
-	var out mattermost.Post
-	if np != nil {
-		out = s.postOut(np)
-		if dup {
-			out.Metadata, out.PendingPostID = nil, ""
-		}
+	np, js, e := s.createPost(&p, postOpts{setOnline: setOnline, markOnline: setOnline, markViewed: true}, &evs)
+	var dup mattermost.Post
+	if np != nil && js == nil {
+		dup = s.postOut(np)
+		dup.Metadata, dup.PendingPostID = nil, ""
 	}
 	s.mu.Unlock()
 	if e != nil {
@@ -398,7 +403,11 @@ func (q *request) createPostAPI() {
 		return
 	}
 	s.publish(evs)
-	q.reply(http.StatusCreated, out)
+	if js == nil {
+		q.reply(http.StatusCreated, dup)
+		return
+	}
+	q.replyRaw(http.StatusCreated, js)
 }
 
 // postForRead loads post_id and checks the caller may read its channel:

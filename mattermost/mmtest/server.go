@@ -1,7 +1,6 @@
 package mmtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -409,16 +408,22 @@ func (q *request) idParam(name string) string {
 	return id
 }
 
+// writeJSONBody writes v as json.Marshal encodes it, HTML characters
+// escaped, as the server's model ToJSON/EncodeJSON do.
 func writeJSONBody(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		return err
 	}
-	b := buf.Bytes()
-	_, err := w.Write(b[:len(b)-1]) // the server writes no trailing newline
+	_, err = w.Write(b)
 	return err
+}
+
+// replyRaw writes an already encoded JSON body.
+func (q *request) replyRaw(status int, b []byte) {
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.WriteHeader(status)
+	_, _ = q.w.Write(b)
 }
 
 // statusWriter remembers the status for the request log.

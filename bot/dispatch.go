@@ -184,7 +184,9 @@ func (e *Engine) exec(j *job) {
 	defer func() { req.tr.release() }() // Ask may have swapped the tracker
 	if reason := e.refuse(req, j.cmd); reason != "" {
 		e.log.Info("command refused", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "room_id", req.Message.Room.ID, "reason", reason)
-		e.notify(req, fmt.Sprintf("`%s`: %s.", req.invocation(), reason))
+		if !j.cmd.listener { // a listener overhears; refusing out loud would be noise
+			e.notify(req, fmt.Sprintf("`%s`: %s.", req.invocation(), reason))
+		}
 		return
 	}
 	err := e.call(ctx, j)

@@ -156,6 +156,9 @@ func TestRegexAndListeners(t *testing.T) {
 		})
 		p.Regex("thanks", `(?i)\bthanks?\b`, reply("you're welcome")).Prefixed(false)
 		p.Listen(`(?i)\bis (\w+) up\b`, func(ctx context.Context, req *bot.Request) error {
+			if req.Match[1] == "nothing" {
+				return errors.New("no such service")
+			}
 			return req.Replyf("checking %s", req.Match[1])
 		})
 		return nil
@@ -172,6 +175,7 @@ func TestRegexAndListeners(t *testing.T) {
 		{"listener anywhere", "hey, is API up today?", []string{"checking API"}},
 		{"listener with prefix, no unknown-command reply", "!is db up", []string{"checking db"}},
 		{"nothing", "hello", nil},
+		{"listener error", "is nothing up?", []string{"`re listener` failed: no such service"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,10 +54,11 @@ func (r *Request) Words() ([]string, error) {
 // IsAdmin reports whether the message's author is a bot admin.
 func (r *Request) IsAdmin() bool { return r.engine.IsAdmin(r.Message.From.ID) }
 
-// invocation returns "!deploy" for messages.
+// invocation names the command in engine messages: "!deploy", or
+// "deploy listener".
 func (r *Request) invocation() string {
-	if r.cmd == nil || r.cmd.listener {
-		return r.engine.opts.Prefix + strings.Fields(r.Message.Text + " ?")[0]
+	if r.cmd.listener {
+		return r.cmd.plugin.name + " listener"
 	}
 	return r.engine.opts.Prefix + r.cmd.name
 }

@@ -119,8 +119,8 @@ func TestACL(t *testing.T) {
 			calls: []call{{"@alice", "~ops", "!deploy", refusedUser}, {"@alice", "~ops", "!deploy rollback", refusedUser}}},
 		{name: "default rule", def: bot.Rule{AllowRooms: []string{"~ops"}}, acls: []bot.ACL{{Pattern: "joke", Rule: bot.Rule{}}},
 			calls: []call{{"@bob", "~town-square", "!status", refusedRoom}, {"@bob", "~town-square", "!joke", "ha"}}},
-		{name: "listeners are checked as listen", acls: []bot.ACL{{Pattern: "fun:listen", Rule: bot.Rule{DenyUsers: []string{"@bob"}}}},
-			calls: []call{{"@bob", "~ops", "lol", "`!lol`: " + refusedUser + "."}, {"@alice", "~ops", "lol", "heard"}}},
+		{name: "listeners are checked as listen, silently", acls: []bot.ACL{{Pattern: "fun:listen", Rule: bot.Rule{DenyUsers: []string{"@bob"}}}},
+			calls: []call{{"@bob", "~ops", "lol", ""}, {"@alice", "~ops", "lol", "heard"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,6 +137,9 @@ func TestACL(t *testing.T) {
 				if !strings.HasPrefix(want, "`") && strings.Contains(want, " ") {
 					name := strings.TrimPrefix(c.text, "!")
 					want = fmt.Sprintf("`!%s`: %s.", name, c.want)
+				}
+				if want == "" && len(got) == 0 {
+					continue
 				}
 				if !cmp.Equal(got, []string{want}) {
 					t.Errorf("%s in %q says %q: replies %q, want %q", c.user, c.room, c.text, got, want)

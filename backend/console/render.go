@@ -252,17 +252,21 @@ func (r *renderer) card(c *bot.Card) []line {
 	sections = append(sections, images)
 
 	// The box is as wide as its widest unwrapped line, within the screen.
-	inner := 0
+	// Pairs of short fields share one left column width, so they align.
+	inner, maxL, maxR := 0, 0, 0
 	for _, s := range sections {
 		for _, b := range s {
 			if b.pair != nil {
-				w := [2]int{}
 				for k, f := range b.pair {
 					for _, l := range r.field(f) {
-						w[k] = max(w[k], l.width())
+						if k == 0 {
+							maxL = max(maxL, l.width())
+						} else {
+							maxR = max(maxR, l.width())
+						}
 					}
 				}
-				inner = max(inner, w[0]+3+w[1])
+				inner = max(inner, maxL+3+maxR)
 			}
 			for _, l := range b.lines {
 				inner = max(inner, l.width())
@@ -270,6 +274,10 @@ func (r *renderer) card(c *bot.Card) []line {
 		}
 	}
 	inner = min(max(inner, 12), maxInner)
+	colL := maxL
+	if maxL+3+maxR > inner {
+		colL = (inner - 3) / 2
+	}
 
 	var content []line
 	for i, s := range sections {
@@ -284,7 +292,7 @@ func (r *renderer) card(c *bot.Card) []line {
 				content = append(content, nil)
 			}
 			if b.pair != nil {
-				content = append(content, r.pair(b.pair, inner)...)
+				content = append(content, r.pair(b.pair, colL, inner-3-colL)...)
 				continue
 			}
 			for _, l := range b.lines {
@@ -334,13 +342,13 @@ func (r *renderer) field(f *bot.Field) []line {
 	return ls
 }
 
-// pair lays out two short fields side by side in width columns.
-func (r *renderer) pair(p *[2]*bot.Field, width int) []line {
-	colw := (width - 3) / 2
+// pair lays out two short fields side by side, in columns left and right
+// wide with three blanks between them.
+func (r *renderer) pair(p *[2]*bot.Field, left, right int) []line {
 	var cols [2][]line
 	for k, f := range p {
 		for _, l := range r.field(f) {
-			cols[k] = append(cols[k], wrap(l, colw)...)
+			cols[k] = append(cols[k], wrap(l, []int{left, right}[k])...)
 		}
 	}
 	var out []line
@@ -350,7 +358,7 @@ func (r *renderer) pair(p *[2]*bot.Field, width int) []line {
 			l = append(l, cols[0][i]...)
 		}
 		if i < len(cols[1]) {
-			l = append(l, span{text: strings.Repeat(" ", colw-l.width()+3)})
+			l = append(l, span{text: strings.Repeat(" ", left-l.width()+3)})
 			l = append(l, cols[1][i]...)
 		}
 		out = append(out, l)

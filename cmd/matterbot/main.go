@@ -26,6 +26,7 @@ var version = "dev"
 type cli struct {
 	Version    versionCmd    `cmd:"" help:"Print the version and exit."`
 	FakeServer fakeServerCmd `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
+	Console    consoleCmd    `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
 }
 
 // env is what a subcommand gets to work with: no globals.

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/matterbot/matterbot/backend/console"
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/config"
+)
+
+// consoleCmd runs the bot in the terminal, with the built-in plugins: the
+// way to try the bot, and to develop plugins, without a server.
+type consoleCmd struct {
+	As      string `help:"Speak as this user; the first user is a bot admin." default:"@you" placeholder:"@USER"`
+	Room    string `help:"Start in this room." default:"~town-square" placeholder:"~ROOM"`
+	Prefix  string `help:"Command prefix (default: the config file's, or \"!\")." placeholder:"PREFIX"`
+	Config  string `short:"c" help:"Read the prefix, admins, access rules and plugin settings from this file." type:"path" placeholder:"FILE"`
+	History string `help:"History file; \"-\" keeps none (default ~/.matterbot_history)." placeholder:"FILE"`
+	Log     string `help:"Write the bot's logs to this file (default: no logs)." type:"path" placeholder:"FILE"`
+
+	// in replaces os.Stdin, for tests.
+	in io.Reader
+}
+
+func (c *consoleCmd) Run(e *env) error {
+	cfg := config.Default()
+	if c.Config != "" {
+		var err error
+		if cfg, err = config.Load(c.Config); err != nil {
+			return err
+		}
+	}
+	logger := slog.New(slog.DiscardHandler)
+	if c.Log != "" {
+		f, err := os.OpenFile(c.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("console: log file: %w", err)
+		}
+		defer f.Close()
+		logger = cfg.Log.NewLogger(f)
+	}
+	in := c.in
+	if in == nil {
+		in = os.Stdin
+	}
+	be, err := console.New(&console.Options{
+		Input:       in,
+		Output:      e.stdout,
+		User:        c.As,
+		Room:        c.Room,
+		HistoryFile: c.History,
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
+	}
+	prefix := cfg.Prefix
+	if c.Prefix != "" {
+		prefix = c.Prefix
+	}
+	// The user the console starts as is an admin, so that admin commands
+	// can be tried; /as switches to someone who is not.
+	admins := cfg.Admins
+	if as := "@" + strings.ToLower(strings.TrimPrefix(c.As, "@")); !contains(admins, as) {
+		admins = append(admins, as)
+	}
+	eng, err := bot.New(be, &bot.Options{
+		Prefix:                 prefix,
+		AltPrefixes:            cfg.AltPrefixes,
+		SuppressUnknownCommand: cfg.SuppressCmdNotFound,
+		Admins:                 admins,
+		ACLs:                   cfg.Access.ACLs(),
+		DefaultACL:             cfg.Access.Default,
+		DivertToThread:         cfg.DivertToThread,
+		DivertToPrivate:        cfg.DivertToPrivate,
+		PluginConfig:           cfg.PluginTables(),
+		Version:                version,
+		Logger:                 logger,
+	}, builtinPlugins()...)
+	if err != nil {
+		return err
+	}
+	if err := eng.Run(e.ctx); err != nil && !errors.Is(err, console.ErrQuit) {
+		return err
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

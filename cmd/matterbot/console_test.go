@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestConsole(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "bot.toml")
+	if err := os.WriteFile(conf, []byte("backend = \"console\"\nprefix = \".\"\nadmins = [\"@alice\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("prefix = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		cmd     consoleCmd
+		input   string
+		want    []string // in order
+		wantErr string
+	}{
+		{
+			name:  "built-in plugins",
+			input: "!help\n!echo hi\n!whoami\n/as @bob\n!whoami\n!nope\n",
+			want: []string{
+				"you are @you (admin) in ~town-square", "`!echo <text>` — repeat the text", "matterbot › ~town-square: hi",
+				"user       @you", "admin      yes", "You are now @bob.", "user       @bob", "admin      no",
+				`Command "nope" not found.`,
+			},
+		},
+		{
+			name:  "admin commands for the first user only",
+			input: "!plugin list\n/as @bob\n!plugin list\n",
+			want:  []string{"echo", "active", "`!plugin list`: only bot admins may run this command."},
+		},
+		{
+			name:  "flags",
+			cmd:   consoleCmd{As: "@Carol", Room: "~eng/ops", Prefix: "?"},
+			input: "?echo hi\n",
+			want:  []string{"you are @carol (admin) in ~eng/ops", "matterbot › ~eng/ops: hi"},
+		},
+		{
+			name:  "config file",
+			cmd:   consoleCmd{Config: conf},
+			input: ".whoami\n/as @alice\n.whoami\n",
+			want:  []string{"user       @you", "admin      yes", "user       @alice", "admin      yes"},
+		},
+		{name: "bad user", cmd: consoleCmd{As: "~ops"}, wantErr: `bad user "~ops"`},
+		{name: "bad room", cmd: consoleCmd{Room: "@bob"}, wantErr: `bad room "@bob"`},
+		{name: "bad config", cmd: consoleCmd{Config: bad}, wantErr: "bad.toml:1: prefix"},
+		{name: "missing config", cmd: consoleCmd{Config: filepath.Join(dir, "none.toml")}, wantErr: "none.toml"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cmd
+			if c.As == "" {
+				c.As = "@you"
+			}
+			if c.Room == "" {
+				c.Room = "~town-square"
+			}
+			c.History = "-"
+			c.in = strings.NewReader(tc.input)
+			var out, errOut bytes.Buffer
+			err := c.Run(&env{ctx: context.Background(), stdout: &out, stderr: &errOut})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Run = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run = %v, want nil (output %s)", err, out.String())
+			}
+			got := out.String()
+			for _, w := range tc.want {
+				i := strings.Index(got, w)
+				if i < 0 {
+					t.Fatalf("output lacks %q (in order); output:\n%s", w, out.String())
+				}
+				got = got[i+len(w):]
+			}
+		})
+	}
+}
+
+// The console is reached from the command line, and a bad flag value is a
+// failure with the problem named.
+func TestRunConsoleFlags(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"console", "--as", "~ops"}, &out, &errOut); code != 1 {
+		t.Errorf("run(console --as ~ops) = %d, want 1 (stderr %q)", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), `bad user "~ops"`) {
+		t.Errorf("stderr = %q, want it to name the bad user", errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"console", "--help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "--as=@USER") {
+		t.Errorf("run(console --help) = %d, %q; want 0 and the flags", code, out.String())
+	}
+}

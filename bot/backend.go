@@ -119,8 +119,7 @@ type File struct {
 // Optional backend behaviour, discovered by type assertion.
 
 // Typer is implemented by backends that can show a "bot is typing"
-// indicator. The engine calls it before running a command that takes a
-// while (Cmd.Typing).
+// indicator. Handlers show it with Request.Typing.
 type Typer interface {
 	Typing(ctx context.Context, roomID, threadID string) error
 }

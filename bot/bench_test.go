@@ -45,10 +45,21 @@ func (n *nullBackend) Room(ctx context.Context, team, name string) (bot.Room, er
 // in, prefix and name matched, ACL checked, the handler run in its own
 // goroutine with a deadline, the reply sent, completion signalled.
 func BenchmarkCommand(b *testing.B) {
+	benchmarkCommand(b, "!ping")
+}
+
+// BenchmarkTypedCommand is BenchmarkCommand with typed arguments parsed
+// from shell words into a struct.
+func BenchmarkTypedCommand(b *testing.B) {
+	benchmarkCommand(b, `!deploy "api server" prod --force`)
+}
+
+func benchmarkCommand(b *testing.B, text string) {
 	be := &nullBackend{ready: make(chan struct{})}
 	p := plug{"ping", func(p *bot.Plugin) error {
 		p.Command("ping", func(ctx context.Context, req *bot.Request) error { return req.Reply("pong") })
 		p.Command("deploy status", func(ctx context.Context, req *bot.Request) error { return req.Reply("ok") })
+		bot.Command(p, "deploy", func(ctx context.Context, req *bot.Request, a deployArgs) error { return req.Reply(a.Service) })
 		return nil
 	}}
 	e, err := bot.New(be, nil, p)
@@ -59,7 +70,7 @@ func BenchmarkCommand(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
 	<-be.ready
-	m := &bot.Message{ID: "m1", From: bot.User{ID: "u-alice", Username: "alice"}, Room: bot.Room{ID: "r1", Name: "ops"}, Text: "!ping"}
+	m := &bot.Message{ID: "m1", From: bot.User{ID: "u-alice", Username: "alice"}, Room: bot.Room{ID: "r1", Name: "ops"}, Text: text}
 	b.ReportAllocs()
 	for b.Loop() {
 		<-be.h.HandleMessage(m)

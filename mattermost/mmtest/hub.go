@@ -30,6 +30,8 @@ func (s *Server) newEventHub(o WebSocketOptions) eventHub {
 			return s.st.isTeamMember(teamID, userID)
 		},
 		OnTyping:      s.wsTyping,
+		OnConnect:     s.wsConnected,
+		OnDisconnect:  s.wsDisconnected,
 		GetStatuses:   s.wsStatuses,
 		ServerVersion: s.verID,
 		Logger:        s.logger,
@@ -54,6 +56,32 @@ func (s *Server) wsTyping(userID, channelID, parentID string) error {
 	s.publish([]event{{name: "typing", channelID: channelID, omitUsers: map[string]bool{userID: true},
 		data: map[string]any{"parent_id": parentID, "user_id": userID}}})
 	return nil
+}
+
+// wsConnected sets the user online when a socket authenticates
+// (platform/web_conn.go NewWebConn → SetStatusOnline), which publishes
+// status_change to the user when the status changes, as recorded in
+// ws_hello_header_auth.
+func (s *Server) wsConnected(userID string) {
+	var evs []event
+	s.mu.Lock()
+	s.setOnline(userID, &evs)
+	s.mu.Unlock()
+	s.publish(evs)
+}
+
+// wsDisconnected sets the user offline when its last socket ends
+// (platform/web_hub.go, unregister → QueueSetStatusOffline).
+func (s *Server) wsDisconnected(userID string) {
+	var evs []event
+	s.mu.Lock()
+	if st := s.st.statuses[userID]; st != nil && !st.Manual && st.Status != mattermost.StatusOffline {
+		st.Status = mattermost.StatusOffline
+		evs = append(evs, event{name: "status_change", userID: userID,
+			data: map[string]any{"status": mattermost.StatusOffline, "user_id": userID}})
+	}
+	s.mu.Unlock()
+	s.publish(evs)
 }
 
 // wsStatuses answers get_statuses (ids nil: every known status) and

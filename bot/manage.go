@@ -37,11 +37,7 @@ func (c CommandInfo) Summary() string {
 	return s
 }
 
-func (p *Plugin) isActive() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.active
-}
+func (p *Plugin) isActive() bool { return p.active.Load() }
 
 func (p *Plugin) info() PluginInfo {
 	pi := PluginInfo{Name: p.name, Description: p.desc, Active: p.isActive()}
@@ -117,9 +113,9 @@ func (e *Engine) Deactivate(ctx context.Context, name string) error {
 }
 
 func (e *Engine) activate(ctx context.Context, p *Plugin) error {
-	p.mu.Lock()
-	defer p.mu.Unlock() // hooks run under the lock so that two activations do not interleave
-	if p.active {
+	p.life.Lock()
+	defer p.life.Unlock() // hooks run under the lock so that two activations do not interleave
+	if p.active.Load() {
 		return nil
 	}
 	for _, f := range p.onActivate {
@@ -127,18 +123,18 @@ func (e *Engine) activate(ctx context.Context, p *Plugin) error {
 			return fmt.Errorf("bot: activate %s: %w", p.name, err)
 		}
 	}
-	p.active = true
+	p.active.Store(true)
 	e.log.Info("plugin activated", "plugin", p.name)
 	return nil
 }
 
 func (e *Engine) deactivate(ctx context.Context, p *Plugin) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.active {
+	p.life.Lock()
+	defer p.life.Unlock()
+	if !p.active.Load() {
 		return nil
 	}
-	p.active = false
+	p.active.Store(false)
 	e.log.Info("plugin deactivated", "plugin", p.name)
 	var errs []error
 	for _, f := range p.onDeactivate {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,8 +74,10 @@ type Plugin struct {
 	onJoin       []func(context.Context, *Join) error
 	errs         []error // declaration mistakes, reported by New
 
-	mu     sync.Mutex
-	active bool // guarded by mu
+	// life serializes activation and deactivation, whose hooks may be
+	// slow; active is read on every message without waiting for them.
+	life   sync.Mutex
+	active atomic.Bool
 }
 
 // Name returns the plugin's name.

@@ -36,6 +36,7 @@ func TestAbout(t *testing.T) {
 			}}}}},
 		}
 		for _, tc := range tests {
+			synctest.Wait() // the previous command's goroutine has exited
 			got := b.Say(tc.in)
 			for i := range got {
 				got[i].To, got[i].RoomID = "", ""

@@ -1,0 +1,524 @@
+package mattermost
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// Defaults of Options.
+const (
+	DefaultScheme  = "https"
+	DefaultPort    = 8065 // as in Errbot's Mattermost backend
+	DefaultTimeout = 30 * time.Second
+)
+
+// Options configures a Backend. The fields follow the [mattermost] table
+// of the configuration file (and Errbot's BOT_IDENTITY); every zero field
+// means its documented default.
+type Options struct {
+	// Server is the server's host name ("chat.example.com"), or a whole
+	// site URL ("http://127.0.0.1:8065"), in which case Scheme and Port
+	// are ignored. Required.
+	Server string
+	// Scheme is "https" (default) or "http".
+	Scheme string
+	// Port is the server's port. Default 8065.
+	Port int
+	// Teams are the names of the teams the bot works in; the first is the
+	// default team of room names without one ("~ops"). The bot must be a
+	// member of each. With none, the bot serves direct and group messages
+	// only.
+	Teams []string
+
+	// Token is a bot or personal access token. Set it, or Login and
+	// Password (with MFAToken for an account with multi-factor auth).
+	Token    mm.Secret
+	Login    string
+	Password mm.Secret
+	MFAToken mm.Secret
+
+	// Insecure skips TLS certificate verification, for a server with a
+	// self-signed certificate. Default false.
+	Insecure bool
+	// Timeout bounds each request to the server. Default 30s.
+	Timeout time.Duration
+
+	// CardsHook is the id of an incoming webhook to post cards through,
+	// as Errbot's backend did. Default "": cards are posted by the bot
+	// itself as message attachments, which every server since 5.x
+	// accepts. A webhook cannot reply in a thread or in a group message:
+	// cards bound there are posted as attachments anyway.
+	CardsHook string
+
+	// AllowBots delivers other bots' posts to the engine; AllowWebhooks
+	// delivers posts made by webhooks and plugins. Default false for both,
+	// so that two bots never answer each other in a loop.
+	AllowBots     bool
+	AllowWebhooks bool
+
+	// MaxMessageRunes is the longest post; longer text is split (see
+	// Split). Default mm.PostMessageMaxRunes, the server's limit.
+	MaxMessageRunes int
+
+	// HTTPClient makes every request, the WebSocket's included. Default: a
+	// client built from Timeout and Insecure.
+	HTTPClient *http.Client
+	// WebSocket tunes the event stream (keepalive, backoff); the zero
+	// value means the package mattermost defaults. Its HTTPClient and
+	// Logger are set by the backend.
+	WebSocket mm.WebSocketOptions
+	// Logger receives life-cycle messages and, at Debug, each decision
+	// about an event. Default: discard. Secrets are never logged.
+	Logger *slog.Logger
+}
+
+// Backend is a bot.Backend for Mattermost. Create it with New and hand it
+// to bot.New; the engine calls Run, which connects.
+//
+// Besides bot.Backend it implements bot.Typer, bot.EphemeralSender and
+// bot.FileOpener.
+type Backend struct {
+	opts   Options
+	url    string // site URL
+	log    *slog.Logger
+	client *mm.Client
+	limit  int // runes per post
+
+	running atomic.Bool
+
+	// Set by connect, before any other method may be called (the engine
+	// calls them only after HandleConnect), and read-only afterwards.
+	self  *mm.User
+	teams []*mm.Team // the configured teams, in order
+	dir   *directory
+	tr    *translator
+
+	mu  sync.Mutex
+	dms map[string]string // guarded by mu: user id → direct channel id
+
+	// Owned by the event loop (Run's goroutine).
+	seen       recent // ids of the posts delivered, against replays
+	lastPostAt int64  // create_at (ms) of the newest post delivered
+}
+
+var (
+	_ bot.Backend         = (*Backend)(nil)
+	_ bot.Typer           = (*Backend)(nil)
+	_ bot.EphemeralSender = (*Backend)(nil)
+	_ bot.FileOpener      = (*Backend)(nil)
+)
+
+// New checks opts and returns a Backend; it does not connect. It fails
+// when the server or the credentials are missing or contradictory.
+func New(opts Options) (*Backend, error) {
+	o := opts
+	if o.Scheme == "" {
+		o.Scheme = DefaultScheme
+	}
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxMessageRunes <= 0 || o.MaxMessageRunes > mm.PostMessageMaxRunes {
+		o.MaxMessageRunes = mm.PostMessageMaxRunes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	site, err := siteURL(o.Server, o.Scheme, o.Port)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Token != "" && (o.Login != "" || o.Password != ""):
+		return nil, errors.New("mattermost: set a token or a login and password, not both")
+	case o.Token == "" && (o.Login == "" || o.Password == ""):
+		return nil, errors.New("mattermost: no credentials: set a token, or a login and password")
+	}
+	for _, t := range o.Teams {
+		if strings.TrimSpace(t) == "" {
+			return nil, errors.New("mattermost: empty team name")
+		}
+	}
+	c, err := mm.NewClient(site, o.Token, &mm.ClientOptions{
+		HTTPClient: o.HTTPClient,
+		Logger:     o.Logger,
+		Timeout:    o.Timeout,
+		Insecure:   o.Insecure,
+		Login:      o.Login,
+		Password:   o.Password,
+		MFAToken:   o.MFAToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{
+		opts:   o,
+		url:    site,
+		log:    o.Logger,
+		client: c,
+		limit:  o.MaxMessageRunes,
+		dms:    map[string]string{},
+		seen:   newRecent(4096),
+	}, nil
+}
+
+// siteURL builds the server's site URL from the seed's settings.
+func siteURL(server, scheme string, port int) (string, error) {
+	server = strings.TrimSpace(server)
+	if server == "" {
+		return "", errors.New("mattermost: no server")
+	}
+	if strings.Contains(server, "://") {
+		u, err := url.Parse(server)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", fmt.Errorf("mattermost: bad server URL %q: want http(s)://host[:port]", server)
+		}
+		return strings.TrimRight(u.String(), "/"), nil
+	}
+	if scheme != "http" && scheme != "https" {
+		return "", fmt.Errorf("mattermost: bad scheme %q: want https or http", scheme)
+	}
+	if port < 1 || port > 65535 {
+		return "", fmt.Errorf("mattermost: bad port %d", port)
+	}
+	if strings.ContainsAny(server, "/?#@ ") {
+		return "", fmt.Errorf("mattermost: bad server %q: want a host name", server)
+	}
+	return scheme + "://" + net.JoinHostPort(server, strconv.Itoa(port)), nil
+}
+
+// Client returns the REST client the backend uses, for plugins that need
+// more of the API than the bot package offers.
+func (b *Backend) Client() *mm.Client { return b.client }
+
+// connect logs in, checks the teams and loads the bot's channels. Every
+// error is final: a server that rejects the credentials will not accept
+// them a second later, and a bot that cannot start should say why at once.
+func (b *Backend) connect(ctx context.Context) error {
+	var (
+		me  *mm.User
+		err error
+	)
+	if b.opts.Token == "" {
+		me, _, err = b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken)
+	} else {
+		me, _, err = b.client.Me(ctx)
+	}
+	if err != nil {
+		return b.startupError(err)
+	}
+	b.self = me
+	b.dir = newDirectory(clientLookup{b.client}, me.ID)
+	b.dir.putUser(me)
+	b.tr = &translator{dir: b.dir, self: me.ID, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
+
+	if len(b.opts.Teams) == 0 {
+		b.log.Info("connected", "user_id", me.ID, "username", me.Username, "teams", 0)
+		return nil
+	}
+	mine, _, err := b.client.MyTeams(ctx)
+	if err != nil {
+		return b.startupError(err)
+	}
+	member := map[string]bool{}
+	for _, t := range mine {
+		member[t.ID] = true
+		b.dir.putTeam(t)
+	}
+	b.teams = b.teams[:0]
+	for _, name := range b.opts.Teams {
+		t, err := b.dir.teamByName(ctx, name)
+		if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
+			// The server hides the teams a user may not see.
+			return fmt.Errorf("mattermost: team %q not found on %s, or %s is not a member of it", name, b.url, me.Username)
+		}
+		if err != nil {
+			return b.startupError(err)
+		}
+		if !member[t.ID] {
+			return fmt.Errorf("mattermost: %s is not a member of team %q: add the bot to the team", me.Username, name)
+		}
+		b.teams = append(b.teams, t)
+		chs, _, err := b.client.MyChannels(ctx, t.ID)
+		if err != nil {
+			return b.startupError(err)
+		}
+		for _, ch := range chs {
+			b.dir.putChannel(ch)
+			b.dir.join(ch.ID)
+		}
+	}
+	b.log.Info("connected", "user_id", me.ID, "username", me.Username, "teams", len(b.teams))
+	return nil
+}
+
+// startupError turns a failure to connect into one line that says what to
+// fix.
+func (b *Backend) startupError(err error) error {
+	var (
+		unknownCA  x509.UnknownAuthorityError
+		hostname   x509.HostnameError
+		invalid    x509.CertificateInvalidError
+		verify     *tls.CertificateVerificationError
+		recordHdr  tls.RecordHeaderError
+		dnsErr     *net.DNSError
+		opErr      *net.OpError
+		apiErr     *mm.APIError
+		wantsLogin = b.opts.Token == ""
+	)
+	switch {
+	case errors.Is(err, mm.ErrUnauthorized) && wantsLogin:
+		return fmt.Errorf("mattermost: %s rejected the login %q: check the login, password and MFA code", b.url, b.opts.Login)
+	case errors.Is(err, mm.ErrUnauthorized):
+		return fmt.Errorf("mattermost: %s rejected the token: check that it is valid and not revoked", b.url)
+	case errors.As(err, &verify), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid):
+		return fmt.Errorf("mattermost: TLS certificate of %s not trusted (%v); for a self-signed certificate set insecure = true", b.url, rootCause(err))
+	case errors.As(err, &recordHdr):
+		return fmt.Errorf("mattermost: %s does not speak TLS; set scheme = \"http\" or the right port", b.url)
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("mattermost: cannot resolve %s: %v", b.url, rootCause(err))
+	case errors.As(err, &opErr):
+		return fmt.Errorf("mattermost: cannot reach %s: %v", b.url, rootCause(err))
+	case errors.As(err, &apiErr):
+		return fmt.Errorf("mattermost: %s: %w", b.url, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("mattermost: %s did not answer in time (timeout %v)", b.url, b.opts.Timeout)
+	}
+	return fmt.Errorf("mattermost: cannot connect to %s: %w", b.url, err)
+}
+
+// rootCause returns the innermost error of a chain, whose text is the
+// part worth showing ("connection refused").
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// Run connects, opens the WebSocket, calls h.HandleConnect when the
+// server says hello (again after each fresh reconnection), and delivers
+// the server's events to h until ctx is done; then it returns nil. It returns an error, at
+// once and without retrying, when the server cannot be reached or rejects
+// the credentials, when a team is unknown or lacks the bot, or when
+// HandleConnect fails. A dropped WebSocket is reconnected; events missed
+// meanwhile are fetched over REST. Run may be called once.
+func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
+	if !b.running.CompareAndSwap(false, true) {
+		return errors.New("mattermost: Backend.Run called twice")
+	}
+	if err := b.connect(ctx); err != nil {
+		return err
+	}
+	for {
+		err := b.serve(ctx, h)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !errors.Is(err, mm.ErrUnauthorized) || b.opts.Token != "" {
+			return err
+		}
+		// A password session expired: log in again and reconnect.
+		b.log.Warn("session expired, logging in again")
+		if _, _, lerr := b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken); lerr != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return b.startupError(lerr)
+		}
+	}
+}
+
+// serve runs one WebSocket until it fails for good (the token was
+// rejected) or ctx is done, handling its events in order.
+func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
+	wsOpts := b.opts.WebSocket
+	wsOpts.HTTPClient = b.client.HTTPClient()
+	wsOpts.Logger = b.log
+	ws, err := mm.NewWebSocket(b.url, b.client.Token(), &wsOpts)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1) // size 1: Run's result never blocks
+	go func() { errc <- ws.Run(ctx) }()
+
+	var fatal error
+	for ev := range ws.Events() { // closed when ws.Run returns
+		if fatal != nil {
+			continue // drain
+		}
+		if err := b.handle(ctx, h, ev); err != nil {
+			fatal = err
+			cancel()
+		}
+	}
+	if err := <-errc; fatal == nil {
+		fatal = err
+	}
+	return fatal
+}
+
+// handle delivers one event. Only a failed HandleConnect is returned:
+// anything else is logged and the event dropped, so that one bad event
+// never stops the bot.
+func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error {
+	b.dir.apply(ev)
+	switch p := ev.Payload.(type) {
+	case *mm.HelloEvent:
+		// Events flow from here on. A hello after the first means a
+		// fresh connection after a drop: the engine re-reads what it
+		// resolved at connect (admins, say).
+		b.log.Debug("websocket hello", "connection_id", p.ConnectionID)
+		return h.HandleConnect(ctx, botUser(b.self))
+	case *mm.PostedEvent:
+		b.deliver(ctx, h, fromEvent(p))
+	case *mm.EventsMissed:
+		b.catchUp(ctx, h, p)
+	case *mm.ReactionEvent:
+		b.reaction(ctx, h, p, ev.Type == mm.EventReactionRemoved)
+	case *mm.StatusChangeEvent:
+		u, err := b.dir.user(ctx, p.UserID)
+		if err != nil {
+			b.log.Debug("status of unknown user", "user_id", p.UserID, "err", err)
+			return nil
+		}
+		h.HandlePresence(&bot.Presence{User: botUser(u), Status: p.Status})
+	case *mm.UserAddedEvent:
+		u, err := b.dir.user(ctx, p.UserID)
+		if err != nil {
+			b.log.Debug("join of unknown user", "user_id", p.UserID, "err", err)
+			return nil
+		}
+		room, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
+		if err != nil {
+			b.log.Debug("join in unknown channel", "channel_id", p.ChannelID, "err", err)
+			return nil
+		}
+		h.HandleJoin(&bot.Join{User: botUser(u), Room: room})
+	}
+	return nil
+}
+
+// deliver hands a post to the engine once: replays after a reconnect and
+// catch-up overlaps are dropped by post id.
+func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
+	p := in.post
+	if !b.seen.add(p.ID) {
+		b.log.Debug("post already delivered", "post_id", p.ID)
+		return
+	}
+	if p.CreateAt > b.lastPostAt {
+		b.lastPostAt = p.CreateAt
+	}
+	m, err := b.tr.message(ctx, in)
+	if err != nil {
+		b.log.Warn("post dropped", "post_id", p.ID, "channel_id", p.ChannelID, "err", err)
+		return
+	}
+	if m == nil {
+		b.log.Debug("post skipped", "post_id", p.ID, "why", b.tr.skip(p))
+		return
+	}
+	h.HandleMessage(m)
+}
+
+// reaction delivers a reaction event, except the bot's own.
+func (b *Backend) reaction(ctx context.Context, h bot.Handler, p *mm.ReactionEvent, removed bool) {
+	r := p.Reaction
+	if r == nil || r.UserID == b.self.ID {
+		return
+	}
+	u, err := b.dir.user(ctx, r.UserID)
+	if err != nil {
+		b.log.Debug("reaction of unknown user", "user_id", r.UserID, "err", err)
+		return
+	}
+	rr := &bot.Reaction{MessageID: r.PostID, Emoji: r.EmojiName, User: botUser(u), Removed: removed}
+	if r.ChannelID != "" {
+		if room, _, err := b.tr.room(ctx, r.ChannelID, incoming{}); err == nil {
+			rr.Room = room
+		}
+	}
+	h.HandleReaction(rr)
+}
+
+// clientLookup is the directory's lookup over the REST client.
+type clientLookup struct{ c *mm.Client }
+
+func (l clientLookup) user(ctx context.Context, id string) (*mm.User, error) {
+	u, _, err := l.c.User(ctx, id)
+	return u, err
+}
+
+func (l clientLookup) userByName(ctx context.Context, name string) (*mm.User, error) {
+	u, _, err := l.c.UserByUsername(ctx, name)
+	return u, err
+}
+
+func (l clientLookup) channel(ctx context.Context, id string) (*mm.Channel, error) {
+	ch, _, err := l.c.Channel(ctx, id)
+	return ch, err
+}
+
+func (l clientLookup) channelByName(ctx context.Context, teamID, name string) (*mm.Channel, error) {
+	ch, _, err := l.c.ChannelByName(ctx, teamID, name)
+	return ch, err
+}
+
+func (l clientLookup) team(ctx context.Context, id string) (*mm.Team, error) {
+	t, _, err := l.c.Team(ctx, id)
+	return t, err
+}
+
+func (l clientLookup) teamByName(ctx context.Context, name string) (*mm.Team, error) {
+	t, _, err := l.c.TeamByName(ctx, name)
+	return t, err
+}
+
+// recent is a bounded set of ids: it remembers the last n added.
+type recent struct {
+	ids  map[string]struct{}
+	ring []string
+	next int
+}
+
+func newRecent(n int) recent {
+	return recent{ids: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// add records id and reports whether it was new.
+func (r *recent) add(id string) bool {
+	if _, ok := r.ids[id]; ok {
+		return false
+	}
+	if old := r.ring[r.next]; old != "" {
+		delete(r.ids, old)
+	}
+	r.ring[r.next] = id
+	r.next = (r.next + 1) % len(r.ring)
+	r.ids[id] = struct{}{}
+	return true
+}

@@ -1,0 +1,596 @@
+package mattermost_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/mattermost/mmtest"
+	"github.com/matterbot/matterbot/plugins/echo"
+)
+
+// waitLimit bounds every wait of these tests: far above what a loaded
+// machine needs, it only turns a hang into a failure.
+const waitLimit = 30 * time.Second
+
+// world is a fake server seeded with a team "ops-team" holding alice and
+// the bot "opsbot", a public channel ~ops and a private one ~secret, both
+// with alice and the bot in them.
+type world struct {
+	t      *testing.T
+	srv    *mmtest.Server
+	team   *mm.Team
+	alice  *mm.User
+	bob    *mm.User
+	bot    *mm.User
+	aliceC *mm.Client
+	token  string // the bot's
+	ops    *mm.Channel
+	secret *mm.Channel
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{t: t, srv: mmtest.NewServer(t, nil)}
+	var err error
+	must := func(e error) {
+		t.Helper()
+		if e != nil {
+			t.Fatal(e)
+		}
+	}
+	w.team, err = w.srv.AddTeam("ops-team", "Ops Team")
+	must(err)
+	w.alice, err = w.srv.AddUser(mmtest.User{Username: "alice", Password: "alice-password", FirstName: "Alice"})
+	must(err)
+	w.bob, err = w.srv.AddUser(mmtest.User{Username: "bob"})
+	must(err)
+	w.bot, err = w.srv.AddBot("opsbot", "Ops Bot", w.alice.ID)
+	must(err)
+	for _, u := range []*mm.User{w.alice, w.bob, w.bot} {
+		must(w.srv.AddTeamMember(w.team.ID, u.ID))
+	}
+	w.ops, err = w.srv.AddChannel(w.team.ID, "ops", "Ops", mm.ChannelOpen)
+	must(err)
+	w.secret, err = w.srv.AddChannel(w.team.ID, "secret", "Secret", mm.ChannelPrivate)
+	must(err)
+	for _, ch := range []*mm.Channel{w.ops, w.secret} {
+		must(w.srv.AddChannelMember(ch.ID, w.alice.ID))
+		must(w.srv.AddChannelMember(ch.ID, w.bot.ID))
+	}
+	w.token, err = w.srv.CreateToken(w.bot.ID, "test")
+	must(err)
+	tok, err := w.srv.Login(w.alice.ID)
+	must(err)
+	w.aliceC, err = w.srv.Client(tok)
+	must(err)
+	return w
+}
+
+// options returns backend options for the bot on this server.
+func (w *world) options() mmbackend.Options {
+	return mmbackend.Options{
+		Server: w.srv.URL(),
+		Teams:  []string{"ops-team"},
+		Token:  mm.Secret(w.token),
+		// Reconnect at once in tests.
+		WebSocket: mm.WebSocketOptions{MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond},
+	}
+}
+
+// running is a bot engine running on the backend.
+type running struct {
+	be       *mmbackend.Backend
+	connects chan bot.User // one per HandleConnect, buffered
+}
+
+// start runs an engine with the echo plugin and testPlugin on a backend
+// made from opts, and waits until it has connected.
+func (w *world) start(opts mmbackend.Options) *running {
+	w.t.Helper()
+	be, err := mmbackend.New(opts)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	r := &running{be: be, connects: make(chan bot.User, 16)}
+	eng, err := bot.New(be, nil, echo.Plugin{}, &testPlugin{connects: r.connects})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	w.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			w.t.Errorf("engine Run: %v", err)
+		}
+	})
+	select {
+	case <-r.connects:
+	case err := <-done:
+		done <- err
+		w.t.Fatalf("engine stopped before connecting: %v", err)
+	case <-time.After(waitLimit):
+		w.t.Fatal("bot did not connect")
+	}
+	return r
+}
+
+// say posts text as alice in a channel (in a thread when root is set).
+func (w *world) say(ch *mm.Channel, root, text string) *mm.Post {
+	w.t.Helper()
+	p, _, err := w.aliceC.CreatePost(context.Background(), &mm.Post{ChannelID: ch.ID, RootID: root, Message: text})
+	if err != nil {
+		w.t.Fatalf("alice posts %q: %v", text, err)
+	}
+	return p
+}
+
+// reply waits for the bot's post in a channel that match accepts.
+func (w *world) reply(ch *mm.Channel, match func(*mm.Post) bool) *mm.Post {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	p, err := w.srv.WaitForPost(ctx, ch.ID, func(p *mm.Post) bool { return p.UserID == w.bot.ID && match(p) })
+	if err != nil {
+		w.t.Fatalf("waiting for the bot's reply in ~%s: %v", ch.Name, err)
+	}
+	return p
+}
+
+func (w *world) replyText(ch *mm.Channel, text string) *mm.Post {
+	w.t.Helper()
+	return w.reply(ch, func(p *mm.Post) bool { return p.Message == text })
+}
+
+// botPosts returns the bot's posts in a channel.
+func (w *world) botPosts(ch *mm.Channel) []*mm.Post {
+	var out []*mm.Post
+	for _, p := range w.srv.Posts(ch.ID) {
+		if p.UserID == w.bot.ID {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// testPlugin has the commands the tests drive.
+type testPlugin struct {
+	connects chan bot.User
+}
+
+func (tp *testPlugin) Name() string { return "t" }
+
+func (tp *testPlugin) Setup(p *bot.Plugin) error {
+	p.OnConnect(func(ctx context.Context, self bot.User) error {
+		select {
+		case tp.connects <- self:
+		default:
+		}
+		return nil
+	})
+	p.Command("where", func(ctx context.Context, req *bot.Request) error {
+		m := req.Message
+		return req.Replyf("%s %s direct=%v thread=%v from=%s", req.Args, m.Room, m.Direct, m.ThreadID != "", m.From)
+	})
+	p.Command("card", func(ctx context.Context, req *bot.Request) error {
+		return req.Card(bot.Card{Title: "deployed " + req.Args, Color: "good", Text: "all good",
+			Fields: []bot.Field{{Title: "env", Value: "prod", Short: true}}})
+	})
+	p.Command("long", func(ctx context.Context, req *bot.Request) error {
+		return req.Reply(longText())
+	})
+	p.Command("file", func(ctx context.Context, req *bot.Request) error {
+		return req.File(bot.File{Name: "report.txt", Body: strings.NewReader("report body " + req.Args)}, "here it is")
+	})
+	p.Command("cat", func(ctx context.Context, req *bot.Request) error {
+		if len(req.Message.Files) != 1 {
+			return fmt.Errorf("want one file, got %d", len(req.Message.Files))
+		}
+		f := req.Message.Files[0]
+		rc, err := req.OpenFile(f)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			return err
+		}
+		return req.Replyf("%s (%d bytes): %s", f.Name, f.Size, b)
+	})
+	p.Command("react", func(ctx context.Context, req *bot.Request) error {
+		if err := req.React("white_check_mark"); err != nil {
+			return err
+		}
+		return req.Reply("reacted")
+	})
+	p.Command("whisper", func(ctx context.Context, req *bot.Request) error {
+		return req.Ephemeral("psst " + req.Args)
+	})
+	return nil
+}
+
+func longText() string {
+	var b strings.Builder
+	b.WriteString("Build log:\n```text\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "step %02d ok\n", i)
+	}
+	b.WriteString("```\nall done")
+	return b.String()
+}
+
+func TestCommandEverywhere(t *testing.T) {
+	w := newWorld(t)
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := w.srv.GroupChannel(w.alice.ID, w.bob.ID, w.bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.start(w.options())
+
+	tests := []struct {
+		name string
+		ch   *mm.Channel
+		text string
+		want string
+	}{
+		{"public", w.ops, "!where o", "o ~ops-team/ops direct=false thread=false from=@alice"},
+		{"private", w.secret, "!where p", "p ~ops-team/secret direct=false thread=false from=@alice"},
+		{"direct without prefix", dm, "where d", fmt.Sprintf("d ~%s direct=true thread=false from=@alice", dm.Name)},
+		{"group", group, "!where g", fmt.Sprintf("g ~%s direct=false thread=false from=@alice", group.Name)},
+		{"mention", w.ops, "@opsbot where m", "m ~ops-team/ops direct=false thread=false from=@alice"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w.say(tc.ch, "", tc.text)
+			w.replyText(tc.ch, tc.want)
+		})
+	}
+
+	t.Run("thread", func(t *testing.T) {
+		root := w.say(w.ops, "", "a thread")
+		cmd := w.say(w.ops, root.ID, "!where t")
+		got := w.replyText(w.ops, "t ~ops-team/ops direct=false thread=true from=@alice")
+		if got.RootID != root.ID {
+			t.Errorf("reply RootID = %q, want the thread's root %q (command %s)", got.RootID, root.ID, cmd.ID)
+		}
+	})
+}
+
+func TestSecondTeam(t *testing.T) {
+	w := newWorld(t)
+	dev, err := w.srv.AddTeam("dev-team", "Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*mm.User{w.alice, w.bot} {
+		if err := w.srv.AddTeamMember(dev.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	builds, err := w.srv.AddChannel(dev.ID, "builds", "Builds", mm.ChannelOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*mm.User{w.alice, w.bot} {
+		if err := w.srv.AddChannelMember(builds.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := w.options()
+	opts.Teams = []string{"ops-team", "dev-team"}
+	r := w.start(opts)
+
+	w.say(builds, "", "!where x")
+	w.replyText(builds, "x ~dev-team/builds direct=false thread=false from=@alice")
+
+	// Room resolution: default team, explicit team, id.
+	ctx := context.Background()
+	for _, tc := range []struct{ team, name, want string }{
+		{"", "ops", "~ops-team/ops"},
+		{"", "~dev-team/builds", "~dev-team/builds"},
+		{"dev-team", "builds", "~dev-team/builds"},
+		{"", builds.ID, "~dev-team/builds"},
+	} {
+		room, err := r.be.Room(ctx, tc.team, tc.name)
+		if err != nil || room.String() != tc.want {
+			t.Errorf("Room(%q, %q) = %v, %v; want %s", tc.team, tc.name, room, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ team, name string }{{"", "nope"}, {"no-team", "ops"}, {"dev-team", "ops"}} {
+		if _, err := r.be.Room(ctx, tc.team, tc.name); !errors.Is(err, bot.ErrUnknown) {
+			t.Errorf("Room(%q, %q) error = %v, want bot.ErrUnknown", tc.team, tc.name, err)
+		}
+	}
+	for _, name := range []string{"alice", "@alice", w.alice.ID} {
+		if u, err := r.be.User(ctx, name); err != nil || u.ID != w.alice.ID || u.FullName != "Alice" {
+			t.Errorf("User(%q) = %+v, %v; want alice", name, u, err)
+		}
+	}
+	if _, err := r.be.User(ctx, "nobody"); !errors.Is(err, bot.ErrUnknown) {
+		t.Errorf("User(nobody) error = %v, want bot.ErrUnknown", err)
+	}
+}
+
+func TestCards(t *testing.T) {
+	w := newWorld(t)
+	hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(p *mm.Post, title string) {
+		t.Helper()
+		atts, err := p.Attachments()
+		if err != nil || len(atts) != 1 {
+			t.Fatalf("attachments = %v, %v; want one", atts, err)
+		}
+		a := atts[0]
+		if a.Title != title || a.Color != "#2EB886" || a.Text != "all good" || len(a.Fields) != 1 {
+			t.Errorf("attachment = %+v; want title %q, colour good as hex, text and a field", a, title)
+		}
+	}
+
+	t.Run("api", func(t *testing.T) {
+		w.start(w.options())
+		w.say(w.ops, "", "!card api")
+		p := w.reply(w.ops, func(p *mm.Post) bool { return p.Props["attachments"] != nil })
+		check(p, "deployed api")
+	})
+	t.Run("webhook", func(t *testing.T) {
+		opts := w.options()
+		opts.CardsHook = hook.ID
+		w.start(opts)
+		w.say(w.ops, "", "!card hook")
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		p, err := w.srv.WaitForPost(ctx, w.ops.ID, func(p *mm.Post) bool {
+			atts, _ := p.Attachments()
+			return p.Props["from_webhook"] == "true" && len(atts) == 1 && atts[0].Title == "deployed hook"
+		})
+		if err != nil {
+			for _, p := range w.srv.Posts(w.ops.ID) {
+				t.Logf("post by %s: %q props %v", p.UserID, p.Message, p.Props)
+			}
+			t.Fatal(err)
+		}
+		check(p, "deployed hook")
+	})
+}
+
+func TestSplitReply(t *testing.T) {
+	w := newWorld(t)
+	opts := w.options()
+	opts.MaxMessageRunes = 120
+	w.start(opts)
+	w.say(w.ops, "", "!long")
+	w.reply(w.ops, func(p *mm.Post) bool { return strings.HasSuffix(p.Message, "all done") })
+	var joined strings.Builder
+	parts := w.botPosts(w.ops)
+	if len(parts) < 3 {
+		t.Fatalf("long reply in %d posts, want several", len(parts))
+	}
+	for i, p := range parts {
+		if n := utf8.RuneCountInString(p.Message); n > 120 {
+			t.Errorf("part %d has %d runes, want <= 120", i, n)
+		}
+		if strings.Count(p.Message, "```")%2 != 0 {
+			t.Errorf("part %d leaves a fence open:\n%s", i, p.Message)
+		}
+		if i > 0 && i < len(parts)-1 && !strings.HasPrefix(p.Message, "```text\n") {
+			t.Errorf("part %d does not re-open the fence with its info string:\n%s", i, p.Message)
+		}
+		joined.WriteString(p.Message)
+	}
+	for i := range 40 {
+		if line := fmt.Sprintf("step %02d ok\n", i); strings.Count(joined.String(), line) != 1 {
+			t.Errorf("line %q appears %d times in the parts, want once", line, strings.Count(joined.String(), line))
+		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	w := newWorld(t)
+	w.start(w.options())
+	ctx := context.Background()
+
+	t.Run("down", func(t *testing.T) {
+		fi, _, err := w.aliceC.UploadFile(ctx, w.ops.ID, "notes.txt", strings.NewReader("hello file"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.aliceC.CreatePost(ctx, &mm.Post{ChannelID: w.ops.ID, Message: "!cat", FileIDs: []string{fi.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		w.replyText(w.ops, "notes.txt (10 bytes): hello file")
+	})
+	t.Run("up", func(t *testing.T) {
+		w.say(w.ops, "", "!file up")
+		p := w.reply(w.ops, func(p *mm.Post) bool { return p.Message == "here it is" })
+		if len(p.FileIDs) != 1 {
+			t.Fatalf("reply FileIDs = %v, want one file", p.FileIDs)
+		}
+		rc, _, err := w.aliceC.DownloadFile(ctx, p.FileIDs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		if string(b) != "report body up" {
+			t.Errorf("downloaded %q, want %q", b, "report body up")
+		}
+	})
+}
+
+func TestReactAndEphemeral(t *testing.T) {
+	w := newWorld(t)
+	w.start(w.options())
+	cmd := w.say(w.ops, "", "!react")
+	w.replyText(w.ops, "reacted")
+	if rs := w.srv.Reactions(cmd.ID); len(rs) != 1 || rs[0].EmojiName != "white_check_mark" || rs[0].UserID != w.bot.ID {
+		t.Errorf("reactions on the command = %+v, want the bot's white_check_mark", rs)
+	}
+
+	// A bot may not post ephemeral messages (403, as recorded): the
+	// whisper arrives as a direct message.
+	w.say(w.ops, "", "!whisper hi")
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.replyText(dm, "psst hi")
+}
+
+func TestDroppedSocketAnsweredOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		drop func(*mmtest.Server)
+	}{
+		{"resumed", func(s *mmtest.Server) { s.DropWebSockets() }},
+		{"restarted", func(s *mmtest.Server) { s.RestartWebSockets() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			r := w.start(w.options())
+			w.say(w.ops, "", "!echo before")
+			w.replyText(w.ops, "before")
+
+			w.srv.RefuseWebSockets(time.Hour)
+			tc.drop(w.srv)
+			for i := range 3 {
+				w.say(w.ops, "", fmt.Sprintf("!echo during %d", i))
+			}
+			w.srv.RefuseWebSockets(0)
+			for i := range 3 {
+				w.replyText(w.ops, fmt.Sprintf("during %d", i))
+			}
+			w.say(w.ops, "", "!echo after")
+			w.replyText(w.ops, "after")
+
+			counts := map[string]int{}
+			for _, p := range w.botPosts(w.ops) {
+				counts[p.Message]++
+			}
+			for msg, n := range counts {
+				if n != 1 {
+					t.Errorf("reply %q posted %d times, want once", msg, n)
+				}
+			}
+			if len(counts) != 5 {
+				t.Errorf("bot replies = %v, want before, during 0-2 and after", counts)
+			}
+			if tc.name == "restarted" {
+				select {
+				case <-r.connects:
+				default:
+					t.Error("no HandleConnect after a fresh connection")
+				}
+			}
+		})
+	}
+}
+
+func TestStartupErrors(t *testing.T) {
+	w := newWorld(t)
+	lonely, err := w.srv.AddTeam("lonely", "Lonely")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = lonely
+	tests := []struct {
+		name string
+		edit func(*mmbackend.Options)
+		want string
+	}{
+		{"bad token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, "rejected the token"},
+		{"bad password", func(o *mmbackend.Options) { o.Token, o.Login, o.Password = "", "alice", "nope" }, `rejected the login "alice"`},
+		{"unknown team", func(o *mmbackend.Options) { o.Teams = []string{"nope"} }, `team "nope" not found`},
+		{"not a member", func(o *mmbackend.Options) { o.Teams = []string{"lonely"} }, `opsbot is not a member of`},
+		{"unreachable", func(o *mmbackend.Options) { o.Server = "http://127.0.0.1:1" }, "cannot reach http://127.0.0.1:1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := w.options()
+			tc.edit(&opts)
+			be, err := mmbackend.New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := bot.New(be, nil, echo.Plugin{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+			defer cancel()
+			err = eng.Run(ctx)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("Run error = %v; want one line with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoginAndNoTeam(t *testing.T) {
+	w := newWorld(t)
+	opts := w.options()
+	opts.Token, opts.Login, opts.Password = "", "alice", "alice-password"
+	opts.Teams = nil
+	// Alice runs the bot herself; bob talks to her in a DM.
+	bobTok, err := w.srv.Login(w.bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobC, err := w.srv.Client(bobTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.start(opts)
+	if _, _, err := bobC.CreatePost(context.Background(), &mm.Post{ChannelID: dm.ID, Message: "echo hi alice"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if _, err := w.srv.WaitForPost(ctx, dm.ID, func(p *mm.Post) bool { return p.UserID == w.alice.ID && p.Message == "hi alice" }); err != nil {
+		t.Fatalf("no DM answer from a bot in no team: %v", err)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts mmbackend.Options
+	}{
+		{"no server", mmbackend.Options{Token: "t"}},
+		{"no credentials", mmbackend.Options{Server: "chat.example.com"}},
+		{"token and password", mmbackend.Options{Server: "chat.example.com", Token: "t", Login: "a", Password: "p"}},
+		{"login without password", mmbackend.Options{Server: "chat.example.com", Login: "a"}},
+		{"bad scheme", mmbackend.Options{Server: "chat.example.com", Scheme: "ftp", Token: "t"}},
+		{"bad port", mmbackend.Options{Server: "chat.example.com", Port: 70000, Token: "t"}},
+		{"bad host", mmbackend.Options{Server: "chat.example.com/x", Token: "t"}},
+		{"empty team", mmbackend.Options{Server: "chat.example.com", Token: "t", Teams: []string{" "}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := mmbackend.New(tc.opts); err == nil {
+				t.Errorf("New(%+v) = nil error, want one", tc.opts)
+			}
+		})
+	}
+}

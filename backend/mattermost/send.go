@@ -1,0 +1,278 @@
+package mattermost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// Send posts out: to RoomID, or to a direct message with UserID (opening
+// the conversation if needed), in ThreadID when set. Text longer than a
+// post is split (see Split); the card and the file ride on the last part,
+// so that a reply is one post whenever it fits in one. The client gives
+// each post a pending_post_id and retries with it, so a retry after a lost
+// answer never posts twice.
+func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
+	if out == nil || (out.Text == "" && out.Card == nil && out.File == nil) {
+		return errors.New("mattermost: send: nothing to send")
+	}
+	channelID, err := b.destination(ctx, out)
+	if err != nil {
+		return err
+	}
+
+	parts := Split(out.Text, b.limit)
+	// Whitespace-only parts (the tail of a text ending in blank lines)
+	// would be rejected or show as empty posts.
+	parts = slicesDeleteBlank(parts)
+	last := &mm.Post{ChannelID: channelID, RootID: out.ThreadID}
+	if len(parts) > 0 {
+		last.Message = parts[len(parts)-1]
+		parts = parts[:len(parts)-1]
+	}
+	for _, text := range parts {
+		if _, _, err := b.client.CreatePost(ctx, &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Message: text}); err != nil {
+			return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
+		}
+	}
+
+	if out.File != nil {
+		fi, _, err := b.client.UploadFile(ctx, channelID, out.File.Name, out.File.Body)
+		if err != nil {
+			return fmt.Errorf("mattermost: upload %q to channel %s: %w", out.File.Name, channelID, err)
+		}
+		last.FileIDs = []string{fi.ID}
+	}
+	if out.Card != nil {
+		sent, err := b.sendCardByHook(ctx, channelID, out, last)
+		if sent || err != nil {
+			return err
+		}
+		last.Props = cardProps(out.Card)
+	}
+	if last.Message == "" && last.Props == nil && last.FileIDs == nil {
+		return nil
+	}
+	if _, _, err := b.client.CreatePost(ctx, last); err != nil {
+		return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
+	}
+	return nil
+}
+
+func slicesDeleteBlank(parts []string) []string {
+	out := parts[:0]
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sendCardByHook posts the card through the cards webhook when one is
+// set and can reach the destination: not a thread, not a group message.
+// The text of the last part and the file go in a post of their own first:
+// a webhook carries neither files nor the bot's name. It reports whether
+// it sent the card.
+func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot.Outgoing, last *mm.Post) (bool, error) {
+	if b.opts.CardsHook == "" || out.ThreadID != "" {
+		return false, nil
+	}
+	ch, err := b.dir.channel(ctx, channelID)
+	if err != nil {
+		return false, nil // post the card as an attachment instead
+	}
+	var target string
+	switch ch.Type {
+	case mm.ChannelOpen, mm.ChannelPrivate:
+		target = ch.Name
+	case mm.ChannelDirect:
+		other := strings.Replace(strings.Replace(ch.Name, b.self.ID, "", 1), "__", "", 1)
+		u, err := b.dir.user(ctx, other)
+		if err != nil {
+			return false, nil
+		}
+		target = "@" + u.Username
+	default:
+		return false, nil
+	}
+	if last.Message != "" || last.FileIDs != nil {
+		if _, _, err := b.client.CreatePost(ctx, last); err != nil {
+			return true, fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
+		}
+	}
+	msg := &mm.WebhookMessage{Channel: target, Attachments: []*mm.Attachment{attachment(out.Card)}}
+	if _, err := b.client.PostWebhook(ctx, b.opts.CardsHook, msg); err != nil {
+		return true, fmt.Errorf("mattermost: send card through the cards hook to %s: %w", target, err)
+	}
+	return true, nil
+}
+
+// destination returns the channel out goes to, opening the direct channel
+// for a message to a user.
+func (b *Backend) destination(ctx context.Context, out *bot.Outgoing) (string, error) {
+	switch {
+	case out.RoomID != "" && out.UserID != "":
+		return "", errors.New("mattermost: send: both a room and a user")
+	case out.RoomID != "":
+		return out.RoomID, nil
+	case out.UserID != "":
+		return b.directChannel(ctx, out.UserID)
+	}
+	return "", errors.New("mattermost: send: no room and no user")
+}
+
+// directChannel returns the id of the direct channel with a user,
+// creating it on first use.
+func (b *Backend) directChannel(ctx context.Context, userID string) (string, error) {
+	b.mu.Lock()
+	id := b.dms[userID]
+	b.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	ch, _, err := b.client.CreateDirectChannel(ctx, b.self.ID, userID)
+	if err != nil {
+		if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrBadRequest) {
+			return "", fmt.Errorf("mattermost: direct message to user %s: %w: %w", userID, bot.ErrUnknown, err)
+		}
+		return "", fmt.Errorf("mattermost: direct message to user %s: %w", userID, err)
+	}
+	b.dir.putChannel(ch)
+	b.dir.join(ch.ID)
+	b.mu.Lock()
+	b.dms[userID] = ch.ID
+	b.mu.Unlock()
+	return ch.ID, nil
+}
+
+// React adds an emoji reaction, as the bot, to a post.
+func (b *Backend) React(ctx context.Context, messageID, emoji string) error {
+	if _, _, err := b.client.AddReaction(ctx, messageID, strings.Trim(emoji, ":")); err != nil {
+		return fmt.Errorf("mattermost: react %q to post %s: %w", emoji, messageID, err)
+	}
+	return nil
+}
+
+// Typing shows the bot as typing in a channel or thread.
+func (b *Backend) Typing(ctx context.Context, roomID, threadID string) error {
+	if _, err := b.client.Typing(ctx, roomID, threadID); err != nil {
+		return fmt.Errorf("mattermost: typing in channel %s: %w", roomID, err)
+	}
+	return nil
+}
+
+// SendEphemeral shows out to one user only, in out's room. A bot needs
+// the create_post_ephemeral permission for that, which by default only
+// system admins have: on 403 the text goes to the user as a direct
+// message instead, as the bot package does for backends without
+// ephemeral messages.
+func (b *Backend) SendEphemeral(ctx context.Context, userID string, out *bot.Outgoing) error {
+	if out == nil || out.RoomID == "" || out.File != nil {
+		return b.sendDirect(ctx, userID, out)
+	}
+	p := &mm.Post{ChannelID: out.RoomID, RootID: out.ThreadID, Message: out.Text}
+	if out.Card != nil {
+		p.Props = cardProps(out.Card)
+	}
+	_, _, err := b.client.CreateEphemeralPost(ctx, userID, p)
+	if errors.Is(err, mm.ErrForbidden) {
+		b.log.Debug("ephemeral post forbidden, sending a direct message", "user_id", userID)
+		return b.sendDirect(ctx, userID, out)
+	}
+	if err != nil {
+		return fmt.Errorf("mattermost: ephemeral post to user %s: %w", userID, err)
+	}
+	return nil
+}
+
+func (b *Backend) sendDirect(ctx context.Context, userID string, out *bot.Outgoing) error {
+	dm := bot.Outgoing{UserID: userID}
+	if out != nil {
+		dm.Text, dm.Card, dm.File = out.Text, out.Card, out.File
+	}
+	return b.Send(ctx, &dm)
+}
+
+// OpenFile downloads a file attached to a post. The caller closes it.
+func (b *Backend) OpenFile(ctx context.Context, fileID string) (io.ReadCloser, error) {
+	rc, _, err := b.client.DownloadFile(ctx, fileID)
+	if err != nil {
+		return nil, fmt.Errorf("mattermost: download file %s: %w", fileID, err)
+	}
+	return rc, nil
+}
+
+// User resolves a user: a username with or without the @, or a user id.
+// The error wraps bot.ErrUnknown when there is no such user.
+func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
+	name := strings.TrimPrefix(strings.TrimSpace(username), "@")
+	if name == "" {
+		return bot.User{}, fmt.Errorf("mattermost: empty user name: %w", bot.ErrUnknown)
+	}
+	if mm.IsValidID(name) {
+		u, err := b.dir.user(ctx, name)
+		if err == nil {
+			return botUser(u), nil
+		}
+		if !errors.Is(err, mm.ErrNotFound) && !errors.Is(err, mm.ErrBadRequest) {
+			return bot.User{}, fmt.Errorf("mattermost: user %q: %w", name, err)
+		}
+		// A 26-letter username: look it up by name.
+	}
+	u, err := b.dir.userByName(ctx, name)
+	if errors.Is(err, mm.ErrNotFound) {
+		return bot.User{}, fmt.Errorf("mattermost: user @%s: %w", name, bot.ErrUnknown)
+	}
+	if err != nil {
+		return bot.User{}, fmt.Errorf("mattermost: user @%s: %w", name, err)
+	}
+	return botUser(u), nil
+}
+
+// Room resolves a channel: a name ("ops", "~ops"), a name with its team
+// ("~team/ops", or team given apart), or a channel id. An empty team means
+// the first configured team. The error wraps bot.ErrUnknown when there is
+// no such channel or team, or when it is private and the bot not in it.
+func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error) {
+	name = strings.TrimPrefix(strings.TrimSpace(name), "~")
+	if t, n, ok := strings.Cut(name, "/"); ok && team == "" {
+		team, name = t, n
+	}
+	if name == "" {
+		return bot.Room{}, fmt.Errorf("mattermost: empty room name: %w", bot.ErrUnknown)
+	}
+	if mm.IsValidID(name) && team == "" {
+		if r, _, err := b.tr.room(ctx, name, incoming{}); err == nil {
+			return r, nil
+		}
+	}
+	var t *mm.Team
+	switch {
+	case team != "":
+		var err error
+		if t, err = b.dir.teamByName(ctx, team); err != nil {
+			if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
+				return bot.Room{}, fmt.Errorf("mattermost: team %q: %w", team, bot.ErrUnknown)
+			}
+			return bot.Room{}, fmt.Errorf("mattermost: team %q: %w", team, err)
+		}
+	case len(b.teams) > 0:
+		t = b.teams[0]
+	default:
+		return bot.Room{}, fmt.Errorf("mattermost: room ~%s: no team configured: %w", name, bot.ErrUnknown)
+	}
+	ch, err := b.dir.channelByName(ctx, t.ID, name)
+	if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
+		return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", t.Name, name, bot.ErrUnknown)
+	}
+	if err != nil {
+		return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", t.Name, name, err)
+	}
+	return bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name}, nil
+}

@@ -492,3 +492,28 @@ func TestConversationTimeout(t *testing.T) {
 		}
 	})
 }
+
+func TestSlowActivationDoesNotBlockDispatch(t *testing.T) {
+	gate := make(chan struct{})
+	entered := make(chan struct{})
+	slow := plug{"slow", func(p *bot.Plugin) error {
+		p.OnActivate(func(ctx context.Context) error {
+			close(entered)
+			<-gate
+			return nil
+		})
+		return nil
+	}}
+	fast := plug{"fast", func(p *bot.Plugin) error { p.Command("x", reply("x")); return nil }}
+	b := bottest.NewWithOptions(t, &bot.Options{Inactive: []string{"slow"}}, slow, fast)
+	activated := make(chan error, 1)
+	go func() { activated <- b.Engine.Activate(context.Background(), "slow") }()
+	<-entered
+	if got := texts(b.Say("!x")); !cmp.Equal(got, []string{"x"}) {
+		t.Errorf("Say(!x) during a slow activation = %q, want x", got)
+	}
+	close(gate)
+	if err := <-activated; err != nil {
+		t.Errorf("Activate() = %v", err)
+	}
+}

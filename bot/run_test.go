@@ -517,3 +517,46 @@ func TestSlowActivationDoesNotBlockDispatch(t *testing.T) {
 		t.Errorf("Activate() = %v", err)
 	}
 }
+
+func TestActivationFailure(t *testing.T) {
+	var logs syncBuffer
+	fails := 0
+	p := plug{"flaky", func(p *bot.Plugin) error {
+		p.OnActivate(func(ctx context.Context) error {
+			fails++
+			switch fails {
+			case 1:
+				return errors.New("database down")
+			case 2:
+				panic("oops")
+			}
+			return nil
+		})
+		p.OnDeactivate(func(ctx context.Context) error { return errors.New("cannot flush") })
+		p.Command("flaky", reply("works"))
+		return nil
+	}}
+	b := bottest.NewWithOptions(t, &bot.Options{Logger: logger(&logs)}, p)
+	e := b.Engine
+	if e.Active("flaky") {
+		t.Errorf("Active(flaky) = true after a failed activation")
+	}
+	if !strings.Contains(logs.String(), `msg="plugin activation failed" plugin=flaky err="bot: activate flaky: database down"`) {
+		t.Errorf("log:\n%s\nwant the activation failure", logs.String())
+	}
+	if err := e.Activate(context.Background(), "flaky"); err == nil || !strings.Contains(err.Error(), "panic: oops") {
+		t.Errorf("Activate() with a panicking hook = %v, want the panic as an error", err)
+	}
+	if err := e.Activate(context.Background(), "flaky"); err != nil {
+		t.Fatalf("third Activate() = %v", err)
+	}
+	if got := texts(b.Say("!flaky")); !cmp.Equal(got, []string{"works"}) {
+		t.Errorf("Say(!flaky) = %q, want works", got)
+	}
+	if err := e.Deactivate(context.Background(), "flaky"); err == nil || !strings.Contains(err.Error(), "cannot flush") {
+		t.Errorf("Deactivate() = %v, want the hook's error", err)
+	}
+	if e.Active("flaky") {
+		t.Errorf("Active(flaky) = true after Deactivate, even with a failing hook")
+	}
+}

@@ -82,7 +82,8 @@ type Backend struct {
 	render   *renderer
 	self     bot.User
 	running  atomic.Bool
-	interact bool // Input and Output are terminals
+	interact bool         // Input and Output are terminals
+	onWidth  func(func()) // for readline; nil means its SIGWINCH handler
 
 	mu      sync.Mutex
 	users   map[string]bot.User      // guarded by mu: by lower-case username
@@ -560,23 +561,28 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 			}
 		}
 	})
+	reading := false // the reader goroutine is in readLine
 	defer func() {
 		close(stop)
 		close(prompts)
-		if src.close() {
-			wg.Wait()
+		if reading && !src.interrupt() {
+			return // blocked in a Read nothing can interrupt: it exits when the Read returns
 		}
+		wg.Wait()
+		src.close(reading)
 	}()
 
 	for {
 		select {
 		case prompts <- b.prompt():
+			reading = true
 		case <-ctx.Done():
 			return nil
 		}
 		var r lineResult
 		select {
 		case r = <-results:
+			reading = false
 		case <-ctx.Done():
 			return nil
 		}
@@ -609,7 +615,7 @@ type lineResult struct {
 func (b *Backend) source() (lineSource, error) {
 	if b.interact {
 		hist := b.history
-		rl, err := newReadline(b.in.(*os.File), b.out.(*os.File), hist, completer{b})
+		rl, err := newReadline(b.in.(*os.File), b.out.(*os.File), hist, completer{b}, b.onWidth)
 		if err != nil {
 			return nil, fmt.Errorf("console: line editor: %w", err)
 		}

@@ -21,9 +21,12 @@ type lineSource interface {
 	// writer is where output goes while the source may be showing a
 	// prompt: readline's writer redraws the line being edited below it.
 	writer() io.Writer
-	// close interrupts a pending readLine, when the source can, and
-	// reports whether it could.
-	close() bool
+	// interrupt makes a readLine in progress return, when the source
+	// can, and reports whether it could.
+	interrupt() bool
+	// close releases the source once no readLine is running.
+	// interrupted says whether one was interrupted.
+	close(interrupted bool)
 }
 
 // plainSource reads lines from any reader. When echo is set (the input is
@@ -57,23 +60,28 @@ func (p *plainSource) readLine(prompt string) (string, error) {
 
 func (p *plainSource) writer() io.Writer { return p.out }
 
-// close cannot interrupt a Read in progress on an arbitrary reader.
-func (p *plainSource) close() bool { return false }
+// interrupt cannot interrupt a Read in progress on an arbitrary reader.
+func (p *plainSource) interrupt() bool { return false }
+
+func (p *plainSource) close(bool) {}
 
 // readlineSource is an interactive terminal, edited with
 // github.com/chzyer/readline: history (kept in a file), Ctrl-C to drop the
 // line, Ctrl-D to quit, tab completion of commands.
 type readlineSource struct {
-	rl *readline.Instance
+	rl    *readline.Instance
+	stdin *readline.CancelableStdin
 }
 
 // newReadline starts line editing on the terminal in/out. history is the
-// history file ("" for none).
-func newReadline(in, out *os.File, history string, complete readline.AutoCompleter) (*readlineSource, error) {
+// history file ("" for none). onWidth registers a callback for terminal
+// resizes; nil means readline's (a SIGWINCH handler for the process).
+func newReadline(in, out *os.File, history string, complete readline.AutoCompleter, onWidth func(func())) (*readlineSource, error) {
 	fd := int(in.Fd())
 	var state *readline.State
+	stdin := readline.NewCancelableStdin(in)
 	rl, err := readline.NewEx(&readline.Config{
-		Stdin:                  readline.NewCancelableStdin(in),
+		Stdin:                  stdin,
 		Stdout:                 out,
 		Stderr:                 out,
 		HistoryFile:            history,
@@ -83,6 +91,7 @@ func newReadline(in, out *os.File, history string, complete readline.AutoComplet
 		EOFPrompt:              "\n",
 		FuncIsTerminal:         func() bool { return true },
 		FuncGetWidth:           func() int { return terminalWidth(out) },
+		FuncOnWidthChanged:     onWidth,
 		DisableAutoSaveHistory: false,
 		FuncMakeRaw: func() error {
 			s, err := readline.MakeRaw(fd)
@@ -99,7 +108,7 @@ func newReadline(in, out *os.File, history string, complete readline.AutoComplet
 	if err != nil {
 		return nil, err
 	}
-	return &readlineSource{rl: rl}, nil
+	return &readlineSource{rl: rl, stdin: stdin}, nil
 }
 
 func (r *readlineSource) readLine(prompt string) (string, error) {
@@ -113,9 +122,30 @@ func (r *readlineSource) readLine(prompt string) (string, error) {
 
 func (r *readlineSource) writer() io.Writer { return r.rl.Stdout() }
 
-func (r *readlineSource) close() bool {
-	_ = r.rl.Close() // restores the terminal; an error leaves nothing to do
+// interrupt cancels the input: readline's own Close only closes its
+// buffer, and its reader would wait for the user's next Enter. The
+// goroutine blocked in the terminal's Read stays until the process exits
+// or a key is pressed; it touches nothing.
+func (r *readlineSource) interrupt() bool {
+	_ = r.stdin.Close()
 	return true
+}
+
+// close shuts readline down in an order that avoids a goroutine leak and
+// data races in readline v1.5.1: Instance.Close sends io.EOF on a channel
+// of size 1 on which readline's line reader sends its own last io.EOF,
+// and a reader that finds the channel full blocks forever; calling Close
+// while a Readline runs races inside readline. So the line reader must
+// have ended before Close. When a Readline was interrupted, it took that
+// last io.EOF and the reader has ended. Otherwise one more Readline wakes
+// the reader on the cancelled input and takes its io.EOF.
+func (r *readlineSource) close(interrupted bool) {
+	if !interrupted {
+		_ = r.stdin.Close()
+		r.rl.SetPrompt("")
+		_, _ = r.rl.Readline()
+	}
+	_ = r.rl.Close() // restores the terminal; an error leaves nothing to do
 }
 
 // isTerminal reports whether v is an *os.File on a terminal.

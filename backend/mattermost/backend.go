@@ -231,7 +231,7 @@ func (b *Backend) connect(ctx context.Context) error {
 	b.tr = &translator{dir: b.dir, self: me.ID, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
 
 	if len(b.opts.Teams) == 0 {
-		b.log.Info("connected", "user_id", me.ID, "username", me.Username, "teams", 0)
+		b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", 0)
 		return nil
 	}
 	mine, _, err := b.client.MyTeams(ctx)
@@ -266,7 +266,7 @@ func (b *Backend) connect(ctx context.Context) error {
 			b.dir.join(ch.ID)
 		}
 	}
-	b.log.Info("connected", "user_id", me.ID, "username", me.Username, "teams", len(b.teams))
+	b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", len(b.teams))
 	return nil
 }
 

@@ -27,6 +27,7 @@ type cli struct {
 	Version    versionCmd    `cmd:"" help:"Print the version and exit."`
 	FakeServer fakeServerCmd `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
 	Console    consoleCmd    `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
+	Run        runCmd        `cmd:"" help:"Run the bot on a Mattermost server (matterbot run -c matterbot.toml)."`
 }
 
 // env is what a subcommand gets to work with: no globals.

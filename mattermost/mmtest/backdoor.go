@@ -188,6 +188,22 @@ func (s *Server) RevokeToken(token string) {
 	s.hub.sessionRevoked(token)
 }
 
+// DeactivateUser deactivates an account (delete_at set): its sessions and
+// tokens stop working at once, as after PUT /users/{id}/active false.
+func (s *Server) DeactivateUser(userID string) error {
+	s.mu.Lock()
+	rec := s.st.users[userID]
+	if rec == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("mmtest: deactivate: no user %s", userID)
+	}
+	now := s.millis()
+	rec.user.DeleteAt, rec.user.UpdateAt = now, now
+	s.mu.Unlock()
+	s.RevokeSessions(userID)
+	return nil
+}
+
 // RevokeSessions ends every session and token of a user.
 func (s *Server) RevokeSessions(userID string) {
 	var tokens []string

@@ -532,3 +532,43 @@ func TestReactionsAndFiles(t *testing.T) {
 		t.Errorf("reaction for someone else = %d %s", r.status, r.body)
 	}
 }
+
+func TestPendingPostIDExpires(t *testing.T) {
+	now := time.Unix(5000, 0)
+	s := New(&Options{Now: func() time.Time { return now }})
+	defer s.Close()
+	team, _ := s.AddTeam("t1", "T")
+	u, _ := s.AddUser(User{Username: "carol"})
+	_ = s.AddTeamMember(team.ID, u.ID)
+	ch, _ := s.Channel(team.ID, "town-square")
+	post := func() string {
+		p, err := s.CreatePost(u.ID, mattermost.Post{ChannelID: ch.ID, Message: "m", PendingPostID: u.ID + ":1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	first := post()
+	now = now.Add(29 * time.Second)
+	if again := post(); again != first {
+		t.Errorf("same pending_post_id after 29s made post %s, want the first %s", again, first)
+	}
+	now = now.Add(2 * time.Second)
+	if later := post(); later == first {
+		t.Errorf("same pending_post_id after 31s returned the first post, want a new one")
+	}
+}
+
+func TestDeactivateUser(t *testing.T) {
+	w := newWorld(t, nil)
+	if err := w.srv.DeactivateUser(w.bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.do(t, "GET", "/users/me", w.bobTok, nil); r.status != 401 {
+		t.Errorf("GET /users/me as a deactivated user = %d, want 401", r.status)
+	}
+	r := w.do(t, "POST", "/users/login", "", map[string]string{"login_id": "bob", "password": "bob-pw"})
+	if r.status != 401 || errID(t, r) != "api.user.login.inactive.app_error" {
+		t.Errorf("login as a deactivated user = %d %s", r.status, r.body)
+	}
+}

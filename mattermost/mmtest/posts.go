@@ -45,8 +45,8 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	// A pending_post_id seen before returns the post it made, without a new
 	// event (app/post.go CreatePost, seenPendingPostIdsCache).
 	if p.PendingPostID != "" {
-		if id, ok := s.st.pending[p.UserID+":"+p.PendingPostID]; ok {
-			if old := s.st.posts[id]; old != nil {
+		if pr, ok := s.st.pending[p.UserID+":"+p.PendingPostID]; ok && s.now().UnixMilli()-pr.at < pendingTTL {
+			if old := s.st.posts[pr.postID]; old != nil {
 				if o.markViewed {
 					if m := s.st.members[ch.ID][p.UserID]; m != nil {
 						s.markViewed(ch, m, evs)
@@ -118,7 +118,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	s.st.channelPosts[ch.ID] = append(s.st.channelPosts[ch.ID], np.ID)
 	s.st.allPosts = append(s.st.allPosts, np.ID)
 	if p.PendingPostID != "" {
-		s.st.pending[p.UserID+":"+p.PendingPostID] = np.ID
+		s.st.pending[p.UserID+":"+p.PendingPostID] = pendingRec{postID: np.ID, at: s.now().UnixMilli()}
 	}
 	ch.TotalMsgCount++
 	ch.LastPostAt = now

@@ -26,7 +26,7 @@ type state struct {
 	allPosts     []string            // every post id in creation order
 	replies      map[string][]string // root id → reply ids in creation order
 	reactions    map[string][]*mattermost.Reaction
-	pending      map[string]string // user id + pending_post_id → post id
+	pending      map[string]pendingRec // user id + ":" + pending_post_id →
 
 	files    map[string]*fileRec
 	statuses map[string]*mattermost.Status
@@ -37,6 +37,16 @@ type state struct {
 
 	lastMillis int64
 }
+
+// pendingRec remembers which post a pending_post_id made, and when.
+type pendingRec struct {
+	postID string
+	at     int64 // ms
+}
+
+// pendingTTL is how long a pending_post_id is remembered
+// (app/post.go PendingPostIDsCacheTTL, 30 s).
+const pendingTTL = 30_000
 
 type userRec struct {
 	user     mattermost.User
@@ -81,7 +91,7 @@ func newState() *state {
 		channelPosts:  make(map[string][]string),
 		replies:       make(map[string][]string),
 		reactions:     make(map[string][]*mattermost.Reaction),
-		pending:       make(map[string]string),
+		pending:       make(map[string]pendingRec),
 		files:         make(map[string]*fileRec),
 		statuses:      make(map[string]*mattermost.Status),
 		sessions:      make(map[string]*session),

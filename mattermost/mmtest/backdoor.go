@@ -27,25 +27,55 @@ func (s *Server) AddTeam(name, displayName string) (*mattermost.Team, error) {
 // AddUser creates a user account.
 func (s *Server) AddUser(u User) (*mattermost.User, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	rec, e := s.createUser(u, false)
 	if e != nil {
+		s.mu.Unlock()
 		return nil, fmt.Errorf("mmtest: add user %q: %w", u.Username, e)
 	}
 	c := userOut(rec, true)
+	s.mu.Unlock()
+	s.publish([]event{newUserEvent(c.ID)})
 	return &c, nil
+}
+
+// newUserEvent is new_user, sent to everyone when an account is made
+// (app/user.go createUserOrGuest).
+func newUserEvent(userID string) event {
+	return event{name: "new_user", data: map[string]any{"user_id": userID}}
+}
+
+// SetStatus sets a user's status ("online", "away", "dnd", "offline") as
+// if the user chose it (manual), publishing status_change to the user.
+func (s *Server) SetStatus(userID, status string) error {
+	switch status {
+	case mattermost.StatusOnline, mattermost.StatusAway, mattermost.StatusDND, mattermost.StatusOffline:
+	default:
+		return fmt.Errorf("mmtest: set status of %s: unknown status %q", userID, status)
+	}
+	s.mu.Lock()
+	if s.st.users[userID] == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("mmtest: set status: no user %s", userID)
+	}
+	s.st.statuses[userID] = &mattermost.Status{UserID: userID, Status: status, Manual: status != mattermost.StatusOnline,
+		LastActivityAt: s.millis()}
+	s.mu.Unlock()
+	s.publish([]event{{name: "status_change", userID: userID, data: map[string]any{"status": status, "user_id": userID}}})
+	return nil
 }
 
 // AddBot creates a bot account owned by ownerID (may be ""). Bots cannot
 // log in with a password: give them a token with CreateToken.
 func (s *Server) AddBot(username, displayName, ownerID string) (*mattermost.User, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	rec, e := s.createBot(username, displayName, "", ownerID)
 	if e != nil {
+		s.mu.Unlock()
 		return nil, fmt.Errorf("mmtest: add bot %q: %w", username, e)
 	}
 	c := userOut(rec, true)
+	s.mu.Unlock()
+	s.publish([]event{newUserEvent(c.ID)})
 	return &c, nil
 }
 

@@ -469,6 +469,7 @@ func (q *request) createBot() {
 		q.fail(e)
 		return
 	}
+	s.publish([]event{newUserEvent(b.UserID)})
 	q.reply(http.StatusCreated, b)
 }
 

@@ -28,6 +28,9 @@ import (
 //
 // Send, React, User and Room are called concurrently from handler
 // goroutines, after HandleConnect and while Run is running.
+//
+// bottest.Backend is a complete, small implementation to copy the shape
+// from.
 type Backend interface {
 	// Run connects and delivers events to h until ctx is done.
 	Run(ctx context.Context, h Handler) error

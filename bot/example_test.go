@@ -122,3 +122,26 @@ func ExampleNew() {
 	// ~test/ops card: deployed web
 	// <nil>
 }
+
+func ExampleSplit() {
+	words, err := bot.Split(`deploy "my api" 'prod eu' --note=it\'s\ fine`)
+	fmt.Printf("%q %v\n", words, err)
+	// Output:
+	// ["deploy" "my api" "prod eu" "--note=it's fine"] <nil>
+}
+
+func ExampleParseAddress() {
+	for _, s := range []string{"@alice", "~ops", "~eng/ops", "ops"} {
+		a, err := bot.ParseAddress(s)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("user=%q team=%q room=%q\n", a.User, a.Team, a.Room)
+	}
+	// Output:
+	// user="alice" team="" room=""
+	// user="" team="" room="ops"
+	// user="" team="eng" room="ops"
+	// bot: bad address "ops": want @user, ~room or ~team/room
+}

@@ -137,11 +137,14 @@ func validName(s string) bool {
 	return true
 }
 
-// String returns the address in the form ParseAddress accepts.
+// String returns the address in the form ParseAddress accepts, or "" for
+// the zero Address.
 func (a Address) String() string {
 	switch {
 	case a.User != "":
 		return "@" + a.User
+	case a.Room == "":
+		return ""
 	case a.Team != "":
 		return "~" + a.Team + "/" + a.Room
 	default:

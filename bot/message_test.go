@@ -65,6 +65,7 @@ func TestIdentityStrings(t *testing.T) {
 		{Address{User: "bob"}.String(), "@bob"},
 		{Address{Room: "ops"}.String(), "~ops"},
 		{Address{Team: "eng", Room: "ops"}.String(), "~eng/ops"},
+		{Address{}.String(), ""},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

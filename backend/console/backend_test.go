@@ -279,7 +279,7 @@ func TestSafeNameAndSanitize(t *testing.T) {
 			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got, want := sanitize("a\x1b[2Jb\n\tc\x7f"), "a\uFFFD[2Jb\n\tc\uFFFD"; got != want {
+	if got, want := sanitize("a\x1b[2Jb\n\tc\x7f"), "a\uFFFD[2Jb\n    c\uFFFD"; got != want {
 		t.Errorf("sanitize = %q, want %q", got, want)
 	}
 }

@@ -169,12 +169,11 @@ func New(opts *Options) (*Backend, error) {
 	default:
 		b.history = o.HistoryFile
 	}
-	width := o.Width
-	if f, ok := o.Output.(*os.File); ok && width <= 0 && isTerminal(f) {
-		width = terminalWidth(f)
-	}
 	color := o.Color == ColorAlways || o.Color == ColorAuto && autoColor(isTerminal(o.Output), os.Getenv)
-	b.render = newRenderer(color, trueColor(os.Getenv), width)
+	b.render = newRenderer(color, trueColor(os.Getenv), o.Width)
+	if f, ok := o.Output.(*os.File); ok && o.Width <= 0 && isTerminal(f) {
+		b.render.widthFn = func() int { return terminalWidth(f) }
+	}
 
 	u, err := b.lookupUser(o.User)
 	if err != nil {

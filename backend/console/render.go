@@ -12,9 +12,20 @@ import (
 // with ANSI styles when color is set.
 type renderer struct {
 	color     bool
-	trueColor bool // the terminal takes 24-bit colours (COLORTERM)
-	width     int  // columns available; cards are wrapped to fit
+	trueColor bool       // the terminal takes 24-bit colours (COLORTERM)
+	width     int        // columns available; cards are wrapped to fit
+	widthFn   func() int // when set, asked for the width each time (a terminal may be resized)
 	md        markdown
+}
+
+// cols returns the columns available now.
+func (r *renderer) cols() int {
+	if r.widthFn != nil {
+		if w := r.widthFn(); w > 0 {
+			return w
+		}
+	}
+	return r.width
 }
 
 func newRenderer(color, trueColor bool, width int) *renderer {
@@ -114,7 +125,7 @@ func (r *renderer) post(m message) string {
 	if m.text != "" {
 		body = r.md.render(sanitize(m.text))
 	}
-	if len(body) == 1 && m.card == nil && m.file == nil && h.width()+1+body[0].width() <= r.width {
+	if len(body) == 1 && m.card == nil && m.file == nil && h.width()+1+body[0].width() <= r.cols() {
 		r.write(&b, append(append(h, span{text: " "}), body[0]...))
 		b.WriteByte('\n')
 		return b.String()
@@ -205,7 +216,7 @@ func (r *renderer) cardColor(c string) string {
 // a bar in the card's colour; without colour, the colour is named in the
 // top edge.
 func (r *renderer) card(c *bot.Card) []line {
-	maxInner := max(r.width-2-4, 16) // two for the post's indent, four for the edges
+	maxInner := max(r.cols()-2-4, 16) // two for the post's indent, four for the edges
 	type block struct {
 		lines []line // before wrapping
 		pair  *[2]*bot.Field
@@ -367,9 +378,11 @@ func (r *renderer) pair(p *[2]*bot.Field, left, right int) []line {
 }
 
 // sanitize replaces control characters (escape sequences from a plugin
-// or a user could repaint the terminal) with the visible U+FFFD, keeping
-// newlines and tabs.
+// or a user could repaint the terminal) with the visible U+FFFD, and tabs
+// with four spaces (a terminal's tab stops would break the alignment of
+// boxes and tables). Newlines stay.
 func sanitize(s string) string {
+	s = strings.ReplaceAll(s, "\t", "    ")
 	if strings.IndexFunc(s, isControl) < 0 {
 		return s
 	}
@@ -382,5 +395,5 @@ func sanitize(s string) string {
 }
 
 func isControl(r rune) bool {
-	return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0)
+	return (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0)
 }

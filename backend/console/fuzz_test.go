@@ -65,7 +65,7 @@ func FuzzCard(f *testing.F) {
 		if width < 1 || width > 300 {
 			t.Skip()
 		}
-		c := &bot.Card{Title: title, Link: link, Text: text, Color: color, Fields: []bot.Field{{t1, v1, s1}, {t2, v2, s2}}}
+		c := &bot.Card{Title: title, Link: link, Text: text, Color: color, Fields: []bot.Field{{Title: t1, Value: v1, Short: s1}, {Title: t2, Value: v2, Short: s2}}}
 		for _, colored := range []bool{false, true} {
 			r := newRenderer(colored, false, width)
 			box := r.card(c)

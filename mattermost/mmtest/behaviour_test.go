@@ -319,6 +319,8 @@ func TestChannelVisibility(t *testing.T) {
 	w := newWorld(t, nil)
 	secret, _ := w.srv.AddChannel(w.team.ID, "secret", "Secret", mattermost.ChannelPrivate)
 	_ = w.srv.AddChannelMember(secret.ID, w.bob.ID)
+	outsider, _ := w.srv.AddUser(User{Username: "outsider"})
+	outsiderTok, _ := w.srv.Login(outsider.ID)
 	tests := []struct {
 		name, path, token string
 		wantStatus        int
@@ -330,6 +332,7 @@ func TestChannelVisibility(t *testing.T) {
 		{"private by id, not a member", "/channels/" + secret.ID, w.aliceTok, 403, "api.context.permissions.app_error"},
 		{"unknown id", "/channels/" + mattermost.NewID(), w.aliceTok, 404, "app.channel.get.existing.app_error"},
 		{"unknown team", "/teams/name/nope/channels/name/ops", w.aliceTok, 404, "app.team.get_by_name.missing.app_error"},
+		{"public, not on the team", "/teams/name/testteam/channels/name/ops", outsiderTok, 403, "api.context.permissions.app_error"},
 		{"member not found", "/channels/" + w.ops.ID + "/members/" + mattermost.NewID(), w.aliceTok, 404, "app.channel.get_member.missing.app_error"},
 	}
 	for _, tc := range tests {
@@ -417,6 +420,15 @@ func TestChannelPostsPaging(t *testing.T) {
 	}
 	if r := w.do(t, "GET", "/posts/"+ids[0], w.aliceTok, nil); r.status != 404 {
 		t.Errorf("GET deleted post = %d, want 404", r.status)
+	}
+	if r := w.do(t, "DELETE", "/posts/"+ids[0], w.aliceTok, nil); r.status != 403 {
+		t.Errorf("DELETE a deleted post = %d, want 403 (the server's permission error)", r.status)
+	}
+	if r := w.do(t, "DELETE", "/posts/"+ids[1], w.bobTok, nil); r.status != 403 {
+		t.Errorf("DELETE someone else's post = %d, want 403", r.status)
+	}
+	if r := w.do(t, "PUT", "/posts/"+ids[1]+"/patch", w.bobTok, map[string]string{"message": "x"}); r.status != 403 {
+		t.Errorf("patch someone else's post = %d, want 403", r.status)
 	}
 }
 

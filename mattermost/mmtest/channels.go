@@ -246,7 +246,8 @@ func (q *request) getChannelByTeamAndName() {
 
 // channelByName follows api4/channel.go getChannelByName: a private
 // channel the caller cannot read is reported missing (404), not forbidden,
-// so its existence does not leak; archived channels need include_deleted.
+// so its existence does not leak; a public channel of a team the caller is
+// not on is a 403; archived channels need include_deleted.
 func (q *request) channelByName(team func(*state) (string, bool)) {
 	name := q.params["channel_name"]
 	inclDeleted, _ := strconv.ParseBool(q.r.URL.Query().Get("include_deleted"))
@@ -259,9 +260,15 @@ func (q *request) channelByName(team func(*state) (string, bool)) {
 		return
 	}
 	ch := s.st.channels[s.st.channelByName[tid+"/"+name]]
-	if ch == nil || ch.DeleteAt != 0 && !inclDeleted || !s.st.canReadChannel(ch, q.sess.userID) {
+	if ch == nil || ch.DeleteAt != 0 && !inclDeleted ||
+		ch.Type != mattermost.ChannelOpen && !s.st.canReadChannel(ch, q.sess.userID) {
 		s.mu.Unlock()
 		q.fail(apiError(http.StatusNotFound, "app.channel.get_by_name.missing.app_error", ""))
+		return
+	}
+	if !s.st.canReadChannel(ch, q.sess.userID) { // public, but not on the team
+		s.mu.Unlock()
+		q.failPerm()
 		return
 	}
 	out := *ch

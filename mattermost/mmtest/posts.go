@@ -494,7 +494,7 @@ func (q *request) editPost(id string, msg *string, pinned *bool, props *map[stri
 	var evs []event
 	s.mu.Lock()
 	p := s.st.posts[id]
-	if p == nil || p.DeleteAt != 0 || p.UserID != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+	if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
 		s.mu.Unlock()
 		q.failPerm()
 		return
@@ -560,7 +560,7 @@ func (q *request) editPost(id string, msg *string, pinned *bool, props *map[stri
 }
 
 // deletePost is DELETE /posts/{post_id} (api4/post.go deletePost,
-// app/post.go DeletePost): soft delete of the post and, for a root, its
+// app/post.go DeletePost): only the author (a member) or an admin; soft delete of the post and, for a root, its
 // replies; post_deleted carries the post as it was before.
 func (q *request) deletePost() {
 	id := q.idParam("post_id")
@@ -571,12 +571,8 @@ func (q *request) deletePost() {
 	var evs []event
 	s.mu.Lock()
 	p := s.st.posts[id]
-	if p == nil || p.DeleteAt != 0 {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.post.get.app_error", ""))
-		return
-	}
-	if p.UserID != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+	// An unknown post is a permission error too (api4/post.go deletePost).
+	if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
 		s.mu.Unlock()
 		q.failPerm()
 		return
@@ -585,6 +581,16 @@ func (q *request) deletePost() {
 	s.mu.Unlock()
 	s.publish(evs)
 	q.ok()
+}
+
+// canChangePost: edit_post / delete_post are channel permissions of the
+// author (a member); edit_others_posts / delete_others_posts belong to
+// admins (api4/post.go postPatchChecks, deletePost).
+func (st *state) canChangePost(p *mattermost.Post, userID string) bool {
+	if st.isAdmin(userID) {
+		return true
+	}
+	return p.UserID == userID && st.isChannelMember(p.ChannelID, userID)
 }
 
 // deletePostLocked soft-deletes p (and its replies). s.mu held.

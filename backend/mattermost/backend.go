@@ -336,8 +336,12 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if !errors.Is(err, mm.ErrUnauthorized) || b.opts.Token != "" {
+		if !errors.Is(err, mm.ErrUnauthorized) {
 			return err
+		}
+		if b.opts.Token != "" {
+			// Revoked while we ran: nothing to retry with.
+			return b.startupError(err)
 		}
 		// A password session expired: log in again and reconnect.
 		b.log.Warn("session expired, logging in again")

@@ -503,6 +503,64 @@ func TestDroppedSocketAnsweredOnce(t *testing.T) {
 	}
 }
 
+func TestRetriedReplyPostedOnce(t *testing.T) {
+	w := newWorld(t)
+	w.start(w.options())
+	w.say(w.ops, "", "!echo warm") // alice is known from now on: no lookup
+	w.replyText(w.ops, "warm")
+
+	// The bot's next request is the reply; the server makes it, then
+	// loses the answer. The client retries with the same
+	// pending_post_id, and the server answers the post it made.
+	w.srv.DropNextResponses(1)
+	if _, err := w.srv.CreatePost(w.alice.ID, mm.Post{ChannelID: w.ops.ID, Message: "!echo once"}); err != nil {
+		t.Fatal(err)
+	}
+	w.replyText(w.ops, "once")
+	w.say(w.ops, "", "!echo after")
+	w.replyText(w.ops, "after")
+	n := 0
+	for _, p := range w.botPosts(w.ops) {
+		if p.Message == "once" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("reply posted %d times, want once", n)
+	}
+}
+
+func TestTokenRevokedWhileRunning(t *testing.T) {
+	w := newWorld(t)
+	opts := w.options()
+	opts.WebSocket.PingInterval = 20 * time.Millisecond
+	be, err := mmbackend.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected := make(chan bot.User, 4)
+	eng, err := bot.New(be, nil, &testPlugin{connects: connected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(context.Background()) }()
+	select {
+	case <-connected:
+	case err := <-done:
+		t.Fatalf("Run = %v before connecting", err)
+	}
+	w.srv.RevokeToken(w.token)
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "rejected the token") {
+			t.Errorf("Run after revocation = %v, want the token rejected", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Run still running after the token was revoked")
+	}
+}
+
 func TestStartupErrors(t *testing.T) {
 	w := newWorld(t)
 	lonely, err := w.srv.AddTeam("lonely", "Lonely")

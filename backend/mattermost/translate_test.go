@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -416,4 +417,51 @@ func TestDirectoryConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// BenchmarkMessage measures the backend's share of the hot path: a
+// recorded posted frame decoded and turned into a bot.Message, sender and
+// team cached.
+func BenchmarkMessage(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "ws_posted_channel.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rec struct{ Frames []json.RawMessage }
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		b.Fatal(err)
+	}
+	frame := []byte(rec.Frames[0])
+	tr := &translator{dir: newDirectory(newFakeLookup(), aliceID), self: aliceID}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf := append([]byte(nil), frame...) // DecodeFrame keeps the frame
+		ev, _, err := mm.DecodeFrame(buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := tr.message(ctx, fromEvent(ev.Payload.(*mm.PostedEvent)))
+		if err != nil || m == nil {
+			b.Fatalf("message = %v, %v", m, err)
+		}
+	}
+}
+
+func FuzzMentions(f *testing.F) {
+	for _, s := range []string{"hello @alice ~ops", "@Bob, @bob and @carol.", "a@b @-x @", "@\u00e9t\u00e9 @x.y."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		seen := map[string]bool{}
+		for _, name := range mentions(text) {
+			if name == "" || seen[name] || strings.HasSuffix(name, ".") || name != strings.ToLower(name) {
+				t.Fatalf("mentions(%q) gave %q", text, name)
+			}
+			if !strings.Contains(strings.ToLower(text), "@"+name) {
+				t.Fatalf("mentions(%q) gave %q, not in the text", text, name)
+			}
+			seen[name] = true
+		}
+	})
 }

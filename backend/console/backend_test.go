@@ -56,7 +56,7 @@ func TestUserAndRoomIDsAreStable(t *testing.T) {
 		{"user", func() (string, error) { u, err := be.User(ctx, "bob"); return u.ID, err }, "u-bob"},
 		{"user again, other case", func() (string, error) { u, err := be.User(ctx, "Bob"); return u.ID, err }, "u-bob"},
 		{"user with @", func() (string, error) { u, err := be.User(ctx, "@bob"); return u.ID, err }, "u-bob"},
-		{"bot", func() (string, error) { u, err := be.User(ctx, "matterbot"); return u.ID, err }, "u-matterbot"},
+		{"bot", func() (string, error) { u, err := be.User(ctx, "ops-bot"); return u.ID, err }, "u-ops-bot"},
 		{"room", func() (string, error) { r, err := be.Room(ctx, "", "ops"); return r.ID, err }, "r-ops"},
 		{"room in a team", func() (string, error) { r, err := be.Room(ctx, "eng", "ops"); return r.ID, err }, "r-eng/ops"},
 		{"room again", func() (string, error) { r, err := be.Room(ctx, "", "OPS"); return r.ID, err }, "r-ops"},
@@ -148,7 +148,7 @@ func TestSendDirect(t *testing.T) {
 	if err := be.SendEphemeral(ctx, bob.ID, &bot.Outgoing{RoomID: "r-town-square", ThreadID: "1", Text: "just you"}); err != nil {
 		t.Fatal(err)
 	}
-	want := "#1 matterbot › @bob (direct): psst\n#2 matterbot › ~town-square (thread #1) (only @bob sees this): just you\n"
+	want := "#1 ops-bot › @bob (direct): psst\n#2 ops-bot › ~town-square (thread #1) (only @bob sees this): just you\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
@@ -201,7 +201,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Errorf("Run after cancel = %v, want nil", err)
 	}
 	pw.Close()
-	if got := out.String(); !strings.Contains(got, "#2 matterbot › ~town-square: one\n") {
+	if got := out.String(); !strings.Contains(got, "#2 ops-bot › ~town-square: one\n") {
 		t.Errorf("output = %q, want the first reply", got)
 	}
 }

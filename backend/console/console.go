@@ -52,7 +52,7 @@ type Options struct {
 	// Room is where the user speaks at first, "~room" or "~team/room".
 	// Default "~town-square".
 	Room string
-	// BotName is the bot's username. Default "matterbot".
+	// BotName is the bot's username. Default "ops-bot" (Mattermost reserves "matterbot").
 	BotName string
 	// HistoryFile keeps the line editor's history. Default
 	// ~/.matterbot_history; "-" keeps no history.
@@ -136,7 +136,7 @@ func New(opts *Options) (*Backend, error) {
 		o.Room = "~town-square"
 	}
 	if o.BotName == "" {
-		o.BotName = "matterbot"
+		o.BotName = "ops-bot"
 	}
 	o.BotName = strings.ToLower(strings.TrimPrefix(o.BotName, "@"))
 	if a, err := bot.ParseAddress("@" + o.BotName); err != nil || a.User == "" {
@@ -640,7 +640,7 @@ func (b *Backend) adminNote(u bot.User) string {
 }
 
 // whereName names the current place: "~ops", "~ops (thread #3)", "a
-// direct message with @matterbot".
+// direct message to @ops-bot".
 func (b *Backend) whereName(cur state) string {
 	b.mu.Lock()
 	ri := b.rooms[cur.room]

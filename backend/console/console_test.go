@@ -192,7 +192,7 @@ func TestSession(t *testing.T) {
 		{name: "exit alias", input: "/EXIT\n!echo never\n"},
 		{name: "empty lines", input: "\n   \n!echo after blanks\n"},
 		{name: "no newline at the end", input: "!echo last"},
-		{name: "bad input", input: "/frobnicate\n/as\n/as ~ops\n/as @matterbot\n/room\n/room @bob\n/room ~a/b/c\n" +
+		{name: "bad input", input: "/frobnicate\n/as\n/as ~ops\n/as @ops-bot\n/room\n/room @bob\n/room ~a/b/c\n" +
 			"/thread 99\n/thread #x\n/react\n/react 1\n/react 99 :x:\n/dm @bob\n/join now\n/upload\n/upload testdata/missing.txt\n/upload testdata\n" +
 			"!nosuchcommand\n!eho hi\n"},
 	}

@@ -43,10 +43,10 @@ func ExampleNew() {
 	// Output:
 	// matterbot console: you are @you in ~town-square. Type !help for the bot's commands, /help for the console's, Ctrl-D to quit.
 	// #1 @you › ~town-square: !hello
-	// #2 matterbot › ~town-square: hello, @you
+	// #2 ops-bot › ~town-square: hello, @you
 	// #3 @you › ~town-square: /as @bob
 	// You are now @bob.
 	// #3 @bob › ~town-square: !hello
-	// #4 matterbot › ~town-square: hello, @bob
+	// #4 ops-bot › ~town-square: hello, @bob
 	// #5 @bob › ~town-square:
 }

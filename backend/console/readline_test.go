@@ -55,7 +55,7 @@ func TestReadline(t *testing.T) {
 	<-copied
 
 	got := out.String()
-	for _, want := range []string{"#2 matterbot › ~town-square: one", "^C", "#4 matterbot › ~town-square: two"} {
+	for _, want := range []string{"#2 ops-bot › ~town-square: one", "^C", "#4 ops-bot › ~town-square: two"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%q", want, got)
 		}

@@ -105,7 +105,7 @@ type savedFile struct {
 	err  error  // why it was not saved
 }
 
-// post renders m: a header line "#5 matterbot › ~ops:" followed by the
+// post renders m: a header line "#5 ops-bot › ~ops:" followed by the
 // text (on the same line when it is one short line), the card and the
 // file, indented by two spaces.
 func (r *renderer) post(m message) string {

@@ -628,8 +628,8 @@ func (b *Backend) banner() {
 	b.mu.Lock()
 	cur := b.cur
 	b.mu.Unlock()
-	b.print(b.render.notice("matterbot console: you are %s%s in %s. Type %shelp for the bot's commands, /help for the console's, Ctrl-D to quit.",
-		cur.user, b.adminNote(cur.user), b.whereName(cur), b.prefix()))
+	b.print(b.render.notice("You are %s%s in %s, talking to @%s with no server.", cur.user, b.adminNote(cur.user), b.whereName(cur), b.self.Username) +
+		b.render.notice("Type %shelp for the bot's commands, /help for the console's; Ctrl-D quits.", b.prefix()))
 }
 
 func (b *Backend) adminNote(u bot.User) string {

@@ -41,7 +41,8 @@ func ExampleNew() {
 		fmt.Println(err)
 	}
 	// Output:
-	// matterbot console: you are @you in ~town-square. Type !help for the bot's commands, /help for the console's, Ctrl-D to quit.
+	// You are @you in ~town-square, talking to @ops-bot with no server.
+	// Type !help for the bot's commands, /help for the console's; Ctrl-D quits.
 	// #1 @you › ~town-square: !hello
 	// #2 ops-bot › ~town-square: hello, @you
 	// #3 @you › ~town-square: /as @bob

@@ -30,7 +30,7 @@ func TestConsole(t *testing.T) {
 			name:  "built-in plugins",
 			input: "!help\n!echo hi\n!whoami\n/as @bob\n!whoami\n!nope\n",
 			want: []string{
-				"you are @you (admin) in ~town-square", "`!echo <text>` — repeat the text", "ops-bot › ~town-square: hi",
+				"You are @you (admin) in ~town-square", "`!echo <text>` — repeat the text", "ops-bot › ~town-square: hi",
 				"user       @you", "admin      yes", "You are now @bob.", "user       @bob", "admin      no",
 				`Command "nope" not found.`,
 			},
@@ -44,7 +44,7 @@ func TestConsole(t *testing.T) {
 			name:  "flags",
 			cmd:   consoleCmd{As: "@Carol", Room: "~eng/ops", Prefix: "?"},
 			input: "?echo hi\n",
-			want:  []string{"you are @carol (admin) in ~eng/ops", "ops-bot › ~eng/ops: hi"},
+			want:  []string{"You are @carol (admin) in ~eng/ops", "ops-bot › ~eng/ops: hi"},
 		},
 		{
 			name:  "config file",

@@ -258,7 +258,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rtr *router, p
 	rt, params := rtr.match(r.Method, path)
 	if rt == nil {
 		handle404(w, r)
-		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", http.StatusNotFound)
+		s.logger.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "status", http.StatusNotFound)
 		return
 	}
 	q := &request{s: s, w: w, r: r, id: mattermost.NewID(), params: params, token: token}
@@ -284,13 +284,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rtr *router, p
 			http.SetCookie(w, &http.Cookie{Name: "MMAUTHTOKEN", Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 		}
 		q.fail(apiError(http.StatusUnauthorized, "api.context.session_expired.app_error", ""))
-		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", http.StatusUnauthorized)
+		s.logger.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "status", http.StatusUnauthorized)
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	q.w = sw
 	rt.handler(q)
-	s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+	s.logger.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "status", sw.status,
 		"request_id", q.id, "duration", s.now().Sub(start))
 }
 
@@ -450,4 +450,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// logPath is the path as logged: an incoming webhook's id is a secret
+// (whoever knows it may post), so it is redacted.
+func logPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/hooks/"); ok && rest != "" {
+		return "/hooks/[REDACTED]"
+	}
+	return p
 }

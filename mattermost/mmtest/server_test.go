@@ -3,6 +3,7 @@ package mmtest
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -162,3 +163,30 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("Posts = %v", posts)
 	}
 }
+
+func TestRequestLogRedactsHookIDs(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := newWorld(t, &Options{Logger: logger})
+	h, _ := w.srv.AddHook(w.ops.ID, w.root.ID, "x")
+	w.do(t, "POST", "/hooks/"+h.ID, "", map[string]string{"text": "hi"})
+	w.do(t, "GET", "/users/me", w.aliceTok, nil)
+	mu.Lock()
+	logged := buf.String()
+	mu.Unlock()
+	if strings.Contains(logged, h.ID) || strings.Contains(logged, w.aliceTok) {
+		t.Errorf("request log shows a hook id or token:\n%s", logged)
+	}
+	if !strings.Contains(logged, "path=/hooks/[REDACTED]") || !strings.Contains(logged, "path=/api/v4/users/me") {
+		t.Errorf("request log lacks the requests:\n%s", logged)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -577,3 +577,51 @@ func TestDeactivateUser(t *testing.T) {
 		t.Errorf("login as a deactivated user = %d %s", r.status, r.body)
 	}
 }
+
+func TestAddChannelMember(t *testing.T) {
+	w := newWorld(t, nil)
+	s := w.srv
+	outsider, _ := s.AddUser(User{Username: "outsider"})
+	pub, _ := s.AddChannel(w.team.ID, "pub", "Pub", mattermost.ChannelOpen)
+	priv, _ := s.AddChannel(w.team.ID, "priv", "Priv", mattermost.ChannelPrivate)
+	_ = s.AddChannelMember(priv.ID, w.bob.ID)
+	dm, _ := s.DirectChannel(w.alice.ID, w.bob.ID)
+	tests := []struct {
+		name, channel, token, user string
+		wantStatus                 int
+		wantID                     string
+	}{
+		{"join a public channel", pub.ID, w.aliceTok, w.alice.ID, 201, ""},
+		{"join again", pub.ID, w.aliceTok, w.alice.ID, 201, ""},
+		{"member adds another", pub.ID, w.aliceTok, w.bob.ID, 201, ""},
+		{"join a private channel", priv.ID, w.aliceTok, w.alice.ID, 403, "api.context.permissions.app_error"},
+		{"private member adds another", priv.ID, w.bobTok, w.alice.ID, 201, ""},
+		{"user not on the team", pub.ID, w.aliceTok, outsider.ID, 404, "app.team.get_member.missing.app_error"},
+		{"DM", dm.ID, w.aliceTok, w.root.ID, 400, "api.channel.add_user_to_channel.type.app_error"},
+		{"unknown channel", mattermost.NewID(), w.aliceTok, w.alice.ID, 404, "app.channel.get.existing.app_error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.do(t, "POST", "/channels/"+tc.channel+"/members", tc.token, map[string]string{"user_id": tc.user})
+			if r.status != tc.wantStatus || errID(t, r) != tc.wantID {
+				t.Errorf("add member = %d %s, want %d %q", r.status, r.body, tc.wantStatus, tc.wantID)
+			}
+		})
+	}
+	joins := 0
+	for _, p := range s.Posts(pub.ID) {
+		if p.Type == "system_join_channel" {
+			joins++
+		}
+	}
+	if joins != 1 {
+		t.Errorf("%d join system posts, want 1 (joining again posts nothing)", joins)
+	}
+	if r := w.do(t, "DELETE", "/channels/"+pub.ID+"/members/"+w.bob.ID, w.aliceTok, nil); r.status != 200 {
+		t.Errorf("member removes another = %d %s", r.status, r.body)
+	}
+	ts, _ := s.Channel(w.team.ID, "town-square")
+	if r := w.do(t, "DELETE", "/channels/"+ts.ID+"/members/"+w.alice.ID, w.aliceTok, nil); r.status != 400 || errID(t, r) != "api.channel.remove.default.app_error" {
+		t.Errorf("leave town-square = %d %s, want 400 remove.default", r.status, r.body)
+	}
+}

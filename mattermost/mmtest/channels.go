@@ -590,17 +590,28 @@ func (q *request) addChannelMemberAPI() {
 	var last mattermost.ChannelMember
 	for _, uid := range uids {
 		self := uid == actor
-		allowed := s.st.isAdmin(actor) ||
-			self && ch.Type == mattermost.ChannelOpen && s.st.isTeamMember(ch.TeamID, actor) ||
-			!self && s.st.isChannelMember(ch.ID, actor)
+		// Members hold manage_{public,private}_channel_members; a team
+		// member may join a public channel (join_public_channels).
+		allowed := s.st.isAdmin(actor) || s.st.isChannelMember(ch.ID, actor) ||
+			self && ch.Type == mattermost.ChannelOpen && s.st.isTeamMember(ch.TeamID, actor)
 		if !allowed {
 			s.mu.Unlock()
 			q.failPerm()
 			return
 		}
-		if s.st.users[uid] == nil || !s.st.isTeamMember(ch.TeamID, uid) {
+		if ch.DeleteAt != 0 {
 			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "api.channel.add_user.to.channel.failed.app_error", ""))
+			q.fail(apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.deleted.app_error", ""))
+			return
+		}
+		if s.st.users[uid] == nil {
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
+			return
+		}
+		if !s.st.isTeamMember(ch.TeamID, uid) { // app/channel.go addUserToChannel
+			s.mu.Unlock()
+			q.fail(apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", ""))
 			return
 		}
 		m, added := s.addChannelMember(ch, uid, &evs)

@@ -310,3 +310,56 @@ func TestCompleter(t *testing.T) {
 		}
 	}
 }
+
+// notifyWriter collects output and signals each write.
+type notifyWriter struct {
+	syncBuffer
+	wrote chan struct{} // size 1: a pending signal is enough
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	n, err := w.syncBuffer.Write(p)
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// A message sent while the prompt waits for a line (a scheduled job, a
+// late handler) goes on its own line, and the prompt is shown again with
+// the id the next message will get.
+func TestLateMessageRedrawsPrompt(t *testing.T) {
+	ctx := context.Background()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &notifyWriter{wrote: make(chan struct{}, 1)}
+	be, err := New(&Options{Input: pr, Output: out, HistoryFile: "-", Color: ColorNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bot.New(be, nil, demo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- e.Run(runCtx) }()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}()
+	for !strings.HasSuffix(out.String(), "#1 @you › ~town-square: ") {
+		<-out.wrote
+	}
+	ops, _ := be.Room(ctx, "", "ops")
+	if err := be.Send(ctx, &bot.Outgoing{RoomID: ops.ID, Text: "late"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "#1 @you › ~town-square: \n#1 ops-bot › ~ops: late\n#2 @you › ~town-square: "
+	if got := out.String(); !strings.HasSuffix(got, want) {
+		t.Errorf("output = %q, want it to end with %q", got, want)
+	}
+}

@@ -95,8 +95,7 @@ type Backend struct {
 	cur     state                    // guarded by mu: who speaks where
 	handler bot.Handler              // guarded by mu: set once connected
 	dirMade string                   // guarded by mu: FileDir, once made
-	sink    io.Writer                // guarded by outMu: where output goes now
-	outMu   sync.Mutex               // serializes output
+	screen  *screen                  // where output goes
 	admins  func(string) bool        // set once connected: Handler.IsAdmin when it has one
 	prefix  func() string            // set once connected: Handler.Prefix when it has one
 	cmds    func() []bot.CommandInfo // set once connected: for completion
@@ -145,7 +144,7 @@ func New(opts *Options) (*Backend, error) {
 	b := &Backend{
 		in:      o.Input,
 		out:     o.Output,
-		sink:    o.Output,
+		screen:  &screen{sink: o.Output, out: o.Output},
 		fileDir: o.FileDir,
 		log:     o.Logger,
 		self:    bot.User{ID: userID(o.BotName), Username: o.BotName, FullName: o.BotName, Bot: true},
@@ -158,6 +157,7 @@ func New(opts *Options) (*Backend, error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	b.screen.prompt = b.prompt
 	b.users[o.BotName] = b.self
 	b.interact = isTerminal(o.Input) && isTerminal(o.Output)
 	switch o.HistoryFile {
@@ -492,19 +492,65 @@ func (b *Backend) OpenFile(ctx context.Context, fileID string) (io.ReadCloser, e
 	return os.Open(p)
 }
 
+// screen serializes output. A message printed while a plain prompt waits
+// for its line goes on a line of its own, and the prompt is shown again
+// after it, as readline does on a terminal.
+type screen struct {
+	out    io.Writer     // Options.Output
+	prompt func() string // the prompt as it should read now
+
+	mu       sync.Mutex
+	sink     io.Writer    // guarded by mu: where output goes now
+	pending  bool         // guarded by mu: a plain prompt is showing
+	rlPrompt func(string) // guarded by mu: sets the line editor's prompt, when there is one
+}
+
 // print writes s where output goes now, in one piece.
 func (b *Backend) print(s string) {
-	b.outMu.Lock()
-	defer b.outMu.Unlock()
-	if _, err := io.WriteString(b.sink, s); err != nil {
+	if err := b.screen.print(s); err != nil {
 		b.log.Warn("console output failed", "err", err)
 	}
 }
 
-func (b *Backend) setSink(w io.Writer) {
-	b.outMu.Lock()
-	defer b.outMu.Unlock()
-	b.sink = w
+func (sc *screen) print(s string) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	// The message may have taken the id the prompt shows: show the new one.
+	switch {
+	case sc.pending:
+		s = "\n" + s + sc.prompt()
+	case sc.rlPrompt != nil:
+		sc.rlPrompt(sc.prompt()) // readline redraws it below s
+	}
+	_, err := io.WriteString(sc.sink, s)
+	return err
+}
+
+// setSink sends output to w, and tells the line editor's prompt when it
+// changes (nil when there is no line editor).
+func (sc *screen) setSink(w io.Writer, rlPrompt func(string)) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.sink, sc.rlPrompt = w, rlPrompt
+}
+
+// showPrompt writes a plain prompt and remembers it until endPrompt.
+func (sc *screen) showPrompt(p string) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.pending = true
+	_, err := io.WriteString(sc.sink, p)
+	return err
+}
+
+// endPrompt writes what ends the prompt's line (the echoed input) and
+// forgets the prompt.
+func (sc *screen) endPrompt(s string) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.pending = false
+	_, err := io.WriteString(sc.sink, s)
+	return err
 }
 
 // Run implements bot.Backend: it connects, then reads the user's lines
@@ -542,8 +588,12 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	if err != nil {
 		return err
 	}
-	b.setSink(src.writer())
-	defer b.setSink(b.out)
+	var rlPrompt func(string)
+	if rl, ok := src.(*readlineSource); ok {
+		rlPrompt = rl.rl.SetPrompt
+	}
+	b.screen.setSink(src.writer(), rlPrompt)
+	defer b.screen.setSink(b.out, nil)
 	b.banner()
 
 	prompts := make(chan string)
@@ -620,7 +670,7 @@ func (b *Backend) source() (lineSource, error) {
 		}
 		return rl, nil
 	}
-	return &plainSource{in: bufio.NewReader(b.in), out: b.out, echo: !isTerminal(b.in)}, nil
+	return &plainSource{in: bufio.NewReader(b.in), screen: b.screen, echo: !isTerminal(b.in)}, nil
 }
 
 // banner greets the user.

@@ -31,34 +31,39 @@ type lineSource interface {
 
 // plainSource reads lines from any reader. When echo is set (the input is
 // not a terminal, which would echo by itself) it writes each line after
-// its prompt, so the output reads as a transcript.
+// its prompt, so the output reads as a transcript. Its output goes
+// through the backend's screen, which knows that a prompt is showing.
 type plainSource struct {
-	in   *bufio.Reader
-	out  io.Writer
-	echo bool
+	in     *bufio.Reader
+	screen *screen
+	echo   bool
 }
 
 func (p *plainSource) readLine(prompt string) (string, error) {
-	if _, err := io.WriteString(p.out, prompt); err != nil {
+	if err := p.screen.showPrompt(prompt); err != nil {
 		return "", err
 	}
 	s, err := p.in.ReadString('\n')
 	if err != nil && (s == "" || err != io.EOF) {
+		end := ""
 		if p.echo && err == io.EOF {
-			_, _ = io.WriteString(p.out, "\n") // end the prompt's line
+			end = "\n" // end the prompt's line
 		}
+		_ = p.screen.endPrompt(end)
 		return "", err
 	}
 	s = strings.TrimRight(s, "\r\n")
+	end := ""
 	if p.echo {
-		if _, err := io.WriteString(p.out, s+"\n"); err != nil {
-			return "", err
-		}
+		end = s + "\n"
+	}
+	if err := p.screen.endPrompt(end); err != nil {
+		return "", err
 	}
 	return s, nil
 }
 
-func (p *plainSource) writer() io.Writer { return p.out }
+func (p *plainSource) writer() io.Writer { return p.screen.out }
 
 // interrupt cannot interrupt a Read in progress on an arbitrary reader.
 func (p *plainSource) interrupt() bool { return false }

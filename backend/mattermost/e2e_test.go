@@ -298,6 +298,10 @@ func TestSecondTeam(t *testing.T) {
 	w.say(builds, "", "!where x")
 	w.replyText(builds, "x ~dev-team/builds direct=false thread=false from=@alice")
 
+	// Channel references in replies become what the server links.
+	w.say(builds, "", "!echo see ~dev-team/builds and ~ops-team/ops")
+	w.replyText(builds, "see ~builds and [~ops]("+w.srv.URL()+"/ops-team/channels/ops)")
+
 	// Room resolution: default team, explicit team, id.
 	ctx := context.Background()
 	for _, tc := range []struct{ team, name, want string }{

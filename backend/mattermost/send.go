@@ -26,7 +26,13 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 		return err
 	}
 
-	parts := Split(out.Text, b.limit)
+	text := out.Text
+	if strings.IndexByte(text, '~') >= 0 {
+		if dest, err := b.dir.channel(ctx, channelID); err == nil {
+			text = b.linkChannels(ctx, text, dest)
+		}
+	}
+	parts := Split(text, b.limit)
 	// Whitespace-only parts (the tail of a text ending in blank lines)
 	// would be rejected or show as empty posts.
 	parts = slicesDeleteBlank(parts)

@@ -1,0 +1,134 @@
+package mattermost
+
+import (
+	"context"
+	"strings"
+
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// Mattermost links "~name" to the channel of that name in the team of the
+// channel the post is in, and knows no other form. Plugins speak in the
+// bot's addresses ("~team/name", what bot.Room.String returns) and hold
+// channel ids; linkChannels rewrites both into what the server renders.
+
+// linkChannels rewrites, in text about to be posted in dest, the channel
+// references the server would not link:
+//
+//	~team/name   → ~name when team is dest's team, else a markdown link
+//	               [~name](<site>/team/channels/name)
+//	~<id>        → the same, for a channel id
+//
+// References to unknown channels, and anything inside code, are left as
+// they are. Resolving goes through the directory (cached).
+func (b *Backend) linkChannels(ctx context.Context, text string, dest *mm.Channel) string {
+	if strings.IndexByte(text, '~') < 0 {
+		return text
+	}
+	var out strings.Builder
+	done := 0 // text[:done] is in out
+	var state *fence
+	for ls := 0; ls < len(text); {
+		le := strings.IndexByte(text[ls:], '\n')
+		if le < 0 {
+			le = len(text)
+		} else {
+			le += ls + 1
+		}
+		line := text[ls:le]
+		next, delim := fenceLine(line, state, 0)
+		if state == nil && !delim {
+			for _, ref := range channelRefs(line) {
+				start, end := ls+ref.start, ls+ref.end
+				if repl, ok := b.channelLink(ctx, text[start+1:end], dest); ok {
+					out.WriteString(text[done:start])
+					out.WriteString(repl)
+					done = end
+				}
+			}
+		}
+		state, ls = next, le
+	}
+	if done == 0 {
+		return text
+	}
+	out.WriteString(text[done:])
+	return out.String()
+}
+
+// span is a byte range of a line.
+type span struct{ start, end int }
+
+// channelRefs returns the spans of "~ref" in a line outside inline code,
+// where ref is "team/name" or a 26-character id; a "~" must not follow a
+// name character.
+func channelRefs(line string) []span {
+	var refs []span
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '`':
+			// Skip an inline code span: up to the same run of backticks.
+			n := 1
+			for i+n < len(line) && line[i+n] == '`' {
+				n++
+			}
+			closing := strings.Index(line[i+n:], strings.Repeat("`", n))
+			if closing < 0 {
+				i += n - 1
+				continue
+			}
+			i += n + closing + n - 1
+		case c == '~' && (i == 0 || !isChannelByte(line[i-1])):
+			j := i + 1
+			slash := -1
+			for j < len(line) && (isChannelByte(line[j]) || line[j] == '/' && slash < 0) {
+				if line[j] == '/' {
+					slash = j
+				}
+				j++
+			}
+			ref := line[i+1 : j]
+			if slash > i+1 && slash < j-1 || slash < 0 && mm.IsValidID(ref) {
+				refs = append(refs, span{i, j})
+			}
+			i = j - 1
+		}
+	}
+	return refs
+}
+
+func isChannelByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// channelLink returns the replacement of the reference ref ("team/name"
+// or an id, without the ~) in a post in dest.
+func (b *Backend) channelLink(ctx context.Context, ref string, dest *mm.Channel) (string, bool) {
+	var ch *mm.Channel
+	var team *mm.Team
+	if teamName, name, ok := strings.Cut(ref, "/"); ok {
+		t, err := b.dir.teamByName(ctx, teamName)
+		if err != nil {
+			return "", false
+		}
+		c, err := b.dir.channelByName(ctx, t.ID, name)
+		if err != nil {
+			return "", false
+		}
+		ch, team = c, t
+	} else {
+		c, err := b.dir.channel(ctx, ref)
+		if err != nil || c.TeamID == "" {
+			return "", false // DMs and groups have no ~name
+		}
+		t, err := b.dir.team(ctx, c.TeamID)
+		if err != nil {
+			return "", false
+		}
+		ch, team = c, t
+	}
+	if dest != nil && dest.TeamID == ch.TeamID {
+		return "~" + ch.Name, true
+	}
+	return "[~" + ch.Name + "](" + b.url + "/" + team.Name + "/channels/" + ch.Name + ")", true
+}

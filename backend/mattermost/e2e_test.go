@@ -142,6 +142,9 @@ func (w *world) reply(ch *mm.Channel, match func(*mm.Post) bool) *mm.Post {
 	defer cancel()
 	p, err := w.srv.WaitForPost(ctx, ch.ID, func(p *mm.Post) bool { return p.UserID == w.bot.ID && match(p) })
 	if err != nil {
+		for _, p := range w.srv.Posts(ch.ID) {
+			w.t.Logf("post by %s: %q", p.UserID, p.Message)
+		}
 		w.t.Fatalf("waiting for the bot's reply in ~%s: %v", ch.Name, err)
 	}
 	return p
@@ -180,7 +183,7 @@ func (tp *testPlugin) Setup(p *bot.Plugin) error {
 	})
 	p.Command("where", func(ctx context.Context, req *bot.Request) error {
 		m := req.Message
-		return req.Replyf("%s %s direct=%v thread=%v from=%s", req.Args, m.Room, m.Direct, m.ThreadID != "", m.From)
+		return req.Replyf("%s `%s` direct=%v thread=%v from=%s", req.Args, m.Room, m.Direct, m.ThreadID != "", m.From)
 	})
 	p.Command("card", func(ctx context.Context, req *bot.Request) error {
 		return req.Card(bot.Card{Title: "deployed " + req.Args, Color: "good", Text: "all good",
@@ -248,11 +251,11 @@ func TestCommandEverywhere(t *testing.T) {
 		text string
 		want string
 	}{
-		{"public", w.ops, "!where o", "o ~ops-team/ops direct=false thread=false from=@alice"},
-		{"private", w.secret, "!where p", "p ~ops-team/secret direct=false thread=false from=@alice"},
-		{"direct without prefix", dm, "where d", fmt.Sprintf("d ~%s direct=true thread=false from=@alice", dm.Name)},
-		{"group", group, "!where g", fmt.Sprintf("g ~%s direct=false thread=false from=@alice", group.Name)},
-		{"mention", w.ops, "@opsbot where m", "m ~ops-team/ops direct=false thread=false from=@alice"},
+		{"public", w.ops, "!where o", "o `~ops-team/ops` direct=false thread=false from=@alice"},
+		{"private", w.secret, "!where p", "p `~ops-team/secret` direct=false thread=false from=@alice"},
+		{"direct without prefix", dm, "where d", fmt.Sprintf("d `~%s` direct=true thread=false from=@alice", dm.Name)},
+		{"group", group, "!where g", fmt.Sprintf("g `~%s` direct=false thread=false from=@alice", group.Name)},
+		{"mention", w.ops, "@opsbot where m", "m `~ops-team/ops` direct=false thread=false from=@alice"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,7 +267,7 @@ func TestCommandEverywhere(t *testing.T) {
 	t.Run("thread", func(t *testing.T) {
 		root := w.say(w.ops, "", "a thread")
 		cmd := w.say(w.ops, root.ID, "!where t")
-		got := w.replyText(w.ops, "t ~ops-team/ops direct=false thread=true from=@alice")
+		got := w.replyText(w.ops, "t `~ops-team/ops` direct=false thread=true from=@alice")
 		if got.RootID != root.ID {
 			t.Errorf("reply RootID = %q, want the thread's root %q (command %s)", got.RootID, root.ID, cmd.ID)
 		}
@@ -296,7 +299,7 @@ func TestSecondTeam(t *testing.T) {
 	r := w.start(opts)
 
 	w.say(builds, "", "!where x")
-	w.replyText(builds, "x ~dev-team/builds direct=false thread=false from=@alice")
+	w.replyText(builds, "x `~dev-team/builds` direct=false thread=false from=@alice")
 
 	// Channel references in replies become what the server links.
 	w.say(builds, "", "!echo see ~dev-team/builds and ~ops-team/ops")

@@ -135,6 +135,18 @@ func TestLogin(t *testing.T) {
 		{"unknown user", "nobody", "x", 401, "api.user.login.invalid_credentials_email_username"},
 		{"bot", "ops-bot", "", 401, "api.user.login.bot_login_forbidden.app_error"},
 	}
+	t.Run("locked after 10 failures", func(t *testing.T) {
+		if _, err := w.srv.AddUser(User{Username: "carol", Password: "carol-pw"}); err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			w.do(t, "POST", "/users/login", "", map[string]string{"login_id": "carol", "password": "nope"})
+		}
+		r := w.do(t, "POST", "/users/login", "", map[string]string{"login_id": "carol", "password": "carol-pw"})
+		if r.status != 401 || errID(t, r) != "api.user.check_user_login_attempts.too_many.app_error" {
+			t.Errorf("login after 10 failures = %d %s, want 401 too_many", r.status, r.body)
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := w.do(t, "POST", "/users/login", "", map[string]string{"login_id": tc.login, "password": tc.password})

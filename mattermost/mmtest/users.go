@@ -80,6 +80,9 @@ func userOut(rec *userRec, self bool) mattermost.User {
 	return u
 }
 
+// maxLoginAttempts is ServiceSettings.MaximumLoginAttempts' default.
+const maxLoginAttempts = 10
+
 // newSession opens a session for userID and returns its token. s.mu held.
 func (s *Server) newSession(userID, patID string) string {
 	ss := &session{id: mattermost.NewID(), token: mattermost.NewID(), userID: userID, patID: patID, createAt: s.millis()}
@@ -109,18 +112,21 @@ func (q *request) login() {
 		}
 	}
 	var fail *mattermost.APIError
+	// app/authentication.go CheckUserPreflightAuthenticationCriteria
+	// (deactivated, bot, too many attempts), then the password, whose
+	// failure is counted and masked as invalid credentials.
 	switch {
 	case rec == nil:
 		fail = apiError(http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username", "")
-	case rec.user.IsBot:
-		fail = apiError(http.StatusUnauthorized, "api.user.login.bot_login_forbidden.app_error", "")
-	case rec.password == "" || rec.password != password:
-		// app/authentication.go CheckPasswordAndAllCriteria counts the
-		// failure on the account.
-		rec.user.FailedAttempts++
-		fail = apiError(http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username", "")
 	case rec.user.DeleteAt != 0:
 		fail = apiError(http.StatusUnauthorized, "api.user.login.inactive.app_error", "")
+	case rec.user.IsBot:
+		fail = apiError(http.StatusUnauthorized, "api.user.login.bot_login_forbidden.app_error", "")
+	case rec.user.FailedAttempts >= maxLoginAttempts:
+		fail = apiError(http.StatusUnauthorized, "api.user.check_user_login_attempts.too_many.app_error", "")
+	case rec.password == "" || rec.password != password:
+		rec.user.FailedAttempts++
+		fail = apiError(http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username", "")
 	}
 	if fail != nil {
 		s.mu.Unlock()

@@ -292,6 +292,8 @@ func (b *Backend) startupError(err error) error {
 	case errors.As(err, &verify), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid):
 		return fmt.Errorf("mattermost: TLS certificate of %s not trusted (%v); for a self-signed certificate set insecure = true", b.url, rootCause(err))
 	case errors.As(err, &recordHdr):
+		// net/http reports most of these as "server gave HTTP response
+		// to HTTPS client", which says it well enough.
 		return fmt.Errorf("mattermost: %s does not speak TLS; set scheme = \"http\" or the right port", b.url)
 	case errors.As(err, &dnsErr):
 		return fmt.Errorf("mattermost: cannot resolve %s: %v", b.url, rootCause(err))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -657,5 +659,81 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("New(%+v) = nil error, want one", tc.opts)
 			}
 		})
+	}
+}
+
+func TestTLS(t *testing.T) {
+	srv := mmtest.New(nil)
+	defer srv.Close()
+	team, _ := srv.AddTeam("ops", "Ops")
+	botUser, _ := srv.AddBot("opsbot", "Ops Bot", "")
+	if err := srv.AddTeamMember(team.ID, botUser.ID); err != nil {
+		t.Fatal(err)
+	}
+	token, _ := srv.CreateToken(botUser.ID, "tls")
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are the point
+	ts.StartTLS()                                   // with a self-signed certificate
+	defer ts.Close()
+	plain := mmtest.NewServer(t, nil)
+
+	run := func(opts mmbackend.Options) (connected bool, err error) {
+		t.Helper()
+		be, err := mmbackend.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		connects := make(chan bot.User, 4)
+		eng, err := bot.New(be, nil, &testPlugin{connects: connects})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- eng.Run(ctx) }()
+		select {
+		case <-connects:
+			cancel()
+			return true, <-done
+		case err := <-done:
+			return false, err
+		case <-time.After(waitLimit):
+			cancel()
+			<-done
+			t.Fatal("neither connected nor failed")
+			return false, nil
+		}
+	}
+
+	opts := mmbackend.Options{Server: ts.URL, Teams: []string{"ops"}, Token: mm.Secret(token)}
+	connected, err := run(opts)
+	if connected || err == nil || !strings.Contains(err.Error(), "not trusted") || !strings.Contains(err.Error(), "insecure = true") {
+		t.Errorf("self-signed server: connected %v, error %v; want a TLS error naming insecure = true", connected, err)
+	}
+
+	opts.Insecure = true
+	if connected, err := run(opts); !connected || err != nil {
+		t.Errorf("self-signed server with Insecure: connected %v, error %v; want connected", connected, err)
+	}
+
+	opts = mmbackend.Options{Server: strings.Replace(plain.URL(), "http:", "https:", 1), Token: "whatever"}
+	if connected, err := run(opts); connected || err == nil || !strings.Contains(err.Error(), "HTTP response to HTTPS client") {
+		t.Errorf("https to an http server: connected %v, error %v; want %q", connected, err, "HTTP response to HTTPS client")
+	}
+}
+
+func TestTyping(t *testing.T) {
+	w := newWorld(t)
+	r := w.start(w.options())
+	if err := r.be.Typing(context.Background(), w.ops.ID, ""); err != nil {
+		t.Errorf("Typing in ~ops: %v", err)
+	}
+	other, err := w.srv.AddChannel(w.team.ID, "other", "Other", mm.ChannelPrivate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.be.Typing(context.Background(), other.ID, ""); err == nil {
+		t.Error("Typing in a private channel the bot is not in: no error")
 	}
 }

@@ -637,3 +637,21 @@ func TestAddChannelMember(t *testing.T) {
 		t.Errorf("leave town-square = %d %s, want 400 remove.default", r.status, r.body)
 	}
 }
+
+func TestIncludeDeletedPosts(t *testing.T) {
+	w := newWorld(t, nil)
+	p, _ := w.srv.CreatePost(w.alice.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "gone"})
+	if r := w.do(t, "DELETE", "/posts/"+p.ID, w.aliceTok, nil); r.status != 200 {
+		t.Fatalf("delete = %d", r.status)
+	}
+	q := "/channels/" + w.ops.ID + "/posts?include_deleted=true"
+	if r := w.do(t, "GET", q, w.aliceTok, nil); r.status != 403 {
+		t.Errorf("include_deleted as a plain user = %d, want 403", r.status)
+	}
+	r := w.do(t, "GET", q, w.rootTok, nil)
+	var l mattermost.PostList
+	r.json(t, &l)
+	if len(l.Order) != 1 || l.Order[0] != p.ID {
+		t.Errorf("include_deleted as an admin: order %v, want the deleted post", l.Order)
+	}
+}

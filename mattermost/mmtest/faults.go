@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // FailNext makes the next n API requests (REST and webhooks, not WebSocket
@@ -67,8 +69,10 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request) bool {
 		http.Error(w, "limit exceeded", http.StatusTooManyRequests)
 		return false
 	}
+	id := mattermost.NewID()
+	w.Header().Set("X-Request-Id", id)
 	w.Header().Set("X-Version-Id", s.verID)
-	writeError(w, "", apiError(fail, "mmtest.fault.app_error", ""))
+	writeError(w, id, apiError(fail, "mmtest.fault.app_error", ""))
 	return false
 }
 

@@ -676,6 +676,16 @@ func (q *request) getChannelPosts() {
 		}
 	}
 	page, perPage := pageParams(q.r)
+	inclDeleted, _ := strconv.ParseBool(v.Get("include_deleted"))
+	if inclDeleted {
+		q.s.mu.Lock()
+		admin := q.s.st.isAdmin(q.sess.userID)
+		q.s.mu.Unlock()
+		if !admin { // read_deleted_posts is a system admin permission
+			q.failPerm()
+			return
+		}
+	}
 	ch := q.channelForRead()
 	if ch == nil {
 		return
@@ -693,10 +703,10 @@ func (q *request) getChannelPosts() {
 		q.reply(http.StatusOK, list)
 		return
 	}
-	// Live posts, newest first.
+	// Live posts (all of them for an admin's include_deleted), newest first.
 	live := make([]*mattermost.Post, 0, len(ids))
 	for i := len(ids) - 1; i >= 0; i-- {
-		if p := s.st.posts[ids[i]]; p.DeleteAt == 0 {
+		if p := s.st.posts[ids[i]]; p.DeleteAt == 0 || inclDeleted {
 			live = append(live, p)
 		}
 	}

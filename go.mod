@@ -6,6 +6,8 @@ require github.com/alecthomas/kong v1.17.0
 
 require github.com/chzyer/readline v1.5.1
 
+require github.com/hashicorp/cronexpr v1.1.3 // indirect
+
 require (
 	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/coder/websocket v1.8.15 // indirect

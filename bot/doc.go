@@ -29,4 +29,14 @@
 //
 // Plugins keep state in a Store, a private key/value namespace opened from
 // Options.Storage. Implementations live in package storage.
+//
+// Plugins also run jobs on a schedule and serve HTTP endpoints. Run runs
+// the schedules (Plugin.Every, Plugin.Cron) while their plugin is active;
+// Engine.HTTPHandler serves the webhooks (Plugin.Webhook, and Webhook
+// with a typed body) for the daemon's HTTP server, with shared secrets
+// (Options.WebhookAuth, Endpoint.HMAC) and a body size limit.
+//
+//	p.Every(time.Minute, d.poll)
+//	p.Cron("0 9 * * MON-FRI", d.report)
+//	bot.Webhook(p, "POST /deploy/done", d.done).HMAC("", d.cfg.Secret)
 package bot

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -82,6 +83,18 @@ type Options struct {
 	// start; an admin can activate them later.
 	Inactive []string
 
+	// Location is the time zone of cron schedules (Plugin.Cron). Default
+	// time.Local.
+	Location *time.Location
+	// WebhookAuth is the proof of a shared secret that every webhook
+	// request must carry, unless its endpoint sets its own with
+	// Endpoint.Secret or Endpoint.HMAC. Default: none.
+	WebhookAuth WebhookAuth
+	// WebhookMaxBody bounds the body of a webhook request, unless its
+	// endpoint sets its own with Endpoint.MaxBody; a larger body is
+	// refused with 413. Default 1 MiB.
+	WebhookMaxBody int64
+
 	// Version is reported by the about plugin. Default "dev".
 	Version string
 	// Logger receives the engine's logs. Default: discard.
@@ -106,6 +119,11 @@ type Engine struct {
 	listeners []*Cmd
 	schedules []Schedule
 	hooks     []Hook
+	mux       *http.ServeMux // the active plugins' webhooks; built by New
+
+	smu       sync.Mutex
+	svc       sync.WaitGroup // schedule loops and webhook handlers; Add under smu
+	svcClosed bool           // guarded by smu: Run has stopped; no more services start
 
 	running atomic.Bool
 	state   atomic.Pointer[connState] // nil until the first connect
@@ -154,6 +172,7 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 		waiters: map[convKey]*waiter{},
 		users:   map[string]*userQueue{},
 		idle:    make(chan struct{}),
+		mux:     http.NewServeMux(),
 	}
 	if opts != nil {
 		e.opts = *opts
@@ -182,6 +201,15 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	}
 	if o.Storage == nil {
 		o.Storage = &memStorage{}
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.WebhookMaxBody <= 0 {
+		o.WebhookMaxBody = defaultMaxBody
+	}
+	if err := o.WebhookAuth.check(); err != nil {
+		return nil, fmt.Errorf("bot: webhook auth: %w", err)
 	}
 	if o.Version == "" {
 		o.Version = "dev"
@@ -322,6 +350,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.log.Warn("plugin deactivation failed", "plugin", p.name, "err", err)
 		}
 	}
+	e.stopServices(dctx)
 
 	var ce *connectError
 	switch {
@@ -495,13 +524,57 @@ func (e *Engine) Stats() Stats {
 }
 
 // Schedules returns the periodic jobs plugins declared with Plugin.Every
-// and Plugin.Cron, for a scheduler to run. Check Engine.Active before
-// each run.
+// and Plugin.Cron. Run runs them while their plugin is active; calling
+// a Schedule's Run directly is for tests.
 func (e *Engine) Schedules() []Schedule { return slices.Clone(e.schedules) }
 
 // Webhooks returns the HTTP endpoints plugins declared with
-// Plugin.Webhook, for a webhook server to serve.
+// Plugin.Webhook and Webhook. HTTPHandler serves them all.
 func (e *Engine) Webhooks() []Hook { return slices.Clone(e.hooks) }
+
+// goService runs f in a goroutine that Run waits for before it returns.
+// It reports false, and does not run f, once Run has stopped.
+func (e *Engine) goService(f func()) bool {
+	if !e.enterService() {
+		return false
+	}
+	go func() {
+		defer e.svc.Done()
+		f()
+	}()
+	return true
+}
+
+// enterService counts a service (a webhook request) that Run waits for;
+// the caller calls e.svc.Done when it is over. It reports false once Run
+// has stopped.
+func (e *Engine) enterService() bool {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	if e.svcClosed {
+		return false
+	}
+	e.svc.Add(1)
+	return true
+}
+
+// stopServices refuses new services and waits for the running ones
+// (their contexts are already cancelled), or for ctx.
+func (e *Engine) stopServices(ctx context.Context) {
+	e.smu.Lock()
+	e.svcClosed = true
+	e.smu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.svc.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.log.Error("schedules or webhooks still running after shutdown timeout", "timeout", e.opts.ShutdownTimeout)
+	}
+}
 
 // baseContext returns the parent of handler contexts, or nil before Run.
 func (e *Engine) baseContext() context.Context {

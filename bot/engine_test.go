@@ -682,20 +682,24 @@ func TestExtensionPoints(t *testing.T) {
 	for _, s := range e.Schedules() {
 		got = append(got, fmt.Sprintf("%s every=%v cron=%q", s.Plugin, s.Interval, s.Spec))
 	}
-	for _, h := range e.Webhooks() {
-		rec := httptest.NewRecorder()
-		h.Handler.ServeHTTP(rec, httptest.NewRequest("POST", "/ext/done", nil))
-		got = append(got, fmt.Sprintf("%s %s -> %s", h.Plugin, h.Pattern, rec.Body.String()))
+	serve := func() {
+		for _, h := range e.Webhooks() {
+			rec := httptest.NewRecorder()
+			h.Handler.ServeHTTP(rec, httptest.NewRequest("POST", "/ext/done", nil))
+			got = append(got, fmt.Sprintf("%s %s -> %d %s", h.Plugin, h.Pattern, rec.Code, strings.TrimSpace(rec.Body.String())))
+		}
 	}
-	want := []string{`ext every=1h0m0s cron=""`, `ext every=0s cron="*/5 * * * *"`, "ext POST /ext/done -> ok"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("extension points mismatch (-want +got):\n%s", diff)
-	}
+	serve()
 	if e.Active("ext") || e.Active("nope") {
 		t.Errorf("Active(ext) = %v, Active(nope) = %v, want false, false", e.Active("ext"), e.Active("nope"))
 	}
 	if err := e.Activate(context.Background(), "ext"); err != nil || !e.Active("ext") {
 		t.Errorf("after Activate: Active(ext) = %v (err %v), want true", e.Active("ext"), err)
+	}
+	serve()
+	want := []string{`ext every=1h0m0s cron=""`, `ext every=0s cron="*/5 * * * *"`, "ext POST /ext/done -> 404 404 page not found", "ext POST /ext/done -> 200 ok"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("extension points mismatch (-want +got):\n%s", diff)
 	}
 	_, err := bot.New(bottest.NewBackend(), nil, plug{"w", func(p *bot.Plugin) error { p.Webhook("/x", nil); return nil }})
 	if err == nil || !strings.Contains(err.Error(), `webhook "/x": nil handler`) {

@@ -92,8 +92,9 @@ func (e *Engine) Active(name string) bool {
 // ErrNoPlugin is returned for a plugin name that is not registered.
 var ErrNoPlugin = errors.New("bot: no such plugin")
 
-// Activate activates the named plugin: its OnActivate hooks run and its
-// commands become available. Activating an active plugin does nothing.
+// Activate activates the named plugin: its OnActivate hooks run, then
+// its commands and webhooks become available and its schedules start.
+// Activating an active plugin does nothing.
 func (e *Engine) Activate(ctx context.Context, name string) error {
 	p := e.byName[name]
 	if p == nil {
@@ -102,8 +103,9 @@ func (e *Engine) Activate(ctx context.Context, name string) error {
 	return e.activate(ctx, p)
 }
 
-// Deactivate deactivates the named plugin: its commands become
-// unavailable and its OnDeactivate hooks run. Running handlers finish.
+// Deactivate deactivates the named plugin: its commands and webhooks
+// become unavailable, its schedules are cancelled and waited for (up to
+// ctx), and its OnDeactivate hooks run. Running handlers finish.
 func (e *Engine) Deactivate(ctx context.Context, name string) error {
 	p := e.byName[name]
 	if p == nil {
@@ -116,6 +118,7 @@ func (e *Engine) activate(ctx context.Context, p *Plugin) error {
 	p.life.Lock()
 	defer p.life.Unlock() // hooks run under the lock so that two activations do not interleave
 	if p.active.Load() {
+		e.startJobs(p) // activated before Run: its schedules start now
 		return nil
 	}
 	for _, f := range p.onActivate {
@@ -124,6 +127,9 @@ func (e *Engine) activate(ctx context.Context, p *Plugin) error {
 		}
 	}
 	p.active.Store(true)
+	// Schedules start after the OnActivate hooks, so that jobs find what
+	// the hooks set up.
+	e.startJobs(p)
 	e.log.Info("plugin activated", "plugin", p.name)
 	return nil
 }
@@ -136,7 +142,9 @@ func (e *Engine) deactivate(ctx context.Context, p *Plugin) error {
 	}
 	p.active.Store(false)
 	e.log.Info("plugin deactivated", "plugin", p.name)
-	var errs []error
+	// Schedules stop before the OnDeactivate hooks, so that the hooks may
+	// release what the jobs use.
+	errs := []error{e.stopJobs(ctx, p)}
 	for _, f := range p.onDeactivate {
 		errs = append(errs, safely(func() error { return f(ctx) }))
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
@@ -53,8 +52,8 @@ func Text(f func(ctx context.Context, req *Request) (string, error)) HandlerFunc
 // Plugin is a plugin's handle on the engine: Setup declares commands,
 // listeners, callbacks and lifecycle hooks on it, and handlers use it to
 // reach the plugin's store and config and to send messages at any time.
-// The declaring methods (Command, Listen, On..., Every, ...) may only be
-// called from Setup; the others are safe for concurrent use.
+// The declaring methods (Command, Listen, On..., Every, Cron, Webhook)
+// may only be called from Setup; the others are safe for concurrent use.
 type Plugin struct {
 	engine *Engine
 	value  Setuper
@@ -72,12 +71,19 @@ type Plugin struct {
 	onReaction   []func(context.Context, *Reaction) error
 	onPresence   []func(context.Context, *Presence) error
 	onJoin       []func(context.Context, *Join) error
+	scheds       []*schedule
 	errs         []error // declaration mistakes, reported by New
 
 	// life serializes activation and deactivation, whose hooks may be
 	// slow; active is read on every message without waiting for them.
-	life   sync.Mutex
-	active atomic.Bool
+	life     sync.Mutex
+	active   atomic.Bool
+	stopJobs context.CancelFunc // guarded by life: cancels actx, or nil
+	jobsDone chan struct{}      // guarded by life: closed when the schedules have returned
+	// actx is cancelled when the plugin is deactivated; it is the parent
+	// of schedule runs and webhook requests. Nil before the first
+	// activation under Run.
+	actx atomic.Pointer[context.Context]
 }
 
 // Name returns the plugin's name.
@@ -104,7 +110,11 @@ func (p *Plugin) Send(ctx context.Context, to string, out Outgoing) error {
 // into v, a pointer to a struct whose fields are already set to their
 // defaults. Keys without a matching field are an error. Fields tagged
 // secret:"" are shown as "******" by Engine.PluginConfig. Call Config from
-// Setup; an error should be returned from Setup.
+// Setup, and return its error from Setup: New then names the plugin.
+//
+// A value with a method Decode(v any) error (config.PluginTable) decodes
+// itself, so that its errors keep the file and line it gives them; any
+// other value goes through encoding/json.
 func (p *Plugin) Config(v any) error {
 	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("bot: plugin %s: Config needs a non-nil pointer, got %T", p.name, v)
@@ -114,14 +124,20 @@ func (p *Plugin) Config(v any) error {
 	if !ok {
 		return nil
 	}
+	if d, ok := raw.(interface{ Decode(v any) error }); ok {
+		if err := d.Decode(v); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		return nil
+	}
 	b, err := json.Marshal(raw)
 	if err != nil {
-		return fmt.Errorf("bot: plugin %s: config: %w", p.name, err)
+		return fmt.Errorf("config: %w", err)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("bot: plugin %s: config: %w", p.name, err)
+		return fmt.Errorf("config: %w", err)
 	}
 	return nil
 }
@@ -163,54 +179,6 @@ func (p *Plugin) OnPresence(f func(ctx context.Context, pr *Presence) error) {
 // OnJoin registers f to run when a user (or the bot) joins a room.
 func (p *Plugin) OnJoin(f func(ctx context.Context, j *Join) error) {
 	p.onJoin = append(p.onJoin, f)
-}
-
-// Extension points for the services packages (schedules and webhooks).
-// They are declared here so that a plugin's Setup stays its table of
-// contents; the engine does not run them itself.
-
-// Schedule is a periodic job a plugin declared with Every.
-type Schedule struct {
-	Plugin   string
-	Interval time.Duration // for Every
-	Spec     string        // for Cron
-	Run      func(ctx context.Context) error
-}
-
-// Every declares f to run every interval while the plugin is active. The
-// scheduler that runs it is not part of package bot: it reads
-// Engine.Schedules and checks Engine.Active before each run
-// (TODO(services): the scheduler).
-func (p *Plugin) Every(interval time.Duration, f func(ctx context.Context) error) {
-	if interval <= 0 {
-		p.errs = append(p.errs, fmt.Errorf("Every(%v): the interval must be positive", interval))
-		return
-	}
-	p.engine.schedules = append(p.engine.schedules, Schedule{Plugin: p.name, Interval: interval, Run: f})
-}
-
-// Cron declares f to run on a cron schedule ("*/5 * * * *") while the
-// plugin is active; the scheduler parses spec (TODO(services)).
-func (p *Plugin) Cron(spec string, f func(ctx context.Context) error) {
-	p.engine.schedules = append(p.engine.schedules, Schedule{Plugin: p.name, Spec: spec, Run: f})
-}
-
-// Hook is an HTTP endpoint a plugin declared with Webhook.
-type Hook struct {
-	Plugin  string
-	Pattern string // a net/http ServeMux pattern: "POST /deploy/done"
-	Handler http.Handler
-}
-
-// Webhook declares an HTTP endpoint, served while the plugin is active.
-// The webhook server that serves it is not part of package bot: it reads
-// Engine.Webhooks (TODO(services): the webhook server).
-func (p *Plugin) Webhook(pattern string, h http.HandlerFunc) {
-	if h == nil {
-		p.errs = append(p.errs, fmt.Errorf("webhook %q: %w", pattern, errNoHandler))
-		return
-	}
-	p.engine.hooks = append(p.engine.hooks, Hook{Plugin: p.name, Pattern: pattern, Handler: h})
 }
 
 // Cmd is a declared command, regex command or listener. Its methods

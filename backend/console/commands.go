@@ -34,6 +34,7 @@ func consoleCmds() []consoleCmd {
 		{name: "react", args: "#id :emoji:", help: "react to message #id as the current user", run: (*Backend).cmdReact},
 		{name: "upload", args: "path [text]", help: "send a message with a file attached", run: (*Backend).cmdUpload},
 		{name: "join", help: "tell the bot the current user joined the room", run: (*Backend).cmdJoin},
+		{name: "presence", args: "status", help: "tell the bot the current user's status changed: online, away, dnd, offline", run: (*Backend).cmdPresence},
 		{name: "quit", help: "leave the console (also Ctrl-D)", alias: []string{"exit"}, run: (*Backend).cmdQuit},
 	}
 }
@@ -149,13 +150,19 @@ func mentions(text string) []string {
 func (b *Backend) cmdHelp(ctx context.Context, arg string) (<-chan struct{}, error) {
 	var s strings.Builder
 	s.WriteString(b.render.notice("Console commands (anything else is a message to the bot):"))
+	var uses []string
+	width := 0
 	for _, c := range consoleCmds() {
 		use := "/" + c.name
 		if c.args != "" {
 			use += " " + c.args
 		}
+		uses = append(uses, use)
+		width = max(width, len(use))
+	}
+	for i, c := range consoleCmds() {
 		var bs strings.Builder
-		b.render.write(&bs, line{{text: fmt.Sprintf("  %-20s", use), st: sBold}, {text: " " + c.help}})
+		b.render.write(&bs, line{{text: fmt.Sprintf("  %-*s", width, uses[i]), st: sBold}, {text: "  " + c.help}})
 		s.WriteString(bs.String() + "\n")
 	}
 	s.WriteString(b.render.notice("Start a message with // to send a line that begins with /. Ctrl-C drops the line being typed."))
@@ -323,6 +330,23 @@ func (b *Backend) cmdJoin(ctx context.Context, arg string) (<-chan struct{}, err
 	}
 	b.print(b.render.notice("%s joined %s.", cur.user, ri.room))
 	return h.HandleJoin(&bot.Join{User: cur.user, Room: ri.room}), nil
+}
+
+func (b *Backend) cmdPresence(ctx context.Context, arg string) (<-chan struct{}, error) {
+	status := strings.ToLower(arg)
+	switch status {
+	case "online", "away", "dnd", "offline":
+	case "":
+		return nil, &errUsage{}
+	default:
+		return nil, &errUsage{err: fmt.Errorf("bad status %q", arg)}
+	}
+	b.mu.Lock()
+	u := b.cur.user
+	h := b.handler
+	b.mu.Unlock()
+	b.print(b.render.notice("%s is now %s.", u, status))
+	return h.HandlePresence(&bot.Presence{User: u, Status: status}), nil
 }
 
 func (b *Backend) cmdQuit(ctx context.Context, arg string) (<-chan struct{}, error) {

@@ -104,6 +104,9 @@ func (demo) Setup(p *bot.Plugin) error {
 	p.OnReaction(func(ctx context.Context, r *bot.Reaction) error {
 		return p.Engine().Send(ctx, r.Room.String(), bot.Outgoing{Text: fmt.Sprintf("%s reacted :%s: to #%s", r.User, r.Emoji, r.MessageID)})
 	})
+	p.OnPresence(func(ctx context.Context, pr *bot.Presence) error {
+		return p.Engine().Send(ctx, "~town-square", bot.Outgoing{Text: pr.User.String() + " is " + pr.Status})
+	})
 	p.OnJoin(func(ctx context.Context, j *bot.Join) error {
 		return p.Engine().Send(ctx, j.Room.String(), bot.Outgoing{Text: "welcome, " + j.User.String()})
 	})
@@ -187,6 +190,7 @@ func TestSession(t *testing.T) {
 		{name: "markdown in color", opts: Options{Color: ColorAlways}, input: "!markdown\n!echo hi @bob\n"},
 		{name: "upload", input: "/upload testdata/hello.txt !readfile\n"},
 		{name: "join", input: "/room ~ops\n/join\n"},
+		{name: "presence", input: "/presence away\n/as @bob\n/presence DND\n/presence\n/presence asleep\n"},
 		{name: "literal slash", input: "//shrug\n!echo /not a console command\n"},
 		{name: "quit", input: "!echo before\n/quit\n!echo never\n"},
 		{name: "exit alias", input: "/EXIT\n!echo never\n"},

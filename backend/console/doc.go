@@ -13,6 +13,7 @@
 //	/react #12 :tada: react to message #12
 //	/upload path      send a message with a file attached
 //	/join             tell the bot the user joined the room
+//	/presence away    tell the bot the user's status changed
 //	/help, /quit      (Ctrl-D quits too; Ctrl-C drops the line)
 //
 // Every post gets an id, shown as #N; the prompt shows the id the next

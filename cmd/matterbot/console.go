@@ -11,6 +11,7 @@ import (
 	"github.com/matterbot/matterbot/backend/console"
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
+	"github.com/matterbot/matterbot/storage/bolt"
 )
 
 // consoleCmd runs the bot in the terminal, with the built-in plugins: the
@@ -22,6 +23,7 @@ type consoleCmd struct {
 	Config  string `short:"c" help:"Read the prefix, admins, access rules and plugin settings from this file." type:"path" placeholder:"FILE"`
 	History string `help:"History file; \"-\" keeps none (default ~/.matterbot_history)." placeholder:"FILE"`
 	Log     string `help:"Write the bot's logs to this file (default: no logs)." type:"path" placeholder:"FILE"`
+	Storage string `help:"Keep the plugins' data in this bbolt file across runs (default: in memory, lost on exit)." type:"path" placeholder:"FILE"`
 
 	// in replaces os.Stdin, for tests.
 	in io.Reader
@@ -69,6 +71,15 @@ func (c *consoleCmd) Run(e *env) error {
 	if as := "@" + strings.ToLower(strings.TrimPrefix(c.As, "@")); !contains(admins, as) {
 		admins = append(admins, as)
 	}
+	var storage bot.Storage // nil: the engine's in-memory default
+	if c.Storage != "" {
+		st, err := bolt.Open(c.Storage, &bolt.Options{Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		storage = st
+	}
 	eng, err := bot.New(be, &bot.Options{
 		Prefix:                 prefix,
 		AltPrefixes:            cfg.AltPrefixes,
@@ -79,6 +90,7 @@ func (c *consoleCmd) Run(e *env) error {
 		DivertToThread:         cfg.DivertToThread,
 		DivertToPrivate:        cfg.DivertToPrivate,
 		PluginConfig:           cfg.PluginTables(),
+		Storage:                storage,
 		Version:                version,
 		Logger:                 logger,
 	}, builtinPlugins()...)

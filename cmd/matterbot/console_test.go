@@ -52,6 +52,13 @@ func TestConsole(t *testing.T) {
 			input: ".whoami\n/as @alice\n.whoami\n",
 			want:  []string{"user       @you", "admin      yes", "user       @alice", "admin      yes"},
 		},
+		{
+			name:  "storage file",
+			cmd:   consoleCmd{Storage: filepath.Join(dir, "bot.db")},
+			input: "!echo kept\n",
+			want:  []string{"ops-bot › ~town-square: kept"},
+		},
+		{name: "bad storage", cmd: consoleCmd{Storage: dir}, wantErr: dir},
 		{name: "bad user", cmd: consoleCmd{As: "~ops"}, wantErr: `bad user "~ops"`},
 		{name: "bad room", cmd: consoleCmd{Room: "@bob"}, wantErr: `bad room "@bob"`},
 		{name: "bad config", cmd: consoleCmd{Config: bad}, wantErr: "bad.toml:1: prefix"},
@@ -88,6 +95,9 @@ func TestConsole(t *testing.T) {
 				got = got[i+len(w):]
 			}
 		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bot.db")); err != nil {
+		t.Errorf("--storage did not make its file: %v", err)
 	}
 }
 

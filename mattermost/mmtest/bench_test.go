@@ -2,9 +2,14 @@ package mmtest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/coder/websocket"
 
 	"github.com/matterbot/matterbot/mattermost"
 )
@@ -93,3 +98,40 @@ type discardRecorder struct {
 func (d *discardRecorder) Header() http.Header         { return d.h }
 func (d *discardRecorder) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardRecorder) WriteHeader(c int)           { d.code = c }
+
+// BenchmarkCreatePostWithListener is BenchmarkCreatePost with one
+// WebSocket connected as a channel member, reading every posted event:
+// the path a bot's reply takes to other clients.
+func BenchmarkCreatePostWithListener(b *testing.B) {
+	srv, token, body := benchWorld(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	wsURL := "ws" + strings.TrimPrefix(srv.URL(), "http") + "/api/v4/websocket"
+	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var events atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, _, err := conn.Read(ctx); err != nil {
+				return
+			}
+			events.Add(1)
+		}
+	}()
+	defer func() {
+		cancel()
+		_ = conn.CloseNow()
+		<-done
+	}()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer c.CloseIdleConnections()
+	url := srv.URL() + "/api/v4/posts"
+	b.ReportAllocs()
+	for b.Loop() {
+		postOnce(b, c, url, token, body)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+}

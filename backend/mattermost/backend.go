@@ -100,9 +100,11 @@ type Backend struct {
 	limit  int // runes per post
 
 	running atomic.Bool
+	// connected is set once connect has filled the fields below; the
+	// methods the engine calls check it, and its store publishes them.
+	connected atomic.Bool
 
-	// Set by connect, before any other method may be called (the engine
-	// calls them only after HandleConnect), and read-only afterwards.
+	// Set by connect, read-only afterwards.
 	self  *mm.User
 	teams []*mm.Team // the configured teams, in order
 	dir   *directory
@@ -232,6 +234,7 @@ func (b *Backend) connect(ctx context.Context) error {
 
 	if len(b.opts.Teams) == 0 {
 		b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", 0)
+		b.connected.Store(true)
 		return nil
 	}
 	mine, _, err := b.client.MyTeams(ctx)
@@ -267,8 +270,12 @@ func (b *Backend) connect(ctx context.Context) error {
 		}
 	}
 	b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", len(b.teams))
+	b.connected.Store(true)
 	return nil
 }
+
+// errNotConnected is returned by methods called before Run connected.
+var errNotConnected = errors.New("mattermost: not connected yet")
 
 // startupError turns a failure to connect into one line that says what to
 // fix.

@@ -236,6 +236,7 @@ func longText() string {
 }
 
 func TestCommandEverywhere(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
 	if err != nil {
@@ -277,6 +278,7 @@ func TestCommandEverywhere(t *testing.T) {
 }
 
 func TestSecondTeam(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	dev, err := w.srv.AddTeam("dev-team", "Dev")
 	if err != nil {
@@ -336,6 +338,7 @@ func TestSecondTeam(t *testing.T) {
 }
 
 func TestCards(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
 	if err != nil {
@@ -381,6 +384,7 @@ func TestCards(t *testing.T) {
 }
 
 func TestSplitReply(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	opts := w.options()
 	opts.MaxMessageRunes = 120
@@ -412,6 +416,7 @@ func TestSplitReply(t *testing.T) {
 }
 
 func TestFiles(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(w.options())
 	ctx := context.Background()
@@ -445,6 +450,7 @@ func TestFiles(t *testing.T) {
 }
 
 func TestReactAndEphemeral(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(w.options())
 	cmd := w.say(w.ops, "", "!react")
@@ -464,6 +470,7 @@ func TestReactAndEphemeral(t *testing.T) {
 }
 
 func TestDroppedSocketAnsweredOnce(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		drop func(*mmtest.Server)
@@ -513,6 +520,7 @@ func TestDroppedSocketAnsweredOnce(t *testing.T) {
 }
 
 func TestRetriedReplyPostedOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(w.options())
 	w.say(w.ops, "", "!echo warm") // alice is known from now on: no lookup
@@ -540,6 +548,7 @@ func TestRetriedReplyPostedOnce(t *testing.T) {
 }
 
 func TestTokenRevokedWhileRunning(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	opts := w.options()
 	opts.WebSocket.PingInterval = 20 * time.Millisecond
@@ -571,6 +580,7 @@ func TestTokenRevokedWhileRunning(t *testing.T) {
 }
 
 func TestStartupErrors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	lonely, err := w.srv.AddTeam("lonely", "Lonely")
 	if err != nil {
@@ -611,6 +621,7 @@ func TestStartupErrors(t *testing.T) {
 }
 
 func TestLoginAndNoTeam(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	opts := w.options()
 	opts.Token, opts.Login, opts.Password = "", "alice", "alice-password"
@@ -639,7 +650,26 @@ func TestLoginAndNoTeam(t *testing.T) {
 	}
 }
 
+func TestNotConnected(t *testing.T) {
+	t.Parallel()
+	be, err := mmbackend.New(mmbackend.Options{Server: "chat.example.com", Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := be.Send(ctx, &bot.Outgoing{RoomID: "r", Text: "hi"}); err == nil {
+		t.Error("Send before Run: no error")
+	}
+	if _, err := be.User(ctx, "alice"); err == nil {
+		t.Error("User before Run: no error")
+	}
+	if _, err := be.Room(ctx, "", "ops"); err == nil {
+		t.Error("Room before Run: no error")
+	}
+}
+
 func TestNewErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts mmbackend.Options
@@ -663,6 +693,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	srv := mmtest.New(nil)
 	defer srv.Close()
 	team, _ := srv.AddTeam("ops", "Ops")
@@ -724,6 +755,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestTyping(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := w.start(w.options())
 	if err := r.be.Typing(context.Background(), w.ops.ID, ""); err != nil {

@@ -21,6 +21,9 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if out == nil || (out.Text == "" && out.Card == nil && out.File == nil) {
 		return errors.New("mattermost: send: nothing to send")
 	}
+	if !b.connected.Load() {
+		return errNotConnected
+	}
 	channelID, err := b.destination(ctx, out)
 	if err != nil {
 		return err
@@ -217,6 +220,9 @@ func (b *Backend) OpenFile(ctx context.Context, fileID string) (io.ReadCloser, e
 // User resolves a user: a username with or without the @, or a user id.
 // The error wraps bot.ErrUnknown when there is no such user.
 func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
+	if !b.connected.Load() {
+		return bot.User{}, errNotConnected
+	}
 	name := strings.TrimPrefix(strings.TrimSpace(username), "@")
 	if name == "" {
 		return bot.User{}, fmt.Errorf("mattermost: empty user name: %w", bot.ErrUnknown)
@@ -246,6 +252,9 @@ func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
 // the first configured team. The error wraps bot.ErrUnknown when there is
 // no such channel or team, or when it is private and the bot not in it.
 func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error) {
+	if !b.connected.Load() {
+		return bot.Room{}, errNotConnected
+	}
 	name = strings.TrimPrefix(strings.TrimSpace(name), "~")
 	if t, n, ok := strings.Cut(name, "/"); ok && team == "" {
 		team, name = t, n

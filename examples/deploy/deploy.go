@@ -1,11 +1,22 @@
 // Package deploy is an example plugin, written the way a team would write
 // its own: typed arguments, an admin-only subcommand, a confirmation
-// question, storage, a listener and a schedule. It deploys nothing itself;
-// the Deployer function does the work.
+// question, storage, a listener, a schedule, a webhook and its own
+// configuration section. It deploys nothing itself; the Deployer
+// function does the work, and a deploy system may report finished
+// deploys to the webhook POST /deploy/done.
+//
+// Its section of the configuration file:
+//
+//	[plugins.deploy]
+//	services = ["api", "web"]
+//	room = "~ops"                # where deploys are announced, every minute
+//	webhook_secret = "…"         # the key of the X-Hub-Signature-256 HMAC
+//
+// And in Go:
 //
 //	e, err := bot.New(backend, &bot.Options{
 //		Admins:       []string{"@alice"},
-//		PluginConfig: map[string]any{"deploy": map[string]any{"services": []string{"api", "web"}, "room": "~ops"}},
+//		PluginConfig: cfg.PluginTables(), // or map[string]any{"deploy": map[string]any{"services": ...}}
 //	}, &deploy.Plugin{Deployer: myDeployer})
 package deploy
 
@@ -13,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +41,10 @@ type Config struct {
 	Room string `json:"room"`
 	// Token is for the deploy system; it is never shown.
 	Token string `json:"token" secret:""`
+	// WebhookSecret is the key of the HMAC-SHA256 that the deploy system
+	// signs its reports with, in the X-Hub-Signature-256 header. Empty:
+	// the engine's Options.WebhookAuth applies.
+	WebhookSecret string `json:"webhook_secret" secret:""`
 }
 
 // Deployer deploys ref of service to env. It should honour ctx.
@@ -93,6 +109,10 @@ func (d *Plugin) Setup(p *bot.Plugin) error {
 	bot.Command(p, "deploy rollback", d.rollback).Help("go back to the previous ref").AdminOnly().InThread()
 	p.Listen(`(?i)\bwhat(?:'s| is) (?:on|in) (staging|prod)\b`, d.whatsOn)
 	p.Every(time.Minute, d.announce)
+	hook := bot.Webhook(p, "POST /deploy/done", d.done)
+	if d.cfg.WebhookSecret != "" {
+		hook.HMAC("", d.cfg.WebhookSecret)
+	}
 	return nil
 }
 
@@ -214,8 +234,47 @@ func (d *Plugin) whatsOn(ctx context.Context, req *bot.Request) error {
 	return req.Replyf("On %s: %s.", env, strings.Join(parts, ", "))
 }
 
+// Done is what the deploy system posts to /deploy/done when a deploy it
+// ran has finished, as JSON or as a form.
+type Done struct {
+	Service string `json:"service"`
+	Env     string `json:"env"`
+	Ref     string `json:"ref"`
+	Status  string `json:"status"` // "ok" or "failed"
+	By      string `json:"by"`     // username, without the @
+}
+
+// done records a finished deploy reported by the deploy system; the next
+// announce posts it. A failed deploy is reported to the room at once.
+func (d *Plugin) done(ctx context.Context, req *bot.WebhookRequest, r Done) error {
+	refuse := func(format string, args ...any) error {
+		return &bot.HTTPError{Code: http.StatusUnprocessableEntity, Message: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case !slices.Contains(d.cfg.Services, r.Service):
+		return refuse("unknown service %q", r.Service)
+	case r.Env != "staging" && r.Env != "prod":
+		return refuse("env %q is not one of staging, prod", r.Env)
+	case r.Ref == "" || r.By == "":
+		return refuse("ref and by are required")
+	}
+	switch r.Status {
+	case "ok":
+		return bot.UpdateJSON(ctx, d.store, key(r.Service, r.Env), func(old Record, _ bool) (Record, error) {
+			return Record{Ref: r.Ref, Previous: old.Ref, By: r.By, At: d.now()}, nil
+		})
+	case "failed":
+		if d.cfg.Room == "" {
+			return nil
+		}
+		text := fmt.Sprintf("Deploy of %s@%s to %s failed.", r.Service, r.Ref, r.Env)
+		return d.plugin.Send(ctx, d.cfg.Room, bot.Outgoing{Text: text})
+	}
+	return refuse("status %q is not one of ok, failed", r.Status)
+}
+
 // announce posts each deploy not yet announced to the configured room. It
-// runs every minute once a scheduler runs the engine's Schedules.
+// runs every minute while the plugin is active.
 func (d *Plugin) announce(ctx context.Context) error {
 	if d.cfg.Room == "" {
 		return nil

@@ -3,14 +3,19 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.uber.org/goleak"
 
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/bottest"
+	"github.com/matterbot/matterbot/config"
 	"github.com/matterbot/matterbot/examples/deploy"
 )
 
@@ -23,7 +28,7 @@ func newBot(t *testing.T, d deploy.Deployer) *bottest.Bot {
 	opts := &bot.Options{
 		Admins: []string{"@alice"},
 		PluginConfig: map[string]any{"deploy": map[string]any{
-			"services": []string{"api", "web"}, "room": "~ops", "token": "t0ken",
+			"services": []string{"api", "web"}, "room": "~ops", "token": "t0ken", "webhook_secret": "hook-s3cret",
 		}},
 	}
 	return bottest.NewWithOptions(t, opts, &deploy.Plugin{Deployer: d, Now: func() time.Time { return clock }})
@@ -79,35 +84,129 @@ func TestDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "{\n  \"room\": \"~ops\",\n  \"services\": [\n    \"api\",\n    \"web\"\n  ],\n  \"token\": \"******\"\n}"
+	want := "{\n  \"room\": \"~ops\",\n  \"services\": [\n    \"api\",\n    \"web\"\n  ],\n  \"token\": \"******\",\n  \"webhook_secret\": \"******\"\n}"
 	if cfg != want {
 		t.Errorf("PluginConfig() = %s, want %s", cfg, want)
 	}
 }
 
+// TestAnnounce runs the schedule on the fake clock of a synctest bubble.
 func TestAnnounce(t *testing.T) {
-	b := newBot(t, nil)
-	b.SayAs("@bob", "~ops", "!deploy web staging --ref abc")
-	scheds := b.Engine.Schedules()
-	if len(scheds) != 1 || scheds[0].Plugin != "deploy" || scheds[0].Interval != time.Minute {
-		t.Fatalf("Schedules() = %+v, want one every minute for deploy", scheds)
-	}
-	// The scheduler is not part of package bot: run the job as it would.
-	run := func() []string {
-		if err := scheds[0].Run(context.Background()); err != nil {
-			t.Fatalf("announce: %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		b := newBot(t, nil)
+		b.SayAs("@bob", "~ops", "!deploy web staging --ref abc")
+		if got := b.Advance(59 * time.Second); len(got) != 0 {
+			t.Errorf("before a minute: %v, want nothing yet", got)
 		}
-		var out []string
-		for _, r := range b.Replies() {
-			out = append(out, r.To+" "+r.Text)
+		want := []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "web/staging is now at `abc` (by @bob)."}}
+		if diff := cmp.Diff(want, b.Advance(time.Second)); diff != "" {
+			t.Errorf("after a minute: mismatch (-want +got):\n%s", diff)
 		}
-		return out
+		if got := b.Advance(time.Hour); len(got) != 0 {
+			t.Errorf("an hour later: %v, want nothing new", got)
+		}
+		b.SayAs("@bob", "~ops", "!deploy web staging --ref def")
+		b.SayAs("@bob", "~ops", "!deploy api staging --ref v9")
+		want = []bottest.Reply{
+			{To: "~test/ops", RoomID: "r-ops", Text: "api/staging is now at `v9` (by @bob)."},
+			{To: "~test/ops", RoomID: "r-ops", Text: "web/staging is now at `def` (by @bob)."},
+		}
+		if diff := cmp.Diff(want, b.Advance(time.Minute)); diff != "" {
+			t.Errorf("two deploys: mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestWebhookDone posts the deploy system's reports to the plugin's
+// webhook, signed with the secret from its configuration.
+func TestWebhookDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBot(t, nil)
+		post := func(body, signature string) string {
+			r := httptest.NewRequest("POST", "/deploy/done", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			if signature != "" {
+				r.Header.Set("X-Hub-Signature-256", signature)
+			}
+			return bottest.Response(b.Webhook(r))
+		}
+		sign := func(body string) string { return bot.WebhookAuth{Secret: "hook-s3cret"}.Sign([]byte(body)) }
+		ok := `{"service":"api","env":"prod","ref":"v7","status":"ok","by":"deploybot"}`
+		tests := []struct {
+			name, body, signature, want string
+			replies                     []string
+		}{
+			{"ok", ok, sign(ok), "204 ", nil},
+			{"failed", `{"service":"web","env":"staging","ref":"v2","status":"failed","by":"ci"}`, sign(`{"service":"web","env":"staging","ref":"v2","status":"failed","by":"ci"}`),
+				"204 ", []string{"~test/ops Deploy of web@v2 to staging failed."}},
+			{"unsigned", ok, "", "401 missing X-Hub-Signature-256 header", nil},
+			{"signed with another key", ok, bot.WebhookAuth{Secret: "guess"}.Sign([]byte(ok)), "403 bad signature in X-Hub-Signature-256 header", nil},
+			{"unknown service", `{"service":"db","env":"prod","ref":"v1","status":"ok","by":"ci"}`, sign(`{"service":"db","env":"prod","ref":"v1","status":"ok","by":"ci"}`),
+				`422 unknown service "db"`, nil},
+			{"bad status", `{"service":"api","env":"prod","ref":"v1","status":"meh","by":"ci"}`, sign(`{"service":"api","env":"prod","ref":"v1","status":"meh","by":"ci"}`),
+				`422 status "meh" is not one of ok, failed`, nil},
+			{"bad json", `{"service":"api",}`, sign(`{"service":"api",}`), "400 invalid JSON body: invalid character '}' looking for beginning of object key string (at byte 18)", nil},
+		}
+		for _, tc := range tests {
+			if got := post(tc.body, tc.signature); got != tc.want {
+				t.Errorf("%s: POST /deploy/done = %q, want %q", tc.name, got, tc.want)
+			}
+			var got []string
+			for _, r := range b.Replies() {
+				got = append(got, r.To+" "+r.Text)
+			}
+			if !cmp.Equal(got, tc.replies, cmpopts.EquateEmpty()) {
+				t.Errorf("%s: replies %q, want %q", tc.name, got, tc.replies)
+			}
+		}
+		// The successful report is stored, and announced by the schedule.
+		if got, want := bottest.Texts(b.Say("!deploy status api")), []string{"• api/prod: `v7` by @deploybot at 2026-11-26 09:30:00"}; !cmp.Equal(got, want) {
+			t.Errorf("status after the webhook = %q, want %q", got, want)
+		}
+		if got, want := bottest.Texts(b.Advance(time.Minute)), []string{"api/prod is now at `v7` (by @deploybot)."}; !cmp.Equal(got, want) {
+			t.Errorf("announced = %q, want %q", got, want)
+		}
+	})
+}
+
+// TestConfigFile reads the plugin's own section of a configuration file.
+func TestConfigFile(t *testing.T) {
+	doc := `backend = "console"
+
+[plugins.deploy]
+services = ["api"]
+room = "~ops"
+webhook_secret = "from-the-file"
+`
+	cfg, err := config.Parse("matterbot.toml", []byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"~test/ops web/staging is now at `abc` (by @bob)."}, run()); diff != "" {
-		t.Errorf("first run mismatch (-want +got):\n%s", diff)
+	b := bottest.NewWithOptions(t, &bot.Options{PluginConfig: cfg.PluginTables()}, &deploy.Plugin{})
+	got, err := b.Engine.PluginConfig("deploy")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := run(); len(got) != 0 {
-		t.Errorf("second run = %q, want nothing new", got)
+	want := "{\n  \"room\": \"~ops\",\n  \"services\": [\n    \"api\"\n  ],\n  \"token\": \"******\",\n  \"webhook_secret\": \"******\"\n}"
+	if got != want {
+		t.Errorf("PluginConfig(deploy) = %s, want %s", got, want)
+	}
+	r := httptest.NewRequest("POST", "/deploy/done", strings.NewReader("service=api&env=prod&ref=v1&status=ok&by=ci"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("X-Hub-Signature-256", bot.WebhookAuth{Secret: "from-the-file"}.Sign([]byte("service=api&env=prod&ref=v1&status=ok&by=ci")))
+	if got, want := bottest.Response(b.Webhook(r)), "204 "; got != want {
+		t.Errorf("form POST signed with the file's secret = %q, want %q", got, want)
+	}
+
+	bad := strings.Replace(doc, "room =", "rooom =", 1)
+	cfg, err = config.Parse("matterbot.toml", []byte(bad), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bot.New(bottest.NewBackend(), &bot.Options{PluginConfig: cfg.PluginTables()}, &deploy.Plugin{})
+	wantErr := "bot: plugin deploy: setup: config: matterbot.toml:5: plugins.deploy.rooom: unknown key (did you mean room?)"
+	if err == nil || err.Error() != wantErr {
+		t.Errorf("New() with a typo = %v, want %s", err, wantErr)
 	}
 }
 

@@ -655,3 +655,38 @@ func TestIncludeDeletedPosts(t *testing.T) {
 		t.Errorf("include_deleted as an admin: order %v, want the deleted post", l.Order)
 	}
 }
+
+func TestListUsersAndChannels(t *testing.T) {
+	w := newWorld(t, nil)
+	quiet, _ := w.srv.AddChannel(w.team.ID, "quiet", "Quiet", mattermost.ChannelOpen)
+	_ = w.srv.AddChannelMember(quiet.ID, w.bob.ID)
+	names := func(r result) string {
+		var us []mattermost.User
+		r.json(t, &us)
+		var n []string
+		for _, u := range us {
+			n = append(n, u.Username)
+		}
+		return strings.Join(n, ",")
+	}
+	tests := []struct{ query, want string }{
+		{"in_channel=" + quiet.ID, "bob"},
+		{"in_team=" + w.team.ID + "&not_in_channel=" + quiet.ID, "alice,ops-bot,root"},
+		{"in_team=" + w.team.ID + "&per_page=2&page=1", "ops-bot,root"},
+	}
+	for _, tc := range tests {
+		if got := names(w.do(t, "GET", "/users?"+tc.query, w.aliceTok, nil)); got != tc.want {
+			t.Errorf("GET /users?%s = %s, want %s", tc.query, got, tc.want)
+		}
+	}
+	r := w.do(t, "GET", "/teams/"+w.team.ID+"/channels", w.aliceTok, nil)
+	var chs []mattermost.Channel
+	r.json(t, &chs)
+	var got []string
+	for _, c := range chs {
+		got = append(got, c.Name)
+	}
+	if want := "off-topic,ops,quiet,town-square"; strings.Join(got, ",") != want {
+		t.Errorf("GET /teams/{id}/channels = %v, want %s", got, want)
+	}
+}

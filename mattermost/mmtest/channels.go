@@ -826,3 +826,30 @@ func pageOf[T any](xs []T, page, perPage int) []T {
 	}
 	return xs[start:min(start+perPage, len(xs))]
 }
+
+// getTeamChannels is GET /teams/{team_id}/channels: the team's public,
+// live channels, paged, sorted by name (api4/channel.go
+// getPublicChannelsForTeam).
+func (q *request) getTeamChannels() {
+	tid := q.idParam("team_id")
+	if tid == "" {
+		return
+	}
+	page, perPage := pageParams(q.r)
+	s := q.s
+	s.mu.Lock()
+	if !s.st.isTeamMember(tid, q.sess.userID) && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	var chs []mattermost.Channel
+	for _, ch := range s.st.channels {
+		if ch.TeamID == tid && ch.Type == mattermost.ChannelOpen && ch.DeleteAt == 0 {
+			chs = append(chs, *ch)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(chs, func(i, j int) bool { return chs[i].Name < chs[j].Name })
+	q.reply(http.StatusOK, pageOf(chs, page, perPage))
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/matterbot/matterbot/mattermost"
@@ -494,4 +495,53 @@ func (s *Server) createBot(username, displayName, description, ownerID string) (
 func botOut(rec *userRec) mattermost.Bot {
 	return mattermost.Bot{UserID: rec.user.ID, Username: rec.user.Username, DisplayName: rec.botName,
 		Description: rec.user.BotDescription, OwnerID: rec.ownerID, CreateAt: rec.user.CreateAt, UpdateAt: rec.user.UpdateAt}
+}
+
+// getUsers is GET /users (api4/user.go getUsers) with the filters a bot
+// uses: in_team, in_channel, not_in_channel (with in_team), page and
+// per_page; sorted by username.
+func (q *request) getUsers() {
+	v := q.r.URL.Query()
+	inTeam, inChannel, notInChannel := v.Get("in_team"), v.Get("in_channel"), v.Get("not_in_channel")
+	for name, id := range map[string]string{"in_team": inTeam, "in_channel": inChannel, "not_in_channel": notInChannel} {
+		if id != "" && !mattermost.IsValidID(id) {
+			q.failParam(name)
+			return
+		}
+	}
+	if notInChannel != "" && inTeam == "" {
+		q.failParam("team_id")
+		return
+	}
+	page, perPage := pageParams(q.r)
+	s := q.s
+	s.mu.Lock()
+	if ch := s.st.channels[inChannel]; inChannel != "" && (ch == nil || !s.st.canReadChannel(ch, q.sess.userID)) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if t := s.st.teams[inTeam]; inTeam != "" && (t == nil || !s.st.canSeeTeam(t, q.sess.userID)) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	var recs []*userRec
+	for id, rec := range s.st.users {
+		switch {
+		case inTeam != "" && !s.st.isTeamMember(inTeam, id),
+			inChannel != "" && !s.st.isChannelMember(inChannel, id),
+			notInChannel != "" && s.st.isChannelMember(notInChannel, id):
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].user.Username < recs[j].user.Username })
+	recs = pageOf(recs, page, perPage)
+	out := make([]mattermost.User, len(recs))
+	for i, rec := range recs {
+		out[i] = userOut(rec, false)
+	}
+	s.mu.Unlock()
+	q.reply(http.StatusOK, out)
 }

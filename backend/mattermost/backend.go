@@ -116,6 +116,7 @@ type Backend struct {
 	// Owned by the event loop (Run's goroutine).
 	seen       recent // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
+	hellos     int    // hello events seen
 }
 
 var (
@@ -328,11 +329,14 @@ func rootCause(err error) error {
 
 // Run connects, opens the WebSocket, calls h.HandleConnect when the
 // server says hello (again after each fresh reconnection), and delivers
-// the server's events to h until ctx is done; then it returns nil. It returns an error, at
-// once and without retrying, when the server cannot be reached or rejects
-// the credentials, when a team is unknown or lacks the bot, or when
-// HandleConnect fails. A dropped WebSocket is reconnected; events missed
-// meanwhile are fetched over REST. Run may be called once.
+// the server's events to h until ctx is done; then it returns nil.
+//
+// It returns an error, at once and without retrying, when the server
+// cannot be reached or rejects the credentials, when a team is unknown or
+// lacks the bot, when the token is revoked, or when HandleConnect fails.
+// A dropped WebSocket is reconnected; events missed meanwhile are fetched
+// over REST. An expired password session is renewed by logging in again.
+// Run may be called once.
 func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	if !b.running.CompareAndSwap(false, true) {
 		return errors.New("mattermost: Backend.Run called twice")
@@ -340,6 +344,7 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	if err := b.connect(ctx); err != nil {
 		return err
 	}
+	relogged, hellos := false, 0
 	for {
 		err := b.serve(ctx, h)
 		if ctx.Err() != nil {
@@ -352,7 +357,12 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 			// Revoked while we ran: nothing to retry with.
 			return b.startupError(err)
 		}
-		// A password session expired: log in again and reconnect.
+		// A password session expired: log in again and reconnect, unless
+		// the last login did not even get us a hello.
+		if relogged && b.hellos == hellos {
+			return b.startupError(err)
+		}
+		relogged, hellos = true, b.hellos
 		b.log.Warn("session expired, logging in again")
 		if _, _, lerr := b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken); lerr != nil {
 			if ctx.Err() != nil {
@@ -405,6 +415,7 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		// fresh connection after a drop: the engine re-reads what it
 		// resolved at connect (admins, say).
 		b.log.Debug("websocket hello", "connection_id", p.ConnectionID)
+		b.hellos++
 		return h.HandleConnect(ctx, botUser(b.self))
 	case *mm.PostedEvent:
 		b.deliver(ctx, h, fromEvent(p))

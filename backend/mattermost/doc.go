@@ -1,9 +1,39 @@
 // Package mattermost is the [bot.Backend] for Mattermost, built on the
-// APIv4 client in package github.com/matterbot/matterbot/mattermost
-// (imported here as mm).
+// APIv4 client and WebSocket of package
+// github.com/matterbot/matterbot/mattermost (imported here as mm).
 //
-// It turns the server's WebSocket events into [bot.Message] values for the
-// engine, and the engine's [bot.Outgoing] replies into posts: over-long
-// text is cut with [Split] so that every part fits the server's limit and
-// renders on its own.
+//	be, err := mattermost.New(mattermost.Options{
+//		Server: "chat.example.com", Teams: []string{"ops"}, Token: token,
+//	})
+//	if err != nil { ... }
+//	eng, err := bot.New(be, &bot.Options{Prefix: "!"}, plugins...)
+//	err = eng.Run(ctx) // connects, serves until ctx is done
+//
+// # Incoming
+//
+// Run logs in, checks that the bot is in each configured team, loads its
+// channels, and opens the WebSocket; it calls HandleConnect on each hello.
+// A posted event becomes a [bot.Message]: sender, room ("~team/name";
+// direct and group channels have no team), thread, Direct for one-to-one
+// messages, @mentions and attached files. The bot's own posts, system
+// posts, and by default other bots' and webhooks' posts are dropped.
+// Users, channels and teams are cached and kept current by the events
+// that change them, so a message from a known sender in a known channel
+// costs no REST call. Posts are delivered once each: replays after a
+// resumed connection are dropped by id, and when the server cannot resume
+// (events were lost) the posts of the bot's channels since the last one
+// seen are fetched over REST and delivered in order.
+//
+// # Outgoing
+//
+// Send keeps the thread, opens the direct channel for a message to a
+// user, cuts text longer than a post with [Split] (code fences closed and
+// re-opened), posts cards as message attachments (or through
+// Options.CardsHook) and uploads files. The bot's own addresses in the
+// text ("~team/name", a channel id) become what the server links. The
+// client's pending_post_id makes a retried post appear once.
+//
+// Backend also implements [bot.Typer], [bot.FileOpener] and
+// [bot.EphemeralSender]; bots lack the permission for ephemeral posts by
+// default, and such messages then go as direct messages.
 package mattermost

@@ -668,6 +668,42 @@ func TestNotConnected(t *testing.T) {
 	}
 }
 
+func TestLoginSessionRenewed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	opts := w.options()
+	opts.Token, opts.Login, opts.Password = "", "alice", "alice-password"
+	opts.WebSocket.PingInterval = 20 * time.Millisecond
+	r := w.start(opts)
+	bobTok, err := w.srv.Login(w.bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobC, err := w.srv.Client(bobTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w.srv.RevokeSessions(w.alice.ID) // alice's own client too: it logs in again
+	select {
+	case <-r.connects:
+	case <-time.After(waitLimit):
+		t.Fatal("no new connection after the session was revoked")
+	}
+	if _, _, err := bobC.CreatePost(context.Background(), &mm.Post{ChannelID: dm.ID, Message: "echo still here"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if _, err := w.srv.WaitForPost(ctx, dm.ID, func(p *mm.Post) bool { return p.UserID == w.alice.ID && p.Message == "still here" }); err != nil {
+		t.Fatalf("no answer after the session was renewed: %v", err)
+	}
+}
+
 func TestNewErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -305,17 +305,27 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 		out:     make(chan []byte),
 		pending: make(map[int64]chan *ActionReply),
 		hello:   make(chan struct{}),
+		ready:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	// Actions called from now on wait for the handshake (c.ready): the
+	// caller may act on hello before this goroutine has seen it, so c must
+	// be current before the reader starts.
+	w.mu.Lock()
+	w.cur = c
+	w.mu.Unlock()
 	sctx, scancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { scancel(c.writeLoop(sctx)) })
 	wg.Go(func() { scancel(c.readLoop(sctx)) })
 	stop := func() {
+		w.mu.Lock()
+		w.cur = nil
+		w.mu.Unlock()
 		scancel(nil)
 		_ = ws.CloseNow() // unblocks a pending read or write; an error means it was closed already
 		wg.Wait()
-		close(c.done) // fails the calls still waiting for a reply
+		close(c.done) // fails the calls still waiting for a reply or for c.ready
 	}
 
 	connID, err := c.handshake(sctx, dctx, resuming, resumeID)
@@ -328,15 +338,9 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 		}
 		return false, err
 	}
+	close(c.ready)
 	logger.Info("websocket connected", "connection_id", connID)
-
-	w.mu.Lock()
-	w.cur = c
-	w.mu.Unlock()
 	err = c.keepalive(sctx)
-	w.mu.Lock()
-	w.cur = nil
-	w.mu.Unlock()
 	stop()
 	// Resume next time if the server gave this connection an id.
 	st.resume = st.connID != ""
@@ -359,6 +363,8 @@ type wsConn struct {
 	hello     chan struct{}
 	helloOnce sync.Once
 	helloID   string
+	// ready is closed when the handshake succeeded; actions wait for it.
+	ready chan struct{}
 	// done is closed once the reader and writer have exited.
 	done chan struct{}
 
@@ -480,11 +486,19 @@ func (c *wsConn) send(ctx context.Context, action string, data any) (<-chan *Act
 	return nil, nil, fmt.Errorf("mattermost: websocket %s: %w", action, ErrNotConnected)
 }
 
-// call sends an action and waits at most ReplyTimeout for its reply. A FAIL
-// reply is returned with an error wrapping its *APIError.
+// call waits for the handshake, sends an action and waits for its reply,
+// all within ReplyTimeout. A FAIL reply is returned with an error wrapping
+// its *APIError.
 func (c *wsConn) call(ctx context.Context, action string, data any) (*ActionReply, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.w.opts.ReplyTimeout)
 	defer cancel()
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("mattermost: websocket %s: not authenticated yet: %w", action, ctx.Err())
+	case <-c.done:
+		return nil, fmt.Errorf("mattermost: websocket %s: %w", action, ErrNotConnected)
+	}
 	ch, release, err := c.send(ctx, action, data)
 	if err != nil {
 		return nil, err
@@ -628,9 +642,11 @@ func (w *WebSocket) current(action string) (*wsConn, error) {
 }
 
 // Action sends an action with its data (encoded as JSON; nil for none) and
-// waits for the reply, at most ReplyTimeout. A FAIL reply is returned
-// together with an error wrapping its [*APIError]. Without a connection, or
-// if the connection is lost before the reply, the error wraps
+// waits for the reply, at most ReplyTimeout in all. A FAIL reply is
+// returned together with an error wrapping its [*APIError]. While a
+// connection is being made, Action waits for it to be authenticated (so an
+// action may be sent as soon as hello is received). Between connections,
+// or if the connection is lost before the reply, the error wraps
 // [ErrNotConnected]: replies are not replayed across reconnects.
 func (w *WebSocket) Action(ctx context.Context, action string, data any) (*ActionReply, error) {
 	c, err := w.current(action)

@@ -116,8 +116,9 @@ func (a WebhookAuth) Sign(body []byte) string {
 }
 
 // HTTPError is an error with an HTTP status. A webhook handler returns
-// one to refuse a request with a 4xx and a message for the sender; any
-// other error is a 500 whose details only the log sees.
+// one to refuse a request with a 4xx (or 5xx) and a message for the
+// sender; any other error, or a Code outside 400-599, is a 500 whose
+// details only the log sees.
 type HTTPError struct {
 	Code    int    // an HTTP status code: http.StatusBadRequest
 	Message string // for the sender
@@ -261,6 +262,9 @@ func Webhook[T any](p *Plugin, pattern string, h func(ctx context.Context, req *
 		if err := h(ctx, req, v); err != nil {
 			return err
 		}
+		if req.status < 200 || req.status > 599 {
+			return fmt.Errorf("Respond(%d): not a final HTTP status", req.status)
+		}
 		if req.resp == nil {
 			w.WriteHeader(req.status)
 			return nil
@@ -373,6 +377,9 @@ func (e *Engine) serveHook(ep *Endpoint, w http.ResponseWriter, r *http.Request)
 	case err == nil:
 		log.Debug("webhook served", "status", rw.status())
 		return
+	case errors.As(err, &he) && (he.Code < 400 || he.Code > 599):
+		log.Warn("webhook failed", "status", http.StatusInternalServerError, "err", fmt.Errorf("HTTPError with code %d, want 4xx or 5xx: %w", he.Code, err))
+		he = &HTTPError{Code: http.StatusInternalServerError, Message: "webhook handler failed; the bot's log has the details"}
 	case errors.As(err, &he):
 		if he.Code >= 500 {
 			log.Warn("webhook failed", "status", he.Code, "err", err)

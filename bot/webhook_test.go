@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,6 +35,11 @@ func hooks() bot.Setuper {
 				panic("kaboom")
 			case "fail":
 				return errors.New("database is down")
+			case "zero":
+				return &bot.HTTPError{Message: "no code"}
+			case "bad status":
+				req.Respond(0, nil)
+				return nil
 			case "queue":
 				req.Respond(http.StatusAccepted, map[string]any{"queued": b.Service})
 				return nil
@@ -121,6 +127,10 @@ func TestWebhook(t *testing.T) {
 			"500 webhook handler failed; the bot's log has the details", nil},
 		{"handler panics", request("POST", "/deploy/done", js, `{"service":"boom"}`),
 			"500 webhook handler failed; the bot's log has the details", nil},
+		{"handler error without a code", request("POST", "/deploy/done", js, `{"service":"zero"}`),
+			"500 webhook handler failed; the bot's log has the details", nil},
+		{"handler responds with a bad status", request("POST", "/deploy/done", js, `{"service":"bad status"}`),
+			"500 webhook handler failed; the bot's log has the details", nil},
 		{"raw handler panics", request("GET", "/raw/boom", "", ""),
 			"500 webhook handler failed; the bot's log has the details", nil},
 
@@ -165,6 +175,8 @@ func TestWebhook(t *testing.T) {
 	l := logs.String()
 	for _, w := range []string{
 		`level=WARN msg="webhook failed" plugin=hooks webhook="POST /deploy/done" status=500 err="database is down"`,
+		`level=WARN msg="webhook failed" plugin=hooks webhook="POST /deploy/done" status=500 err="HTTPError with code 0, want 4xx or 5xx: 0 : no code"`,
+		`level=WARN msg="webhook failed" plugin=hooks webhook="POST /deploy/done" status=500 err="Respond(0): not a final HTTP status"`,
 		`level=ERROR msg="webhook handler panicked" plugin=hooks webhook="POST /deploy/done" panic=kaboom stack=`,
 		`level=ERROR msg="webhook handler panicked" plugin=hooks webhook="GET /raw/{name}" panic="raw kaboom" stack=`,
 		`level=INFO msg="webhook refused" plugin=hooks webhook="POST /signed" status=403 reason="bad signature in X-Hub-Signature-256 header"`,
@@ -205,11 +217,13 @@ func TestWebhookGlobalAuth(t *testing.T) {
 
 func TestWebhookLifecycle(t *testing.T) {
 	be := bottest.NewBackend()
-	started := make(chan struct{})
+	started := make(chan struct{}, 1)
+	var returned atomic.Int32
 	p := plug{"slow", func(p *bot.Plugin) error {
 		bot.Webhook(p, "POST /wait", func(ctx context.Context, req *bot.WebhookRequest, _ []byte) error {
-			close(started)
+			started <- struct{}{}
 			<-ctx.Done()
+			returned.Add(1)
 			return ctx.Err()
 		})
 		p.Webhook("GET /ping", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong") })
@@ -263,10 +277,17 @@ func TestWebhookLifecycle(t *testing.T) {
 	if err := e.Activate(ctx, "slow"); err != nil {
 		t.Fatal(err)
 	}
+	// Shutdown cancels a request in progress, and Run waits for it.
+	go func() { waited <- serve("POST", "/wait") }()
+	<-started
 	cancel()
 	if err := <-stopped; err != nil {
 		t.Errorf("Run() = %v, want nil", err)
 	}
+	if got := returned.Load(); got != 2 {
+		t.Errorf("Run returned with %d of 2 webhook handlers done", got)
+	}
+	<-waited
 	if got, want := serve("GET", "/ping"), "404 404 page not found"; got != want {
 		t.Errorf("after Run: GET /ping = %q, want %q", got, want)
 	}
@@ -312,5 +333,30 @@ func TestWebhookDeclarationErrors(t *testing.T) {
 				t.Errorf("New() error = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func BenchmarkWebhook(b *testing.B) {
+	p := plug{"bench", func(p *bot.Plugin) error {
+		bot.Webhook(p, "POST /deploy/done", func(ctx context.Context, req *bot.WebhookRequest, d doneBody) error {
+			if d.Service != "api" {
+				return errors.New("wrong body")
+			}
+			return nil
+		}).HMAC("", "s3cret")
+		return nil
+	}}
+	bt := bottest.New(b, p)
+	h := bt.Engine.HTTPHandler()
+	body := `{"service":"api","env":"prod","count":2,"tags":["a","b"]}`
+	sig := bot.WebhookAuth{Secret: "s3cret"}.Sign([]byte(body))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := request("POST", "/deploy/done", "application/json", body, "X-Hub-Signature-256", sig)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusNoContent {
+			b.Fatalf("POST /deploy/done = %d %s", rec.Code, rec.Body)
+		}
 	}
 }

@@ -12,6 +12,16 @@
 // bot.Request.Ask), with the replies sent meanwhile: no sleeps, no
 // polling. Each Bot is independent, so tests using it may run with
 // t.Parallel.
+//
+// Schedules and webhooks are tested the same way: Advance moves the fake
+// clock of a synctest bubble so that schedules run, and Webhook serves an
+// HTTP request through the engine's handler.
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		b := bottest.New(t, &Deploy{})
+//		got := b.Advance(time.Minute) // what the every-minute job sent
+//		rec := b.Webhook(httptest.NewRequest("POST", "/deploy/done", body))
+//	})
 package bottest
 
 import (

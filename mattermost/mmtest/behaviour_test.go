@@ -690,3 +690,51 @@ func TestListUsersAndChannels(t *testing.T) {
 		t.Errorf("GET /teams/{id}/channels = %v, want %s", got, want)
 	}
 }
+
+func TestConcurrentPosting(t *testing.T) {
+	w := newWorld(t, nil)
+	const writers, each = 6, 25
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	waited := make(chan error, 1)
+	go func() {
+		_, err := w.srv.WaitForPost(ctx, w.ops.ID, func(p *mattermost.Post) bool { return p.Message == "last" })
+		waited <- err
+	}()
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			tok := []string{w.aliceTok, w.bobTok, w.botTok}[i%3]
+			c, err := w.srv.Client(tok)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for j := range each {
+				if _, _, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: w.ops.ID, Message: fmt.Sprint(i, "-", j)}); err != nil {
+					errs <- err
+					return
+				}
+				if _, _, err := c.ChannelPosts(ctx, w.ops.ID, 0, 10); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.srv.CreatePost(w.alice.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "last"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.srv.Posts(w.ops.ID)); n != writers*each+1 {
+		t.Errorf("%d posts, want %d", n, writers*each+1)
+	}
+}

@@ -61,8 +61,10 @@ type Options struct {
 	// CardsHook is the id of an incoming webhook to post cards through,
 	// as Errbot's backend did. Default "": cards are posted by the bot
 	// itself as message attachments, which every server since 5.x
-	// accepts. A webhook cannot reply in a thread or in a group message:
-	// cards bound there are posted as attachments anyway.
+	// accepts. The hook is used for channels of the default team (the
+	// first of Teams) only, and not in threads or direct and group
+	// messages, which a webhook cannot reach as the bot: cards bound
+	// there are posted as attachments anyway.
 	CardsHook string
 
 	// AllowBots delivers other bots' posts to the engine; AllowWebhooks

@@ -339,12 +339,7 @@ func TestSecondTeam(t *testing.T) {
 
 func TestCards(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
-	if err != nil {
-		t.Fatal(err)
-	}
-	check := func(p *mm.Post, title string) {
+	check := func(t *testing.T, p *mm.Post, title string) {
 		t.Helper()
 		atts, err := p.Attachments()
 		if err != nil || len(atts) != 1 {
@@ -357,12 +352,18 @@ func TestCards(t *testing.T) {
 	}
 
 	t.Run("api", func(t *testing.T) {
+		w := newWorld(t)
 		w.start(w.options())
 		w.say(w.ops, "", "!card api")
 		p := w.reply(w.ops, func(p *mm.Post) bool { return p.Props["attachments"] != nil })
-		check(p, "deployed api")
+		check(t, p, "deployed api")
 	})
 	t.Run("webhook", func(t *testing.T) {
+		w := newWorld(t)
+		hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
+		if err != nil {
+			t.Fatal(err)
+		}
 		opts := w.options()
 		opts.CardsHook = hook.ID
 		w.start(opts)
@@ -379,7 +380,20 @@ func TestCards(t *testing.T) {
 			}
 			t.Fatal(err)
 		}
-		check(p, "deployed hook")
+		check(t, p, "deployed hook")
+
+		// A webhook cannot post in the bot's DM: the card goes as an
+		// attachment there, and in threads too.
+		dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.say(dm, "", "card dm")
+		check(t, w.reply(dm, func(p *mm.Post) bool { return p.Props["attachments"] != nil }), "deployed dm")
+		root := w.say(w.ops, "", "thread root")
+		w.say(w.ops, root.ID, "!card thread")
+		p = w.reply(w.ops, func(p *mm.Post) bool { return p.RootID == root.ID && p.Props["attachments"] != nil })
+		check(t, p, "deployed thread")
 	})
 }
 

@@ -84,40 +84,29 @@ func slicesDeleteBlank(parts []string) []string {
 }
 
 // sendCardByHook posts the card through the cards webhook when one is
-// set and can reach the destination: not a thread, not a group message.
-// The text of the last part and the file go in a post of their own first:
-// a webhook carries neither files nor the bot's name. It reports whether
-// it sent the card.
+// set and can reach the destination. A webhook names its channel by name
+// in its own team, which Errbot's backend (single-team) took to be the
+// bot's team: the default team here. It cannot post in a thread, and a
+// "@user" channel would be a DM of the hook's owner, not of the bot; those
+// cards go as attachments. The text of the last part and the file go in
+// a post of their own first, since a webhook carries neither files nor
+// the bot's name. It reports whether it sent the card.
 func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot.Outgoing, last *mm.Post) (bool, error) {
-	if b.opts.CardsHook == "" || out.ThreadID != "" {
+	if b.opts.CardsHook == "" || out.ThreadID != "" || len(b.teams) == 0 {
 		return false, nil
 	}
 	ch, err := b.dir.channel(ctx, channelID)
-	if err != nil {
+	if err != nil || ch.TeamID != b.teams[0].ID || (ch.Type != mm.ChannelOpen && ch.Type != mm.ChannelPrivate) {
 		return false, nil // post the card as an attachment instead
-	}
-	var target string
-	switch ch.Type {
-	case mm.ChannelOpen, mm.ChannelPrivate:
-		target = ch.Name
-	case mm.ChannelDirect:
-		other := strings.Replace(strings.Replace(ch.Name, b.self.ID, "", 1), "__", "", 1)
-		u, err := b.dir.user(ctx, other)
-		if err != nil {
-			return false, nil
-		}
-		target = "@" + u.Username
-	default:
-		return false, nil
 	}
 	if last.Message != "" || last.FileIDs != nil {
 		if _, _, err := b.client.CreatePost(ctx, last); err != nil {
 			return true, fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 		}
 	}
-	msg := &mm.WebhookMessage{Channel: target, Attachments: []*mm.Attachment{attachment(out.Card)}}
+	msg := &mm.WebhookMessage{Channel: ch.Name, Attachments: []*mm.Attachment{attachment(out.Card)}}
 	if _, err := b.client.PostWebhook(ctx, b.opts.CardsHook, msg); err != nil {
-		return true, fmt.Errorf("mattermost: send card through the cards hook to %s: %w", target, err)
+		return true, fmt.Errorf("mattermost: send card through the cards hook to ~%s: %w", ch.Name, err)
 	}
 	return true, nil
 }

@@ -124,6 +124,7 @@ type HTTPError struct {
 	Message string // for the sender
 }
 
+// Error returns "422 Unprocessable Entity: service is required".
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
 }
@@ -377,6 +378,10 @@ func (e *Engine) serveHook(ep *Endpoint, w http.ResponseWriter, r *http.Request)
 	case err == nil:
 		log.Debug("webhook served", "status", rw.status())
 		return
+	case err == errAbort:
+		// The handler aborted the response on purpose: let net/http
+		// close the connection, as it would have done without us.
+		panic(http.ErrAbortHandler)
 	case errors.As(err, &he) && (he.Code < 400 || he.Code > 599):
 		log.Warn("webhook failed", "status", http.StatusInternalServerError, "err", fmt.Errorf("HTTPError with code %d, want 4xx or 5xx: %w", he.Code, err))
 		he = &HTTPError{Code: http.StatusInternalServerError, Message: "webhook handler failed; the bot's log has the details"}
@@ -398,11 +403,18 @@ func (e *Engine) serveHook(ep *Endpoint, w http.ResponseWriter, r *http.Request)
 	http.Error(rw, he.Message, he.Code)
 }
 
+// errAbort stands for a handler's panic(http.ErrAbortHandler).
+var errAbort = errors.New("handler aborted")
+
 // callHook runs ep's handler, turning a panic into errPanic and a log line
 // with the stack.
 func (e *Engine) callHook(ctx context.Context, log *slog.Logger, ep *Endpoint, w http.ResponseWriter, r *http.Request, body []byte) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { // compared as net/http does
+				err = errAbort
+				return
+			}
 			log.Error("webhook handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			err = errPanic
 		}

@@ -47,8 +47,11 @@ func hooks() bot.Setuper {
 			return req.Plugin.Send(ctx, "~ops", bot.Outgoing{Text: fmt.Sprintf("%s deployed to %s (%d, %q)", b.Service, b.Env, b.Count, b.Tags)})
 		})
 		p.Webhook("GET /raw/{name}", func(w http.ResponseWriter, r *http.Request) {
-			if r.PathValue("name") == "boom" {
+			switch r.PathValue("name") {
+			case "boom":
 				panic("raw kaboom")
+			case "abort":
+				panic(http.ErrAbortHandler)
 			}
 			fmt.Fprintf(w, "hello %s", r.PathValue("name"))
 		})
@@ -169,6 +172,14 @@ func TestWebhook(t *testing.T) {
 	if got := b.Webhook(request("GET", "/deploy/done", "", "")).Header().Get("Allow"); got != "POST" {
 		t.Errorf("405 Allow = %q, want POST", got)
 	}
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("GET /raw/abort panicked with %v, want http.ErrAbortHandler for net/http", v)
+			}
+		}()
+		b.Webhook(request("GET", "/raw/abort", "", ""))
+	}()
 	if got := bottest.Texts(b.Say("!help")); len(got) == 0 {
 		t.Errorf("after the failures the bot does not answer")
 	}

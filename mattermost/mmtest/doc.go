@@ -3,20 +3,44 @@
 // on 127.0.0.1 with the status codes, AppError bodies and error ids of the
 // real server, so a client written against Mattermost works against it
 // unchanged. Where it copies a server behaviour, the code names the server
-// source file it follows; its fidelity is checked against responses
-// recorded from a real server (testdata/recorded).
+// source file it follows; its fidelity is checked against exchanges recorded
+// from a real 5.36 server (testdata/recorded): every recorded REST exchange
+// is replayed by the tests, and every recorded WebSocket event that a REST
+// call causes is compared with what the fake publishes.
 //
 // Start one per test, seed it through the back door, and point a client at
-// URL:
+// it:
 //
 //	srv := mmtest.NewServer(t, nil)
 //	team, _ := srv.AddTeam("ops", "Ops")
 //	alice, _ := srv.AddUser(mmtest.User{Username: "alice", Password: "secret"})
 //	_ = srv.AddTeamMember(team.ID, alice.ID)
 //	token, _ := srv.Login(alice.ID)
-//	// GET srv.URL()+"/api/v4/users/me" with "Authorization: Bearer "+token
+//	client, _ := srv.Client(token) // or any HTTP client on srv.URL()
 //
-// Assert on what was posted with Posts or WaitForPost, and inject faults
-// with FailNext, SetLatency, DropNextResponses, RevokeToken and the
-// WebSocket knobs (DropWebSockets, RefuseWebSockets, RestartWebSockets).
+// Assert on what was posted with Posts or WaitForPost (woken by changes,
+// never polling), and inject faults with FailNext (5xx or 429), SetLatency,
+// DropNextResponses (the request takes effect, its answer is lost),
+// RevokeToken, DeactivateUser and the WebSocket knobs DropWebSockets,
+// DropWebSocket, RefuseWebSockets and RestartWebSockets. The server's rate
+// limiter (off by default, as on the real server) is turned on with
+// Options.RateLimit.
+//
+// What it serves: login/logout, users (me, by id, username, email, ids,
+// usernames, lists, status, typing, personal access tokens, bots), teams and
+// team members, channels (O/P/D/G: by id and name, create, patch, archive,
+// members, the user's channels, mark viewed), posts (create with
+// pending_post_id de-duplication, get, patch, update, delete, thread,
+// channel pages with since/after/before, by ids, ephemeral), reactions,
+// files (multipart and raw upload, download, info), incoming webhooks
+// (/hooks/{id} and their creation), /system/ping and the WebSocket at
+// /api/v4/websocket. Anything else answers the server's 404
+// api.context.404.app_error.
+//
+// Permissions follow the default roles: system admins may do anything;
+// members post, read and manage their channels; a team member may read and
+// post in public channels it has not joined; private channels the caller
+// cannot see are 404 by name and 403 by id; ephemeral posts, incoming
+// webhook creation and personal access tokens need a system admin (a bot's
+// owner may make tokens for the bot).
 package mmtest

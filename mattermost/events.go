@@ -311,62 +311,66 @@ func (e *FrameError) Error() string {
 
 func (e *FrameError) Unwrap() error { return e.Err }
 
-// frameJSON is the union of the event and reply envelopes
-// (webSocketEventJSON and WebSocketResponse in server/public/model).
-type frameJSON struct {
-	Event     string          `json:"event"`
-	Seq       int64           `json:"seq"`
-	Broadcast *Broadcast      `json:"broadcast"`
-	Data      borrowedRaw     `json:"data"`
-	Status    string          `json:"status"`
-	SeqReply  int64           `json:"seq_reply"`
-	Error     json.RawMessage `json:"error"`
-}
-
-// borrowedRaw is json.RawMessage without the copy: it keeps a slice of the
-// frame given to json.Unmarshal. DecodeFrame's caller hands the frame over,
-// so the slice stays valid; this saves an allocation and a copy of every
-// event's data.
-type borrowedRaw []byte
-
-func (r *borrowedRaw) UnmarshalJSON(b []byte) error {
-	*r = b
-	return nil
-}
-
 // DecodeFrame decodes one text frame read from the WebSocket: an event
 // (the frame has "event") or the reply to an action (it has "status" or
 // "seq_reply"). Exactly one of the two results is non-nil when err is nil.
 //
-// The event's Data and the reply's Data keep references into frame: the
-// caller must not modify frame afterwards.
+// The frame is checked and split in one pass; only the payload is decoded
+// with encoding/json, and only once. Member names match exactly, as the
+// server writes them (encoding/json would also accept "Event"). The
+// event's Data and the reply's Data keep references into frame: the caller
+// must not modify frame afterwards.
 //
 // If the envelope is sound but the data of a known event is not (a posted
 // event whose "post" is not a post), DecodeFrame returns the event without
 // Payload together with a [*FrameError], so the caller can still track its
 // Seq.
 func DecodeFrame(frame []byte) (*Event, *ActionReply, error) {
-	var f frameJSON
-	if err := json.Unmarshal(frame, &f); err != nil {
-		return nil, nil, envelopeError(frame, err)
+	env, err := scanEnvelope(frame)
+	if err != nil {
+		if err == errNotObject {
+			return nil, nil, &FrameError{Problem: "not a JSON object"}
+		}
+		return nil, nil, &FrameError{Problem: "invalid JSON", Err: err}
 	}
-	if f.Event == "" {
-		if f.Status == "" && f.SeqReply == 0 {
+	event, err := envString(env.event, "event")
+	if err != nil {
+		return nil, nil, &FrameError{Problem: "bad envelope", Err: err}
+	}
+	if event == "" {
+		status, err := envString(env.status, "status")
+		if err != nil {
+			return nil, nil, &FrameError{Problem: "bad envelope", Err: err}
+		}
+		seqReply, err := envInt(env.seqReply, "seq_reply")
+		if err != nil {
+			return nil, nil, &FrameError{Problem: "bad envelope", Err: err}
+		}
+		if status == "" && seqReply == 0 {
 			return nil, nil, &FrameError{Problem: `neither "event" nor "status"`}
 		}
-		r := &ActionReply{Status: f.Status, SeqReply: f.SeqReply, Data: nullToNil(f.Data)}
-		if len(f.Error) > 0 && !isNull(f.Error) {
+		r := &ActionReply{Status: status, SeqReply: seqReply, Data: nullToNil(env.data)}
+		if len(env.errv) > 0 && !isNull(env.errv) {
 			var ae APIError
-			if err := json.Unmarshal(f.Error, &ae); err != nil {
+			if err := json.Unmarshal(env.errv, &ae); err != nil {
 				return nil, nil, &FrameError{Problem: `bad "error" in reply`, Err: err}
 			}
 			r.Error = &ae
 		}
 		return nil, r, nil
 	}
-	ev := &Event{Type: f.Event, Seq: f.Seq, Data: nullToNil(f.Data)}
-	if f.Broadcast != nil {
-		ev.Broadcast = *f.Broadcast
+	seq, err := envInt(env.seq, "seq")
+	if err != nil {
+		return nil, nil, &FrameError{Event: event, Problem: "bad envelope", Err: err}
+	}
+	ev := &Event{Type: event, Seq: seq, Data: nullToNil(env.data)}
+	if len(env.broadcast) > 0 && !isNull(env.broadcast) {
+		if env.broadcast[0] != '{' {
+			return nil, nil, &FrameError{Event: event, Problem: "bad envelope", Err: errors.New(`"broadcast" is not an object`)}
+		}
+		if err := json.Unmarshal(env.broadcast, &ev.Broadcast); err != nil {
+			return nil, nil, &FrameError{Event: event, Problem: "bad envelope", Err: err}
+		}
 	}
 	p, err := decodePayload(ev)
 	if err != nil {
@@ -374,17 +378,6 @@ func DecodeFrame(frame []byte) (*Event, *ActionReply, error) {
 	}
 	ev.Payload = p
 	return ev, nil, nil
-}
-
-func envelopeError(frame []byte, err error) error {
-	var se *json.SyntaxError
-	switch t := bytes.TrimLeft(frame, " \t\r\n"); {
-	case len(t) == 0 || t[0] != '{':
-		return &FrameError{Problem: "not a JSON object"}
-	case errors.As(err, &se):
-		return &FrameError{Problem: "invalid JSON", Err: err}
-	}
-	return &FrameError{Problem: "bad envelope", Err: err}
 }
 
 func isNull(b []byte) bool { return string(b) == "null" }
@@ -403,25 +396,7 @@ func decodePayload(ev *Event) (any, error) {
 	case EventHello:
 		return decodeData[HelloEvent](ev.Data)
 	case EventPosted:
-		var d postedJSON
-		if err := unmarshalData(ev.Data, &d); err != nil {
-			return nil, err
-		}
-		if d.Post.p == nil {
-			return nil, errors.New(`no "post"`)
-		}
-		return &PostedEvent{
-			Post:               d.Post.p,
-			ChannelType:        d.ChannelType,
-			ChannelName:        d.ChannelName,
-			ChannelDisplayName: d.ChannelDisplayName,
-			SenderName:         d.SenderName,
-			TeamID:             d.TeamID,
-			Mentions:           d.Mentions.ids,
-			SetOnline:          bool(d.SetOnline),
-			Image:              bool(d.Image),
-			OtherFile:          bool(d.OtherFile),
-		}, nil
+		return decodePosted(ev.Data)
 	case EventPostEdited, EventPostDeleted, EventEphemeralMessage:
 		var d postOnlyJSON
 		if err := unmarshalData(ev.Data, &d); err != nil {
@@ -534,17 +509,54 @@ func decodeData[T any](data []byte) (*T, error) {
 	return p, nil
 }
 
-type postedJSON struct {
-	Post               embedded[Post] `json:"post"`
-	ChannelType        string         `json:"channel_type"`
-	ChannelName        string         `json:"channel_name"`
-	ChannelDisplayName string         `json:"channel_display_name"`
-	SenderName         string         `json:"sender_name"`
-	TeamID             string         `json:"team_id"`
-	Mentions           idList         `json:"mentions"`
-	SetOnline          flag           `json:"set_online"`
-	Image              flag           `json:"image"`
-	OtherFile          flag           `json:"otherFile"`
+// decodePosted decodes posted's data, the hot path, member by member on
+// the already checked frame: only the post itself goes through
+// encoding/json.
+func decodePosted(data []byte) (*PostedEvent, error) {
+	var p PostedEvent
+	if len(data) == 0 {
+		return nil, errors.New(`no "post"`)
+	}
+	err := members(data, func(key, v []byte) error {
+		var err error
+		switch string(key) {
+		case `"post"`:
+			var e embedded[Post]
+			err = e.UnmarshalJSON(v)
+			p.Post = e.p
+		case `"channel_type"`:
+			p.ChannelType, err = envString(v, "channel_type")
+		case `"channel_name"`:
+			p.ChannelName, err = envString(v, "channel_name")
+		case `"channel_display_name"`:
+			p.ChannelDisplayName, err = envString(v, "channel_display_name")
+		case `"sender_name"`:
+			p.SenderName, err = envString(v, "sender_name")
+		case `"team_id"`:
+			p.TeamID, err = envString(v, "team_id")
+		case `"mentions"`:
+			var l idList
+			err = l.UnmarshalJSON(v)
+			p.Mentions = l.ids
+		case `"set_online"`:
+			err = (*flag)(&p.SetOnline).UnmarshalJSON(v)
+		case `"image"`:
+			err = (*flag)(&p.Image).UnmarshalJSON(v)
+		case `"otherFile"`:
+			err = (*flag)(&p.OtherFile).UnmarshalJSON(v)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p.Post == nil {
+		return nil, errors.New(`no "post"`)
+	}
+	return &p, nil
 }
 
 type postOnlyJSON struct {

@@ -456,3 +456,110 @@ func FuzzUnquoteJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanEnvelope checks the hand-written scanner against encoding/json:
+// it accepts exactly the valid JSON objects, and finds the same members.
+func FuzzScanEnvelope(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "ws_*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		for _, frame := range recordedFrames(f, filepath.Base(file)) {
+			f.Add(frame)
+		}
+	}
+	for _, s := range []string{`{}`, ` { "a" : [ 1 , -0.5e+3 , true , null , "\u00e9\"" ] } `, `{"a":1}x`, `{"a":01}`, `{"a":"\x01"}`, `[1]`, `{"a":{"b":[{}]}}`, `{"a":1,"a":2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := scanEnvelope(b)
+		var m map[string]json.RawMessage
+		jerr := json.Unmarshal(b, &m)
+		wantOK := json.Valid(b) && jerr == nil && m != nil
+		if (err == nil) != wantOK {
+			t.Fatalf("scanEnvelope(%q) error = %v, want ok = %v (json.Valid %v, Unmarshal %v)", b, err, wantOK, json.Valid(b), jerr)
+		}
+		if err != nil {
+			return
+		}
+		for key, got := range map[string][]byte{"event": env.event, "seq": env.seq, "broadcast": env.broadcast, "data": env.data,
+			"status": env.status, "seq_reply": env.seqReply, "error": env.errv} {
+			if want, ok := exactMember(t, b, key); ok != (got != nil) || !bytes.Equal(got, want) {
+				t.Fatalf("scanEnvelope(%q) %s = %q, want %q (present %v)", b, key, got, want, ok)
+			}
+		}
+		n := 0
+		err = members(b, func(key, val []byte) error {
+			n++
+			var k string
+			if err := json.Unmarshal(key, &k); err != nil {
+				t.Fatalf("members(%q) key %q: %v", b, key, err)
+			}
+			if !json.Valid(val) {
+				t.Fatalf("members(%q) value %q of %q is not valid JSON", b, val, k)
+			}
+			return nil
+		})
+		if err != nil || n < len(m) {
+			t.Fatalf("members(%q) = %d members, %v; want at least %d, nil", b, n, err, len(m))
+		}
+	})
+}
+
+// exactMember returns the last value of key in the JSON object b, matching
+// the key exactly (encoding/json would fold case).
+func exactMember(t *testing.T, b []byte, key string) ([]byte, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if _, err := d.Token(); err != nil { // {
+		t.Fatal(err)
+	}
+	var val []byte
+	found := false
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if tok.(string) == key {
+			val, found = raw, true
+		}
+	}
+	return val, found
+}
+
+func TestScanEnvelopeLimits(t *testing.T) {
+	nest := func(n int) []byte {
+		return []byte(`{"data":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
+	}
+	tests := []struct {
+		name  string
+		frame []byte
+	}{
+		{"deepest allowed", nest(maxDepth - 1)},
+		{"too deep", nest(maxDepth)},
+		{"escaped key", []byte(`{"\u0065vent":"posted","data":{"post":"{}"},"seq":1}`)},
+		{"number forms", []byte(`{"a":[0,-0,1.5,-2e10,3E-2,4e+1],"seq":-1}`)},
+		{"bad numbers", []byte(`{"a":[01]}`)},
+		{"bad escape", []byte(`{"a":"\x"}`)},
+		{"raw control", []byte("{\"a\":\"\t\"}")},
+		{"trailing comma", []byte(`{"a":1,}`)},
+		{"unterminated", []byte(`{"a":"x`)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := scanEnvelope(tc.frame)
+			if want := json.Valid(tc.frame); (err == nil) != want {
+				t.Errorf("scanEnvelope(%.40q) error = %v, want ok = %v as json.Valid", tc.frame, err, want)
+			}
+		})
+	}
+	ev, _, err := DecodeFrame([]byte(`{"\u0065vent":"typing","data":{"user_id":"u"},"seq":4}`))
+	if err != nil || ev.Type != EventTyping || ev.Seq != 4 {
+		t.Errorf("DecodeFrame with an escaped key = %+v, %v; want typing seq 4", ev, err)
+	}
+}

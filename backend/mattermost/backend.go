@@ -73,6 +73,11 @@ type Options struct {
 	AllowBots     bool
 	AllowWebhooks bool
 
+	// RateLimit caps the requests per second to the server, so that a
+	// busy bot stays under the server's rate limit instead of collecting
+	// 429s. Default 10, the server's default limit; negative: no cap.
+	RateLimit float64
+
 	// MaxMessageRunes is the longest post; longer text is split (see
 	// Split). Default mm.PostMessageMaxRunes, the server's limit.
 	MaxMessageRunes int
@@ -170,6 +175,7 @@ func New(opts Options) (*Backend, error) {
 		Login:      o.Login,
 		Password:   o.Password,
 		MFAToken:   o.MFAToken,
+		RateLimit:  o.RateLimit,
 	})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +29,7 @@ const waitLimit = 30 * time.Second
 // the bot "opsbot", a public channel ~ops and a private one ~secret, both
 // with alice and the bot in them.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *mmtest.Server
 	team   *mm.Team
 	alice  *mm.User
@@ -39,7 +41,7 @@ type world struct {
 	secret *mm.Channel
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{t: t, srv: mmtest.NewServer(t, nil)}
 	var err error
@@ -818,4 +820,31 @@ func TestTyping(t *testing.T) {
 	if err := r.be.Typing(context.Background(), other.ID, ""); err == nil {
 		t.Error("Typing in a private channel the bot is not in: no error")
 	}
+}
+
+// BenchmarkRoundTrip measures a command's whole path over loopback HTTP
+// and WebSocket: a post made on the server, its posted event to the bot,
+// the engine, the reply POST, until the server holds the reply.
+func BenchmarkRoundTrip(b *testing.B) {
+	w := newWorld(b)
+	opts := w.options()
+	opts.RateLimit = -1 // measure the bot, not the client's politeness
+	w.start(opts)
+	ctx := context.Background()
+	var lat []time.Duration
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		text := "bench " + strconv.Itoa(i)
+		start := time.Now()
+		if _, err := w.srv.CreatePost(w.alice.ID, mm.Post{ChannelID: w.ops.ID, Message: "!echo " + text}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := w.srv.WaitForPost(ctx, w.ops.ID, func(p *mm.Post) bool { return p.UserID == w.bot.ID && p.Message == text }); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-us")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
 }

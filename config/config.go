@@ -183,6 +183,21 @@ type HTTP struct {
 	// Listen is the address to serve webhooks on, such as ":8080" or
 	// "127.0.0.1:8080". Default "": no HTTP server.
 	Listen string `toml:"listen"`
+	// Secret, when set, is checked on every webhook request that does not
+	// declare its own (bot.Options.WebhookAuth). Default "": no check.
+	Secret Secret `toml:"secret"`
+	// Header carries the secret, or with HMAC the signature. Default
+	// "X-Webhook-Secret", or "X-Hub-Signature-256" with HMAC.
+	Header string `toml:"header"`
+	// HMAC makes Header carry the hex HMAC-SHA256 of the body keyed with
+	// Secret ("sha256=…", GitHub's style) instead of the secret itself.
+	HMAC bool `toml:"hmac"`
+}
+
+// WebhookAuth returns the engine's global webhook check
+// (bot.Options.WebhookAuth) for this table.
+func (h HTTP) WebhookAuth() bot.WebhookAuth {
+	return bot.WebhookAuth{Secret: h.Secret.Reveal(), Header: h.Header, HMAC: h.HMAC}
 }
 
 // Default returns a configuration holding every default and nothing else.

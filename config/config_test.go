@@ -164,6 +164,8 @@ level = "DEBUG"
 format = "json"
 [http]
 listen = "127.0.0.1:8080"
+secret = "s3cret"
+hmac = true
 `,
 			want: func(c *Config) {
 				c.Prefix = "."
@@ -177,7 +179,7 @@ listen = "127.0.0.1:8080"
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid"}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
-				c.HTTP.Listen = "127.0.0.1:8080"
+				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true}
 			},
 		},
 		{
@@ -410,6 +412,12 @@ func TestParseErrors(t *testing.T) {
 			want: "bot.toml:1: prefix: must not be empty\n" +
 				"bot.toml:2: backend: \"slack\" is not one of \"mattermost\", \"console\"\n" +
 				"bot.toml:4: http.listen: \"8080\" is not an address such as \":8080\" or \"127.0.0.1:8080\"",
+		},
+		{
+			name: "webhook header and hmac without a secret, bad header",
+			doc:  "backend = \"console\"\n[http]\nheader = \"X Sig:\"\nhmac = true\n",
+			want: "bot.toml:2: http.secret: missing: header and hmac need a secret\n" +
+				"bot.toml:3: http.header: \"X Sig:\" is not a header name",
 		},
 		{
 			name: "access rules",

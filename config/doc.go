@@ -72,6 +72,9 @@
 //	MATTERBOT_LOG_LEVEL                 log.level
 //	MATTERBOT_LOG_FORMAT                log.format
 //	MATTERBOT_HTTP_LISTEN               http.listen
+//	MATTERBOT_HTTP_SECRET               http.secret
+//	MATTERBOT_HTTP_HEADER               http.header
+//	MATTERBOT_HTTP_HMAC                 http.hmac
 //
 // The access rules (an ordered list of tables) and the plugin tables (free
 // form, and plugin names may hold "_") have no variables.

@@ -59,6 +59,12 @@ func (d *decoder) validate(cfg *Config) {
 			d.problem([]string{"http", "listen"}, err, "%q is not an address such as \":8080\" or \"127.0.0.1:8080\"", l)
 		}
 	}
+	if cfg.HTTP.Secret.IsZero() && (cfg.HTTP.Header != "" || cfg.HTTP.HMAC) {
+		d.problem([]string{"http", "secret"}, nil, "missing: header and hmac need a secret")
+	}
+	if h := cfg.HTTP.Header; h != "" && strings.ContainsAny(h, " \t\r\n:") {
+		d.problem([]string{"http", "header"}, nil, "%q is not a header name", h)
+	}
 }
 
 func (d *decoder) mattermost(m *Mattermost, required bool) {

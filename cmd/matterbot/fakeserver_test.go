@@ -107,7 +107,7 @@ func TestParseSeed(t *testing.T) {
 		{"syntax", "[[teams]\n", "seed t.toml"},
 		{"unknown team", "[[users]]\nusername = \"carol\"\nteams = [\"nope\"]\n", `unknown team "nope"`},
 		{"reserved username", "[[bots]]\nusername = \"matterbot\"\n", "model.user.is_valid.username.app_error"},
-		{"unknown member", "[[teams]]\nname = \"ops\"\n[[channels]]\nteam = \"ops\"\nname = \"c\"\nmembers = [\"zed\"]\n", `unknown member "zed"`},
+		{"unknown member", "[[teams]]\nname = \"ops\"\n[[channels]]\nteam = \"ops\"\nname = \"cc\"\nmembers = [\"zed\"]\n", `unknown member "zed"`},
 		{"fixed token", "[[bots]]\nusername = \"ops-bot\"\ntoken = \"fixedtoken\"\n", ""},
 	}
 	for _, tc := range tests {

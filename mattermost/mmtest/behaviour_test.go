@@ -738,3 +738,32 @@ func TestConcurrentPosting(t *testing.T) {
 		t.Errorf("%d posts, want %d", n, writers*each+1)
 	}
 }
+
+func TestHashtags(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"deploy #prod now", "#prod"},
+		{"(#release-1.2), ##hot! #a #1x #ok.", "#release-1.2 #hot #ok"},
+		{"no tags here", ""},
+		{"#über #日本", "#über #日本"},
+	}
+	for _, tc := range tests {
+		if got := hashtags(tc.in); got != tc.want {
+			t.Errorf("hashtags(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestChannelNames(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"ops", true}, {"a", false}, {"ab", true}, {"dev_ops-1", true}, {"-ops", false},
+		{"ops_", false}, {"Ops", false}, {strings.Repeat("a", 64), true}, {strings.Repeat("a", 65), false},
+	}
+	for _, tc := range tests {
+		if got := isValidChannelName(tc.name); got != tc.want {
+			t.Errorf("isValidChannelName(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

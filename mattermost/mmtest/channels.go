@@ -15,14 +15,14 @@ import (
 // its first member, with channel_admin. s.mu held.
 func (s *Server) createChannel(teamID, name, displayName, typ, creatorID string) (*mattermost.Channel, *mattermost.APIError) {
 	// Checks in the order of model.Channel.IsValid.
-	if typ != mattermost.ChannelOpen && typ != mattermost.ChannelPrivate {
-		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.type.app_error", "")
-	}
 	if runeLen(displayName) > 64 || strings.TrimSpace(displayName) == "" {
 		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.display_name.app_error", "")
 	}
 	if !isValidChannelName(name) {
-		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.name.app_error", "")
+		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.2_or_more.app_error", "")
+	}
+	if typ != mattermost.ChannelOpen && typ != mattermost.ChannelPrivate {
+		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.type.app_error", "")
 	}
 	if s.st.teams[teamID] == nil {
 		return nil, apiError(http.StatusNotFound, "app.team.get.find.app_error", "")
@@ -326,7 +326,7 @@ func (q *request) patchChannel() {
 	if patch.Name != nil && *patch.Name != ch.Name {
 		if !isValidChannelName(*patch.Name) {
 			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.name.app_error", ""))
+			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.2_or_more.app_error", ""))
 			return
 		}
 		if _, dup := s.st.channelByName[ch.TeamID+"/"+*patch.Name]; dup {

@@ -44,7 +44,7 @@ func fuzzServer(f *testing.F) (s *Server, token, channelID, hookID string) {
 	team, _ := s.AddTeam("fuzz", "Fuzz")
 	u, _ := s.AddUser(User{Username: "fuzzer"})
 	_ = s.AddTeamMember(team.ID, u.ID)
-	ch, _ := s.AddChannel(team.ID, "c", "C", mattermost.ChannelOpen)
+	ch, _ := s.AddChannel(team.ID, "cc", "C", mattermost.ChannelOpen)
 	_ = s.AddChannelMember(ch.ID, u.ID)
 	token, _ = s.Login(u.ID)
 	h, _ := s.AddHook(ch.ID, u.ID, "fuzz")
@@ -53,7 +53,7 @@ func fuzzServer(f *testing.F) (s *Server, token, channelID, hookID string) {
 
 func FuzzCreatePost(f *testing.F) {
 	s, token, channelID, _ := fuzzServer(f)
-	f.Add([]byte(`{"channel_id":"` + channelID + `","message":"hi @fuzzer ~c #tag"}`))
+	f.Add([]byte(`{"channel_id":"` + channelID + `","message":"hi @fuzzer ~cc #tag"}`))
 	f.Add([]byte(`{"channel_id":"` + channelID + `","message":"x","props":{"attachments":[{"text":"t","actions":[{"integration":{"url":"u"}}]}]}}`))
 	f.Add([]byte(`{"channel_id":"` + channelID + `","root_id":"aaaaaaaaaaaaaaaaaaaaaaaaaa"}`))
 	f.Add([]byte(`{"channel_id":"` + channelID + `","props":{"attachments":"nope"}}`))

@@ -347,18 +347,49 @@ func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
 }
 
-// hashtags is a simplified model.ParseHashtags: words starting with '#'
-// and a letter, at least 3 characters long, space-separated.
+// hashtags is model.ParseHashtags (server/public/model/utils.go): each
+// word, stripped of leading punctuation (but not '#') and trailing
+// punctuation, with "##..." reduced to "#", is a hashtag when it is '#', a
+// letter, then letters, digits, '-', '_' or '.', ending in a letter or
+// digit. The list is space-separated and cut to fit 1000 bytes.
 func hashtags(msg string) string {
-	var tags []string
+	isLD := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	var b strings.Builder
 	for _, w := range strings.Fields(msg) {
-		w = strings.TrimRight(w, ".,:;!?)")
-		if len(w) < 3 || w[0] != '#' || !unicode.IsLetter(rune(w[1])) {
+		w = strings.TrimLeftFunc(w, func(r rune) bool { return !isLD(r) && r != '#' })
+		w = strings.TrimRightFunc(w, func(r rune) bool { return !isLD(r) })
+		if strings.HasPrefix(w, "##") {
+			w = "#" + strings.TrimLeft(w, "#")
+		}
+		if !validHashtag(w) {
 			continue
 		}
-		tags = append(tags, w)
+		if b.Len()+1+len(w) > 999 {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
 	}
-	return strings.Join(tags, " ")
+	return b.String()
+}
+
+func validHashtag(w string) bool {
+	rs := []rune(w)
+	if len(rs) < 3 || rs[0] != '#' || !unicode.IsLetter(rs[1]) {
+		return false
+	}
+	last := rs[len(rs)-1]
+	if !unicode.IsLetter(last) && !unicode.IsDigit(last) {
+		return false
+	}
+	for _, r := range rs[2:] {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' && r != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // createPostAPI is POST /posts (api4/post.go createPost): 201 with the

@@ -208,29 +208,19 @@ func isValidUsername(s string) bool {
 	return true
 }
 
-// isValidChannelName follows model.IsValidChannelIdentifier: 1–64
-// characters of [a-z0-9_-], starting and ending with a letter or digit
-// (the server also forbids "__" which marks DM names).
+// isValidChannelName follows model.IsValidChannelIdentifier: 2–64
+// characters of [a-z0-9_-], starting and ending with a letter or digit.
 func isValidChannelName(s string) bool {
-	if len(s) < 1 || len(s) > 64 {
+	if len(s) < 2 || len(s) > 64 {
 		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
 	}
 	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
-	if !alnum(s[0]) || !alnum(s[len(s)-1]) {
-		return false
-	}
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] == '_' && s[i+1] == '_' {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !alnum(c) && c != '-' && c != '_' {
 			return false
 		}
 	}
-	return true
+	return alnum(s[0]) && alnum(s[len(s)-1])
 }
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }

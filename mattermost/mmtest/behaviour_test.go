@@ -767,3 +767,32 @@ func TestChannelNames(t *testing.T) {
 		}
 	}
 }
+
+func TestEditHistoryAndPins(t *testing.T) {
+	w := newWorld(t, nil)
+	p, _ := w.srv.CreatePost(w.alice.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "v1"})
+	if r := w.do(t, "PUT", "/posts/"+p.ID+"/patch", w.aliceTok, map[string]string{"message": "v2"}); r.status != 200 {
+		t.Fatalf("patch = %d", r.status)
+	}
+	r := w.do(t, "GET", fmt.Sprintf("/channels/%s/posts?since=%d", w.ops.ID, p.CreateAt-1), w.aliceTok, nil)
+	var l mattermost.PostList
+	r.json(t, &l)
+	var copies int
+	for _, q := range l.Posts {
+		if q.OriginalID == p.ID && q.DeleteAt != 0 {
+			copies++
+		}
+	}
+	if copies != 1 || l.Posts[p.ID] == nil || l.Posts[p.ID].Message != "v2" {
+		t.Errorf("since after an edit: %d deleted copies, post %+v; want 1 copy and the post at v2", copies, l.Posts[p.ID])
+	}
+	if n := len(w.srv.Posts(w.ops.ID)); n != 1 {
+		t.Errorf("Posts after an edit = %d, want 1 (the copy is deleted)", n)
+	}
+	if r := w.do(t, "POST", "/posts/"+p.ID+"/pin", w.bobTok, nil); r.status != 200 {
+		t.Fatalf("pin = %d %s", r.status, r.body)
+	}
+	if got, _ := w.srv.Post(p.ID); !got.IsPinned {
+		t.Errorf("after pin, is_pinned = false")
+	}
+}

@@ -579,6 +579,14 @@ func (q *request) editPost(id string, msg *string, pinned *bool, props *map[stri
 	next.UpdateAt = now
 	if next.Message != p.Message {
 		next.EditAt = now
+		// The store keeps the old version as a deleted copy pointing at
+		// the post (sqlstore/post_store.go Update: edit history); since=
+		// queries return it, as recorded in channel_posts_since.
+		old := *p
+		old.ID, old.OriginalID, old.DeleteAt, old.UpdateAt = mattermost.NewID(), p.ID, now, now
+		s.st.posts[old.ID] = &old
+		s.st.channelPosts[p.ChannelID] = append(s.st.channelPosts[p.ChannelID], old.ID)
+		s.st.allPosts = append(s.st.allPosts, old.ID)
 	}
 	next.PendingPostID = ""
 	*p = next
@@ -884,4 +892,28 @@ func (q *request) getPostFileInfos() {
 	}
 	q.s.mu.Unlock()
 	q.reply(http.StatusOK, out)
+}
+
+// pinPost is POST /posts/{post_id}/pin and unpinPost /unpin (api4/post.go
+// saveIsPinnedPost): whoever reads the channel may pin; post_edited follows.
+func (q *request) pinPost()   { q.setPinned(true) }
+func (q *request) unpinPost() { q.setPinned(false) }
+
+func (q *request) setPinned(pinned bool) {
+	p := q.postForRead()
+	if p == nil {
+		return
+	}
+	s := q.s
+	var evs []event
+	if p.IsPinned != pinned {
+		p.IsPinned = pinned
+		p.UpdateAt = s.millis()
+		out := s.postOut(p)
+		evs = append(evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
+		s.touch()
+	}
+	s.mu.Unlock()
+	s.publish(evs)
+	q.ok()
 }

@@ -55,6 +55,8 @@ func (s *Server) routes() []route {
 		{method: "PUT", pattern: "/posts/{post_id}/patch", auth: true, handler: (*request).patchPost},
 		{method: "DELETE", pattern: "/posts/{post_id}", auth: true, handler: (*request).deletePost},
 		{method: "GET", pattern: "/posts/{post_id}/thread", auth: true, handler: (*request).getThread},
+		{method: "POST", pattern: "/posts/{post_id}/pin", auth: true, handler: (*request).pinPost},
+		{method: "POST", pattern: "/posts/{post_id}/unpin", auth: true, handler: (*request).unpinPost},
 		{method: "GET", pattern: "/posts/{post_id}/files/info", auth: true, handler: (*request).getPostFileInfos},
 		{method: "GET", pattern: "/channels/{channel_id}/posts", auth: true, handler: (*request).getChannelPosts},
 

@@ -796,3 +796,31 @@ func TestEditHistoryAndPins(t *testing.T) {
 		t.Errorf("after pin, is_pinned = false")
 	}
 }
+
+func TestCreateAndDeactivateUserAPI(t *testing.T) {
+	w := newWorld(t, nil)
+	body := map[string]string{"username": "dave", "email": "dave@example.com", "password": "dave-pw"}
+	if r := w.do(t, "POST", "/users", w.aliceTok, body); r.status != 403 {
+		t.Errorf("plain user creates a user = %d, want 403", r.status)
+	}
+	r := w.do(t, "POST", "/users", w.rootTok, body)
+	var u mattermost.User
+	r.json(t, &u)
+	if r.status != 201 || u.Username != "dave" {
+		t.Fatalf("admin creates dave = %d %s", r.status, r.body)
+	}
+	if r := w.do(t, "POST", "/users", w.rootTok, map[string]string{"username": "dave", "email": "d2@example.com"}); r.status != 400 || errID(t, r) != "app.user.save.username_exists.app_error" {
+		t.Errorf("duplicate username = %d %s", r.status, r.body)
+	}
+	if r := w.do(t, "POST", "/users", w.rootTok, map[string]string{"username": "matterbot"}); r.status != 400 || errID(t, r) != "model.user.is_valid.username.app_error" {
+		t.Errorf("reserved username = %d %s", r.status, r.body)
+	}
+	login := w.do(t, "POST", "/users/login", "", map[string]string{"login_id": "dave", "password": "dave-pw"})
+	tok := login.header.Get("Token")
+	if r := w.do(t, "PUT", "/users/"+u.ID+"/active", w.rootTok, map[string]bool{"active": false}); r.status != 200 {
+		t.Fatalf("deactivate = %d %s", r.status, r.body)
+	}
+	if r := w.do(t, "GET", "/users/me", tok, nil); r.status != 401 {
+		t.Errorf("deactivated user's session = %d, want 401", r.status)
+	}
+}

@@ -13,6 +13,8 @@ func (s *Server) routes() []route {
 		{method: "POST", pattern: "/users/status/ids", auth: true, handler: (*request).getStatusesByIDs},
 		{method: "POST", pattern: "/users/tokens/revoke", auth: true, handler: (*request).revokeToken},
 		{method: "GET", pattern: "/users", auth: true, handler: (*request).getUsers},
+		{method: "POST", pattern: "/users", auth: true, handler: (*request).createUserAPI},
+		{method: "PUT", pattern: "/users/{user_id}/active", auth: true, handler: (*request).updateUserActive},
 		{method: "GET", pattern: "/users/username/{username}", auth: true, handler: (*request).getUserByUsername},
 		{method: "GET", pattern: "/users/email/{email}", auth: true, handler: (*request).getUserByEmail},
 		{method: "GET", pattern: "/users/{user_id}", auth: true, handler: (*request).getUser},

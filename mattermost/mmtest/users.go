@@ -545,3 +545,87 @@ func (q *request) getUsers() {
 	s.mu.Unlock()
 	q.reply(http.StatusOK, out)
 }
+
+// createUserAPI is POST /users (api4/user.go createUser): with the default
+// EnableOpenServer=false only admins create accounts; 201 with the user.
+func (q *request) createUserAPI() {
+	var body struct {
+		Username  string `json:"username"`
+		Email     string `json:"email"`
+		Password  string `json:"password"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Nickname  string `json:"nickname"`
+	}
+	if !q.decode("user", &body) {
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	if !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if _, dup := s.st.byEmail[strings.ToLower(body.Email)]; dup && body.Email != "" {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusBadRequest, "app.user.save.email_exists.app_error", ""))
+		return
+	}
+	rec, e := s.createUser(User{Username: body.Username, Email: body.Email, Password: body.Password,
+		FirstName: body.FirstName, LastName: body.LastName, Nickname: body.Nickname}, false)
+	var out mattermost.User
+	if rec != nil {
+		out = userOut(rec, false)
+	}
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	s.publish([]event{newUserEvent(out.ID)})
+	q.reply(http.StatusCreated, out)
+}
+
+// updateUserActive is PUT /users/{user_id}/active (api4/user.go
+// updateUserActive): admins (de)activate accounts; deactivation ends the
+// account's sessions.
+func (q *request) updateUserActive() {
+	id := q.userParam()
+	if id == "" {
+		return
+	}
+	var body struct {
+		Active *bool `json:"active"`
+	}
+	if !q.decode("active", &body) {
+		return
+	}
+	if body.Active == nil {
+		q.failParam("active")
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	admin := s.st.isAdmin(q.sess.userID)
+	rec := s.st.users[id]
+	if !admin {
+		s.mu.Unlock()
+		q.failPerm()
+		return
+	}
+	if rec == nil {
+		s.mu.Unlock()
+		q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
+		return
+	}
+	if *body.Active {
+		rec.user.DeleteAt = 0
+		rec.user.UpdateAt = s.millis()
+	}
+	s.mu.Unlock()
+	if !*body.Active {
+		_ = s.DeactivateUser(id) // the user exists: checked above
+	}
+	q.ok()
+}

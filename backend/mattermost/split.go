@@ -19,7 +19,9 @@ import (
 // inside a combining sequence when that can be helped). A code fence open
 // at a cut is closed at the end of the part and re-opened, with its info
 // string ("```go"), at the start of the next, so that every part renders
-// on its own. Removing those added fence lines and joining the parts gives
+// on its own; a cut inside a line never starts the next part with what
+// reads as a fence, unless a run of backticks or tildes is about as long
+// as a part. Removing the added fence lines and joining the parts gives
 // back text exactly.
 func Split(text string, limit int) []string {
 	if limit <= 0 {
@@ -117,6 +119,7 @@ func splitChunks(text string, limit int, emit func(chunk)) {
 // the best place to end a chunk whose body and closing fence fit in budget
 // runes. It always makes progress: the cut is past start.
 func bestCut(text string, start, budget, limit int, state *fence) cut {
+	state0 := state
 	var best [cutPara + 1]cut
 	runes := 0 // runes of text[start:i]
 	for ls := start; ls < len(text) && runes <= budget; {
@@ -177,19 +180,23 @@ func bestCut(text string, start, budget, limit int, state *fence) cut {
 	case best[cutSpace].at > 0:
 		return best[cutSpace]
 	}
-	return backOffCombining(text, start, best[cutHard])
+	return backOffCombining(text, start, best[cutHard], state0)
 }
 
 // backOffCombining moves a hard cut back so that it does not separate a
 // character from the combining marks, joiners and variation selectors
-// that follow it, unless that would leave the chunk empty.
-func backOffCombining(text string, start int, c cut) cut {
+// that follow it, unless that would leave the chunk empty. state is the
+// fence open at start.
+func backOffCombining(text string, start int, c cut, state *fence) cut {
 	if c.at == 0 {
-		// Not even one rune fits beside the fence lines: the budget is
-		// too small for them. Cut after one rune; the caller's limit is
-		// tiny and fences are not repeated at such sizes (see openFence).
+		// No place in the window is fit for a cut: every one would
+		// start a line that reads as a fence (a run of backticks longer
+		// than a part), or the limit is too small for anything beside
+		// the fence lines. Cut after one rune, still inside the first
+		// line: re-opened fences take at most a third of a part (see
+		// limitFence), so the part fits.
 		_, n := utf8.DecodeRuneInString(text[start:])
-		return cut{at: start + n, runes: 1}
+		return cut{at: start + n, runes: 1, state: state}
 	}
 	at, runes := c.at, c.runes
 	for at > start {

@@ -132,6 +132,8 @@ func FuzzSplit(f *testing.F) {
 	f.Add("    ```\nindented four: not a fence\n```", 12)
 	f.Add("e\u0301e\u0301e\u0301e\u0301 \u200d\u200d x", 2)
 	f.Add("```\r\ncrlf\r\n```\r\n", 9)
+	f.Add("```go\n"+strings.Repeat("`", 80)+"\n```", 40)
+	f.Add("0000000000000000   "+strings.Repeat("`", 49)+"0", 50)
 	f.Add(strings.Repeat("word ", 100)+"\n```python title\n"+strings.Repeat("x = 1\n", 50)+"```", 64)
 	f.Fuzz(func(t *testing.T, text string, limit int) {
 		if !utf8.ValidString(text) || limit < 1 || limit > 1<<16 {
@@ -175,6 +177,11 @@ func checkSplit(t *testing.T, text string, limit int) {
 			smallFences = false
 		}
 	}
+	// A run of backticks or tildes about as long as a part cannot be cut
+	// without starting a line that reads as a fence.
+	if r := longestRun(text, "`~ "); r+4 >= limit/2 {
+		smallFences = false
+	}
 	for i, c := range chunks {
 		if got := c.pre + c.body + c.post; got != parts[i] {
 			t.Fatalf("part %d = %q, want %q", i, parts[i], got)
@@ -206,6 +213,20 @@ func checkSplit(t *testing.T, text string, limit int) {
 			t.Fatalf("Split(%.80q, %d): part %d = %q leaves fence %q open", text, limit, i, p, open)
 		}
 	}
+}
+
+// longestRun returns the length of the longest run of bytes from set.
+func longestRun(s, set string) int {
+	longest, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) >= 0 {
+			n++
+			longest = max(longest, n)
+		} else {
+			n = 0
+		}
+	}
+	return longest
 }
 
 var fenceRE = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})(.*)$")

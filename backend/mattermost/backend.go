@@ -430,7 +430,7 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 	case *mm.EventsMissed:
 		b.catchUp(ctx, h, p)
 	case *mm.ReactionEvent:
-		b.reaction(ctx, h, p, ev.Type == mm.EventReactionRemoved)
+		b.reaction(ctx, h, p, ev.Broadcast.ChannelID, ev.Type == mm.EventReactionRemoved)
 	case *mm.StatusChangeEvent:
 		u, err := b.dir.user(ctx, p.UserID)
 		if err != nil {
@@ -477,8 +477,9 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 	h.HandleMessage(m)
 }
 
-// reaction delivers a reaction event, except the bot's own.
-func (b *Backend) reaction(ctx context.Context, h bot.Handler, p *mm.ReactionEvent, removed bool) {
+// reaction delivers a reaction event, except the bot's own. Servers
+// before 7 leave the reaction's channel_id out; the broadcast has it.
+func (b *Backend) reaction(ctx context.Context, h bot.Handler, p *mm.ReactionEvent, channelID string, removed bool) {
 	r := p.Reaction
 	if r == nil || r.UserID == b.self.ID {
 		return
@@ -490,7 +491,10 @@ func (b *Backend) reaction(ctx context.Context, h bot.Handler, p *mm.ReactionEve
 	}
 	rr := &bot.Reaction{MessageID: r.PostID, Emoji: r.EmojiName, User: botUser(u), Removed: removed}
 	if r.ChannelID != "" {
-		if room, _, err := b.tr.room(ctx, r.ChannelID, incoming{}); err == nil {
+		channelID = r.ChannelID
+	}
+	if channelID != "" {
+		if room, _, err := b.tr.room(ctx, channelID, incoming{}); err == nil {
 			rr.Room = room
 		}
 	}

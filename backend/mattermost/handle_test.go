@@ -78,6 +78,17 @@ func TestHandleRecordings(t *testing.T) {
 		}
 		t.Errorf("delivered %d messages, want 5", len(h.messages))
 	}
+	for _, f := range []string{"ws_reaction_added.json", "ws_reaction_removed.json"} {
+		for _, ev := range recordedEvents(t, f) {
+			if err := b.handle(t.Context(), h, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(h.reactions) != 2 || h.reactions[0].Emoji != "thumbsup" || h.reactions[0].Room.Name != "ops" ||
+		h.reactions[0].User.Username != "bob" || h.reactions[0].Removed || !h.reactions[1].Removed {
+		t.Errorf("reactions = %+v, want bob's thumbsup in ~ops added, then one removed", h.reactions)
+	}
 	if len(h.joins) != 1 || h.joins[0].User.Username != "alice" || h.joins[0].Room.Name != "secret" {
 		t.Errorf("joins = %+v, want alice joining ~secret", h.joins)
 	}

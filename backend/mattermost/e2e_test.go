@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -613,16 +615,22 @@ func TestStartupErrors(t *testing.T) {
 		{"unknown team", func(o *mmbackend.Options) { o.Teams = []string{"nope"} }, `team "nope" not found`},
 		{"not a member", func(o *mmbackend.Options) { o.Teams = []string{"lonely"} }, `opsbot is not a member of`},
 		{"unreachable", func(o *mmbackend.Options) { o.Server = "http://127.0.0.1:1" }, "cannot reach http://127.0.0.1:1"},
+		{"unknown admin", nil, "@nobody"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := w.options()
-			tc.edit(&opts)
+			var engOpts *bot.Options
+			if tc.edit != nil {
+				tc.edit(&opts)
+			} else {
+				engOpts = &bot.Options{Admins: []string{"@alice", "@nobody"}}
+			}
 			be, err := mmbackend.New(opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			eng, err := bot.New(be, nil, echo.Plugin{})
+			eng, err := bot.New(be, engOpts, echo.Plugin{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -631,6 +639,59 @@ func TestStartupErrors(t *testing.T) {
 			err = eng.Run(ctx)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("Run error = %v; want one line with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// countingTransport counts the requests to each path.
+type countingTransport struct {
+	mu    sync.Mutex
+	paths map[string]int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.paths[r.Method+" "+r.URL.Path]++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestRejectedCredentialsNotRetried(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, tc := range []struct {
+		name string
+		edit func(*mmbackend.Options)
+		path string
+	}{
+		{"password", func(o *mmbackend.Options) { o.Token, o.Login, o.Password = "", "alice", "wrong" }, "POST /api/v4/users/login"},
+		{"token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, "GET /api/v4/users/me"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ct := &countingTransport{paths: map[string]int{}}
+			opts := w.options()
+			opts.HTTPClient = &http.Client{Transport: ct}
+			tc.edit(&opts)
+			be, err := mmbackend.New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := bot.New(be, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := eng.Run(context.Background()); err == nil {
+				t.Fatal("Run with rejected credentials: no error")
+			}
+			ct.mu.Lock()
+			defer ct.mu.Unlock()
+			total := 0
+			for _, n := range ct.paths {
+				total += n
+			}
+			if ct.paths[tc.path] != 1 || total != 1 {
+				t.Errorf("requests = %v, want one %s", ct.paths, tc.path)
 			}
 		})
 	}

@@ -320,6 +320,7 @@ func TestSecondTeam(t *testing.T) {
 		{"", "~dev-team/builds", "~dev-team/builds"},
 		{"dev-team", "builds", "~dev-team/builds"},
 		{"", builds.ID, "~dev-team/builds"},
+		{"", "builds", "~dev-team/builds"}, // not in the default team: the next
 	} {
 		room, err := r.be.Room(ctx, tc.team, tc.name)
 		if err != nil || room.String() != tc.want {

@@ -237,9 +237,10 @@ func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
 }
 
 // Room resolves a channel: a name ("ops", "~ops"), a name with its team
-// ("~team/ops", or team given apart), or a channel id. An empty team means
-// the first configured team. The error wraps bot.ErrUnknown when there is
-// no such channel or team, or when it is private and the bot not in it.
+// ("~team/ops", or team given apart), or a channel id. A name without a
+// team is looked for in the default team (the first configured), then in
+// the bot's other teams. The error wraps bot.ErrUnknown when there is no
+// such channel or team, or when it is private and the bot not in it.
 func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error) {
 	if !b.connected.Load() {
 		return bot.Room{}, errNotConnected
@@ -256,27 +257,34 @@ func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error)
 			return r, nil
 		}
 	}
-	var t *mm.Team
-	switch {
-	case team != "":
-		var err error
-		if t, err = b.dir.teamByName(ctx, team); err != nil {
-			if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
-				return bot.Room{}, fmt.Errorf("mattermost: team %q: %w", team, bot.ErrUnknown)
-			}
+	// Without a team, the default team is tried first, then the others
+	// in the order configured.
+	teams := b.teams
+	if team != "" {
+		t, err := b.dir.teamByName(ctx, team)
+		if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
+			return bot.Room{}, fmt.Errorf("mattermost: team %q: %w", team, bot.ErrUnknown)
+		}
+		if err != nil {
 			return bot.Room{}, fmt.Errorf("mattermost: team %q: %w", team, err)
 		}
-	case len(b.teams) > 0:
-		t = b.teams[0]
-	default:
+		teams = []*mm.Team{t}
+	}
+	if len(teams) == 0 {
 		return bot.Room{}, fmt.Errorf("mattermost: room ~%s: no team configured: %w", name, bot.ErrUnknown)
 	}
-	ch, err := b.dir.channelByName(ctx, t.ID, name)
-	if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
-		return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", t.Name, name, bot.ErrUnknown)
+	for _, t := range teams {
+		ch, err := b.dir.channelByName(ctx, t.ID, name)
+		if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
+			continue
+		}
+		if err != nil {
+			return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", t.Name, name, err)
+		}
+		return bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name}, nil
 	}
-	if err != nil {
-		return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", t.Name, name, err)
+	if len(teams) == 1 {
+		return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", teams[0].Name, name, bot.ErrUnknown)
 	}
-	return bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name}, nil
+	return bot.Room{}, fmt.Errorf("mattermost: room ~%s in none of the bot's teams: %w", name, bot.ErrUnknown)
 }

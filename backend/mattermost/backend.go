@@ -350,6 +350,9 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 		return errors.New("mattermost: Backend.Run called twice")
 	}
 	if err := b.connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while connecting
+		}
 		return err
 	}
 	relogged, hellos := false, 0

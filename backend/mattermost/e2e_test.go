@@ -728,6 +728,32 @@ func TestLoginAndNoTeam(t *testing.T) {
 	}
 }
 
+func TestStoppedWhileConnecting(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.srv.SetLatency(time.Hour) // the server never answers in time
+	be, err := mmbackend.New(w.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- be.Run(ctx, &nopHandler{}) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run stopped while connecting = %v, want nil", err)
+	}
+}
+
+// nopHandler is a bot.Handler that ignores everything.
+type nopHandler struct{}
+
+func (nopHandler) HandleConnect(context.Context, bot.User) error { return nil }
+func (nopHandler) HandleMessage(*bot.Message) <-chan struct{}    { return nil }
+func (nopHandler) HandleReaction(*bot.Reaction) <-chan struct{}  { return nil }
+func (nopHandler) HandlePresence(*bot.Presence) <-chan struct{}  { return nil }
+func (nopHandler) HandleJoin(*bot.Join) <-chan struct{}          { return nil }
+
 func TestNotConnected(t *testing.T) {
 	t.Parallel()
 	be, err := mmbackend.New(mmbackend.Options{Server: "chat.example.com", Token: "t"})

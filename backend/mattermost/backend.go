@@ -119,6 +119,7 @@ type Backend struct {
 
 	mu  sync.Mutex
 	dms map[string]string // guarded by mu: user id → direct channel id
+	ws  *mm.WebSocket     // guarded by mu: the current one, nil between
 
 	// Owned by the event loop (Run's goroutine).
 	seen       recent // ids of the posts delivered, against replays
@@ -394,6 +395,14 @@ func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
 	if err != nil {
 		return err
 	}
+	b.mu.Lock()
+	b.ws = ws
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.ws = nil
+		b.mu.Unlock()
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1) // size 1: Run's result never blocks

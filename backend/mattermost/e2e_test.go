@@ -897,10 +897,19 @@ func TestTLS(t *testing.T) {
 func TestTyping(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	r := w.start(w.options())
+	ct := &countingTransport{paths: map[string]int{}}
+	opts := w.options()
+	opts.HTTPClient = &http.Client{Transport: ct}
+	r := w.start(opts)
+	typingPath := "POST /api/v4/users/" + w.bot.ID + "/typing"
 	if err := r.be.Typing(context.Background(), w.ops.ID, ""); err != nil {
 		t.Errorf("Typing in ~ops: %v", err)
 	}
+	ct.mu.Lock()
+	if n := ct.paths[typingPath]; n != 0 {
+		t.Errorf("Typing made %d REST calls, want 0: the WebSocket carries it", n)
+	}
+	ct.mu.Unlock()
 	other, err := w.srv.AddChannel(w.team.ID, "other", "Other", mm.ChannelPrivate)
 	if err != nil {
 		t.Fatal(err)

@@ -157,8 +157,15 @@ func (b *Backend) React(ctx context.Context, messageID, emoji string) error {
 	return nil
 }
 
-// Typing shows the bot as typing in a channel or thread.
+// Typing shows the bot as typing in a channel or thread: through the
+// WebSocket, which costs no request, or over REST when that fails.
 func (b *Backend) Typing(ctx context.Context, roomID, threadID string) error {
+	b.mu.Lock()
+	ws := b.ws
+	b.mu.Unlock()
+	if ws != nil && ws.UserTyping(ctx, roomID, threadID) == nil {
+		return nil
+	}
 	if _, err := b.client.Typing(ctx, roomID, threadID); err != nil {
 		return fmt.Errorf("mattermost: typing in channel %s: %w", roomID, err)
 	}

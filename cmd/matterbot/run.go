@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
@@ -57,6 +62,7 @@ func (c *runCmd) Run(e *env) error {
 		DivertToThread:         cfg.DivertToThread,
 		DivertToPrivate:        cfg.DivertToPrivate,
 		Storage:                store,
+		WebhookAuth:            cfg.HTTP.WebhookAuth(),
 		PluginConfig:           cfg.PluginTables(),
 		Version:                version,
 		Logger:                 logger,
@@ -64,7 +70,47 @@ func (c *runCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	// Run returns nil once the context is cancelled (SIGINT, SIGTERM),
-	// after the handlers have stopped.
-	return eng.Run(e.ctx)
+	if cfg.HTTP.Listen == "" {
+		// Run returns nil once the context is cancelled (SIGINT,
+		// SIGTERM), after the handlers have stopped.
+		return eng.Run(e.ctx)
+	}
+	return serveWithWebhooks(e.ctx, eng, cfg.HTTP.Listen, logger)
+}
+
+// serveWithWebhooks runs the engine and, beside it, the HTTP server for
+// the plugins' webhooks on addr. The server is up before the bot
+// connects and is shut down once the engine has stopped; meanwhile the
+// engine answers webhook requests with 503.
+func serveWithWebhooks(ctx context.Context, eng *bot.Engine, addr string, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("run: webhook server: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           eng.HTTPHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("webhook server listening", "addr", ln.Addr().String())
+	served := make(chan error, 1) // size 1: never blocks the server goroutine
+	go func() { served <- srv.Serve(ln) }()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := make(chan error, 1) // size 1: never blocks the engine goroutine
+	go func() { ran <- eng.Run(ctx) }()
+
+	select {
+	case err = <-ran:
+	case serr := <-served: // the listener failed under us
+		cancel()
+		<-ran
+		return fmt.Errorf("run: webhook server: %w", serr)
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	_ = srv.Shutdown(sctx) // a request still running after 10 s is cut
+	<-served
+	return err
 }

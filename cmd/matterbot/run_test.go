@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +166,50 @@ func TestRunStartupErrors(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
+}
+
+func TestRunServesWebhooks(t *testing.T) {
+	w := newRunWorld(t)
+	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", w.token)
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = append(cfg, "\n[http]\nlisten = \"127.0.0.1:0\"\n"...)
+	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errOut := &notifyWriter{wrote: make(chan struct{}, 1)}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"run", "-c", w.config}, io.Discard, errOut) }()
+	addrRE := regexp.MustCompile(`msg="webhook server listening" addr=(\S+)`)
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(errOut.String(), "msg=connected") || addrRE.FindStringSubmatch(errOut.String()) == nil {
+		select {
+		case <-errOut.wrote:
+		case code := <-done:
+			t.Fatalf("run exited with %d; stderr:\n%s", code, errOut.String())
+		case <-deadline:
+			t.Fatalf("no webhook server or no connection; stderr:\n%s", errOut.String())
+		}
+	}
+	addr := addrRE.FindStringSubmatch(errOut.String())[1]
+	resp, err := http.Post("http://"+addr+"/no/such/hook", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST to an undeclared webhook = %d, want 404", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("run exit code = %d, want 0; stderr:\n%s", code, errOut.String())
+	}
+	if _, err := http.Get("http://" + addr + "/"); err == nil {
+		t.Error("webhook server still answering after run returned")
+	}
 }

@@ -38,7 +38,7 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	parts := Split(text, b.limit)
 	// Whitespace-only parts (the tail of a text ending in blank lines)
 	// would be rejected or show as empty posts.
-	parts = slicesDeleteBlank(parts)
+	parts = dropBlank(parts)
 	last := &mm.Post{ChannelID: channelID, RootID: out.ThreadID}
 	if len(parts) > 0 {
 		last.Message = parts[len(parts)-1]
@@ -73,7 +73,7 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	return nil
 }
 
-func slicesDeleteBlank(parts []string) []string {
+func dropBlank(parts []string) []string {
 	out := parts[:0]
 	for _, p := range parts {
 		if strings.TrimSpace(p) != "" {

@@ -3,6 +3,7 @@ package mattermost
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,11 +28,12 @@ type incoming struct {
 	channelType string // mm.ChannelOpen... or "" when unknown
 	channelName string
 	teamID      string
+	mentions    []string // ids the server says the post mentions
 }
 
 // fromEvent returns the incoming post of a posted event.
 func fromEvent(p *mm.PostedEvent) incoming {
-	return incoming{post: p.Post, channelType: p.ChannelType, channelName: p.ChannelName, teamID: p.TeamID}
+	return incoming{post: p.Post, channelType: p.ChannelType, channelName: p.ChannelName, teamID: p.TeamID, mentions: p.Mentions}
 }
 
 // skip reports why a post is not for the engine, or "" if it is. The
@@ -95,6 +97,13 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 	}
 	if p.CreateAt > 0 {
 		m.Time = time.UnixMilli(p.CreateAt)
+	}
+	// The server also counts mentions the text does not spell, such as
+	// the user's mention keys: trust it about the bot itself.
+	if slices.Contains(in.mentions, t.self) {
+		if me, err := t.dir.user(ctx, t.self); err == nil && !slices.Contains(m.Mentions, strings.ToLower(me.Username)) {
+			m.Mentions = append(m.Mentions, strings.ToLower(me.Username))
+		}
 	}
 	return m, nil
 }

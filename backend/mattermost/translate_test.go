@@ -154,9 +154,10 @@ func TestMessageFromRecordings(t *testing.T) {
 		{
 			name: "direct",
 			file: "ws_posted_dm.json",
+			// The server lists alice (the bot here) as mentioned in a DM.
 			want: &bot.Message{
 				From: bob, Room: bot.Room{ID: dmID, Name: aliceID + "__" + bobID},
-				Direct: true, Text: "!echo dm",
+				Direct: true, Text: "!echo dm", Mentions: []string{"alice"},
 			},
 		},
 		{
@@ -226,7 +227,9 @@ func TestMessageThread(t *testing.T) {
 
 func TestMessageNoRESTForKnownSender(t *testing.T) {
 	api := newFakeLookup()
-	tr := &translator{dir: newDirectory(api, aliceID), self: aliceID}
+	dir := newDirectory(api, aliceID)
+	dir.putUser(api.users[aliceID]) // as connect does with the bot's user
+	tr := &translator{dir: dir, self: aliceID}
 	ev := recordedPost(t, "ws_posted_channel.json")
 	if _, err := tr.message(t.Context(), fromEvent(ev)); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -186,10 +187,11 @@ func (w *WebSocket) Events() <-chan *Event { return w.events }
 // it; during a connection the connection's reader goroutine does, and Run
 // reads it again only after joining that goroutine.
 type streamState struct {
-	connID  string    // connection id of the last hello
-	lastSeq int64     // seq of the last event delivered on connID
-	lastAt  time.Time // when that event was read (when Run started, before any)
-	resume  bool      // try to resume connID on the next connection
+	connID  string        // connection id of the last hello
+	lastSeq int64         // seq of the last event delivered on connID
+	lastAt  time.Time     // when that event was read (when Run started, before any)
+	resume  bool          // try to resume connID on the next connection
+	missed  *EventsMissed // a loss not yet delivered to the receiver
 }
 
 // Run connects, delivers events on Events until ctx is done, and reconnects
@@ -304,7 +306,7 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 		logger:  logger,
 		out:     make(chan []byte),
 		pending: make(map[int64]chan *ActionReply),
-		hello:   make(chan struct{}),
+		first:   make(chan struct{}),
 		ready:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -358,11 +360,19 @@ type wsConn struct {
 	// out carries encoded actions to the writer, the only goroutine that
 	// writes to ws. Unbuffered: a sender knows its frame was taken.
 	out chan []byte
-	// hello is closed by the reader when the first hello arrives, after it
-	// set helloID.
-	hello     chan struct{}
-	helloOnce sync.Once
+	// first is closed by the reader when the first frame arrives, after it
+	// set helloID if that frame is hello. Authentication is proven by any
+	// frame: the server writes nothing to a socket it has not
+	// authenticated, and a resumed connection begins with the replayed
+	// events or the reply to the handshake ping, never with hello.
+	first     chan struct{}
+	firstOnce sync.Once
 	helloID   string
+	// stalled is true while the reader waits for room in Events;
+	// unstalled is when it last stopped waiting (UnixNano). The keepalive
+	// does not blame the server for replies the reader has not read.
+	stalled   atomic.Bool
+	unstalled atomic.Int64
 	// ready is closed when the handshake succeeded; actions wait for it.
 	ready chan struct{}
 	// done is closed once the reader and writer have exited.
@@ -373,10 +383,10 @@ type wsConn struct {
 	pending map[int64]chan *ActionReply // actions waiting for a reply, by seq
 }
 
-// handshake waits until the connection is known to be authenticated: hello
-// arrives (fresh connection, or a resume the server could not honour), or
-// the reply to a first ping arrives before any hello (resumed: the server
-// sends no hello then). dctx bounds the wait. It returns the connection id.
+// handshake waits until the connection is known to be authenticated: the
+// first frame arrives (hello on a fresh connection or a resume the server
+// could not honour; replayed events or the reply to the ping sent here on a
+// resumed one). dctx bounds the wait. It returns the connection id.
 func (c *wsConn) handshake(ctx, dctx context.Context, resuming bool, resumeID string) (string, error) {
 	// A send fails only when ctx is done: the select below then reports
 	// why. A nil pong channel is never ready.
@@ -388,48 +398,66 @@ func (c *wsConn) handshake(ctx, dctx context.Context, resuming bool, resumeID st
 			defer release()
 		}
 	}
+	// The ping makes a resumed connection with nothing to replay say
+	// something.
 	pong, release, err := c.send(ctx, "ping", nil)
 	if err == nil {
 		defer release()
 	}
 	select {
-	case <-c.hello:
-		return c.helloID, nil
-	case r := <-pong:
-		return c.afterPong(r, resumeID)
+	case <-c.first:
 	case <-ctx.Done():
-		// The reader or writer failed. Unless hello or the pong came just
-		// before (select picks at random among ready cases), the server
-		// closed the socket before saying anything.
 		select {
-		case <-c.hello:
-			return c.helloID, nil
-		case r := <-pong:
-			return c.afterPong(r, resumeID)
+		case <-c.first: // it came just before the failure
 		default:
+			return "", c.closedEarly(ctx, resuming)
 		}
-		cause := context.Cause(ctx)
-		if resuming {
-			return "", fmt.Errorf("%w: %v", errResumeRefused, cause)
-		}
-		return "", fmt.Errorf("mattermost: websocket closed before hello (token rejected?): %w (%v)", ErrUnauthorized, cause)
 	case <-dctx.Done():
-		return "", fmt.Errorf("mattermost: websocket: no hello within %v", c.w.opts.DialTimeout)
-	}
-}
-
-// afterPong ends a handshake on the reply to its ping.
-func (c *wsConn) afterPong(r *ActionReply, resumeID string) (string, error) {
-	if r.Status == ReplyFail && r.Error != nil && r.Error.StatusCode == http.StatusUnauthorized {
-		return "", fmt.Errorf("mattermost: websocket ping: %w", r.Error)
+		return "", fmt.Errorf("mattermost: websocket: nothing received within %v", c.w.opts.DialTimeout)
 	}
 	select {
-	case <-c.hello: // a fresh connection may answer the ping first
-		return c.helloID, nil
+	case r := <-pong:
+		if r.Status == ReplyFail && r.Error != nil && r.Error.StatusCode == http.StatusUnauthorized {
+			return "", fmt.Errorf("mattermost: websocket ping: %w", r.Error)
+		}
 	default:
-		return resumeID, nil
 	}
+	if c.helloID != "" {
+		return c.helloID, nil
+	}
+	return resumeID, nil
 }
+
+// closedEarly explains a connection that failed before its first frame.
+// If the server closed it (the reader or the writer found it closed), that
+// is its answer to a bad token (fresh connection) or to a connection id or
+// sequence number it refuses (resume). A write timing out proves nothing.
+func (c *wsConn) closedEarly(ctx context.Context, resuming bool) error {
+	cause := context.Cause(ctx)
+	var re *readError
+	var we *writeError
+	closed := errors.As(cause, &re) || errors.As(cause, &we) && !errors.Is(we.err, context.DeadlineExceeded)
+	switch {
+	case !closed:
+		return fmt.Errorf("mattermost: websocket handshake: %w", cause)
+	case resuming:
+		return fmt.Errorf("%w: %v", errResumeRefused, cause)
+	}
+	return fmt.Errorf("mattermost: websocket closed before hello (token rejected?): %w (%v)", ErrUnauthorized, cause)
+}
+
+// writeError is the writer's failure: the socket was closed or broke, or
+// a write timed out.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "mattermost: websocket write: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// readError is the reader's failure: the socket was closed or broke.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "mattermost: websocket read: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
 
 // keepalive pings every PingInterval and returns when a ping gets no reply
 // within ReplyTimeout, is answered 401, or ctx is done.
@@ -442,9 +470,21 @@ func (c *wsConn) keepalive(ctx context.Context) error {
 			return context.Cause(ctx)
 		case <-t.C:
 		}
+		if c.stalled.Load() {
+			// The receiver is behind and the reader waits for it: a reply
+			// could not be read, and the write could block on a server
+			// that waits for us to read. Liveness is checked again later.
+			continue
+		}
+		sent := time.Now().UnixNano()
 		if _, err := c.call(ctx, "ping", nil); err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
+			}
+			if errors.Is(err, context.DeadlineExceeded) && (c.stalled.Load() || c.unstalled.Load() > sent) {
+				// The reply may be waiting behind events the receiver
+				// has not taken yet: not the server's fault.
+				continue
 			}
 			return fmt.Errorf("mattermost: websocket keepalive: %w", err)
 		}
@@ -530,7 +570,7 @@ func (c *wsConn) writeLoop(ctx context.Context) error {
 			err := c.ws.Write(wctx, websocket.MessageText, frame)
 			cancel()
 			if err != nil {
-				return fmt.Errorf("mattermost: websocket write: %w", err)
+				return &writeError{err}
 			}
 		}
 	}
@@ -540,7 +580,7 @@ func (c *wsConn) readLoop(ctx context.Context) error {
 	for {
 		typ, frame, err := c.ws.Read(ctx)
 		if err != nil {
-			return fmt.Errorf("mattermost: websocket read: %w", err)
+			return &readError{err}
 		}
 		if typ != websocket.MessageText {
 			c.logger.Debug("websocket binary frame ignored", "bytes", len(frame))
@@ -556,16 +596,22 @@ func (c *wsConn) readLoop(ctx context.Context) error {
 			}
 		}
 		if reply != nil {
+			c.firstOnce.Do(func() { close(c.first) })
 			c.mu.Lock()
 			ch := c.pending[reply.SeqReply]
 			c.mu.Unlock()
 			if ch == nil {
 				c.logger.Debug("websocket reply to no pending action", "seq_reply", reply.SeqReply)
-				continue
+			} else {
+				select {
+				case ch <- reply:
+				default: // a second reply to the same seq: keep the first
+				}
 			}
-			select {
-			case ch <- reply:
-			default: // a second reply to the same seq: keep the first
+			// A loss found on an earlier connection and not delivered
+			// yet goes before anything else, even if no event comes.
+			if err := c.flushMissed(ctx, c.st.lastSeq); err != nil {
+				return err
 			}
 			continue
 		}
@@ -585,19 +631,22 @@ func (c *wsConn) handleEvent(ctx context.Context, ev *Event) error {
 			id = h.ConnectionID
 		}
 		if st.connID != "" && id != st.connID {
-			missed := &EventsMissed{Since: st.lastAt, LastSeq: st.lastSeq, OldConnectionID: st.connID, NewConnectionID: id}
 			c.logger.Warn("websocket not resumed; events may be missed", "connection_id", id, "old_connection_id", st.connID, "seq", st.lastSeq)
-			if err := c.emit(ctx, &Event{Type: EventMissed, Seq: ev.Seq, Payload: missed}); err != nil {
-				return err
-			}
+			st.noteMissed(id)
 		}
+		// The new connection's stream starts here, whether or not the
+		// receiver takes hello and EventMissed before the next failure.
 		st.connID, st.lastSeq, st.lastAt = id, ev.Seq, time.Now()
-		c.helloOnce.Do(func() {
+		c.firstOnce.Do(func() {
 			c.helloID = id
-			close(c.hello)
+			close(c.first)
 		})
+		if err := c.flushMissed(ctx, ev.Seq); err != nil {
+			return err
+		}
 		return c.emit(ctx, ev)
 	}
+	c.firstOnce.Do(func() { close(c.first) })
 	// Servers without connection ids (before 5.x resume support) give no
 	// seq guarantee to check.
 	if st.connID != "" {
@@ -606,12 +655,12 @@ func (c *wsConn) handleEvent(ctx context.Context, ev *Event) error {
 			c.logger.Debug("websocket duplicate event dropped", "event", ev.Type, "seq", ev.Seq, "last_seq", st.lastSeq)
 			return nil
 		case ev.Seq > st.lastSeq+1:
-			missed := &EventsMissed{Since: st.lastAt, LastSeq: st.lastSeq, OldConnectionID: st.connID, NewConnectionID: st.connID}
 			c.logger.Warn("websocket seq gap; events may be missed", "seq", ev.Seq, "last_seq", st.lastSeq)
-			if err := c.emit(ctx, &Event{Type: EventMissed, Seq: ev.Seq, Payload: missed}); err != nil {
-				return err
-			}
+			st.noteMissed(st.connID)
 		}
+	}
+	if err := c.flushMissed(ctx, ev.Seq); err != nil {
+		return err
 	}
 	if err := c.emit(ctx, ev); err != nil {
 		return err
@@ -620,7 +669,40 @@ func (c *wsConn) handleEvent(ctx context.Context, ev *Event) error {
 	return nil
 }
 
+// noteMissed records that events were lost before the stream went on as
+// connection id. A loss not yet delivered to the receiver is extended, so
+// it is reported once, from the first gap.
+func (st *streamState) noteMissed(id string) {
+	if st.missed != nil {
+		st.missed.NewConnectionID = id
+		return
+	}
+	st.missed = &EventsMissed{Since: st.lastAt, LastSeq: st.lastSeq, OldConnectionID: st.connID, NewConnectionID: id}
+}
+
+// flushMissed delivers the pending EventMissed event, if any.
+func (c *wsConn) flushMissed(ctx context.Context, seq int64) error {
+	if c.st.missed == nil {
+		return nil
+	}
+	if err := c.emit(ctx, &Event{Type: EventMissed, Seq: seq, Payload: c.st.missed}); err != nil {
+		return err
+	}
+	c.st.missed = nil
+	return nil
+}
+
 func (c *wsConn) emit(ctx context.Context, ev *Event) error {
+	select {
+	case c.w.events <- ev:
+		return nil
+	default:
+	}
+	c.stalled.Store(true)
+	defer func() {
+		c.unstalled.Store(time.Now().UnixNano())
+		c.stalled.Store(false)
+	}()
 	select {
 	case c.w.events <- ev:
 		return nil

@@ -49,8 +49,26 @@ type fakeConn struct {
 	id    string
 	sent  [][]byte // every event frame written or queued, index = seq
 	ws    *websocket.Conn
-	muted bool       // read actions, answer none (a silently dead server)
-	wmu   sync.Mutex // serializes writes, in seq order
+	muted bool // read actions, answer none (a silently dead server)
+	// wmu serializes writes, in seq order. A channel rather than a
+	// sync.Mutex: a goroutine waiting on it is durably blocked, so fake
+	// time still advances while a write waits for a client not reading.
+	wmu chanMutex
+}
+
+type chanMutex struct{ ch chan struct{} }
+
+func (m *chanMutex) Lock() {
+	if m.ch == nil {
+		panic("chanMutex not made")
+	}
+	m.ch <- struct{}{}
+}
+
+func (m *chanMutex) Unlock() { <-m.ch }
+
+func newFakeConn(id string, ws *websocket.Conn) *fakeConn {
+	return &fakeConn{id: id, ws: ws, wmu: chanMutex{make(chan struct{}, 1)}}
 }
 
 type fakeWS struct {
@@ -194,6 +212,11 @@ func (s *fakeWS) register(ctx context.Context, ws *websocket.Conn, q url.Values,
 				defer c.wmu.Unlock()
 				for _, f := range replay {
 					if err := ws.Write(ctx, websocket.MessageText, f); err != nil {
+						s.mu.Lock()
+						if c.ws == ws {
+							c.ws = nil // inactive again: resumable
+						}
+						s.mu.Unlock()
 						return nil
 					}
 				}
@@ -201,7 +224,7 @@ func (s *fakeWS) register(ctx context.Context, ws *websocket.Conn, q url.Values,
 			}
 		}
 	}
-	c := &fakeConn{id: s.newID(), ws: ws}
+	c := newFakeConn(s.newID(), ws)
 	s.conns[c.id] = c
 	s.last = c
 	hello := fmt.Sprintf(`{"event": "hello", "data": {"connection_id": %q, "server_version": %q}, "broadcast": {"omit_users": null, "user_id": %q, "channel_id": "", "team_id": ""}, "seq": 0}`,

@@ -547,3 +547,107 @@ func TestWebSocketShutdown(t *testing.T) {
 		}
 	})
 }
+
+// TestWebSocketLongLived checks that a healthy connection outlives
+// DialTimeout and many keepalive pings without a reconnect.
+func TestWebSocketLongLived(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, hc := startFake(t)
+		w := newTestWS(t, hc, nil)
+		runWS(t, w)
+		expect(t, w, EventHello, 0)
+		time.Sleep(10*time.Minute + time.Second)
+		fake.Publish(EventPosted, postedData)
+		expect(t, w, EventPosted, 1)
+		if n := len(fake.dialed); n != 1 {
+			t.Errorf("%d dials in 10 minutes, want 1", n)
+		}
+		pings := 0
+		for _, a := range fake.Actions() {
+			if a.Action == "ping" {
+				pings++
+			}
+		}
+		// One at the handshake, then one per PingInterval.
+		if want := 1 + int(10*time.Minute/DefaultPingInterval); pings != want {
+			t.Errorf("%d pings in 10 minutes, want %d", pings, want)
+		}
+	})
+}
+
+// TestWebSocketSlowConsumer checks that a receiver that stops reading
+// Events for a while neither loses events nor makes the keepalive blame
+// the server (whose replies wait behind the unread events).
+func TestWebSocketSlowConsumer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, hc := startFake(t)
+		w := newTestWS(t, hc, &WebSocketOptions{EventBuffer: 1})
+		runWS(t, w)
+		expect(t, w, EventHello, 0)
+		// The fake writes synchronously, so it publishes from another
+		// goroutine: it waits, as the server's queue would, for the
+		// client to read.
+		published := make(chan struct{})
+		go func() {
+			defer close(published)
+			for range 5 {
+				fake.Publish(EventPosted, postedData)
+			}
+		}()
+		time.Sleep(5 * time.Minute) // nobody reads Events
+		for seq := int64(1); seq <= 5; seq++ {
+			expect(t, w, EventPosted, seq)
+		}
+		<-published
+		fake.Publish(EventPosted, postedData)
+		expect(t, w, EventPosted, 6)
+		if n := len(fake.dialed); n != 1 {
+			t.Errorf("%d dials, want 1: the connection was fine", n)
+		}
+	})
+}
+
+// TestWebSocketDropWhileStalled checks a drop the client cannot see while
+// its receiver does not read: it is found, and reported once, when the
+// receiver is back.
+func TestWebSocketDropWhileStalled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, hc := startFake(t)
+		w := newTestWS(t, hc, &WebSocketOptions{EventBuffer: 1})
+		runWS(t, w)
+		expect(t, w, EventHello, 0)
+		synctest.Wait() // the handshake ping is answered: the writer is idle
+		oldID := fake.LastID()
+		fake.Publish(EventTyping, `{"user_id":"u","parent_id":""}`) // fills the buffer
+		fake.Publish(EventTyping, `{"user_id":"u","parent_id":""}`) // waits in the reader
+		fake.set(func(s *fakeWS) { s.forgetAll = true })
+		fake.Drop()
+		time.Sleep(10 * time.Minute)
+		if n := len(fake.dialed); n != 1 {
+			t.Errorf("%d dials while the receiver was away, want 1", n)
+		}
+		expect(t, w, EventTyping, 1)
+		expect(t, w, EventTyping, 2)
+		ev := expect(t, w, EventMissed, 0)
+		m := ev.Payload.(*EventsMissed)
+		if m.LastSeq != 2 || m.OldConnectionID != oldID || m.NewConnectionID != fake.LastID() {
+			t.Errorf("EventsMissed = %+v, want LastSeq 2 from %s to %s", m, oldID, fake.LastID())
+		}
+		expect(t, w, EventHello, 0)
+		fake.Publish(EventPosted, postedData)
+		expect(t, w, EventPosted, 1)
+	})
+}
+
+func TestNoteMissed(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	st := &streamState{connID: "a", lastSeq: 7, lastAt: t0}
+	st.noteMissed("b")
+	// A second loss before the receiver took the first extends it.
+	st.connID, st.lastSeq, st.lastAt = "b", 0, t0.Add(time.Minute)
+	st.noteMissed("c")
+	want := &EventsMissed{Since: t0, LastSeq: 7, OldConnectionID: "a", NewConnectionID: "c"}
+	if diff := cmp.Diff(want, st.missed); diff != "" {
+		t.Errorf("noteMissed twice: mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -64,7 +64,8 @@ type WebSocketOptions struct {
 
 	// ReplyTimeout is how long an action, a keepalive ping included, waits
 	// for its reply, and how long a write may take. A keepalive ping without
-	// a reply in time makes the WebSocket reconnect. Default
+	// a reply in time makes the WebSocket reconnect, unless the reply may be
+	// waiting behind events the receiver has not taken. Default
 	// DefaultReplyTimeout.
 	ReplyTimeout time.Duration
 
@@ -75,8 +76,10 @@ type WebSocketOptions struct {
 	MaxBackoff time.Duration
 
 	// EventBuffer is the capacity of the Events channel. While it is full
-	// the WebSocket stops reading; if that lasts longer than ReplyTimeout
-	// the keepalive gives up and the connection is resumed afresh.
+	// the WebSocket stops reading the socket and pauses its keepalive; the
+	// server queues meanwhile, and drops a connection that stays unread
+	// too long (about 100 s without a pong, or 256 queued events), which
+	// the WebSocket then finds and resumes or reports with EventMissed.
 	// Default DefaultEventBuffer.
 	EventBuffer int
 

@@ -203,11 +203,12 @@ type streamState struct {
 // closes Events and returns nil.
 //
 // Run returns early with an error wrapping [ErrUnauthorized] when the
-// server rejects the token: a 401 on the upgrade, a socket closed before
-// hello on a fresh connection (the server does so for a bad token after an
-// authentication challenge, or 5 s after an upgrade without a valid token),
-// or a ping answered with 401 (the session was revoked). Run may be called
-// only once.
+// server rejects the token: a 401 on the upgrade, a ping answered with 401
+// (the session was revoked), or two fresh connections in a row closed
+// before hello (the server does so for a bad token at once after an
+// authentication challenge, or 5 s after an upgrade without a valid token;
+// the second try, after a backoff, rules out a server that was merely
+// going down). Run may be called only once.
 func (w *WebSocket) Run(ctx context.Context) error {
 	w.mu.Lock()
 	if w.running {
@@ -219,13 +220,23 @@ func (w *WebSocket) Run(ctx context.Context) error {
 	defer close(w.events)
 
 	st := &streamState{lastAt: time.Now()}
-	attempt := 0
+	attempt, closedEarly := 0, 0
 	for {
 		handshook, err := w.connect(ctx, st)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, ErrUnauthorized) {
+		// A fresh socket closed before hello is the server's answer to a
+		// bad token, or a server or proxy going down at that very moment:
+		// believe it the second time in a row.
+		retryOnce := false
+		if errors.Is(err, errClosedBeforeHello) {
+			closedEarly++
+			retryOnce = closedEarly < 2
+		} else {
+			closedEarly = 0
+		}
+		if errors.Is(err, ErrUnauthorized) && !retryOnce {
 			w.logger.Error("websocket token rejected", "err", err)
 			return err
 		}
@@ -446,8 +457,12 @@ func (c *wsConn) closedEarly(ctx context.Context, resuming bool) error {
 	case resuming:
 		return fmt.Errorf("%w: %v", errResumeRefused, cause)
 	}
-	return fmt.Errorf("mattermost: websocket closed before hello (token rejected?): %w (%v)", ErrUnauthorized, cause)
+	return fmt.Errorf("%w (%v)", errClosedBeforeHello, cause)
 }
+
+// errClosedBeforeHello is a fresh connection closed by the server before
+// any frame: what the server does with a bad token.
+var errClosedBeforeHello = fmt.Errorf("mattermost: websocket closed before hello (token rejected?): %w", ErrUnauthorized)
 
 // writeError is the writer's failure: the socket was closed or broke, or
 // a write timed out.

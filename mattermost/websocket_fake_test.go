@@ -81,6 +81,7 @@ type fakeWS struct {
 	closeOnResume bool // close the socket on resume, as for a bad sequence_number
 	revoked       bool // the session was revoked: actions get 401
 	upgradeStatus int  // answer the upgrade with this status instead of 101
+	closeFresh    int  // close this many more sockets right after the upgrade
 	nextID        int
 	conns         map[string]*fakeConn
 	last          *fakeConn // the connection Publish writes to
@@ -124,6 +125,15 @@ func (s *fakeWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer ws.CloseNow()
 	ctx := context.Background()
+	s.mu.Lock()
+	closeNow := s.closeFresh > 0
+	if closeNow {
+		s.closeFresh--
+	}
+	s.mu.Unlock()
+	if closeNow {
+		return // a server going down
+	}
 
 	// The upgrade never fails for a bad token (api4/websocket.go): the
 	// socket stays unauthenticated until an authentication_challenge.

@@ -387,18 +387,22 @@ func TestWebSocketSeqGapAndDuplicate(t *testing.T) {
 
 func TestWebSocketUnauthorized(t *testing.T) {
 	tests := []struct {
-		name    string
-		token   Secret
-		opts    WebSocketOptions
-		knob    func(s *fakeWS)
-		after   time.Duration // when Run returns
-		status  int           // the *APIError status in the chain, if any
-		connect bool          // connects first, then loses the session
+		name     string
+		token    Secret
+		opts     WebSocketOptions
+		knob     func(s *fakeWS)
+		after    time.Duration // when Run returns
+		afterMax time.Duration // if set, Run returns within [after, afterMax]
+		dials    int
+		status   int  // the *APIError status in the chain, if any
+		connect  bool // connects first, then loses the session
 	}{
-		{name: "bad token in the header", token: "bad", after: authCheckFor},
-		{name: "bad token in the challenge", token: "bad", opts: WebSocketOptions{AuthChallenge: true}},
-		{name: "401 on the upgrade", token: fakeToken, knob: func(s *fakeWS) { s.upgradeStatus = 401 }, status: 401},
-		{name: "session revoked", token: fakeToken, connect: true, after: DefaultPingInterval, status: 401},
+		// Closed before hello: believed the second time, after a backoff
+		// in [0.5 s, 1 s].
+		{name: "bad token in the header", token: "bad", after: 2*authCheckFor + time.Second/2, afterMax: 2*authCheckFor + time.Second, dials: 2},
+		{name: "bad token in the challenge", token: "bad", opts: WebSocketOptions{AuthChallenge: true}, after: time.Second / 2, afterMax: time.Second, dials: 2},
+		{name: "401 on the upgrade", token: fakeToken, knob: func(s *fakeWS) { s.upgradeStatus = 401 }, status: 401, dials: 1},
+		{name: "session revoked", token: fakeToken, connect: true, after: DefaultPingInterval, status: 401, dials: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -425,15 +429,15 @@ func TestWebSocketUnauthorized(t *testing.T) {
 				if !errors.Is(err, ErrUnauthorized) {
 					t.Fatalf("Run = %v, want ErrUnauthorized", err)
 				}
-				if d := time.Since(start); d != tc.after {
-					t.Errorf("Run returned after %v, want %v", d, tc.after)
+				if d := time.Since(start); tc.afterMax == 0 && d != tc.after || tc.afterMax != 0 && (d < tc.after || d > tc.afterMax) {
+					t.Errorf("Run returned after %v, want %v (max %v)", d, tc.after, tc.afterMax)
 				}
 				var ae *APIError
 				if tc.status != 0 && (!errors.As(err, &ae) || ae.StatusCode != tc.status) {
 					t.Errorf("Run = %v, want an *APIError %d in the chain", err, tc.status)
 				}
-				if n := len(fake.dialed); n != 1 {
-					t.Errorf("%d dials, want 1 (no retry)", n)
+				if n := len(fake.dialed); n != tc.dials {
+					t.Errorf("%d dials, want %d", n, tc.dials)
 				}
 				if strings.Contains(err.Error(), string(tc.token)) {
 					t.Errorf("error %q contains the token", err)
@@ -650,4 +654,22 @@ func TestNoteMissed(t *testing.T) {
 	if diff := cmp.Diff(want, st.missed); diff != "" {
 		t.Errorf("noteMissed twice: mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// TestWebSocketClosedOnceBeforeHello checks that one fresh socket closed
+// before hello (a server going down) is not taken for a bad token.
+func TestWebSocketClosedOnceBeforeHello(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, hc := startFake(t)
+		fake.set(func(s *fakeWS) { s.closeFresh = 1 })
+		w := newTestWS(t, hc, nil)
+		stop := runWS(t, w)
+		expect(t, w, EventHello, 0)
+		if n := len(fake.dialed); n != 2 {
+			t.Errorf("%d dials, want 2", n)
+		}
+		if err := stop(); err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	})
 }

@@ -281,6 +281,48 @@ func TestCommandEverywhere(t *testing.T) {
 	})
 }
 
+func TestChannelRenamed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ct := &countingTransport{paths: map[string]int{}}
+	opts := w.options()
+	opts.HTTPClient = &http.Client{Transport: ct}
+	r := w.start(opts)
+	ctx := context.Background()
+	if _, err := r.be.Room(ctx, "", "ops"); err != nil { // cached from the start
+		t.Fatal(err)
+	}
+	name := "operations"
+	if _, _, err := w.aliceC.PatchChannel(ctx, w.ops.ID, &mm.ChannelPatch{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	// The channel_updated event reaches the bot before its answer to a
+	// later command.
+	w.say(w.ops, "", "!where r")
+	w.replyText(w.ops, "r `~ops-team/operations` direct=false thread=false from=@alice")
+
+	ct.mu.Lock()
+	before := ct.paths["GET /api/v4/channels/"+w.ops.ID]
+	ct.mu.Unlock()
+	room, err := r.be.Room(ctx, "", "operations")
+	if err != nil || room.ID != w.ops.ID {
+		t.Errorf("Room(operations) = %v, %v; want ~ops renamed", room, err)
+	}
+	ct.mu.Lock()
+	for path, n := range ct.paths {
+		if strings.Contains(path, "/channels/") && strings.HasPrefix(path, "GET") && path != "GET /api/v4/channels/"+w.ops.ID {
+			t.Errorf("%d× %s: the rename should have been learnt from the event", n, path)
+		}
+	}
+	if ct.paths["GET /api/v4/channels/"+w.ops.ID] != before {
+		t.Error("Room(operations) fetched the channel again")
+	}
+	ct.mu.Unlock()
+	if _, err := r.be.Room(ctx, "", "ops"); !errors.Is(err, bot.ErrUnknown) {
+		t.Errorf("Room(ops) after the rename = %v, want bot.ErrUnknown", err)
+	}
+}
+
 func TestSecondTeam(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -98,7 +98,32 @@ type Mattermost struct {
 	// CardsHook is the id of an incoming webhook used to post cards, as
 	// in Errbot's backend. Optional.
 	CardsHook string `toml:"cards_hook"`
+	// AllowBots lets other bots' posts reach the commands. Default false,
+	// so that two bots never answer each other in a loop.
+	AllowBots bool `toml:"allow_bots"`
+	// AllowWebhooks lets posts made by incoming webhooks and server
+	// plugins reach the commands. Default false.
+	AllowWebhooks bool `toml:"allow_webhooks"`
+	// RateLimit caps the requests per second the bot sends to the server,
+	// so that a busy bot waits instead of collecting 429s. Default 10, the
+	// server's default limit; 0 or negative means no cap (for a server
+	// with its rate limit off).
+	RateLimit float64 `toml:"rate_limit"`
+	// MaxMessageRunes is the longest post the bot sends; longer replies
+	// are split. Default 16383, the server's limit; at least
+	// MinMessageRunes (a part must hold a reopened code fence and some
+	// text).
+	MaxMessageRunes int `toml:"max_message_runes"`
 }
+
+// Bounds of Mattermost.MaxMessageRunes.
+const (
+	MinMessageRunes     = 100
+	DefaultMessageRunes = 16383 // the server's limit, model.PostMessageMaxRunesV2
+)
+
+// Default of Mattermost.RateLimit.
+const DefaultRateLimit = 10
 
 // URL returns the server's base URL, such as "https://chat.example.com:8065".
 func (m Mattermost) URL() string {
@@ -205,11 +230,12 @@ func (h HTTP) WebhookAuth() bot.WebhookAuth {
 // the server, team and credentials.
 func Default() *Config {
 	return &Config{
-		Backend:    "mattermost",
-		Prefix:     "!",
-		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second},
-		Storage:    Storage{Path: "matterbot.db"},
-		Log:        Log{Level: "info", Format: "text"},
+		Backend: "mattermost",
+		Prefix:  "!",
+		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
+			RateLimit: DefaultRateLimit, MaxMessageRunes: DefaultMessageRunes},
+		Storage: Storage{Path: "matterbot.db"},
+		Log:     Log{Level: "info", Format: "text"},
 	}
 }
 

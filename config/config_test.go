@@ -157,6 +157,10 @@ port = 443
 insecure = true
 timeout = 5
 cards_hook = "hookid"
+allow_bots = true
+allow_webhooks = true
+rate_limit = 2.5
+max_message_runes = 4000
 [storage]
 path = "/var/lib/matterbot/bot.db"
 [log]
@@ -176,7 +180,8 @@ hmac = true
 				c.DivertToPrivate = []string{"help"}
 				c.Mattermost = Mattermost{Server: "chat.example.com", Teams: []string{"ops", "dev"},
 					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
-					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid"}
+					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid",
+					AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
 				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true}
@@ -255,6 +260,26 @@ denyusers = []
 				"MATTERBOT_MATTERMOST_TOKEN":  "tok",
 			},
 			want: withMinimal,
+		},
+		{
+			name: "environment sets the backend options",
+			doc:  minimal + "rate_limit = 5\n",
+			env: map[string]string{
+				"MATTERBOT_MATTERMOST_ALLOW_BOTS":        "true",
+				"MATTERBOT_MATTERMOST_ALLOW_WEBHOOKS":    "1",
+				"MATTERBOT_MATTERMOST_RATE_LIMIT":        "0.5",
+				"MATTERBOT_MATTERMOST_MAX_MESSAGE_RUNES": "4000",
+			},
+			want: func(c *Config) {
+				withMinimal(c)
+				c.Mattermost.AllowBots, c.Mattermost.AllowWebhooks = true, true
+				c.Mattermost.RateLimit, c.Mattermost.MaxMessageRunes = 0.5, 4000
+			},
+		},
+		{
+			name: "rate limit zero and integer",
+			doc:  minimal + "rate_limit = 0\n",
+			want: func(c *Config) { withMinimal(c); c.Mattermost.RateLimit = 0 },
 		},
 		{
 			name: "environment team replaces the file's teams",
@@ -360,6 +385,28 @@ func TestParseErrors(t *testing.T) {
 			name: "timeout negative string",
 			doc:  minimal + "timeout = \"-5s\"\n",
 			want: "bot.toml:6: mattermost.timeout: must be positive, got -5s",
+		},
+		{
+			name: "max message runes out of range",
+			doc:  minimal + "max_message_runes = 99\n",
+			want: "bot.toml:6: mattermost.max_message_runes: 99 is out of range (100-16383)",
+		},
+		{
+			name: "max message runes above the server's limit",
+			doc:  minimal + "max_message_runes = 16384\n",
+			want: "bot.toml:6: mattermost.max_message_runes: 16384 is out of range (100-16383)",
+		},
+		{
+			name: "rate limit not finite, allow_bots not a bool",
+			doc:  minimal + "rate_limit = inf\nallow_bots = \"yes\"\n",
+			want: "bot.toml:6: mattermost.rate_limit: +Inf is not a number of requests per second (0 means no cap)\n" +
+				"bot.toml:7: mattermost.allow_bots: want true or false, got a string (\"yes\")",
+		},
+		{
+			name: "rate limit from the environment not a number",
+			doc:  minimal,
+			env:  map[string]string{"MATTERBOT_MATTERMOST_RATE_LIMIT": "fast"},
+			want: "$MATTERBOT_MATTERMOST_RATE_LIMIT: mattermost.rate_limit: \"fast\" is not a number",
 		},
 		{
 			name: "timeout not a duration",

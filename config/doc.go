@@ -47,34 +47,38 @@
 // password_file or teams from the file (and the other way round), so the
 // environment wins instead of causing a "not both" error. The variables:
 //
-//	MATTERBOT_BACKEND                   backend
-//	MATTERBOT_PREFIX                    prefix
-//	MATTERBOT_ALT_PREFIXES              alt_prefixes (list)
-//	MATTERBOT_SUPPRESS_CMD_NOT_FOUND    suppress_cmd_not_found
-//	MATTERBOT_ADMINS                    admins (list)
-//	MATTERBOT_DIVERT_TO_THREAD          divert_to_thread (list)
-//	MATTERBOT_DIVERT_TO_PRIVATE         divert_to_private (list)
-//	MATTERBOT_MATTERMOST_SERVER         mattermost.server
-//	MATTERBOT_MATTERMOST_TEAM           mattermost.team
-//	MATTERBOT_MATTERMOST_TEAMS          mattermost.teams (list)
-//	MATTERBOT_MATTERMOST_TOKEN          mattermost.token
-//	MATTERBOT_MATTERMOST_TOKEN_FILE     mattermost.token_file
-//	MATTERBOT_MATTERMOST_LOGIN          mattermost.login
-//	MATTERBOT_MATTERMOST_PASSWORD       mattermost.password
-//	MATTERBOT_MATTERMOST_PASSWORD_FILE  mattermost.password_file
-//	MATTERBOT_MATTERMOST_MFA_TOKEN      mattermost.mfa_token
-//	MATTERBOT_MATTERMOST_SCHEME         mattermost.scheme
-//	MATTERBOT_MATTERMOST_PORT           mattermost.port
-//	MATTERBOT_MATTERMOST_INSECURE       mattermost.insecure
-//	MATTERBOT_MATTERMOST_TIMEOUT        mattermost.timeout
-//	MATTERBOT_MATTERMOST_CARDS_HOOK     mattermost.cards_hook
-//	MATTERBOT_STORAGE_PATH              storage.path
-//	MATTERBOT_LOG_LEVEL                 log.level
-//	MATTERBOT_LOG_FORMAT                log.format
-//	MATTERBOT_HTTP_LISTEN               http.listen
-//	MATTERBOT_HTTP_SECRET               http.secret
-//	MATTERBOT_HTTP_HEADER               http.header
-//	MATTERBOT_HTTP_HMAC                 http.hmac
+//	MATTERBOT_BACKEND                      backend
+//	MATTERBOT_PREFIX                       prefix
+//	MATTERBOT_ALT_PREFIXES                 alt_prefixes (list)
+//	MATTERBOT_SUPPRESS_CMD_NOT_FOUND       suppress_cmd_not_found
+//	MATTERBOT_ADMINS                       admins (list)
+//	MATTERBOT_DIVERT_TO_THREAD             divert_to_thread (list)
+//	MATTERBOT_DIVERT_TO_PRIVATE            divert_to_private (list)
+//	MATTERBOT_MATTERMOST_SERVER            mattermost.server
+//	MATTERBOT_MATTERMOST_TEAM              mattermost.team
+//	MATTERBOT_MATTERMOST_TEAMS             mattermost.teams (list)
+//	MATTERBOT_MATTERMOST_TOKEN             mattermost.token
+//	MATTERBOT_MATTERMOST_TOKEN_FILE        mattermost.token_file
+//	MATTERBOT_MATTERMOST_LOGIN             mattermost.login
+//	MATTERBOT_MATTERMOST_PASSWORD          mattermost.password
+//	MATTERBOT_MATTERMOST_PASSWORD_FILE     mattermost.password_file
+//	MATTERBOT_MATTERMOST_MFA_TOKEN         mattermost.mfa_token
+//	MATTERBOT_MATTERMOST_SCHEME            mattermost.scheme
+//	MATTERBOT_MATTERMOST_PORT              mattermost.port
+//	MATTERBOT_MATTERMOST_INSECURE          mattermost.insecure
+//	MATTERBOT_MATTERMOST_TIMEOUT           mattermost.timeout
+//	MATTERBOT_MATTERMOST_CARDS_HOOK        mattermost.cards_hook
+//	MATTERBOT_MATTERMOST_ALLOW_BOTS        mattermost.allow_bots
+//	MATTERBOT_MATTERMOST_ALLOW_WEBHOOKS    mattermost.allow_webhooks
+//	MATTERBOT_MATTERMOST_RATE_LIMIT        mattermost.rate_limit
+//	MATTERBOT_MATTERMOST_MAX_MESSAGE_RUNES mattermost.max_message_runes
+//	MATTERBOT_STORAGE_PATH                 storage.path
+//	MATTERBOT_LOG_LEVEL                    log.level
+//	MATTERBOT_LOG_FORMAT                   log.format
+//	MATTERBOT_HTTP_LISTEN                  http.listen
+//	MATTERBOT_HTTP_SECRET                  http.secret
+//	MATTERBOT_HTTP_HEADER                  http.header
+//	MATTERBOT_HTTP_HMAC                    http.hmac
 //
 // The access rules (an ordered list of tables) and the plugin tables (free
 // form, and plugin names may hold "_") have no variables.

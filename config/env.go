@@ -152,6 +152,12 @@ func (d *decoder) envValue(ev envVar, s string) (any, bool) {
 			return bad("an integer", err)
 		}
 		return n, true
+	case ev.typ.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return bad("a number", err)
+		}
+		return f, true
 	}
 	return s, true
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"net"
 	"path"
 	"slices"
@@ -82,6 +83,12 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 	}
 	if m.Timeout <= 0 {
 		d.problem(key("timeout"), nil, "must be positive, got %v", m.Timeout)
+	}
+	if math.IsNaN(m.RateLimit) || math.IsInf(m.RateLimit, 0) {
+		d.problem(key("rate_limit"), nil, "%v is not a number of requests per second (0 means no cap)", m.RateLimit)
+	}
+	if m.MaxMessageRunes < MinMessageRunes || m.MaxMessageRunes > DefaultMessageRunes {
+		d.problem(key("max_message_runes"), nil, "%d is out of range (%d-%d)", m.MaxMessageRunes, MinMessageRunes, DefaultMessageRunes)
 	}
 	// A token_file or password_file that failed to read has been reported;
 	// it still counts as set here, so nothing is reported missing twice.

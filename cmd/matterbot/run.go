@@ -29,21 +29,7 @@ func (c *runCmd) Run(e *env) error {
 		return fmt.Errorf("run: backend %q: run serves Mattermost; try `matterbot console`", cfg.Backend)
 	}
 	logger := cfg.Log.NewLogger(e.stderr)
-	m := cfg.Mattermost
-	be, err := mmbackend.New(mmbackend.Options{
-		Server:    m.Server,
-		Scheme:    m.Scheme,
-		Port:      m.Port,
-		Teams:     m.TeamNames(),
-		Token:     mm.Secret(m.Token.Reveal()),
-		Login:     m.Login,
-		Password:  mm.Secret(m.Password.Reveal()),
-		MFAToken:  mm.Secret(m.MFAToken.Reveal()),
-		Insecure:  m.Insecure,
-		Timeout:   m.Timeout,
-		CardsHook: m.CardsHook,
-		Logger:    logger,
-	})
+	be, err := mmbackend.New(backendOptions(cfg.Mattermost, logger))
 	if err != nil {
 		return err
 	}
@@ -76,6 +62,32 @@ func (c *runCmd) Run(e *env) error {
 		return eng.Run(e.ctx)
 	}
 	return serveWithWebhooks(e.ctx, eng, cfg.HTTP.Listen, logger)
+}
+
+// backendOptions maps the [mattermost] table onto the backend's options.
+func backendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options {
+	rate := m.RateLimit
+	if rate <= 0 {
+		rate = -1 // the file's "no cap"; the backend's zero means its default
+	}
+	return mmbackend.Options{
+		Server:          m.Server,
+		Scheme:          m.Scheme,
+		Port:            m.Port,
+		Teams:           m.TeamNames(),
+		Token:           mm.Secret(m.Token.Reveal()),
+		Login:           m.Login,
+		Password:        mm.Secret(m.Password.Reveal()),
+		MFAToken:        mm.Secret(m.MFAToken.Reveal()),
+		Insecure:        m.Insecure,
+		Timeout:         m.Timeout,
+		CardsHook:       m.CardsHook,
+		AllowBots:       m.AllowBots,
+		AllowWebhooks:   m.AllowWebhooks,
+		RateLimit:       rate,
+		MaxMessageRunes: m.MaxMessageRunes,
+		Logger:          logger,
+	}
 }
 
 // serveWithWebhooks runs the engine and, beside it, the HTTP server for

@@ -14,6 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
+	"github.com/matterbot/matterbot/config"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
@@ -211,5 +216,47 @@ func TestRunServesWebhooks(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + "/"); err == nil {
 		t.Error("webhook server still answering after run returned")
+	}
+}
+
+func TestBackendOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		in   config.Mattermost
+		want mmbackend.Options
+	}{
+		{
+			name: "defaults",
+			in:   config.Default().Mattermost,
+			want: mmbackend.Options{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
+				RateLimit: config.DefaultRateLimit, MaxMessageRunes: config.DefaultMessageRunes},
+		},
+		{
+			name: "every backend option",
+			in: config.Mattermost{Server: "chat.example.com", Team: "ops", Token: config.NewSecret("tok"),
+				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
+				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000},
+			want: mmbackend.Options{Server: "chat.example.com", Teams: []string{"ops"}, Token: "tok",
+				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
+				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000},
+		},
+		{
+			name: "rate limit zero means no cap",
+			in:   config.Mattermost{RateLimit: 0},
+			want: mmbackend.Options{RateLimit: -1},
+		},
+		{
+			name: "rate limit negative means no cap",
+			in:   config.Mattermost{RateLimit: -3},
+			want: mmbackend.Options{RateLimit: -1},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := backendOptions(tc.in, nil)
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(mmbackend.Options{}, "WebSocket", "HTTPClient")); diff != "" {
+				t.Errorf("backendOptions(%+v) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
 	}
 }

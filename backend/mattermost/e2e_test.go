@@ -45,7 +45,13 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	w := &world{t: t, srv: mmtest.NewServer(t, nil)}
+	return newWorldOn(t, nil)
+}
+
+// newWorldOn is newWorld on a server made with opts.
+func newWorldOn(t testing.TB, opts *mmtest.Options) *world {
+	t.Helper()
+	w := &world{t: t, srv: mmtest.NewServer(t, opts)}
 	var err error
 	must := func(e error) {
 		t.Helper()

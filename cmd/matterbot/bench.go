@@ -1,0 +1,766 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/mattermost/mmtest"
+)
+
+// benchCmd measures the whole path of a command (posted event written to
+// the bot's socket → reply POST received by the fake server) against an
+// in-process mmtest server, and the bot's allocations and resident memory.
+//
+// The bot runs by default in a child process (this binary, re-executed
+// with the hidden --bot-of flag), so that its allocation count and RSS are
+// the bot's alone: a go test benchmark, or the bot beside the fake in one
+// process, would count the fake server, the load generator and the test
+// binary too. --in-process keeps everything in one process (used by the
+// unit test) and says so in the report.
+type benchCmd struct {
+	Commands   int  `default:"2000" help:"Commands timed one at a time, for the latency percentiles."`
+	Throughput int  `default:"10000" help:"Commands for the throughput run."`
+	Users      int  `default:"8" help:"Users sending commands in the throughput run."`
+	Channels   int  `default:"4" help:"Channels of the throughput run; every user sends in every channel, one command in flight each."`
+	Warmup     int  `default:"200" help:"Untimed commands before each run."`
+	InProcess  bool `name:"in-process" help:"Run the bot in this process: allocations and RSS then include the fake server and the load."`
+
+	// BotOf makes this process the bot under test: it connects to the
+	// given fake server with the token in MATTERBOT_BENCH_TOKEN and
+	// answers the parent on stdin/stdout (see runBotChild).
+	BotOf string `name:"bot-of" hidden:"" help:"Internal: run only the bot against this server URL."`
+}
+
+const (
+	benchTeam = "bench"
+	// benchTokenEnv carries the bot's token to the child: never on the
+	// command line, where ps shows it.
+	benchTokenEnv = "MATTERBOT_BENCH_TOKEN"
+	// cmdMarker starts every command's text ("!echo bench-<id>"); the
+	// echo plugin's reply is "bench-<id>", found in the POST body after
+	// replyMarker.
+	cmdMarker   = "!echo bench-"
+	replyMarker = `"message":"bench-`
+	// benchWait bounds the wait for one reply: far above any real
+	// latency, it only turns a lost reply into an error.
+	benchWait = 30 * time.Second
+)
+
+func (c *benchCmd) Run(e *env) error {
+	if c.BotOf != "" {
+		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), os.Stdin, e.stdout)
+	}
+	if c.Commands < 1 || c.Throughput < 1 || c.Users < 1 || c.Channels < 1 || c.Warmup < 0 {
+		return fmt.Errorf("bench: --commands, --throughput, --users and --channels must be at least 1, --warmup at least 0")
+	}
+	f, err := startBenchFake(c.Users, c.Channels)
+	if err != nil {
+		return err
+	}
+	defer f.close()
+	w := e.stdout
+
+	// 1. The fake's and the socket's own share: a trivial client that
+	// does no bot work (no decoding beyond finding the marker, no
+	// dispatch) answers the same commands as the same user.
+	base, err := f.latencyWithEchoClient(e.ctx, c.Warmup, c.Commands)
+	if err != nil {
+		return fmt.Errorf("bench: echo client: %w", err)
+	}
+
+	// 2. The bot.
+	var b botUnderTest
+	if c.InProcess {
+		b, err = startBotInProcess(e.ctx, f.url, f.token)
+	} else {
+		b, err = startBotChild(e.ctx, f.url, f.token)
+	}
+	if err != nil {
+		return fmt.Errorf("bench: start bot: %w", err)
+	}
+	defer b.stop()
+
+	lat, err := f.latency(e.ctx, c.Warmup, c.Commands)
+	if err != nil {
+		return fmt.Errorf("bench: latency: %w", err)
+	}
+	if _, err := f.throughput(e.ctx, c.Warmup); err != nil {
+		return fmt.Errorf("bench: throughput warm-up: %w", err)
+	}
+	before, err := b.mem()
+	if err != nil {
+		return fmt.Errorf("bench: bot memory: %w", err)
+	}
+	tp, err := f.throughput(e.ctx, c.Throughput)
+	if err != nil {
+		return fmt.Errorf("bench: throughput: %w", err)
+	}
+	after, err := b.mem()
+	if err != nil {
+		return fmt.Errorf("bench: bot memory: %w", err)
+	}
+	if err := f.checkReplies(); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+
+	where := "bot in a child process: figures are the bot's alone"
+	if c.InProcess {
+		where = "bot in-process: allocations and memory include the fake server and the load"
+	}
+	fmt.Fprintf(w, "matterbot bench (%s; GOMAXPROCS %d, %d CPUs)\n", where, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Fprintf(w, "latency, %d commands one at a time, event written to the bot's socket → reply POST at the fake:\n", c.Commands)
+	fmt.Fprintf(w, "  bot          p50 %s  p99 %s\n", us(lat.added, 50), us(lat.added, 99))
+	fmt.Fprintf(w, "  echo client  p50 %s  p99 %s  (socket + HTTP floor, no bot work)\n", us(base.added, 50), us(base.added, 99))
+	fmt.Fprintf(w, "  round trip   p50 %s  p99 %s  (post created in the fake → reply POST, bot)\n", us(lat.roundTrip, 50), us(lat.roundTrip, 99))
+	fmt.Fprintf(w, "throughput, %d users × %d channels, %d commands in flight (closed loop):\n", c.Users, c.Channels, c.Users*c.Channels)
+	fmt.Fprintf(w, "  %d commands in %s = %.0f commands/s, every reply seen exactly once\n",
+		tp.n, tp.elapsed.Round(time.Millisecond), float64(tp.n)/tp.elapsed.Seconds())
+	n := float64(tp.n)
+	fmt.Fprintf(w, "memory over the throughput run:\n")
+	fmt.Fprintf(w, "  allocs/command %.1f  bytes/command %.0f\n",
+		float64(after.Mallocs-before.Mallocs)/n, float64(after.TotalAlloc-before.TotalAlloc)/n)
+	fmt.Fprintf(w, "  RSS %s  peak RSS %s  Go heap in use %s  Go runtime total %s\n",
+		mib(after.RSS), mib(after.PeakRSS), mib(after.HeapInuse), mib(after.Sys))
+	return nil
+}
+
+// us formats the p-th percentile of sorted durations in microseconds.
+func us(sorted []time.Duration, p int) string {
+	if len(sorted) == 0 {
+		return "n/a"
+	}
+	i := min(len(sorted)*p/100, len(sorted)-1)
+	return fmt.Sprintf("%6.0f µs", float64(sorted[i])/float64(time.Microsecond))
+}
+
+func mib(b uint64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+// commandID finds marker in b and parses the decimal id after it.
+func commandID(b []byte, marker string) (int, bool) {
+	i := bytes.Index(b, []byte(marker))
+	if i < 0 {
+		return 0, false
+	}
+	b = b[i+len(marker):]
+	j := 0
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	id, err := strconv.Atoi(string(b[:j]))
+	if err != nil {
+		return 0, false
+	}
+	return id, true
+}
+
+// benchFake is the fake server with its edges observed: every write to a
+// client connection (so the instant a posted event's frame has been handed
+// to the bot's socket) and every POST /api/v4/posts at the moment the
+// server starts handling it (headers read).
+type benchFake struct {
+	srv      *mmtest.Server
+	hs       *http.Server
+	served   chan error // size 1
+	url      string
+	token    string // the bot's
+	botID    string
+	users    []*mm.User
+	channels []*mm.Channel
+	nextID   atomic.Int64
+
+	mu sync.Mutex
+	// Guarded by mu:
+	cmds map[int]*benchCommand
+	errs []error // unexpected replies: unknown ids, duplicates
+}
+
+// benchCommand is one command in flight or answered.
+type benchCommand struct {
+	channelID string
+	created   time.Time     // before the fake created the post
+	written   time.Time     // its event's frame written to the bot's socket
+	arrived   time.Time     // the reply POST reached the fake's handler
+	replies   int           // reply POSTs the fake accepted
+	done      chan struct{} // closed at the first accepted reply
+}
+
+func startBenchFake(users, channels int) (*benchFake, error) {
+	f := &benchFake{srv: mmtest.New(nil), cmds: map[int]*benchCommand{}, served: make(chan error, 1)}
+	if err := f.seed(users, channels); err != nil {
+		f.srv.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.srv.Close()
+		return nil, fmt.Errorf("bench: listen: %w", err)
+	}
+	f.url = "http://" + ln.Addr().String()
+	f.hs = &http.Server{Handler: http.HandlerFunc(f.serveHTTP), ReadHeaderTimeout: benchWait}
+	go func() { f.served <- f.hs.Serve(observedListener{ln, f}) }()
+	return f, nil
+}
+
+func (f *benchFake) seed(users, channels int) error {
+	s := f.srv
+	team, err := s.AddTeam(benchTeam, "Bench")
+	if err != nil {
+		return err
+	}
+	owner, err := s.AddUser(mmtest.User{Username: "owner"})
+	if err != nil {
+		return err
+	}
+	b, err := s.AddBot("benchbot", "Bench Bot", owner.ID)
+	if err != nil {
+		return err
+	}
+	f.botID = b.ID
+	if err := s.AddTeamMember(team.ID, b.ID); err != nil {
+		return err
+	}
+	for i := range users {
+		u, err := s.AddUser(mmtest.User{Username: "user" + strconv.Itoa(i)})
+		if err != nil {
+			return err
+		}
+		if err := s.AddTeamMember(team.ID, u.ID); err != nil {
+			return err
+		}
+		f.users = append(f.users, u)
+	}
+	for i := range channels {
+		ch, err := s.AddChannel(team.ID, "bench-"+strconv.Itoa(i), "Bench "+strconv.Itoa(i), mm.ChannelOpen)
+		if err != nil {
+			return err
+		}
+		for _, u := range append([]*mm.User{b}, f.users...) {
+			if err := s.AddChannelMember(ch.ID, u.ID); err != nil {
+				return err
+			}
+		}
+		f.channels = append(f.channels, ch)
+	}
+	f.token, err = s.CreateToken(b.ID, "bench")
+	return err
+}
+
+func (f *benchFake) close() {
+	_ = f.hs.Close() // cuts the sockets too
+	<-f.served
+	f.srv.Close()
+}
+
+// observedListener hands out connections whose writes are timed.
+type observedListener struct {
+	net.Listener
+	f *benchFake
+}
+
+func (l observedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return observedConn{c, l.f}, nil
+}
+
+// observedConn notes when a frame carrying a command is written.
+// The WebSocket upgrade hijacks this very connection, so event frames go
+// through Write; a frame of an event this size is one Write.
+type observedConn struct {
+	net.Conn
+	f *benchFake
+}
+
+func (c observedConn) Write(p []byte) (int, error) {
+	// The instant the frame is handed to the kernel: taken before the
+	// write, because the writing goroutine may be descheduled after the
+	// system call for longer than the bot takes to answer.
+	at := time.Now()
+	if id, ok := commandID(p, cmdMarker); ok {
+		c.f.mu.Lock()
+		if cmd := c.f.cmds[id]; cmd != nil && cmd.written.IsZero() {
+			cmd.written = at
+		}
+		c.f.mu.Unlock()
+	}
+	return c.Conn.Write(p)
+}
+
+// serveHTTP times the reply POSTs on their way into the fake.
+func (f *benchFake) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/api/v4/posts" {
+		f.srv.ServeHTTP(w, r)
+		return
+	}
+	at := time.Now()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	f.srv.ServeHTTP(sw, r)
+	id, ok := commandID(body, replyMarker)
+	if !ok || sw.status != http.StatusCreated {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cmd := f.cmds[id]
+	if cmd == nil {
+		f.errs = append(f.errs, fmt.Errorf("reply to unknown command %d", id))
+		return
+	}
+	cmd.replies++
+	if cmd.replies > 1 {
+		f.errs = append(f.errs, fmt.Errorf("command %d answered %d times", id, cmd.replies))
+		return
+	}
+	cmd.arrived = at
+	close(cmd.done)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// send posts one command as user in ch and returns it.
+func (f *benchFake) send(user *mm.User, ch *mm.Channel) (*benchCommand, error) {
+	id := int(f.nextID.Add(1))
+	cmd := &benchCommand{channelID: ch.ID, done: make(chan struct{})}
+	f.mu.Lock()
+	f.cmds[id] = cmd
+	f.mu.Unlock()
+	cmd.created = time.Now()
+	if _, err := f.srv.CreatePost(user.ID, mm.Post{ChannelID: ch.ID, Message: cmdMarker + strconv.Itoa(id)}); err != nil {
+		return nil, err
+	}
+	return cmd, nil
+}
+
+// await waits for cmd's reply and returns a copy of its record.
+func (f *benchFake) await(ctx context.Context, cmd *benchCommand) (benchCommand, error) {
+	t := time.NewTimer(benchWait)
+	defer t.Stop()
+	select {
+	case <-cmd.done:
+	case <-ctx.Done():
+		return benchCommand{}, ctx.Err()
+	case <-t.C:
+		return benchCommand{}, fmt.Errorf("no reply in %s", benchWait)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *cmd, nil
+}
+
+type latencies struct {
+	added     []time.Duration // written → arrived, sorted
+	roundTrip []time.Duration // created → arrived, sorted
+}
+
+// latency sends warmup+n commands one at a time as the first user in the
+// first channel and times the last n.
+func (f *benchFake) latency(ctx context.Context, warmup, n int) (latencies, error) {
+	var l latencies
+	for i := range warmup + n {
+		cmd, err := f.send(f.users[0], f.channels[0])
+		if err != nil {
+			return l, err
+		}
+		got, err := f.await(ctx, cmd)
+		if err != nil {
+			return l, err
+		}
+		if got.written.IsZero() {
+			return l, errors.New("a command's event was never seen written to the bot's socket")
+		}
+		if i >= warmup {
+			l.added = append(l.added, got.arrived.Sub(got.written))
+			l.roundTrip = append(l.roundTrip, got.arrived.Sub(got.created))
+		}
+	}
+	slices.Sort(l.added)
+	slices.Sort(l.roundTrip)
+	return l, nil
+}
+
+// latencyWithEchoClient is latency with, in place of the bot, a client
+// that answers each command event with one POST and nothing else, as the
+// bot's user.
+func (f *benchFake) latencyWithEchoClient(ctx context.Context, warmup, n int) (latencies, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	hdr := http.Header{"Authorization": {"Bearer " + f.token}}
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http")+"/api/v4/websocket",
+		&websocket.DialOptions{HTTPClient: hc, HTTPHeader: hdr})
+	if err != nil {
+		return latencies{}, err
+	}
+	defer ws.CloseNow()
+	// Commands start once the hello has come: the socket is registered.
+	if _, hello, err := ws.Read(ctx); err != nil || !bytes.Contains(hello, []byte(`"hello"`)) {
+		return latencies{}, fmt.Errorf("want a hello frame, got %q, %v", hello, err)
+	}
+	echoed := make(chan error, 1) // size 1: the echo loop never blocks on exit
+	go func() { echoed <- f.echo(ctx, ws, hc, hdr) }()
+	l, err := f.latency(ctx, warmup, n)
+	cancel()
+	<-echoed
+	return l, err
+}
+
+// echo answers "!echo bench-<id>" events on ws with a POST of
+// "bench-<id>" in the first channel.
+func (f *benchFake) echo(ctx context.Context, ws *websocket.Conn, hc *http.Client, hdr http.Header) error {
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			return err
+		}
+		id, ok := commandID(b, cmdMarker)
+		if !ok {
+			continue
+		}
+		body := `{"channel_id":"` + f.channels[0].ID + `","message":"bench-` + strconv.Itoa(id) + `"}`
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url+"/api/v4/posts", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header = hdr.Clone()
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+}
+
+type throughputResult struct {
+	n       int
+	elapsed time.Duration
+}
+
+// throughput sends n commands from every user in every channel, one in
+// flight per (user, channel), and waits for every reply.
+func (f *benchFake) throughput(ctx context.Context, n int) (throughputResult, error) {
+	if n == 0 {
+		return throughputResult{}, nil
+	}
+	var left atomic.Int64
+	left.Store(int64(n))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	start := time.Now()
+	for _, u := range f.users {
+		for _, ch := range f.channels {
+			wg.Go(func() {
+				for left.Add(-1) >= 0 {
+					cmd, err := f.send(u, ch)
+					if err == nil {
+						_, err = f.await(ctx, cmd)
+					}
+					if err != nil {
+						errOnce.Do(func() { firstErr = err; cancel() })
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	return throughputResult{n: n, elapsed: time.Since(start)}, firstErr
+}
+
+// checkReplies reports replies to unknown commands or answered twice, and
+// checks against the fake's own record that the bot posted exactly one
+// reply per command it was sent (by the bot and not the echo client:
+// theirs count too, they posted as the bot).
+func (f *benchFake) checkReplies() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.errs) > 0 {
+		return errors.Join(f.errs...)
+	}
+	want := map[string]int{}
+	for id, cmd := range f.cmds {
+		if cmd.replies != 1 {
+			return fmt.Errorf("command %d answered %d times", id, cmd.replies)
+		}
+		want[cmd.channelID]++
+	}
+	for _, ch := range f.channels {
+		got := 0
+		for _, p := range f.srv.Posts(ch.ID) {
+			if p.UserID == f.botID {
+				got++
+			}
+		}
+		if got != want[ch.ID] {
+			return fmt.Errorf("channel %s holds %d replies, want %d", ch.Name, got, want[ch.ID])
+		}
+	}
+	return nil
+}
+
+// memSample is the bot's memory at one instant.
+type memSample struct {
+	Mallocs    uint64 // runtime.MemStats.Mallocs
+	TotalAlloc uint64
+	HeapInuse  uint64
+	Sys        uint64
+	RSS        uint64 // VmRSS, bytes; 0 where /proc is missing
+	PeakRSS    uint64 // VmHWM
+}
+
+func readMem() memSample {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s := memSample{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, HeapInuse: ms.HeapInuse, Sys: ms.Sys}
+	s.RSS, s.PeakRSS = procRSS()
+	return s
+}
+
+// procRSS reads VmRSS and VmHWM from /proc/self/status (Linux); zero
+// elsewhere.
+func procRSS() (rss, peak uint64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(b)) {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmRSS":
+			rss = kb << 10
+		case "VmHWM":
+			peak = kb << 10
+		}
+	}
+	return rss, peak
+}
+
+// botUnderTest is the running bot, in this process or a child.
+type botUnderTest interface {
+	mem() (memSample, error)
+	stop()
+}
+
+// newBenchBot builds the bot as run does, with the echo plugin and a
+// plugin that reports the connection, and the client's rate limit off:
+// the bench measures the bot, not its politeness (the default, 10
+// requests/s, is the server's limit).
+func newBenchBot(url, token string, connected chan<- struct{}) (*bot.Engine, error) {
+	be, err := mmbackend.New(mmbackend.Options{
+		Server:    url,
+		Teams:     []string{benchTeam},
+		Token:     mm.Secret(token),
+		RateLimit: -1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bot.New(be, nil, append(builtinPlugins(), readyPlugin{connected})...)
+}
+
+// readyPlugin signals each connection, without blocking.
+type readyPlugin struct{ connected chan<- struct{} }
+
+func (readyPlugin) Name() string { return "bench" }
+
+func (r readyPlugin) Setup(p *bot.Plugin) error {
+	p.OnConnect(func(context.Context, bot.User) error {
+		select {
+		case r.connected <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	return nil
+}
+
+type inProcessBot struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startBotInProcess(ctx context.Context, url, token string) (*inProcessBot, error) {
+	connected := make(chan struct{}, 1)
+	eng, err := newBenchBot(url, token, connected)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	b := &inProcessBot{cancel: cancel, done: make(chan error, 1)}
+	go func() { b.done <- eng.Run(ctx) }()
+	select {
+	case <-connected:
+		return b, nil
+	case err := <-b.done:
+		cancel()
+		return nil, fmt.Errorf("bot stopped before connecting: %v", err)
+	case <-time.After(benchWait):
+		b.stop()
+		return nil, errors.New("bot did not connect")
+	}
+}
+
+func (b *inProcessBot) mem() (memSample, error) { return readMem(), nil }
+
+func (b *inProcessBot) stop() {
+	b.cancel()
+	<-b.done
+}
+
+// childBot is the bot in a child process, driven over its stdin and
+// stdout: it prints "ready" once connected, answers each "mem" line with a
+// JSON memSample, and stops at the end of its stdin.
+type childBot struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startBotChild(ctx context.Context, url, token string) (*childBot, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "--bot-of", url)
+	cmd.Env = append(os.Environ(), benchTokenEnv+"="+token)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b := &childBot{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	if line, err := b.line(); err != nil || line != "ready" {
+		b.stop()
+		return nil, fmt.Errorf("child bot: got %q, %v; want ready", line, err)
+	}
+	return b, nil
+}
+
+func (b *childBot) line() (string, error) {
+	if !b.out.Scan() {
+		if err := b.out.Err(); err != nil {
+			return "", err
+		}
+		return "", io.ErrUnexpectedEOF
+	}
+	return b.out.Text(), nil
+}
+
+func (b *childBot) mem() (memSample, error) {
+	var s memSample
+	if _, err := io.WriteString(b.in, "mem\n"); err != nil {
+		return s, err
+	}
+	line, err := b.line()
+	if err != nil {
+		return s, err
+	}
+	return s, json.Unmarshal([]byte(line), &s)
+}
+
+func (b *childBot) stop() {
+	_ = b.in.Close()
+	_ = b.cmd.Wait() // its exit status says nothing the figures did not
+}
+
+// runBotChild is the child side of childBot.
+func runBotChild(ctx context.Context, url, token string, in io.Reader, out io.Writer) error {
+	if token == "" {
+		return fmt.Errorf("bench: --bot-of needs the bot's token in %s", benchTokenEnv)
+	}
+	connected := make(chan struct{}, 1)
+	eng, err := newBenchBot(url, token, connected)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	select {
+	case <-connected:
+	case err := <-done:
+		return fmt.Errorf("bench: bot stopped before connecting: %v", err)
+	}
+	if _, err := fmt.Fprintln(out, "ready"); err != nil {
+		cancel()
+		<-done
+		return err
+	}
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		if sc.Text() != "mem" {
+			continue
+		}
+		b, _ := json.Marshal(readMem()) // plain numbers: cannot fail
+		if _, err := fmt.Fprintf(out, "%s\n", b); err != nil {
+			break
+		}
+	}
+	cancel()
+	return <-done
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestBenchShortRun runs the whole bench, bot in-process, on a few
+// commands: the run fails unless every command got exactly one reply, so
+// the counts in the report are exact.
+func TestBenchShortRun(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"bench", "--in-process", "--commands=20", "--throughput=45", "--users=3", "--channels=2", "--warmup=3"}
+	if code := run(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("run(%q) = %d, want 0; stderr %q", args, code, errOut.String())
+	}
+	for _, want := range []string{
+		"bot in-process",
+		"latency, 20 commands one at a time",
+		"3 users × 2 channels, 6 commands in flight",
+		"45 commands in ",
+		"every reply seen exactly once",
+		"allocs/command ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output = %q, want it to contain %q", out.String(), want)
+		}
+	}
+}
+
+func TestBenchBadInput(t *testing.T) {
+	t.Setenv(benchTokenEnv, "")
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no commands", []string{"bench", "--commands=0"}, "--commands, --throughput, --users and --channels must be at least 1"},
+		{"no users", []string{"bench", "--users=0"}, "must be at least 1"},
+		{"child without token", []string{"bench", "--bot-of=http://127.0.0.1:1"}, "needs the bot's token in " + benchTokenEnv},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := run(context.Background(), tc.args, &out, &errOut); code != 1 {
+				t.Errorf("run(%q) = %d, want 1", tc.args, code)
+			}
+			if !strings.Contains(errOut.String(), tc.wantErr) {
+				t.Errorf("run(%q) stderr = %q, want it to contain %q", tc.args, errOut.String(), tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestCommandID(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		marker string
+		want   int
+		wantOK bool
+	}{
+		{"command in a posted frame", `{"post":"{\"message\":\"!echo bench-42\"}"}`, cmdMarker, 42, true},
+		{"reply body", `{"channel_id":"c","message":"bench-7"}`, replyMarker, 7, true},
+		{"reply is not a command", `{"message":"bench-7"}`, cmdMarker, 0, false},
+		{"no digits", `!echo bench-x`, cmdMarker, 0, false},
+		{"empty", ``, cmdMarker, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := commandID([]byte(tc.in), tc.marker)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("commandID(%q, %q) = %d, %v, want %d, %v", tc.in, tc.marker, got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+// TestBenchBotChild drives the child side of the bench over pipes, as the
+// parent does over the child's stdin and stdout.
+func TestBenchBotChild(t *testing.T) {
+	f, err := startBenchFake(1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.close()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- runBotChild(context.Background(), f.url, f.token, inR, outW)
+		outW.Close()
+	}()
+	sc := bufio.NewScanner(outR)
+	if !sc.Scan() || sc.Text() != "ready" {
+		t.Fatalf("child said %q, want ready", sc.Text())
+	}
+	cmd, err := f.send(f.users[0], f.channels[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.await(context.Background(), cmd); err != nil {
+		t.Fatalf("reply from the child bot: %v", err)
+	}
+	if _, err := io.WriteString(inW, "mem\n"); err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Scan() {
+		t.Fatalf("no answer to mem: %v", sc.Err())
+	}
+	var m memSample
+	if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+		t.Fatalf("mem answer %q: %v", sc.Text(), err)
+	}
+	if m.Mallocs == 0 || m.HeapInuse == 0 {
+		t.Errorf("mem answer = %+v, want non-zero Mallocs and HeapInuse", m)
+	}
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Errorf("runBotChild = %v, want nil at the end of its input", err)
+	}
+	if err := f.checkReplies(); err != nil {
+		t.Error(err)
+	}
+}

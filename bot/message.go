@@ -69,6 +69,12 @@ type Message struct {
 	Text string
 	// Mentions lists the usernames (without @) the message mentions.
 	Mentions []string
+	// RoomMentions lists the rooms the message mentions ("~ops",
+	// "~team/ops"), resolved by the backend, in order of appearance and
+	// without duplicates. References inside code, and those the backend
+	// cannot resolve to a room, are left out. Backends that do not resolve
+	// room mentions leave it nil.
+	RoomMentions []Room
 	// Files lists attached files.
 	Files []FileRef
 	// Time is when the message was posted; zero when unknown.

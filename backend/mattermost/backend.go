@@ -279,6 +279,7 @@ func (b *Backend) connect(ctx context.Context) error {
 			b.dir.join(ch.ID)
 		}
 	}
+	b.tr.defaultTeam = b.teams[0].ID
 	b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", len(b.teams))
 	b.connected.Store(true)
 	return nil

@@ -38,7 +38,7 @@ func (b *Backend) linkChannels(ctx context.Context, text string, dest *mm.Channe
 		line := text[ls:le]
 		next, delim := fenceLine(line, state, 0)
 		if state == nil && !delim {
-			for _, ref := range channelRefs(line) {
+			for _, ref := range channelTokens(line, false) {
 				start, end := ls+ref.start, ls+ref.end
 				if repl, ok := b.channelLink(ctx, text[start+1:end], dest); ok {
 					out.WriteString(text[done:start])
@@ -59,10 +59,10 @@ func (b *Backend) linkChannels(ctx context.Context, text string, dest *mm.Channe
 // span is a byte range of a line.
 type span struct{ start, end int }
 
-// channelRefs returns the spans of "~ref" in a line outside inline code,
-// where ref is "team/name" or a 26-character id; a "~" must not follow a
-// name character.
-func channelRefs(line string) []span {
+// channelTokens returns the spans of "~ref" in a line outside inline
+// code, where ref is "team/name" or a 26-character id, or with plain also
+// a bare "name"; a "~" must not follow a name character.
+func channelTokens(line string, plain bool) []span {
 	var refs []span
 	for i := 0; i < len(line); i++ {
 		switch c := line[i]; {
@@ -88,7 +88,7 @@ func channelRefs(line string) []span {
 				j++
 			}
 			ref := line[i+1 : j]
-			if slash > i+1 && slash < j-1 || slash < 0 && mm.IsValidID(ref) {
+			if slash > i+1 && slash < j-1 || slash < 0 && (mm.IsValidID(ref) || plain && ref != "") {
 				refs = append(refs, span{i, j})
 			}
 			i = j - 1

@@ -45,12 +45,14 @@ func FuzzChannelRefs(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		last := -1
-		for _, r := range channelRefs(line) {
-			if r.start <= last || r.end > len(line) || r.start >= r.end || line[r.start] != '~' {
-				t.Fatalf("channelRefs(%q) gave bad span %v", line, r)
+		for _, plain := range []bool{false, true} {
+			last := -1
+			for _, r := range channelTokens(line, plain) {
+				if r.start <= last || r.end > len(line) || r.start+1 >= r.end || line[r.start] != '~' {
+					t.Fatalf("channelTokens(%q, %v) gave bad span %v", line, plain, r)
+				}
+				last = r.end - 1
 			}
-			last = r.end - 1
 		}
 	})
 }

@@ -229,6 +229,14 @@ func (tp *testPlugin) Setup(p *bot.Plugin) error {
 		}
 		return req.Reply("reacted")
 	})
+	p.Command("rooms", func(ctx context.Context, req *bot.Request) error {
+		// Written without "~": the backend would link a "~team/name".
+		var names []string
+		for _, r := range req.Message.RoomMentions {
+			names = append(names, r.Team+"/"+r.Name+"="+r.ID)
+		}
+		return req.Reply("rooms: " + strings.Join(names, " "))
+	})
 	p.Command("whisper", func(ctx context.Context, req *bot.Request) error {
 		return req.Ephemeral("psst " + req.Args)
 	})
@@ -534,6 +542,25 @@ func TestReactAndEphemeral(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.replyText(dm, "psst hi")
+}
+
+// TestRoomMentions shows "~channel" in a command resolved to rooms: from
+// the post's channel_mentions (public ~ops), from the directory for
+// "~team/name" (the private ~secret, which the server does not list), not
+// in code, and in a direct message (no team: the default team's).
+func TestRoomMentions(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.start(w.options())
+	w.say(w.ops, "", "!rooms see ~ops, ~secret, ~ops-team/secret and `~ops` ~nope")
+	w.replyText(w.ops, "rooms: ops-team/ops="+w.ops.ID+" ops-team/secret="+w.secret.ID)
+
+	dm, _, err := w.aliceC.CreateDirectChannel(context.Background(), w.alice.ID, w.bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.say(dm, "", "rooms ~ops")
+	w.replyText(dm, "rooms: ops-team/ops="+w.ops.ID)
 }
 
 func TestDroppedSocketAnsweredOnce(t *testing.T) {

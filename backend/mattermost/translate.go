@@ -17,6 +17,7 @@ import (
 type translator struct {
 	dir           *directory
 	self          string // the bot's user id
+	defaultTeam   string // id of the first configured team; "" for none
 	allowBots     bool
 	allowWebhooks bool
 }
@@ -95,6 +96,7 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 		Mentions: mentions(p.Message),
 		Files:    files(p),
 	}
+	m.RoomMentions = t.roomMentions(ctx, p, roomTeam(t.dir.cachedChannel(p.ChannelID), in))
 	if p.CreateAt > 0 {
 		m.Time = time.UnixMilli(p.CreateAt)
 	}
@@ -131,6 +133,15 @@ func (t *translator) room(ctx context.Context, channelID string, in incoming) (b
 		r.Team = team.Name
 	}
 	return r, typ, nil
+}
+
+// roomTeam returns the id of the team a post's channel belongs to, from
+// the cache or the event, or "" for a direct or group channel.
+func roomTeam(ch *mm.Channel, in incoming) string {
+	if ch != nil {
+		return ch.TeamID
+	}
+	return in.teamID
 }
 
 // botUser converts a server user.

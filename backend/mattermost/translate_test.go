@@ -149,7 +149,8 @@ func TestMessageFromRecordings(t *testing.T) {
 		{
 			name: "channel",
 			file: "ws_posted_channel.json",
-			want: &bot.Message{From: bob, Room: ops, Text: "hello @alice ~ops", Mentions: []string{"alice"}},
+			want: &bot.Message{From: bob, Room: ops, Text: "hello @alice ~ops", Mentions: []string{"alice"},
+				RoomMentions: []bot.Room{ops}},
 		},
 		{
 			name: "direct",
@@ -231,6 +232,8 @@ func TestMessageNoRESTForKnownSender(t *testing.T) {
 	dir.putUser(api.users[aliceID]) // as connect does with the bot's user
 	tr := &translator{dir: dir, self: aliceID}
 	ev := recordedPost(t, "ws_posted_channel.json")
+	// Without its "~ops", whose lookup TestRoomMentions counts.
+	ev.Post.Message, ev.Post.Props = "hello @alice", nil
 	if _, err := tr.message(t.Context(), fromEvent(ev)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,121 @@
+package mattermost
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// maxRoomMentions bounds the channel references of one message that are
+// resolved, so that a message full of "~word" cannot cost the hot path
+// more than a few lookups.
+const maxRoomMentions = 16
+
+// roomRefs returns the channel references of text ("name", "team/name" or
+// a channel id, without the ~), lowercased, without duplicates, in order
+// of appearance, skipping code blocks and inline code as the server's
+// markdown renderer does.
+func roomRefs(text string) []string {
+	if strings.IndexByte(text, '~') < 0 {
+		return nil
+	}
+	var refs []string
+	var state *fence
+	for ls := 0; ls < len(text); {
+		le := strings.IndexByte(text[ls:], '\n')
+		if le < 0 {
+			le = len(text)
+		} else {
+			le += ls + 1
+		}
+		line := text[ls:le]
+		next, delim := fenceLine(line, state, 0)
+		if state == nil && !delim {
+			for _, s := range channelTokens(line, true) {
+				ref := strings.ToLower(line[s.start+1 : s.end])
+				if !slices.Contains(refs, ref) {
+					refs = append(refs, ref)
+				}
+			}
+		}
+		state, ls = next, le
+	}
+	return refs
+}
+
+// roomMentions resolves the channels a post mentions. The server lists
+// the channels of the post's team that the text names and that the
+// poster may read (older servers: the public ones) in
+// props.channel_mentions, keyed by name, with the team's name and, on
+// newer servers, the channel's id (app/post.go FillInPostProps). A name
+// it lists costs no guess, and a plain name it does not list is not a
+// channel it links. Without the prop (a server that does not fill it, or
+// a post it filled nothing for), plain names are looked up in the team of
+// the post's channel, or else the default team. "~team/name" and channel
+// ids are always looked up. Lookups go through the directory, so a known
+// channel costs no REST call; references that resolve to nothing are
+// dropped.
+func (t *translator) roomMentions(ctx context.Context, p *mm.Post, teamID string) []bot.Room {
+	refs := roomRefs(p.Message)
+	if len(refs) == 0 {
+		return nil
+	}
+	listed, hasProp := p.Props["channel_mentions"].(map[string]any)
+	if teamID == "" {
+		teamID = t.defaultTeam
+	}
+	var rooms []bot.Room
+	for i, ref := range refs {
+		if i == maxRoomMentions {
+			break
+		}
+		var ch *mm.Channel
+		var team *mm.Team
+		var err error
+		switch teamName, name, ok := strings.Cut(ref, "/"); {
+		case ok:
+			if team, err = t.dir.teamByName(ctx, teamName); err == nil {
+				ch, err = t.dir.channelByName(ctx, team.ID, name)
+			}
+		case hasProp:
+			v, ok := listed[ref].(map[string]any)
+			if !ok {
+				continue
+			}
+			id, _ := v["id"].(string)
+			tn, _ := v["team_name"].(string)
+			switch {
+			case mm.IsValidID(id):
+				if ch, err = t.dir.channel(ctx, id); err == nil {
+					team, err = t.dir.team(ctx, ch.TeamID)
+				}
+			case tn != "":
+				if team, err = t.dir.teamByName(ctx, tn); err == nil {
+					ch, err = t.dir.channelByName(ctx, team.ID, ref)
+				}
+			case teamID != "":
+				if team, err = t.dir.team(ctx, teamID); err == nil {
+					ch, err = t.dir.channelByName(ctx, team.ID, ref)
+				}
+			}
+		case mm.IsValidID(ref):
+			if ch, err = t.dir.channel(ctx, ref); err == nil && ch.TeamID != "" {
+				team, err = t.dir.team(ctx, ch.TeamID)
+			}
+		case teamID != "":
+			if team, err = t.dir.team(ctx, teamID); err == nil {
+				ch, err = t.dir.channelByName(ctx, team.ID, ref)
+			}
+		default:
+			continue
+		}
+		if err != nil || ch == nil || team == nil {
+			continue // not a channel the bot can see: plain text
+		}
+		rooms = append(rooms, bot.Room{ID: ch.ID, Name: ch.Name, Team: team.Name})
+	}
+	return rooms
+}

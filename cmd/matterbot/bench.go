@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,12 +40,13 @@ import (
 // binary too. --in-process keeps everything in one process (used by the
 // unit test) and says so in the report.
 type benchCmd struct {
-	Commands   int  `default:"2000" help:"Commands timed one at a time, for the latency percentiles."`
-	Throughput int  `default:"10000" help:"Commands for the throughput run."`
-	Users      int  `default:"8" help:"Users sending commands in the throughput run."`
-	Channels   int  `default:"4" help:"Channels of the throughput run; every user sends in every channel, one command in flight each."`
-	Warmup     int  `default:"200" help:"Untimed commands before each run."`
-	InProcess  bool `name:"in-process" help:"Run the bot in this process: allocations and RSS then include the fake server and the load."`
+	Commands   int    `default:"2000" help:"Commands timed one at a time, for the latency percentiles."`
+	Throughput int    `default:"10000" help:"Commands for the throughput run."`
+	Users      int    `default:"8" help:"Users sending commands in the throughput run."`
+	Channels   int    `default:"4" help:"Channels of the throughput run; every user sends in every channel, one command in flight each."`
+	Warmup     int    `default:"200" help:"Untimed commands before each run."`
+	InProcess  bool   `name:"in-process" help:"Run the bot in this process: allocations and RSS then include the fake server and the load."`
+	Profile    string `help:"Write the bot's CPU and allocation profiles to FILE.cpu and FILE.mem (the whole process with --in-process)." placeholder:"FILE"`
 
 	// BotOf makes this process the bot under test: it connects to the
 	// given fake server with the token in MATTERBOT_BENCH_TOKEN and
@@ -69,6 +71,11 @@ const (
 
 func (c *benchCmd) Run(e *env) error {
 	if c.BotOf != "" {
+		stop, err := startProfile(c.Profile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), os.Stdin, e.stdout)
 	}
 	if c.Commands < 1 || c.Throughput < 1 || c.Users < 1 || c.Channels < 1 || c.Warmup < 0 {
@@ -92,9 +99,14 @@ func (c *benchCmd) Run(e *env) error {
 	// 2. The bot.
 	var b botUnderTest
 	if c.InProcess {
+		stop, perr := startProfile(c.Profile)
+		if perr != nil {
+			return perr
+		}
+		defer stop()
 		b, err = startBotInProcess(e.ctx, f.url, f.token)
 	} else {
-		b, err = startBotChild(e.ctx, f.url, f.token)
+		b, err = startBotChild(e.ctx, f.url, f.token, c.Profile)
 	}
 	if err != nil {
 		return fmt.Errorf("bench: start bot: %w", err)
@@ -592,6 +604,31 @@ func procRSS() (rss, peak uint64) {
 	return rss, peak
 }
 
+// startProfile starts the CPU profile into file+".cpu"; the returned func
+// stops it and writes the allocation profile to file+".mem". An empty
+// file profiles nothing.
+func startProfile(file string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	cpu, err := os.Create(file + ".cpu")
+	if err != nil {
+		return nil, fmt.Errorf("bench: profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		_ = cpu.Close()
+		return nil, fmt.Errorf("bench: profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = cpu.Close()
+		if mem, err := os.Create(file + ".mem"); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(mem, 0)
+			_ = mem.Close()
+		}
+	}, nil
+}
+
 // botUnderTest is the running bot, in this process or a child.
 type botUnderTest interface {
 	mem() (memSample, error)
@@ -673,12 +710,16 @@ type childBot struct {
 	out *bufio.Scanner
 }
 
-func startBotChild(ctx context.Context, url, token string) (*childBot, error) {
+func startBotChild(ctx context.Context, url, token, profile string) (*childBot, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "--bot-of", url)
+	args := []string{"bench", "--bot-of", url}
+	if profile != "" {
+		args = append(args, "--profile", profile)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), benchTokenEnv+"="+token)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()

@@ -149,6 +149,13 @@ func (c *benchCmd) Run(e *env) error {
 	fmt.Fprintf(w, "  %d commands in %s = %.0f commands/s, every reply seen exactly once\n",
 		tp.n, tp.elapsed.Round(time.Millisecond), float64(tp.n)/tp.elapsed.Seconds())
 	n := float64(tp.n)
+	// In-process, the CPU time is the fake's and the load's too.
+	if cpu := after.CPU - before.CPU; cpu > 0 && !c.InProcess {
+		perCmd := cpu / time.Duration(tp.n)
+		fmt.Fprintf(w, "  bot CPU %s = %.0f µs/command: a CPU-bound ceiling of %.0f commands/s on %d cores\n",
+			cpu.Round(10*time.Millisecond), float64(perCmd)/float64(time.Microsecond),
+			float64(runtime.NumCPU())/cpu.Seconds()*n, runtime.NumCPU())
+	}
 	fmt.Fprintf(w, "memory over the throughput run:\n")
 	fmt.Fprintf(w, "  allocs/command %.1f  bytes/command %.0f\n",
 		float64(after.Mallocs-before.Mallocs)/n, float64(after.TotalAlloc-before.TotalAlloc)/n)
@@ -566,8 +573,9 @@ type memSample struct {
 	TotalAlloc uint64
 	HeapInuse  uint64
 	Sys        uint64
-	RSS        uint64 // VmRSS, bytes; 0 where /proc is missing
-	PeakRSS    uint64 // VmHWM
+	RSS        uint64        // VmRSS, bytes; 0 where /proc is missing
+	PeakRSS    uint64        // VmHWM
+	CPU        time.Duration // user + system time of the process, 10 ms steps; 0 where /proc is missing
 }
 
 func readMem() memSample {
@@ -575,7 +583,32 @@ func readMem() memSample {
 	runtime.ReadMemStats(&ms)
 	s := memSample{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, HeapInuse: ms.HeapInuse, Sys: ms.Sys}
 	s.RSS, s.PeakRSS = procRSS()
+	s.CPU = procCPU()
 	return s
+}
+
+// procCPU reads the process's user and system time from /proc/self/stat
+// (Linux; fields 14 and 15, in ticks of 1/100 s, USER_HZ); zero elsewhere.
+func procCPU() time.Duration {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count after its ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // procRSS reads VmRSS and VmHWM from /proc/self/status (Linux); zero

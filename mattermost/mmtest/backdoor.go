@@ -38,6 +38,45 @@ func (s *Server) AddUser(u User) (*mattermost.User, error) {
 	return &c, nil
 }
 
+// RenameUser changes a user's username as PUT /users/{id}/patch would,
+// publishing user_updated to everyone. The id, roles, sessions and tokens
+// stay.
+func (s *Server) RenameUser(userID, username string) (*mattermost.User, error) {
+	s.mu.Lock()
+	rec := s.st.users[userID]
+	if rec == nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("mmtest: rename: no user %s", userID)
+	}
+	if e := s.patchUser(rec, userPatch{Username: &username}); e != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("mmtest: rename %s to %q: %w", userID, username, e)
+	}
+	c := userOut(rec, true)
+	evs := userUpdatedEvents(rec)
+	s.mu.Unlock()
+	s.publish(evs)
+	return &c, nil
+}
+
+// SetSystemAdmin gives a user (or bot) the system_admin role, or takes it
+// away, as the System Console would. A bot with the role may do what an
+// admin may, such as post ephemeral messages.
+func (s *Server) SetSystemAdmin(userID string, admin bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.st.users[userID]
+	if rec == nil {
+		return fmt.Errorf("mmtest: set system admin: no user %s", userID)
+	}
+	roles := "system_user"
+	if admin {
+		roles = "system_admin system_user"
+	}
+	rec.user.Roles, rec.user.UpdateAt = roles, s.millis()
+	return nil
+}
+
 // newUserEvent is new_user, sent to everyone when an account is made
 // (app/user.go createUserOrGuest).
 func newUserEvent(userID string) event {

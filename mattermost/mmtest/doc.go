@@ -26,8 +26,12 @@
 // limiter (off by default, as on the real server) is turned on with
 // Options.RateLimit.
 //
+// Accounts change through RenameUser (user_updated, as PUT
+// /users/{id}/patch) and SetSystemAdmin (a bot with the role may post
+// ephemeral messages).
+//
 // What it serves: login/logout, users (me, by id, username, email, ids,
-// usernames, lists, status, typing, personal access tokens, bots), teams and
+// usernames, lists, patch, status, typing, personal access tokens, bots), teams and
 // team members, channels (O/P/D/G: by id and name, create, patch, archive,
 // members, the user's channels, mark viewed), posts (create with
 // pending_post_id de-duplication, get, patch, update, delete, thread,

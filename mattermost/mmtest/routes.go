@@ -14,6 +14,7 @@ func (s *Server) routes() []route {
 		{method: "POST", pattern: "/users/tokens/revoke", auth: true, handler: (*request).revokeToken},
 		{method: "GET", pattern: "/users", auth: true, handler: (*request).getUsers},
 		{method: "POST", pattern: "/users", auth: true, handler: (*request).createUserAPI},
+		{method: "PUT", pattern: "/users/{user_id}/patch", auth: true, handler: (*request).patchUser},
 		{method: "PUT", pattern: "/users/{user_id}/active", auth: true, handler: (*request).updateUserActive},
 		{method: "GET", pattern: "/users/username/{username}", auth: true, handler: (*request).getUserByUsername},
 		{method: "GET", pattern: "/users/email/{email}", auth: true, handler: (*request).getUserByEmail},

@@ -629,3 +629,100 @@ func (q *request) updateUserActive() {
 	}
 	q.ok()
 }
+
+// userPatch is the part of model.UserPatch the fake applies; other fields
+// are ignored.
+type userPatch struct {
+	Username  *string `json:"username"`
+	FirstName *string `json:"first_name"`
+	LastName  *string `json:"last_name"`
+	Nickname  *string `json:"nickname"`
+}
+
+// patchUser is PUT /users/{user_id}/patch (api4/user.go patchUser): a user
+// patches themself, or anyone with edit_other_users (system admins); a
+// system admin's account only someone with manage_system. 200 with the
+// user; user_updated goes out (app/user.go sendUpdatedUserEvent).
+func (q *request) patchUser() {
+	id := q.userParam()
+	if id == "" {
+		return
+	}
+	var patch userPatch
+	if !q.decode("user", &patch) {
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	if id != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm() // edit_other_users
+		return
+	}
+	rec := s.st.users[id]
+	if rec == nil {
+		s.mu.Unlock()
+		q.failParam("user_id") // the handler's GetUser failure
+		return
+	}
+	if s.st.isAdmin(id) && !s.st.isAdmin(q.sess.userID) {
+		s.mu.Unlock()
+		q.failPerm() // manage_system
+		return
+	}
+	e := s.patchUser(rec, patch)
+	var out mattermost.User
+	var evs []event
+	if e == nil {
+		out = userOut(rec, id == q.sess.userID)
+		evs = userUpdatedEvents(rec)
+	}
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	s.publish(evs)
+	q.reply(http.StatusOK, out)
+}
+
+// patchUser applies patch to rec (model.User.Patch, then the checks of
+// app/user.go UpdateUser: a valid, unused username). s.mu held.
+func (s *Server) patchUser(rec *userRec, patch userPatch) *mattermost.APIError {
+	if patch.Username != nil {
+		name := strings.ToLower(*patch.Username)
+		if !isValidUsername(name) {
+			return apiError(http.StatusBadRequest, "model.user.is_valid.username.app_error", "")
+		}
+		if other, taken := s.st.byUsername[name]; taken && other != rec.user.ID {
+			return apiError(http.StatusBadRequest, "app.user.save.username_exists.app_error", "")
+		}
+		delete(s.st.byUsername, rec.user.Username)
+		rec.user.Username = name
+		s.st.byUsername[name] = rec.user.ID
+	}
+	if patch.FirstName != nil {
+		rec.user.FirstName = *patch.FirstName
+	}
+	if patch.LastName != nil {
+		rec.user.LastName = *patch.LastName
+	}
+	if patch.Nickname != nil {
+		rec.user.Nickname = *patch.Nickname
+	}
+	rec.user.UpdateAt = s.millis()
+	return nil
+}
+
+// userUpdatedEvents are the user_updated events of a changed account
+// (app/user.go sendUpdatedUserEvent): the sanitized user to everyone but
+// its owner, the whole user to the owner. The server sends admins a copy
+// with the e-mail and full name even when privacy settings hide them from
+// others; with the default settings (both shown) that copy is the same,
+// so the fake sends one. s.mu held.
+func userUpdatedEvents(rec *userRec) []event {
+	return []event{
+		{name: "user_updated", data: map[string]any{"user": userOut(rec, false)}, omitUsers: map[string]bool{rec.user.ID: true}},
+		{name: "user_updated", data: map[string]any{"user": userOut(rec, true)}, userID: rec.user.ID},
+	}
+}

@@ -544,6 +544,106 @@ func TestReactAndEphemeral(t *testing.T) {
 	w.replyText(dm, "psst hi")
 }
 
+// TestEphemeralAsAdmin is the success path of ephemeral replies: a bot
+// with the system admin role may post them, so the whisper reaches only
+// the asker's socket (ephemeral_message), is stored nowhere, and opens no
+// direct message.
+func TestEphemeralAsAdmin(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if err := w.srv.AddChannelMember(w.ops.ID, w.bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.srv.SetSystemAdmin(w.bot.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	alice, bob := w.socket(w.alice.ID), w.socket(w.bob.ID)
+	w.start(w.options())
+
+	w.say(w.ops, "", "!whisper hi")
+	ev := alice.next(mm.EventEphemeralMessage)
+	p := ev.Payload.(*mm.EphemeralMessageEvent).Post
+	if p.Message != "psst hi" || p.UserID != w.bot.ID || p.ChannelID != w.ops.ID || p.Type != mm.PostTypeEphemeral {
+		t.Errorf("alice's ephemeral post = %+v, want the bot's \"psst hi\" in ~ops", p)
+	}
+
+	// A reply everyone sees marks the end: bob's socket gets the events
+	// in order, so a whisper leaked to him would come before it.
+	w.say(w.ops, "", "!echo done")
+	for {
+		ev := bob.next("")
+		if ev.Type == mm.EventEphemeralMessage {
+			t.Fatalf("bob got an ephemeral message: %+v", ev.Payload)
+		}
+		if pe, ok := ev.Payload.(*mm.PostedEvent); ok && pe.Post.UserID == w.bot.ID && pe.Post.Message == "done" {
+			break
+		}
+	}
+	for _, p := range w.srv.Posts(w.ops.ID) {
+		if strings.Contains(p.Message, "psst") {
+			t.Errorf("the whisper was stored in ~ops: %+v", p)
+		}
+	}
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := w.srv.Posts(dm.ID); len(ps) != 0 {
+		t.Errorf("direct message posts = %d, want none (no fallback)", len(ps))
+	}
+}
+
+// eventStream is a user's own WebSocket to the fake server.
+type eventStream struct {
+	t  testing.TB
+	ws *mm.WebSocket
+}
+
+// socket connects a WebSocket as the user and waits for its hello.
+func (w *world) socket(userID string) *eventStream {
+	w.t.Helper()
+	tok, err := w.srv.Login(userID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ws, err := mm.NewWebSocket(w.srv.URL(), mm.Secret(tok), nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ws.Run(ctx) }()
+	w.t.Cleanup(func() {
+		cancel()
+		for range ws.Events() { // drain until Run closes it
+		}
+		<-done
+	})
+	s := &eventStream{t: w.t, ws: ws}
+	s.next(mm.EventHello)
+	return s
+}
+
+// next returns the next event of type typ (any type if ""), skipping
+// others.
+func (s *eventStream) next(typ string) *mm.Event {
+	s.t.Helper()
+	timeout := time.After(waitLimit)
+	for {
+		select {
+		case ev, ok := <-s.ws.Events():
+			if !ok {
+				s.t.Fatal("websocket closed")
+			}
+			if typ == "" || ev.Type == typ {
+				return ev
+			}
+		case <-timeout:
+			s.t.Fatalf("no %q event", typ)
+		}
+	}
+}
+
 // TestRoomMentions shows "~channel" in a command resolved to rooms: from
 // the post's channel_mentions (public ~ops), from the directory for
 // "~team/name" (the private ~secret, which the server does not list), not

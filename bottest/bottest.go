@@ -27,6 +27,7 @@ package bottest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -164,6 +165,9 @@ func (b *Bot) room(name string) bot.Room {
 
 // Message builds a message from user ("@alice") in room ("~ops"), or a
 // direct message to the bot when room is "". Its ID is unique in the Bot.
+// Mentions holds the @names of the text, and RoomMentions the rooms its
+// "~room" and "~team/room" words name that the Backend knows (see
+// Backend.AddRoom); unknown ones are left out, as a real backend does.
 func (b *Bot) Message(user, room, text string) *bot.Message {
 	b.t.Helper()
 	u := b.user(user)
@@ -175,7 +179,29 @@ func (b *Bot) Message(user, room, text string) *bot.Message {
 		m.Room = b.room(room)
 	}
 	m.Mentions = mentions(text)
+	m.RoomMentions = b.roomMentions(text)
 	return m
+}
+
+// roomMentions resolves the ~room words of text through the Backend, in
+// order and without duplicates.
+func (b *Bot) roomMentions(text string) []bot.Room {
+	var out []bot.Room
+	for _, w := range strings.Fields(text) {
+		if !strings.HasPrefix(w, "~") {
+			continue
+		}
+		a, err := bot.ParseAddress(strings.TrimRight(w, ".,:;!?)"))
+		if err != nil || a.Room == "" {
+			continue
+		}
+		r, err := b.Backend.Room(context.Background(), a.Team, a.Room)
+		if err != nil || slices.Contains(out, r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // mentions finds the @names in text.

@@ -134,3 +134,23 @@ func (t *exampleT) done() {
 		t.cleanups[i]()
 	}
 }
+
+func TestMessageRoomMentions(t *testing.T) {
+	t.Parallel()
+	b := bottest.New(t)
+	ops, _ := b.Backend.Room(context.Background(), "", "ops")
+	tests := []struct {
+		text string
+		want []bot.Room
+	}{
+		{text: "no rooms"},
+		{text: "see ~ops, ~test/ops and ~OPS.", want: []bot.Room{ops}},
+		{text: "~nowhere ~other/ops ~ ~/x", want: nil},
+	}
+	for _, tc := range tests {
+		m := b.Message("@alice", "~town-square", tc.text)
+		if diff := cmp.Diff(tc.want, m.RoomMentions); diff != "" {
+			t.Errorf("Message(%q).RoomMentions mismatch (-want +got):\n%s", tc.text, diff)
+		}
+	}
+}

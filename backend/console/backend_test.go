@@ -363,3 +363,24 @@ func TestLateMessageRedrawsPrompt(t *testing.T) {
 		t.Errorf("output = %q, want it to end with %q", got, want)
 	}
 }
+
+func TestRoomMentions(t *testing.T) {
+	be := newTestBackend(t, io.Discard)
+	tests := []struct {
+		text string
+		want []string // room ids
+	}{
+		{text: "no rooms"},
+		{text: "see ~ops, ~eng/ops and ~OPS.", want: []string{"r-ops", "r-eng/ops"}},
+		{text: "~ ~/x a~b", want: nil},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, r := range be.roomMentions(tc.text) {
+			got = append(got, r.ID)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("roomMentions(%q) mismatch (-want +got):\n%s", tc.text, diff)
+		}
+	}
+}

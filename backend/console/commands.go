@@ -7,6 +7,7 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -131,6 +132,7 @@ func (b *Backend) deliver(text string, files []bot.FileRef) <-chan struct{} {
 		Files:    files,
 		Time:     now(),
 	}
+	m.RoomMentions = b.roomMentions(text)
 	return h.HandleMessage(m)
 }
 
@@ -142,6 +144,26 @@ func mentions(text string) []string {
 			if n = strings.TrimRight(n, ".,:;!?"); n != "" {
 				out = append(out, strings.ToLower(n))
 			}
+		}
+	}
+	return out
+}
+
+// roomMentions resolves the "~room" and "~team/room" words of text, in
+// order and without duplicates. Like every room of the console, a room
+// named for the first time is invented.
+func (b *Backend) roomMentions(text string) []bot.Room {
+	var out []bot.Room
+	for _, w := range strings.Fields(text) {
+		if !strings.HasPrefix(w, "~") {
+			continue
+		}
+		a, err := bot.ParseAddress(strings.TrimRight(w, ".,:;!?)"))
+		if err != nil || a.Room == "" {
+			continue
+		}
+		if r := b.room(a.Team, a.Room); !slices.Contains(out, r) {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package mattermost_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -218,6 +219,72 @@ func TestSocketLostAnsweredOnce(t *testing.T) {
 					got = append(got, p.Message)
 				}
 				t.Logf("bot posts: %s", strings.Join(got, " | "))
+			}
+		})
+	}
+}
+
+// TestCatchUpSurvivesServerErrors: the catch-up after a socket that
+// cannot be resumed meets a run of 503s longer than the client's
+// retries; the commands sent while the socket was down are still
+// answered.
+func TestCatchUpSurvivesServerErrors(t *testing.T) {
+	t.Skip("TODO(issue-6): catchUp logs \"catch-up failed\" and drops the channel's posts when " +
+		"ChannelPostsSince fails after the client's 3 retries; the commands are never answered")
+	t.Parallel()
+	w := newWorld(t)
+	w.start(w.options())
+	w.say(w.ops, "", "!echo before")
+	w.replyText(w.ops, "before")
+	w.srv.RefuseWebSockets(time.Hour)
+	w.srv.RestartWebSockets()
+	if _, err := w.srv.CreatePost(w.alice.ID, mm.Post{ChannelID: w.ops.ID, Message: "!echo during"}); err != nil {
+		t.Fatal(err)
+	}
+	// The bot's next requests are the catch-up's GETs, one per channel.
+	w.srv.FailNext(8, http.StatusServiceUnavailable)
+	w.srv.RefuseWebSockets(0)
+	w.replyText(w.ops, "during")
+}
+
+// TestServerErrorOnce: one 503 on a request that the client does not
+// retry (a file upload, a post through the cards webhook) delays the
+// reply; it is still posted.
+func TestServerErrorOnce(t *testing.T) {
+	t.Skip("TODO(issue-6): UploadFile and PostWebhook are not retried: one 503 drops the file " +
+		"or the card and the engine posts \"`!file` failed: ...\" instead")
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		cmd   string
+		match func(*mm.Post) bool
+	}{
+		{"upload", "!file up", func(p *mm.Post) bool { return p.Message == "here it is" && len(p.FileIDs) == 1 }},
+		{"card hook", "!card hook", func(p *mm.Post) bool { return p.Props["from_webhook"] == "true" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := w.options()
+			opts.CardsHook = hook.ID
+			w.start(opts)
+			w.say(w.ops, "", "!echo warm")
+			w.replyText(w.ops, "warm")
+			w.srv.FailNext(1, http.StatusServiceUnavailable)
+			if _, err := w.srv.CreatePost(w.alice.ID, mm.Post{ChannelID: w.ops.ID, Message: tc.cmd}); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+			defer cancel()
+			if _, err := w.srv.WaitForPost(ctx, w.ops.ID, tc.match); err != nil {
+				for _, p := range w.srv.Posts(w.ops.ID) {
+					t.Logf("post by %s: %q", p.UserID, p.Message)
+				}
+				t.Fatal(err)
 			}
 		})
 	}

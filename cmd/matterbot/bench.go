@@ -124,10 +124,12 @@ func (c *benchCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("bench: bot memory: %w", err)
 	}
+	ownBefore := procCPU()
 	tp, err := f.throughput(e.ctx, c.Throughput)
 	if err != nil {
 		return fmt.Errorf("bench: throughput: %w", err)
 	}
+	ownCPU := procCPU() - ownBefore
 	after, err := b.mem()
 	if err != nil {
 		return fmt.Errorf("bench: bot memory: %w", err)
@@ -155,6 +157,10 @@ func (c *benchCmd) Run(e *env) error {
 		fmt.Fprintf(w, "  bot CPU %s = %.0f µs/command: a CPU-bound ceiling of %.0f commands/s on %d cores\n",
 			cpu.Round(10*time.Millisecond), float64(perCmd)/float64(time.Microsecond),
 			float64(runtime.NumCPU())/cpu.Seconds()*n, runtime.NumCPU())
+		if ownCPU > 0 {
+			fmt.Fprintf(w, "  fake server + load CPU %s = %.0f µs/command, on the same cores\n",
+				ownCPU.Round(10*time.Millisecond), float64(ownCPU/time.Duration(tp.n))/float64(time.Microsecond))
+		}
 	}
 	fmt.Fprintf(w, "memory over the throughput run:\n")
 	fmt.Fprintf(w, "  allocs/command %.1f  bytes/command %.0f\n",

@@ -36,6 +36,9 @@ func (wt *watcher) Setup(p *bot.Plugin) error {
 		wt.seen <- fmt.Sprintf("presence %s %s", pr.User, pr.Status)
 		return nil
 	})
+	p.Command("mentions", func(ctx context.Context, req *bot.Request) error {
+		return req.Reply("mentions: " + strings.Join(req.Message.Mentions, ","))
+	})
 	p.Command("sudo", func(ctx context.Context, req *bot.Request) error {
 		return req.Reply("root for " + req.Message.From.String())
 	}).AdminOnly()
@@ -154,6 +157,35 @@ func TestDivertToThread(t *testing.T) {
 	if p := w.replyText(w.ops, "not diverted"); p.RootID != "" {
 		t.Errorf("reply to a command not diverted has RootID %q, want none", p.RootID)
 	}
+}
+
+// TestDivertToPrivate: DIVERT_TO_PRIVATE sends a command's answer to the
+// asker in a direct message.
+func TestDivertToPrivate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.startEngine(w.newBackend(w.options()), &bot.Options{DivertToPrivate: []string{"where"}})
+	w.say(w.ops, "", "!where private")
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.reply(dm, func(p *mm.Post) bool { return strings.HasPrefix(p.Message, "private ") })
+	if posts := w.botPosts(w.ops); len(posts) != 0 {
+		t.Errorf("the bot posted %q in ~ops, want its answer in the DM only", posts[0].Message)
+	}
+}
+
+// TestMentionsIncoming: the usernames a message mentions reach the
+// plugin, lowercased, once each, in order. (Names are not checked
+// against the server's users, and, unlike RoomMentions, names inside
+// code are kept.)
+func TestMentionsIncoming(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.startEngine(w.newBackend(w.options()), nil, newWatcher())
+	w.say(w.ops, "", "!mentions ping @bob and @Alice. cc @bob")
+	w.replyText(w.ops, "mentions: bob,alice")
 }
 
 // TestHotPathNoLookups: once the sender and channel are known, a command

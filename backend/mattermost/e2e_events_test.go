@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,49 @@ func TestMentionsIncoming(t *testing.T) {
 	w.startEngine(w.newBackend(w.options()), nil, newWatcher())
 	w.say(w.ops, "", "!mentions ping @bob and @Alice. cc @bob")
 	w.replyText(w.ops, "mentions: bob,alice")
+}
+
+// TestMentionInReply: a user @mentioned in the bot's reply is mentioned
+// for the server: the posted event bob's socket receives lists him.
+func TestMentionInReply(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if err := w.srv.AddChannelMember(w.ops.ID, w.bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	bobTok, err := w.srv.Login(w.bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := mm.NewWebSocket(w.srv.URL(), mm.Secret(bobTok), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ws.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	events := ws.Events()
+	for ev := range events { // the socket is up once it says hello
+		if _, ok := ev.Payload.(*mm.HelloEvent); ok {
+			break
+		}
+	}
+
+	w.startEngine(w.newBackend(w.options()), nil)
+	w.say(w.ops, "", "!echo @bob have a look")
+	for ev := range events {
+		p, ok := ev.Payload.(*mm.PostedEvent)
+		if !ok || p.Post.UserID != w.bot.ID {
+			continue
+		}
+		if p.Post.Message != "@bob have a look" || !slices.Contains(p.Mentions, w.bob.ID) {
+			t.Errorf("bob got the reply %q mentioning %v, want it to mention him (%s)", p.Post.Message, p.Mentions, w.bob.ID)
+		}
+		return
+	}
+	t.Fatal("bob's socket ended before the bot's reply")
 }
 
 // TestHotPathNoLookups: once the sender and channel are known, a command

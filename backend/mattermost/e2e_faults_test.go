@@ -289,3 +289,24 @@ func TestServerErrorOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowServerTimeout: a server slower than the timeout setting stops
+// startup with one line naming the timeout, after the client's bounded
+// retries.
+func TestSlowServerTimeout(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.srv.SetLatency(time.Hour) // never answers; the client gives up
+	opts := w.options()
+	opts.Timeout = 50 * time.Millisecond
+	eng, err := bot.New(w.newBackend(opts), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	err = eng.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "timeout 50ms") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Run against a slow server = %v; want one line naming the timeout 50ms", err)
+	}
+}

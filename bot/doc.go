@@ -27,6 +27,17 @@
 //	if err != nil { ... }
 //	err = e.Run(ctx) // until ctx is cancelled
 //
+// Plugins manage rooms through Request.Rooms (or Plugin.Rooms): create,
+// join, leave, invite, kick, set the topic and purpose, list the
+// occupants. Backends that cannot make these methods fail with an error
+// wrapping ErrUnsupported. Engine.Room and Engine.User resolve "~room" and
+// "@user" addresses to the ids they take.
+//
+//	r, err := req.Rooms().CreateRoom(ctx, "", "incident-42", true)
+//	if err == nil {
+//		err = req.Rooms().InviteToRoom(ctx, r.ID, req.Message.From.ID)
+//	}
+//
 // Plugins keep state in a Store, a private key/value namespace opened from
 // Options.Storage. Implementations live in package storage.
 //

@@ -21,29 +21,35 @@ const DefaultTeam = "test"
 // how Run fails, or to benchmark the engine).
 //
 // A new Backend knows the users alice, bob, carol, dave and eve, the bot
-// "ops-bot", and the rooms ~town-square and ~ops in team "test".
+// "ops-bot", and the rooms ~town-square and ~ops in team "test", which
+// they are all members of. It implements bot.RoomManager; RoomState
+// shows what plugins did to a room.
 // Unknown users named in Bot.SayAs are created on first use.
 type Backend struct {
 	self bot.User
 
-	mu      sync.Mutex
-	users   map[string]bot.User // guarded by mu: by username
-	rooms   map[string]bot.Room // guarded by mu: by "team/name"
-	files   map[string][]byte   // guarded by mu: by file id
-	sent    []Reply             // guarded by mu
-	typing  int                 // guarded by mu
-	handler bot.Handler         // guarded by mu: set once connected
-	ready   chan struct{}       // closed once connected
+	mu    sync.Mutex
+	users map[string]bot.User // guarded by mu: by username
+	rooms map[string]bot.Room // guarded by mu: by "team/name"
+	// roomStates holds what bot.RoomManager changes, by room id; every
+	// room in rooms has one. Guarded by mu.
+	roomStates map[string]*roomState
+	files      map[string][]byte // guarded by mu: by file id
+	sent       []Reply           // guarded by mu
+	typing     int               // guarded by mu
+	handler    bot.Handler       // guarded by mu: set once connected
+	ready      chan struct{}     // closed once connected
 }
 
 // NewBackend returns a Backend with the default users and rooms.
 func NewBackend() *Backend {
 	b := &Backend{
-		self:  bot.User{ID: "u-ops-bot", Username: "ops-bot", FullName: "Ops Bot", Bot: true},
-		users: map[string]bot.User{},
-		rooms: map[string]bot.Room{},
-		files: map[string][]byte{},
-		ready: make(chan struct{}),
+		self:       bot.User{ID: "u-ops-bot", Username: "ops-bot", FullName: "Ops Bot", Bot: true},
+		users:      map[string]bot.User{},
+		rooms:      map[string]bot.Room{},
+		roomStates: map[string]*roomState{},
+		files:      map[string][]byte{},
+		ready:      make(chan struct{}),
 	}
 	for _, n := range []string{"alice", "bob", "carol", "dave", "eve"} {
 		b.AddUser(bot.User{ID: "u-" + n, Username: n, FullName: strings.ToUpper(n[:1]) + n[1:]})
@@ -51,6 +57,11 @@ func NewBackend() *Backend {
 	b.AddUser(b.self)
 	b.AddRoom(bot.Room{ID: "r-town-square", Name: "town-square", Team: DefaultTeam})
 	b.AddRoom(bot.Room{ID: "r-ops", Name: "ops", Team: DefaultTeam})
+	for _, s := range b.roomStates {
+		for _, u := range b.users {
+			s.members[u.ID] = true
+		}
+	}
 	return b
 }
 
@@ -72,14 +83,24 @@ func (b *Backend) RemoveUser(username string) {
 	delete(b.users, username)
 }
 
-// AddRoom adds or replaces a room. An empty Team means DefaultTeam.
+// AddRoom adds or replaces a room. An empty Team means DefaultTeam. A
+// new room has no members (see AddMember); a replaced one keeps its
+// members, topic and purpose.
 func (b *Backend) AddRoom(r bot.Room) {
 	if r.Team == "" {
 		r.Team = DefaultTeam
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.addRoom(r)
+}
+
+// addRoom adds r. b.mu is held.
+func (b *Backend) addRoom(r bot.Room) {
 	b.rooms[r.Team+"/"+r.Name] = r
+	if _, ok := b.roomStates[r.ID]; !ok {
+		b.roomStates[r.ID] = &roomState{members: map[string]bool{}}
+	}
 }
 
 // AddFile stores content under a file id, for bot.Request.OpenFile.

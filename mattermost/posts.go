@@ -62,6 +62,14 @@ func (c *Client) CreatePost(ctx context.Context, p *Post) (*Post, *Response, err
 	return out, r, nil
 }
 
+// PendingPostID returns a fresh pending_post_id in the client's
+// convention (see CreatePost). A caller that retries CreatePost itself,
+// beyond the client's own retries, sets it on the Post once and sends the
+// same Post on every attempt, so that the server answers the first post
+// made instead of posting again (for as long as the server remembers the
+// id: 30 s after the first attempt).
+func (c *Client) PendingPostID() string { return c.pendingPostID() }
+
 // pendingPostID returns "<user_id>:<ms>" with ms strictly increasing for
 // this client, so two posts created in the same millisecond do not collide
 // (the server would answer the first post for the second), or a fresh id

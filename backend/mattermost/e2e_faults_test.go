@@ -153,8 +153,6 @@ func TestServerErrorsDelayReplies(t *testing.T) {
 // (3) on one reply. The issue says 5xx delay replies and never drop
 // them.
 func TestLongOutageDelaysReply(t *testing.T) {
-	t.Skip("TODO(issue-6): after 1+3 answers 503 the reply is dropped and the engine posts " +
-		"\"`!echo` failed: bot: reply: mattermost: send to channel <id>: ... 503\" instead")
 	t.Parallel()
 	w, users, chans, _ := faultWorld(t, nil)
 	w.srv.FailNext(5, http.StatusServiceUnavailable)

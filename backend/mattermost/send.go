@@ -14,9 +14,10 @@ import (
 // Send posts out: to RoomID, or to a direct message with UserID (opening
 // the conversation if needed), in ThreadID when set. Text longer than a
 // post is split (see Split); the card and the file ride on the last part,
-// so that a reply is one post whenever it fits in one. The client gives
-// each post a pending_post_id and retries with it, so a retry after a lost
-// answer never posts twice.
+// so that a reply is one post whenever it fits in one. Each post gets a
+// pending_post_id, kept on every retry (the client's and the backend's,
+// see MaxRetryTime), so a retry after a lost answer never posts twice; a
+// 429 or 5xx delays the reply, up to MaxRetryTime, rather than drop it.
 func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if out == nil || (out.Text == "" && out.Card == nil && out.File == nil) {
 		return errors.New("mattermost: send: nothing to send")
@@ -45,7 +46,7 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 		parts = parts[:len(parts)-1]
 	}
 	for _, text := range parts {
-		if _, _, err := b.client.CreatePost(ctx, &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Message: text}); err != nil {
+		if err := b.createPost(ctx, &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Message: text}); err != nil {
 			return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 		}
 	}
@@ -67,7 +68,7 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if last.Message == "" && last.Props == nil && last.FileIDs == nil {
 		return nil
 	}
-	if _, _, err := b.client.CreatePost(ctx, last); err != nil {
+	if err := b.createPost(ctx, last); err != nil {
 		return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 	}
 	return nil
@@ -100,7 +101,7 @@ func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot
 		return false, nil // post the card as an attachment instead
 	}
 	if last.Message != "" || last.FileIDs != nil {
-		if _, _, err := b.client.CreatePost(ctx, last); err != nil {
+		if err := b.createPost(ctx, last); err != nil {
 			return true, fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 		}
 	}

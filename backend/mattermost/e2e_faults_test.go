@@ -249,8 +249,6 @@ func TestCatchUpSurvivesServerErrors(t *testing.T) {
 // retry (a file upload, a post through the cards webhook) delays the
 // reply; it is still posted.
 func TestServerErrorOnce(t *testing.T) {
-	t.Skip("TODO(issue-6): UploadFile and PostWebhook are not retried: one 503 drops the file " +
-		"or the card and the engine posts \"`!file` failed: ...\" instead")
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string

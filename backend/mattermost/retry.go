@@ -1,8 +1,11 @@
 package mattermost
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -106,6 +109,75 @@ func (b *Backend) createPost(ctx context.Context, p *mm.Post) error {
 	}
 	return b.retry(ctx, "create post", transient, func() error {
 		_, _, err := b.client.CreatePost(ctx, p)
+		return err
+	})
+}
+
+// maxBufferedUpload is the largest file body that is not an io.Seeker
+// which is kept in memory so that its upload can be retried. A bot's
+// files are reports and logs, well under it; a larger one is streamed
+// once and not retried.
+const maxBufferedUpload = 8 << 20
+
+// uploadFile uploads a file, retrying transient failures when the body
+// can be sent again: an io.Seeker is rewound to where it was, another
+// body is buffered up to maxBufferedUpload. A retry after a lost answer
+// may leave an unused copy of the file on the server, attached to no
+// post: harmless.
+func (b *Backend) uploadFile(ctx context.Context, channelID, name string, body io.Reader) (*mm.FileInfo, error) {
+	var rewind func() error
+	if s, ok := body.(io.Seeker); ok {
+		if off, err := s.Seek(0, io.SeekCurrent); err == nil {
+			rewind = func() error { _, err := s.Seek(off, io.SeekStart); return err }
+		}
+	}
+	if rewind == nil {
+		buf, err := io.ReadAll(io.LimitReader(body, maxBufferedUpload+1))
+		if err != nil {
+			return nil, fmt.Errorf("read file %q: %w", name, err)
+		}
+		if len(buf) > maxBufferedUpload {
+			body = io.MultiReader(bytes.NewReader(buf), body)
+		} else {
+			r := bytes.NewReader(buf)
+			body = r
+			rewind = func() error { _, err := r.Seek(0, io.SeekStart); return err }
+		}
+	}
+	retryable := func(err error) bool {
+		if rewind == nil || !transient(err) {
+			return false
+		}
+		if rerr := rewind(); rerr != nil {
+			b.log.Warn("file cannot be sent again", "name", name, "err", rerr)
+			return false
+		}
+		return true
+	}
+	var fi *mm.FileInfo
+	err := b.retry(ctx, "upload file", retryable, func() error {
+		var err error
+		fi, _, err = b.client.UploadFile(ctx, channelID, name, body)
+		return err
+	})
+	return fi, err
+}
+
+// postWebhook posts through an incoming webhook, retrying 429 and 5xx
+// answers. A webhook post has no pending_post_id, so a retry has no
+// server-side dedup: it relies on such an answer meaning the post was
+// not made, which holds in practice (a 429 is refused before the handler
+// runs; a 502, 503 or 504 comes from a proxy or a server that did not
+// serve the request). The small risk left is a 500 from a server that
+// saved the post and failed afterwards: the card would show twice. A
+// network error (no answer, the post may have been made) is not retried.
+func (b *Backend) postWebhook(ctx context.Context, hookID string, msg *mm.WebhookMessage) error {
+	answered := func(err error) bool {
+		var ae *mm.APIError
+		return errors.As(err, &ae) && answeredTransient(ae.StatusCode)
+	}
+	return b.retry(ctx, "post through the cards hook", answered, func() error {
+		_, err := b.client.PostWebhook(ctx, hookID, msg)
 		return err
 	})
 }

@@ -52,7 +52,7 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	}
 
 	if out.File != nil {
-		fi, _, err := b.client.UploadFile(ctx, channelID, out.File.Name, out.File.Body)
+		fi, err := b.uploadFile(ctx, channelID, out.File.Name, out.File.Body)
 		if err != nil {
 			return fmt.Errorf("mattermost: upload %q to channel %s: %w", out.File.Name, channelID, err)
 		}
@@ -106,7 +106,7 @@ func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot
 		}
 	}
 	msg := &mm.WebhookMessage{Channel: ch.Name, Attachments: []*mm.Attachment{attachment(out.Card)}}
-	if _, err := b.client.PostWebhook(ctx, b.opts.CardsHook, msg); err != nil {
+	if err := b.postWebhook(ctx, b.opts.CardsHook, msg); err != nil {
 		return true, fmt.Errorf("mattermost: send card through the cards hook to ~%s: %w", ch.Name, err)
 	}
 	return true, nil

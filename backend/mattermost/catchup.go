@@ -17,7 +17,9 @@ const catchUpMargin = 2000
 
 // catchUp delivers the posts the WebSocket may have missed: those created
 // in the bot's channels since the last post seen (or since the gap began,
-// if none was seen), oldest first, each once.
+// if none was seen), oldest first, each once. The bot's channels are
+// listed again first: it may have been added to a channel, or sent a
+// first direct message, while the socket was down.
 func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMissed) {
 	since := b.lastPostAt
 	if since == 0 {
@@ -25,7 +27,7 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 	}
 	since -= catchUpMargin
 	var posts []*mm.Post
-	channels := b.dir.myChannels()
+	channels := b.catchUpChannels(ctx)
 	for _, id := range channels {
 		list, _, err := b.client.ChannelPostsSince(ctx, id, since)
 		if err != nil {
@@ -48,4 +50,26 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 	for _, p := range posts {
 		b.deliver(ctx, h, incoming{post: p})
 	}
+}
+
+// catchUpChannels returns the channels to catch up in: the bot's
+// channels in each of its teams as the server lists them now (direct and
+// group channels included: the server lists them with every team), and
+// those known before the gap. A listing that fails is logged and the
+// known channels of its team are still read.
+func (b *Backend) catchUpChannels(ctx context.Context) []string {
+	for _, t := range b.teams {
+		chs, _, err := b.client.MyChannels(ctx, t.ID)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.log.Warn("catch-up: cannot list the bot's channels; reading the known ones", "team_id", t.ID, "err", err)
+			}
+			continue
+		}
+		for _, ch := range chs {
+			b.dir.putChannel(ch)
+			b.dir.join(ch.ID)
+		}
+	}
+	return b.dir.myChannels()
 }

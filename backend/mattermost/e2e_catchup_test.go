@@ -76,8 +76,6 @@ func TestCatchUpEveryKindOfChannel(t *testing.T) {
 // a direct channel with it; the command posted there is answered once
 // the socket is back.
 func TestCatchUpNewChannels(t *testing.T) {
-	t.Skip("TODO(issue-6): catch-up reads only the channels the bot knew before the drop " +
-		"(directory.myChannels): a channel it was added to, or a DM opened, while the socket was down is never read")
 	t.Parallel()
 	for _, tc := range []struct {
 		name string

@@ -125,6 +125,15 @@ type Backend struct {
 	seen       recent // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
+	// Channels whose catch-up is retried in the background, with the
+	// live posts held until it is done (see fetchLater).
+	behind map[string][]incoming
+
+	// Background catch-up reads: they run under bgCtx (Run's), report
+	// on caught, and Run waits for them before it returns.
+	bgCtx  context.Context
+	bg     sync.WaitGroup
+	caught chan caughtUp
 }
 
 var (
@@ -189,6 +198,8 @@ func New(opts Options) (*Backend, error) {
 		limit:  o.MaxMessageRunes,
 		dms:    map[string]string{},
 		seen:   newRecent(4096),
+		behind: map[string][]incoming{},
+		caught: make(chan caughtUp),
 	}, nil
 }
 
@@ -351,6 +362,10 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	if !b.running.CompareAndSwap(false, true) {
 		return errors.New("mattermost: Backend.Run called twice")
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer b.bg.Wait()
+	defer cancel() // first: stops the background catch-up reads
+	b.bgCtx = ctx
 	if err := b.connect(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while connecting
@@ -410,13 +425,27 @@ func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
 	go func() { errc <- ws.Run(ctx) }()
 
 	var fatal error
-	for ev := range ws.Events() { // closed when ws.Run returns
-		if fatal != nil {
-			continue // drain
-		}
-		if err := b.handle(ctx, h, ev); err != nil {
-			fatal = err
-			cancel()
+	events := ws.Events() // closed when ws.Run returns
+	for events != nil {
+		select {
+		case ev, ok := <-events:
+			switch {
+			case !ok:
+				events = nil
+			case fatal != nil:
+				// drain
+			default:
+				if err := b.handle(ctx, h, ev); err != nil {
+					fatal = err
+					cancel()
+				}
+			}
+		case r := <-b.caught:
+			// A background catch-up read is done; handled here so that
+			// every delivery stays in the event loop, in order.
+			if fatal == nil {
+				b.caughtUpIn(ctx, h, r)
+			}
 		}
 	}
 	if err := <-errc; fatal == nil {
@@ -439,7 +468,9 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		b.hellos++
 		return h.HandleConnect(ctx, botUser(b.self))
 	case *mm.PostedEvent:
-		b.deliver(ctx, h, fromEvent(p))
+		if in := fromEvent(p); in.post != nil && !b.hold(in) {
+			b.deliver(ctx, h, in)
+		}
 	case *mm.EventsMissed:
 		b.catchUp(ctx, h, p)
 	case *mm.ReactionEvent:

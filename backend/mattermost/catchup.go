@@ -31,25 +31,130 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 	for _, id := range channels {
 		list, _, err := b.client.ChannelPostsSince(ctx, id, since)
 		if err != nil {
-			// The rest can still be caught up; this channel's posts
-			// are lost, which the log says.
-			b.log.Warn("catch-up failed", "channel_id", id, "err", err)
+			if ctx.Err() != nil {
+				return
+			}
+			if !transient(err) {
+				// Left, or the channel is gone: nothing to catch up.
+				b.log.Warn("catch-up failed", "channel_id", id, "err", err)
+				continue
+			}
+			// The server is failing: read the channel again later, and
+			// hold its live posts until then, so that they follow the
+			// posts missed in order.
+			b.log.Warn("catch-up failed, retrying in the background", "channel_id", id, "err", err)
+			b.fetchLater(id, since, true)
 			continue
 		}
-		for _, p := range list.Ordered() {
-			// since also returns posts edited or deleted after it.
-			if p.CreateAt >= since && p.DeleteAt == 0 {
-				posts = append(posts, p)
-			}
-		}
+		posts = append(posts, postsSince(list, since)...)
+		b.release(ctx, h, id)
 	}
-	slices.SortFunc(posts, func(a, c *mm.Post) int {
-		return cmp.Or(cmp.Compare(a.CreateAt, c.CreateAt), cmp.Compare(a.ID, c.ID))
-	})
+	sortPosts(posts)
 	b.log.Info("catching up", "since_ms", since, "channels", len(channels), "posts", len(posts))
 	for _, p := range posts {
 		b.deliver(ctx, h, incoming{post: p})
 	}
+}
+
+// postsSince returns the posts of list created since since and not
+// deleted: since also returns posts edited or deleted after it.
+func postsSince(list *mm.PostList, since int64) []*mm.Post {
+	var posts []*mm.Post
+	for _, p := range list.Ordered() {
+		if p.CreateAt >= since && p.DeleteAt == 0 {
+			posts = append(posts, p)
+		}
+	}
+	return posts
+}
+
+func sortPosts(posts []*mm.Post) {
+	slices.SortFunc(posts, func(a, c *mm.Post) int {
+		return cmp.Or(cmp.Compare(a.CreateAt, c.CreateAt), cmp.Compare(a.ID, c.ID))
+	})
+}
+
+// caughtUp is the result of a catch-up read retried in the background.
+type caughtUp struct {
+	channelID string
+	since     int64
+	list      *mm.PostList // nil on error
+	err       error
+}
+
+// fetchLater reads a channel's posts since since in the background,
+// retrying transient failures (see retry), and hands the result to the
+// event loop (serve), which calls caughtUpIn. With hold, the channel's
+// live posts are held (see hold) until then. Called by the event loop.
+func (b *Backend) fetchLater(channelID string, since int64, hold bool) {
+	if hold {
+		if _, ok := b.behind[channelID]; !ok {
+			b.behind[channelID] = nil
+		}
+	}
+	ctx := b.bgCtx
+	b.bg.Go(func() {
+		var list *mm.PostList
+		err := b.retry(ctx, "catch up", transient, func() error {
+			var err error
+			list, _, err = b.client.ChannelPostsSince(ctx, channelID, since)
+			return err
+		})
+		select {
+		case b.caught <- caughtUp{channelID: channelID, since: since, list: list, err: err}:
+		case <-ctx.Done():
+		}
+	})
+}
+
+// hold keeps a live post of a channel whose catch-up is still being
+// retried, and reports whether it did. Called by the event loop.
+func (b *Backend) hold(in incoming) bool {
+	held, ok := b.behind[in.post.ChannelID]
+	if ok {
+		b.behind[in.post.ChannelID] = append(held, in)
+	}
+	return ok
+}
+
+// release delivers, in order, the live posts held for a channel, and
+// stops holding them.
+func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string) {
+	held, ok := b.behind[channelID]
+	if !ok {
+		return
+	}
+	delete(b.behind, channelID)
+	for _, in := range held {
+		b.deliver(ctx, h, in)
+	}
+}
+
+// caughtUpIn delivers the result of a background catch-up read: the
+// posts missed, oldest first, then the live posts held meanwhile, each
+// once (deliver drops the posts already delivered). When the read still
+// fails after MaxRetryTime, the held posts are delivered and the read is
+// retried again without holding, until it succeeds or the bot stops: a
+// channel the server cannot read is not frozen, and its missed commands
+// are answered late rather than never. Called by the event loop.
+func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
+	if r.err != nil {
+		b.release(ctx, h, r.channelID)
+		if ctx.Err() != nil || !transient(r.err) {
+			b.log.Warn("catch-up failed", "channel_id", r.channelID, "err", r.err)
+			return
+		}
+		b.log.Warn("catch-up still failing, retrying", "channel_id", r.channelID, "err", r.err)
+		b.fetchLater(r.channelID, r.since, false)
+		return
+	}
+	posts := postsSince(r.list, r.since)
+	sortPosts(posts)
+	b.log.Info("caught up", "channel_id", r.channelID, "since_ms", r.since, "posts", len(posts))
+	for _, p := range posts {
+		b.deliver(ctx, h, incoming{post: p})
+	}
+	b.release(ctx, h, r.channelID)
 }
 
 // catchUpChannels returns the channels to catch up in: the bot's

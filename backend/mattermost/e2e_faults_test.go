@@ -227,8 +227,6 @@ func TestSocketLostAnsweredOnce(t *testing.T) {
 // retries; the commands sent while the socket was down are still
 // answered.
 func TestCatchUpSurvivesServerErrors(t *testing.T) {
-	t.Skip("TODO(issue-6): catchUp logs \"catch-up failed\" and drops the channel's posts when " +
-		"ChannelPostsSince fails after the client's 3 retries; the commands are never answered")
 	t.Parallel()
 	w := newWorld(t)
 	w.start(w.options())

@@ -3,6 +3,7 @@ package mattermost_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
@@ -302,5 +304,105 @@ func TestSlowServerTimeout(t *testing.T) {
 	err = eng.Run(ctx)
 	if err == nil || !strings.Contains(err.Error(), "timeout 50ms") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("Run against a slow server = %v; want one line naming the timeout 50ms", err)
+	}
+}
+
+// loseAnswers forwards every request to the server, but while armed
+// replaces the answers to the first n reply POSTs (/api/v4/posts) with a
+// 503: the post is made, the bot never hears of it.
+type loseAnswers struct {
+	mu    sync.Mutex
+	armed bool
+	n     int
+}
+
+func (l *loseAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/api/v4/posts") {
+		return resp, err
+	}
+	l.mu.Lock()
+	lose := l.armed && l.n > 0
+	if lose {
+		l.n--
+	}
+	l.mu.Unlock()
+	if !lose {
+		return resp, nil
+	}
+	resp.Body.Close()
+	body := `{"id":"test.lost","message":"answer lost","status_code":503}`
+	return &http.Response{
+		StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r,
+	}, nil
+}
+
+// TestLostAnswersPostOnce: the server makes the reply but its answer is
+// lost more times in a row than the client retries, so the backend
+// retries too. Every attempt carries the same pending_post_id, so the
+// reply is posted once.
+func TestLostAnswersPostOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	lose := &loseAnswers{n: 5}
+	opts := w.options()
+	opts.HTTPClient = &http.Client{Transport: lose}
+	// One command at a time: "next" is answered after the reply to
+	// "once" is done, retries included.
+	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
+	w.say(w.ops, "", "!echo warm")
+	w.replyText(w.ops, "warm")
+	lose.mu.Lock()
+	lose.armed = true
+	lose.mu.Unlock()
+	w.say(w.ops, "", "!echo once")
+	w.replyText(w.ops, "once")
+	w.say(w.ops, "", "!echo next")
+	w.replyText(w.ops, "next")
+	lose.mu.Lock()
+	left := lose.n
+	lose.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d answers left to lose, want all 5 lost", left)
+	}
+	var got []string
+	for _, p := range w.botPosts(w.ops) {
+		got = append(got, p.Message)
+	}
+	if diff := cmp.Diff([]string{"warm", "once", "next"}, got); diff != "" {
+		t.Errorf("bot posts in ~ops (-want +got):\n%s", diff)
+	}
+}
+
+// TestUploadBodyReplayed: a file whose body is no io.Seeker is still
+// uploaded after a 503, whole: the backend buffered it.
+func TestUploadBodyReplayed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.start(w.options())
+	w.say(w.ops, "", "!echo warm")
+	w.replyText(w.ops, "warm")
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	const content = "streamed file body"
+	w.srv.FailNext(1, http.StatusServiceUnavailable)
+	body := io.MultiReader(strings.NewReader(content)) // hides Seek
+	out := &bot.Outgoing{RoomID: w.ops.ID, Text: "streamed", File: &bot.File{Name: "s.txt", Body: body}}
+	if err := r.be.Send(ctx, out); err != nil {
+		t.Fatalf("Send after one 503: %v", err)
+	}
+	p := w.replyText(w.ops, "streamed")
+	if len(p.FileIDs) != 1 {
+		t.Fatalf("post FileIDs = %v, want one file", p.FileIDs)
+	}
+	rc, _, err := w.aliceC.DownloadFile(ctx, p.FileIDs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, _ := io.ReadAll(rc); string(b) != content {
+		t.Errorf("downloaded %q, want %q", b, content)
 	}
 }

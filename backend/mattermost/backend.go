@@ -127,7 +127,7 @@ type Backend struct {
 	hellos     int    // hello events seen
 	// Channels whose catch-up is retried in the background, with the
 	// live posts held until it is done (see fetchLater).
-	behind map[string][]incoming
+	behind map[string]*behind
 
 	// Background catch-up reads: they run under bgCtx (Run's), report
 	// on caught, and Run waits for them before it returns.
@@ -198,7 +198,7 @@ func New(opts Options) (*Backend, error) {
 		limit:  o.MaxMessageRunes,
 		dms:    map[string]string{},
 		seen:   newRecent(4096),
-		behind: map[string][]incoming{},
+		behind: map[string]*behind{},
 		caught: make(chan caughtUp),
 	}, nil
 }

@@ -29,6 +29,12 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 	var posts []*mm.Post
 	channels := b.catchUpChannels(ctx)
 	for _, id := range channels {
+		if _, ok := b.behind[id]; ok {
+			// Still catching up from an earlier gap: one more read in
+			// the background, from the earlier point, keeps its order.
+			b.fetchLater(id, since, true)
+			continue
+		}
 		list, _, err := b.client.ChannelPostsSince(ctx, id, since)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -47,7 +53,6 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 			continue
 		}
 		posts = append(posts, postsSince(list, since)...)
-		b.release(ctx, h, id)
 	}
 	sortPosts(posts)
 	b.log.Info("catching up", "since_ms", since, "channels", len(channels), "posts", len(posts))
@@ -80,17 +85,34 @@ type caughtUp struct {
 	since     int64
 	list      *mm.PostList // nil on error
 	err       error
+	held      bool // the channel's live posts are held for this read
+}
+
+// behind is a channel whose catch-up reads are retried in the
+// background: its live posts are held until they are all done.
+type behind struct {
+	held  []incoming
+	reads int   // background reads not done yet
+	since int64 // the earliest point a read started from
 }
 
 // fetchLater reads a channel's posts since since in the background,
 // retrying transient failures (see retry), and hands the result to the
 // event loop (serve), which calls caughtUpIn. With hold, the channel's
-// live posts are held (see hold) until then. Called by the event loop.
+// live posts are held (see hold) until every such read is done; a read
+// for a channel already behind starts from the earliest point asked, so
+// that whichever read ends first, the posts come in order. Called by the
+// event loop.
 func (b *Backend) fetchLater(channelID string, since int64, hold bool) {
 	if hold {
-		if _, ok := b.behind[channelID]; !ok {
-			b.behind[channelID] = nil
+		bh := b.behind[channelID]
+		if bh == nil {
+			bh = &behind{since: since}
+			b.behind[channelID] = bh
 		}
+		bh.reads++
+		bh.since = min(bh.since, since)
+		since = bh.since
 	}
 	ctx := b.bgCtx
 	b.bg.Go(func() {
@@ -101,7 +123,7 @@ func (b *Backend) fetchLater(channelID string, since int64, hold bool) {
 			return err
 		})
 		select {
-		case b.caught <- caughtUp{channelID: channelID, since: since, list: list, err: err}:
+		case b.caught <- caughtUp{channelID: channelID, since: since, list: list, err: err, held: hold}:
 		case <-ctx.Done():
 		}
 	})
@@ -110,24 +132,35 @@ func (b *Backend) fetchLater(channelID string, since int64, hold bool) {
 // hold keeps a live post of a channel whose catch-up is still being
 // retried, and reports whether it did. Called by the event loop.
 func (b *Backend) hold(in incoming) bool {
-	held, ok := b.behind[in.post.ChannelID]
-	if ok {
-		b.behind[in.post.ChannelID] = append(held, in)
+	bh := b.behind[in.post.ChannelID]
+	if bh != nil {
+		bh.held = append(bh.held, in)
 	}
-	return ok
+	return bh != nil
 }
 
 // release delivers, in order, the live posts held for a channel, and
 // stops holding them.
 func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string) {
-	held, ok := b.behind[channelID]
-	if !ok {
+	bh := b.behind[channelID]
+	if bh == nil {
 		return
 	}
 	delete(b.behind, channelID)
-	for _, in := range held {
+	for _, in := range bh.held {
 		b.deliver(ctx, h, in)
 	}
+}
+
+// readDone notes that a held read of a channel ended and reports whether
+// it was the last one.
+func (b *Backend) readDone(r caughtUp) bool {
+	bh := b.behind[r.channelID]
+	if bh == nil || !r.held {
+		return bh == nil
+	}
+	bh.reads--
+	return bh.reads <= 0
 }
 
 // caughtUpIn delivers the result of a background catch-up read: the
@@ -138,8 +171,11 @@ func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string) 
 // channel the server cannot read is not frozen, and its missed commands
 // are answered late rather than never. Called by the event loop.
 func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
+	last := b.readDone(r)
 	if r.err != nil {
-		b.release(ctx, h, r.channelID)
+		if last {
+			b.release(ctx, h, r.channelID)
+		}
 		if ctx.Err() != nil || !transient(r.err) {
 			b.log.Warn("catch-up failed", "channel_id", r.channelID, "err", r.err)
 			return
@@ -154,7 +190,9 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 	for _, p := range posts {
 		b.deliver(ctx, h, incoming{post: p})
 	}
-	b.release(ctx, h, r.channelID)
+	if last {
+		b.release(ctx, h, r.channelID)
+	}
 }
 
 // catchUpChannels returns the channels to catch up in: the bot's

@@ -406,3 +406,75 @@ func TestUploadBodyReplayed(t *testing.T) {
 		t.Errorf("downloaded %q, want %q", b, content)
 	}
 }
+
+// failReads answers 503, without asking the server, to the bot's reads
+// of one channel's posts (GET /channels/{id}/posts) while armed. After
+// the first 4 failures it signals first; once more is set, it fails
+// that many more reads, then lets them through.
+type failReads struct {
+	path  string
+	first chan struct{} // closed after 4 failures: the client gave up once
+	mu    sync.Mutex
+	armed bool
+	fails int
+	more  int // -1: not set yet
+}
+
+func (f *failReads) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	fail := f.armed && r.Method == http.MethodGet && r.URL.Path == f.path && f.more != 0
+	if fail {
+		f.fails++
+		if f.fails == 4 {
+			close(f.first)
+		}
+		if f.more > 0 {
+			f.more--
+		}
+	}
+	f.mu.Unlock()
+	if !fail {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	body := `{"id":"test.unavailable","message":"unavailable","status_code":503}`
+	return &http.Response{
+		StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r,
+	}, nil
+}
+
+// TestCatchUpHoldsLivePosts: a channel's catch-up read fails, and a
+// command posted there once the socket is back arrives live while the
+// read is still retried. The command missed is answered first: the live
+// one waits for the catch-up of its channel.
+func TestCatchUpHoldsLivePosts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	fr := &failReads{path: "/api/v4/channels/" + w.ops.ID + "/posts", first: make(chan struct{}), more: -1}
+	opts := w.options()
+	opts.HTTPClient = &http.Client{Transport: fr}
+	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
+	w.say(w.ops, "", "!echo before")
+	w.replyText(w.ops, "before")
+	w.downtime(func() {
+		w.say(w.ops, "", "!echo during")
+		fr.mu.Lock()
+		fr.armed = true
+		fr.mu.Unlock()
+	})
+	select {
+	case <-fr.first: // the read failed after the client's retries
+	case <-time.After(waitLimit):
+		t.Fatal("the bot never read ~ops's posts after the drop")
+	}
+	// The socket is back (catch-up runs after its hello): this command
+	// arrives live while the read of ~ops is retried in the background.
+	w.say(w.ops, "", "!echo after")
+	fr.mu.Lock()
+	fr.more = 2 // the background read's next two attempts fail too
+	fr.mu.Unlock()
+	want := []string{"before", "during", "after"}
+	posts := w.answers(w.ops, want)
+	checkOnceInOrder(t, "~ops", posts, want, func(string) string { return "" })
+}

@@ -21,8 +21,10 @@
 // that change them, so a message from a known sender in a known channel
 // costs no REST call. Posts are delivered once each: replays after a
 // resumed connection are dropped by id, and when the server cannot resume
-// (events were lost) the posts of the bot's channels since the last one
-// seen are fetched over REST and delivered in order.
+// (events were lost) the bot's channels are listed again and their posts
+// since the last one seen are fetched over REST and delivered in order. A
+// channel whose read fails with a 429, a 5xx or no answer is read again
+// in the background until it succeeds; its live posts wait for it.
 //
 // # Outgoing
 //
@@ -30,8 +32,11 @@
 // user, cuts text longer than a post with [Split] (code fences closed and
 // re-opened), posts cards as message attachments (or through
 // Options.CardsHook) and uploads files. The bot's own addresses in the
-// text ("~team/name", a channel id) become what the server links. The
-// client's pending_post_id makes a retried post appear once.
+// text ("~team/name", a channel id) become what the server links. A 429,
+// a 5xx or no answer delays a post, an upload or a card by hook, retried
+// with backoff for up to [MaxRetryTime] or the context's deadline; other
+// 4xx are final. Each post keeps one pending_post_id across all retries,
+// so a retried post appears once.
 //
 // Backend also implements [bot.Typer], [bot.FileOpener] and
 // [bot.EphemeralSender]; bots lack the permission for ephemeral posts by

@@ -146,6 +146,21 @@ func (c *Client) ChannelMember(ctx context.Context, channelID, userID string) (*
 	return m, r, nil
 }
 
+// ChannelMembers returns one page (0-based) of a channel's memberships;
+// perPage 0 means the server's default (60, at most 200). A page
+// shorter than perPage is the last. Reading a private channel's members
+// needs membership (403 otherwise).
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannelMembers
+func (c *Client) ChannelMembers(ctx context.Context, channelID string, page, perPage int) ([]*ChannelMember, *Response, error) {
+	var ms []*ChannelMember
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/channels/" + pathEscape(channelID) + "/members",
+		query: pageQuery(page, perPage), idempotent: true}, &ms)
+	if err != nil {
+		return nil, r, err
+	}
+	return ms, r, nil
+}
+
 // AddChannelMember adds a user to a channel; with our own id it joins a
 // public channel.
 // https://developers.mattermost.com/api-documentation/#/operations/AddChannelMember

@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"testing"
 )
@@ -99,4 +100,32 @@ func TestChannelNilArguments(t *testing.T) {
 func isClass(err, class error) bool {
 	got := classOf(err)
 	return len(got) == 1 && got[0] == class
+}
+
+func TestChannelMembers(t *testing.T) {
+	c, mux, _ := setup(t, nil)
+	// A page of GET /channels/{id}/members is an array of the membership
+	// the recorded GET /channels/{id}/members/me answers.
+	rec := loadRecorded(t, "channel_members_me.json")
+	member := string(rec.Response.Body)
+	mux.HandleFunc("GET /api/v4/channels/"+opsChannel+"/members", func(w http.ResponseWriter, r *http.Request) {
+		if got, want := r.URL.RawQuery, "page=1&per_page=2"; got != want {
+			t.Errorf("query = %q, want %q", got, want)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "["+member+"]")
+	})
+	mux.HandleFunc("GET /api/v4/channels/private1/members", func(w http.ResponseWriter, r *http.Request) {
+		writeAppError(w, 403, "api.context.permissions.app_error")
+	})
+	ms, _, err := c.ChannelMembers(t.Context(), opsChannel, 1, 2)
+	if err != nil {
+		t.Fatalf("ChannelMembers() error = %v", err)
+	}
+	if len(ms) != 1 || ms[0].UserID != "t7boqukfst88jmcu3mgp8jtrme" || ms[0].ChannelID != opsChannel {
+		t.Errorf("ChannelMembers() = %+v, want the recorded membership", ms)
+	}
+	if _, _, err := c.ChannelMembers(t.Context(), "private1", 0, 0); !isClass(err, ErrForbidden) {
+		t.Errorf("ChannelMembers(private, not a member) error = %v, want ErrForbidden", err)
+	}
 }

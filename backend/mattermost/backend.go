@@ -97,8 +97,8 @@ type Options struct {
 // Backend is a bot.Backend for Mattermost. Create it with New and hand it
 // to bot.New; the engine calls Run, which connects.
 //
-// Besides bot.Backend it implements bot.Typer, bot.EphemeralSender and
-// bot.FileOpener.
+// Besides bot.Backend it implements bot.Typer, bot.EphemeralSender,
+// bot.FileOpener and bot.RoomManager.
 type Backend struct {
 	opts   Options
 	url    string // site URL

@@ -91,6 +91,13 @@ func (d *directory) userByName(ctx context.Context, username string) (*mm.User, 
 	return u, nil
 }
 
+// cachedUser returns the user with the given id if it is cached.
+func (d *directory) cachedUser(id string) *mm.User {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.users[id]
+}
+
 // putUser stores u, forgetting the name it had before if it changed.
 func (d *directory) putUser(u *mm.User) {
 	d.mu.Lock()
@@ -226,9 +233,7 @@ func (d *directory) apply(ev *mm.Event) {
 	case *mm.UserRemovedEvent:
 		// The removed user's own event has no user id.
 		if p.UserID == d.self || p.UserID == "" {
-			d.mu.Lock()
-			delete(d.mine, p.ChannelID)
-			d.mu.Unlock()
+			d.leave(p.ChannelID)
 		}
 	case *mm.DirectAddedEvent:
 		d.join(p.ChannelID)
@@ -244,6 +249,13 @@ func (d *directory) join(channelID string) {
 	}
 	d.mu.Lock()
 	d.mine[channelID] = true
+	d.mu.Unlock()
+}
+
+// leave records that the bot left a channel.
+func (d *directory) leave(channelID string) {
+	d.mu.Lock()
+	delete(d.mine, channelID)
 	d.mu.Unlock()
 }
 

@@ -91,25 +91,27 @@ func (b *Backend) LeaveRoom(ctx context.Context, roomID string) error {
 }
 
 // validRoomName reports whether name is a room handle the Backend
-// accepts: 1 to 64 lowercase letters, digits, '-' and '_', starting with
-// a letter or digit (Mattermost's rule for channel names).
+// accepts: Mattermost's rule for channel names, 2 to 64 lowercase
+// letters, digits, '-' and '_', starting and ending with a letter or
+// digit.
 func validRoomName(name string) bool {
-	if name == "" || len(name) > 64 || name[0] == '-' || name[0] == '_' {
+	if len(name) < 2 || len(name) > 64 {
 		return false
 	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	for i := range len(name) {
+		if c := name[i]; !alnum(c) && c != '-' && c != '_' {
 			return false
 		}
 	}
-	return true
+	return alnum(name[0]) && alnum(name[len(name)-1])
 }
 
 // CreateRoom implements bot.RoomManager: the room's id is "r-" and its
 // name, and the bot its only member. An empty team means DefaultTeam.
 func (b *Backend) CreateRoom(ctx context.Context, team, name string, private bool) (bot.Room, error) {
 	if !validRoomName(name) {
-		return bot.Room{}, fmt.Errorf("bottest: create room %q: want 1 to 64 lowercase letters, digits, '-' or '_'", name)
+		return bot.Room{}, fmt.Errorf("bottest: create room %q: want 2 to 64 lowercase letters, digits, '-' or '_', starting and ending with a letter or digit", name)
 	}
 	if team == "" {
 		team = DefaultTeam

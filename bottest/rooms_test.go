@@ -138,8 +138,10 @@ func TestRoomsErrors(t *testing.T) {
 		unknown bool
 		want    string
 	}{
-		{"bad name", func() error { _, err := be.CreateRoom(ctx, "", "Bad Name", false); return err }, false, "want 1 to 64 lowercase"},
-		{"leading dash", func() error { _, err := be.CreateRoom(ctx, "", "-x", false); return err }, false, "want 1 to 64 lowercase"},
+		{"bad name", func() error { _, err := be.CreateRoom(ctx, "", "Bad Name", false); return err }, false, "want 2 to 64 lowercase"},
+		{"leading dash", func() error { _, err := be.CreateRoom(ctx, "", "-x", false); return err }, false, "want 2 to 64 lowercase"},
+		{"one letter", func() error { _, err := be.CreateRoom(ctx, "", "x", false); return err }, false, "want 2 to 64 lowercase"},
+		{"trailing underscore", func() error { _, err := be.CreateRoom(ctx, "", "ops_", false); return err }, false, "want 2 to 64 lowercase"},
 		{"exists", func() error { _, err := be.CreateRoom(ctx, "", "ops", false); return err }, false, "already exists"},
 		{"join unknown", func() error { return be.JoinRoom(ctx, "r-nope") }, true, `room "r-nope"`},
 		{"invite unknown user", func() error { return be.InviteToRoom(ctx, "r-ops", "u-nope") }, true, `user "u-nope"`},

@@ -95,6 +95,7 @@ type Backend struct {
 	cur     state                    // guarded by mu: who speaks where
 	handler bot.Handler              // guarded by mu: set once connected
 	dirMade string                   // guarded by mu: FileDir, once made
+	states  map[string]*roomState    // guarded by mu: by room id, made on first use
 	screen  *screen                  // where output goes
 	admins  func(string) bool        // set once connected: Handler.IsAdmin when it has one
 	prefix  func() string            // set once connected: Handler.Prefix when it has one

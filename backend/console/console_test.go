@@ -21,7 +21,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks that no goroutine of ours outlives the tests. One of
+// chzyer/readline v1.5.1's is ignored: when its input reaches EOF after
+// the last Readline call, (*Operation).ioloop blocks for ever sending
+// io.EOF on an unbuffered channel nobody reads (operation.go:127, a
+// select with a single case). It cannot be reached from outside the
+// library; in the binary it ends with the process. CI saw it fail this
+// package about one run in ten.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/chzyer/readline.(*Operation).ioloop"))
+}
 
 // demo is a plugin that exercises every kind of reply.
 type demo struct{}

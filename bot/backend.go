@@ -127,6 +127,13 @@ type Typer interface {
 	Typing(ctx context.Context, roomID, threadID string) error
 }
 
+// Unreacter is implemented by backends that can remove a reaction the
+// bot added. Handlers remove one with Request.Unreact. Removing a
+// reaction the bot has not added is not an error.
+type Unreacter interface {
+	Unreact(ctx context.Context, messageID, emoji string) error
+}
+
 // EphemeralSender is implemented by backends that can post a message only
 // one user sees. Without it, Request.Ephemeral falls back to a direct
 // message.

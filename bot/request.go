@@ -135,6 +135,20 @@ func (r *Request) React(emoji string) error {
 	return nil
 }
 
+// Unreact removes the bot's emoji reaction (with or without colons) from
+// the message, when the backend can (Unreacter); otherwise it returns an
+// error wrapping ErrUnsupported.
+func (r *Request) Unreact(emoji string) error {
+	u, ok := r.engine.backend.(Unreacter)
+	if !ok {
+		return fmt.Errorf("bot: unreact: %w", errors.ErrUnsupported)
+	}
+	if err := u.Unreact(r.ctx, r.Message.ID, strings.Trim(emoji, ":")); err != nil {
+		return fmt.Errorf("bot: unreact: %w", err)
+	}
+	return nil
+}
+
 // Ephemeral sends text that only the author sees, in the room of the
 // message, when the backend supports it (EphemeralSender), and as a
 // direct message otherwise.

@@ -190,6 +190,16 @@ func (b *Backend) React(ctx context.Context, messageID, emoji string) error {
 	return nil
 }
 
+// Unreact implements bot.Unreacter by recording the removal: a Reply
+// with Reaction set and Unreact true.
+func (b *Backend) Unreact(ctx context.Context, messageID, emoji string) error {
+	if messageID == "" || emoji == "" {
+		return fmt.Errorf("bottest: unreact: empty message id %q or emoji %q", messageID, emoji)
+	}
+	b.record(nil, Reply{MessageID: messageID, Reaction: emoji, Unreact: true})
+	return nil
+}
+
 // SendEphemeral implements bot.EphemeralSender by recording the message
 // with Reply.EphemeralTo set.
 func (b *Backend) SendEphemeral(ctx context.Context, userID string, out *bot.Outgoing) error {

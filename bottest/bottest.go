@@ -52,6 +52,9 @@ type Reply struct {
 	// Reaction is the emoji of a reaction to the message MessageID.
 	Reaction  string
 	MessageID string
+	// Unreact is set when the bot removed the reaction Reaction
+	// (Request.Unreact) instead of adding it.
+	Unreact bool
 }
 
 // File is an uploaded file, read into memory.

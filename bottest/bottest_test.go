@@ -154,3 +154,13 @@ func TestMessageRoomMentions(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreactErrors(t *testing.T) {
+	be := bottest.NewBackend()
+	if err := be.Unreact(context.Background(), "", "x"); err == nil {
+		t.Errorf("Unreact(no message) error = nil, want an error")
+	}
+	if err := be.Unreact(context.Background(), "m1", ""); err == nil {
+		t.Errorf("Unreact(no emoji) error = nil, want an error")
+	}
+}

@@ -384,3 +384,25 @@ func TestRoomMentions(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreact(t *testing.T) {
+	ctx := context.Background()
+	var out strings.Builder
+	be := newTestBackend(t, &out)
+	if err := be.Unreact(ctx, "1", "tada"); !errors.Is(err, bot.ErrUnknown) {
+		t.Errorf("Unreact on an unknown message = %v, want ErrUnknown", err)
+	}
+	room, _ := be.Room(ctx, "", "ops")
+	if err := be.Send(ctx, &bot.Outgoing{RoomID: room.ID, Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := be.Unreact(ctx, "1", "::"); err == nil {
+		t.Errorf("Unreact with an empty emoji = nil, want an error")
+	}
+	if err := be.Unreact(ctx, "1", ":tada:"); err != nil {
+		t.Fatalf("Unreact(1, :tada:) = %v", err)
+	}
+	if want := " removed :tada: from #1\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output = %q, want it to contain %q", out.String(), want)
+	}
+}

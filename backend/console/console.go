@@ -481,6 +481,26 @@ func (b *Backend) React(ctx context.Context, messageID, emoji string) error {
 	return nil
 }
 
+// Unreact implements bot.Unreacter: it prints the removal of the bot's
+// reaction.
+func (b *Backend) Unreact(ctx context.Context, messageID, emoji string) error {
+	emoji = strings.Trim(emoji, ":")
+	if emoji == "" {
+		return errors.New("console: unreact: empty emoji")
+	}
+	b.mu.Lock()
+	_, ok := b.posts[messageID]
+	b.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("console: unreact on message %q: %w", messageID, bot.ErrUnknown)
+	}
+	var s strings.Builder
+	b.render.write(&s, line{{text: b.self.Username, st: sBold, fg: "32"}, {text: " removed "}, {text: ":" + sanitize(emoji) + ":", st: sBold}, {text: " from #" + messageID}})
+	s.WriteByte('\n')
+	b.print(s.String())
+	return nil
+}
+
 // OpenFile implements bot.FileOpener for files the user attached with
 // /upload.
 func (b *Backend) OpenFile(ctx context.Context, fileID string) (io.ReadCloser, error) {

@@ -229,6 +229,15 @@ func (tp *testPlugin) Setup(p *bot.Plugin) error {
 		}
 		return req.Reply("reacted")
 	})
+	p.Command("unreact", func(ctx context.Context, req *bot.Request) error {
+		if err := req.React("hourglass"); err != nil {
+			return err
+		}
+		if err := req.Unreact("hourglass"); err != nil {
+			return err
+		}
+		return req.Reply("unreacted")
+	})
 	p.Command("rooms", func(ctx context.Context, req *bot.Request) error {
 		// Written without "~": the backend would link a "~team/name".
 		var names []string
@@ -532,6 +541,17 @@ func TestReactAndEphemeral(t *testing.T) {
 	w.replyText(w.ops, "reacted")
 	if rs := w.srv.Reactions(cmd.ID); len(rs) != 1 || rs[0].EmojiName != "white_check_mark" || rs[0].UserID != w.bot.ID {
 		t.Errorf("reactions on the command = %+v, want the bot's white_check_mark", rs)
+	}
+
+	// The bot removes its own reaction (DELETE
+	// /users/{id}/posts/{id}/reactions/{emoji}); alice's stays.
+	cmd = w.say(w.ops, "", "!unreact")
+	if _, _, err := w.aliceC.AddReaction(t.Context(), cmd.ID, "hourglass"); err != nil {
+		t.Fatal(err)
+	}
+	w.replyText(w.ops, "unreacted")
+	if rs := w.srv.Reactions(cmd.ID); len(rs) != 1 || rs[0].EmojiName != "hourglass" || rs[0].UserID != w.alice.ID {
+		t.Errorf("reactions after !unreact = %+v, want only alice's hourglass", rs)
 	}
 
 	// A bot may not post ephemeral messages (403, as recorded): the

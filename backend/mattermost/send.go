@@ -158,6 +158,17 @@ func (b *Backend) React(ctx context.Context, messageID, emoji string) error {
 	return nil
 }
 
+// Unreact removes the bot's emoji reaction from a post. The server
+// answers 200 when there was no such reaction
+// (server/channels/app/reaction.go DeleteReactionForPost), so removing
+// one twice is not an error.
+func (b *Backend) Unreact(ctx context.Context, messageID, emoji string) error {
+	if _, err := b.client.RemoveReaction(ctx, messageID, strings.Trim(emoji, ":")); err != nil {
+		return fmt.Errorf("mattermost: remove reaction %q from post %s: %w", emoji, messageID, err)
+	}
+	return nil
+}
+
 // Typing shows the bot as typing in a channel or thread: through the
 // WebSocket, which costs no request, or over REST when that fails.
 func (b *Backend) Typing(ctx context.Context, roomID, threadID string) error {

@@ -77,6 +77,16 @@ type Handler interface {
 	HandleJoin(j *Join) (done <-chan struct{})
 }
 
+// LeaveHandler is the optional part of Handler for leave events; *Engine
+// implements it. A backend that knows when a user (or the bot) leaves or
+// is removed from a room calls HandleLeave when its Handler implements
+// LeaveHandler (a type assertion), under the same rules as HandleJoin.
+// It is separate from Handler so that existing Handler implementations
+// stay valid.
+type LeaveHandler interface {
+	HandleLeave(l *Leave) (done <-chan struct{})
+}
+
 // Outgoing is a message the bot sends. Exactly one of RoomID and UserID is
 // set: RoomID posts to a room; UserID posts a direct message to that
 // person (the backend opens the conversation). ThreadID, when set, posts

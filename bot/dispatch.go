@@ -530,6 +530,15 @@ func (e *Engine) HandleJoin(j *Join) <-chan struct{} {
 	})
 }
 
+// HandleLeave implements LeaveHandler: it runs the OnLeave callbacks.
+func (e *Engine) HandleLeave(l *Leave) <-chan struct{} {
+	return e.callbacks(func(p *Plugin, tr *tracker) {
+		for _, f := range p.onLeave {
+			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, l) }, "leave")
+		}
+	})
+}
+
 func (e *Engine) callbacks(each func(p *Plugin, tr *tracker)) <-chan struct{} {
 	if e.state.Load() == nil {
 		return closed

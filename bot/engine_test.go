@@ -495,6 +495,10 @@ func TestCallbacks(t *testing.T) {
 			note("join " + j.User.String() + " " + j.Room.String())
 			return errors.New("callback errors are logged")
 		})
+		p.OnLeave(func(ctx context.Context, l *bot.Leave) error {
+			note("leave " + l.User.String() + " " + l.Room.String())
+			return nil
+		})
 		return nil
 	}}
 	b := bottest.New(t, p)
@@ -505,7 +509,8 @@ func TestCallbacks(t *testing.T) {
 	b.React("@bob", "~ops", "m9", "tada")
 	b.Presence("@carol", "away")
 	b.Join("@dave", "~ops")
-	want := []string{"connect ops-bot", "message just chatting", "reaction @bob tada m9", "presence @carol away", "join @dave ~test/ops"}
+	b.Leave("@dave", "~ops")
+	want := []string{"connect ops-bot", "message just chatting", "reaction @bob tada m9", "presence @carol away", "join @dave ~test/ops", "leave @dave ~test/ops"}
 	mu.Lock()
 	defer mu.Unlock()
 	if diff := cmp.Diff(want, seen); diff != "" {

@@ -102,6 +102,13 @@ type Join struct {
 	Room Room
 }
 
+// Leave reports that a user, possibly the bot itself, left a room or was
+// removed from it.
+type Leave struct {
+	User User
+	Room Room
+}
+
 // Address names a person or a room independently of the backend:
 // "@alice", "~ops" or "~team/ops". Exactly one of User and Room is set.
 // Backends resolve addresses to ids (Backend.User, Backend.Room).

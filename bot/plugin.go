@@ -71,6 +71,7 @@ type Plugin struct {
 	onReaction   []func(context.Context, *Reaction) error
 	onPresence   []func(context.Context, *Presence) error
 	onJoin       []func(context.Context, *Join) error
+	onLeave      []func(context.Context, *Leave) error
 	scheds       []*schedule
 	errs         []error // declaration mistakes, reported by New
 
@@ -179,6 +180,12 @@ func (p *Plugin) OnPresence(f func(ctx context.Context, pr *Presence) error) {
 // OnJoin registers f to run when a user (or the bot) joins a room.
 func (p *Plugin) OnJoin(f func(ctx context.Context, j *Join) error) {
 	p.onJoin = append(p.onJoin, f)
+}
+
+// OnLeave registers f to run when a user (or the bot) leaves a room or is
+// removed from it, on backends that report it (see LeaveHandler).
+func (p *Plugin) OnLeave(f func(ctx context.Context, l *Leave) error) {
+	p.onLeave = append(p.onLeave, f)
 }
 
 // Cmd is a declared command, regex command or listener. Its methods

@@ -288,6 +288,18 @@ func (b *Bot) Join(user, room string) []Reply {
 	return b.Backend.Sent()
 }
 
+// Leave reports that user left room (or was removed from it), and
+// returns the replies once the callbacks are done.
+func (b *Bot) Leave(user, room string) []Reply {
+	b.t.Helper()
+	h, ok := b.Backend.Handler().(bot.LeaveHandler)
+	if !ok {
+		b.t.Fatalf("bottest: the handler does not implement bot.LeaveHandler")
+	}
+	<-h.HandleLeave(&bot.Leave{User: b.user(user), Room: b.room(room)})
+	return b.Backend.Sent()
+}
+
 // Replies returns and forgets everything sent since the last call that
 // returned replies: what OnConnect hooks, Post-ed messages or late
 // handlers sent.

@@ -494,8 +494,44 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 			return nil
 		}
 		h.HandleJoin(&bot.Join{User: botUser(u), Room: room})
+	case *mm.UserRemovedEvent:
+		b.leave(ctx, h, p)
 	}
 	return nil
+}
+
+// leave delivers a user_removed event as a bot.Leave, when h takes them.
+// The bot's own event has no user id: it goes to the removed user only,
+// as the channel's broadcast no longer reaches it
+// (server/channels/app/channel.go removeUserFromChannel). A private
+// channel the bot
+// was removed from can no longer be read: the room is then the cached
+// channel, or its id alone.
+func (b *Backend) leave(ctx context.Context, h bot.Handler, p *mm.UserRemovedEvent) {
+	lh, ok := h.(bot.LeaveHandler)
+	if !ok {
+		return
+	}
+	uid := p.UserID
+	switch uid {
+	case b.self.ID:
+		// The channel's copy, should it still reach us: the bot's own
+		// event below is the one delivered.
+		return
+	case "":
+		uid = b.self.ID
+	}
+	u, err := b.dir.user(ctx, uid)
+	if err != nil {
+		b.log.Debug("leave of unknown user", "user_id", uid, "err", err)
+		return
+	}
+	room, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
+	if err != nil {
+		b.log.Debug("leave of unreadable channel", "channel_id", p.ChannelID, "err", err)
+		room = bot.Room{ID: p.ChannelID}
+	}
+	lh.HandleLeave(&bot.Leave{User: botUser(u), Room: room})
 }
 
 // deliver hands a post to the engine once: replays after a reconnect and

@@ -25,6 +25,10 @@ func (wt *watcher) Setup(p *bot.Plugin) error {
 		wt.seen <- fmt.Sprintf("join %s %s", j.User, j.Room)
 		return nil
 	})
+	p.OnLeave(func(ctx context.Context, l *bot.Leave) error {
+		wt.seen <- fmt.Sprintf("leave %s %s", l.User, l.Room)
+		return nil
+	})
 	p.OnReaction(func(ctx context.Context, r *bot.Reaction) error {
 		sign := "+"
 		if r.Removed {
@@ -112,6 +116,53 @@ func TestEventsReachPlugins(t *testing.T) {
 		}
 		wt.expect(t, "presence @opsbot away")
 	})
+}
+
+// TestLeaveReachesPlugins: user_removed reaches OnLeave once, for a user
+// removed from a channel (the channel's broadcast) and for the bot itself
+// (the event sent to the removed user only, which has no user id), also
+// from a private channel the bot can no longer read.
+func TestLeaveReachesPlugins(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	wt := newWatcher()
+	w.startEngine(w.newBackend(w.options()), nil, wt)
+	ctx := context.Background()
+
+	if _, _, err := w.aliceC.AddChannelMember(ctx, w.ops.ID, w.bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	wt.expect(t, "join @bob ~ops-team/ops")
+	if _, err := w.aliceC.RemoveChannelMember(ctx, w.ops.ID, w.bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	wt.expect(t, "leave @bob ~ops-team/ops")
+
+	hidden, _, err := w.aliceC.CreateChannel(ctx, &mm.Channel{TeamID: w.team.ID, Name: "hidden", DisplayName: "Hidden", Type: mm.ChannelPrivate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.aliceC.AddChannelMember(ctx, hidden.ID, w.bot.ID); err != nil {
+		t.Fatal(err)
+	}
+	wt.expect(t, "join @opsbot ~ops-team/hidden")
+	if _, err := w.aliceC.RemoveChannelMember(ctx, hidden.ID, w.bot.ID); err != nil {
+		t.Fatal(err)
+	}
+	wt.expect(t, "leave @opsbot ~ops-team/hidden")
+
+	// Exactly once: a marker event after the removal comes next.
+	if _, _, err := w.aliceC.AddChannelMember(ctx, w.ops.ID, w.bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-wt.seen:
+		if want := "join @bob ~ops-team/ops"; s != want {
+			t.Errorf("after the bot's leave the plugin saw %q, want %q", s, want)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("plugin never saw bob join again")
+	}
 }
 
 // TestAdminsByName: admins given as "@name" may run admin-only commands;

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -189,7 +190,9 @@ func (e *Engine) exec(j *job) {
 		}
 		return
 	}
+	stopTyping := e.autoTyping(ctx, req, j.cmd)
 	err := e.call(ctx, j)
+	stopTyping()
 	if err == nil {
 		return
 	}
@@ -211,6 +214,49 @@ func (e *Engine) exec(j *job) {
 	default:
 		e.log.Info("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
 		e.notify(req, fmt.Sprintf("`%s` failed: %v", req.invocation(), err))
+	}
+}
+
+// TypingRefresh is how often the automatic typing indicator
+// (Options.TypingAfter) is shown again while a command runs: Mattermost
+// clients show it for about 5 seconds.
+const TypingRefresh = 4 * time.Second
+
+// autoTyping shows the typing indicator for req's command once it has run
+// Options.TypingAfter, and again every TypingRefresh, until the returned
+// stop is called; stop returns once the indicator's goroutine has exited.
+func (e *Engine) autoTyping(ctx context.Context, req *Request, c *Cmd) (stop func()) {
+	t, ok := e.backend.(Typer)
+	if !ok || e.opts.TypingAfter <= 0 || c.listener {
+		return func() {}
+	}
+	d := req.destination()
+	if d.RoomID == "" { // diverted to a direct message not opened yet
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		timer := time.NewTimer(e.opts.TypingAfter)
+		defer timer.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+			if req.asking.Load() == 0 {
+				if err := t.Typing(ctx, d.RoomID, d.ThreadID); err != nil && ctx.Err() == nil {
+					e.log.Debug("typing indicator failed", "room_id", d.RoomID, "err", err)
+				}
+			}
+			timer.Reset(TypingRefresh)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
 

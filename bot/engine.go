@@ -54,6 +54,13 @@ type Options struct {
 	// CommandTimeout is a handler's deadline unless the command sets its
 	// own (Cmd.Timeout). Default 1 minute.
 	CommandTimeout time.Duration
+	// TypingAfter makes the engine show the backend's typing indicator
+	// (Typer) where a command's replies go once its handler has run this
+	// long, refreshed every TypingRefresh until the handler returns: a
+	// slow command looks alive. It is not shown for listeners, nor while
+	// the handler waits for an answer (Request.Ask). 0 (the default) or
+	// less disables it; 1 second is a good value.
+	TypingAfter time.Duration
 	// AskTimeout bounds how long Request.Ask waits for an answer.
 	// Default 5 minutes.
 	AskTimeout time.Duration

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 )
@@ -36,6 +37,7 @@ type Request struct {
 	cmd    *Cmd
 	ctx    context.Context
 	tr     *tracker
+	asking atomic.Int32 // Ask calls waiting for an answer
 }
 
 // Context returns the handler's context.
@@ -224,6 +226,8 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID}
 	}
 	out.Text = question
+	r.asking.Add(1) // no automatic typing indicator while the user is to type
+	defer r.asking.Add(-1)
 	key := convKey{user: r.Message.From.ID, room: out.RoomID, thread: out.ThreadID}
 	w := &waiter{ch: make(chan answer, 1)}
 	e := r.engine

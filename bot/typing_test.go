@@ -1,0 +1,116 @@
+package bot_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/bottest"
+)
+
+// typingPlugin has a slow command that runs until release is closed, a
+// fast one, a slow listener, and a command that asks first.
+type typingPlugin struct{ release chan struct{} }
+
+func (tp *typingPlugin) Setup(p *bot.Plugin) error {
+	wait := func(ctx context.Context) error {
+		select {
+		case <-tp.release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p.Command("slow", func(ctx context.Context, req *bot.Request) error {
+		if err := wait(ctx); err != nil {
+			return err
+		}
+		return req.Reply("done")
+	})
+	p.Command("fast", func(ctx context.Context, req *bot.Request) error { return req.Reply("done") })
+	p.Command("confirm", func(ctx context.Context, req *bot.Request) error {
+		if _, err := req.Ask(ctx, "sure?"); err != nil {
+			return err
+		}
+		return wait(ctx)
+	})
+	p.Listen(`overheard`, func(ctx context.Context, req *bot.Request) error { return wait(ctx) })
+	return nil
+}
+
+// advance lets d of the bubble's fake time pass, then waits until every
+// goroutine is blocked.
+func advance(d time.Duration) {
+	<-time.After(d)
+	synctest.Wait()
+}
+
+// TestAutomaticTyping: with Options.TypingAfter, a command still running
+// after that delay shows the typing indicator, again every TypingRefresh
+// until it returns, and never again afterwards; fast commands, listeners
+// and a handler waiting for an answer show none; 0 disables it.
+func TestAutomaticTyping(t *testing.T) {
+	type step struct {
+		after time.Duration
+		want  int // TypingCount after it
+	}
+	tests := []struct {
+		name        string
+		typingAfter time.Duration
+		text        string
+		steps       []step
+	}{
+		{name: "slow command", typingAfter: time.Second, text: "!slow",
+			steps: []step{{999 * time.Millisecond, 0}, {time.Millisecond, 1}, {bot.TypingRefresh - time.Millisecond, 1}, {time.Millisecond, 2}, {bot.TypingRefresh, 3}}},
+		{name: "disabled", typingAfter: 0, text: "!slow", steps: []step{{time.Minute, 0}}},
+		{name: "fast command", typingAfter: time.Second, text: "!fast", steps: []step{{time.Minute, 0}}},
+		{name: "listener", typingAfter: time.Second, text: "overheard that", steps: []step{{time.Minute, 0}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tp := &typingPlugin{release: make(chan struct{})}
+				b := bottest.NewWithOptions(t, &bot.Options{TypingAfter: tc.typingAfter, CommandTimeout: time.Hour}, tp)
+				done := b.Post(b.Message("@alice", "~ops", tc.text))
+				synctest.Wait()
+				for i, s := range tc.steps {
+					advance(s.after)
+					if got := b.Backend.TypingCount(); got != s.want {
+						t.Fatalf("step %d (+%v): TypingCount() = %d, want %d", i, s.after, got, s.want)
+					}
+				}
+				close(tp.release)
+				<-done
+				before := b.Backend.TypingCount()
+				advance(time.Minute)
+				if got := b.Backend.TypingCount(); got != before {
+					t.Errorf("TypingCount() = %d a minute after the handler returned, want %d (stopped)", got, before)
+				}
+			})
+		})
+	}
+}
+
+// TestAutomaticTypingPausedByAsk: no typing indicator while the handler
+// waits for the user's answer; it comes back at the next refresh once the
+// answer is in and the handler still runs.
+func TestAutomaticTypingPausedByAsk(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tp := &typingPlugin{release: make(chan struct{})}
+		b := bottest.NewWithOptions(t, &bot.Options{TypingAfter: time.Second, CommandTimeout: time.Hour}, tp)
+		done := b.Post(b.Message("@alice", "~ops", "!confirm"))
+		advance(10 * time.Second) // indicator due at 1 s, 5 s and 9 s: all skipped
+		if got := b.Backend.TypingCount(); got != 0 {
+			t.Fatalf("TypingCount() while asking = %d, want 0", got)
+		}
+		b.Post(b.Message("@alice", "~ops", "yes"))
+		advance(bot.TypingRefresh) // the 13 s refresh
+		if got := b.Backend.TypingCount(); got != 1 {
+			t.Errorf("TypingCount() after the answer = %d, want 1", got)
+		}
+		close(tp.release)
+		<-done
+	})
+}

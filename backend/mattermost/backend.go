@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,9 @@ type Options struct {
 	Port int
 	// Teams are the names of the teams the bot works in; the first is the
 	// default team of room names without one ("~ops"). The bot must be a
-	// member of each. With none, the bot serves direct and group messages
+	// member of each. With none, the bot serves every team it is a member
+	// of when it connects, in name order (the first by name is the
+	// default team); a bot in no team serves direct and group messages
 	// only.
 	Teams []string
 
@@ -253,11 +256,6 @@ func (b *Backend) connect(ctx context.Context) error {
 	b.dir.putUser(me)
 	b.tr = &translator{dir: b.dir, self: me.ID, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
 
-	if len(b.opts.Teams) == 0 {
-		b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", 0)
-		b.connected.Store(true)
-		return nil
-	}
 	mine, _, err := b.client.MyTeams(ctx)
 	if err != nil {
 		return b.startupError(err)
@@ -267,8 +265,22 @@ func (b *Backend) connect(ctx context.Context) error {
 		member[t.ID] = true
 		b.dir.putTeam(t)
 	}
+	names := b.opts.Teams
+	if len(names) == 0 {
+		// Every team the bot is in, in name order so that the default
+		// team does not depend on the server's order.
+		for _, t := range mine {
+			names = append(names, t.Name)
+		}
+		slices.Sort(names)
+	}
+	if len(names) == 0 {
+		b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", 0)
+		b.connected.Store(true)
+		return nil
+	}
 	b.teams = b.teams[:0]
-	for _, name := range b.opts.Teams {
+	for _, name := range names {
 		t, err := b.dir.teamByName(ctx, name)
 		if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
 			// The server hides the teams a user may not see.

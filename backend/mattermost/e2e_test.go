@@ -407,6 +407,56 @@ func TestSecondTeam(t *testing.T) {
 	}
 }
 
+// TestAllTeamsWhenNoneConfigured: with Options.Teams empty the bot serves
+// every team it is in: it answers in each, resolves rooms in each (the
+// first team by name is the default), and catches up on a team channel's
+// posts missed while its socket was down.
+func TestAllTeamsWhenNoneConfigured(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	dev, err := w.srv.AddTeam("dev-team", "Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*mm.User{w.alice, w.bot} {
+		if err := w.srv.AddTeamMember(dev.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	builds, err := w.srv.AddChannel(dev.ID, "builds", "Builds", mm.ChannelOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*mm.User{w.alice, w.bot} {
+		if err := w.srv.AddChannelMember(builds.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := w.options()
+	opts.Teams = nil
+	r := w.start(opts)
+
+	w.say(builds, "", "!where x")
+	w.replyText(builds, "x `~dev-team/builds` direct=false thread=false from=@alice")
+	w.say(w.ops, "", "!where y")
+	w.replyText(w.ops, "y `~ops-team/ops` direct=false thread=false from=@alice")
+
+	ctx := context.Background()
+	for _, tc := range []struct{ team, name, want string }{
+		{"", "builds", "~dev-team/builds"}, // the default team: first by name
+		{"", "ops", "~ops-team/ops"},       // not in the default team: the next
+		{"ops-team", "secret", "~ops-team/secret"},
+	} {
+		room, err := r.be.Room(ctx, tc.team, tc.name)
+		if err != nil || room.String() != tc.want {
+			t.Errorf("Room(%q, %q) = %v, %v; want %s", tc.team, tc.name, room, err, tc.want)
+		}
+	}
+
+	w.downtime(func() { w.say(builds, "", "!echo missed in dev") })
+	w.replyText(builds, "missed in dev")
+}
+
 func TestCards(t *testing.T) {
 	t.Parallel()
 	check := func(t *testing.T, p *mm.Post, title string) {

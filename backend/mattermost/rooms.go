@@ -109,7 +109,7 @@ func (b *Backend) CreateRoom(ctx context.Context, team, name string, private boo
 	case len(b.teams) > 0:
 		t = b.teams[0]
 	default:
-		return bot.Room{}, fmt.Errorf("mattermost: create room ~%s: no team configured: %w", name, bot.ErrUnknown)
+		return bot.Room{}, fmt.Errorf("mattermost: create room ~%s: the bot is in no team: %w", name, bot.ErrUnknown)
 	}
 	typ := mm.ChannelOpen
 	if private {

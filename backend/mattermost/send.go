@@ -290,7 +290,7 @@ func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error)
 		teams = []*mm.Team{t}
 	}
 	if len(teams) == 0 {
-		return bot.Room{}, fmt.Errorf("mattermost: room ~%s: no team configured: %w", name, bot.ErrUnknown)
+		return bot.Room{}, fmt.Errorf("mattermost: room ~%s: the bot is in no team: %w", name, bot.ErrUnknown)
 	}
 	for _, t := range teams {
 		ch, err := b.dir.channelByName(ctx, t.ID, name)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
@@ -123,16 +124,18 @@ members = ["alice", "ops-bot"]
 // errors, so a typo does not go unnoticed.
 func parseSeed(name, text string) (*seedFile, error) {
 	var sf seedFile
-	md, err := toml.Decode(text, &sf)
-	if err != nil {
-		return nil, fmt.Errorf("seed %s: %w", name, err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
+	dec := toml.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sf); err != nil {
+		var missing *toml.StrictMissingError
+		if errors.As(err, &missing) {
+			keys := make([]string, len(missing.Errors))
+			for i, e := range missing.Errors {
+				keys[i] = strings.Join(e.Key(), ".")
+			}
+			return nil, fmt.Errorf("seed %s: unknown keys %s", name, strings.Join(keys, ", "))
 		}
-		return nil, fmt.Errorf("seed %s: unknown keys %s", name, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("seed %s: %w", name, err)
 	}
 	return &sf, nil
 }

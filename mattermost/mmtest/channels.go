@@ -173,21 +173,13 @@ func (q *request) createChannelAPI() {
 		return
 	}
 	ch, e := s.createChannel(body.TeamID, body.Name, body.DisplayName, body.Type, q.sess.userID)
-	var out mattermost.Channel
 	if e == nil {
 		ch.Purpose, ch.Header = body.Purpose, body.Header
-		out = *ch
 		// app/channel.go CreateChannelWithUser: channel_created goes to the
 		// creator only.
 		evs = append(evs, event{name: "channel_created", userID: q.sess.userID, data: map[string]any{"channel_id": ch.ID, "team_id": ch.TeamID}})
 	}
-	s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	s.publish(evs)
-	q.reply(http.StatusCreated, out)
+	q.createdChannel(ch, e, evs)
 }
 
 // channelForRead loads channel_id and checks read access: 404
@@ -458,16 +450,23 @@ func (q *request) createDirect() {
 		return
 	}
 	ch, e := s.directChannel(ids[0], ids[1], q.sess.userID, &evs)
+	q.createdChannel(ch, e, evs)
+}
+
+// createdChannel ends a handler that made (or found) a channel: called
+// with s.mu held, it copies ch, unlocks, then answers e, or publishes evs
+// and answers 201 with the copy.
+func (q *request) createdChannel(ch *mattermost.Channel, e *mattermost.APIError, evs []event) {
 	var out mattermost.Channel
-	if ch != nil {
+	if e == nil {
 		out = *ch
 	}
-	s.mu.Unlock()
+	q.s.mu.Unlock()
 	if e != nil {
 		q.fail(e)
 		return
 	}
-	s.publish(evs)
+	q.s.publish(evs)
 	q.reply(http.StatusCreated, out)
 }
 
@@ -489,17 +488,7 @@ func (q *request) createGroup() {
 	var evs []event
 	s.mu.Lock()
 	ch, e := s.groupChannel(ids, &evs)
-	var out mattermost.Channel
-	if ch != nil {
-		out = *ch
-	}
-	s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	s.publish(evs)
-	q.reply(http.StatusCreated, out)
+	q.createdChannel(ch, e, evs)
 }
 
 // getChannelMembers is GET /channels/{channel_id}/members (paged).

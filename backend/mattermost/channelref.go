@@ -67,17 +67,7 @@ func channelTokens(line string, plain bool) []span {
 	for i := 0; i < len(line); i++ {
 		switch c := line[i]; {
 		case c == '`':
-			// Skip an inline code span: up to the same run of backticks.
-			n := 1
-			for i+n < len(line) && line[i+n] == '`' {
-				n++
-			}
-			closing := strings.Index(line[i+n:], strings.Repeat("`", n))
-			if closing < 0 {
-				i += n - 1
-				continue
-			}
-			i += n + closing + n - 1
+			i = skipCodeSpan(line, i) - 1
 		case c == '~' && (i == 0 || !isChannelByte(line[i-1])):
 			j := i + 1
 			slash := -1
@@ -95,6 +85,22 @@ func channelTokens(line string, plain bool) []span {
 		}
 	}
 	return refs
+}
+
+// skipCodeSpan returns the index just past the inline code span that
+// starts at line[i], a backtick: up to the same run of backticks, or,
+// when the run is not closed on the line, just past the run (a lone run
+// of backticks is plain text).
+func skipCodeSpan(line string, i int) int {
+	n := 1
+	for i+n < len(line) && line[i+n] == '`' {
+		n++
+	}
+	closing := strings.Index(line[i+n:], line[i:i+n])
+	if closing < 0 {
+		return i + n
+	}
+	return i + n + closing + n
 }
 
 func isChannelByte(c byte) bool {

@@ -23,6 +23,21 @@ func roomRefs(text string) []string {
 		return nil
 	}
 	var refs []string
+	proseLines(text, func(line string) {
+		for _, s := range channelTokens(line, true) {
+			ref := strings.ToLower(line[s.start+1 : s.end])
+			if !slices.Contains(refs, ref) {
+				refs = append(refs, ref)
+			}
+		}
+	})
+	return refs
+}
+
+// proseLines calls fn with each line of text that is not inside a fenced
+// code block nor a fence delimiter; inline code within a line is left to
+// the caller (see skipCodeSpan).
+func proseLines(text string, fn func(line string)) {
 	var state *fence
 	for ls := 0; ls < len(text); {
 		le := strings.IndexByte(text[ls:], '\n')
@@ -34,16 +49,10 @@ func roomRefs(text string) []string {
 		line := text[ls:le]
 		next, delim := fenceLine(line, state, 0)
 		if state == nil && !delim {
-			for _, s := range channelTokens(line, true) {
-				ref := strings.ToLower(line[s.start+1 : s.end])
-				if !slices.Contains(refs, ref) {
-					refs = append(refs, ref)
-				}
-			}
+			fn(line)
 		}
 		state, ls = next, le
 	}
-	return refs
 }
 
 // roomMentions resolves the channels a post mentions. The server lists

@@ -179,30 +179,34 @@ func files(p *mm.Post) []bot.FileRef {
 // and without duplicates, in order of appearance. Like the server
 // (model.PossibleAtMentions), it takes a name as the letters, digits and
 // ".-_" after an @ that does not follow a word character, minus trailing
-// dots; it does not check that the users exist.
+// dots; like it (app/notification.go, removeCodeFromMessage), it skips
+// code blocks and inline code, so "`@alice`" mentions nobody. It does not
+// check that the users exist.
 func mentions(text string) []string {
-	var out []string
-	for i := 0; i < len(text); i++ {
-		if text[i] != '@' || (i > 0 && isNameByte(text[i-1])) {
-			continue
-		}
-		j := i + 1
-		for j < len(text) && isNameByte(text[j]) {
-			j++
-		}
-		name := strings.ToLower(strings.TrimRight(text[i+1:j], "."))
-		i = j - 1
-		if name == "" || !isLetterOrDigit(name[0]) {
-			continue
-		}
-		dup := false
-		for _, n := range out {
-			dup = dup || n == name
-		}
-		if !dup {
-			out = append(out, name)
-		}
+	if strings.IndexByte(text, '@') < 0 {
+		return nil
 	}
+	var out []string
+	proseLines(text, func(line string) {
+		for i := 0; i < len(line); i++ {
+			if line[i] == '`' {
+				i = skipCodeSpan(line, i) - 1
+				continue
+			}
+			if line[i] != '@' || (i > 0 && isNameByte(line[i-1])) {
+				continue
+			}
+			j := i + 1
+			for j < len(line) && isNameByte(line[j]) {
+				j++
+			}
+			name := strings.ToLower(strings.TrimRight(line[i+1:j], "."))
+			i = j - 1
+			if name != "" && isLetterOrDigit(name[0]) && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	})
 	return out
 }
 

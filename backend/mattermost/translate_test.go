@@ -309,6 +309,12 @@ func TestMentions(t *testing.T) {
 		{"@first.last-name_x: hi", []string{"first.last-name_x"}},
 		{"@ @. @-x @all", []string{"all"}},
 		{"", nil},
+		{"ask `@alice` or @bob", []string{"bob"}},
+		{"``code with ` and @alice`` @carol", []string{"carol"}},
+		{"lone ` tick @alice", []string{"alice"}},
+		{"```\n@alice in a block\n```\n@bob after", []string{"bob"}},
+		{"~~~sh\necho @alice\n", nil}, // an unclosed fence runs to the end
+		{"    @alice indented\n@bob", []string{"alice", "bob"}},
 	}
 	for _, tc := range tests {
 		if got := mentions(tc.text); !cmp.Equal(got, tc.want) {

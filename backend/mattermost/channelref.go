@@ -27,28 +27,16 @@ func (b *Backend) linkChannels(ctx context.Context, text string, dest *mm.Channe
 	}
 	var out strings.Builder
 	done := 0 // text[:done] is in out
-	var state *fence
-	for ls := 0; ls < len(text); {
-		le := strings.IndexByte(text[ls:], '\n')
-		if le < 0 {
-			le = len(text)
-		} else {
-			le += ls + 1
-		}
-		line := text[ls:le]
-		next, delim := fenceLine(line, state, 0)
-		if state == nil && !delim {
-			for _, ref := range channelTokens(line, false) {
-				start, end := ls+ref.start, ls+ref.end
-				if repl, ok := b.channelLink(ctx, text[start+1:end], dest); ok {
-					out.WriteString(text[done:start])
-					out.WriteString(repl)
-					done = end
-				}
+	proseLines(text, func(ls int, line string) {
+		for _, ref := range channelTokens(line, false) {
+			start, end := ls+ref.start, ls+ref.end
+			if repl, ok := b.channelLink(ctx, text[start+1:end], dest); ok {
+				out.WriteString(text[done:start])
+				out.WriteString(repl)
+				done = end
 			}
 		}
-		state, ls = next, le
-	}
+	})
 	if done == 0 {
 		return text
 	}

@@ -23,7 +23,7 @@ func roomRefs(text string) []string {
 		return nil
 	}
 	var refs []string
-	proseLines(text, func(line string) {
+	proseLines(text, func(_ int, line string) {
 		for _, s := range channelTokens(line, true) {
 			ref := strings.ToLower(line[s.start+1 : s.end])
 			if !slices.Contains(refs, ref) {
@@ -34,10 +34,10 @@ func roomRefs(text string) []string {
 	return refs
 }
 
-// proseLines calls fn with each line of text that is not inside a fenced
-// code block nor a fence delimiter; inline code within a line is left to
-// the caller (see skipCodeSpan).
-func proseLines(text string, fn func(line string)) {
+// proseLines calls fn with each line of text (and its offset in text)
+// that is not inside a fenced code block nor a fence delimiter; inline
+// code within a line is left to the caller (see skipCodeSpan).
+func proseLines(text string, fn func(offset int, line string)) {
 	var state *fence
 	for ls := 0; ls < len(text); {
 		le := strings.IndexByte(text[ls:], '\n')
@@ -49,7 +49,7 @@ func proseLines(text string, fn func(line string)) {
 		line := text[ls:le]
 		next, delim := fenceLine(line, state, 0)
 		if state == nil && !delim {
-			fn(line)
+			fn(ls, line)
 		}
 		state, ls = next, le
 	}

@@ -187,7 +187,7 @@ func mentions(text string) []string {
 		return nil
 	}
 	var out []string
-	proseLines(text, func(line string) {
+	proseLines(text, func(_ int, line string) {
 		for i := 0; i < len(line); i++ {
 			if line[i] == '`' {
 				i = skipCodeSpan(line, i) - 1

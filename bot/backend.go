@@ -104,10 +104,18 @@ type Outgoing struct {
 // Card is a rich message: Mattermost's message attachment, Slack's
 // attachment, a box in the console. Every field is optional.
 type Card struct {
-	Title     string
-	Link      string // URL the title links to
-	Text      string // markdown
-	Color     string // "good", "warning", "danger" or "#RRGGBB"
+	// Summary is markdown shown above the card, outside it: Errbot's
+	// summary, Mattermost's pretext.
+	Summary string
+	Title   string
+	Link    string // URL the title links to
+	Text    string // markdown
+	// Color colours the card's edge: a name CardColor knows ("good",
+	// "warning", "danger", or Errbot's "white", "cyan", "blue", "red",
+	// "green", "yellow"), or "#RRGGBB". Backends draw it as CardColor
+	// maps it; anything else is passed to the chat client unchanged (see
+	// CardColor).
+	Color     string
 	Fields    []Field
 	Image     string // URL of a large image
 	Thumbnail string // URL of a small image

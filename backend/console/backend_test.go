@@ -246,7 +246,15 @@ func TestCardColor(t *testing.T) {
 		{"#f80", true, "38;2;255;136;0"},
 		{"", false, ""},
 		{"#zzzzzz", true, ""},
-		{"blue", true, ""},
+		{"", true, ""},
+		// Errbot's names, drawn in the hex the Mattermost backend sends.
+		{"blue", true, "38;2;0;0;255"},
+		{"Cyan", true, "38;2;0;255;255"},
+		{"yellow", true, "38;2;255;165;0"},
+		{"white", false, "38;5;231"},
+		{"red", false, "38;5;196"},
+		{"green", false, "38;5;34"},
+		{"purple", true, ""},
 	}
 	for _, tc := range tests {
 		r := newRenderer(true, tc.trueColor, 80)

@@ -62,6 +62,9 @@ func (demo) Setup(p *bot.Plugin) error {
 	p.Command("emptycard", func(ctx context.Context, req *bot.Request) error {
 		return req.Card(bot.Card{Color: "#ff8800"})
 	})
+	p.Command("summarycard", func(ctx context.Context, req *bot.Request) error {
+		return req.Card(bot.Card{Summary: "Build **42** is out", Title: "Deployed", Color: req.Args})
+	})
 	p.Command("file", func(ctx context.Context, req *bot.Request) error {
 		return req.File(bot.File{Name: "report.csv", Body: strings.NewReader(strings.Repeat("a,b\n", 400))}, "here is the report")
 	})
@@ -180,8 +183,8 @@ func TestSession(t *testing.T) {
 	}{
 		{name: "command and reply", input: "!echo hi there\n"},
 		{name: "console help", input: "/help\n/?\n"},
-		{name: "card", input: "!card\n!emptycard\n"},
-		{name: "card in color", opts: Options{Color: ColorAlways}, input: "!card\n!emptycard\n"},
+		{name: "card", input: "!card\n!emptycard\n!summarycard cyan\n!summarycard purple\n"},
+		{name: "card in color", opts: Options{Color: ColorAlways}, input: "!card\n!emptycard\n!summarycard cyan\n!summarycard purple\n"},
 		{name: "file", input: "!file\n!file\n!evilfile\n"},
 		{name: "bot reaction", input: "!react\n"},
 		{name: "user reaction", input: "hello\n/react #1 :tada:\n/react 1 thumbsup\n"},

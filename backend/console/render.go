@@ -182,13 +182,14 @@ func humanSize(n int64) string {
 	panic("unreachable")
 }
 
-// cardColor returns the SGR colour of a card's bar: Mattermost's named
-// colours, or #RRGGBB as a 24-bit colour (or the nearest of the 256 when
-// the terminal does not say it takes 24 bits).
+// cardColor returns the SGR colour of a card's bar: the terminal's green,
+// yellow and red for Mattermost's good, warning and danger (so they
+// follow the terminal's theme), and for the other colours bot.CardColor
+// knows (Errbot's names, #RRGGBB, #RGB) their hex value as a 24-bit
+// colour, or the nearest of the 256 when the terminal does not say it
+// takes 24 bits. Unknown colours get none.
 func (r *renderer) cardColor(c string) string {
 	switch strings.ToLower(strings.TrimSpace(c)) {
-	case "":
-		return ""
 	case "good":
 		return "32"
 	case "warning":
@@ -196,12 +197,12 @@ func (r *renderer) cardColor(c string) string {
 	case "danger":
 		return "31"
 	}
-	h := strings.TrimPrefix(strings.TrimSpace(c), "#")
-	if len(h) == 3 {
-		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	hex, ok := bot.CardColor(c)
+	if !ok {
+		return ""
 	}
-	v, err := strconv.ParseUint(h, 16, 32)
-	if len(h) != 6 || err != nil {
+	v, err := strconv.ParseUint(hex[1:], 16, 32)
+	if err != nil {
 		return ""
 	}
 	red, green, blue := int(v>>16), int(v>>8&0xff), int(v&0xff)
@@ -212,10 +213,21 @@ func (r *renderer) cardColor(c string) string {
 	return fmt.Sprintf("38;5;%d", 16+36*six(red)+6*six(green)+six(blue))
 }
 
-// card renders c as a box. Short fields sit two by two; the left edge is
-// a bar in the card's colour; without colour, the colour is named in the
-// top edge.
+// card renders c as its summary, then a box. Short fields sit two by
+// two; the left edge is a bar in the card's colour; without colour, or
+// when the colour is unknown, the colour is named in the top edge.
 func (r *renderer) card(c *bot.Card) []line {
+	var summary []line
+	if c.Summary != "" {
+		// Above the box, as Mattermost draws an attachment's pretext,
+		// and like the text of a post.
+		summary = r.md.render(sanitize(c.Summary))
+	}
+	return append(summary, r.box(c)...)
+}
+
+// box renders c, but its summary, as a box.
+func (r *renderer) box(c *bot.Card) []line {
 	maxInner := max(r.cols()-2-4, 16) // two for the post's indent, four for the edges
 	type block struct {
 		lines []line // before wrapping
@@ -321,7 +333,9 @@ func (r *renderer) card(c *bot.Card) []line {
 		edge = span{text: "┃", fg: fg}
 	}
 	top := "┌" + strings.Repeat("─", inner+2) + "┐"
-	if name := sanitize(strings.TrimSpace(c.Color)); name != "" && !r.color && textWidth(name)+4 <= inner {
+	// Named when it is not drawn: always without colour, and in colour
+	// when the colour is unknown, so that a typo shows.
+	if name := sanitize(strings.TrimSpace(c.Color)); name != "" && (!r.color || fg == "") && textWidth(name)+4 <= inner {
 		top = "┌─ " + name + " " + strings.Repeat("─", inner-textWidth(name)-1) + "┐"
 	}
 	corner := func(s string) line {

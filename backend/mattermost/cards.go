@@ -7,20 +7,12 @@ import (
 	mm "github.com/matterbot/matterbot/mattermost"
 )
 
-// Colours of the named card colours. Mattermost draws an attachment's
-// colour bar from a hex value only; these are the values Slack gives the
-// same names, so cards written for either look alike.
-var cardColors = map[string]string{
-	"good":    "#2EB886",
-	"warning": "#DAA038",
-	"danger":  "#A30200",
-}
-
 // attachment returns c as a message attachment, the element of a post's
 // props.attachments (and of a webhook's "attachments").
 func attachment(c *bot.Card) *mm.Attachment {
 	a := &mm.Attachment{
 		Fallback:  cardFallback(c),
+		Pretext:   c.Summary,
 		Color:     cardColor(c.Color),
 		Title:     c.Title,
 		TitleLink: c.Link,
@@ -34,21 +26,28 @@ func attachment(c *bot.Card) *mm.Attachment {
 	return a
 }
 
-// cardColor maps a named colour to hex and passes anything else through.
+// cardColor maps a colour name to hex with bot.CardColor (Slack's
+// values for good, warning and danger, the seed's for white, cyan, blue,
+// red, green and yellow), expands "#RGB", and passes anything else
+// through unchanged, as the seed does: the web app reads it as a CSS
+// colour.
 func cardColor(c string) string {
-	if hex, ok := cardColors[strings.ToLower(c)]; ok {
-		return hex
-	}
-	return c
+	hex, _ := bot.CardColor(c)
+	return hex
 }
 
 // cardFallback is the plain text shown where attachments are not drawn
-// (notifications): the title, else the first line of the text.
+// (notifications): the title, else the first line of the text, else that
+// of the summary.
 func cardFallback(c *bot.Card) string {
 	if c.Title != "" {
 		return c.Title
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(c.Text), "\n")
+	text := strings.TrimSpace(c.Text)
+	if text == "" {
+		text = strings.TrimSpace(c.Summary)
+	}
+	line, _, _ := strings.Cut(text, "\n")
 	return line
 }
 

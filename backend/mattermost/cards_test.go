@@ -32,6 +32,27 @@ func TestAttachment(t *testing.T) {
 		{name: "warning", card: bot.Card{Color: "Warning"}, want: mm.Attachment{Color: "#DAA038"}},
 		{name: "danger", card: bot.Card{Color: "danger"}, want: mm.Attachment{Color: "#A30200"}},
 		{name: "hex passes", card: bot.Card{Color: "#123456"}, want: mm.Attachment{Color: "#123456"}},
+		// The seed's names, with the seed's values.
+		{name: "white", card: bot.Card{Color: "white"}, want: mm.Attachment{Color: "#FFFFFF"}},
+		{name: "cyan", card: bot.Card{Color: "cyan"}, want: mm.Attachment{Color: "#00FFFF"}},
+		{name: "blue", card: bot.Card{Color: "Blue"}, want: mm.Attachment{Color: "#0000FF"}},
+		{name: "red", card: bot.Card{Color: "red"}, want: mm.Attachment{Color: "#FF0000"}},
+		{name: "green", card: bot.Card{Color: "green"}, want: mm.Attachment{Color: "#008000"}},
+		{name: "yellow", card: bot.Card{Color: "yellow"}, want: mm.Attachment{Color: "#FFA500"}},
+		// The server's check (model.SlackAttachment.IsValid) wants six digits.
+		{name: "short hex expanded", card: bot.Card{Color: "#0a0"}, want: mm.Attachment{Color: "#00aa00"}},
+		// Unknown names go through unchanged, as in the seed.
+		{name: "unknown passes", card: bot.Card{Color: "purple"}, want: mm.Attachment{Color: "purple"}},
+		{
+			name: "summary is the pretext",
+			card: bot.Card{Summary: "build **42**", Title: "deployed"},
+			want: mm.Attachment{Pretext: "build **42**", Fallback: "deployed", Title: "deployed"},
+		},
+		{
+			name: "fallback from summary",
+			card: bot.Card{Summary: "only a summary\nsecond"},
+			want: mm.Attachment{Pretext: "only a summary\nsecond", Fallback: "only a summary"},
+		},
 		{
 			name: "fallback from text",
 			card: bot.Card{Text: "\n first line\nsecond"},

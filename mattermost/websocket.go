@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -595,9 +596,29 @@ func (c *wsConn) writeLoop(ctx context.Context) error {
 }
 
 func (c *wsConn) readLoop(ctx context.Context) error {
+	// Frames are read with a context that is never done: for a context
+	// that can be, coder/websocket arms and disarms a context.AfterFunc on
+	// every read call, several per frame (matterbot bench: a sixth of the
+	// bot's allocations). ctx still ends a pending read: the connection is
+	// closed once, when ctx is done, as the library would do.
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = c.ws.CloseNow() // an error means it was closed already
+		close(closed)
+	})
+	defer func() {
+		if !stop() {
+			<-closed
+		}
+	}()
+	rctx := context.WithoutCancel(ctx)
+	var buf frameBuffer
 	for {
-		typ, frame, err := c.ws.Read(ctx)
+		typ, frame, err := buf.read(rctx, c.ws)
 		if err != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err() // what the library reports for a read cut by ctx
+			}
 			return &readError{err}
 		}
 		if typ != websocket.MessageText {
@@ -637,6 +658,48 @@ func (c *wsConn) readLoop(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// frameBuffer reads whole messages through one buffer kept across frames,
+// so that a frame costs one allocation of its exact size (the decoded
+// event keeps references into it) rather than io.ReadAll's growing
+// copies.
+type frameBuffer struct{ b []byte }
+
+// maxKeptFrameBuffer is the largest buffer kept for the next frame; a
+// rare huge frame does not pin its memory for the connection's life.
+const maxKeptFrameBuffer = 64 << 10
+
+func (fb *frameBuffer) read(ctx context.Context, ws *websocket.Conn) (websocket.MessageType, []byte, error) {
+	typ, r, err := ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	b := fb.b[:0]
+	if cap(b) == 0 {
+		b = make([]byte, 0, 4096)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	frame := make([]byte, len(b))
+	copy(frame, b)
+	if cap(b) <= maxKeptFrameBuffer {
+		fb.b = b
+	} else {
+		fb.b = nil
+	}
+	return typ, frame, nil
 }
 
 // handleEvent tracks seq and connection id and delivers ev, preceded by an

@@ -673,3 +673,37 @@ func TestWebSocketClosedOnceBeforeHello(t *testing.T) {
 		}
 	})
 }
+
+// TestWebSocketFrameSizes checks that frames of every size arrive whole
+// through the reader's reused buffer, and that an event already delivered
+// keeps its data when later frames reuse (or outgrow) the buffer.
+func TestWebSocketFrameSizes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, hc := startFake(t)
+		w := newTestWS(t, hc, nil)
+		runWS(t, w)
+		expect(t, w, EventHello, 0)
+
+		sizes := []int{1, 4000, 5000, 200 << 10, 10, 70 << 10, 3}
+		var got []*Event
+		for i, n := range sizes {
+			msg := strings.Repeat(string(rune('a'+i)), n)
+			data := `{"channel_type":"O","post":"{\"id\":\"g77s5139uin4tcxikynebsumua\",\"message\":\"` + msg + `\"}"}`
+			seq := fake.Publish(EventPosted, data)
+			ev := expect(t, w, EventPosted, seq)
+			if string(ev.Data) != data {
+				t.Fatalf("frame %d (%d bytes): Data differs from what was sent", i, n)
+			}
+			got = append(got, ev)
+		}
+		for i, ev := range got {
+			want := strings.Repeat(string(rune('a'+i)), sizes[i])
+			if m := ev.Payload.(*PostedEvent).Post.Message; m != want {
+				t.Errorf("event %d: Post.Message has %d bytes starting %.10q, want %d bytes of %q", i, len(m), m, sizes[i], want[:1])
+			}
+			if !strings.Contains(string(ev.Data), want) {
+				t.Errorf("event %d: Data changed after later frames were read", i)
+			}
+		}
+	})
+}

@@ -55,6 +55,11 @@ type FileRef struct {
 type Message struct {
 	// ID is the backend's identifier of the message (the post id).
 	ID string
+	// Permalink is a link that opens the message in the chat system's
+	// own client (Errbot's extras["url"]), such as
+	// "https://chat.example.com/ops/pl/<post id>"; empty when the
+	// backend has none.
+	Permalink string
 	// From is the author.
 	From User
 	// Room is where the message was posted.

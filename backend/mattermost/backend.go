@@ -254,7 +254,7 @@ func (b *Backend) connect(ctx context.Context) error {
 	b.self = me
 	b.dir = newDirectory(clientLookup{b.client}, me.ID)
 	b.dir.putUser(me)
-	b.tr = &translator{dir: b.dir, self: me.ID, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
+	b.tr = &translator{dir: b.dir, self: me.ID, site: b.url, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
 
 	mine, _, err := b.client.MyTeams(ctx)
 	if err != nil {

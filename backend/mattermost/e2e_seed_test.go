@@ -21,6 +21,10 @@ func (seedPlugin) Setup(p *bot.Plugin) error {
 	p.Command("seedcard", func(ctx context.Context, req *bot.Request) error {
 		return req.Card(bot.Card{Summary: "summary in " + req.Args, Title: "card in " + req.Args, Color: req.Args})
 	})
+	// "!permalink" answers with the message's permalink.
+	p.Command("permalink", func(ctx context.Context, req *bot.Request) error {
+		return req.Reply("link " + req.Message.Permalink)
+	})
 	return nil
 }
 
@@ -67,6 +71,81 @@ func TestCardSeedColorsAndSummary(t *testing.T) {
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("card in %s: attachment (-want +got):\n%s", c.name, diff)
 				}
+			}
+		})
+	}
+}
+
+// Message.Permalink is the seed's {server}/{team}/pl/{post_id}: the team
+// of the channel, the default team for direct and group messages, and
+// the web app's /_redirect/pl/ for a bot in no team.
+func TestPermalink(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second team, after ops-team: the default team stays ops-team.
+	dev, err := w.srv.AddTeam("dev-team", "Dev")
+	must(err)
+	for _, u := range []*mm.User{w.alice, w.bot} {
+		must(w.srv.AddTeamMember(dev.ID, u.ID))
+	}
+	builds, err := w.srv.AddChannel(dev.ID, "builds", "Builds", mm.ChannelOpen)
+	must(err)
+	for _, u := range []*mm.User{w.alice, w.bot} {
+		must(w.srv.AddChannelMember(builds.ID, u.ID))
+	}
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+	must(err)
+	gm, err := w.srv.GroupChannel(w.alice.ID, w.bob.ID, w.bot.ID)
+	must(err)
+	opts := w.options()
+	opts.Teams = []string{"ops-team", "dev-team"}
+	w.startEngine(w.newBackend(opts), nil, seedPlugin{})
+
+	// A bot in no team, in a DM with alice.
+	lone, err := w.srv.AddBot("lonebot", "Lone Bot", "")
+	must(err)
+	loneTok, err := w.srv.CreateToken(lone.ID, "test")
+	must(err)
+	loneOpts := w.options()
+	loneOpts.Token, loneOpts.Teams = mm.Secret(loneTok), nil
+	w.startEngine(w.newBackend(loneOpts), nil, seedPlugin{})
+	loneDM, err := w.srv.DirectChannel(w.alice.ID, lone.ID)
+	must(err)
+
+	site := w.srv.URL()
+	for _, tc := range []struct {
+		name string
+		ch   *mm.Channel
+		bot  *mm.User
+		text string
+		team string
+	}{
+		{"channel", w.ops, w.bot, "!permalink", "ops-team"},
+		{"private channel", w.secret, w.bot, "!permalink", "ops-team"},
+		{"channel of the second team", builds, w.bot, "!permalink", "dev-team"},
+		{"direct message", dm, w.bot, "permalink", "ops-team"},
+		{"group message", gm, w.bot, "!permalink", "ops-team"},
+		{"bot in no team", loneDM, lone, "permalink", "_redirect"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			post := w.say(tc.ch, "", tc.text)
+			want := "link " + site + "/" + tc.team + "/pl/" + post.ID
+			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+			defer cancel()
+			_, err := w.srv.WaitForPost(ctx, tc.ch.ID, func(p *mm.Post) bool {
+				return p.UserID == tc.bot.ID && p.Message == want
+			})
+			if err != nil {
+				for _, p := range w.srv.Posts(tc.ch.ID) {
+					t.Logf("post by %s: %q", p.UserID, p.Message)
+				}
+				t.Fatalf("waiting for %q: %v", want, err)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package mattermost
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ type translator struct {
 	dir           *directory
 	self          string // the bot's user id
 	defaultTeam   string // id of the first configured team; "" for none
+	site          string // the server's site URL, for permalinks; "" makes none
 	allowBots     bool
 	allowWebhooks bool
 }
@@ -87,14 +89,15 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 		return nil, fmt.Errorf("channel of post %s: %w", p.ID, err)
 	}
 	m := &bot.Message{
-		ID:       p.ID,
-		From:     botUser(sender),
-		Room:     room,
-		ThreadID: p.RootID,
-		Direct:   typ == mm.ChannelDirect,
-		Text:     p.Message,
-		Mentions: mentions(p.Message),
-		Files:    files(p),
+		ID:        p.ID,
+		Permalink: t.permalink(ctx, room.Team, p.ID),
+		From:      botUser(sender),
+		Room:      room,
+		ThreadID:  p.RootID,
+		Direct:    typ == mm.ChannelDirect,
+		Text:      p.Message,
+		Mentions:  mentions(p.Message),
+		Files:     files(p),
 	}
 	m.RoomMentions = t.roomMentions(ctx, p, roomTeam(t.dir.cachedChannel(p.ChannelID), in))
 	if p.CreateAt > 0 {
@@ -133,6 +136,28 @@ func (t *translator) room(ctx context.Context, channelID string, in incoming) (b
 		r.Team = team.Name
 	}
 	return r, typ, nil
+}
+
+// permalink returns the web app's link to a post, built as the seed
+// builds it: {site}/{team}/pl/{post id}, with the name of the team of
+// the post's channel, or for direct and group messages (which have no
+// team) the default team's. A bot in no team links through
+// {site}/_redirect/pl/{post id}, which the web app redirects to the
+// viewer's own team (webapp root.tsx, route "/_redirect/pl/:postid").
+func (t *translator) permalink(ctx context.Context, team, postID string) string {
+	if t.site == "" || postID == "" {
+		return ""
+	}
+	if team == "" && t.defaultTeam != "" {
+		// Cached since connect: no REST call.
+		if dt, err := t.dir.team(ctx, t.defaultTeam); err == nil {
+			team = dt.Name
+		}
+	}
+	if team == "" {
+		team = "_redirect"
+	}
+	return t.site + "/" + url.PathEscape(team) + "/pl/" + url.PathEscape(postID)
 }
 
 // roomTeam returns the id of the team a post's channel belongs to, from

@@ -81,6 +81,12 @@ type Options struct {
 	// 429s. Default 10, the server's default limit; negative: no cap.
 	RateLimit float64
 
+	// Retry is the backoff for requests that failed with a 429, a 5xx or
+	// no answer: the backend's retries of posts, uploads, the cards hook
+	// and catch-up reads, and the client's retries of each request. The
+	// zero value means the defaults (see RetryPolicy).
+	Retry RetryPolicy
+
 	// MaxMessageRunes is the longest post; longer text is split (see
 	// Split). Default mm.PostMessageMaxRunes, the server's limit.
 	MaxMessageRunes int
@@ -113,6 +119,10 @@ type Backend struct {
 	// connected is set once connect has filled the fields below; the
 	// methods the engine calls check it, and its store publishes them.
 	connected atomic.Bool
+
+	// jitter draws a retry's wait from its ceiling (see retry); nil
+	// means equalJitter. Set by tests that assert exact times.
+	jitter func(time.Duration) time.Duration
 
 	// Set by connect, read-only afterwards.
 	self  *mm.User
@@ -169,6 +179,9 @@ func New(opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Retry, err = o.Retry.withDefaults(); err != nil {
+		return nil, err
+	}
 	switch {
 	case o.Token != "" && (o.Login != "" || o.Password != ""):
 		return nil, errors.New("mattermost: set a token or a login and password, not both")
@@ -189,6 +202,10 @@ func New(opts Options) (*Backend, error) {
 		Password:   o.Password,
 		MFAToken:   o.MFAToken,
 		RateLimit:  o.RateLimit,
+		// One time scale for both layers (see RetryPolicy): with the
+		// defaults, the client's own defaults (500ms, 15s).
+		RetryBackoff:    max(o.Retry.Base/2, time.Nanosecond),
+		MaxRetryBackoff: o.Retry.Max,
 	})
 	if err != nil {
 		return nil, err

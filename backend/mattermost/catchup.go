@@ -166,7 +166,7 @@ func (b *Backend) readDone(r caughtUp) bool {
 // caughtUpIn delivers the result of a background catch-up read: the
 // posts missed, oldest first, then the live posts held meanwhile, each
 // once (deliver drops the posts already delivered). When the read still
-// fails after MaxRetryTime, the held posts are delivered and the read is
+// fails after Options.Retry.MaxTotal, the held posts are delivered and the read is
 // retried again without holding, until it succeeds or the bot stops: a
 // channel the server cannot read is not frozen, and its missed commands
 // are answered late rather than never. Called by the event loop.

@@ -18,16 +18,82 @@ import (
 // times within a few seconds; a server restarting, or a proxy answering
 // 503 while it does, is down for longer. The backend retries the calls
 // whose loss would drop a reply or a command (posts, uploads, the cards
-// hook, the catch-up's reads) with its own backoff, for at most
-// MaxRetryTime per call, and never past the context's deadline.
+// hook, the catch-up's reads) with its own backoff (see RetryPolicy), for
+// at most RetryPolicy.MaxTotal per call, and never past the context's
+// deadline.
 const (
-	// MaxRetryTime bounds how long one reply (or one catch-up read) is
-	// retried after transient failures before the error is returned.
+	// MaxRetryTime is the default of RetryPolicy.MaxTotal: how long one
+	// reply (or one catch-up read) is retried after transient failures
+	// before the error is returned.
 	MaxRetryTime = 2 * time.Minute
-
-	retryBackoff    = time.Second
-	maxRetryBackoff = 15 * time.Second
+	// DefaultRetryBase and DefaultRetryMax are the defaults of
+	// RetryPolicy.Base and RetryPolicy.Max.
+	DefaultRetryBase = time.Second
+	DefaultRetryMax  = 15 * time.Second
 )
+
+// RetryPolicy is the backend's backoff for requests that failed with a
+// 429, a 500, 502, 503 or 504, or no answer (see Options.Retry). The zero
+// value means the defaults, which suit a production server; tests
+// against a fake server shorten them to milliseconds.
+//
+// The wait before retry n (0-based) is Base*2^n capped at Max, drawn at
+// random in its upper half; a 429 waits at least what the server asked
+// (Retry-After, else X-Ratelimit-Reset). A call is retried until
+// MaxTotal has passed since its first attempt, or its context's deadline
+// would cut the next wait short, whichever comes first.
+//
+// The client's own retries of one request (mattermost.ClientOptions
+// RetryBackoff and MaxRetryBackoff), which run within each of the
+// backend's attempts, start at Base/2 and are capped by Max as well: one
+// policy sets the time scale of both layers.
+type RetryPolicy struct {
+	// Base is the wait before the first retry. Default DefaultRetryBase
+	// (1s), so the client's first retry waits 500ms, its own default.
+	Base time.Duration
+	// Max caps one wait (a server's Retry-After excepted). Default
+	// DefaultRetryMax (15s); raised to Base when below it.
+	Max time.Duration
+	// MaxTotal bounds how long one call is retried. Default
+	// MaxRetryTime (2m).
+	MaxTotal time.Duration
+}
+
+// withDefaults returns p with its zero fields set to their defaults, or
+// an error naming a negative field.
+func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
+	for _, f := range []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{{"Base", &p.Base, DefaultRetryBase}, {"Max", &p.Max, DefaultRetryMax}, {"MaxTotal", &p.MaxTotal, MaxRetryTime}} {
+		if *f.d < 0 {
+			return p, fmt.Errorf("mattermost: negative Retry.%s %v", f.name, *f.d)
+		}
+		if *f.d == 0 {
+			*f.d = f.def
+		}
+	}
+	p.Max = max(p.Max, p.Base)
+	return p, nil
+}
+
+// ceiling returns the longest wait before retry n (0-based): Base*2^n
+// capped at Max.
+func (p RetryPolicy) ceiling(n int) time.Duration {
+	d := p.Base
+	for i := 0; i < n && d < p.Max; i++ {
+		d *= 2
+	}
+	return min(d, p.Max)
+}
+
+// equalJitter draws a wait at random in [d/2, d] ("equal jitter"): retries
+// of concurrent calls spread out, yet none comes back at once.
+func equalJitter(d time.Duration) time.Duration {
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
 
 // transient reports whether err may go away by itself: a 429, a 500,
 // 502, 503 or 504 answer, or no answer at all (a network error). Other
@@ -58,18 +124,27 @@ func answeredTransient(code int) bool {
 }
 
 // retry calls f until it succeeds, fails with an error retryable does not
-// accept, ctx is done, or MaxRetryTime has passed since the first call;
-// it returns f's last error. Waits double from retryBackoff up to
-// maxRetryBackoff, with jitter.
+// accept, ctx is done, or the next wait would end past the policy's
+// MaxTotal since the first call or past ctx's deadline; it returns f's
+// last error. See RetryPolicy for the waits.
 func (b *Backend) retry(ctx context.Context, what string, retryable func(error) bool, f func() error) error {
+	p := b.opts.Retry
+	jitter := b.jitter
+	if jitter == nil {
+		jitter = equalJitter
+	}
 	start := time.Now()
 	for n := 0; ; n++ {
 		err := f()
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		d := backoff(n)
-		if time.Since(start)+d > MaxRetryTime {
+		d := jitter(p.ceiling(n))
+		var rl *mm.RateLimitError
+		if errors.As(err, &rl) && rl.RetryAfter > d {
+			d = rl.RetryAfter // the server said when; sooner is refused again
+		}
+		if time.Since(start)+d > p.MaxTotal {
 			return err
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(d).After(dl) {
@@ -84,18 +159,6 @@ func (b *Backend) retry(ctx context.Context, what string, retryable func(error) 
 		case <-t.C:
 		}
 	}
-}
-
-// backoff returns the wait before retry n (0-based): retryBackoff*2^n up
-// to maxRetryBackoff, its upper half random.
-func backoff(n int) time.Duration {
-	d := retryBackoff
-	for i := 0; i < n && d < maxRetryBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, maxRetryBackoff)
-	half := d / 2
-	return half + rand.N(d-half+1)
 }
 
 // createPost creates p, retrying transient failures. p gets its

@@ -16,8 +16,9 @@ import (
 // post is split (see Split); the card and the file ride on the last part,
 // so that a reply is one post whenever it fits in one. Each post gets a
 // pending_post_id, kept on every retry (the client's and the backend's,
-// see MaxRetryTime), so a retry after a lost answer never posts twice; a
-// 429 or 5xx delays the reply, up to MaxRetryTime, rather than drop it.
+// see RetryPolicy), so a retry after a lost answer never posts twice; a
+// 429 or 5xx delays the reply, up to Options.Retry.MaxTotal (default
+// MaxRetryTime), rather than drop it.
 func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if out == nil || (out.Text == "" && out.Card == nil && out.File == nil) {
 		return errors.New("mattermost: send: nothing to send")

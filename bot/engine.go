@@ -468,6 +468,9 @@ func (e *Engine) connect(ctx context.Context, self User) (*connState, error) {
 	st := &connState{self: self, prefixes: e.prefixes(self), admins: map[string]bool{}}
 	for _, a := range e.opts.Admins {
 		u, err := e.backend.User(ctx, strings.TrimPrefix(a, "@"))
+		if errors.Is(err, ErrUnknown) {
+			return nil, &StartupError{Reason: fmt.Sprintf("admin %s: no such user on the server", a), Err: err}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("admin %s: %w", a, err)
 		}

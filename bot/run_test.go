@@ -66,7 +66,7 @@ func TestStartErrors(t *testing.T) {
 		opts *bot.Options
 		want string
 	}{
-		{"unknown admin", &bot.Options{Admins: []string{"@alice", "@nobody"}}, "bot: admin @nobody: bottest: user @nobody: bot: no such user or room"},
+		{"unknown admin", &bot.Options{Admins: []string{"@alice", "@nobody"}}, "bot: admin @nobody: no such user on the server"},
 		{"unknown acl user", &bot.Options{ACLs: []bot.ACL{{Pattern: "deploy", Rule: bot.Rule{AllowUsers: []string{"@ghost"}}}}}, `bot: ACL "deploy": user @ghost`},
 		{"unknown acl room", &bot.Options{DefaultACL: bot.Rule{DenyRooms: []string{"~nowhere"}}}, "bot: default ACL: room ~nowhere"},
 		{"bad glob", &bot.Options{DefaultACL: bot.Rule{DenyUsers: []string{"@[x"}}}, `glob "@[x"`},

@@ -301,13 +301,13 @@ func (b *Backend) connect(ctx context.Context) error {
 		t, err := b.dir.teamByName(ctx, name)
 		if errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) {
 			// The server hides the teams a user may not see.
-			return fmt.Errorf("mattermost: team %q not found on %s, or %s is not a member of it", name, b.url, me.Username)
+			return startupErr(err, "team %q not found on %s, or %s is not a member of it", name, b.url, me.Username)
 		}
 		if err != nil {
 			return b.startupError(err)
 		}
 		if !member[t.ID] {
-			return fmt.Errorf("mattermost: %s is not a member of team %q: add the bot to the team", me.Username, name)
+			return startupErr(nil, "%s is not a member of team %q: add the bot to the team", me.Username, name)
 		}
 		b.teams = append(b.teams, t)
 		chs, _, err := b.client.MyChannels(ctx, t.ID)
@@ -344,25 +344,23 @@ func (b *Backend) startupError(err error) error {
 	)
 	switch {
 	case errors.Is(err, mm.ErrUnauthorized) && wantsLogin:
-		return fmt.Errorf("mattermost: %s rejected the login %q: check the login, password and MFA code", b.url, b.opts.Login)
+		return startupErr(err, "%s rejected the login %q: check the login, password and MFA code", b.url, b.opts.Login)
 	case errors.Is(err, mm.ErrUnauthorized):
-		return fmt.Errorf("mattermost: %s rejected the token: check that it is valid and not revoked", b.url)
+		return startupErr(err, "%s rejected the token: check that it is valid and not revoked", b.url)
 	case errors.As(err, &verify), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid):
-		return fmt.Errorf("mattermost: TLS certificate of %s not trusted (%v); for a self-signed certificate set insecure = true", b.url, rootCause(err))
-	case errors.As(err, &recordHdr):
-		// net/http reports most of these as "server gave HTTP response
-		// to HTTPS client", which says it well enough.
-		return fmt.Errorf("mattermost: %s does not speak TLS; set scheme = \"http\" or the right port", b.url)
+		return startupErr(err, "TLS certificate of %s not trusted (%v); for a self-signed certificate set insecure = true", b.url, rootCause(err))
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recordHdr):
+		return startupErr(err, "%s does not speak TLS; set scheme = \"http\" or the right port", b.url)
 	case errors.As(err, &dnsErr):
-		return fmt.Errorf("mattermost: cannot resolve %s: %v", b.url, rootCause(err))
+		return startupErr(err, "cannot resolve %s: %v", b.url, rootCause(err))
 	case errors.As(err, &opErr):
-		return fmt.Errorf("mattermost: cannot reach %s: %v", b.url, rootCause(err))
+		return startupErr(err, "cannot reach %s: %v", b.url, rootCause(err))
 	case errors.As(err, &apiErr):
-		return fmt.Errorf("mattermost: %s: %w", b.url, err)
+		return startupErr(err, "%s: %v", b.url, err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("mattermost: %s did not answer in time (timeout %v)", b.url, b.opts.Timeout)
+		return startupErr(err, "%s did not answer in time (timeout %v)", b.url, b.opts.Timeout)
 	}
-	return fmt.Errorf("mattermost: cannot connect to %s: %w", b.url, err)
+	return startupErr(err, "cannot connect to %s: %v", b.url, err)
 }
 
 // rootCause returns the innermost error of a chain, whose text is the

@@ -1134,8 +1134,8 @@ func TestTLS(t *testing.T) {
 	}
 
 	opts = mmbackend.Options{Server: strings.Replace(plain.URL(), "http:", "https:", 1), Token: "whatever"}
-	if connected, err := run(opts); connected || err == nil || !strings.Contains(err.Error(), "HTTP response to HTTPS client") {
-		t.Errorf("https to an http server: connected %v, error %v; want %q", connected, err, "HTTP response to HTTPS client")
+	if connected, err := run(opts); connected || err == nil || !strings.Contains(err.Error(), "does not speak TLS") {
+		t.Errorf("https to an http server: connected %v, error %v; want %q", connected, err, "does not speak TLS")
 	}
 }
 

@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err := kctx.Run(&env{ctx: ctx, stdout: stdout, stderr: stderr}); err != nil {
-		fmt.Fprintf(stderr, "matterbot: %v\n", err)
+		printError(stderr, err)
 		return 1
 	}
 	return 0

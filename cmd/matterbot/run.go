@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +24,9 @@ type runCmd struct {
 
 func (c *runCmd) Run(e *env) error {
 	cfg, err := config.Load(c.Config)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &cliError{fmt.Sprintf("configuration file %s not found: name one with -c FILE (see config/matterbot.example.toml)", c.Config), err}
+	}
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +25,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
+	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
@@ -122,50 +130,207 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 }
 
+// TestRunStartupErrors checks that every way the bot can fail to start
+// ends with exit code 1 and exactly one line that says what to fix,
+// without the package prefixes of the layers it went through.
 func TestRunStartupErrors(t *testing.T) {
 	w := newRunWorld(t)
+	if _, err := w.srv.AddTeam("lonely", "Lonely"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"}); err != nil {
+		t.Fatal(err)
+	}
+	site := w.srv.URL()
+	port := site[strings.LastIndex(site, ":")+1:]
+
+	// A port where nothing listens: listen, note the port, close.
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+
+	mutePort := muteServer(t)
+
+	// A TLS server whose certificate nobody trusts.
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failures are the point
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	tlsPort := tlsSrv.URL[strings.LastIndex(tlsSrv.URL, ":")+1:]
+
+	token := fmt.Sprintf("token = %q\n", w.token)
 	tests := []struct {
-		name string
-		env  map[string]string
-		args []string
-		want string
+		name   string
+		config string // the file, with $PORT replaced by the fake's port
+		want   string // the one "matterbot: " line of stderr
+		is     func(error) bool
 	}{
 		{
-			name: "bad token",
-			env:  map[string]string{"MATTERBOT_MATTERMOST_TOKEN": "nosuchtokennosuchtoken1234"},
-			want: "rejected the token",
+			name:   "bad token",
+			is:     func(err error) bool { return errors.Is(err, mm.ErrUnauthorized) },
+			config: "server = \"127.0.0.1\"\nport = $PORT\ntoken = \"nosuchtokennosuchtoken1234\"\n",
+			want:   "matterbot: " + site + " rejected the token: check that it is valid and not revoked",
 		},
 		{
-			name: "unknown team",
-			env:  map[string]string{"MATTERBOT_MATTERMOST_TOKEN": w.token, "MATTERBOT_MATTERMOST_TEAM": "nope"},
-			want: `team "nope" not found`,
+			name:   "bad password",
+			is:     func(err error) bool { return errors.Is(err, mm.ErrUnauthorized) },
+			config: "server = \"127.0.0.1\"\nport = $PORT\nlogin = \"carol\"\npassword = \"wrong\"\n",
+			want:   "matterbot: " + site + ` rejected the login "carol": check the login, password and MFA code`,
+		},
+		{
+			name:   "unknown team",
+			is:     func(err error) bool { return errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) },
+			config: "server = \"127.0.0.1\"\nport = $PORT\n" + token + "team = \"nope\"\n",
+			want:   `matterbot: team "nope" not found on ` + site + ", or opsbot is not a member of it",
+		},
+		{
+			// The server hides a team from a user outside it, so this
+			// reads as the unknown team does.
+			name:   "team without the bot",
+			is:     func(err error) bool { return errors.Is(err, mm.ErrNotFound) || errors.Is(err, mm.ErrForbidden) },
+			config: "server = \"127.0.0.1\"\nport = $PORT\n" + token + "team = \"lonely\"\n",
+			want:   `matterbot: team "lonely" not found on ` + site + ", or opsbot is not a member of it",
+		},
+		{
+			name:   "unreachable server",
+			is:     func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) },
+			config: fmt.Sprintf("server = \"127.0.0.1\"\nport = %d\n", closedPort) + token,
+			want:   fmt.Sprintf("matterbot: cannot reach http://127.0.0.1:%d: connection refused", closedPort),
+		},
+		{
+			name:   "plain HTTP server on https",
+			is:     func(err error) bool { return errors.Is(err, http.ErrSchemeMismatch) },
+			config: "server = \"127.0.0.1\"\nport = $PORT\nscheme = \"https\"\n" + token,
+			want:   "matterbot: https://127.0.0.1:" + port + ` does not speak TLS; set scheme = "http" or the right port`,
+		},
+		{
+			name:   "untrusted certificate",
+			is:     func(err error) bool { var ua x509.UnknownAuthorityError; return errors.As(err, &ua) },
+			config: "server = \"127.0.0.1\"\nport = " + tlsPort + "\nscheme = \"https\"\n" + token,
+			want:   "matterbot: TLS certificate of " + tlsSrv.URL + " not trusted (x509: certificate signed by unknown authority); for a self-signed certificate set insecure = true",
+		},
+		{
+			name:   "timeout",
+			is:     func(err error) bool { return errors.Is(err, context.DeadlineExceeded) },
+			config: fmt.Sprintf("server = \"127.0.0.1\"\nport = %d\ntimeout = \"100ms\"\n", mutePort) + token,
+			want:   fmt.Sprintf("matterbot: http://127.0.0.1:%d did not answer in time (timeout 100ms)", mutePort),
+		},
+		{
+			name:   "unknown admin",
+			is:     func(err error) bool { return errors.Is(err, bot.ErrUnknown) },
+			config: "admins = [\"@nobody\"]\n[mattermost]\nserver = \"127.0.0.1\"\nport = $PORT\n" + token,
+			want:   "matterbot: admin @nobody: no such user on the server",
+		},
+		{
+			name:   "bad config file",
+			is:     func(err error) bool { var l config.ErrorList; return errors.As(err, &l) },
+			config: "server = \"127.0.0.1\"\nport = \"eighty\"\n" + token,
+			want:   `matterbot: $FILE:4: mattermost.port: want an integer, got a string ("eighty")`,
 		},
 		{
 			name: "no config file",
-			args: []string{"run", "-c", filepath.Join(t.TempDir(), "missing.toml")},
-			want: "missing.toml",
+			is:   func(err error) bool { return errors.Is(err, fs.ErrNotExist) },
+			want: "matterbot: configuration file $FILE not found: name one with -c FILE (see config/matterbot.example.toml)",
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
+			t.Parallel()
+			dir := t.TempDir()
+			file := filepath.Join(dir, "matterbot.toml")
+			if tc.config != "" {
+				cfg := "prefix = \"!\"\n"
+				if !strings.Contains(tc.config, "[mattermost]") {
+					cfg += "[mattermost]\n"
+				}
+				cfg += strings.ReplaceAll(tc.config, "$PORT", port)
+				if !strings.Contains(cfg, "scheme =") {
+					cfg += "scheme = \"http\"\n"
+				}
+				if !strings.Contains(cfg, "team =") {
+					cfg += "team = \"ops-team\"\n"
+				}
+				cfg += fmt.Sprintf("[storage]\npath = %q\n", filepath.Join(dir, "bot.db"))
+				if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+					t.Fatal(err)
+				}
 			}
-			args := tc.args
-			if args == nil {
-				args = []string{"run", "-c", w.config}
+			// What run does, in two steps, to check the error as well as
+			// its line (TestRunExitCode checks the rest of run's path).
+			var errOut bytes.Buffer
+			err := (&runCmd{Config: file}).Run(&env{ctx: context.Background(), stdout: io.Discard, stderr: &errOut})
+			if err == nil {
+				t.Fatalf("runCmd.Run() = nil, want an error; stderr:\n%s", errOut.String())
 			}
-			var out, errOut bytes.Buffer
-			code := run(context.Background(), args, &out, &errOut)
-			if code != 1 {
-				t.Errorf("run(%q) = %d, want 1; stderr:\n%s", args, code, errOut.String())
+			if !tc.is(err) {
+				t.Errorf("runCmd.Run() = %#v; its chain lacks the expected cause", err)
 			}
-			last := lastLine(errOut.String())
-			if !strings.HasPrefix(last, "matterbot: ") || !strings.Contains(last, tc.want) {
-				t.Errorf("run(%q) last stderr line = %q, want a matterbot: line with %q", args, last, tc.want)
+			printError(&errOut, err)
+			var lines []string
+			for _, l := range strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n") {
+				if !strings.HasPrefix(l, "time=") { // the log
+					lines = append(lines, l)
+				}
+			}
+			want := strings.ReplaceAll(tc.want, "$FILE", file)
+			if diff := cmp.Diff([]string{want}, lines); diff != "" {
+				t.Errorf("stderr less the log (-want +got):\n%s\nstderr:\n%s", diff, errOut.String())
 			}
 		})
 	}
+}
+
+// TestRunExitCode checks that run prints a failure to start as
+// TestRunStartupErrors expects and exits with 1.
+func TestRunExitCode(t *testing.T) {
+	w := newRunWorld(t)
+	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", "nosuchtokennosuchtoken1234")
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"run", "-c", w.config}, io.Discard, &errOut); code != 1 {
+		t.Errorf("run with a bad token = %d, want 1; stderr:\n%s", code, errOut.String())
+	}
+	want := "matterbot: " + w.srv.URL() + " rejected the token: check that it is valid and not revoked"
+	if got := lastLine(errOut.String()); got != want {
+		t.Errorf("run with a bad token: last stderr line = %q, want %q", got, want)
+	}
+}
+
+// muteServer listens on 127.0.0.1, accepts connections and never answers
+// them; it returns the port.
+func muteServer(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan net.Conn, 64) // held open until cleanup
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case conns <- c:
+			default:
+				c.Close()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		close(conns)
+		for c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func lastLine(s string) string {

@@ -76,6 +76,18 @@ type Options struct {
 	AllowBots     bool
 	AllowWebhooks bool
 
+	// LoopLimit and LoopWindow guard against a loop with another bot that
+	// runs as an ordinary user account (no from_bot prop, no is_bot),
+	// which AllowBots cannot tell from a person: after LoopLimit
+	// exchanges with one sender in one channel (a post of theirs, then
+	// the bot's answer) within LoopWindow, the bot ignores that sender in
+	// that channel for LoopWindow and logs a warning. Defaults
+	// DefaultLoopLimit (20) and DefaultLoopWindow (1 minute); a negative
+	// LoopLimit turns the guard off, for a benchmark client that sends
+	// its next command as soon as the bot answers.
+	LoopLimit  int
+	LoopWindow time.Duration
+
 	// RateLimit caps the requests per second to the server, so that a
 	// busy bot stays under the server's rate limit instead of collecting
 	// 429s. Default 10, the server's default limit; negative: no cap.
@@ -138,6 +150,7 @@ type Backend struct {
 	seen       recent // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
+	loops      loopGuard
 	// Channels whose catch-up is retried in the background, with the
 	// live posts held until it is done (see fetchLater).
 	behind map[string]*behind
@@ -218,6 +231,7 @@ func New(opts Options) (*Backend, error) {
 		limit:  o.MaxMessageRunes,
 		dms:    map[string]string{},
 		seen:   newRecent(4096),
+		loops:  newLoopGuard(o.LoopLimit, o.LoopWindow),
 		behind: map[string]*behind{},
 		caught: make(chan caughtUp),
 	}, nil
@@ -572,6 +586,9 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 	if p.CreateAt > b.lastPostAt {
 		b.lastPostAt = p.CreateAt
 	}
+	if p.UserID == b.self.ID {
+		b.loops.botPosted(p.ChannelID, p.CreateAt)
+	}
 	m, err := b.tr.message(ctx, in)
 	if err != nil {
 		b.log.Warn("post dropped", "post_id", p.ID, "channel_id", p.ChannelID, "err", err)
@@ -579,6 +596,15 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 	}
 	if m == nil {
 		b.log.Debug("post skipped", "post_id", p.ID, "why", b.tr.skip(p))
+		return
+	}
+	switch b.loops.check(p.UserID, p.ChannelID, p.CreateAt) {
+	case loopTripped:
+		b.log.Warn("loop suspected: ignoring a sender in a channel", "user_id", p.UserID, "channel_id", p.ChannelID,
+			"answers", b.loops.limit, "window", time.Duration(b.loops.window)*time.Millisecond)
+		return
+	case loopMuted:
+		b.log.Debug("post skipped", "post_id", p.ID, "why", "loop suspected")
 		return
 	}
 	h.HandleMessage(m)

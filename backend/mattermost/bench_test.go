@@ -31,7 +31,9 @@ import (
 func BenchmarkAddedLatency(b *testing.B) {
 	f := newTimedFake(b)
 	ctx, cancel := context.WithCancel(context.Background())
-	be, err := mmbackend.New(mmbackend.Options{Server: f.url, Teams: []string{"bench"}, Token: mm.Secret(f.token), RateLimit: -1})
+	be, err := mmbackend.New(mmbackend.Options{Server: f.url, Teams: []string{"bench"}, Token: mm.Secret(f.token), RateLimit: -1,
+		// The fake answers the bot at once, as a looping bot would.
+		LoopLimit: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -684,6 +684,10 @@ func newBenchBot(url, token string, connected chan<- struct{}) (*bot.Engine, err
 		Teams:     []string{benchTeam},
 		Token:     mm.Secret(token),
 		RateLimit: -1,
+		// The bench client sends its next command as soon as the bot
+		// answers, as a looping bot would: the loop guard would stop
+		// answering it.
+		LoopLimit: -1,
 	})
 	if err != nil {
 		return nil, err

@@ -16,7 +16,9 @@
 // A posted event becomes a [bot.Message]: sender, room ("~team/name";
 // direct and group channels have no team), thread, Direct for one-to-one
 // messages, @mentions and attached files. The bot's own posts, system
-// posts, and by default other bots' and webhooks' posts are dropped.
+// posts, and by default other bots' and webhooks' posts are dropped; a
+// bot on an ordinary user account that answers the bot back is stopped by
+// a loop guard (Options.LoopLimit).
 // Users, channels and teams are cached and kept current by the events
 // that change them, so a message from a known sender in a known channel
 // costs no REST call. Posts are delivered once each: replays after a

@@ -286,6 +286,7 @@ func (e *Engine) notify(req *Request, text string) {
 	defer cancel()
 	out := req.destination()
 	out.Text = text
+	req.addressed(&out)
 	if err := e.backend.Send(ctx, &out); err != nil {
 		e.log.Warn("send failed", "room_id", out.RoomID, "user_id", out.UserID, "err", err)
 	}

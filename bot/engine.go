@@ -50,6 +50,14 @@ type Options struct {
 	// DivertToPrivate lists commands whose replies go to a direct message,
 	// as if declared with Cmd.Private. [DIVERT_TO_PRIVATE]
 	DivertToPrivate []string
+	// PrefixRoomReplies starts the text replies a command or listener
+	// sends to a room (Request.Reply and its variants, Request.Ask's
+	// question, the engine's error replies) with "@username: ", the
+	// author's handle, so that the author is notified; direct messages,
+	// replies diverted to private, cards, files, ephemeral messages and
+	// Request.Send are left alone. Default false.
+	// [GROUPCHAT_NICK_PREFIXED]
+	PrefixRoomReplies bool
 
 	// CommandTimeout is a handler's deadline unless the command sets its
 	// own (Cmd.Timeout). Default 1 minute.

@@ -83,6 +83,47 @@ func (r *Request) destination() Outgoing {
 	return Outgoing{RoomID: m.Room.ID, ThreadID: m.ThreadID}
 }
 
+// addressed prefixes the text of out with "@username: " when out goes to
+// a room (not a person, not a direct message) and the engine prefixes
+// replies in rooms (Options.PrefixRoomReplies), as Errbot's
+// GROUPCHAT_NICK_PREFIXED does.
+func (r *Request) addressed(out *Outgoing) {
+	m := r.Message
+	if !r.engine.opts.PrefixRoomReplies || m == nil || m.Direct || out.RoomID == "" ||
+		out.Text == "" || m.From.Username == "" {
+		return
+	}
+	out.Text = addressTo(m.From, out.Text)
+}
+
+// addressTo returns text addressed to u: "@alice: text". When text
+// starts with a markdown block (a code fence, a table, a heading, a
+// quote, a list, an indented code block), the prefix goes on a line of
+// its own, so that the block still renders as one.
+func addressTo(u User, text string) string {
+	if startsWithBlock(text) {
+		return u.String() + ":\n" + text
+	}
+	return u.String() + ": " + text
+}
+
+// startsWithBlock reports whether the first line of text opens a
+// markdown block element, which must start a line.
+func startsWithBlock(text string) bool {
+	line, _, _ := strings.Cut(text, "\n")
+	if strings.HasPrefix(line, "    ") || strings.HasPrefix(line, "\t") {
+		return true
+	}
+	line = strings.TrimLeft(line, " ")
+	for _, p := range []string{"```", "~~~", "|", "#", ">", "- ", "* ", "+ "} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	digits := len(line) - len(strings.TrimLeft(line, "0123456789"))
+	return digits > 0 && (strings.HasPrefix(line[digits:], ". ") || strings.HasPrefix(line[digits:], ") "))
+}
+
 func (r *Request) send(out *Outgoing) error {
 	if err := r.engine.backend.Send(r.ctx, out); err != nil {
 		return fmt.Errorf("bot: reply: %w", err)
@@ -95,6 +136,7 @@ func (r *Request) send(out *Outgoing) error {
 func (r *Request) Reply(text string) error {
 	out := r.destination()
 	out.Text = text
+	r.addressed(&out)
 	return r.send(&out)
 }
 
@@ -226,6 +268,7 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID}
 	}
 	out.Text = question
+	r.addressed(&out)
 	r.asking.Add(1) // no automatic typing indicator while the user is to type
 	defer r.asking.Add(-1)
 	key := convKey{user: r.Message.From.ID, room: out.RoomID, thread: out.ThreadID}

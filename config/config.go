@@ -40,6 +40,15 @@ type Config struct {
 	DivertToThread []string `toml:"divert_to_thread"`
 	// DivertToPrivate lists commands whose replies always go to a DM.
 	DivertToPrivate []string `toml:"divert_to_private"`
+	// GroupchatNickPrefixed starts text replies in channels (not in
+	// direct messages) with "@user: ", the author's handle, as Errbot's
+	// GROUPCHAT_NICK_PREFIXED does (bot.Options.PrefixRoomReplies).
+	// Default false.
+	GroupchatNickPrefixed bool `toml:"groupchat_nick_prefixed"`
+	// TypingAfter shows the typing indicator while a command has run
+	// this long, until it returns (bot.Options.TypingAfter). The file
+	// gives seconds or a duration string such as "1.5s". Default 0: off.
+	TypingAfter time.Duration `toml:"typing_after"`
 
 	// Mattermost is the [mattermost] table: server and login.
 	Mattermost Mattermost `toml:"mattermost"`

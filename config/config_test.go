@@ -146,6 +146,8 @@ admins = ["@alice", "@bob"]
 suppress_cmd_not_found = true
 divert_to_thread = ["status"]
 divert_to_private = ["help"]
+groupchat_nick_prefixed = true
+typing_after = 2
 [mattermost]
 server = "chat.example.com"
 teams = ["ops", "dev"]
@@ -178,6 +180,8 @@ hmac = true
 				c.SuppressCmdNotFound = true
 				c.DivertToThread = []string{"status"}
 				c.DivertToPrivate = []string{"help"}
+				c.GroupchatNickPrefixed = true
+				c.TypingAfter = 2 * time.Second
 				c.Mattermost = Mattermost{Server: "chat.example.com", Teams: []string{"ops", "dev"},
 					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid",
@@ -196,6 +200,30 @@ hmac = true
 			name: "timeout as a duration string",
 			doc:  minimal + "timeout = \"1m30s\"\n",
 			want: func(c *Config) { withMinimal(c); c.Mattermost.Timeout = 90 * time.Second },
+		},
+		{
+			name: "typing_after as a duration string",
+			doc:  "typing_after = \"1.5s\"\n" + minimal,
+			want: func(c *Config) { withMinimal(c); c.TypingAfter = 1500 * time.Millisecond },
+		},
+		{
+			name: "environment sets the engine options",
+			doc:  "typing_after = 5\n" + minimal,
+			env: map[string]string{
+				"MATTERBOT_GROUPCHAT_NICK_PREFIXED": "true",
+				"MATTERBOT_TYPING_AFTER":            "750ms",
+			},
+			want: func(c *Config) {
+				withMinimal(c)
+				c.GroupchatNickPrefixed = true
+				c.TypingAfter = 750 * time.Millisecond
+			},
+		},
+		{
+			name: "environment typing_after in seconds",
+			doc:  minimal,
+			env:  map[string]string{"MATTERBOT_TYPING_AFTER": "3"},
+			want: func(c *Config) { withMinimal(c); c.TypingAfter = 3 * time.Second },
 		},
 		{
 			name: "relative storage path is relative to the file",
@@ -407,6 +435,24 @@ func TestParseErrors(t *testing.T) {
 			doc:  minimal,
 			env:  map[string]string{"MATTERBOT_MATTERMOST_RATE_LIMIT": "fast"},
 			want: "$MATTERBOT_MATTERMOST_RATE_LIMIT: mattermost.rate_limit: \"fast\" is not a number",
+		},
+		{
+			name: "typing_after negative",
+			doc:  "typing_after = -1\n" + minimal,
+			want: "bot.toml:1: typing_after: must not be negative, got -1s (0 turns it off)",
+		},
+		{
+			name: "typing_after not a duration",
+			doc:  "typing_after = true\ngroupchat_nick_prefixed = \"yes\"\n" + minimal,
+			want: "bot.toml:1: typing_after: want a number of seconds or a duration string, got a boolean (true)\n" +
+				"bot.toml:2: groupchat_nick_prefixed: want true or false, got a string (\"yes\")",
+		},
+		{
+			name: "typing_after from the environment not a duration",
+			doc:  minimal,
+			env:  map[string]string{"MATTERBOT_TYPING_AFTER": "soon", "MATTERBOT_GROUPCHAT_NICK_PREFIXED": "maybe"},
+			want: "$MATTERBOT_GROUPCHAT_NICK_PREFIXED: groupchat_nick_prefixed: \"maybe\" is not true or false\n" +
+				"$MATTERBOT_TYPING_AFTER: typing_after: \"soon\" is not a duration (want seconds, or a string such as \"1m30s\")",
 		},
 		{
 			name: "timeout not a duration",

@@ -42,8 +42,8 @@
 // A non-empty environment variable overrides the key it names; an empty one
 // counts as unset. The name is MATTERBOT_ followed by the dotted key in
 // upper case with "." replaced by "_". Lists are comma-separated; booleans
-// are parsed by strconv.ParseBool; timeout takes seconds or a duration
-// string. A variable for token, password or team removes token_file,
+// are parsed by strconv.ParseBool; timeout and typing_after take seconds
+// or a duration string. A variable for token, password or team removes token_file,
 // password_file or teams from the file (and the other way round), so the
 // environment wins instead of causing a "not both" error. The variables:
 //
@@ -54,6 +54,8 @@
 //	MATTERBOT_ADMINS                       admins (list)
 //	MATTERBOT_DIVERT_TO_THREAD             divert_to_thread (list)
 //	MATTERBOT_DIVERT_TO_PRIVATE            divert_to_private (list)
+//	MATTERBOT_GROUPCHAT_NICK_PREFIXED      groupchat_nick_prefixed
+//	MATTERBOT_TYPING_AFTER                 typing_after
 //	MATTERBOT_MATTERMOST_SERVER            mattermost.server
 //	MATTERBOT_MATTERMOST_TEAM              mattermost.team
 //	MATTERBOT_MATTERMOST_TEAMS             mattermost.teams (list)

@@ -43,6 +43,9 @@ func (d *decoder) validate(cfg *Config) {
 	}
 	d.nonEmpty([]string{"divert_to_thread"}, cfg.DivertToThread)
 	d.nonEmpty([]string{"divert_to_private"}, cfg.DivertToPrivate)
+	if cfg.TypingAfter < 0 {
+		d.problem([]string{"typing_after"}, nil, "must not be negative, got %v (0 turns it off)", cfg.TypingAfter)
+	}
 	d.mattermost(&cfg.Mattermost, cfg.Backend == "mattermost")
 	d.access(&cfg.Access)
 	if cfg.Storage.Path == "" {

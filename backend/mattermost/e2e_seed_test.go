@@ -150,3 +150,22 @@ func TestPermalink(t *testing.T) {
 		})
 	}
 }
+
+// With bot.Options.PrefixRoomReplies (the seed's prefix_groupchat_reply)
+// replies in channels start with "@alice: ", and those in a DM do not.
+func TestPrefixGroupchatReply(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.startEngine(w.newBackend(w.options()), &bot.Options{PrefixRoomReplies: true})
+	w.say(w.ops, "", "!echo in the room")
+	w.replyText(w.ops, "@alice: in the room")
+	root := w.say(w.secret, "", "thread root")
+	w.say(w.secret, root.ID, "!echo in a thread")
+	w.reply(w.secret, func(p *mm.Post) bool { return p.RootID == root.ID && p.Message == "@alice: in a thread" })
+	w.say(dm, "", "echo in private")
+	w.replyText(dm, "in private")
+}

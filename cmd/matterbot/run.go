@@ -43,21 +43,7 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	defer store.Close() // after the engine has stopped
-	eng, err := bot.New(be, &bot.Options{
-		Prefix:                 cfg.Prefix,
-		AltPrefixes:            cfg.AltPrefixes,
-		SuppressUnknownCommand: cfg.SuppressCmdNotFound,
-		Admins:                 cfg.Admins,
-		ACLs:                   cfg.Access.ACLs(),
-		DefaultACL:             cfg.Access.Default,
-		DivertToThread:         cfg.DivertToThread,
-		DivertToPrivate:        cfg.DivertToPrivate,
-		Storage:                store,
-		WebhookAuth:            cfg.HTTP.WebhookAuth(),
-		PluginConfig:           cfg.PluginTables(),
-		Version:                version,
-		Logger:                 logger,
-	}, builtinPlugins()...)
+	eng, err := bot.New(be, engineOptions(cfg, store, logger), builtinPlugins()...)
 	if err != nil {
 		return err
 	}
@@ -67,6 +53,28 @@ func (c *runCmd) Run(e *env) error {
 		return eng.Run(e.ctx)
 	}
 	return serveWithWebhooks(e.ctx, eng, cfg.HTTP.Listen, logger)
+}
+
+// engineOptions maps the configuration's engine keys onto the engine's
+// options, with store for the plugins' data.
+func engineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *bot.Options {
+	return &bot.Options{
+		Prefix:                 cfg.Prefix,
+		AltPrefixes:            cfg.AltPrefixes,
+		SuppressUnknownCommand: cfg.SuppressCmdNotFound,
+		Admins:                 cfg.Admins,
+		ACLs:                   cfg.Access.ACLs(),
+		DefaultACL:             cfg.Access.Default,
+		DivertToThread:         cfg.DivertToThread,
+		DivertToPrivate:        cfg.DivertToPrivate,
+		PrefixRoomReplies:      cfg.GroupchatNickPrefixed,
+		TypingAfter:            cfg.TypingAfter,
+		Storage:                store,
+		WebhookAuth:            cfg.HTTP.WebhookAuth(),
+		PluginConfig:           cfg.PluginTables(),
+		Version:                version,
+		Logger:                 logger,
+	}
 }
 
 // backendOptions maps the [mattermost] table onto the backend's options.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -8,4 +9,12 @@ import (
 
 // The subcommands start engines, servers and their goroutines: every test
 // must leave none behind.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+//
+// With MATTERBOT_TEST_MAIN=1 the test binary is the matterbot command
+// instead: the signal tests run it as a child process (see signals_test.go).
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main() // exits
+	}
+	goleak.VerifyTestMain(m)
+}

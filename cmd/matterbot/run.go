@@ -34,6 +34,18 @@ func (c *runCmd) Run(e *env) error {
 		return fmt.Errorf("run: backend %q: run serves Mattermost; try `matterbot console`", cfg.Backend)
 	}
 	logger := cfg.Log.NewLogger(e.stderr)
+	// One line when the shutdown starts, naming why ("received
+	// terminated"); the engine then waits for the running commands.
+	logged := make(chan struct{})
+	stopLog := context.AfterFunc(e.ctx, func() {
+		defer close(logged)
+		logger.Info("shutting down", "reason", context.Cause(e.ctx))
+	})
+	defer func() {
+		if !stopLog() {
+			<-logged
+		}
+	}()
 	be, err := mmbackend.New(backendOptions(cfg.Mattermost, logger))
 	if err != nil {
 		return err

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// errSignal is the cause of the context that a first signal cancels;
+// the log line "shutting down" shows it.
+type errSignal struct{ sig os.Signal }
+
+func (e errSignal) Error() string { return "received " + e.sig.String() }
+
+// onSignals returns a context cancelled, with an errSignal as its cause,
+// at the first SIGINT or SIGTERM: the subcommand then shuts down
+// gracefully (the engine stops taking commands and waits for the running
+// ones up to its shutdown timeout). A second signal means the operator
+// will not wait: it writes one line to stderr and calls exit with
+// 128+signal, what a shell reports for a process killed by that signal.
+//
+// stop undoes the signal handling and waits for its goroutine; call it
+// once the subcommand has returned.
+func onSignals(parent context.Context, stderr io.Writer, exit func(int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 2) // size 2: signal.Notify never blocks; a third signal is moot
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case sig := <-sigs:
+			cancel(errSignal{sig})
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "matterbot: %v again: exiting without waiting\n", sig)
+			exit(128 + signalNumber(sig))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		<-finished
+		cancel(nil)
+	}
+}
+
+// signalNumber returns the number of sig, 2 for os.Interrupt.
+func signalNumber(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return int(s)
+	}
+	return int(syscall.SIGINT)
+}

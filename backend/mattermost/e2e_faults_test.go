@@ -12,10 +12,25 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
+
+// fastRetry is the retry policy of the e2e tests: the production
+// schedule scaled down timeScale times (5ms doubling to 75ms; the
+// client's own retries from 2.5ms), so that a fault costs milliseconds,
+// not seconds.
+// MaxTotal keeps its default (2m): on a loaded machine a reply is
+// delayed, never given up on.
+func fastRetry() mmbackend.RetryPolicy {
+	return mmbackend.RetryPolicy{Base: mmbackend.DefaultRetryBase / timeScale, Max: mmbackend.DefaultRetryMax / timeScale}
+}
+
+// timeScale is how much faster than in production the e2e tests' retry
+// and rate-limit waits run.
+const timeScale = 200
 
 // warm has each user say one command, so that the bot knows them and
 // its later requests are replies only.
@@ -82,7 +97,12 @@ func faultWorld(t *testing.T, srvOpts *mmtest.Options) (*world, []*mm.User, []*m
 	return w, users, chans, sc
 }
 
-// statusCounter counts the statuses of the answers the bot gets.
+// statusCounter counts the statuses of the answers the bot gets. It
+// also scales a 429's Retry-After to the tests' time (see fastRetry),
+// as if the server's clock ran as fast: mmtest, like the server, asks
+// for whole seconds (at least 1s), which the client honours, and a storm
+// of them would cost seconds per test. The bot still waits what the
+// answer asks before it tries again.
 type statusCounter struct {
 	mu    sync.Mutex
 	codes map[int]int
@@ -94,6 +114,9 @@ func (c *statusCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.mu.Lock()
 		c.codes[resp.StatusCode]++
 		c.mu.Unlock()
+		if ra, perr := strconv.ParseFloat(resp.Header.Get("Retry-After"), 64); perr == nil && resp.StatusCode == http.StatusTooManyRequests {
+			resp.Header.Set("Retry-After", strconv.FormatFloat(ra/timeScale, 'f', -1, 64))
+		}
 	}
 	return resp, err
 }
@@ -231,7 +254,9 @@ func TestSocketLostAnsweredOnce(t *testing.T) {
 func TestCatchUpSurvivesServerErrors(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.start(w.options())
+	opts := w.options()
+	opts.RateLimit = -1
+	w.start(opts)
 	w.say(w.ops, "", "!echo before")
 	w.replyText(w.ops, "before")
 	w.srv.RefuseWebSockets(time.Hour)
@@ -453,6 +478,7 @@ func TestCatchUpHoldsLivePosts(t *testing.T) {
 	w := newWorld(t)
 	fr := &failReads{path: "/api/v4/channels/" + w.ops.ID + "/posts", first: make(chan struct{}), more: -1}
 	opts := w.options()
+	opts.RateLimit = -1
 	opts.HTTPClient = &http.Client{Transport: fr}
 	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
 	w.say(w.ops, "", "!echo before")

@@ -93,8 +93,9 @@ func (w *world) options() mmbackend.Options {
 		Server: w.srv.URL(),
 		Teams:  []string{"ops-team"},
 		Token:  mm.Secret(w.token),
-		// Reconnect at once in tests.
+		// Reconnect and retry at once in tests.
 		WebSocket: mm.WebSocketOptions{MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond},
+		Retry:     fastRetry(),
 	}
 }
 
@@ -1122,7 +1123,7 @@ func TestTLS(t *testing.T) {
 		}
 	}
 
-	opts := mmbackend.Options{Server: ts.URL, Teams: []string{"ops"}, Token: mm.Secret(token)}
+	opts := mmbackend.Options{Server: ts.URL, Teams: []string{"ops"}, Token: mm.Secret(token), Retry: fastRetry()}
 	connected, err := run(opts)
 	if connected || err == nil || !strings.Contains(err.Error(), "not trusted") || !strings.Contains(err.Error(), "insecure = true") {
 		t.Errorf("self-signed server: connected %v, error %v; want a TLS error naming insecure = true", connected, err)
@@ -1133,7 +1134,7 @@ func TestTLS(t *testing.T) {
 		t.Errorf("self-signed server with Insecure: connected %v, error %v; want connected", connected, err)
 	}
 
-	opts = mmbackend.Options{Server: strings.Replace(plain.URL(), "http:", "https:", 1), Token: "whatever"}
+	opts = mmbackend.Options{Server: strings.Replace(plain.URL(), "http:", "https:", 1), Token: "whatever", Retry: fastRetry()}
 	if connected, err := run(opts); connected || err == nil || !strings.Contains(err.Error(), "does not speak TLS") {
 		t.Errorf("https to an http server: connected %v, error %v; want %q", connected, err, "does not speak TLS")
 	}

@@ -1,6 +1,8 @@
 package bot_test
 
 import (
+	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/matterbot/matterbot/bot"
@@ -38,4 +40,35 @@ func TestCardColor(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ExampleCardColor() {
+	for _, c := range []string{"good", "Cyan", "yellow", "#f80", "purple"} {
+		hex, ok := bot.CardColor(c)
+		fmt.Println(c, hex, ok)
+	}
+	// Output:
+	// good #2EB886 true
+	// Cyan #00FFFF true
+	// yellow #FFA500 true
+	// #f80 #ff8800 true
+	// purple purple false
+}
+
+// FuzzCardColor: CardColor never panics, what it knows is always
+// "#RRGGBB", and what it does not know comes back unchanged.
+func FuzzCardColor(f *testing.F) {
+	for _, s := range []string{"good", "WHITE", " #abc ", "#123456", "#12345", "", "#", "purple", "#ÿÿÿ"} {
+		f.Add(s)
+	}
+	hex := regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	f.Fuzz(func(t *testing.T, c string) {
+		got, ok := bot.CardColor(c)
+		if ok && !hex.MatchString(got) {
+			t.Errorf("CardColor(%q) = %q, true; want #RRGGBB", c, got)
+		}
+		if !ok && got != c {
+			t.Errorf("CardColor(%q) = %q, false; want it unchanged", c, got)
+		}
+	})
 }

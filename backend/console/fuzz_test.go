@@ -55,20 +55,24 @@ func FuzzLine(f *testing.F) {
 	})
 }
 
-// FuzzCard renders any card at any width: it never panics, and the box is
-// whole: every line has the same width.
+// FuzzCard renders any card at any width: it never panics, the summary
+// comes first, and the box is whole: every line has the same width.
 func FuzzCard(f *testing.F) {
-	f.Add("Deployed", "https://x", "**done** in `3s`", "good", "Env", "prod", true, "Long title", "value\nmore", false, 40)
-	f.Add("", "", "", "#ff0000", "", "", true, "", "", true, 10)
-	f.Add("日本語のタイトル", "", "👍 wide", "warning", "a", "b", false, "c", "d", true, 25)
-	f.Fuzz(func(t *testing.T, title, link, text, color, t1, v1 string, s1 bool, t2, v2 string, s2 bool, width int) {
+	f.Add("Deployed", "https://x", "**done** in `3s`", "good", "Env", "prod", true, "Long title", "value\nmore", false, 40, "")
+	f.Add("", "", "", "#ff0000", "", "", true, "", "", true, 10, "build **42**\n- a list")
+	f.Add("日本語のタイトル", "", "👍 wide", "warning", "a", "b", false, "c", "d", true, 25, "")
+	f.Add("x", "", "", "cyan", "", "", false, "", "", false, 30, "summary")
+	f.Fuzz(func(t *testing.T, title, link, text, color, t1, v1 string, s1 bool, t2, v2 string, s2 bool, width int, summary string) {
 		if width < 1 || width > 300 {
 			t.Skip()
 		}
-		c := &bot.Card{Title: title, Link: link, Text: text, Color: color, Fields: []bot.Field{{Title: t1, Value: v1, Short: s1}, {Title: t2, Value: v2, Short: s2}}}
+		c := &bot.Card{Summary: summary, Title: title, Link: link, Text: text, Color: color, Fields: []bot.Field{{Title: t1, Value: v1, Short: s1}, {Title: t2, Value: v2, Short: s2}}}
 		for _, colored := range []bool{false, true} {
 			r := newRenderer(colored, false, width)
-			box := r.card(c)
+			all, box := r.card(c), r.box(c)
+			if len(all) < len(box) || boxText(all[len(all)-len(box):]) != boxText(box) {
+				t.Fatalf("card %+v at width %d (color %v) does not end with its box:\n%s", c, width, colored, boxText(all))
+			}
 			w := box[0].width()
 			for i, l := range box {
 				if l.width() != w {

@@ -27,13 +27,16 @@
 // since the last one seen are fetched over REST and delivered in order. A
 // channel whose read fails with a 429, a 5xx or no answer is read again
 // in the background until it succeeds; its live posts wait for it.
+// Each message carries its permalink (bot.Message.Permalink), built as
+// the seed builds it: {site}/{team}/pl/{post id}.
 //
 // # Outgoing
 //
 // Send keeps the thread, opens the direct channel for a message to a
 // user, cuts text longer than a post with [Split] (code fences closed and
 // re-opened), posts cards as message attachments (or through
-// Options.CardsHook) and uploads files. The bot's own addresses in the
+// Options.CardsHook; colours as bot.CardColor maps them, the summary as
+// the pretext) and uploads files. The bot's own addresses in the
 // text ("~team/name", a channel id) become what the server links. A 429,
 // a 5xx or no answer delays a post, an upload or a card by hook, retried
 // with backoff for up to [MaxRetryTime] or the context's deadline; other

@@ -20,7 +20,8 @@ import (
 type fakeServerCmd struct {
 	Listen   string `default:"127.0.0.1:8065" help:"Address to listen on."`
 	Seed     string `help:"TOML file describing teams, users, bots and channels (default: a small demo world)." type:"path"`
-	LogLevel string `default:"debug" enum:"debug,info,warn,error" help:"Log level; requests are logged at debug."`
+	LogLevel string `default:"auto" enum:"auto,debug,info,warn,error" help:"Log level; requests are logged at debug. auto: debug, or warn with --chat."`
+	Chat     bool   `help:"Talk to the bot from this terminal: each line typed is posted as the seed's admin in town-square, and the answers are printed."`
 }
 
 // seedFile is the --seed format:
@@ -259,6 +260,13 @@ func (c *fakeServerCmd) Run(e *env) error {
 		return err
 	}
 	var level slog.Level
+	switch {
+	case c.LogLevel != "auto":
+	case c.Chat:
+		c.LogLevel = "warn" // request logs would bury the conversation
+	default:
+		c.LogLevel = "debug"
+	}
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
@@ -272,15 +280,22 @@ func (c *fakeServerCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := printWelcome(e.stdout, srv.URL(), sf, accounts); err != nil {
+	if err := printWelcome(e.stdout, srv.URL(), sf, accounts, c.Chat); err != nil {
 		return err
+	}
+	if c.Chat {
+		ch, err := newChat(srv, sf, accounts, e.stdout)
+		if err != nil {
+			return err
+		}
+		ch.run(e.ctx, e.stdin)
 	}
 	<-e.ctx.Done()
 	logger.Info("fake server stopping")
 	return nil
 }
 
-func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account) error {
+func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account, chat bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "fake Mattermost server at %s (Ctrl-C stops it)\n", url)
 	var teams []string
@@ -313,6 +328,9 @@ func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account) err
 				break
 			}
 		}
+	}
+	if !chat {
+		b.WriteString("run with --chat to talk to the bot from this terminal, without a Mattermost client\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

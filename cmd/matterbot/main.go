@@ -32,6 +32,7 @@ type cli struct {
 // env is what a subcommand gets to work with: no globals.
 type env struct {
 	ctx    context.Context
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "matterbot: %v\n", err)
 		return 2
 	}
-	if err := kctx.Run(&env{ctx: ctx, stdout: stdout, stderr: stderr}); err != nil {
+	if err := kctx.Run(&env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr}); err != nil {
 		printError(stderr, err)
 		return 1
 	}

@@ -1,7 +1,9 @@
 package mattermost
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 )
@@ -56,6 +58,49 @@ func (c *Client) MyChannels(ctx context.Context, teamID string) ([]*Channel, *Re
 		return nil, r, err
 	}
 	return chs, r, nil
+}
+
+// AllMyChannels returns the channels we are a member of in every team,
+// plus our direct and group channels, in one call: a user in no team
+// can list its direct channels this way. Servers before 6.1 lack the
+// route and answer 404 (an error matching ErrNotFound); use MyChannels
+// per team there.
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannelsForUser
+func (c *Client) AllMyChannels(ctx context.Context) ([]*Channel, *Response, error) {
+	var b []byte
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/channels", idempotent: true}, &b)
+	if err != nil {
+		return nil, r, err
+	}
+	chs, err := decodeStreamedChannels(b)
+	if err != nil {
+		return nil, r, fmt.Errorf("mattermost: GET /users/me/channels: decode answer: %w", err)
+	}
+	return chs, r, nil
+}
+
+// decodeStreamedChannels decodes the answer of GET
+// /users/{user_id}/channels, which the server streams (api4/channel.go
+// getChannelsForUser): for a user in no channel it has written "[" with
+// a 200 before the store says "not found", so the body is "[" and that
+// error's JSON. That answer is an empty list; any other broken body is
+// an error.
+func decodeStreamedChannels(b []byte) ([]*Channel, error) {
+	var chs []*Channel
+	err := json.Unmarshal(b, &chs)
+	if err == nil {
+		if chs == nil { // "null"
+			chs = []*Channel{}
+		}
+		return chs, nil
+	}
+	if len(b) > 0 && b[0] == '[' {
+		var e APIError
+		if json.NewDecoder(bytes.NewReader(b[1:])).Decode(&e) == nil && e.ID == "app.channel.get_channels.not_found.app_error" {
+			return []*Channel{}, nil
+		}
+	}
+	return nil, err
 }
 
 // CreateChannel creates a public (ChannelOpen) or private (ChannelPrivate)

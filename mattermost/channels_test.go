@@ -2,9 +2,12 @@ package mattermost
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const opsChannel = "eofczhjqg7d4pd5iz5pcjmmjfo"
@@ -128,4 +131,73 @@ func TestChannelMembers(t *testing.T) {
 	if _, _, err := c.ChannelMembers(t.Context(), "private1", 0, 0); !isClass(err, ErrForbidden) {
 		t.Errorf("ChannelMembers(private, not a member) error = %v, want ErrForbidden", err)
 	}
+}
+
+// TestAllMyChannels: GET /users/me/channels as servers since 6.1 answer
+// it (api4/channel.go getChannelsForUser streams the list), and as 5.x
+// answers it (the unknown route's 404).
+func TestAllMyChannels(t *testing.T) {
+	const dm = `{"id":"5g5stom4x3f8ikrcy6huy6wpnw","type":"D","team_id":"","name":"a__b"}`
+	notFound := `{"id":"app.channel.get_channels.not_found.app_error","message":"No channels were found.","detailed_error":"","request_id":"x","status_code":404}`
+	for _, tc := range []struct {
+		name    string
+		status  int
+		body    string
+		wantIDs []string
+		wantErr error // nil: no error; errAny: any error
+	}{
+		{"list", 200, "[" + dm + ",\n" + `{"id":"q3k36jcewi8e3ymftf4xc1g9wo","type":"O","team_id":"g4abhgi4hfb3xqdwp4ixd58t4r"}` + "]", []string{"5g5stom4x3f8ikrcy6huy6wpnw", "q3k36jcewi8e3ymftf4xc1g9wo"}, nil},
+		{"no channel: the streamed not-found error", 200, "[" + notFound + "\n", []string{}, nil},
+		{"broken mid-stream", 200, "[" + dm + ",", nil, errAny},
+		{"server before 6.1", 404, `{"id":"api.context.404.app_error","message":"Sorry, we could not find the page.","detailed_error":"","status_code":404}`, nil, ErrNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mux, _ := setup(t, nil)
+			mux.HandleFunc("/api/v4/users/me/channels", func(w http.ResponseWriter, r *http.Request) {
+				testMethod(t, r, http.MethodGet)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			})
+			chs, _, err := c.AllMyChannels(t.Context())
+			switch {
+			case tc.wantErr == errAny && err == nil:
+				t.Fatalf("AllMyChannels() = %v, nil; want an error", chs)
+			case tc.wantErr == errAny:
+				return
+			case tc.wantErr != nil && !errors.Is(err, tc.wantErr):
+				t.Fatalf("AllMyChannels() error = %v, want %v", err, tc.wantErr)
+			case tc.wantErr != nil:
+				return
+			case err != nil:
+				t.Fatalf("AllMyChannels(): %v", err)
+			}
+			ids := []string{}
+			for _, ch := range chs {
+				ids = append(ids, ch.ID)
+			}
+			if diff := cmp.Diff(tc.wantIDs, ids); diff != "" {
+				t.Errorf("AllMyChannels() ids (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// errAny stands for "some error" in tables.
+var errAny = errors.New("any error")
+
+// FuzzDecodeStreamedChannels: any body decodes to channels or an error,
+// never a panic.
+func FuzzDecodeStreamedChannels(f *testing.F) {
+	f.Add([]byte(`[{"id":"5g5stom4x3f8ikrcy6huy6wpnw","type":"D"}]`))
+	f.Add([]byte(`[{"id":"app.channel.get_channels.not_found.app_error","status_code":404}`))
+	f.Add([]byte(`[{"id":"x"},`))
+	f.Add([]byte(`[`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		chs, err := decodeStreamedChannels(b)
+		if err == nil && chs == nil {
+			t.Errorf("decodeStreamedChannels(%q) = nil, nil", b)
+		}
+	})
 }

@@ -475,6 +475,12 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			if out == nil {
 				return r, nil
 			}
+			if raw, ok := out.(*[]byte); ok {
+				// The caller decodes an answer that may not be valid
+				// JSON (see AllMyChannels).
+				*raw = resp.Body.(*bufferedBody).b
+				return r, nil
+			}
 			// attempt read the whole answer: unmarshal the bytes directly
 			// rather than through a Decoder and its buffer.
 			if err := json.Unmarshal(resp.Body.(*bufferedBody).b, out); err != nil {

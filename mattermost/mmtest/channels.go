@@ -3,6 +3,7 @@ package mmtest
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
@@ -841,4 +842,61 @@ func (q *request) getTeamChannels() {
 	s.mu.Unlock()
 	sort.Slice(chs, func(i, j int) bool { return chs[i].Name < chs[j].Name })
 	q.reply(http.StatusOK, pageOf(chs, page, perPage))
+}
+
+// getAllUserChannels is GET /users/{user_id}/channels, added in server 6.1
+// (api4/channel.go getChannelsForUser): the user's channels in every team
+// plus its direct and group channels, for the user or an admin
+// (SessionHasPermissionToUser) only, ordered by id (store
+// GetChannelsByUser). include_deleted adds archived channels, those
+// archived at or after last_delete_at when it is set; a negative
+// last_delete_at is a 400. The server streams the list: it writes "["
+// before reading the first page, so a user in no channel at all, for
+// which the store answers not found, gets 200 and "[" followed by the
+// error's JSON, which is not valid JSON. The fake answers the same.
+func (q *request) getAllUserChannels() {
+	uid := q.userParam()
+	if uid == "" {
+		return
+	}
+	s := q.s
+	s.mu.Lock()
+	allowed := uid == q.sess.userID || s.st.isAdmin(q.sess.userID)
+	s.mu.Unlock()
+	if !allowed {
+		q.failPerm()
+		return
+	}
+	v := q.r.URL.Query()
+	lastDeleteAt, err := strconv.ParseInt(v.Get("last_delete_at"), 10, 64)
+	if err != nil {
+		lastDeleteAt = 0
+	}
+	if lastDeleteAt < 0 {
+		q.failURLParam("last_delete_at")
+		return
+	}
+	inclDeleted, _ := strconv.ParseBool(v.Get("include_deleted"))
+	var out []mattermost.Channel
+	s.mu.Lock()
+	for cid, ms := range s.st.members {
+		ch := s.st.channels[cid]
+		if ms[uid] == nil || ch == nil {
+			continue
+		}
+		if ch.DeleteAt != 0 && (!inclDeleted || lastDeleteAt != 0 && ch.DeleteAt < lastDeleteAt) {
+			continue
+		}
+		out = append(out, *ch)
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) == 0 {
+		e := apiError(http.StatusNotFound, "app.channel.get_channels.not_found.app_error", "")
+		e.RequestID = q.id
+		b, _ := json.Marshal(e)
+		q.replyRaw(http.StatusOK, append([]byte("["), b...))
+		return
+	}
+	q.reply(http.StatusOK, out)
 }

@@ -12,6 +12,7 @@ import (
 // server's translation does.
 var messages = map[string]string{
 	"api.context.404.app_error":                                "Sorry, we could not find the page.",
+	"app.channel.get_channels.not_found.app_error":             "No channels were found.", // text unverified
 	"api.context.session_expired.app_error":                    "Invalid or expired session, please login again.",
 	"api.context.token_provided.app_error":                     "Session is not OAuth but token was provided in the query string.",
 	"api.context.permissions.app_error":                        "You do not have the appropriate permissions.",

@@ -15,6 +15,10 @@ type route struct {
 	// (web/handlers.go APIHandler versus APISessionRequired).
 	auth    bool
 	handler func(*request)
+	// since is the first server version that has the route ("6.1");
+	// a server claiming an older ServerVersion answers 404 for it, as
+	// the real one did before the route existed. Empty: every version.
+	since string
 
 	segs []string
 }

@@ -48,6 +48,7 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/teams/name/{team_name}/channels/name/{channel_name}", auth: true, handler: (*request).getChannelByTeamAndName},
 		{method: "GET", pattern: "/users/{user_id}/teams/{team_id}/channels", auth: true, handler: (*request).getUserChannels},
 		{method: "GET", pattern: "/users/{user_id}/teams/{team_id}/channels/members", auth: true, handler: (*request).getUserChannelMembers},
+		{method: "GET", pattern: "/users/{user_id}/channels", auth: true, handler: (*request).getAllUserChannels, since: "6.1"},
 
 		// posts.go (api4/post.go InitPost)
 		{method: "POST", pattern: "/posts", auth: true, handler: (*request).createPostAPI},

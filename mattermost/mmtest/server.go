@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,7 +177,13 @@ func New(opts *Options) *Server {
 	if o.RateLimit != nil {
 		s.limiter = newRateLimiter(*o.RateLimit, o.Now)
 	}
-	s.router = newRouter(s.routes())
+	var routes []route
+	for _, r := range s.routes() {
+		if versionAtLeast(s.version, r.since) {
+			routes = append(routes, r)
+		}
+	}
+	s.router = newRouter(routes)
 	s.web = newRouter(s.webRoutes())
 	s.hub = s.newEventHub(o.WebSocket)
 	return s
@@ -461,4 +468,27 @@ func logPath(p string) string {
 		return "/hooks/[REDACTED]"
 	}
 	return p
+}
+
+// versionAtLeast reports whether version ("5.36.1") is min ("6.1") or
+// later, comparing the dot-separated numbers in order; an empty min is
+// always met. A part that is not a number counts as 0.
+func versionAtLeast(version, min string) bool {
+	if min == "" {
+		return true
+	}
+	v, m := strings.Split(version, "."), strings.Split(min, ".")
+	for i := range max(len(v), len(m)) {
+		var a, b int
+		if i < len(v) {
+			a, _ = strconv.Atoi(v[i])
+		}
+		if i < len(m) {
+			b, _ = strconv.Atoi(m[i])
+		}
+		if a != b {
+			return a > b
+		}
+	}
+	return true
 }

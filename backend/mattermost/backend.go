@@ -151,6 +151,9 @@ type Backend struct {
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
 	loops      loopGuard
+	// perTeamListing: the server lacks GET /users/me/channels (before
+	// 6.1), so catch-up lists the bot's channels per team.
+	perTeamListing bool
 	// Channels whose catch-up is retried in the background, with the
 	// live posts held until it is done (see fetchLater).
 	behind map[string]*behind

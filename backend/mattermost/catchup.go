@@ -3,6 +3,7 @@ package mattermost
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/matterbot/matterbot/bot"
@@ -196,11 +197,29 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 }
 
 // catchUpChannels returns the channels to catch up in: the bot's
-// channels in each of its teams as the server lists them now (direct and
-// group channels included: the server lists them with every team), and
-// those known before the gap. A listing that fails is logged and the
-// known channels of its team are still read.
+// channels as the server lists them now, and those known before the gap.
+// Servers since 6.1 list them all in one call (direct and group channels
+// included, which a bot in no team can list no other way); older ones
+// answer 404, and the bot then lists them per team (direct and group
+// channels come with every team), saying so once. A listing that fails
+// is logged and the known channels are still read.
 func (b *Backend) catchUpChannels(ctx context.Context) []string {
+	if !b.perTeamListing {
+		chs, _, err := b.client.AllMyChannels(ctx)
+		switch {
+		case err == nil:
+			b.joinListed(chs)
+			return b.dir.myChannels()
+		case errors.Is(err, mm.ErrNotFound):
+			b.perTeamListing = true
+			b.log.Info("catch-up: the server cannot list all the bot's channels at once (before 6.1); listing them per team")
+		default:
+			if ctx.Err() == nil {
+				b.log.Warn("catch-up: cannot list the bot's channels; reading the known ones", "err", err)
+			}
+			return b.dir.myChannels()
+		}
+	}
 	for _, t := range b.teams {
 		chs, _, err := b.client.MyChannels(ctx, t.ID)
 		if err != nil {
@@ -209,10 +228,15 @@ func (b *Backend) catchUpChannels(ctx context.Context) []string {
 			}
 			continue
 		}
-		for _, ch := range chs {
-			b.dir.putChannel(ch)
-			b.dir.join(ch.ID)
-		}
+		b.joinListed(chs)
 	}
 	return b.dir.myChannels()
+}
+
+// joinListed records channels the server lists as the bot's.
+func (b *Backend) joinListed(chs []*mm.Channel) {
+	for _, ch := range chs {
+		b.dir.putChannel(ch)
+		b.dir.join(ch.ID)
+	}
 }

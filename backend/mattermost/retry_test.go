@@ -526,3 +526,82 @@ func TestRetryPostThroughClient(t *testing.T) {
 		}
 	})
 }
+
+// TestCatchUpReadRetried: a background catch-up read (fetchLater) is
+// retried on the backend's policy. A 429 asking for 90s, more than the
+// client waits itself (1m), is waited out by the backend: the read is
+// sent again at 90s exactly. A read still failing is handed back when
+// the next wait would pass MaxTotal; a read under a cancelled context
+// ends at once.
+func TestCatchUpReadRetried(t *testing.T) {
+	t.Parallel()
+	const list = `{"order":["p1"],"posts":{"p1":{"id":"p1","channel_id":"c1","create_at":5000,"message":"missed"}}}`
+	for _, tc := range []struct {
+		name     string
+		answer   func(n int, r *http.Request) *http.Response
+		cancelAt time.Duration // 0: never
+		want     []time.Duration
+		wantPost bool
+		wantAt   time.Duration // when the result reaches the event loop
+	}{
+		{"429 then posts", func(n int, r *http.Request) *http.Response {
+			if n == 0 {
+				return failure(r, http.StatusTooManyRequests, "Retry-After", "90")
+			}
+			return reply(r, http.StatusOK, list)
+		}, 0, []time.Duration{0, sec(90)}, true, sec(90)},
+		{"429 until MaxTotal", func(n int, r *http.Request) *http.Response {
+			return failure(r, http.StatusTooManyRequests, "Retry-After", "90")
+		}, 0, []time.Duration{0, sec(90)}, false, sec(90)},
+		{"stopped while waiting", func(n int, r *http.Request) *http.Response {
+			return failure(r, http.StatusTooManyRequests, "Retry-After", "90")
+		}, sec(10), []time.Duration{0}, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fs := &fakeServer{start: time.Now(), answer: func(n int, r *http.Request, _ string) (*http.Response, error) {
+					if r.URL.Path != "/api/v4/channels/c1/posts" || r.URL.Query().Get("since") != "1000" {
+						return failure(r, http.StatusNotFound), nil
+					}
+					return tc.answer(n, r), nil
+				}}
+				b := newRetryBackend(t, RetryPolicy{}, upperJitter, fs)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				if tc.cancelAt > 0 {
+					time.AfterFunc(tc.cancelAt, cancel)
+				}
+				b.bgCtx = ctx
+				b.fetchLater("c1", 1000, true)
+				if bh := b.behind["c1"]; bh == nil || bh.reads != 1 {
+					t.Fatalf("behind[c1] = %+v, want one held read", bh)
+				}
+				start := time.Now()
+				if tc.cancelAt > 0 {
+					// Nobody takes the result: the read must end with
+					// its context alone.
+					b.bg.Wait()
+					if end := time.Since(start); end != tc.cancelAt {
+						t.Errorf("read ended at %v, want at the cancel, %v", end, tc.cancelAt)
+					}
+				} else {
+					r := <-b.caught
+					if at := time.Since(start); at != tc.wantAt {
+						t.Errorf("result at %v, want %v", at, tc.wantAt)
+					}
+					if !r.held || r.channelID != "c1" || r.since != 1000 {
+						t.Errorf("result = %+v, want held, c1, since 1000", r)
+					}
+					got := postsSince(r.list, r.since)
+					if gotPost := len(got) == 1 && got[0].ID == "p1"; gotPost != tc.wantPost || (r.err == nil) != tc.wantPost {
+						t.Errorf("result posts %v, err %v; want the post: %v", got, r.err, tc.wantPost)
+					}
+					b.bg.Wait()
+				}
+				if diff := cmp.Diff(tc.want, fs.times()); diff != "" {
+					t.Errorf("read times (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}

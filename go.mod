@@ -9,6 +9,11 @@ require github.com/chzyer/readline v1.5.1
 require github.com/hashicorp/cronexpr v1.1.3
 
 require (
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
+	github.com/pquerna/otp v1.5.0
+)
+
+require (
 	github.com/coder/websocket v1.8.15
 	github.com/google/go-cmp v0.7.0
 	github.com/pelletier/go-toml/v2 v2.4.3

@@ -74,6 +74,8 @@ var messages = map[string]string{
 	"api.bot.create_disabled":                                  "Bot creation has been disabled.",
 	"app.user.save.username_exists.app_error":                  "An account with that username already exists.",
 	"model.user.is_valid.username.app_error":                   "Username must begin with a letter, and contain between 3 to 22 lowercase characters made up of numbers, letters, and the symbols '.', '-', and '_'.",
+	"mfa.validate_token.authenticate.app_error":                "Invalid MFA token.",
+	"api.user.check_user_mfa.bad_code.app_error":               "Invalid MFA token.",
 	"mmtest.fault.app_error":                                   "Injected fault (mmtest).",
 }
 

@@ -51,8 +51,9 @@ const pendingTTL = 30_000
 type userRec struct {
 	user     mattermost.User
 	password string
-	ownerID  string // bots: who owns it
-	botName  string // bots: display name
+	ownerID  string  // bots: who owns it
+	botName  string  // bots: display name
+	mfa      *mfaRec // nil: MFA off (mfa.go)
 }
 
 type fileRec struct {

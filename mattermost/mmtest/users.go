@@ -128,6 +128,8 @@ func (q *request) login() {
 	case rec.password == "" || rec.password != password:
 		rec.user.FailedAttempts++
 		fail = apiError(http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username", "")
+	default:
+		fail = s.checkMFA(rec, str("token"))
 	}
 	if fail != nil {
 		s.mu.Unlock()

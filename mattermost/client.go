@@ -483,7 +483,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			}
 			// attempt read the whole answer: unmarshal the bytes directly
 			// rather than through a Decoder and its buffer.
-			if err := json.Unmarshal(resp.Body.(*bufferedBody).b, out); err != nil {
+			if err := unmarshalAnswer(resp.Body.(*bufferedBody).b, out); err != nil {
 				return r, fmt.Errorf("mattermost: %s: decode answer: %w", where, err)
 			}
 			return r, nil
@@ -548,6 +548,16 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		}
 		return r, apiErr
 	}
+}
+
+// unmarshalAnswer decodes a 2xx answer into out: a post (the answer to
+// every reply the bot posts) through the post decoder, anything else
+// with encoding/json.
+func unmarshalAnswer(b []byte, out any) error {
+	if p, ok := out.(*Post); ok {
+		return unmarshalPost(b, p)
+	}
+	return json.Unmarshal(b, out)
 }
 
 // observe notes an empty server bucket: when an answer says no request

@@ -581,7 +581,12 @@ func (e *embedded[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	v := new(T)
-	if err := json.Unmarshal(inner, v); err != nil {
+	if p, ok := any(v).(*Post); ok {
+		err = unmarshalPost(inner, p)
+	} else {
+		err = json.Unmarshal(inner, v)
+	}
+	if err != nil {
 		return err
 	}
 	e.p = v
@@ -690,7 +695,7 @@ func (l *idList) UnmarshalJSON(b []byte) error {
 	if len(inner) == 0 || isNull(inner) {
 		return nil
 	}
-	return json.Unmarshal(inner, &l.ids)
+	return unmarshalStrings(inner, &l.ids)
 }
 
 // flag decodes a boolean sent as true/false or as the strings "true" and

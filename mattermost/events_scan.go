@@ -248,33 +248,43 @@ func (s *scanner) str() error {
 	if !s.eat('"') {
 		return s.fail("want a string")
 	}
-	for s.i < len(s.b) {
-		c := s.b[s.i]
+	// Locals, not s.i, in the loop: this walk over every string of a
+	// frame (the embedded post is one) is the scanner's hot spot.
+	b, i := s.b, s.i
+	for i < len(b) {
+		c := b[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
-			s.i++
+			s.i = i + 1
 			return nil
 		case c == '\\':
-			if s.i+1 >= len(s.b) {
+			if i+1 >= len(b) {
+				s.i = i
 				return s.fail("unexpected end in string escape")
 			}
-			switch s.b[s.i+1] {
+			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
+				i += 2
 			case 'u':
-				if _, ok := hex4(s.b[s.i+2:]); !ok {
+				if _, ok := hex4(b[i+2:]); !ok {
+					s.i = i
 					return s.fail(`invalid \u escape`)
 				}
-				s.i += 6
+				i += 6
 			default:
+				s.i = i
 				return s.fail("invalid escape in string")
 			}
-		case c < 0x20:
-			return s.fail("control character in string")
 		default:
-			s.i++
+			s.i = i
+			return s.fail("control character in string")
 		}
 	}
+	s.i = i
 	return s.fail("unterminated string")
 }
 

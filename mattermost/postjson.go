@@ -1,0 +1,443 @@
+package mattermost
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// unmarshalPost decodes the JSON post b into p exactly as json.Unmarshal(b,
+// p) does (same fields, same nulls, same errors), at a fraction of the
+// cost: posts are the hot path (every posted event, every reply's answer).
+//
+// A hand-written decoder handles the posts servers send: exact lower-case
+// keys, well-typed values, valid UTF-8. Anything else it has not been
+// written for (a key in another case or escaped, a value of the wrong
+// type, a number out of range, invalid UTF-8, a syntax error) sends the
+// whole post back through encoding/json from where it started, so the
+// result never depends on which decoder ran. Unknown keys are skipped, as
+// encoding/json skips them: newer servers add fields.
+func unmarshalPost(b []byte, p *Post) error {
+	// The fast decoder starts only from a post without maps or slices,
+	// so that undoing its work is restoring a copy (it never writes into
+	// memory the copy shares).
+	if p.Props == nil && p.FileIDs == nil && p.Participants == nil && p.Metadata == nil {
+		orig := *p
+		if decodePostFast(b, p) {
+			return nil
+		}
+		*p = orig
+	}
+	return json.Unmarshal(b, p)
+}
+
+// unmarshalStrings decodes a JSON array of strings into *dst as
+// json.Unmarshal(b, dst) does, through the same fast path as posts.
+func unmarshalStrings(b []byte, dst *[]string) error {
+	if *dst == nil {
+		s := scanner{b: b}
+		s.space()
+		if s.stringsField(dst) {
+			s.space()
+			if s.i == len(b) {
+				return nil
+			}
+		}
+		*dst = nil
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// maxFastDepth bounds the nesting the fast decoder follows; deeper posts
+// (none real) go to encoding/json, which has its own limit.
+const maxFastDepth = 100
+
+// decodePostFast decodes b into p and reports whether it could; see
+// unmarshalPost.
+func decodePostFast(b []byte, p *Post) bool {
+	s := scanner{b: b}
+	s.space()
+	if !s.eat('{') {
+		return false
+	}
+	s.space()
+	if !s.eat('}') {
+		for {
+			s.space()
+			ks := s.i
+			if s.str() != nil {
+				return false
+			}
+			key := b[ks+1 : s.i-1]
+			s.space()
+			if !s.eat(':') {
+				return false
+			}
+			s.space()
+			if !s.postMember(key, p) {
+				return false
+			}
+			s.space()
+			if s.eat('}') {
+				break
+			}
+			if !s.eat(',') {
+				return false
+			}
+		}
+	}
+	s.space()
+	return s.i == len(b)
+}
+
+// postFieldNames are the JSON names of Post's fields, for telling an
+// unknown key from one encoding/json would match case-insensitively.
+var postFieldNames = [...]string{"id", "create_at", "update_at", "edit_at", "delete_at", "is_pinned",
+	"user_id", "channel_id", "root_id", "parent_id", "original_id", "message", "message_source", "type",
+	"props", "hashtags", "file_ids", "pending_post_id", "has_reactions", "remote_id", "reply_count",
+	"last_reply_at", "participants", "is_following", "metadata"}
+
+// postMember decodes the value at s.i, the member key (unquoted, as in
+// the input) of a post, into p.
+func (s *scanner) postMember(key []byte, p *Post) bool {
+	switch string(key) {
+	case "id":
+		return s.strField(&p.ID)
+	case "create_at":
+		return s.intField(&p.CreateAt)
+	case "update_at":
+		return s.intField(&p.UpdateAt)
+	case "edit_at":
+		return s.intField(&p.EditAt)
+	case "delete_at":
+		return s.intField(&p.DeleteAt)
+	case "is_pinned":
+		return s.boolField(&p.IsPinned)
+	case "user_id":
+		return s.strField(&p.UserID)
+	case "channel_id":
+		return s.strField(&p.ChannelID)
+	case "root_id":
+		return s.strField(&p.RootID)
+	case "parent_id":
+		return s.strField(&p.ParentID)
+	case "original_id":
+		return s.strField(&p.OriginalID)
+	case "message":
+		return s.strField(&p.Message)
+	case "message_source":
+		return s.strField(&p.MessageSource)
+	case "type":
+		return s.strField(&p.Type)
+	case "props":
+		return s.propsField(&p.Props)
+	case "hashtags":
+		return s.strField(&p.Hashtags)
+	case "file_ids":
+		return s.stringsField(&p.FileIDs)
+	case "pending_post_id":
+		return s.strField(&p.PendingPostID)
+	case "has_reactions":
+		return s.boolField(&p.HasReactions)
+	case "remote_id":
+		return s.strField(&p.RemoteID)
+	case "reply_count":
+		return s.intField(&p.ReplyCount)
+	case "last_reply_at":
+		return s.intField(&p.LastReplyAt)
+	case "participants":
+		if p.Participants != nil {
+			return false // a repeated key: encoding/json reuses the slice
+		}
+		if s.isNullAt() {
+			return true // what 5.x servers send
+		}
+		return s.jsonField(&p.Participants)
+	case "is_following":
+		return s.boolField(&p.IsFollowing)
+	case "metadata":
+		if p.Metadata != nil {
+			return false // a repeated key: encoding/json decodes into it
+		}
+		if s.isNullAt() {
+			return true
+		}
+		if bytes.HasPrefix(s.b[s.i:], []byte("{}")) {
+			s.i += 2
+			p.Metadata = new(PostMetadata) // what the server sends to a bot
+			return true
+		}
+		return s.jsonField(&p.Metadata)
+	}
+	// An unknown key is skipped, unless it is one encoding/json would
+	// match to a field: escaped, not ASCII, or in another case.
+	for _, c := range key {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	for _, name := range postFieldNames {
+		if bytes.EqualFold(key, []byte(name)) {
+			return false
+		}
+	}
+	return s.value(3) == nil
+}
+
+// isNullAt reports whether the value at s.i is null, and skips it if so.
+func (s *scanner) isNullAt() bool {
+	if bytes.HasPrefix(s.b[s.i:], []byte("null")) {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// strField decodes a string into *dst; null leaves it as it is.
+func (s *scanner) strField(dst *string) bool {
+	if s.isNullAt() {
+		return true
+	}
+	v, ok := s.string()
+	if ok {
+		*dst = v
+	}
+	return ok
+}
+
+// string decodes the string at s.i as encoding/json does. It declines
+// strings that are not valid UTF-8, which encoding/json repairs.
+func (s *scanner) string() (string, bool) {
+	start := s.i
+	if s.str() != nil {
+		return "", false
+	}
+	raw := s.b[start+1 : s.i-1]
+	plain := true
+	for _, c := range raw {
+		if c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(raw), true
+	}
+	if !utf8.Valid(raw) {
+		return "", false
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw), true
+	}
+	out, err := unquoteJSON(s.b[start:s.i])
+	if err != nil {
+		return "", false
+	}
+	return string(out), true
+}
+
+// intField decodes an integer into *dst; null leaves it as it is. A
+// number with a fraction or an exponent is declined, as encoding/json
+// refuses it for an int64.
+func (s *scanner) intField(dst *int64) bool {
+	if s.isNullAt() {
+		return true
+	}
+	start := s.i
+	if s.i >= len(s.b) || (s.b[s.i] != '-' && (s.b[s.i] < '0' || s.b[s.i] > '9')) || s.number() != nil {
+		return false
+	}
+	v := s.b[start:s.i]
+	neg := v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	if len(v) > 18 { // may overflow: let strconv say
+		n, err := strconv.ParseInt(string(s.b[start:s.i]), 10, 64)
+		*dst = n
+		return err == nil
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	*dst = n
+	return true
+}
+
+// boolField decodes true or false into *dst; null leaves it as it is.
+func (s *scanner) boolField(dst *bool) bool {
+	rest := s.b[s.i:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("true")):
+		*dst = true
+		s.i += 4
+	case bytes.HasPrefix(rest, []byte("false")):
+		*dst = false
+		s.i += 5
+	case bytes.HasPrefix(rest, []byte("null")):
+		s.i += 4
+	default:
+		return false
+	}
+	return true
+}
+
+// stringsField decodes an array of strings into *dst (nil), null elements
+// as "", as encoding/json does into a new slice; null sets *dst to nil.
+func (s *scanner) stringsField(dst *[]string) bool {
+	if *dst != nil {
+		return false // a repeated key: encoding/json reuses the slice
+	}
+	if s.isNullAt() {
+		return true
+	}
+	if !s.eat('[') {
+		return false
+	}
+	out := []string{}
+	s.space()
+	if !s.eat(']') {
+		for {
+			s.space()
+			if s.isNullAt() {
+				out = append(out, "")
+			} else {
+				v, ok := s.string()
+				if !ok {
+					return false
+				}
+				out = append(out, v)
+			}
+			s.space()
+			if s.eat(']') {
+				break
+			}
+			if !s.eat(',') {
+				return false
+			}
+		}
+	}
+	*dst = out
+	return true
+}
+
+// propsField decodes an object into *dst, adding to the map if there is
+// one (a repeated key), as encoding/json does; null sets *dst to nil.
+func (s *scanner) propsField(dst *map[string]any) bool {
+	if s.isNullAt() {
+		*dst = nil
+		return true
+	}
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return false
+	}
+	if *dst == nil {
+		*dst = make(map[string]any)
+	}
+	return s.objectInto(*dst, 3)
+}
+
+// jsonField hands the value at s.i to encoding/json, for the parts of a
+// post that are rare or empty (metadata, participants).
+func (s *scanner) jsonField(dst any) bool {
+	start := s.i
+	if s.value(3) != nil {
+		return false
+	}
+	return json.Unmarshal(s.b[start:s.i], dst) == nil
+}
+
+// anyValue decodes the value at s.i as encoding/json decodes into an any:
+// map[string]any, []any, string, float64, bool or nil.
+func (s *scanner) anyValue(depth int) (any, bool) {
+	if s.i >= len(s.b) || depth > maxFastDepth {
+		return nil, false
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		return s.string()
+	case c == '{':
+		m := make(map[string]any)
+		return m, s.objectInto(m, depth)
+	case c == '[':
+		s.i++
+		a := make([]any, 0)
+		s.space()
+		if s.eat(']') {
+			return a, true
+		}
+		for {
+			s.space()
+			v, ok := s.anyValue(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			a = append(a, v)
+			s.space()
+			if s.eat(']') {
+				return a, true
+			}
+			if !s.eat(',') {
+				return nil, false
+			}
+		}
+	case c == 't' || c == 'f' || c == 'n':
+		var v bool
+		if s.isNullAt() {
+			return nil, true
+		}
+		return v, s.boolField(&v)
+	case c == '-' || '0' <= c && c <= '9':
+		start := s.i
+		if s.number() != nil {
+			return nil, false
+		}
+		f, err := strconv.ParseFloat(string(s.b[start:s.i]), 64)
+		return f, err == nil
+	}
+	return nil, false
+}
+
+// objectInto decodes the object at s.i into m; a repeated key keeps its
+// last value.
+func (s *scanner) objectInto(m map[string]any, depth int) bool {
+	if depth > maxFastDepth || !s.eat('{') {
+		return false
+	}
+	s.space()
+	if s.eat('}') {
+		return true
+	}
+	for {
+		s.space()
+		k, ok := s.string()
+		if !ok {
+			return false
+		}
+		s.space()
+		if !s.eat(':') {
+			return false
+		}
+		s.space()
+		v, ok := s.anyValue(depth + 1)
+		if !ok {
+			return false
+		}
+		m[k] = v
+		s.space()
+		if s.eat('}') {
+			return true
+		}
+		if !s.eat(',') {
+			return false
+		}
+	}
+}

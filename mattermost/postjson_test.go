@@ -1,0 +1,132 @@
+package mattermost
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// postSeeds are posts as servers send them (recorded answers and the posts
+// inside recorded events) plus the cases the fast decoder must hand back
+// to encoding/json.
+func postSeeds(t testing.TB) [][]byte {
+	t.Helper()
+	var seeds [][]byte
+	for _, name := range []string{"post_create.json", "post_with_file.json", "post_as_bot_with_attachment.json",
+		"post_patch.json", "post_create_in_thread.json", "post_create_dm.json"} {
+		seeds = append(seeds, []byte(loadRecorded(t, name).Response.Body))
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "ws_*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		for _, frame := range recordedFrames(t, filepath.Base(file)) {
+			var f struct {
+				Data struct {
+					Post string `json:"post"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(frame, &f) == nil && f.Data.Post != "" {
+				seeds = append(seeds, []byte(f.Data.Post))
+			}
+		}
+	}
+	for _, s := range []string{
+		`{}`, ` { "id" : "a" } `, `null`, `[]`, `"x"`, `{"id":"a"} x`, `{"id":"a",}`,
+		`{"ID":"a"}`, `{"Id":"a","id":"b"}`, `{"\u0069d":"a"}`, `{"ſ":1}`, `{"unknown":{"deep":[1,{"x":null}]},"id":"a"}`,
+		`{"id":5}`, `{"create_at":"5"}`, `{"create_at":1.5}`, `{"create_at":1e3}`, `{"create_at":-0}`,
+		`{"create_at":9223372036854775807}`, `{"create_at":9223372036854775808}`, `{"create_at":-9223372036854775808}`,
+		`{"is_pinned":"true"}`, `{"is_pinned":null,"id":null}`, `{"is_pinned":true,"is_pinned":false}`,
+		`{"message":"caf\u00e9 \ud83d\ude00 \n \"q\" \/"}`, "{\"message\":\"caf\xc3\xa9\"}", "{\"message\":\"bad \xff\"}",
+		`{"message":"\ud800"}`, "{\"message\":\"a\tb\"}",
+		`{"props":null}`, `{"props":{}}`, `{"props":[]}`, `{"props":"x"}`, `{"props":{"a":1},"props":{"b":2}}`,
+		`{"props":{"from_bot":"true","n":-1.5e3,"big":1e400,"l":[],"o":{"x":[true,false,null]},"a":1,"a":2}}`,
+		`{"props":{"k\u00e9y":"v","attachments":[{"fields":[{"value":1.5}],"ts":"12"}]}}`,
+		`{"file_ids":null}`, `{"file_ids":[]}`, `{"file_ids":["a",null,"b"]}`, `{"file_ids":[1]}`, `{"file_ids":["a"],"file_ids":["b","c"]}`,
+		`{"participants":null}`, `{"participants":[null,{"id":"u"}]}`, `{"participants":[],"participants":[{"id":"u"}]}`,
+		`{"metadata":null}`, `{"metadata":{}}`, `{"metadata":{ }}`, `{"metadata":{"images":{"a":null}}}`, `{"metadata":{},"metadata":{"embeds":[]}}`,
+		`{"metadata":5}`, `{"id":"a","message":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
+		`{"unknown":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
+		`{"props":{"x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}}`,
+	} {
+		seeds = append(seeds, []byte(s))
+	}
+	return seeds
+}
+
+// checkPostDecode decodes in with unmarshalPost and with json.Unmarshal,
+// into copies of start, and fails if post or error differ.
+func checkPostDecode(t *testing.T, start Post, in []byte) {
+	t.Helper()
+	want, got := start, start
+	werr := json.Unmarshal(in, &want)
+	gerr := unmarshalPost(in, &got)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+		t.Fatalf("unmarshalPost(%q) error = %v, want %v", in, gerr, werr)
+	}
+	// reflect.DeepEqual first: cmp.Diff is slow on deeply nested props.
+	// Both tell a nil slice or map from an empty one.
+	if reflect.DeepEqual(want, got) {
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("unmarshalPost(%q) differs from json.Unmarshal (-want +got):\n%s", in, diff)
+	}
+}
+
+func TestUnmarshalPost(t *testing.T) {
+	for i, in := range postSeeds(t) {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			checkPostDecode(t, Post{}, in)
+			checkPostDecode(t, Post{ID: "old", CreateAt: 7, IsPinned: true, Message: "old"}, in)
+		})
+	}
+}
+
+// TestUnmarshalPostFast checks that the posts servers send take the fast
+// path (the comparison above would pass with encoding/json alone).
+func TestUnmarshalPostFast(t *testing.T) {
+	for i, in := range postSeeds(t)[:6] {
+		var p Post
+		if !decodePostFast(in, &p) {
+			t.Errorf("recorded post %d: decodePostFast declined it: %s", i, in)
+		}
+	}
+}
+
+// FuzzUnmarshalPost checks the post decoder against encoding/json: the
+// same post and the same error for any input, from an empty post and from
+// one with fields already set.
+func FuzzUnmarshalPost(f *testing.F) {
+	for _, s := range postSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkPostDecode(t, Post{}, in)
+		checkPostDecode(t, Post{ID: "old", CreateAt: 7, IsPinned: true, Message: "old"}, in)
+	})
+}
+
+// FuzzUnmarshalStrings checks unmarshalStrings against encoding/json.
+func FuzzUnmarshalStrings(f *testing.F) {
+	for _, s := range []string{`[]`, `null`, `["a","b"]`, ` [ "a" , null ] `, `["\u00e9"]`, `[1]`, `["a"]x`, `{}`, "[\"\xff\"]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var want, got []string
+		werr := json.Unmarshal(in, &want)
+		gerr := unmarshalStrings(in, &got)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("unmarshalStrings(%q) error = %v, want %v", in, gerr, werr)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("unmarshalStrings(%q) differs from json.Unmarshal (-want +got):\n%s", in, diff)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/matterbot/matterbot/backend/console"
@@ -61,16 +62,6 @@ func (c *consoleCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	prefix := cfg.Prefix
-	if c.Prefix != "" {
-		prefix = c.Prefix
-	}
-	// The user the console starts as is an admin, so that admin commands
-	// can be tried; /as switches to someone who is not.
-	admins := cfg.Admins
-	if as := "@" + strings.ToLower(strings.TrimPrefix(c.As, "@")); !contains(admins, as) {
-		admins = append(admins, as)
-	}
 	var storage bot.Storage // nil: the engine's in-memory default
 	if c.Storage != "" {
 		st, err := bolt.Open(c.Storage, &bolt.Options{Logger: logger})
@@ -80,20 +71,18 @@ func (c *consoleCmd) Run(e *env) error {
 		defer st.Close()
 		storage = st
 	}
-	eng, err := bot.New(be, &bot.Options{
-		Prefix:                 prefix,
-		AltPrefixes:            cfg.AltPrefixes,
-		SuppressUnknownCommand: cfg.SuppressCmdNotFound,
-		Admins:                 admins,
-		ACLs:                   cfg.Access.ACLs(),
-		DefaultACL:             cfg.Access.Default,
-		DivertToThread:         cfg.DivertToThread,
-		DivertToPrivate:        cfg.DivertToPrivate,
-		PluginConfig:           cfg.PluginTables(),
-		Storage:                storage,
-		Version:                version,
-		Logger:                 logger,
-	}, builtinPlugins()...)
+	// The same engine options as run, so that the console behaves as the
+	// bot will; the prefix may be overridden, and the user the console
+	// starts as is an admin, so that admin commands can be tried (/as
+	// switches to someone who is not).
+	opts := engineOptions(cfg, storage, logger)
+	if c.Prefix != "" {
+		opts.Prefix = c.Prefix
+	}
+	if as := "@" + strings.ToLower(strings.TrimPrefix(c.As, "@")); !contains(opts.Admins, as) {
+		opts.Admins = append(slices.Clip(opts.Admins), as)
+	}
+	eng, err := bot.New(be, opts, builtinPlugins()...)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,10 @@ func TestConsole(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("backend = \"console\"\nprefix = \".\"\nadmins = [\"@alice\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	prefixed := filepath.Join(dir, "prefixed.toml")
+	if err := os.WriteFile(prefixed, []byte("backend = \"console\"\ngroupchat_nick_prefixed = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	bad := filepath.Join(dir, "bad.toml")
 	if err := os.WriteFile(bad, []byte("prefix = 1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -51,6 +55,12 @@ func TestConsole(t *testing.T) {
 			cmd:   consoleCmd{Config: conf},
 			input: ".whoami\n/as @alice\n.whoami\n",
 			want:  []string{"user       @you", "admin      yes", "user       @alice", "admin      yes"},
+		},
+		{
+			name:  "engine options of the config file",
+			cmd:   consoleCmd{Config: prefixed},
+			input: "!echo hi\n",
+			want:  []string{"ops-bot › ~town-square: @you: hi"},
 		},
 		{
 			name:  "storage file",

@@ -359,7 +359,15 @@ func (b *Backend) startupError(err error) error {
 		apiErr     *mm.APIError
 		wantsLogin = b.opts.Token == ""
 	)
+	mfaID := ""
+	if errors.As(err, &apiErr) && wantsLogin {
+		mfaID = apiErr.ID
+	}
 	switch {
+	case mfaID == "mfa.validate_token.authenticate.app_error" && b.opts.MFAToken == "":
+		return startupErr(err, "%s wants an MFA code for %q: set mfa_token, or use an access token", b.url, b.opts.Login)
+	case mfaID == "mfa.validate_token.authenticate.app_error", mfaID == "api.user.check_user_mfa.bad_code.app_error":
+		return startupErr(err, "%s rejected the MFA code for %q: a code is good once, for about 30 seconds", b.url, b.opts.Login)
 	case errors.Is(err, mm.ErrUnauthorized) && wantsLogin:
 		return startupErr(err, "%s rejected the login %q: check the login, password and MFA code", b.url, b.opts.Login)
 	case errors.Is(err, mm.ErrUnauthorized):

@@ -141,6 +141,13 @@ func TestRunStartupErrors(t *testing.T) {
 	if _, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"}); err != nil {
 		t.Fatal(err)
 	}
+	dave, err := w.srv.AddUser(mmtest.User{Username: "dave", Password: "dave-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.srv.EnableMFA(dave.ID, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"); err != nil {
+		t.Fatal(err)
+	}
 	site := w.srv.URL()
 	port := site[strings.LastIndex(site, ":")+1:]
 
@@ -179,6 +186,12 @@ func TestRunStartupErrors(t *testing.T) {
 			is:     func(err error) bool { return errors.Is(err, mm.ErrUnauthorized) },
 			config: "server = \"127.0.0.1\"\nport = $PORT\nlogin = \"carol\"\npassword = \"wrong\"\n",
 			want:   "matterbot: " + site + ` rejected the login "carol": check the login, password and MFA code`,
+		},
+		{
+			name:   "no MFA code",
+			config: "server = \"127.0.0.1\"\nport = $PORT\nlogin = \"dave\"\npassword = \"dave-password\"\n",
+			want:   "matterbot: " + site + ` wants an MFA code for "dave": set mfa_token, or use an access token`,
+			is:     func(err error) bool { return errors.Is(err, mm.ErrUnauthorized) },
 		},
 		{
 			name:   "unknown team",

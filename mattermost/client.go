@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -445,7 +446,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("mattermost: %s: %w", where, ctx.Err())
 			}
-			if d := c.backoffFor(retries); rq.idempotent && rq.upload == nil && retries < c.maxRetries && c.fits(ctx, d) {
+			if d := c.backoffFor(retries); rq.idempotent && rq.upload == nil && retries < c.maxRetries && !permanent(err) && c.fits(ctx, d) {
 				retries++
 				c.log.Warn("mattermost request failed, retrying", "method", rq.method, "path", rq.shownPath(prefix),
 					"attempt", retries, "wait", d, "err", err)
@@ -510,6 +511,12 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			continue
 
 		case code == http.StatusTooManyRequests:
+			// The server's limiter rejects before the handler runs, so any
+			// method may be sent again; a streamed upload cannot, so its
+			// caller gets the 429 at once and waits it out itself.
+			if rq.upload != nil {
+				return r, apiErr
+			}
 			var rl *RateLimitError
 			d := time.Second
 			if errors.As(apiErr, &rl) && rl.RetryAfter > 0 {
@@ -521,11 +528,6 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			waited += d
 			c.log.Warn("mattermost rate limited, waiting", "method", rq.method, "path", rq.shownPath(prefix), "wait", d)
 			if err := c.wait(ctx, d); err != nil {
-				return r, apiErr
-			}
-			// The server's limiter rejects before the handler runs, so any
-			// method may be sent again; a streamed upload cannot.
-			if rq.upload != nil {
 				return r, apiErr
 			}
 			continue
@@ -586,6 +588,24 @@ func (c *Client) emptyBucketWait() time.Duration {
 		return 0
 	}
 	return nb.Sub(c.now())
+}
+
+// permanent reports whether a transport error will not go away by
+// itself: a certificate the client does not trust, or a server that does
+// not speak TLS. Retrying only delays the error the operator must act on.
+func permanent(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		record   tls.RecordHeaderError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &unknown) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		// net/http turns the record error of a plain-HTTP server into
+		// this text (transport.go, persistConn.addTLS callers).
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // retryableStatus reports whether a 5xx may be transient. 501 (feature

@@ -419,17 +419,15 @@ func TestRetryThroughClient(t *testing.T) {
 			return uploaded(r), nil
 		}, []time.Duration{0, sec(1), sec(3)}, false},
 		{
-			// The Retry-After is waited twice: the client waits it out
-			// before it gives up on a streamed upload (mattermost
-			// Client.do), then the backend honours it again.
-			// TODO(clock): the client should give up on the upload
-			// before waiting; then this is 6s.
+			// The client hands a streamed upload's 429 back at once
+			// (mattermost Client.do), and the backend waits the
+			// Retry-After once before it sends the file again.
 			"upload after a 429 with Retry-After", upload, func(n int, r *http.Request) (*http.Response, error) {
 				if n == 0 {
 					return failure(r, http.StatusTooManyRequests, "Retry-After", "6", "X-Ratelimit-Reset", "6"), nil
 				}
 				return uploaded(r), nil
-			}, []time.Duration{0, sec(12)}, false,
+			}, []time.Duration{0, sec(6)}, false,
 		},
 		{"upload rejected", upload, func(n int, r *http.Request) (*http.Response, error) {
 			return failure(r, http.StatusRequestEntityTooLarge), nil

@@ -368,7 +368,10 @@ func DecodeFrame(frame []byte) (*Event, *ActionReply, error) {
 		if env.broadcast[0] != '{' {
 			return nil, nil, &FrameError{Event: event, Problem: "bad envelope", Err: errors.New(`"broadcast" is not an object`)}
 		}
-		if err := json.Unmarshal(env.broadcast, &ev.Broadcast); err != nil {
+		bc := &ev.Broadcast
+		if err := unmarshalFlat(env.broadcast, bc, []flatField{{"user_id", &bc.UserID}, {"channel_id", &bc.ChannelID},
+			{"team_id", &bc.TeamID}, {"connection_id", &bc.ConnectionID}, {"omit_connection_id", &bc.OmitConnectionID}},
+			"omit_users", &bc.OmitUsers); err != nil {
 			return nil, nil, &FrameError{Event: event, Problem: "bad envelope", Err: err}
 		}
 	}
@@ -394,7 +397,8 @@ func nullToNil(b []byte) json.RawMessage {
 func decodePayload(ev *Event) (any, error) {
 	switch ev.Type {
 	case EventHello:
-		return decodeData[HelloEvent](ev.Data)
+		p := new(HelloEvent)
+		return orNil(p, flatData(ev.Data, p, flatField{"connection_id", &p.ConnectionID}, flatField{"server_version", &p.ServerVersion}))
 	case EventPosted:
 		return decodePosted(ev.Data)
 	case EventPostEdited, EventPostDeleted, EventEphemeralMessage:
@@ -425,13 +429,15 @@ func decodePayload(ev *Event) (any, error) {
 		}
 		return &ReactionEvent{Reaction: d.Reaction.p}, nil
 	case EventTyping:
-		p, err := decodeData[TypingEvent](ev.Data)
-		if err == nil {
-			p.ChannelID = ev.Broadcast.ChannelID
+		p := new(TypingEvent)
+		if err := flatData(ev.Data, p, flatField{"user_id", &p.UserID}, flatField{"parent_id", &p.ParentID}); err != nil {
+			return nil, err
 		}
-		return p, err
+		p.ChannelID = ev.Broadcast.ChannelID
+		return p, nil
 	case EventStatusChange:
-		return decodeData[StatusChangeEvent](ev.Data)
+		p := new(StatusChangeEvent)
+		return orNil(p, flatData(ev.Data, p, flatField{"user_id", &p.UserID}, flatField{"status", &p.Status}))
 	case EventUserAdded:
 		p, err := decodeData[UserAddedEvent](ev.Data)
 		if err == nil {
@@ -482,7 +488,8 @@ func decodePayload(ev *Event) (any, error) {
 	case EventChannelDeleted:
 		return decodeData[ChannelDeletedEvent](ev.Data)
 	case EventChannelViewed:
-		return decodeData[ChannelViewedEvent](ev.Data)
+		p := new(ChannelViewedEvent)
+		return orNil(p, flatData(ev.Data, p, flatField{"channel_id", &p.ChannelID}))
 	case EventAddedToTeam, EventLeaveTeam:
 		return decodeData[TeamMembershipEvent](ev.Data)
 	}
@@ -499,6 +506,26 @@ func unmarshalData(data []byte, v any) error {
 		return errors.New("data is not an object")
 	}
 	return json.Unmarshal(data, v)
+}
+
+// orNil returns p, or nil with the error.
+func orNil[T any](p *T, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// flatData decodes an event's data object into v, a new struct of string
+// fields, as unmarshalData does; see unmarshalFlat.
+func flatData(data []byte, v any, fields ...flatField) error {
+	if len(data) == 0 {
+		return nil
+	}
+	if data[0] != '{' {
+		return errors.New("data is not an object")
+	}
+	return unmarshalFlat(data, v, fields, "", nil)
 }
 
 func decodeData[T any](data []byte) (*T, error) {

@@ -441,3 +441,135 @@ func (s *scanner) objectInto(m map[string]any, depth int) bool {
 		}
 	}
 }
+
+// flatField is a string member of a small object: its JSON name and where
+// its value goes.
+type flatField struct {
+	name string
+	dst  *string
+}
+
+// unmarshalFlat decodes the object b into v, a new (zero) struct whose
+// JSON members are the string fields listed in fields and, if boolMap is
+// not nil, one map[string]bool member named mapName: the broadcast of
+// every event and the data of the small events. The result is exactly
+// json.Unmarshal(b, v)'s; as for posts, whatever the fast decoder is not
+// written for goes to encoding/json, after the fields are set back to
+// zero.
+func unmarshalFlat(b []byte, v any, fields []flatField, mapName string, boolMap *map[string]bool) error {
+	if decodeFlatFast(b, fields, mapName, boolMap) {
+		return nil
+	}
+	for _, f := range fields {
+		*f.dst = ""
+	}
+	if boolMap != nil {
+		*boolMap = nil
+	}
+	return json.Unmarshal(b, v)
+}
+
+func decodeFlatFast(b []byte, fields []flatField, mapName string, boolMap *map[string]bool) bool {
+	s := scanner{b: b}
+	s.space()
+	if !s.eat('{') {
+		return false
+	}
+	s.space()
+	if !s.eat('}') {
+		for {
+			s.space()
+			ks := s.i
+			if s.str() != nil {
+				return false
+			}
+			key := b[ks+1 : s.i-1]
+			s.space()
+			if !s.eat(':') {
+				return false
+			}
+			s.space()
+			if !s.flatMember(key, fields, mapName, boolMap) {
+				return false
+			}
+			s.space()
+			if s.eat('}') {
+				break
+			}
+			if !s.eat(',') {
+				return false
+			}
+		}
+	}
+	s.space()
+	return s.i == len(b)
+}
+
+func (s *scanner) flatMember(key []byte, fields []flatField, mapName string, boolMap *map[string]bool) bool {
+	for _, f := range fields {
+		if string(key) == f.name {
+			return s.strField(f.dst)
+		}
+	}
+	if boolMap != nil && string(key) == mapName {
+		return s.boolMapField(boolMap)
+	}
+	for _, c := range key {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	for _, f := range fields {
+		if bytes.EqualFold(key, []byte(f.name)) {
+			return false
+		}
+	}
+	if boolMap != nil && bytes.EqualFold(key, []byte(mapName)) {
+		return false
+	}
+	return s.value(3) == nil
+}
+
+// boolMapField decodes an object of booleans into *dst (nil), null values
+// as false, as encoding/json does; null sets *dst to nil.
+func (s *scanner) boolMapField(dst *map[string]bool) bool {
+	if *dst != nil {
+		return false // a repeated key: encoding/json adds to the map
+	}
+	if s.isNullAt() {
+		return true
+	}
+	if !s.eat('{') {
+		return false
+	}
+	m := make(map[string]bool)
+	s.space()
+	if !s.eat('}') {
+		for {
+			s.space()
+			k, ok := s.string()
+			if !ok {
+				return false
+			}
+			s.space()
+			if !s.eat(':') {
+				return false
+			}
+			s.space()
+			var v bool
+			if !s.boolField(&v) {
+				return false
+			}
+			m[k] = v
+			s.space()
+			if s.eat('}') {
+				break
+			}
+			if !s.eat(',') {
+				return false
+			}
+		}
+	}
+	*dst = m
+	return true
+}

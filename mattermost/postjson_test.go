@@ -130,3 +130,50 @@ func FuzzUnmarshalStrings(f *testing.F) {
 		}
 	})
 }
+
+// decodeBroadcast decodes b as DecodeFrame decodes a frame's broadcast.
+func decodeBroadcast(b []byte, bc *Broadcast) error {
+	return unmarshalFlat(b, bc, []flatField{{"user_id", &bc.UserID}, {"channel_id", &bc.ChannelID},
+		{"team_id", &bc.TeamID}, {"connection_id", &bc.ConnectionID}, {"omit_connection_id", &bc.OmitConnectionID}},
+		"omit_users", &bc.OmitUsers)
+}
+
+// FuzzUnmarshalFlat checks unmarshalFlat against encoding/json, on the
+// broadcast (strings and a map of booleans) and on an event of strings.
+func FuzzUnmarshalFlat(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "ws_*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		for _, frame := range recordedFrames(f, filepath.Base(file)) {
+			var fr struct {
+				Broadcast json.RawMessage `json:"broadcast"`
+				Data      json.RawMessage `json:"data"`
+			}
+			if json.Unmarshal(frame, &fr) == nil {
+				f.Add([]byte(fr.Broadcast))
+				f.Add([]byte(fr.Data))
+			}
+		}
+	}
+	for _, s := range []string{`{}`, `null`, `[]`, `{"user_id":5}`, `{"User_ID":"a"}`, `{"\u0075ser_id":"a"}`, `{"user_id":"a","user_id":null}`,
+		`{"omit_users":{"a":true,"b":false,"c":null}}`, `{"omit_users":{"a":1}}`, `{"omit_users":[]}`, `{"omit_users":{},"omit_users":{"a":true}}`,
+		`{"omit_users":null,"channel_id":"c\u00e9"}`, `{"x":[{"y":null}],"team_id":"t"} `, `{"parent_id":"p","status":"s"}x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var want, got Broadcast
+		werr := json.Unmarshal(in, &want)
+		gerr := decodeBroadcast(in, &got)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(want, got) {
+			t.Fatalf("decode broadcast %q = %+v, %v; want %+v, %v", in, got, gerr, want, werr)
+		}
+		var wantT, gotT TypingEvent
+		werr = json.Unmarshal(in, &wantT)
+		gerr = unmarshalFlat(in, &gotT, []flatField{{"user_id", &gotT.UserID}, {"parent_id", &gotT.ParentID}}, "", nil)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || wantT != gotT {
+			t.Fatalf("decode typing %q = %+v, %v; want %+v, %v", in, gotT, gerr, wantT, werr)
+		}
+	})
+}

@@ -88,6 +88,16 @@ type Options struct {
 	LoopLimit  int
 	LoopWindow time.Duration
 
+	// PresenceInterval is how often the bot asks the server for the
+	// status (online, away, dnd, offline) of the people it has seen, and
+	// delivers the changes to the plugins' OnPresence: the server tells
+	// a user only of its own status changes. Default
+	// DefaultPresenceInterval (1 minute); negative: never. One poll is
+	// one or two requests (at most 1000 people). The engine does not say
+	// whether any plugin listens, so the bot polls either way: turn it
+	// off when none does.
+	PresenceInterval time.Duration
+
 	// RateLimit caps the requests per second to the server, so that a
 	// busy bot stays under the server's rate limit instead of collecting
 	// 429s. Default 10, the server's default limit; negative: no cap.
@@ -154,6 +164,7 @@ type Backend struct {
 	// perTeamListing: the server lacks GET /users/me/channels (before
 	// 6.1), so catch-up lists the bot's channels per team.
 	perTeamListing bool
+	statuses       map[string]string // user id → status last seen
 	// Channels whose catch-up is retried in the background, with the
 	// live posts held until it is done (see fetchLater).
 	behind map[string]*behind
@@ -163,6 +174,8 @@ type Backend struct {
 	bgCtx  context.Context
 	bg     sync.WaitGroup
 	caught chan caughtUp
+	// polled carries the statuses of a presence poll to the event loop.
+	polled chan []*mm.Status
 }
 
 var (
@@ -190,6 +203,9 @@ func New(opts Options) (*Backend, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.PresenceInterval == 0 {
+		o.PresenceInterval = DefaultPresenceInterval
 	}
 	site, err := siteURL(o.Server, o.Scheme, o.Port)
 	if err != nil {
@@ -237,6 +253,7 @@ func New(opts Options) (*Backend, error) {
 		loops:  newLoopGuard(o.LoopLimit, o.LoopWindow),
 		behind: map[string]*behind{},
 		caught: make(chan caughtUp),
+		polled: make(chan []*mm.Status),
 	}, nil
 }
 
@@ -424,6 +441,9 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 		}
 		return err
 	}
+	if every := b.opts.PresenceInterval; every > 0 {
+		b.bg.Go(func() { b.pollPresence(ctx, every) })
+	}
 	relogged, hellos := false, 0
 	for {
 		err := b.serve(ctx, h)
@@ -498,6 +518,10 @@ func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
 			if fatal == nil {
 				b.caughtUpIn(ctx, h, r)
 			}
+		case ss := <-b.polled:
+			if fatal == nil {
+				b.presenceIn(h, ss)
+			}
 		}
 	}
 	if err := <-errc; fatal == nil {
@@ -528,6 +552,9 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 	case *mm.ReactionEvent:
 		b.reaction(ctx, h, p, ev.Broadcast.ChannelID, ev.Type == mm.EventReactionRemoved)
 	case *mm.StatusChangeEvent:
+		if old, seen := b.noteStatus(p.UserID, p.Status); seen && old == p.Status {
+			return nil // already delivered from a poll
+		}
 		u, err := b.dir.user(ctx, p.UserID)
 		if err != nil {
 			b.log.Debug("status of unknown user", "user_id", p.UserID, "err", err)

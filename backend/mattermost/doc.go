@@ -18,7 +18,9 @@
 // messages, @mentions and attached files. The bot's own posts, system
 // posts, and by default other bots' and webhooks' posts are dropped; a
 // bot on an ordinary user account that answers the bot back is stopped by
-// a loop guard (Options.LoopLimit).
+// a loop guard (Options.LoopLimit). The server tells a user only of its
+// own status changes: the statuses of the people the bot has met are
+// polled (Options.PresenceInterval) and their changes delivered.
 // Users, channels and teams are cached and kept current by the events
 // that change them, so a message from a known sender in a known channel
 // costs no REST call. Posts are delivered once each: replays after a

@@ -110,7 +110,7 @@ func TestEventsReachPlugins(t *testing.T) {
 	t.Run("presence", func(t *testing.T) {
 		// The server sends a status_change to the user it is about
 		// only (app/status.go): the bot hears its own. Other users'
-		// presence would need polling, which the backend does not do.
+		// presence is polled: TestPresenceOfOthersPolled.
 		if err := w.srv.SetStatus(w.bot.ID, mm.StatusAway); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -293,12 +294,23 @@ func (q *request) getStatus() {
 	q.reply(http.StatusOK, st)
 }
 
-// getStatusesByIDs is POST /users/status/ids.
+// getStatusesByIDs is POST /users/status/ids (api4/status.go
+// getUserStatusesByIds): no permission needed; an empty list or an id
+// that is not 26 characters is a 400 naming user_ids; duplicates are
+// dropped (model.SortedArrayFromJSON sorts them out, so the answer is in
+// id order here); an unknown user is offline (platform/status.go
+// GetUserStatusesByIds).
 func (q *request) getStatusesByIDs() {
 	ids, ok := q.readStringArray("user_ids")
 	if !ok {
 		return
 	}
+	if len(ids) == 0 {
+		q.failParam("user_ids")
+		return
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	out := make([]mattermost.Status, 0, len(ids))
 	q.s.mu.Lock()
 	for _, id := range ids {

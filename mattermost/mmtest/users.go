@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 
@@ -296,10 +295,10 @@ func (q *request) getStatus() {
 
 // getStatusesByIDs is POST /users/status/ids (api4/status.go
 // getUserStatusesByIds): no permission needed; an empty list or an id
-// that is not 26 characters is a 400 naming user_ids; duplicates are
-// dropped (model.SortedArrayFromJSON sorts them out, so the answer is in
-// id order here); an unknown user is offline (platform/status.go
-// GetUserStatusesByIds).
+// that is not 26 characters is a 400 naming user_ids; an unknown user is
+// offline (platform/status.go GetUserStatusesByIds). The answer is in
+// the order asked, as the recorded 5.36 answers it; newer servers drop
+// duplicate ids (model.SortedArrayFromJSON), and so does the fake.
 func (q *request) getStatusesByIDs() {
 	ids, ok := q.readStringArray("user_ids")
 	if !ok {
@@ -309,9 +308,8 @@ func (q *request) getStatusesByIDs() {
 		q.failParam("user_ids")
 		return
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	out := make([]mattermost.Status, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
 	q.s.mu.Lock()
 	for _, id := range ids {
 		if !mattermost.IsValidID(id) {
@@ -319,6 +317,10 @@ func (q *request) getStatusesByIDs() {
 			q.failParam("user_ids")
 			return
 		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		out = append(out, q.s.st.statusOf(id))
 	}
 	q.s.mu.Unlock()

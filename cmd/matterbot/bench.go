@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/internal/pathbench"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
@@ -59,14 +59,9 @@ const (
 	// benchTokenEnv carries the bot's token to the child: never on the
 	// command line, where ps shows it.
 	benchTokenEnv = "MATTERBOT_BENCH_TOKEN"
-	// cmdMarker starts every command's text ("!echo bench-<id>"); the
-	// echo plugin's reply is "bench-<id>", found in the POST body after
-	// replyMarker.
-	cmdMarker   = "!echo bench-"
-	replyMarker = `"message":"bench-`
-	// benchWait bounds the wait for one reply: far above any real
-	// latency, it only turns a lost reply into an error.
-	benchWait = 30 * time.Second
+	// benchWait bounds the wait for the bot to connect: far above any
+	// real delay, it only turns a hang into an error.
+	benchWait = pathbench.DefaultTimeout
 )
 
 func (c *benchCmd) Run(e *env) error {
@@ -175,8 +170,7 @@ func us(sorted []time.Duration, p int) string {
 	if len(sorted) == 0 {
 		return "n/a"
 	}
-	i := min(len(sorted)*p/100, len(sorted)-1)
-	return fmt.Sprintf("%6.0f µs", float64(sorted[i])/float64(time.Microsecond))
+	return fmt.Sprintf("%6.0f µs", float64(pathbench.Percentile(sorted, p))/float64(time.Microsecond))
 }
 
 func mib(b uint64) string {
@@ -186,69 +180,46 @@ func mib(b uint64) string {
 	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }
 
-// commandID finds marker in b and parses the decimal id after it.
-func commandID(b []byte, marker string) (int, bool) {
-	i := bytes.Index(b, []byte(marker))
-	if i < 0 {
-		return 0, false
-	}
-	b = b[i+len(marker):]
-	j := 0
-	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-		j++
-	}
-	id, err := strconv.Atoi(string(b[:j]))
-	if err != nil {
-		return 0, false
-	}
-	return id, true
-}
-
-// benchFake is the fake server with its edges observed: every write to a
-// client connection (so the instant a posted event's frame has been handed
-// to the bot's socket) and every POST /api/v4/posts at the moment the
-// server starts handling it (headers read).
+// benchFake is the fake server with its edges observed by package
+// pathbench (the posted event's frame written to the bot's socket, the
+// reply POST reaching the fake), and the users and channels of the load.
 type benchFake struct {
 	srv      *mmtest.Server
-	hs       *http.Server
-	served   chan error // size 1
+	ps       *pathbench.Server
 	url      string
 	token    string // the bot's
 	botID    string
 	users    []*mm.User
 	channels []*mm.Channel
-	nextID   atomic.Int64
 
-	mu sync.Mutex
-	// Guarded by mu:
-	cmds map[int]*benchCommand
-	errs []error // unexpected replies: unknown ids, duplicates
+	mu   sync.Mutex
+	sent map[string]int // guarded by mu: commands sent per channel id
 }
 
 // benchCommand is one command in flight or answered.
 type benchCommand struct {
-	channelID string
-	created   time.Time     // before the fake created the post
-	written   time.Time     // its event's frame written to the bot's socket
-	arrived   time.Time     // the reply POST reached the fake's handler
-	replies   int           // reply POSTs the fake accepted
-	done      chan struct{} // closed at the first accepted reply
+	pc      *pathbench.Command
+	created time.Time // before the fake created the post
+}
+
+// benchTiming is what one command took.
+type benchTiming struct {
+	pathbench.Timing
+	created time.Time
 }
 
 func startBenchFake(users, channels int) (*benchFake, error) {
-	f := &benchFake{srv: mmtest.New(nil), cmds: map[int]*benchCommand{}, served: make(chan error, 1)}
+	f := &benchFake{srv: mmtest.New(nil), sent: map[string]int{}}
 	if err := f.seed(users, channels); err != nil {
 		f.srv.Close()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ps, err := pathbench.Start(f.srv)
 	if err != nil {
 		f.srv.Close()
-		return nil, fmt.Errorf("bench: listen: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
-	f.url = "http://" + ln.Addr().String()
-	f.hs = &http.Server{Handler: http.HandlerFunc(f.serveHTTP), ReadHeaderTimeout: benchWait}
-	go func() { f.served <- f.hs.Serve(observedListener{ln, f}) }()
+	f.ps, f.url = ps, ps.URL
 	return f, nil
 }
 
@@ -297,121 +268,27 @@ func (f *benchFake) seed(users, channels int) error {
 }
 
 func (f *benchFake) close() {
-	_ = f.hs.Close() // cuts the sockets too
-	<-f.served
+	f.ps.Close() // cuts the sockets too
 	f.srv.Close()
-}
-
-// observedListener hands out connections whose writes are timed.
-type observedListener struct {
-	net.Listener
-	f *benchFake
-}
-
-func (l observedListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return observedConn{c, l.f}, nil
-}
-
-// observedConn notes when a frame carrying a command is written.
-// The WebSocket upgrade hijacks this very connection, so event frames go
-// through Write; a frame of an event this size is one Write.
-type observedConn struct {
-	net.Conn
-	f *benchFake
-}
-
-func (c observedConn) Write(p []byte) (int, error) {
-	// The instant the frame is handed to the kernel: taken before the
-	// write, because the writing goroutine may be descheduled after the
-	// system call for longer than the bot takes to answer.
-	at := time.Now()
-	if id, ok := commandID(p, cmdMarker); ok {
-		c.f.mu.Lock()
-		if cmd := c.f.cmds[id]; cmd != nil && cmd.written.IsZero() {
-			cmd.written = at
-		}
-		c.f.mu.Unlock()
-	}
-	return c.Conn.Write(p)
-}
-
-// serveHTTP times the reply POSTs on their way into the fake.
-func (f *benchFake) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/api/v4/posts" {
-		f.srv.ServeHTTP(w, r)
-		return
-	}
-	at := time.Now()
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	f.srv.ServeHTTP(sw, r)
-	id, ok := commandID(body, replyMarker)
-	if !ok || sw.status != http.StatusCreated {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	cmd := f.cmds[id]
-	if cmd == nil {
-		f.errs = append(f.errs, fmt.Errorf("reply to unknown command %d", id))
-		return
-	}
-	cmd.replies++
-	if cmd.replies > 1 {
-		f.errs = append(f.errs, fmt.Errorf("command %d answered %d times", id, cmd.replies))
-		return
-	}
-	cmd.arrived = at
-	close(cmd.done)
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // send posts one command as user in ch and returns it.
 func (f *benchFake) send(user *mm.User, ch *mm.Channel) (*benchCommand, error) {
-	id := int(f.nextID.Add(1))
-	cmd := &benchCommand{channelID: ch.ID, done: make(chan struct{})}
+	cmd := &benchCommand{pc: f.ps.NewCommand()}
 	f.mu.Lock()
-	f.cmds[id] = cmd
+	f.sent[ch.ID]++
 	f.mu.Unlock()
 	cmd.created = time.Now()
-	if _, err := f.srv.CreatePost(user.ID, mm.Post{ChannelID: ch.ID, Message: cmdMarker + strconv.Itoa(id)}); err != nil {
+	if _, err := f.srv.CreatePost(user.ID, mm.Post{ChannelID: ch.ID, Message: cmd.pc.Text()}); err != nil {
 		return nil, err
 	}
 	return cmd, nil
 }
 
-// await waits for cmd's reply and returns a copy of its record.
-func (f *benchFake) await(ctx context.Context, cmd *benchCommand) (benchCommand, error) {
-	t := time.NewTimer(benchWait)
-	defer t.Stop()
-	select {
-	case <-cmd.done:
-	case <-ctx.Done():
-		return benchCommand{}, ctx.Err()
-	case <-t.C:
-		return benchCommand{}, fmt.Errorf("no reply in %s", benchWait)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return *cmd, nil
+// await waits for cmd's reply and returns its timing.
+func (f *benchFake) await(ctx context.Context, cmd *benchCommand) (benchTiming, error) {
+	t, err := f.ps.Wait(ctx, cmd.pc)
+	return benchTiming{t, cmd.created}, err
 }
 
 type latencies struct {
@@ -432,12 +309,9 @@ func (f *benchFake) latency(ctx context.Context, warmup, n int) (latencies, erro
 		if err != nil {
 			return l, err
 		}
-		if got.written.IsZero() {
-			return l, errors.New("a command's event was never seen written to the bot's socket")
-		}
 		if i >= warmup {
-			l.added = append(l.added, got.arrived.Sub(got.written))
-			l.roundTrip = append(l.roundTrip, got.arrived.Sub(got.created))
+			l.added = append(l.added, got.Added())
+			l.roundTrip = append(l.roundTrip, got.Arrived.Sub(got.created))
 		}
 	}
 	slices.Sort(l.added)
@@ -481,7 +355,7 @@ func (f *benchFake) echo(ctx context.Context, ws *websocket.Conn, hc *http.Clien
 		if err != nil {
 			return err
 		}
-		id, ok := commandID(b, cmdMarker)
+		id, ok := pathbench.ID(b, pathbench.CommandMarker)
 		if !ok {
 			continue
 		}
@@ -547,18 +421,11 @@ func (f *benchFake) throughput(ctx context.Context, n int) (throughputResult, er
 // reply per command it was sent (by the bot and not the echo client:
 // theirs count too, they posted as the bot).
 func (f *benchFake) checkReplies() error {
+	if err := f.ps.Check(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.errs) > 0 {
-		return errors.Join(f.errs...)
-	}
-	want := map[string]int{}
-	for id, cmd := range f.cmds {
-		if cmd.replies != 1 {
-			return fmt.Errorf("command %d answered %d times", id, cmd.replies)
-		}
-		want[cmd.channelID]++
-	}
 	for _, ch := range f.channels {
 		got := 0
 		for _, p := range f.srv.Posts(ch.ID) {
@@ -566,8 +433,8 @@ func (f *benchFake) checkReplies() error {
 				got++
 			}
 		}
-		if got != want[ch.ID] {
-			return fmt.Errorf("channel %s holds %d replies, want %d", ch.Name, got, want[ch.ID])
+		if got != f.sent[ch.ID] {
+			return fmt.Errorf("channel %s holds %d replies, want %d", ch.Name, got, f.sent[ch.ID])
 		}
 	}
 	return nil

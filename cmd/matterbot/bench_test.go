@@ -57,30 +57,6 @@ func TestBenchBadInput(t *testing.T) {
 	}
 }
 
-func TestCommandID(t *testing.T) {
-	tests := []struct {
-		name   string
-		in     string
-		marker string
-		want   int
-		wantOK bool
-	}{
-		{"command in a posted frame", `{"post":"{\"message\":\"!echo bench-42\"}"}`, cmdMarker, 42, true},
-		{"reply body", `{"channel_id":"c","message":"bench-7"}`, replyMarker, 7, true},
-		{"reply is not a command", `{"message":"bench-7"}`, cmdMarker, 0, false},
-		{"no digits", `!echo bench-x`, cmdMarker, 0, false},
-		{"empty", ``, cmdMarker, 0, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := commandID([]byte(tc.in), tc.marker)
-			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("commandID(%q, %q) = %d, %v, want %d, %v", tc.in, tc.marker, got, ok, tc.want, tc.wantOK)
-			}
-		})
-	}
-}
-
 // TestBenchBotChild drives the child side of the bench over pipes, as the
 // parent does over the child's stdin and stdout.
 func TestBenchBotChild(t *testing.T) {

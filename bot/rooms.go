@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // ErrUnsupported is wrapped by the errors of optional behaviour the
@@ -44,6 +47,10 @@ type RoomManager interface {
 	// RoomOccupants returns the room's members, the bot included, in no
 	// particular order.
 	RoomOccupants(ctx context.Context, roomID string) ([]User, error)
+	// JoinedRooms returns the rooms the bot is a member of (Errbot's
+	// rooms()), direct and group messages excluded, sorted by team and
+	// name.
+	JoinedRooms(ctx context.Context) ([]Room, error)
 }
 
 // Rooms returns the backend's RoomManager. When the backend has none, it
@@ -124,4 +131,15 @@ func (n noRooms) SetRoomPurpose(context.Context, string, string) error {
 }
 func (n noRooms) RoomOccupants(context.Context, string) ([]User, error) {
 	return nil, n.err("list room occupants")
+}
+func (n noRooms) JoinedRooms(context.Context) ([]Room, error) {
+	return nil, n.err("list joined rooms")
+}
+
+// SortRooms sorts rooms by team, then name: the order of
+// RoomManager.JoinedRooms.
+func SortRooms(rooms []Room) {
+	slices.SortFunc(rooms, func(a, b Room) int {
+		return cmp.Or(strings.Compare(a.Team, b.Team), strings.Compare(a.Name, b.Name))
+	})
 }

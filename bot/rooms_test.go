@@ -33,6 +33,7 @@ func TestRoomsUnsupported(t *testing.T) {
 		{"set room topic", func() error { return rm.SetRoomTopic(ctx, "r-ops", "t") }},
 		{"set room purpose", func() error { return rm.SetRoomPurpose(ctx, "r-ops", "p") }},
 		{"list room occupants", func() error { _, err := rm.RoomOccupants(ctx, "r-ops"); return err }},
+		{"list joined rooms", func() error { _, err := rm.JoinedRooms(ctx); return err }},
 	}
 	for _, c := range calls {
 		err := c.call()

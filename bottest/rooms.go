@@ -183,6 +183,20 @@ func (b *Backend) SetRoomPurpose(ctx context.Context, roomID, purpose string) er
 	return nil
 }
 
+// JoinedRooms implements bot.RoomManager.
+func (b *Backend) JoinedRooms(ctx context.Context) ([]bot.Room, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var rooms []bot.Room
+	for _, r := range b.rooms {
+		if s := b.roomStates[r.ID]; s != nil && s.members[b.self.ID] {
+			rooms = append(rooms, r)
+		}
+	}
+	bot.SortRooms(rooms)
+	return rooms, nil
+}
+
 // RoomOccupants implements bot.RoomManager, sorted by username.
 func (b *Backend) RoomOccupants(ctx context.Context, roomID string) ([]bot.User, error) {
 	b.mu.Lock()

@@ -72,6 +72,17 @@ func (roomsPlugin) Setup(p *bot.Plugin) error {
 		}
 		return req.Rooms().RemoveFromRoom(ctx, r.ID, u.ID)
 	})
+	p.Command("myrooms", func(ctx context.Context, req *bot.Request) error {
+		rs, err := req.Rooms().JoinedRooms(ctx)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, r := range rs {
+			names = append(names, r.String())
+		}
+		return req.Reply(strings.Join(names, " "))
+	})
 	p.Command("who", func(ctx context.Context, req *bot.Request) error {
 		r, err := req.Plugin.Engine().Room(ctx, req.Args)
 		if err != nil {
@@ -100,11 +111,14 @@ func TestRooms(t *testing.T) {
 		name, user, text string
 		want             []string
 	}{
+		{"rooms at start", "@alice", "!myrooms", []string{"~test/ops ~test/town-square"}},
 		{"create", "@alice", "!incident inc-42", []string{"opened ~test/inc-42"}},
+		{"rooms, sorted", "@alice", "!myrooms", []string{"~test/inc-42 ~test/ops ~test/town-square"}},
 		{"occupants", "@alice", "!who ~inc-42", []string{"@alice @ops-bot"}},
 		{"kick", "@alice", "!kick ~inc-42 @alice", nil},
 		{"leave", "@alice", "!leave ~inc-42", []string{"left ~test/inc-42"}},
 		{"occupants after leaving", "@bob", "!who ~inc-42", []string{"nobody"}},
+		{"rooms after leaving", "@bob", "!myrooms", []string{"~test/ops ~test/town-square"}},
 		{"join again", "@bob", "!join ~test/inc-42", []string{"joined ~test/inc-42"}},
 		{"default rooms", "@bob", "!who ~ops", []string{"@alice @bob @carol @dave @eve @ops-bot"}},
 	}

@@ -108,6 +108,24 @@ func (b *Backend) SetRoomPurpose(ctx context.Context, roomID, purpose string) er
 	return b.change("set purpose", roomID, func(s *roomState) { s.purpose = purpose })
 }
 
+// JoinedRooms implements bot.RoomManager: the rooms used so far that the
+// bot has not left.
+func (b *Backend) JoinedRooms(ctx context.Context) ([]bot.Room, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var rooms []bot.Room
+	for id, ri := range b.rooms {
+		if ri.dm != nil {
+			continue
+		}
+		if s := b.states[id]; s == nil || s.members[b.self.ID].ID != "" {
+			rooms = append(rooms, ri.room)
+		}
+	}
+	bot.SortRooms(rooms)
+	return rooms, nil
+}
+
 // RoomOccupants implements bot.RoomManager, sorted by username.
 func (b *Backend) RoomOccupants(ctx context.Context, roomID string) ([]bot.User, error) {
 	b.mu.Lock()

@@ -49,12 +49,31 @@ func TestRooms(t *testing.T) {
 		{"topic", func() error { return be.SetRoomTopic(ctx, r.ID, "t") }, []string{"ops-bot", "you"}},
 		{"purpose", func() error { return be.SetRoomPurpose(ctx, r.ID, "p") }, []string{"ops-bot", "you"}},
 	}
+	joined := func() []string {
+		t.Helper()
+		rs, err := be.JoinedRooms(ctx)
+		if err != nil {
+			t.Fatalf("JoinedRooms: %v", err)
+		}
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.String())
+		}
+		return out
+	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		if diff := cmp.Diff(s.want, names(r.ID)); diff != "" {
 			t.Errorf("%s: occupants mismatch (-want +got):\n%s", s.name, diff)
+		}
+		wantRooms := []string{"~incident-1", "~town-square"}
+		if s.name == "leave" {
+			wantRooms = []string{"~town-square"}
+		}
+		if diff := cmp.Diff(wantRooms, joined()); diff != "" {
+			t.Errorf("%s: joined rooms mismatch (-want +got):\n%s", s.name, diff)
 		}
 	}
 	be.mu.Lock()

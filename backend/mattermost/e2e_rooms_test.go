@@ -98,6 +98,17 @@ func (roomsPlugin) Setup(p *bot.Plugin) error {
 		}
 		return req.Replyf("left %s", roomName(r))
 	})
+	p.Command("myrooms", func(ctx context.Context, req *bot.Request) error {
+		rs, err := req.Rooms().JoinedRooms(ctx)
+		if err != nil {
+			return err
+		}
+		names := make([]string, len(rs))
+		for i, r := range rs {
+			names[i] = roomName(r)
+		}
+		return req.Replyf("rooms: %s", strings.Join(names, " "))
+	})
 	p.Command("who", func(ctx context.Context, req *bot.Request) error {
 		r, _, err := args(ctx, req)
 		if err != nil {
@@ -157,8 +168,13 @@ func TestRoomsPrivate(t *testing.T) {
 	w := newWorld(t)
 	w.startEngine(w.newBackend(w.options()), nil, roomsPlugin{})
 
+	w.say(w.ops, "", "!myrooms")
+	before := w.reply(w.ops, func(p *mm.Post) bool { return strings.HasPrefix(p.Message, "rooms: ") }).Message
 	w.say(w.ops, "", "!mkroom incident-1 private")
 	w.replyText(w.ops, "created ops-team/incident-1")
+	// Rooms are sorted by team and name; direct messages are not rooms.
+	w.say(w.ops, "", "!myrooms")
+	w.replyText(w.ops, strings.Replace(before, "rooms: ", "rooms: ops-team/incident-1 ", 1))
 	inc := w.channel("incident-1")
 	if inc.Type != mm.ChannelPrivate || inc.DisplayName != "incident-1" || inc.CreatorID != w.bot.ID {
 		t.Errorf("created channel = type %q, display name %q, creator %s; want P, incident-1, the bot", inc.Type, inc.DisplayName, inc.CreatorID)
@@ -187,6 +203,8 @@ func TestRoomsPrivate(t *testing.T) {
 	if got, want := w.members(inc), []string{"alice"}; !slices.Equal(got, want) {
 		t.Errorf("members after leave = %q, want %q", got, want)
 	}
+	w.say(w.ops, "", "!myrooms")
+	w.replyText(w.ops, before)
 	// Out of a private room, the bot may no longer read its members.
 	w.say(w.ops, "", "!who ~incident-1")
 	w.reply(w.ops, func(p *mm.Post) bool { return strings.HasPrefix(p.Message, "`!who` failed: ") })

@@ -177,6 +177,34 @@ func (b *Backend) SetRoomPurpose(ctx context.Context, roomID, purpose string) er
 	return nil
 }
 
+// JoinedRooms implements bot.RoomManager: the public and private
+// channels of the served teams that the bot is a member of, as the
+// directory knows them (listed at connect, kept by join and leave
+// events), so it costs no REST call unless a team is not cached.
+func (b *Backend) JoinedRooms(ctx context.Context) ([]bot.Room, error) {
+	if !b.connected.Load() {
+		return nil, errNotConnected
+	}
+	served := map[string]bool{}
+	for _, t := range b.teams {
+		served[t.ID] = true
+	}
+	var rooms []bot.Room
+	for _, id := range b.dir.myChannels() {
+		ch := b.dir.cachedChannel(id)
+		if ch == nil || !served[ch.TeamID] || ch.DeleteAt != 0 || (ch.Type != mm.ChannelOpen && ch.Type != mm.ChannelPrivate) {
+			continue
+		}
+		t, err := b.dir.team(ctx, ch.TeamID)
+		if err != nil {
+			return nil, fmt.Errorf("mattermost: list joined rooms: team of %s: %w", ch.ID, err)
+		}
+		rooms = append(rooms, bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name})
+	}
+	bot.SortRooms(rooms)
+	return rooms, nil
+}
+
 // RoomOccupants returns a channel's members, paging through
 // GET /channels/{id}/members and resolving the users through the
 // directory: only those it does not hold are fetched, in batches.

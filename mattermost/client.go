@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -148,6 +149,13 @@ type Client struct {
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
 
+	// Header values every request shares, set without an allocation per
+	// request. Never modified; capacity equals length, so a RoundTripper
+	// that appends to one gets a copy.
+	uaValue, acceptValue, jsonValue []string
+	// bearer is the Authorization value of the last token sent.
+	bearer atomic.Pointer[bearerValue]
+
 	loginMu sync.Mutex // one login at a time
 
 	mu          sync.Mutex
@@ -215,6 +223,9 @@ func NewClient(serverURL string, token Secret, opts *ClientOptions) (*Client, er
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
+	c.uaValue = []string{c.ua}
+	c.acceptValue = []string{"application/json"}
+	c.jsonValue = []string{"application/json"}
 	if c.maxRateWait == 0 {
 		c.maxRateWait = DefaultMaxRateLimitWait
 	}
@@ -684,13 +695,17 @@ func (c *Client) attempt(ctx context.Context, rq *request, payload []byte, token
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("User-Agent", c.ua)
-	req.Header.Set("Accept", "application/json")
-	if contentType != "" {
+	req.Header["User-Agent"] = c.uaValue
+	req.Header["Accept"] = c.acceptValue
+	switch contentType {
+	case "":
+	case "application/json":
+		req.Header["Content-Type"] = c.jsonValue
+	default:
 		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+string(token))
+		req.Header["Authorization"] = c.authorization(token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -706,6 +721,23 @@ func (c *Client) attempt(ctx context.Context, rq *request, payload []byte, token
 	}
 	resp.Body = &bufferedBody{Reader: bytes.NewReader(b), b: b}
 	return resp, nil
+}
+
+// bearerValue is the Authorization header value for token.
+type bearerValue struct {
+	token Secret
+	value []string
+}
+
+// authorization returns the Authorization header value for token, made
+// once per token rather than once per request.
+func (c *Client) authorization(token Secret) []string {
+	if b := c.bearer.Load(); b != nil && b.token == token {
+		return b.value
+	}
+	b := &bearerValue{token: token, value: []string{"Bearer " + string(token)}}
+	c.bearer.Store(b)
+	return b.value
 }
 
 // bufferedBody is an answer body already read in full.

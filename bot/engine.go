@@ -73,7 +73,8 @@ type Options struct {
 	// Default 5 minutes.
 	AskTimeout time.Duration
 	// ShutdownTimeout is how long Run waits, after cancelling them, for
-	// running handlers to return. Default 10 seconds.
+	// running handlers to return; their replies may be sent until then.
+	// Default 10 seconds.
 	ShutdownTimeout time.Duration
 	// MaxConcurrent is how many handlers run at once; more wait in a
 	// queue. Default 32.
@@ -148,6 +149,11 @@ type Engine struct {
 	// failConnect stops the backend with a HandleConnect error; set by Run
 	// before the backend starts.
 	failConnect context.CancelCauseFunc
+
+	// draining is set when shutdown starts, before the handlers are
+	// cancelled, and is done when the wait for them ends. Replies live
+	// until then (see replyContext).
+	draining atomic.Pointer[context.Context]
 
 	qmu     sync.Mutex
 	users   map[string]*userQueue // guarded by qmu: users with jobs running or queued
@@ -322,10 +328,11 @@ func (e *Engine) add(v Setuper) error {
 
 // Run activates the plugins, runs the backend until ctx is done, then
 // shuts down: it cancels the running handlers' contexts, waits for them up
-// to Options.ShutdownTimeout, and deactivates the plugins. It returns nil
-// after a shutdown through ctx, or the error that stopped the backend
-// (including a failure to resolve admins or ACL names on connect). Run may
-// be called once.
+// to Options.ShutdownTimeout (meanwhile their replies, already on their way
+// or sent as they stop, are still delivered), and deactivates the plugins.
+// It returns nil after a shutdown through ctx, or the error that stopped
+// the backend (including a failure to resolve admins or ACL names on
+// connect). Run may be called once.
 func (e *Engine) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
 		return errors.New("bot: engine already running")
@@ -355,8 +362,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	cause := context.Cause(bctx)
 	bcancel(nil)
 
+	dl, dlcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
+	e.draining.Store(&dl)
 	hcancel()
 	e.drain()
+	dlcancel()
 
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
 	defer dcancel()
@@ -412,6 +422,26 @@ func (e *Engine) drain() {
 		e.qmu.Unlock()
 		e.log.Error("handlers still running after shutdown timeout", "running", n, "timeout", e.opts.ShutdownTimeout)
 	}
+}
+
+// replyContext returns the context to send a reply under, for a handler
+// running under ctx. It is ctx, except that a shutdown's cancellation
+// does not reach it until the wait for handlers ends: shutdown cancels
+// handlers to tell them to stop, but a reply on its way, or a last word,
+// is still delivered within Options.ShutdownTimeout. Call stop when the
+// send is done.
+func (e *Engine) replyContext(ctx context.Context) (rctx context.Context, stop func()) {
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(ctx, func() {
+		// draining is set before handlers are cancelled, so a shutdown
+		// is seen here; a handler's own deadline still ends the send.
+		if d := e.draining.Load(); d != nil && errors.Is(ctx.Err(), context.Canceled) {
+			context.AfterFunc(*d, cancel) // runs when the wait ends; d is always done then
+			return
+		}
+		cancel()
+	})
+	return rctx, func() { unhook(); cancel() }
 }
 
 // HandleConnect implements Handler. On the first connect it resolves the

@@ -125,7 +125,9 @@ func startsWithBlock(text string) bool {
 }
 
 func (r *Request) send(out *Outgoing) error {
-	if err := r.engine.backend.Send(r.ctx, out); err != nil {
+	ctx, stop := r.engine.replyContext(r.ctx)
+	defer stop()
+	if err := r.engine.backend.Send(ctx, out); err != nil {
 		return fmt.Errorf("bot: reply: %w", err)
 	}
 	return nil
@@ -199,7 +201,9 @@ func (r *Request) Unreact(emoji string) error {
 func (r *Request) Ephemeral(text string) error {
 	if es, ok := r.engine.backend.(EphemeralSender); ok && !r.Message.Direct {
 		out := Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID, Text: text}
-		return es.SendEphemeral(r.ctx, r.Message.From.ID, &out)
+		ctx, stop := r.engine.replyContext(r.ctx)
+		defer stop()
+		return es.SendEphemeral(ctx, r.Message.From.ID, &out)
 	}
 	return r.send(&Outgoing{UserID: r.Message.From.ID, Text: text})
 }

@@ -1,0 +1,120 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/bottest"
+)
+
+// gatedBackend is a bottest.Backend whose Send waits for gate (or for its
+// context), as a slow server would.
+type gatedBackend struct {
+	*bottest.Backend
+	gate    chan struct{} // closed to let sends through
+	sending chan struct{} // one value per send that started waiting
+	results chan error    // one value per send that returned
+}
+
+func (g *gatedBackend) Send(ctx context.Context, out *bot.Outgoing) error {
+	g.sending <- struct{}{}
+	var err error
+	select {
+	case <-g.gate:
+		err = g.Backend.Send(ctx, out)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	g.results <- err
+	return err
+}
+
+// TestShutdownDeliversReplies checks that shutdown, while it cancels the
+// handlers, lets their replies through until the shutdown timeout: one on
+// its way when the signal came, and one sent as the handler stops.
+func TestShutdownDeliversReplies(t *testing.T) {
+	tests := []struct {
+		name     string
+		command  string
+		openGate bool          // the server answers (after the shutdown began)
+		want     []string      // the replies delivered
+		wantErr  error         // what the send returned
+		wantTook time.Duration // from cancel to Run's return
+	}{
+		{name: "reply on its way", command: "!slow", openGate: true, want: []string{"slow done"}},
+		{name: "last word", command: "!polite", openGate: true, want: []string{"stopping"}},
+		{name: "reply cut at the timeout", command: "!slow", wantErr: context.Canceled, wantTook: 3 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				be := &gatedBackend{Backend: bottest.NewBackend(), gate: make(chan struct{}),
+					sending: make(chan struct{}, 1), results: make(chan error, 1)}
+				started := make(chan struct{}, 1)
+				p := plug{"s", func(p *bot.Plugin) error {
+					p.Command("slow", func(ctx context.Context, req *bot.Request) error {
+						return req.Reply("slow done")
+					})
+					p.Command("polite", func(ctx context.Context, req *bot.Request) error {
+						started <- struct{}{}
+						<-ctx.Done()
+						return req.Reply("stopping")
+					})
+					return nil
+				}}
+				e, err := bot.New(be, &bot.Options{ShutdownTimeout: 3 * time.Second}, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- e.Run(ctx) }()
+				<-be.Ready()
+				msg := &bot.Message{ID: "1", From: bot.User{ID: "u-alice", Username: "alice"},
+					Room: bot.Room{ID: "r-ops", Name: "ops"}, Text: tc.command}
+				be.Handler().HandleMessage(msg)
+				if tc.command == "!slow" {
+					<-be.sending // the reply is on its way
+				} else {
+					<-started
+				}
+
+				start := time.Now()
+				cancel()
+				synctest.Wait() // the engine has cancelled the handler and waits
+				select {
+				case err := <-be.results:
+					t.Fatalf("the send returned %v once shutdown began, want it still waiting", err)
+				case err := <-done:
+					t.Fatalf("Run returned %v with a reply in flight", err)
+				default:
+				}
+				if tc.openGate {
+					close(be.gate)
+				}
+				if err := <-done; err != nil {
+					t.Errorf("Run() = %v, want nil", err)
+				}
+				if took := time.Since(start); took != tc.wantTook {
+					t.Errorf("Run returned %v after cancel, want %v", took, tc.wantTook)
+				}
+				if err := <-be.results; !errors.Is(err, tc.wantErr) {
+					t.Errorf("the send returned %v, want %v", err, tc.wantErr)
+				}
+				var got []string
+				for _, r := range be.Sent() {
+					got = append(got, r.Text)
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("replies delivered (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}

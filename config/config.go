@@ -123,6 +123,20 @@ type Mattermost struct {
 	// MinMessageRunes (a part must hold a reopened code fence and some
 	// text).
 	MaxMessageRunes int `toml:"max_message_runes"`
+	// PresenceInterval is how often the bot asks the server for the
+	// status of the people it has met, so that plugins hear their
+	// presence changes (the server sends status events only to the user
+	// concerned). The file gives seconds or a duration string. Default
+	// 60s; 0 turns polling off.
+	PresenceInterval time.Duration `toml:"presence_interval"`
+	// LoopLimit is how many exchanges with one sender in one channel,
+	// within LoopWindow, make the bot stop answering that sender there
+	// for LoopWindow: a guard against another program answering the
+	// bot from an ordinary user account. Default 20; 0 turns the guard
+	// off.
+	LoopLimit int `toml:"loop_limit"`
+	// LoopWindow is the span of LoopLimit. Default 60s; positive.
+	LoopWindow time.Duration `toml:"loop_window"`
 }
 
 // Bounds of Mattermost.MaxMessageRunes.
@@ -131,8 +145,14 @@ const (
 	DefaultMessageRunes = 16383 // the server's limit, model.PostMessageMaxRunesV2
 )
 
-// Default of Mattermost.RateLimit.
-const DefaultRateLimit = 10
+// Defaults of Mattermost.RateLimit, PresenceInterval, LoopLimit and
+// LoopWindow (those of the Mattermost backend).
+const (
+	DefaultRateLimit        = 10
+	DefaultPresenceInterval = time.Minute
+	DefaultLoopLimit        = 20
+	DefaultLoopWindow       = time.Minute
+)
 
 // URL returns the server's base URL, such as "https://chat.example.com:8065".
 func (m Mattermost) URL() string {
@@ -242,7 +262,8 @@ func Default() *Config {
 		Backend: "mattermost",
 		Prefix:  "!",
 		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
-			RateLimit: DefaultRateLimit, MaxMessageRunes: DefaultMessageRunes},
+			RateLimit: DefaultRateLimit, MaxMessageRunes: DefaultMessageRunes,
+			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
 	}

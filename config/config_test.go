@@ -163,6 +163,9 @@ allow_bots = true
 allow_webhooks = true
 rate_limit = 2.5
 max_message_runes = 4000
+presence_interval = "30s"
+loop_limit = 5
+loop_window = 10
 [storage]
 path = "/var/lib/matterbot/bot.db"
 [log]
@@ -185,7 +188,8 @@ hmac = true
 				c.Mattermost = Mattermost{Server: "chat.example.com", Teams: []string{"ops", "dev"},
 					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid",
-					AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000}
+					AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
+					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
 				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true}
@@ -423,6 +427,21 @@ func TestParseErrors(t *testing.T) {
 			name: "max message runes above the server's limit",
 			doc:  minimal + "max_message_runes = 16384\n",
 			want: "bot.toml:6: mattermost.max_message_runes: 16384 is out of range (100-16383)",
+		},
+		{
+			name: "negative presence interval",
+			doc:  minimal + "presence_interval = -1\n",
+			want: "bot.toml:6: mattermost.presence_interval: must not be negative, got -1s (0 turns polling off)",
+		},
+		{
+			name: "negative loop limit",
+			doc:  minimal + "loop_limit = -1\n",
+			want: "bot.toml:6: mattermost.loop_limit: must not be negative, got -1 (0 turns the guard off)",
+		},
+		{
+			name: "zero loop window",
+			doc:  minimal + "loop_window = 0\n",
+			want: "bot.toml:6: mattermost.loop_window: must be positive, got 0s",
 		},
 		{
 			name: "rate limit not finite, allow_bots not a bool",

@@ -90,6 +90,15 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 	if math.IsNaN(m.RateLimit) || math.IsInf(m.RateLimit, 0) {
 		d.problem(key("rate_limit"), nil, "%v is not a number of requests per second (0 means no cap)", m.RateLimit)
 	}
+	if m.PresenceInterval < 0 {
+		d.problem(key("presence_interval"), nil, "must not be negative, got %v (0 turns polling off)", m.PresenceInterval)
+	}
+	if m.LoopLimit < 0 {
+		d.problem(key("loop_limit"), nil, "must not be negative, got %d (0 turns the guard off)", m.LoopLimit)
+	}
+	if m.LoopWindow <= 0 {
+		d.problem(key("loop_window"), nil, "must be positive, got %v", m.LoopWindow)
+	}
 	if m.MaxMessageRunes < MinMessageRunes || m.MaxMessageRunes > DefaultMessageRunes {
 		d.problem(key("max_message_runes"), nil, "%d is out of range (%d-%d)", m.MaxMessageRunes, MinMessageRunes, DefaultMessageRunes)
 	}

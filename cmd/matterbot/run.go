@@ -95,23 +95,35 @@ func backendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 	if rate <= 0 {
 		rate = -1 // the file's "no cap"; the backend's zero means its default
 	}
+	// The file's 0 turns polling and the loop guard off; the backend's
+	// zero means its default, and negative off.
+	presence, loops := m.PresenceInterval, m.LoopLimit
+	if presence == 0 {
+		presence = -1
+	}
+	if loops == 0 {
+		loops = -1
+	}
 	return mmbackend.Options{
-		Server:          m.Server,
-		Scheme:          m.Scheme,
-		Port:            m.Port,
-		Teams:           m.TeamNames(),
-		Token:           mm.Secret(m.Token.Reveal()),
-		Login:           m.Login,
-		Password:        mm.Secret(m.Password.Reveal()),
-		MFAToken:        mm.Secret(m.MFAToken.Reveal()),
-		Insecure:        m.Insecure,
-		Timeout:         m.Timeout,
-		CardsHook:       m.CardsHook,
-		AllowBots:       m.AllowBots,
-		AllowWebhooks:   m.AllowWebhooks,
-		RateLimit:       rate,
-		MaxMessageRunes: m.MaxMessageRunes,
-		Logger:          logger,
+		Server:           m.Server,
+		Scheme:           m.Scheme,
+		Port:             m.Port,
+		Teams:            m.TeamNames(),
+		Token:            mm.Secret(m.Token.Reveal()),
+		Login:            m.Login,
+		Password:         mm.Secret(m.Password.Reveal()),
+		MFAToken:         mm.Secret(m.MFAToken.Reveal()),
+		Insecure:         m.Insecure,
+		Timeout:          m.Timeout,
+		CardsHook:        m.CardsHook,
+		AllowBots:        m.AllowBots,
+		AllowWebhooks:    m.AllowWebhooks,
+		RateLimit:        rate,
+		MaxMessageRunes:  m.MaxMessageRunes,
+		PresenceInterval: presence,
+		LoopLimit:        loops,
+		LoopWindow:       m.LoopWindow,
+		Logger:           logger,
 	}
 }
 

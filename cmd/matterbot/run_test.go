@@ -407,26 +407,36 @@ func TestBackendOptions(t *testing.T) {
 			name: "defaults",
 			in:   config.Default().Mattermost,
 			want: mmbackend.Options{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
-				RateLimit: config.DefaultRateLimit, MaxMessageRunes: config.DefaultMessageRunes},
+				RateLimit: config.DefaultRateLimit, MaxMessageRunes: config.DefaultMessageRunes,
+				// The file's defaults are the backend's.
+				PresenceInterval: mmbackend.DefaultPresenceInterval,
+				LoopLimit:        mmbackend.DefaultLoopLimit, LoopWindow: mmbackend.DefaultLoopWindow},
 		},
 		{
 			name: "every backend option",
 			in: config.Mattermost{Server: "chat.example.com", Team: "ops", Token: config.NewSecret("tok"),
 				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
-				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000},
+				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
+				PresenceInterval: 5 * time.Second, LoopLimit: 3, LoopWindow: 10 * time.Second},
 			want: mmbackend.Options{Server: "chat.example.com", Teams: []string{"ops"}, Token: "tok",
 				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
-				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000},
+				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
+				PresenceInterval: 5 * time.Second, LoopLimit: 3, LoopWindow: 10 * time.Second},
+		},
+		{
+			name: "zero presence interval and loop limit mean off",
+			in:   config.Mattermost{RateLimit: 1, LoopWindow: time.Second},
+			want: mmbackend.Options{RateLimit: 1, PresenceInterval: -1, LoopLimit: -1, LoopWindow: time.Second},
 		},
 		{
 			name: "rate limit zero means no cap",
-			in:   config.Mattermost{RateLimit: 0},
-			want: mmbackend.Options{RateLimit: -1},
+			in:   config.Mattermost{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1},
+			want: mmbackend.Options{RateLimit: -1, PresenceInterval: time.Minute, LoopLimit: 1},
 		},
 		{
 			name: "rate limit negative means no cap",
-			in:   config.Mattermost{RateLimit: -3},
-			want: mmbackend.Options{RateLimit: -1},
+			in:   config.Mattermost{RateLimit: -3, PresenceInterval: time.Minute, LoopLimit: 1},
+			want: mmbackend.Options{RateLimit: -1, PresenceInterval: time.Minute, LoopLimit: 1},
 		},
 	}
 	for _, tc := range tests {

@@ -333,7 +333,7 @@ func DecodeFrame(frame []byte) (*Event, *ActionReply, error) {
 		}
 		return nil, nil, &FrameError{Problem: "invalid JSON", Err: err}
 	}
-	event, err := envString(env.event, "event")
+	event, err := eventName(env.event)
 	if err != nil {
 		return nil, nil, &FrameError{Problem: "bad envelope", Err: err}
 	}
@@ -381,6 +381,62 @@ func DecodeFrame(frame []byte) (*Event, *ActionReply, error) {
 	}
 	ev.Payload = p
 	return ev, nil, nil
+}
+
+// eventName decodes the envelope's "event" as envString does, without an
+// allocation for the events this package knows.
+func eventName(v []byte) (string, error) {
+	if len(v) >= 2 && v[0] == '"' {
+		switch name := v[1 : len(v)-1]; string(name) {
+		case EventHello:
+			return EventHello, nil
+		case EventPosted:
+			return EventPosted, nil
+		case EventPostEdited:
+			return EventPostEdited, nil
+		case EventPostDeleted:
+			return EventPostDeleted, nil
+		case EventEphemeralMessage:
+			return EventEphemeralMessage, nil
+		case EventReactionAdded:
+			return EventReactionAdded, nil
+		case EventReactionRemoved:
+			return EventReactionRemoved, nil
+		case EventTyping:
+			return EventTyping, nil
+		case EventStatusChange:
+			return EventStatusChange, nil
+		case EventUserAdded:
+			return EventUserAdded, nil
+		case EventUserRemoved:
+			return EventUserRemoved, nil
+		case EventUserUpdated:
+			return EventUserUpdated, nil
+		case EventNewUser:
+			return EventNewUser, nil
+		case EventDirectAdded:
+			return EventDirectAdded, nil
+		case EventGroupAdded:
+			return EventGroupAdded, nil
+		case EventChannelCreated:
+			return EventChannelCreated, nil
+		case EventChannelUpdated:
+			return EventChannelUpdated, nil
+		case EventChannelDeleted:
+			return EventChannelDeleted, nil
+		case EventChannelViewed:
+			return EventChannelViewed, nil
+		case EventAddedToTeam:
+			return EventAddedToTeam, nil
+		case EventLeaveTeam:
+			return EventLeaveTeam, nil
+		case EventChannelMemberUpdated:
+			return EventChannelMemberUpdated, nil
+		case EventPreferencesChanged:
+			return EventPreferencesChanged, nil
+		}
+	}
+	return envString(v, "event")
 }
 
 func isNull(b []byte) bool { return string(b) == "null" }
@@ -544,6 +600,22 @@ func decodePosted(data []byte) (*PostedEvent, error) {
 	if len(data) == 0 {
 		return nil, errors.New(`no "post"`)
 	}
+	// The event's strings are made together, in one allocation.
+	var sb stringBatch
+	str := func(dst *string, v []byte, name string) error {
+		if v[0] == '"' {
+			if b, ok := jsonStringBytes(v); ok {
+				sb.add(dst, b)
+				return nil
+			}
+		}
+		s, err := envString(v, name)
+		if err == nil {
+			sb.flush() // keep the order of repeated keys
+			*dst = s
+		}
+		return err
+	}
 	err := members(data, func(key, v []byte) error {
 		var err error
 		switch string(key) {
@@ -552,15 +624,15 @@ func decodePosted(data []byte) (*PostedEvent, error) {
 			err = e.UnmarshalJSON(v)
 			p.Post = e.p
 		case `"channel_type"`:
-			p.ChannelType, err = envString(v, "channel_type")
+			err = str(&p.ChannelType, v, "channel_type")
 		case `"channel_name"`:
-			p.ChannelName, err = envString(v, "channel_name")
+			err = str(&p.ChannelName, v, "channel_name")
 		case `"channel_display_name"`:
-			p.ChannelDisplayName, err = envString(v, "channel_display_name")
+			err = str(&p.ChannelDisplayName, v, "channel_display_name")
 		case `"sender_name"`:
-			p.SenderName, err = envString(v, "sender_name")
+			err = str(&p.SenderName, v, "sender_name")
 		case `"team_id"`:
-			p.TeamID, err = envString(v, "team_id")
+			err = str(&p.TeamID, v, "team_id")
 		case `"mentions"`:
 			var l idList
 			err = l.UnmarshalJSON(v)
@@ -580,6 +652,7 @@ func decodePosted(data []byte) (*PostedEvent, error) {
 	if err != nil {
 		return nil, err
 	}
+	sb.flush()
 	if p.Post == nil {
 		return nil, errors.New(`no "post"`)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -56,6 +57,15 @@ const maxFastDepth = 100
 // decodePostFast decodes b into p and reports whether it could; see
 // unmarshalPost.
 func decodePostFast(b []byte, p *Post) bool {
+	var sb stringBatch
+	if !decodePostMembers(b, p, &sb) {
+		return false
+	}
+	sb.flush()
+	return true
+}
+
+func decodePostMembers(b []byte, p *Post, sb *stringBatch) bool {
 	s := scanner{b: b}
 	s.space()
 	if !s.eat('{') {
@@ -75,7 +85,7 @@ func decodePostFast(b []byte, p *Post) bool {
 				return false
 			}
 			s.space()
-			if !s.postMember(key, p) {
+			if !s.postMember(key, p, sb) {
 				return false
 			}
 			s.space()
@@ -100,10 +110,10 @@ var postFieldNames = [...]string{"id", "create_at", "update_at", "edit_at", "del
 
 // postMember decodes the value at s.i, the member key (unquoted, as in
 // the input) of a post, into p.
-func (s *scanner) postMember(key []byte, p *Post) bool {
+func (s *scanner) postMember(key []byte, p *Post, sb *stringBatch) bool {
 	switch string(key) {
 	case "id":
-		return s.strField(&p.ID)
+		return s.strField(&p.ID, sb)
 	case "create_at":
 		return s.intField(&p.CreateAt)
 	case "update_at":
@@ -115,33 +125,33 @@ func (s *scanner) postMember(key []byte, p *Post) bool {
 	case "is_pinned":
 		return s.boolField(&p.IsPinned)
 	case "user_id":
-		return s.strField(&p.UserID)
+		return s.strField(&p.UserID, sb)
 	case "channel_id":
-		return s.strField(&p.ChannelID)
+		return s.strField(&p.ChannelID, sb)
 	case "root_id":
-		return s.strField(&p.RootID)
+		return s.strField(&p.RootID, sb)
 	case "parent_id":
-		return s.strField(&p.ParentID)
+		return s.strField(&p.ParentID, sb)
 	case "original_id":
-		return s.strField(&p.OriginalID)
+		return s.strField(&p.OriginalID, sb)
 	case "message":
-		return s.strField(&p.Message)
+		return s.strField(&p.Message, sb)
 	case "message_source":
-		return s.strField(&p.MessageSource)
+		return s.strField(&p.MessageSource, sb)
 	case "type":
-		return s.strField(&p.Type)
+		return s.strField(&p.Type, sb)
 	case "props":
 		return s.propsField(&p.Props)
 	case "hashtags":
-		return s.strField(&p.Hashtags)
+		return s.strField(&p.Hashtags, sb)
 	case "file_ids":
 		return s.stringsField(&p.FileIDs)
 	case "pending_post_id":
-		return s.strField(&p.PendingPostID)
+		return s.strField(&p.PendingPostID, sb)
 	case "has_reactions":
 		return s.boolField(&p.HasReactions)
 	case "remote_id":
-		return s.strField(&p.RemoteID)
+		return s.strField(&p.RemoteID, sb)
 	case "reply_count":
 		return s.intField(&p.ReplyCount)
 	case "last_reply_at":
@@ -194,14 +204,22 @@ func (s *scanner) isNullAt() bool {
 	return false
 }
 
-// strField decodes a string into *dst; null leaves it as it is.
-func (s *scanner) strField(dst *string) bool {
+// strField decodes a string into *dst; null leaves it as it is. With a
+// batch, the string is made when the batch is flushed.
+func (s *scanner) strField(dst *string, sb *stringBatch) bool {
 	if s.isNullAt() {
 		return true
 	}
-	v, ok := s.string()
+	if sb == nil {
+		v, ok := s.string()
+		if ok {
+			*dst = v
+		}
+		return ok
+	}
+	b, ok := s.stringBytes()
 	if ok {
-		*dst = v
+		sb.add(dst, b)
 	}
 	return ok
 }
@@ -209,32 +227,83 @@ func (s *scanner) strField(dst *string) bool {
 // string decodes the string at s.i as encoding/json does. It declines
 // strings that are not valid UTF-8, which encoding/json repairs.
 func (s *scanner) string() (string, bool) {
+	b, ok := s.stringBytes()
+	return string(b), ok
+}
+
+// stringBytes is string without the string: the decoded bytes are a slice
+// of s.b when the string holds no escapes, else a new buffer.
+func (s *scanner) stringBytes() ([]byte, bool) {
 	start := s.i
 	if s.str() != nil {
-		return "", false
+		return nil, false
 	}
-	raw := s.b[start+1 : s.i-1]
+	return jsonStringBytes(s.b[start:s.i])
+}
+
+// jsonStringBytes returns the contents of raw, a JSON string (quotes
+// included) already checked by the scanner, as encoding/json decodes
+// them: a slice of raw when it holds no escapes, else a new buffer. It
+// reports false for invalid UTF-8, which encoding/json repairs.
+func jsonStringBytes(raw []byte) ([]byte, bool) {
+	in := raw[1 : len(raw)-1]
 	plain := true
-	for _, c := range raw {
+	for _, c := range in {
 		if c == '\\' || c >= utf8.RuneSelf {
 			plain = false
 			break
 		}
 	}
 	if plain {
-		return string(raw), true
+		return in, true
 	}
-	if !utf8.Valid(raw) {
-		return "", false
+	if !utf8.Valid(in) {
+		return nil, false
 	}
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw), true
+	if bytes.IndexByte(in, '\\') < 0 {
+		return in, true
 	}
-	out, err := unquoteJSON(s.b[start:s.i])
-	if err != nil {
-		return "", false
+	out, err := unquoteJSON(raw)
+	return out, err == nil
+}
+
+// stringBatch makes the strings of one decoded object with one allocation:
+// each is noted when found and they all become slices of one string when
+// the object is complete (flush). A post's dozen strings thus cost one
+// allocation instead of one each; they share their memory, which a post's
+// fields do anyway.
+type stringBatch struct {
+	n, size int
+	dst     [16]*string
+	src     [16][]byte
+}
+
+// add notes that *dst is to be b (which must not change until flush).
+// Strings are assigned in the order added, so a repeated key keeps its
+// last value.
+func (sb *stringBatch) add(dst *string, b []byte) {
+	if sb.n == len(sb.dst) {
+		sb.flush()
 	}
-	return string(out), true
+	sb.dst[sb.n], sb.src[sb.n] = dst, b
+	sb.n++
+	sb.size += len(b)
+}
+
+// flush assigns the strings noted so far.
+func (sb *stringBatch) flush() {
+	var all strings.Builder
+	all.Grow(sb.size)
+	for _, b := range sb.src[:sb.n] {
+		all.Write(b)
+	}
+	s := all.String()
+	for i, dst := range sb.dst[:sb.n] {
+		n := len(sb.src[i])
+		*dst, s = s[:n], s[n:]
+		sb.src[i] = nil
+	}
+	sb.n, sb.size = 0, 0
 }
 
 // intField decodes an integer into *dst; null leaves it as it is. A
@@ -508,7 +577,7 @@ func decodeFlatFast(b []byte, fields []flatField, mapName string, boolMap *map[s
 func (s *scanner) flatMember(key []byte, fields []flatField, mapName string, boolMap *map[string]bool) bool {
 	for _, f := range fields {
 		if string(key) == f.name {
-			return s.strField(f.dst)
+			return s.strField(f.dst, nil)
 		}
 	}
 	if boolMap != nil && string(key) == mapName {

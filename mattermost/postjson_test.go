@@ -177,3 +177,50 @@ func FuzzUnmarshalFlat(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodePostedStrings checks the strings of a posted event, made in
+// one batch: repeated keys keep the last value (null reads as ""), and
+// escapes, UTF-8 and invalid UTF-8 decode as encoding/json decodes them.
+func TestDecodePostedStrings(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       PostedEvent
+		wantErr    bool
+	}{
+		{"plain", `{"channel_name":"ops","channel_display_name":"Ops","channel_type":"O","sender_name":"@bob","team_id":"t"}`,
+			PostedEvent{ChannelName: "ops", ChannelDisplayName: "Ops", ChannelType: "O", SenderName: "@bob", TeamID: "t"}, false},
+		{"repeated then null", `{"channel_name":"a","channel_name":null}`, PostedEvent{}, false},
+		{"null then repeated", `{"channel_name":null,"channel_name":"b","sender_name":"s"}`, PostedEvent{ChannelName: "b", SenderName: "s"}, false},
+		{"escaped between plain", `{"channel_name":"a","channel_display_name":"caf\u00e9 \"x\"","sender_name":"@b"}`,
+			PostedEvent{ChannelName: "a", ChannelDisplayName: `café "x"`, SenderName: "@b"}, false},
+		{"utf-8", `{"channel_display_name":"Café ☕","team_id":"t"}`, PostedEvent{ChannelDisplayName: "Café ☕", TeamID: "t"}, false},
+		{"invalid utf-8 repaired", "{\"channel_display_name\":\"a\xffb\",\"channel_name\":\"n\"}", PostedEvent{ChannelDisplayName: "a\ufffdb", ChannelName: "n"}, false},
+		{"not a string", `{"team_id":5}`, PostedEvent{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := tc.data[:len(tc.data)-1] + `,"post":"{\"id\":\"p\"}"}`
+			got, err := decodePosted([]byte(data))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("decodePosted(%q) error = %v, want error %v", data, err, tc.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			got.Post = nil
+			if diff := cmp.Diff(&tc.want, got); diff != "" {
+				t.Errorf("decodePosted(%q) mismatch (-want +got):\n%s", data, diff)
+			}
+		})
+	}
+}
+
+func TestEventName(t *testing.T) {
+	for _, in := range []string{`"posted"`, `"typing"`, `"preferences_changed"`, `"p\u006fsted"`, `"new_event"`, `""`, `null`, `"caf\u00e9"`} {
+		want, werr := envString([]byte(in), "event")
+		got, err := eventName([]byte(in))
+		if got != want || fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Errorf("eventName(%s) = %q, %v; want %q, %v", in, got, err, want, werr)
+		}
+	}
+}

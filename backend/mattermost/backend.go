@@ -42,7 +42,9 @@ type Options struct {
 	Port int
 	// Teams are the names of the teams the bot works in; the first is the
 	// default team of room names without one ("~ops"). The bot must be a
-	// member of each. With none, the bot serves every team it is a member
+	// member of each; posts in the channels of its other teams are
+	// ignored (direct and group messages belong to no team and are
+	// always served). With none, the bot serves every team it is a member
 	// of when it connects, in name order (the first by name is the
 	// default team); a bot in no team serves direct and group messages
 	// only.
@@ -354,6 +356,12 @@ func (b *Backend) connect(ctx context.Context) error {
 		}
 	}
 	b.tr.defaultTeam = b.teams[0].ID
+	if len(b.opts.Teams) > 0 {
+		b.tr.served = map[string]bool{}
+		for _, t := range b.teams {
+			b.tr.served[t.ID] = true
+		}
+	}
 	b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", len(b.teams))
 	b.connected.Store(true)
 	return nil

@@ -347,9 +347,11 @@ func TestChannelRenamed(t *testing.T) {
 	}
 }
 
-func TestSecondTeam(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+// devTeam adds team dev-team with channel ~builds, alice and the bot in
+// both, and returns the channel.
+func (w *world) devTeam() *mm.Channel {
+	t := w.t
+	t.Helper()
 	dev, err := w.srv.AddTeam("dev-team", "Dev")
 	if err != nil {
 		t.Fatal(err)
@@ -368,6 +370,32 @@ func TestSecondTeam(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return builds
+}
+
+// TestTeamsLeftOut: with teams configured, posts in the channels of the
+// bot's other teams are not its business; direct messages still are.
+func TestTeamsLeftOut(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	builds := w.devTeam()
+	opts := w.options()
+	opts.Teams = []string{"ops-team"}
+	// One handler at a time, in order: once the reply in ~ops is in,
+	// a reply in ~builds would be too.
+	w.startEngine(w.newBackend(opts), &bot.Options{MaxConcurrent: 1, MaxPerUser: 1}, echo.Plugin{})
+	w.say(builds, "", "!echo from dev")
+	w.say(w.ops, "", "!echo from ops")
+	w.replyText(w.ops, "from ops")
+	if ps := w.botPosts(builds); len(ps) != 0 {
+		t.Errorf("the bot answered in ~dev-team/builds, a team not configured: %q", ps[0].Message)
+	}
+}
+
+func TestSecondTeam(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	builds := w.devTeam()
 	opts := w.options()
 	opts.Teams = []string{"ops-team", "dev-team"}
 	r := w.start(opts)

@@ -16,9 +16,13 @@ import (
 // engine sees and resolves their sender, room and team through the
 // directory.
 type translator struct {
-	dir           *directory
-	self          string // the bot's user id
-	defaultTeam   string // id of the first configured team; "" for none
+	dir         *directory
+	self        string // the bot's user id
+	defaultTeam string // id of the first configured team; "" for none
+	// served holds the ids of the configured teams: posts in the
+	// channels of other teams are not the bot's business. nil (no team
+	// configured, so every team the bot is in) serves all.
+	served        map[string]bool
 	site          string // the server's site URL, for permalinks; "" makes none
 	allowBots     bool
 	allowWebhooks bool
@@ -87,6 +91,9 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 	room, typ, err := t.room(ctx, p.ChannelID, in)
 	if err != nil {
 		return nil, fmt.Errorf("channel of post %s: %w", p.ID, err)
+	}
+	if team := roomTeam(t.dir.cachedChannel(p.ChannelID), in); team != "" && t.served != nil && !t.served[team] {
+		return nil, nil // a team the configuration leaves out
 	}
 	m := &bot.Message{
 		ID:        p.ID,

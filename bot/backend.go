@@ -139,6 +139,16 @@ type File struct {
 
 // Optional backend behaviour, discovered by type assertion.
 
+// Closer is implemented by backends with something to release once the
+// engine has stopped: after Run has returned, the handlers have drained
+// and the plugins are deactivated, Engine.Run calls Close once, with a
+// context bounded by Options.ShutdownTimeout. The Mattermost backend
+// logs out of the session its password login opened. An error is
+// logged.
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
 // Typer is implemented by backends that can show a "bot is typing"
 // indicator. Handlers show it with Request.Typing.
 type Typer interface {

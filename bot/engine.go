@@ -376,6 +376,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 	e.stopServices(dctx)
+	if c, ok := e.backend.(Closer); ok {
+		if err := c.Close(dctx); err != nil {
+			e.log.Warn("backend close failed", "err", err)
+		}
+	}
 
 	var ce *connectError
 	switch {

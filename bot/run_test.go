@@ -560,3 +560,45 @@ func TestActivationFailure(t *testing.T) {
 		t.Errorf("Active(flaky) = true after Deactivate, even with a failing hook")
 	}
 }
+
+// closingBackend records when Close is called.
+type closingBackend struct {
+	*bottest.Backend
+	deactivated *atomic.Bool // set by the plugin's OnDeactivate
+	closes      atomic.Int32
+	lateClose   atomic.Bool // Close came before the plugin was deactivated
+}
+
+func (b *closingBackend) Close(ctx context.Context) error {
+	b.closes.Add(1)
+	if !b.deactivated.Load() {
+		b.lateClose.Store(true)
+	}
+	return errors.New("logout refused")
+}
+
+// TestBackendClosedLast: a backend that is a bot.Closer is closed once,
+// after the plugins are deactivated, and its error is only logged.
+func TestBackendClosedLast(t *testing.T) {
+	var deactivated atomic.Bool
+	be := &closingBackend{Backend: bottest.NewBackend(), deactivated: &deactivated}
+	var logs syncBuffer
+	e, err := bot.New(be, &bot.Options{Logger: logger(&logs)}, plug{"p", func(p *bot.Plugin) error {
+		p.OnDeactivate(func(context.Context) error { deactivated.Store(true); return nil })
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // the backend's Run returns at once
+	if err := e.Run(ctx); err != nil {
+		t.Fatalf("Run = %v, want nil after a cancelled context", err)
+	}
+	if n := be.closes.Load(); n != 1 || be.lateClose.Load() {
+		t.Errorf("Close called %d times, before deactivation: %v; want once, after", n, be.lateClose.Load())
+	}
+	if !strings.Contains(logs.String(), `msg="backend close failed" err="logout refused"`) {
+		t.Errorf("log = %s\nwant the close error", logs.String())
+	}
+}

@@ -481,6 +481,22 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	}
 }
 
+// Close implements bot.Closer: a bot that logged in with a password logs
+// out, so that the session it opened does not linger on the server until
+// it expires, as Errbot's backend did on shutdown. A token is left alone:
+// it is the operator's to revoke. Close is for after Run has returned
+// and the replies in flight are sent.
+func (b *Backend) Close(ctx context.Context) error {
+	if b.opts.Token != "" || !b.connected.Load() || b.client.Token() == "" {
+		return nil
+	}
+	if _, err := b.client.Logout(ctx); err != nil {
+		return fmt.Errorf("mattermost: log out: %w", err)
+	}
+	b.log.Info("logged out")
+	return nil
+}
+
 // serve runs one WebSocket until it fails for good (the token was
 // rejected) or ctx is done, handling its events in order.
 func (b *Backend) serve(ctx context.Context, h bot.Handler) error {

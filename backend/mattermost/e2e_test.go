@@ -103,6 +103,7 @@ func (w *world) options() mmbackend.Options {
 type running struct {
 	be       *mmbackend.Backend
 	connects chan bot.User // one per HandleConnect, buffered
+	stop     func()        // stops the engine and waits for it; also at cleanup
 }
 
 // start runs an engine with the echo plugin and testPlugin on a backend
@@ -121,12 +122,16 @@ func (w *world) start(opts mmbackend.Options) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
-	w.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			w.t.Errorf("engine Run: %v", err)
-		}
-	})
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				w.t.Errorf("engine Run: %v", err)
+			}
+		})
+	}
+	w.t.Cleanup(r.stop)
 	select {
 	case <-r.connects:
 	case err := <-done:
@@ -991,7 +996,8 @@ func TestLoginAndNoTeam(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.start(opts)
+	sessions := w.srv.Sessions(w.alice.ID)
+	r := w.start(opts)
 	if _, _, err := bobC.CreatePost(context.Background(), &mm.Post{ChannelID: dm.ID, Message: "echo hi alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -999,6 +1005,15 @@ func TestLoginAndNoTeam(t *testing.T) {
 	defer cancel()
 	if _, err := w.srv.WaitForPost(ctx, dm.ID, func(p *mm.Post) bool { return p.UserID == w.alice.ID && p.Message == "hi alice" }); err != nil {
 		t.Fatalf("no DM answer from a bot in no team: %v", err)
+	}
+	// The login opened a session; stopping logs out of it (the seed's
+	// logout on shutdown).
+	if got := w.srv.Sessions(w.alice.ID); got != sessions+1 {
+		t.Errorf("alice's sessions while the bot runs = %d, want %d", got, sessions+1)
+	}
+	r.stop()
+	if got := w.srv.Sessions(w.alice.ID); got != sessions {
+		t.Errorf("alice's sessions after the bot stopped = %d, want %d (logged out)", got, sessions)
 	}
 }
 

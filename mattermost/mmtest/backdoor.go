@@ -244,6 +244,20 @@ func (s *Server) Login(userID string) (string, error) {
 	return s.newSession(userID, ""), nil
 }
 
+// Sessions returns how many sessions userID has: one per login, and one
+// per personal access token.
+func (s *Server) Sessions(userID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ss := range s.st.sessions {
+		if ss.userID == userID {
+			n++
+		}
+	}
+	return n
+}
+
 // RevokeToken ends the session or personal access token at once: later
 // requests with it get 401 api.context.session_expired.app_error and open
 // WebSockets stop receiving events.

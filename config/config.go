@@ -47,7 +47,9 @@ type Config struct {
 	GroupchatNickPrefixed bool `toml:"groupchat_nick_prefixed"`
 	// TypingAfter shows the typing indicator while a command has run
 	// this long, until it returns (bot.Options.TypingAfter). The file
-	// gives seconds or a duration string such as "1.5s". Default 0: off.
+	// gives seconds or a duration string such as "1.5s". Default
+	// DefaultTypingAfter (2s), so that people see the bot at work on a
+	// slow command; 0 turns it off.
 	TypingAfter time.Duration `toml:"typing_after"`
 
 	// Mattermost is the [mattermost] table: server and login.
@@ -154,6 +156,9 @@ const (
 	DefaultLoopWindow       = time.Minute
 )
 
+// DefaultTypingAfter is the default of Config.TypingAfter.
+const DefaultTypingAfter = 2 * time.Second
+
 // URL returns the server's base URL, such as "https://chat.example.com:8065".
 func (m Mattermost) URL() string {
 	return m.Scheme + "://" + net.JoinHostPort(m.Server, strconv.Itoa(m.Port))
@@ -259,8 +264,9 @@ func (h HTTP) WebhookAuth() bot.WebhookAuth {
 // the server, team and credentials.
 func Default() *Config {
 	return &Config{
-		Backend: "mattermost",
-		Prefix:  "!",
+		Backend:     "mattermost",
+		Prefix:      "!",
+		TypingAfter: DefaultTypingAfter,
 		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
 			RateLimit: DefaultRateLimit, MaxMessageRunes: DefaultMessageRunes,
 			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow},

@@ -36,6 +36,11 @@ func TestEngineOptions(t *testing.T) {
 		{
 			name: "defaults",
 			doc:  `backend = "console"`,
+			want: engineKeys{Prefix: "!", TypingAfter: config.DefaultTypingAfter, Version: version},
+		},
+		{
+			name: "typing off",
+			doc:  "backend = \"console\"\ntyping_after = 0",
 			want: engineKeys{Prefix: "!", Version: version},
 		},
 		{

@@ -85,6 +85,16 @@ func (e *Engine) submit(j job) bool {
 	if e.active < e.opts.MaxConcurrent && uq.running < e.opts.MaxPerUser {
 		e.active++
 		uq.running++
+		if e.parked > 0 {
+			// A worker that ran an earlier job is waiting: its stack is
+			// already grown. A new goroutine would grow one again, page
+			// by page, through the handler's HTTP call (runtime.copystack
+			// was a tenth of the bot's CPU in matterbot bench).
+			e.parked--
+			e.qmu.Unlock()
+			e.handoff <- j
+			return true
+		}
 		e.qmu.Unlock()
 		go e.work(j)
 		return true
@@ -134,6 +144,7 @@ func (e *Engine) next() (job, bool) {
 
 // work runs j, then queued jobs until none may run.
 func (e *Engine) work(j job) {
+	var t *time.Timer // for park, made once per worker
 	for {
 		e.exec(&j)
 		e.qmu.Lock()
@@ -144,15 +155,67 @@ func (e *Engine) work(j job) {
 		if !e.closing {
 			j, ok = e.next()
 		}
-		if !ok {
-			e.active--
-			if e.closing && e.active == 0 {
-				close(e.idle)
-			}
+		if ok {
+			e.qmu.Unlock()
+			continue
+		}
+		e.active--
+		if e.closing {
+			e.checkIdle()
 			e.qmu.Unlock()
 			return
 		}
+		e.parked++
 		e.qmu.Unlock()
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+		}
+		if j, ok = e.park(t); !ok {
+			return
+		}
+	}
+}
+
+// workerIdle is how long a worker without a job waits for one before it
+// exits.
+const workerIdle = 10 * time.Second
+
+// park waits, as a parked worker (counted in parked by the caller), for a
+// job from submit, at most workerIdle. It reports false when the worker is
+// to exit: idle too long, or shutdown.
+func (e *Engine) park(t *time.Timer) (job, bool) {
+	t.Reset(workerIdle)
+	select {
+	case j := <-e.handoff:
+		t.Stop()
+		return j, true
+	case <-t.C:
+	case <-e.unpark:
+		t.Stop()
+	}
+	e.qmu.Lock()
+	if e.parked == 0 {
+		// Every parked worker still here is claimed: a submit took this
+		// one and is sending its job.
+		e.qmu.Unlock()
+		return <-e.handoff, true
+	}
+	e.parked--
+	e.checkIdle()
+	e.qmu.Unlock()
+	return job{}, false
+}
+
+// checkIdle closes idle once shutdown has started and no worker is left,
+// running or parked. Called with qmu held.
+func (e *Engine) checkIdle() {
+	if !e.closing || e.active > 0 || e.parked > 0 {
+		return
+	}
+	select {
+	case <-e.idle:
+	default:
+		close(e.idle)
 	}
 }
 
@@ -395,9 +458,7 @@ func (e *Engine) submitNow(j job) {
 		e.exec(&j)
 		e.qmu.Lock()
 		e.active--
-		if e.closing && e.active == 0 {
-			close(e.idle)
-		}
+		e.checkIdle()
 		e.qmu.Unlock()
 	}()
 }

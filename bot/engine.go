@@ -160,9 +160,15 @@ type Engine struct {
 	waiting []*userQueue          // guarded by qmu: users with queued jobs, round-robin order
 	queued  int                   // guarded by qmu: jobs in all queues
 	active  int                   // guarded by qmu: running handler goroutines
+	parked  int                   // guarded by qmu: idle worker goroutines waiting for a job, unclaimed
 	closing bool                  // guarded by qmu: shutdown started
 	started time.Time             // guarded by qmu: when Run started
-	idle    chan struct{}         // guarded by qmu: closed when closing and active == 0
+	idle    chan struct{}         // guarded by qmu: closed when closing and active == 0 and parked == 0
+	// handoff carries a job from submit to the parked worker it claimed
+	// (by decrementing parked). Unbuffered: the worker is waiting for it.
+	handoff chan job
+	// unpark is closed when shutdown starts: parked workers exit.
+	unpark chan struct{}
 
 	wmu     sync.Mutex
 	waiters map[convKey]*waiter // guarded by wmu: Request.Ask in progress
@@ -193,6 +199,8 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 		waiters: map[convKey]*waiter{},
 		users:   map[string]*userQueue{},
 		idle:    make(chan struct{}),
+		handoff: make(chan job),
+		unpark:  make(chan struct{}),
 		mux:     http.NewServeMux(),
 	}
 	if opts != nil {
@@ -410,9 +418,8 @@ func (e *Engine) drain() {
 		uq.jobs = nil
 	}
 	e.waiting, e.queued = nil, 0
-	if e.active == 0 {
-		close(e.idle)
-	}
+	close(e.unpark)
+	e.checkIdle()
 	e.qmu.Unlock()
 	for i := range dropped {
 		dropped[i].tr.release()

@@ -420,9 +420,13 @@ func (e *Engine) drain() {
 	e.waiting, e.queued = nil, 0
 	close(e.unpark)
 	e.checkIdle()
+	running := e.active
 	e.qmu.Unlock()
 	for i := range dropped {
 		dropped[i].tr.release()
+	}
+	if running > 0 {
+		e.log.Info("waiting for running handlers", "running", running, "timeout", e.opts.ShutdownTimeout)
 	}
 	t := time.NewTimer(e.opts.ShutdownTimeout)
 	defer t.Stop()

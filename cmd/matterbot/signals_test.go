@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -241,4 +246,85 @@ func TestSecondSignalForcesExit(t *testing.T) {
 		t.Errorf("exit code after a second SIGINT = %d, want 130; stderr:\n%s", code, c.stderr())
 	}
 	t.Logf("exited %v after the second signal", time.Since(start).Round(time.Millisecond))
+}
+
+// TestSignalFinishesReplyInFlight signals the command while its reply is
+// on its way (held at the server) and checks that the reply still lands
+// and the process exits with 0 once it has: shutdown cancels handlers,
+// not what they already said.
+func TestSignalFinishesReplyInFlight(t *testing.T) {
+	t.Parallel()
+	w := newRunWorld(t)
+	arrived := make(chan struct{}, 1)
+	abandoned := make(chan struct{}, 1)
+	release := make(chan struct{})
+	held := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v4/posts" && r.Header.Get("Authorization") == "Bearer "+w.token {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte("held reply")) {
+				arrived <- struct{}{}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					abandoned <- struct{}{} // the bot gave up on its reply: it is lost
+					return
+				}
+			}
+		}
+		w.srv.ServeHTTP(rw, r)
+	}))
+	defer held.Close()
+	defer close(release)
+	u, err := url.Parse(held.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = regexp.MustCompile(`(?m)^port = \d+$`).ReplaceAll(cfg, []byte("port = "+u.Port()))
+	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	c := startChild(t, []string{"run", "-c", w.config}, "MATTERBOT_MATTERMOST_TOKEN="+w.token)
+	c.waitLine(t, `msg=connected`)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, _, err := w.alice.CreatePost(ctx, &mm.Post{ChannelID: w.ops.ID, Message: "!echo held reply"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-ctx.Done():
+		t.Fatalf("the reply never reached the server; stderr:\n%s", c.stderr())
+	}
+
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The engine has cancelled the handler and waits for it.
+	c.waitLine(t, `msg="waiting for running handlers" running=1`)
+	select {
+	case release <- struct{}{}:
+	case <-abandoned:
+		t.Errorf("the bot abandoned its reply at the signal")
+	}
+	if code := c.wait(t, shutdownLimit); code != 0 {
+		t.Errorf("exit code = %d, want 0; stderr:\n%s", code, c.stderr())
+	}
+	var got []string
+	for _, p := range w.srv.Posts(w.ops.ID) {
+		if p.UserID == w.bot.ID {
+			got = append(got, p.Message)
+		}
+	}
+	if len(got) != 1 || got[0] != "held reply" {
+		t.Errorf("the bot's posts = %q, want the held reply delivered; stderr:\n%s", got, c.stderr())
+	}
 }

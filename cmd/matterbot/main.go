@@ -3,6 +3,13 @@
 // Each subcommand is a struct in its own file (fakeserver.go, run.go, ...);
 // main only parses the command line, wires signals and turns the result
 // into an exit code.
+//
+// Exit codes: 0 on success and after a graceful stop, 1 when the command
+// failed (one "matterbot: " line says why; one per problem in a bad
+// configuration file), 2 on a usage error. The first SIGINT or SIGTERM
+// stops gracefully: the bot stops taking commands and waits for the
+// running ones, and their replies, up to its shutdown timeout. A second
+// one exits at once with 128+signal (130 for SIGINT).
 package main
 
 import (

@@ -172,7 +172,7 @@ func TestRunStartupErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		config string // the file, with $PORT replaced by the fake's port
-		want   string // the one "matterbot: " line of stderr
+		want   string // the "matterbot: " lines of stderr: one, or one per config problem
 		is     func(error) bool
 	}{
 		{
@@ -244,6 +244,13 @@ func TestRunStartupErrors(t *testing.T) {
 			want:   `matterbot: $FILE:4: mattermost.port: want an integer, got a string ("eighty")`,
 		},
 		{
+			name:   "two problems in the file",
+			config: "server = \"127.0.0.1\"\nport = \"eighty\"\ntimeout = \"soon\"\n" + token,
+			want: `matterbot: $FILE:4: mattermost.port: want an integer, got a string ("eighty")` + "\n" +
+				`matterbot: $FILE:5: mattermost.timeout: "soon" is not a duration (want seconds, or a string such as "1m30s")`,
+			is: func(err error) bool { var l config.ErrorList; return errors.As(err, &l) && len(l) == 2 },
+		},
+		{
 			name: "no config file",
 			is:   func(err error) bool { return errors.Is(err, fs.ErrNotExist) },
 			want: "matterbot: configuration file $FILE not found: name one with -c FILE (see config/matterbot.example.toml)",
@@ -288,8 +295,8 @@ func TestRunStartupErrors(t *testing.T) {
 					lines = append(lines, l)
 				}
 			}
-			want := strings.ReplaceAll(tc.want, "$FILE", file)
-			if diff := cmp.Diff([]string{want}, lines); diff != "" {
+			want := strings.Split(strings.ReplaceAll(tc.want, "$FILE", file), "\n")
+			if diff := cmp.Diff(want, lines); diff != "" {
 				t.Errorf("stderr less the log (-want +got):\n%s\nstderr:\n%s", diff, errOut.String())
 			}
 		})

@@ -35,6 +35,7 @@ type fakeServerCmd struct {
 //	password = "alice-password"
 //	admin = true
 //	teams = ["ops"]
+//	mfa_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" # optional: login wants a TOTP code
 //
 //	[[bots]]
 //	username = "ops-bot"
@@ -55,12 +56,13 @@ type seedFile struct {
 		DisplayName string `toml:"display_name"`
 	} `toml:"teams"`
 	Users []struct {
-		Username string   `toml:"username"`
-		Password string   `toml:"password"`
-		Email    string   `toml:"email"`
-		Admin    bool     `toml:"admin"`
-		Token    string   `toml:"token"`
-		Teams    []string `toml:"teams"`
+		Username  string   `toml:"username"`
+		Password  string   `toml:"password"`
+		Email     string   `toml:"email"`
+		Admin     bool     `toml:"admin"`
+		Token     string   `toml:"token"`
+		Teams     []string `toml:"teams"`
+		MFASecret string   `toml:"mfa_secret"`
 	} `toml:"users"`
 	Bots []struct {
 		Username    string   `toml:"username"`
@@ -144,7 +146,7 @@ func parseSeed(name, text string) (*seedFile, error) {
 // account is what the command prints for one seeded account.
 type account struct {
 	username, password, token string
-	bot, admin                bool
+	bot, admin, mfa           bool
 }
 
 // apply builds the seeded world in srv and returns the accounts to print.
@@ -180,7 +182,12 @@ func (sf *seedFile) apply(srv *mmtest.Server) ([]account, error) {
 		if err := join("user "+u.Username, usr.ID, u.Teams); err != nil {
 			return nil, err
 		}
-		a := account{username: u.Username, password: u.Password, admin: u.Admin}
+		a := account{username: u.Username, password: u.Password, admin: u.Admin, mfa: u.MFASecret != ""}
+		if a.mfa {
+			if err := srv.EnableMFA(usr.ID, u.MFASecret); err != nil {
+				return nil, fmt.Errorf("seed: user %s: %w", u.Username, err)
+			}
+		}
 		if u.Token != "" {
 			if err := srv.AddToken(usr.ID, u.Token, "seed"); err != nil {
 				return nil, err
@@ -316,6 +323,9 @@ func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account, cha
 			fmt.Fprintf(&b, "%s %-12s password %q", role, a.username, a.password)
 			if a.token != "" {
 				fmt.Fprintf(&b, " token %s", a.token)
+			}
+			if a.mfa {
+				b.WriteString(" (MFA on)")
 			}
 			b.WriteString("\n")
 		}

@@ -109,6 +109,8 @@ func TestParseSeed(t *testing.T) {
 		{"reserved username", "[[bots]]\nusername = \"matterbot\"\n", "model.user.is_valid.username.app_error"},
 		{"unknown member", "[[teams]]\nname = \"ops\"\n[[channels]]\nteam = \"ops\"\nname = \"cc\"\nmembers = [\"zed\"]\n", `unknown member "zed"`},
 		{"fixed token", "[[bots]]\nusername = \"ops-bot\"\ntoken = \"fixedtoken\"\n", ""},
+		{"MFA", "[[users]]\nusername = \"carol\"\npassword = \"pw\"\nmfa_secret = \"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\"\n", ""},
+		{"bad MFA secret", "[[users]]\nusername = \"carol\"\nmfa_secret = \"not base32!\"\n", `seed: user carol: mmtest: enable MFA: secret "not base32!" is not base32`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,4 +151,23 @@ func FuzzParseSeed(f *testing.F) {
 		defer srv.Close()
 		_, _ = sf.apply(srv) // must not panic; errors are fine
 	})
+}
+
+func TestSeedMFA(t *testing.T) {
+	sf, err := parseSeed("t.toml", "[[users]]\nusername = \"carol\"\npassword = \"pw\"\nmfa_secret = \"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mmtest.New(nil)
+	defer srv.Close()
+	accounts, err := sf.apply(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := srv.User("carol"); !ok || !u.MFAActive {
+		t.Errorf("carol after the seed: %+v, %v; want MFA active", u, ok)
+	}
+	if len(accounts) != 1 || !accounts[0].mfa {
+		t.Errorf("accounts = %+v, want carol with MFA", accounts)
+	}
 }

@@ -939,6 +939,9 @@ func TestPendingPostID(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("pendingPostID() mismatch (-want +got):\n%s", diff)
 	}
+	if n := testing.AllocsPerRun(100, func() { _ = c.pendingPostID() }); n != 1 {
+		t.Errorf("pendingPostID() allocates %v times, want 1 (the id)", n)
+	}
 }
 
 // TestClientRateLimiter: the client-side limiter spaces requests at

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // PostPatch is a partial update of a post: nil fields are left as they are.
@@ -86,7 +87,14 @@ func (c *Client) pendingPostID() string {
 		ms = c.lastPending + 1
 	}
 	c.lastPending = ms
-	return c.userID + ":" + strconv.FormatInt(ms, 10)
+	// One allocation: the id, built in place.
+	var id strings.Builder
+	id.Grow(len(c.userID) + 1 + 20)
+	id.WriteString(c.userID)
+	id.WriteByte(':')
+	var digits [20]byte
+	id.Write(strconv.AppendInt(digits[:0], ms, 10))
+	return id.String()
 }
 
 // CreateEphemeralPost shows a post to one user only, without storing it

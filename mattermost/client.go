@@ -402,6 +402,10 @@ type request struct {
 
 var errNoReplay = errors.New("streamed body cannot be sent again")
 
+// where names the call in errors ("POST /api/v4/posts"); made only for
+// an error, as it costs two allocations.
+func (rq *request) where(prefix string) string { return rq.method + " " + rq.shownPath(prefix) }
+
 func (rq *request) shownPath(prefix string) string {
 	if rq.logPath != "" {
 		return rq.logPath
@@ -416,12 +420,11 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 	if rq.raw {
 		prefix = c.server.Path
 	}
-	where := rq.method + " " + rq.shownPath(prefix)
 	var payload []byte
 	if rq.body != nil {
 		b, err := json.Marshal(rq.body)
 		if err != nil {
-			return nil, fmt.Errorf("mattermost: %s: encode request: %w", where, err)
+			return nil, fmt.Errorf("mattermost: %s: encode request: %w", rq.where(prefix), err)
 		}
 		payload = b
 	}
@@ -439,34 +442,34 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		}
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
-				return nil, fmt.Errorf("mattermost: %s: wait for the client rate limit: %w", where, err)
+				return nil, fmt.Errorf("mattermost: %s: wait for the client rate limit: %w", rq.where(prefix), err)
 			}
 		}
 		if d := c.emptyBucketWait(); d > 0 {
 			if err := c.wait(ctx, d); err != nil {
-				return nil, fmt.Errorf("mattermost: %s: wait for the server rate limit: %w", where, err)
+				return nil, fmt.Errorf("mattermost: %s: wait for the server rate limit: %w", rq.where(prefix), err)
 			}
 		}
 		if rq.upload != nil && sent {
-			return nil, fmt.Errorf("mattermost: %s: %w", where, errNoReplay)
+			return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), errNoReplay)
 		}
 		sent = rq.upload != nil
 		start := c.now()
 		resp, err := c.attempt(ctx, rq, payload, token)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("mattermost: %s: %w", where, ctx.Err())
+				return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), ctx.Err())
 			}
 			if d := c.backoffFor(retries); rq.idempotent && rq.upload == nil && retries < c.maxRetries && !permanent(err) && c.fits(ctx, d) {
 				retries++
 				c.log.Warn("mattermost request failed, retrying", "method", rq.method, "path", rq.shownPath(prefix),
 					"attempt", retries, "wait", d, "err", err)
 				if werr := c.wait(ctx, d); werr != nil {
-					return nil, fmt.Errorf("mattermost: %s: %w; retry abandoned: %w", where, err, werr)
+					return nil, fmt.Errorf("mattermost: %s: %w; retry abandoned: %w", rq.where(prefix), err, werr)
 				}
 				continue
 			}
-			return nil, fmt.Errorf("mattermost: %s: %w", where, err)
+			return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), err)
 		}
 		r := newResponse(resp)
 		if resp.StatusCode != http.StatusTooManyRequests { // a 429 is waited out below
@@ -496,7 +499,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			// attempt read the whole answer: unmarshal the bytes directly
 			// rather than through a Decoder and its buffer.
 			if err := unmarshalAnswer(resp.Body.(*bufferedBody).b, out); err != nil {
-				return r, fmt.Errorf("mattermost: %s: decode answer: %w", where, err)
+				return r, fmt.Errorf("mattermost: %s: decode answer: %w", rq.where(prefix), err)
 			}
 			return r, nil
 		}
@@ -512,7 +515,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			relogged = true
 			c.log.Info("mattermost session rejected, logging in again", "method", rq.method, "path", rq.shownPath(prefix))
 			if err := c.relogin(ctx, token); err != nil {
-				return r, fmt.Errorf("mattermost: %s: session rejected and login failed: %w", where, err)
+				return r, fmt.Errorf("mattermost: %s: session rejected and login failed: %w", rq.where(prefix), err)
 			}
 			if rq.upload != nil {
 				// The stream is spent: report the 401; the caller's

@@ -31,7 +31,7 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	if cfg.Backend != "mattermost" {
-		return fmt.Errorf("run: backend %q: run serves Mattermost; try `matterbot console`", cfg.Backend)
+		return fmt.Errorf("backend %q: run serves Mattermost; try `matterbot console`", cfg.Backend)
 	}
 	logger := cfg.Log.NewLogger(e.stderr)
 	// One line when the shutdown starts, naming why ("received
@@ -51,6 +51,10 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	store, err := bolt.Open(cfg.Storage.Path, &bolt.Options{Logger: logger})
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &cliError{fmt.Sprintf("cannot open the storage file %s: %v", pe.Path, pe.Err), err}
+	}
 	if err != nil {
 		return err
 	}
@@ -134,7 +138,7 @@ func backendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 func serveWithWebhooks(ctx context.Context, eng *bot.Engine, addr string, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("run: webhook server: %w", err)
+		return fmt.Errorf("webhook server: %w", err)
 	}
 	srv := &http.Server{
 		Handler:           eng.HTTPHandler(),
@@ -155,7 +159,7 @@ func serveWithWebhooks(ctx context.Context, eng *bot.Engine, addr string, logger
 	case serr := <-served: // the listener failed under us
 		cancel()
 		<-ran
-		return fmt.Errorf("run: webhook server: %w", serr)
+		return fmt.Errorf("webhook server: %w", serr)
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer scancel()

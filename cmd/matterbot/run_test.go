@@ -168,6 +168,14 @@ func TestRunStartupErrors(t *testing.T) {
 	t.Cleanup(tlsSrv.Close)
 	tlsPort := tlsSrv.URL[strings.LastIndex(tlsSrv.URL, ":")+1:]
 
+	// An address in use, for the webhook server.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { taken.Close() }) // the subtests run after this function returns
+	takenAddr := taken.Addr().String()
+
 	token := fmt.Sprintf("token = %q\n", w.token)
 	tests := []struct {
 		name   string
@@ -241,13 +249,31 @@ func TestRunStartupErrors(t *testing.T) {
 			name:   "bad config file",
 			is:     func(err error) bool { var l config.ErrorList; return errors.As(err, &l) },
 			config: "server = \"127.0.0.1\"\nport = \"eighty\"\n" + token,
-			want:   `matterbot: $FILE:4: mattermost.port: want an integer, got a string ("eighty")`,
+			want:   `matterbot: $FILE:6: mattermost.port: want an integer, got a string ("eighty")`,
+		},
+		{
+			name:   "another backend",
+			config: "backend = \"console\"\n[mattermost]\nserver = \"127.0.0.1\"\nport = $PORT\n" + token,
+			want:   "matterbot: backend \"console\": run serves Mattermost; try `matterbot console`",
+			is:     func(err error) bool { return err != nil },
+		},
+		{
+			name:   "webhook address taken",
+			config: "server = \"127.0.0.1\"\nport = $PORT\nteam = \"ops-team\"\n" + token + "[http]\nlisten = \"" + takenAddr + "\"\n",
+			want:   "matterbot: webhook server: listen tcp " + takenAddr + ": bind: address already in use",
+			is:     func(err error) bool { return errors.Is(err, syscall.EADDRINUSE) },
+		},
+		{
+			name:   "storage directory missing",
+			config: "server = \"127.0.0.1\"\nport = $PORT\nteam = \"ops-team\"\n" + token + "[storage]\npath = \"$DIR/no/such/dir/bot.db\"\n",
+			want:   "matterbot: cannot open the storage file $DIR/no/such/dir/bot.db: no such file or directory",
+			is:     func(err error) bool { return errors.Is(err, fs.ErrNotExist) },
 		},
 		{
 			name:   "two problems in the file",
 			config: "server = \"127.0.0.1\"\nport = \"eighty\"\ntimeout = \"soon\"\n" + token,
-			want: `matterbot: $FILE:4: mattermost.port: want an integer, got a string ("eighty")` + "\n" +
-				`matterbot: $FILE:5: mattermost.timeout: "soon" is not a duration (want seconds, or a string such as "1m30s")`,
+			want: `matterbot: $FILE:6: mattermost.port: want an integer, got a string ("eighty")` + "\n" +
+				`matterbot: $FILE:7: mattermost.timeout: "soon" is not a duration (want seconds, or a string such as "1m30s")`,
 			is: func(err error) bool { var l config.ErrorList; return errors.As(err, &l) && len(l) == 2 },
 		},
 		{
@@ -262,18 +288,25 @@ func TestRunStartupErrors(t *testing.T) {
 			dir := t.TempDir()
 			file := filepath.Join(dir, "matterbot.toml")
 			if tc.config != "" {
-				cfg := "prefix = \"!\"\n"
-				if !strings.Contains(tc.config, "[mattermost]") {
-					cfg += "[mattermost]\n"
+				// The case's [mattermost] keys, with the defaults it
+				// lacks first, then its other tables.
+				cfg := tc.config
+				if !strings.Contains(cfg, "[mattermost]") {
+					cfg = "[mattermost]\n" + cfg
 				}
-				cfg += strings.ReplaceAll(tc.config, "$PORT", port)
+				var defaults string
 				if !strings.Contains(cfg, "scheme =") {
-					cfg += "scheme = \"http\"\n"
+					defaults += "scheme = \"http\"\n"
 				}
 				if !strings.Contains(cfg, "team =") {
-					cfg += "team = \"ops-team\"\n"
+					defaults += "team = \"ops-team\"\n"
 				}
-				cfg += fmt.Sprintf("[storage]\npath = %q\n", filepath.Join(dir, "bot.db"))
+				cfg = "prefix = \"!\"\n" + strings.Replace(cfg, "[mattermost]\n", "[mattermost]\n"+defaults, 1)
+				cfg = strings.ReplaceAll(cfg, "$PORT", port)
+				if !strings.Contains(cfg, "[storage]") {
+					cfg += fmt.Sprintf("[storage]\npath = %q\n", filepath.Join(dir, "bot.db"))
+				}
+				cfg = strings.ReplaceAll(cfg, "$DIR", dir)
 				if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 					t.Fatal(err)
 				}
@@ -295,7 +328,7 @@ func TestRunStartupErrors(t *testing.T) {
 					lines = append(lines, l)
 				}
 			}
-			want := strings.Split(strings.ReplaceAll(tc.want, "$FILE", file), "\n")
+			want := strings.Split(strings.NewReplacer("$FILE", file, "$DIR", dir).Replace(tc.want), "\n")
 			if diff := cmp.Diff(want, lines); diff != "" {
 				t.Errorf("stderr less the log (-want +got):\n%s\nstderr:\n%s", diff, errOut.String())
 			}

@@ -232,6 +232,16 @@ func TestSecondSignalForcesExit(t *testing.T) {
 	if _, err := conn.Write([]byte("POST /hooks/x HTTP/1.1\r\nHost: bot\r\n")); err != nil {
 		t.Fatal(err)
 	}
+	// A whole request on a connection dialed after it: once it is
+	// answered, the server has accepted (and tracks) the first one, since
+	// it accepts in order. Without this the signal could close the
+	// listener with the half request still in its backlog.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

@@ -52,6 +52,9 @@ type Options struct {
 
 	// Token is a bot or personal access token. Set it, or Login and
 	// Password (with MFAToken for an account with multi-factor auth).
+	// The server takes an MFA code once, for about 30 seconds: a password
+	// session that expires later cannot be renewed with it, and Run then
+	// fails. A long-running bot on an MFA account wants an access token.
 	Token    mm.Secret
 	Login    string
 	Password mm.Secret

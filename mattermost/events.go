@@ -326,6 +326,13 @@ func (e *FrameError) Unwrap() error { return e.Err }
 // Payload together with a [*FrameError], so the caller can still track its
 // Seq.
 func DecodeFrame(frame []byte) (*Event, *ActionReply, error) {
+	return decodeFrame(frame, nil)
+}
+
+// decodeFrame is DecodeFrame with a scratch buffer, kept by the caller
+// across frames (the WebSocket reader), for the embedded post's unescaped
+// JSON; nil makes a new one for each post.
+func decodeFrame(frame []byte, scratch *[]byte) (*Event, *ActionReply, error) {
 	env, err := scanEnvelope(frame)
 	if err != nil {
 		if err == errNotObject {
@@ -375,7 +382,7 @@ func DecodeFrame(frame []byte) (*Event, *ActionReply, error) {
 			return nil, nil, &FrameError{Event: event, Problem: "bad envelope", Err: err}
 		}
 	}
-	p, err := decodePayload(ev)
+	p, err := decodePayload(ev, scratch)
 	if err != nil {
 		return ev, nil, &FrameError{Event: ev.Type, Problem: "bad data", Err: err}
 	}
@@ -450,13 +457,13 @@ func nullToNil(b []byte) json.RawMessage {
 
 // decodePayload decodes ev.Data by event type. It returns nil, nil for
 // unknown events.
-func decodePayload(ev *Event) (any, error) {
+func decodePayload(ev *Event, scratch *[]byte) (any, error) {
 	switch ev.Type {
 	case EventHello:
 		p := new(HelloEvent)
 		return orNil(p, flatData(ev.Data, p, flatField{"connection_id", &p.ConnectionID}, flatField{"server_version", &p.ServerVersion}))
 	case EventPosted:
-		return decodePosted(ev.Data)
+		return decodePosted(ev.Data, scratch)
 	case EventPostEdited, EventPostDeleted, EventEphemeralMessage:
 		var d postOnlyJSON
 		if err := unmarshalData(ev.Data, &d); err != nil {
@@ -595,7 +602,7 @@ func decodeData[T any](data []byte) (*T, error) {
 // decodePosted decodes posted's data, the hot path, member by member on
 // the already checked frame: only the post itself goes through
 // encoding/json.
-func decodePosted(data []byte) (*PostedEvent, error) {
+func decodePosted(data []byte, scratch *[]byte) (*PostedEvent, error) {
 	var p PostedEvent
 	if len(data) == 0 {
 		return nil, errors.New(`no "post"`)
@@ -621,7 +628,7 @@ func decodePosted(data []byte) (*PostedEvent, error) {
 		switch string(key) {
 		case `"post"`:
 			var e embedded[Post]
-			err = e.UnmarshalJSON(v)
+			err = e.decode(v, scratch)
 			p.Post = e.p
 		case `"channel_type"`:
 			err = str(&p.ChannelType, v, "channel_type")
@@ -669,13 +676,25 @@ type postOnlyJSON struct {
 // nothing and lets fakes and future servers skip the double encoding.
 type embedded[T any] struct{ p *T }
 
-func (e *embedded[T]) UnmarshalJSON(b []byte) error {
+func (e *embedded[T]) UnmarshalJSON(b []byte) error { return e.decode(b, nil) }
+
+// decode is UnmarshalJSON unescaping into *scratch, when not nil, rather
+// than into a new buffer: the caller keeps it across frames (the decoded
+// value keeps no reference into it).
+func (e *embedded[T]) decode(b []byte, scratch *[]byte) error {
 	if isNull(b) {
 		return nil
 	}
-	inner, err := unquoteJSON(b)
+	var buf []byte
+	if scratch != nil {
+		buf = (*scratch)[:0]
+	}
+	inner, unescaped, err := unquoteJSONTo(buf, b)
 	if err != nil {
 		return err
+	}
+	if scratch != nil && unescaped && cap(inner) <= maxKeptFrameBuffer {
+		*scratch = inner[:0]
 	}
 	if isNull(inner) || len(inner) == 0 {
 		return nil
@@ -697,19 +716,29 @@ func (e *embedded[T]) UnmarshalJSON(b []byte) error {
 // a JSON string, else b itself. Strings without escapes are returned as a
 // slice of b with no copy; others are unescaped into one new buffer.
 func unquoteJSON(b []byte) ([]byte, error) {
+	out, _, err := unquoteJSONTo(nil, b)
+	return out, err
+}
+
+// unquoteJSONTo is unquoteJSON unescaping into dst's memory when it is
+// large enough. unescaped reports whether out is that buffer (else it is
+// a slice of b).
+func unquoteJSONTo(dst, b []byte) (out []byte, unescaped bool, err error) {
 	if len(b) == 0 || b[0] != '"' {
-		return b, nil
+		return b, false, nil
 	}
 	if len(b) < 2 || b[len(b)-1] != '"' {
-		return nil, errors.New("unterminated string")
+		return nil, false, errors.New("unterminated string")
 	}
 	s := b[1 : len(b)-1]
 	i := bytes.IndexByte(s, '\\')
 	if i < 0 {
-		return s, nil
+		return s, false, nil
 	}
-	out := make([]byte, i, len(s))
-	copy(out, s[:i])
+	if cap(dst) < len(s) {
+		dst = make([]byte, 0, len(s))
+	}
+	out = append(dst[:0], s[:i]...)
 	for i < len(s) {
 		c := s[i]
 		if c != '\\' {
@@ -718,7 +747,7 @@ func unquoteJSON(b []byte) ([]byte, error) {
 			continue
 		}
 		if i+1 >= len(s) {
-			return nil, errors.New("string ends in a backslash")
+			return nil, false, errors.New("string ends in a backslash")
 		}
 		c = s[i+1]
 		i += 2
@@ -738,7 +767,7 @@ func unquoteJSON(b []byte) ([]byte, error) {
 		case 'u':
 			r, ok := hex4(s[i:])
 			if !ok {
-				return nil, errors.New("bad \\u escape in string")
+				return nil, false, errors.New("bad \\u escape in string")
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -756,10 +785,10 @@ func unquoteJSON(b []byte) ([]byte, error) {
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return nil, fmt.Errorf("bad escape \\%c in string", c)
+			return nil, false, fmt.Errorf("bad escape \\%c in string", c)
 		}
 	}
-	return out, nil
+	return out, true, nil
 }
 
 func hex4(b []byte) (rune, bool) {

@@ -200,7 +200,7 @@ func TestDecodePostedStrings(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			data := tc.data[:len(tc.data)-1] + `,"post":"{\"id\":\"p\"}"}`
-			got, err := decodePosted([]byte(data))
+			got, err := decodePosted([]byte(data), nil)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("decodePosted(%q) error = %v, want error %v", data, err, tc.wantErr)
 			}
@@ -221,6 +221,51 @@ func TestEventName(t *testing.T) {
 		got, err := eventName([]byte(in))
 		if got != want || fmt.Sprint(err) != fmt.Sprint(werr) {
 			t.Errorf("eventName(%s) = %q, %v; want %q, %v", in, got, err, want, werr)
+		}
+	}
+}
+
+// TestDecodeFrameScratch decodes every recorded frame through one reused
+// scratch buffer, as the WebSocket reader does, and checks each event
+// against a fresh decode after all of them: no decoded post may keep a
+// reference into the buffer later frames overwrite.
+func TestDecodeFrameScratch(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "ws_*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames [][]byte
+	for _, file := range files {
+		frames = append(frames, recordedFrames(t, filepath.Base(file))...)
+	}
+	// First, a post with escapes in every string: the recorded posts
+	// that follow overwrite its buffer (its metadata and props first,
+	// where they overwrite it).
+	long := `{"event":"posted","seq":9,"data":{"post":"{\"id\":\"p\\u00e9\",` +
+		`\"metadata\":{\"priority\":{\"priority\":\"urgent\"},\"embeds\":[{\"type\":\"opengraph\",\"data\":{\"x\":\"y\"}}]},` +
+		`\"props\":{\"k\\u00e9\":\"v\\n\",\"o\":{\"a\":[\"b\\t\"]}},` +
+		`\"message\":\"line\\nline \\\"q\\\" ` + strings.Repeat("x", 3000) + `\"}"}}`
+	frames = append([][]byte{[]byte(long)}, frames...)
+	var scratch []byte
+	type result struct {
+		ev  *Event
+		err error
+	}
+	var got []result
+	for _, f := range frames {
+		ev, _, err := decodeFrame(f, &scratch)
+		got = append(got, result{ev, err})
+	}
+	if cap(scratch) == 0 {
+		t.Fatal("scratch buffer never used: the test decodes no escaped post")
+	}
+	for i, f := range frames {
+		want, _, werr := DecodeFrame(f)
+		if fmt.Sprint(got[i].err) != fmt.Sprint(werr) {
+			t.Errorf("frame %d: decodeFrame error %v, DecodeFrame error %v", i, got[i].err, werr)
+		}
+		if diff := cmp.Diff(want, got[i].ev); diff != "" {
+			t.Errorf("frame %d: decoded through the reused scratch differs (-fresh +reused):\n%s", i, diff)
 		}
 	}
 }

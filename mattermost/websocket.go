@@ -613,6 +613,7 @@ func (c *wsConn) readLoop(ctx context.Context) error {
 	}()
 	rctx := context.WithoutCancel(ctx)
 	var buf frameBuffer
+	var scratch []byte // for decodeFrame
 	for {
 		typ, frame, err := buf.read(rctx, c.ws)
 		if err != nil {
@@ -625,7 +626,7 @@ func (c *wsConn) readLoop(ctx context.Context) error {
 			c.logger.Debug("websocket binary frame ignored", "bytes", len(frame))
 			continue
 		}
-		ev, reply, err := DecodeFrame(frame)
+		ev, reply, err := decodeFrame(frame, &scratch)
 		if err != nil {
 			// A frame we cannot read is the server's or a proxy's bug; the
 			// stream goes on. An event with bad data is still counted.

@@ -660,7 +660,16 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 		return
 	}
 	if m == nil {
-		b.log.Debug("post skipped", "post_id", p.ID, "why", b.tr.skip(p))
+		// Guarded: the bot's own reply comes back this way for every
+		// command, and the arguments alone cost allocations with the log
+		// off.
+		if b.log.Enabled(ctx, slog.LevelDebug) {
+			why := b.tr.skip(p)
+			if why == "" {
+				why = "a bot's post, or a team left out"
+			}
+			b.log.Debug("post skipped", "post_id", p.ID, "why", why)
+		}
 		return
 	}
 	switch b.loops.check(p.UserID, p.ChannelID, p.CreateAt) {

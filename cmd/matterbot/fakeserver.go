@@ -331,9 +331,20 @@ func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account, cha
 		}
 	}
 	if len(teams) > 0 {
+		admin := ""
+		for _, a := range accounts {
+			if a.admin && !a.bot {
+				admin = a.username
+				break
+			}
+		}
 		for _, a := range accounts {
 			if a.bot {
-				fmt.Fprintf(&b, "bot config: [mattermost] server=%q scheme=\"http\" port=%s team=%q token=%q\n",
+				b.WriteString("\nbot config: save these lines as matterbot.toml, then run `matterbot run -c matterbot.toml`\n")
+				if admin != "" {
+					fmt.Fprintf(&b, "admins = [\"@%s\"]\n", admin)
+				}
+				fmt.Fprintf(&b, "[mattermost]\nserver = %q\nscheme = \"http\"\nport = %s\nteam = %q\ntoken = %q\n\n",
 					hostOf(url), portOf(url), teams[0], a.token)
 				break
 			}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/matterbot/matterbot/config"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
 
@@ -64,6 +65,18 @@ func TestFakeServerCommand(t *testing.T) {
 			t.Errorf("output %q does not mention %q", out.String(), want)
 		}
 	}
+	// The printed bot config is a file matterbot run accepts, pointing at
+	// this server with the bot's token.
+	_, block, _ := strings.Cut(out.String(), "bot config: save these lines as matterbot.toml")
+	_, block, _ = strings.Cut(block, "\n")
+	block, _, _ = strings.Cut(block, "\n\n")
+	cfg, err := config.Parse("matterbot.toml", []byte(block), nil)
+	if err != nil {
+		t.Fatalf("the printed config %q does not parse: %v", block, err)
+	}
+	if got := cfg.Mattermost.URL(); got != url || len(cfg.Admins) != 1 || cfg.Admins[0] != "@alice" {
+		t.Errorf("printed config: server %s, admins %q; want %s and @alice", got, cfg.Admins, url)
+	}
 	body := strings.NewReader(`{"login_id":"alice","password":"alice-password"}`)
 	resp, err := http.Post(url+"/api/v4/users/login", "application/json", body)
 	if err != nil {
@@ -76,6 +89,9 @@ func TestFakeServerCommand(t *testing.T) {
 	tok := regexp.MustCompile(`ops-bot +token (\w+)`).FindStringSubmatch(out.String())
 	if tok == nil {
 		t.Fatalf("no bot token in %q", out.String())
+	}
+	if got := cfg.Mattermost.Token.Reveal(); got != tok[1] {
+		t.Errorf("printed config token %q, want the bot's %q", got, tok[1])
 	}
 	req, _ := http.NewRequest("GET", url+"/api/v4/users/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tok[1])

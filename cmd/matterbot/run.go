@@ -35,17 +35,15 @@ func (c *runCmd) Run(e *env) error {
 	}
 	logger := cfg.Log.NewLogger(e.stderr)
 	// One line when the shutdown starts, naming why ("received
-	// terminated"); the engine then waits for the running commands.
-	logged := make(chan struct{})
+	// terminated"), before anything stops: the engine runs under ctx,
+	// which is cancelled only once the line is written.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(e.ctx))
+	defer cancel(nil)
 	stopLog := context.AfterFunc(e.ctx, func() {
-		defer close(logged)
 		logger.Info("shutting down", "reason", context.Cause(e.ctx))
+		cancel(context.Cause(e.ctx))
 	})
-	defer func() {
-		if !stopLog() {
-			<-logged
-		}
-	}()
+	defer stopLog()
 	be, err := mmbackend.New(backendOptions(cfg.Mattermost, logger))
 	if err != nil {
 		return err
@@ -66,9 +64,9 @@ func (c *runCmd) Run(e *env) error {
 	if cfg.HTTP.Listen == "" {
 		// Run returns nil once the context is cancelled (SIGINT,
 		// SIGTERM), after the handlers have stopped.
-		return eng.Run(e.ctx)
+		return eng.Run(ctx)
 	}
-	return serveWithWebhooks(e.ctx, eng, cfg.HTTP.Listen, logger)
+	return serveWithWebhooks(ctx, eng, cfg.HTTP.Listen, logger)
 }
 
 // engineOptions maps the configuration's engine keys onto the engine's

@@ -199,6 +199,11 @@ func TestSignalStopsCleanly(t *testing.T) {
 			if s := c.stderr(); strings.Contains(s, "matterbot: ") || strings.Contains(s, "level=ERROR") {
 				t.Errorf("stderr after %v has an error:\n%s", tc.sig, s)
 			}
+			// The operator reads why it stops before what stops.
+			s := c.stderr()
+			if i, j := strings.Index(s, `msg="shutting down"`), strings.Index(s, `msg="plugin deactivated"`); j < 0 || i > j {
+				t.Errorf("after %v, \"shutting down\" is not logged before the plugins stop:\n%s", tc.sig, s)
+			}
 		})
 	}
 }

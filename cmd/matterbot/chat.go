@@ -29,6 +29,7 @@ type chat struct {
 	team   *mattermost.Team
 	room   *mattermost.Channel
 	labels map[string]string // channel id → "~name", "@name (direct)"
+	typed  map[string]bool   // ids of the posts made from this terminal
 }
 
 const chatHelp = `Type a message to post it; the bot's answers appear below.
@@ -41,7 +42,7 @@ Ctrl-C stops the server.`
 // newChat starts a chat as the first admin of the seed (else its first
 // user) in town-square of its first team.
 func newChat(srv *mmtest.Server, sf *seedFile, accounts []account, out io.Writer) (*chat, error) {
-	c := &chat{srv: srv, out: out, names: map[string]string{}, labels: map[string]string{}}
+	c := &chat{srv: srv, out: out, names: map[string]string{}, labels: map[string]string{}, typed: map[string]bool{}}
 	var first, admin string
 	for _, a := range accounts {
 		if u, ok := srv.User(a.username); ok {
@@ -189,10 +190,15 @@ func (c *chat) handle(line string) {
 	case "/dm":
 		err = c.dm(arg)
 	default:
+		// Under c.mu, so that the watcher knows the post is ours
+		// before it can print it.
 		c.mu.Lock()
-		you, room := c.you, c.room
+		p, err := c.srv.CreatePost(c.you.ID, mattermost.Post{ChannelID: c.room.ID, Message: line})
+		if err == nil {
+			c.typed[p.ID] = true
+		}
 		c.mu.Unlock()
-		if _, err := c.srv.CreatePost(you.ID, mattermost.Post{ChannelID: room.ID, Message: line}); err != nil {
+		if err != nil {
 			c.printf("! %v\n", err)
 		}
 		return
@@ -204,8 +210,8 @@ func (c *chat) handle(line string) {
 	c.printf("%s.\n", c.where())
 }
 
-// watch prints every post made since the given time (Unix ms) that is
-// not the current user's own nor a system message, until ctx is done.
+// watch prints every post made since the given time (Unix ms) that was
+// not typed here nor is a system message, until ctx is done.
 func (c *chat) watch(ctx context.Context, since int64) {
 	seen := map[string]bool{}
 	fresh := func(p *mattermost.Post) bool {
@@ -218,7 +224,8 @@ func (c *chat) watch(ctx context.Context, since int64) {
 		}
 		seen[p.ID] = true
 		c.mu.Lock()
-		mine := p.UserID == c.you.ID
+		mine := c.typed[p.ID]
+		delete(c.typed, p.ID)
 		label, known := c.labels[p.ChannelID]
 		c.mu.Unlock()
 		if mine {

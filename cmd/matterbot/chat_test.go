@@ -105,6 +105,17 @@ func TestFakeServerChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOutput(t, out, "@ops-bot (direct) ops-bot: you are bob\n", done)
+	// Lines typed here are not printed back, whoever typed them; a post
+	// by the same user from elsewhere is.
+	for _, typed := range []string{"bob: !status", "bob: !whoami", "alice: !echo hi"} {
+		if strings.Contains(out.String(), typed) {
+			t.Errorf("the chat printed back %q:\n%s", typed, out.String())
+		}
+	}
+	if _, err := srv.CreatePost(bob.ID, mattermost.Post{ChannelID: dm.ID, Message: "from my phone"}); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, out, "@ops-bot (direct) bob: from my phone\n", done)
 
 	// The end of input keeps the chat showing posts; ctx stops it.
 	typed.Close()

@@ -16,11 +16,11 @@ import (
 // its first member, with channel_admin. s.mu held.
 func (s *Server) createChannel(teamID, name, displayName, typ, creatorID string) (*mattermost.Channel, *mattermost.APIError) {
 	// Checks in the order of model.Channel.IsValid.
-	if runeLen(displayName) > 64 || strings.TrimSpace(displayName) == "" {
-		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.display_name.app_error", "")
+	if e := checkChannelDisplayName(displayName); e != nil {
+		return nil, e
 	}
-	if !isValidChannelName(name) {
-		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.2_or_more.app_error", "")
+	if e := checkChannelName(name); e != nil {
+		return nil, e
 	}
 	if typ != mattermost.ChannelOpen && typ != mattermost.ChannelPrivate {
 		return nil, apiError(http.StatusBadRequest, "model.channel.is_valid.type.app_error", "")
@@ -44,6 +44,37 @@ func (s *Server) createChannel(teamID, name, displayName, typ, creatorID string)
 	}
 	s.touch()
 	return ch, nil
+}
+
+// The field checks of model.Channel.IsValid, shared by createChannel and
+// patchChannel.
+
+func checkChannelDisplayName(v string) *mattermost.APIError {
+	if runeLen(v) > 64 || strings.TrimSpace(v) == "" {
+		return apiError(http.StatusBadRequest, "model.channel.is_valid.display_name.app_error", "")
+	}
+	return nil
+}
+
+func checkChannelName(v string) *mattermost.APIError {
+	if !isValidChannelName(v) {
+		return apiError(http.StatusBadRequest, "model.channel.is_valid.2_or_more.app_error", "")
+	}
+	return nil
+}
+
+func checkChannelHeader(v string) *mattermost.APIError {
+	if runeLen(v) > 1024 {
+		return apiError(http.StatusBadRequest, "model.channel.is_valid.header.app_error", "")
+	}
+	return nil
+}
+
+func checkChannelPurpose(v string) *mattermost.APIError {
+	if runeLen(v) > 250 {
+		return apiError(http.StatusBadRequest, "model.channel.is_valid.purpose.app_error", "")
+	}
+	return nil
 }
 
 // newMember stores a membership without events. s.mu held.
@@ -166,21 +197,20 @@ func (q *request) createChannelAPI() {
 		return
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	if !s.st.isAdmin(q.sess.userID) && !s.st.isTeamMember(body.TeamID, q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	ch, e := s.createChannel(body.TeamID, body.Name, body.DisplayName, body.Type, q.sess.userID)
-	if e == nil {
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		if !s.st.isAdmin(q.sess.userID) && !s.st.isTeamMember(body.TeamID, q.sess.userID) {
+			return nil, errPerm()
+		}
+		ch, e := s.createChannel(body.TeamID, body.Name, body.DisplayName, body.Type, q.sess.userID)
+		if e != nil {
+			return nil, e
+		}
 		ch.Purpose, ch.Header = body.Purpose, body.Header
 		// app/channel.go CreateChannelWithUser: channel_created goes to the
 		// creator only.
-		evs = append(evs, event{name: "channel_created", userID: q.sess.userID, data: map[string]any{"channel_id": ch.ID, "team_id": ch.TeamID}})
-	}
-	q.createdChannel(ch, e, evs)
+		*evs = append(*evs, event{name: "channel_created", userID: q.sess.userID, data: map[string]any{"channel_id": ch.ID, "team_id": ch.TeamID}})
+		return *ch, nil
+	})
 }
 
 // channelForRead loads channel_id and checks read access: 404
@@ -244,29 +274,22 @@ func (q *request) getChannelByTeamAndName() {
 func (q *request) channelByName(team func(*state) (string, bool)) {
 	name := q.params["channel_name"]
 	inclDeleted, _ := strconv.ParseBool(q.r.URL.Query().Get("include_deleted"))
-	s := q.s
-	s.mu.Lock()
-	tid, ok := team(s.st)
-	if !ok {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.team.get_by_name.missing.app_error", ""))
-		return
-	}
-	ch := s.st.channels[s.st.channelByName[tid+"/"+name]]
-	if ch == nil || ch.DeleteAt != 0 && !inclDeleted ||
-		ch.Type != mattermost.ChannelOpen && !s.st.canReadChannel(ch, q.sess.userID) {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.channel.get_by_name.missing.app_error", ""))
-		return
-	}
-	if !s.st.canReadChannel(ch, q.sess.userID) { // public, but not on the team
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	out := *ch
-	s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		tid, ok := team(st)
+		if !ok {
+			return nil, apiError(http.StatusNotFound, "app.team.get_by_name.missing.app_error", "")
+		}
+		ch := st.channels[st.channelByName[tid+"/"+name]]
+		if ch == nil || ch.DeleteAt != 0 && !inclDeleted ||
+			ch.Type != mattermost.ChannelOpen && !st.canReadChannel(ch, q.sess.userID) {
+			return nil, apiError(http.StatusNotFound, "app.channel.get_by_name.missing.app_error", "")
+		}
+		if !st.canReadChannel(ch, q.sess.userID) { // public, but not on the team
+			return nil, errPerm()
+		}
+		return *ch, nil
+	})
 }
 
 // canManageChannel: members hold manage_{public,private}_channel_properties
@@ -297,92 +320,73 @@ func (q *request) patchChannel() {
 		return
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	ch := s.st.channels[id]
-	if ch == nil {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.channel.get.existing.app_error", ""))
-		return
-	}
-	if !s.st.canManageChannel(ch, q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	if ch.DeleteAt != 0 {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusBadRequest, "api.channel.delete_channel.deleted.app_error", ""))
-		return
-	}
-	next := *ch
-	if patch.Name != nil && *patch.Name != ch.Name {
-		if !isValidChannelName(*patch.Name) {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.2_or_more.app_error", ""))
-			return
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		ch := s.st.channels[id]
+		switch {
+		case ch == nil:
+			return nil, apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
+		case !s.st.canManageChannel(ch, q.sess.userID):
+			return nil, errPerm()
+		case ch.DeleteAt != 0:
+			return nil, apiError(http.StatusBadRequest, "api.channel.delete_channel.deleted.app_error", "")
 		}
-		if _, dup := s.st.channelByName[ch.TeamID+"/"+*patch.Name]; dup {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "store.sql_channel.save_channel.exists.app_error", ""))
-			return
+		next := *ch
+		if patch.Name != nil && *patch.Name != ch.Name {
+			if e := checkChannelName(*patch.Name); e != nil {
+				return nil, e
+			}
+			if _, dup := s.st.channelByName[ch.TeamID+"/"+*patch.Name]; dup {
+				return nil, apiError(http.StatusBadRequest, "store.sql_channel.save_channel.exists.app_error", "")
+			}
+			next.Name = *patch.Name
 		}
-		next.Name = *patch.Name
-	}
-	if patch.DisplayName != nil {
-		if runeLen(*patch.DisplayName) > 64 || strings.TrimSpace(*patch.DisplayName) == "" {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.display_name.app_error", ""))
-			return
+		// The first bad field answers, in this order.
+		for _, f := range []struct {
+			patch *string
+			field *string
+			check func(string) *mattermost.APIError
+		}{
+			{patch.DisplayName, &next.DisplayName, checkChannelDisplayName},
+			{patch.Header, &next.Header, checkChannelHeader},
+			{patch.Purpose, &next.Purpose, checkChannelPurpose},
+		} {
+			if f.patch == nil {
+				continue
+			}
+			if e := f.check(*f.patch); e != nil {
+				return nil, e
+			}
+			*f.field = *f.patch
 		}
-		next.DisplayName = *patch.DisplayName
-	}
-	if patch.Header != nil {
-		if runeLen(*patch.Header) > 1024 {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.header.app_error", ""))
-			return
+		old := *ch
+		next.UpdateAt = s.millis()
+		if next.Name != old.Name {
+			delete(s.st.channelByName, ch.TeamID+"/"+old.Name)
+			s.st.channelByName[ch.TeamID+"/"+next.Name] = ch.ID
 		}
-		next.Header = *patch.Header
-	}
-	if patch.Purpose != nil {
-		if runeLen(*patch.Purpose) > 250 {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "model.channel.is_valid.purpose.app_error", ""))
-			return
+		*ch = next
+		out := next
+		*evs = append(*evs, event{name: "channel_updated", channelID: ch.ID, data: map[string]any{"channel": jsonString(&out)}})
+		actor := s.st.users[q.sess.userID].user.Username
+		changed := func(typ, what, from, to, oldKey, newKey string) {
+			if from == to {
+				return
+			}
+			msg := actor + " updated the channel " + what + " to: " + to
+			if from != "" {
+				msg = actor + " updated the channel " + what + " from: " + from + " to: " + to
+			}
+			if to == "" {
+				msg = actor + " removed the channel " + what + " (was: " + from + ")"
+			}
+			s.systemPost(ch, q.sess.userID, typ, msg, map[string]any{"username": actor, oldKey: from, newKey: to}, evs)
 		}
-		next.Purpose = *patch.Purpose
-	}
-	old := *ch
-	next.UpdateAt = s.millis()
-	if next.Name != old.Name {
-		delete(s.st.channelByName, ch.TeamID+"/"+old.Name)
-		s.st.channelByName[ch.TeamID+"/"+next.Name] = ch.ID
-	}
-	*ch = next
-	out := next
-	evs = append(evs, event{name: "channel_updated", channelID: ch.ID, data: map[string]any{"channel": jsonString(&out)}})
-	actor := s.st.users[q.sess.userID].user.Username
-	changed := func(typ, what, from, to, oldKey, newKey string) {
-		if from == to {
-			return
-		}
-		msg := actor + " updated the channel " + what + " to: " + to
-		if from != "" {
-			msg = actor + " updated the channel " + what + " from: " + from + " to: " + to
-		}
-		if to == "" {
-			msg = actor + " removed the channel " + what + " (was: " + from + ")"
-		}
-		s.systemPost(ch, q.sess.userID, typ, msg, map[string]any{"username": actor, oldKey: from, newKey: to}, &evs)
-	}
-	changed("system_displayname_change", "display name", old.DisplayName, next.DisplayName, "old_displayname", "new_displayname")
-	changed("system_header_change", "header", old.Header, next.Header, "old_header", "new_header")
-	changed("system_purpose_change", "purpose", old.Purpose, next.Purpose, "old_purpose", "new_purpose")
-	s.touch()
-	s.mu.Unlock()
-	s.publish(evs)
-	q.reply(http.StatusOK, out)
+		changed("system_displayname_change", "display name", old.DisplayName, next.DisplayName, "old_displayname", "new_displayname")
+		changed("system_header_change", "header", old.Header, next.Header, "old_header", "new_header")
+		changed("system_purpose_change", "purpose", old.Purpose, next.Purpose, "old_purpose", "new_purpose")
+		s.touch()
+		return out, nil
+	})
 }
 
 // deleteChannel is DELETE /channels/{channel_id}: archives it (delete_at)
@@ -393,36 +397,28 @@ func (q *request) deleteChannel() {
 		return
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	ch := s.st.channels[id]
-	var fail *mattermost.APIError
-	switch {
-	case ch == nil:
-		fail = apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
-	case ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup:
-		fail = apiError(http.StatusBadRequest, "api.channel.delete_channel.type.invalid", "")
-	case !s.st.canManageChannel(ch, q.sess.userID):
-		fail = apiError(http.StatusForbidden, "api.context.permissions.app_error", "")
-	case ch.Name == "town-square":
-		fail = apiError(http.StatusBadRequest, "api.channel.delete_channel.cannot.app_error", "town-square")
-	case ch.DeleteAt != 0:
-		fail = apiError(http.StatusBadRequest, "api.channel.delete_channel.deleted.app_error", "")
-	}
-	if fail != nil {
-		s.mu.Unlock()
-		q.fail(fail)
-		return
-	}
-	actor := s.st.users[q.sess.userID].user.Username
-	s.systemPost(ch, q.sess.userID, "system_channel_deleted", actor+" archived the channel", map[string]any{"username": actor}, &evs)
-	now := s.millis()
-	ch.DeleteAt, ch.UpdateAt = now, now
-	evs = append(evs, event{name: "channel_deleted", teamID: ch.TeamID, data: map[string]any{"channel_id": ch.ID, "delete_at": now}})
-	s.touch()
-	s.mu.Unlock()
-	s.publish(evs)
-	q.ok()
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		ch := s.st.channels[id]
+		switch {
+		case ch == nil:
+			return nil, apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
+		case ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup:
+			return nil, apiError(http.StatusBadRequest, "api.channel.delete_channel.type.invalid", "")
+		case !s.st.canManageChannel(ch, q.sess.userID):
+			return nil, errPerm()
+		case ch.Name == "town-square":
+			return nil, apiError(http.StatusBadRequest, "api.channel.delete_channel.cannot.app_error", "town-square")
+		case ch.DeleteAt != 0:
+			return nil, apiError(http.StatusBadRequest, "api.channel.delete_channel.deleted.app_error", "")
+		}
+		actor := s.st.users[q.sess.userID].user.Username
+		s.systemPost(ch, q.sess.userID, "system_channel_deleted", actor+" archived the channel", map[string]any{"username": actor}, evs)
+		now := s.millis()
+		ch.DeleteAt, ch.UpdateAt = now, now
+		*evs = append(*evs, event{name: "channel_deleted", teamID: ch.TeamID, data: map[string]any{"channel_id": ch.ID, "delete_at": now}})
+		s.touch()
+		return statusOK{}, nil
+	})
 }
 
 // createDirect is POST /channels/direct: exactly two user ids, one of them
@@ -443,32 +439,12 @@ func (q *request) createDirect() {
 		}
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	if ids[0] != q.sess.userID && ids[1] != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	ch, e := s.directChannel(ids[0], ids[1], q.sess.userID, &evs)
-	q.createdChannel(ch, e, evs)
-}
-
-// createdChannel ends a handler that made (or found) a channel: called
-// with s.mu held, it copies ch, unlocks, then answers e, or publishes evs
-// and answers 201 with the copy.
-func (q *request) createdChannel(ch *mattermost.Channel, e *mattermost.APIError, evs []event) {
-	var out mattermost.Channel
-	if e == nil {
-		out = *ch
-	}
-	q.s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	q.s.publish(evs)
-	q.reply(http.StatusCreated, out)
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		if ids[0] != q.sess.userID && ids[1] != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
+		}
+		return copyOf(s.directChannel(ids[0], ids[1], q.sess.userID, evs))
+	})
 }
 
 // createGroup is POST /channels/group: the caller is added when missing
@@ -485,11 +461,9 @@ func (q *request) createGroup() {
 		}
 	}
 	ids = append(ids, q.sess.userID)
-	s := q.s
-	var evs []event
-	s.mu.Lock()
-	ch, e := s.groupChannel(ids, &evs)
-	q.createdChannel(ch, e, evs)
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		return copyOf(q.s.groupChannel(ids, evs))
+	})
 }
 
 // getChannelMembers is GET /channels/{channel_id}/members (paged).
@@ -563,63 +537,47 @@ func (q *request) addChannelMemberAPI() {
 		}
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	ch := s.st.channels[id]
-	if ch == nil {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.channel.get.existing.app_error", ""))
-		return
-	}
-	if ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.type.app_error", ""))
-		return
-	}
-	actor := q.sess.userID
-	var last mattermost.ChannelMember
-	for _, uid := range uids {
-		self := uid == actor
-		// Members hold manage_{public,private}_channel_members; a team
-		// member may join a public channel (join_public_channels).
-		allowed := s.st.isAdmin(actor) || s.st.isChannelMember(ch.ID, actor) ||
-			self && ch.Type == mattermost.ChannelOpen && s.st.isTeamMember(ch.TeamID, actor)
-		if !allowed {
-			s.mu.Unlock()
-			q.failPerm()
-			return
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		ch := s.st.channels[id]
+		if ch == nil {
+			return nil, apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
 		}
-		if ch.DeleteAt != 0 {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.deleted.app_error", ""))
-			return
+		if ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup {
+			return nil, apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.type.app_error", "")
 		}
-		if s.st.users[uid] == nil {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
-			return
-		}
-		if !s.st.isTeamMember(ch.TeamID, uid) { // app/channel.go addUserToChannel
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", ""))
-			return
-		}
-		m, added := s.addChannelMember(ch, uid, &evs)
-		last = *m
-		if added {
-			added := s.st.users[uid].user.Username
-			if self {
-				s.systemPost(ch, uid, "system_join_channel", added+" joined the channel.", map[string]any{"username": added}, &evs)
-			} else {
-				by := s.st.users[actor].user.Username
-				s.systemPost(ch, actor, "system_add_to_channel", added+" added to the channel by "+by+".",
-					map[string]any{"addedUserId": uid, "addedUsername": added, "userId": actor, "username": by}, &evs)
+		actor := q.sess.userID
+		var last mattermost.ChannelMember
+		for _, uid := range uids {
+			self := uid == actor
+			// Members hold manage_{public,private}_channel_members; a team
+			// member may join a public channel (join_public_channels).
+			allowed := s.st.isAdmin(actor) || s.st.isChannelMember(ch.ID, actor) ||
+				self && ch.Type == mattermost.ChannelOpen && s.st.isTeamMember(ch.TeamID, actor)
+			switch {
+			case !allowed:
+				return nil, errPerm()
+			case ch.DeleteAt != 0:
+				return nil, apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.deleted.app_error", "")
+			case s.st.users[uid] == nil:
+				return nil, apiError(http.StatusNotFound, "app.user.missing_account.const", "")
+			case !s.st.isTeamMember(ch.TeamID, uid): // app/channel.go addUserToChannel
+				return nil, apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", "")
+			}
+			m, added := s.addChannelMember(ch, uid, evs)
+			last = *m
+			if added {
+				added := s.st.users[uid].user.Username
+				if self {
+					s.systemPost(ch, uid, "system_join_channel", added+" joined the channel.", map[string]any{"username": added}, evs)
+				} else {
+					by := s.st.users[actor].user.Username
+					s.systemPost(ch, actor, "system_add_to_channel", added+" added to the channel by "+by+".",
+						map[string]any{"addedUserId": uid, "addedUsername": added, "userId": actor, "username": by}, evs)
+				}
 			}
 		}
-	}
-	s.mu.Unlock()
-	s.publish(evs)
-	q.reply(http.StatusCreated, last)
+		return last, nil
+	})
 }
 
 // removeChannelMember is DELETE /channels/{channel_id}/members/{user_id}
@@ -635,45 +593,37 @@ func (q *request) removeChannelMember() {
 		return
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	ch := s.st.channels[id]
 	actor := q.sess.userID
-	var fail *mattermost.APIError
-	switch {
-	case ch == nil:
-		fail = apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
-	case ch.Type == mattermost.ChannelDirect:
-		fail = apiError(http.StatusBadRequest, "api.channel.remove_user_from_channel.direct.app_error", "")
-	case ch.Type == mattermost.ChannelGroup && uid != actor:
-		fail = apiError(http.StatusForbidden, "api.context.permissions.app_error", "")
-	case uid != actor && !s.st.canManageChannel(ch, actor):
-		fail = apiError(http.StatusForbidden, "api.context.permissions.app_error", "")
-	case ch.Name == "town-square":
-		fail = apiError(http.StatusBadRequest, "api.channel.remove.default.app_error", "town-square")
-	case s.st.members[ch.ID][uid] == nil:
-		fail = apiError(http.StatusNotFound, "app.channel.get_member.missing.app_error", "")
-	}
-	if fail != nil {
-		s.mu.Unlock()
-		q.fail(fail)
-		return
-	}
-	delete(s.st.members[ch.ID], uid)
-	name := s.st.users[uid].user.Username
-	evs = append(evs,
-		event{name: "user_removed", channelID: ch.ID, data: map[string]any{"user_id": uid, "remover_id": actor}},
-		event{name: "user_removed", userID: uid, data: map[string]any{"channel_id": ch.ID, "remover_id": actor}})
-	if uid == actor {
-		s.systemPost(ch, uid, "system_leave_channel", name+" left the channel.", map[string]any{"username": name}, &evs)
-	} else {
-		s.systemPost(ch, actor, "system_remove_from_channel", name+" removed from the channel.",
-			map[string]any{"removedUserId": uid, "removedUsername": name}, &evs)
-	}
-	s.touch()
-	s.mu.Unlock()
-	s.publish(evs)
-	q.ok()
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		ch := s.st.channels[id]
+		switch {
+		case ch == nil:
+			return nil, apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
+		case ch.Type == mattermost.ChannelDirect:
+			return nil, apiError(http.StatusBadRequest, "api.channel.remove_user_from_channel.direct.app_error", "")
+		case ch.Type == mattermost.ChannelGroup && uid != actor:
+			return nil, errPerm()
+		case uid != actor && !s.st.canManageChannel(ch, actor):
+			return nil, errPerm()
+		case ch.Name == "town-square":
+			return nil, apiError(http.StatusBadRequest, "api.channel.remove.default.app_error", "town-square")
+		case s.st.members[ch.ID][uid] == nil:
+			return nil, apiError(http.StatusNotFound, "app.channel.get_member.missing.app_error", "")
+		}
+		delete(s.st.members[ch.ID], uid)
+		name := s.st.users[uid].user.Username
+		*evs = append(*evs,
+			event{name: "user_removed", channelID: ch.ID, data: map[string]any{"user_id": uid, "remover_id": actor}},
+			event{name: "user_removed", userID: uid, data: map[string]any{"channel_id": ch.ID, "remover_id": actor}})
+		if uid == actor {
+			s.systemPost(ch, uid, "system_leave_channel", name+" left the channel.", map[string]any{"username": name}, evs)
+		} else {
+			s.systemPost(ch, actor, "system_remove_from_channel", name+" removed from the channel.",
+				map[string]any{"removedUserId": uid, "removedUsername": name}, evs)
+		}
+		s.touch()
+		return statusOK{}, nil
+	})
 }
 
 // viewChannel is POST /channels/members/{user_id}/view: marks the channel
@@ -695,18 +645,16 @@ func (q *request) viewChannel() {
 		return
 	}
 	s := q.s
-	var evs []event
-	times := map[string]int64{}
-	s.mu.Lock()
-	if ch := s.st.channels[body.ChannelID]; ch != nil {
-		if m := s.st.members[ch.ID][uid]; m != nil {
-			s.markViewed(ch, m, &evs)
-			times[ch.ID] = m.LastViewedAt
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		times := map[string]int64{}
+		if ch := s.st.channels[body.ChannelID]; ch != nil {
+			if m := s.st.members[ch.ID][uid]; m != nil {
+				s.markViewed(ch, m, evs)
+				times[ch.ID] = m.LastViewedAt
+			}
 		}
-	}
-	s.mu.Unlock()
-	s.publish(evs)
-	q.reply(http.StatusOK, map[string]any{"status": "OK", "last_viewed_at_times": times})
+		return map[string]any{"status": "OK", "last_viewed_at_times": times}, nil
+	})
 }
 
 // markViewed updates the member's counters and publishes channel_viewed to
@@ -753,19 +701,17 @@ func (q *request) getUserChannels() {
 	}
 	inclDeleted, _ := strconv.ParseBool(q.r.URL.Query().Get("include_deleted"))
 	s := q.s
-	s.mu.Lock()
-	if uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	chs := s.userChannels(uid, tid, inclDeleted)
-	out := make([]mattermost.Channel, len(chs))
-	for i, ch := range chs {
-		out[i] = *ch
-	}
-	s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		if uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
+		}
+		chs := s.userChannels(uid, tid, inclDeleted)
+		out := make([]mattermost.Channel, len(chs))
+		for i, ch := range chs {
+			out[i] = *ch
+		}
+		return out, nil
+	})
 }
 
 // getUserChannelMembers is GET /users/{user_id}/teams/{team_id}/channels/members.
@@ -779,19 +725,17 @@ func (q *request) getUserChannelMembers() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	if uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	chs := s.userChannels(uid, tid, false)
-	out := make([]mattermost.ChannelMember, len(chs))
-	for i, ch := range chs {
-		out[i] = *s.st.members[ch.ID][uid]
-	}
-	s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		if uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
+		}
+		chs := s.userChannels(uid, tid, false)
+		out := make([]mattermost.ChannelMember, len(chs))
+		for i, ch := range chs {
+			out[i] = *s.st.members[ch.ID][uid]
+		}
+		return out, nil
+	})
 }
 
 // pageParams reads page and per_page as web/params.go does: page defaults
@@ -827,21 +771,19 @@ func (q *request) getTeamChannels() {
 	}
 	page, perPage := pageParams(q.r)
 	s := q.s
-	s.mu.Lock()
-	if !s.st.isTeamMember(tid, q.sess.userID) && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	var chs []mattermost.Channel
-	for _, ch := range s.st.channels {
-		if ch.TeamID == tid && ch.Type == mattermost.ChannelOpen && ch.DeleteAt == 0 {
-			chs = append(chs, *ch)
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		if !s.st.isTeamMember(tid, q.sess.userID) && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
 		}
-	}
-	s.mu.Unlock()
-	sort.Slice(chs, func(i, j int) bool { return chs[i].Name < chs[j].Name })
-	q.reply(http.StatusOK, pageOf(chs, page, perPage))
+		var chs []mattermost.Channel
+		for _, ch := range s.st.channels {
+			if ch.TeamID == tid && ch.Type == mattermost.ChannelOpen && ch.DeleteAt == 0 {
+				chs = append(chs, *ch)
+			}
+		}
+		sort.Slice(chs, func(i, j int) bool { return chs[i].Name < chs[j].Name })
+		return pageOf(chs, page, perPage), nil
+	})
 }
 
 // getAllUserChannels is GET /users/{user_id}/channels, added in server 6.1

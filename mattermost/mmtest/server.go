@@ -341,9 +341,19 @@ func (q *request) fail(e *mattermost.APIError) {
 	writeError(q.w, q.id, e)
 }
 
+// errPerm is the 403 of web/context.go SetPermissionError.
+func errPerm() *mattermost.APIError {
+	return apiError(http.StatusForbidden, "api.context.permissions.app_error", "")
+}
+
+// errParam is the 400 of web/context.go SetInvalidParam, naming name.
+func errParam(name string) *mattermost.APIError {
+	return apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", name)
+}
+
 // failPerm writes the 403 of web/context.go SetPermissionError.
 func (q *request) failPerm() {
-	q.fail(apiError(http.StatusForbidden, "api.context.permissions.app_error", ""))
+	q.fail(errPerm())
 }
 
 // failURLParam writes the 400 of web/context.go SetInvalidURLParam.
@@ -353,7 +363,7 @@ func (q *request) failURLParam(name string) {
 
 // failParam writes the 400 of web/context.go SetInvalidParam.
 func (q *request) failParam(name string) {
-	q.fail(apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", name))
+	q.fail(errParam(name))
 }
 
 // reply writes v as JSON with the given status.
@@ -365,9 +375,41 @@ func (q *request) reply(status int, v any) {
 
 // ok writes the {"status":"OK"} of api4 ReturnStatusOK.
 func (q *request) ok() {
-	q.w.Header().Set("Content-Type", "application/json")
-	q.w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(q.w, `{"status":"OK"}`)
+	q.reply(http.StatusOK, statusOK{})
+}
+
+// statusOK is the body of api4 ReturnStatusOK, for handlers that answer
+// through locked.
+type statusOK struct{}
+
+// MarshalJSON writes {"status":"OK"}.
+func (statusOK) MarshalJSON() ([]byte, error) { return []byte(`{"status":"OK"}`), nil }
+
+// locked runs f with s.mu held and, once the lock is released, answers:
+// the error f returns, or else status with out after publishing the events
+// f queued in evs (none are published on error). f must return copies, not
+// pointers into the state: out is encoded after the unlock. f calls
+// s.touch itself when it changes the state.
+func (q *request) locked(status int, f func(evs *[]event) (out any, e *mattermost.APIError)) {
+	s := q.s
+	var evs []event
+	s.mu.Lock()
+	out, e := f(&evs)
+	s.mu.Unlock()
+	if e != nil {
+		q.fail(e)
+		return
+	}
+	s.publish(evs)
+	q.reply(status, out)
+}
+
+// copyOf returns *v as the answer of a locked function, or e.
+func copyOf[T any](v *T, e *mattermost.APIError) (any, *mattermost.APIError) {
+	if e != nil {
+		return nil, e
+	}
+	return *v, nil
 }
 
 // decode reads the JSON body into v; on failure it answers 400

@@ -165,19 +165,7 @@ func (q *request) getUser() {
 	if id == "" {
 		return
 	}
-	s := q.s
-	s.mu.Lock()
-	rec := s.st.users[id]
-	var u mattermost.User
-	if rec != nil {
-		u = userOut(rec, id == q.sess.userID)
-	}
-	s.mu.Unlock()
-	if rec == nil {
-		q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
-		return
-	}
-	q.reply(http.StatusOK, u)
+	q.oneUser(func(st *state) *userRec { return st.users[id] }, "app.user.missing_account.const")
 }
 
 // getUserByUsername is GET /users/username/{username}; an invalid username
@@ -188,37 +176,25 @@ func (q *request) getUserByUsername() {
 		q.failParam("username")
 		return
 	}
-	s := q.s
-	s.mu.Lock()
-	rec := s.st.users[s.st.byUsername[name]]
-	var u mattermost.User
-	if rec != nil {
-		u = userOut(rec, rec.user.ID == q.sess.userID)
-	}
-	s.mu.Unlock()
-	if rec == nil {
-		q.fail(apiError(http.StatusNotFound, "app.user.get_by_username.app_error", ""))
-		return
-	}
-	q.reply(http.StatusOK, u)
+	q.oneUser(func(st *state) *userRec { return st.users[st.byUsername[name]] }, "app.user.get_by_username.app_error")
 }
 
 // getUserByEmail is GET /users/email/{email}.
 func (q *request) getUserByEmail() {
 	email := strings.ToLower(q.params["email"])
-	s := q.s
-	s.mu.Lock()
-	rec := s.st.users[s.st.byEmail[email]]
-	var u mattermost.User
-	if rec != nil {
-		u = userOut(rec, rec.user.ID == q.sess.userID)
-	}
-	s.mu.Unlock()
-	if rec == nil {
-		q.fail(apiError(http.StatusNotFound, "app.user.get_by_email.app_error", ""))
-		return
-	}
-	q.reply(http.StatusOK, u)
+	q.oneUser(func(st *state) *userRec { return st.users[st.byEmail[email]] }, "app.user.get_by_email.app_error")
+}
+
+// oneUser answers the user find returns, the whole profile when it is the
+// caller's own, or 404 with the error id missing.
+func (q *request) oneUser(find func(*state) *userRec, missing string) {
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		rec := find(q.s.st)
+		if rec == nil {
+			return nil, apiError(http.StatusNotFound, missing, "")
+		}
+		return userOut(rec, rec.user.ID == q.sess.userID), nil
+	})
 }
 
 // readStringArray decodes a JSON array of strings (model.SortedArrayFromJSON
@@ -401,22 +377,17 @@ func (q *request) createToken() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	rec := s.st.users[id]
-	allowed := s.st.isAdmin(q.sess.userID) || rec != nil && rec.user.IsBot && rec.ownerID == q.sess.userID
-	if !allowed {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	if rec == nil {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
-		return
-	}
-	tok := s.createPAT(id, body.Description)
-	s.mu.Unlock()
-	q.reply(http.StatusOK, tok)
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		rec := s.st.users[id]
+		allowed := s.st.isAdmin(q.sess.userID) || rec != nil && rec.user.IsBot && rec.ownerID == q.sess.userID
+		if !allowed {
+			return nil, errPerm()
+		}
+		if rec == nil {
+			return nil, apiError(http.StatusNotFound, "app.user.missing_account.const", "")
+		}
+		return s.createPAT(id, body.Description), nil
+	})
 }
 
 // createPAT stores a personal access token; s.mu held.
@@ -471,29 +442,20 @@ func (q *request) createBot() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	if !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	if !s.botAPI {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusForbidden, "api.bot.create_disabled", ""))
-		return
-	}
-	rec, e := s.createBot(body.Username, body.DisplayName, body.Description, q.sess.userID)
-	var b mattermost.Bot
-	if rec != nil {
-		b = botOut(rec)
-	}
-	s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	s.publish([]event{newUserEvent(b.UserID)})
-	q.reply(http.StatusCreated, b)
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		if !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
+		}
+		if !s.botAPI {
+			return nil, apiError(http.StatusForbidden, "api.bot.create_disabled", "")
+		}
+		rec, e := s.createBot(body.Username, body.DisplayName, body.Description, q.sess.userID)
+		if e != nil {
+			return nil, e
+		}
+		*evs = append(*evs, newUserEvent(rec.user.ID))
+		return botOut(rec), nil
+	})
 }
 
 // createBot stores a bot account owned by ownerID; s.mu held.
@@ -530,36 +492,32 @@ func (q *request) getUsers() {
 		return
 	}
 	page, perPage := pageParams(q.r)
-	s := q.s
-	s.mu.Lock()
-	if ch := s.st.channels[inChannel]; inChannel != "" && (ch == nil || !s.st.canReadChannel(ch, q.sess.userID)) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	if t := s.st.teams[inTeam]; inTeam != "" && (t == nil || !s.st.canSeeTeam(t, q.sess.userID)) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	var recs []*userRec
-	for id, rec := range s.st.users {
-		switch {
-		case inTeam != "" && !s.st.isTeamMember(inTeam, id),
-			inChannel != "" && !s.st.isChannelMember(inChannel, id),
-			notInChannel != "" && s.st.isChannelMember(notInChannel, id):
-			continue
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		if ch := st.channels[inChannel]; inChannel != "" && (ch == nil || !st.canReadChannel(ch, q.sess.userID)) {
+			return nil, errPerm()
 		}
-		recs = append(recs, rec)
-	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].user.Username < recs[j].user.Username })
-	recs = pageOf(recs, page, perPage)
-	out := make([]mattermost.User, len(recs))
-	for i, rec := range recs {
-		out[i] = userOut(rec, false)
-	}
-	s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+		if t := st.teams[inTeam]; inTeam != "" && (t == nil || !st.canSeeTeam(t, q.sess.userID)) {
+			return nil, errPerm()
+		}
+		var recs []*userRec
+		for id, rec := range st.users {
+			switch {
+			case inTeam != "" && !st.isTeamMember(inTeam, id),
+				inChannel != "" && !st.isChannelMember(inChannel, id),
+				notInChannel != "" && st.isChannelMember(notInChannel, id):
+				continue
+			}
+			recs = append(recs, rec)
+		}
+		sort.Slice(recs, func(i, j int) bool { return recs[i].user.Username < recs[j].user.Username })
+		recs = pageOf(recs, page, perPage)
+		out := make([]mattermost.User, len(recs))
+		for i, rec := range recs {
+			out[i] = userOut(rec, false)
+		}
+		return out, nil
+	})
 }
 
 // createUserAPI is POST /users (api4/user.go createUser): with the default
@@ -577,30 +535,21 @@ func (q *request) createUserAPI() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	if !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	if _, dup := s.st.byEmail[strings.ToLower(body.Email)]; dup && body.Email != "" {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusBadRequest, "app.user.save.email_exists.app_error", ""))
-		return
-	}
-	rec, e := s.createUser(User{Username: body.Username, Email: body.Email, Password: body.Password,
-		FirstName: body.FirstName, LastName: body.LastName, Nickname: body.Nickname}, false)
-	var out mattermost.User
-	if rec != nil {
-		out = userOut(rec, false)
-	}
-	s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	s.publish([]event{newUserEvent(out.ID)})
-	q.reply(http.StatusCreated, out)
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		if !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
+		}
+		if _, dup := s.st.byEmail[strings.ToLower(body.Email)]; dup && body.Email != "" {
+			return nil, apiError(http.StatusBadRequest, "app.user.save.email_exists.app_error", "")
+		}
+		rec, e := s.createUser(User{Username: body.Username, Email: body.Email, Password: body.Password,
+			FirstName: body.FirstName, LastName: body.LastName, Nickname: body.Nickname}, false)
+		if e != nil {
+			return nil, e
+		}
+		*evs = append(*evs, newUserEvent(rec.user.ID))
+		return userOut(rec, false), nil
+	})
 }
 
 // updateUserActive is PUT /users/{user_id}/active (api4/user.go
@@ -669,37 +618,23 @@ func (q *request) patchUser() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	if id != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm() // edit_other_users
-		return
-	}
-	rec := s.st.users[id]
-	if rec == nil {
-		s.mu.Unlock()
-		q.failParam("user_id") // the handler's GetUser failure
-		return
-	}
-	if s.st.isAdmin(id) && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm() // manage_system
-		return
-	}
-	e := s.patchUser(rec, patch)
-	var out mattermost.User
-	var evs []event
-	if e == nil {
-		out = userOut(rec, id == q.sess.userID)
-		evs = userUpdatedEvents(rec)
-	}
-	s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	s.publish(evs)
-	q.reply(http.StatusOK, out)
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		if id != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm() // edit_other_users
+		}
+		rec := s.st.users[id]
+		if rec == nil {
+			return nil, errParam("user_id") // the handler's GetUser failure
+		}
+		if s.st.isAdmin(id) && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm() // manage_system
+		}
+		if e := s.patchUser(rec, patch); e != nil {
+			return nil, e
+		}
+		*evs = userUpdatedEvents(rec)
+		return userOut(rec, id == q.sess.userID), nil
+	})
 }
 
 // patchUser applies patch to rec (model.User.Patch, then the checks of

@@ -245,6 +245,14 @@ func (e *Engine) exec(j *job) {
 	}
 	req := j.req
 	req.ctx = ctx
+	if rb := e.replyBase.Load(); rb != nil {
+		// Replies end with the handler's deadline, or with the wait for
+		// handlers at shutdown, not when shutdown cancels ctx.
+		dl, _ := ctx.Deadline()
+		rctx, rcancel := context.WithDeadline(*rb, dl)
+		defer rcancel()
+		req.rctx = rctx
+	}
 	defer func() { req.tr.release() }() // Ask may have swapped the tracker
 	if reason := e.refuse(req, j.cmd); reason != "" {
 		e.log.Info("command refused", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "room_id", req.Message.Room.ID, "reason", reason)

@@ -150,10 +150,11 @@ type Engine struct {
 	// before the backend starts.
 	failConnect context.CancelCauseFunc
 
-	// draining is set when shutdown starts, before the handlers are
-	// cancelled, and is done when the wait for them ends. Replies live
-	// until then (see replyContext).
-	draining atomic.Pointer[context.Context]
+	// replyBase is the parent of the contexts replies are sent under
+	// (Request.rctx): unlike the handlers' contexts, it is not cancelled
+	// when shutdown starts, only when the wait for handlers ends, so that
+	// a reply on its way, or a last word, is still delivered.
+	replyBase atomic.Pointer[context.Context]
 
 	qmu     sync.Mutex
 	users   map[string]*userQueue // guarded by qmu: users with jobs running or queued
@@ -353,6 +354,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
 	e.base.Store(&hctx)
+	rbase, rcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer rcancel()
+	e.replyBase.Store(&rbase)
 
 	for _, p := range e.plugins {
 		if slices.Contains(e.opts.Inactive, p.name) {
@@ -370,11 +374,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	cause := context.Cause(bctx)
 	bcancel(nil)
 
-	dl, dlcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
-	e.draining.Store(&dl)
 	hcancel()
-	e.drain()
-	dlcancel()
+	e.drain() // at most ShutdownTimeout
+	rcancel()
 
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
 	defer dcancel()
@@ -438,26 +440,6 @@ func (e *Engine) drain() {
 		e.qmu.Unlock()
 		e.log.Error("handlers still running after shutdown timeout", "running", n, "timeout", e.opts.ShutdownTimeout)
 	}
-}
-
-// replyContext returns the context to send a reply under, for a handler
-// running under ctx. It is ctx, except that a shutdown's cancellation
-// does not reach it until the wait for handlers ends: shutdown cancels
-// handlers to tell them to stop, but a reply on its way, or a last word,
-// is still delivered within Options.ShutdownTimeout. Call stop when the
-// send is done.
-func (e *Engine) replyContext(ctx context.Context) (rctx context.Context, stop func()) {
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	unhook := context.AfterFunc(ctx, func() {
-		// draining is set before handlers are cancelled, so a shutdown
-		// is seen here; a handler's own deadline still ends the send.
-		if d := e.draining.Load(); d != nil && errors.Is(ctx.Err(), context.Canceled) {
-			context.AfterFunc(*d, cancel) // runs when the wait ends; d is always done then
-			return
-		}
-		cancel()
-	})
-	return rctx, func() { unhook(); cancel() }
 }
 
 // HandleConnect implements Handler. On the first connect it resolves the

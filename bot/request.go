@@ -36,12 +36,23 @@ type Request struct {
 	engine *Engine
 	cmd    *Cmd
 	ctx    context.Context
+	rctx   context.Context // replies are sent under it; see Engine.replyBase
 	tr     *tracker
 	asking atomic.Int32 // Ask calls waiting for an answer
 }
 
 // Context returns the handler's context.
 func (r *Request) Context() context.Context { return r.ctx }
+
+// replyContext returns the context to send a reply under: the handler's,
+// except that shutdown's cancellation reaches it only when the wait for
+// handlers ends (see Engine.replyBase).
+func (r *Request) replyContext() context.Context {
+	if r.rctx != nil {
+		return r.rctx
+	}
+	return r.ctx
+}
 
 // Words returns Args split like a shell would (see Split). A quoting
 // mistake is a *UsageError.
@@ -125,9 +136,7 @@ func startsWithBlock(text string) bool {
 }
 
 func (r *Request) send(out *Outgoing) error {
-	ctx, stop := r.engine.replyContext(r.ctx)
-	defer stop()
-	if err := r.engine.backend.Send(ctx, out); err != nil {
+	if err := r.engine.backend.Send(r.replyContext(), out); err != nil {
 		return fmt.Errorf("bot: reply: %w", err)
 	}
 	return nil
@@ -201,9 +210,7 @@ func (r *Request) Unreact(emoji string) error {
 func (r *Request) Ephemeral(text string) error {
 	if es, ok := r.engine.backend.(EphemeralSender); ok && !r.Message.Direct {
 		out := Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID, Text: text}
-		ctx, stop := r.engine.replyContext(r.ctx)
-		defer stop()
-		return es.SendEphemeral(ctx, r.Message.From.ID, &out)
+		return es.SendEphemeral(r.replyContext(), r.Message.From.ID, &out)
 	}
 	return r.send(&Outgoing{UserID: r.Message.From.ID, Text: text})
 }

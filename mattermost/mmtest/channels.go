@@ -432,11 +432,9 @@ func (q *request) createDirect() {
 		q.failParam("user_ids")
 		return
 	}
-	for _, id := range ids {
-		if !mattermost.IsValidID(id) {
-			q.failParam("user_id")
-			return
-		}
+	if !allValidIDs(ids) {
+		q.failParam("user_id")
+		return
 	}
 	s := q.s
 	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
@@ -447,6 +445,17 @@ func (q *request) createDirect() {
 	})
 }
 
+// allValidIDs reports whether every one of ids is a valid id
+// (model.IsValidId).
+func allValidIDs(ids []string) bool {
+	for _, id := range ids {
+		if !mattermost.IsValidID(id) {
+			return false
+		}
+	}
+	return true
+}
+
 // createGroup is POST /channels/group: the caller is added when missing
 // (api4/channel.go createGroupChannel); 201.
 func (q *request) createGroup() {
@@ -454,11 +463,9 @@ func (q *request) createGroup() {
 	if !ok {
 		return
 	}
-	for _, id := range ids {
-		if !mattermost.IsValidID(id) {
-			q.failParam("user_id")
-			return
-		}
+	if !allValidIDs(ids) {
+		q.failParam("user_id")
+		return
 	}
 	ids = append(ids, q.sess.userID)
 	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
@@ -530,11 +537,9 @@ func (q *request) addChannelMemberAPI() {
 		q.failParam("user_id")
 		return
 	}
-	for _, u := range uids {
-		if !mattermost.IsValidID(u) {
-			q.failParam("user_id")
-			return
-		}
+	if !allValidIDs(uids) {
+		q.failParam("user_id")
+		return
 	}
 	s := q.s
 	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {

@@ -520,82 +520,72 @@ func (q *request) updatePost() {
 	q.editPost(id, &p.Message, &p.IsPinned, props, &p.FileIDs)
 }
 
+// editPost applies the fields that are not nil to post id, for patchPost
+// and updatePost; post_edited follows.
 func (q *request) editPost(id string, msg *string, pinned *bool, props *map[string]any, fileIDs *[]string) {
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	p := s.st.posts[id]
-	if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	if s.st.channels[p.ChannelID].DeleteAt != 0 {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusBadRequest, "api.post.update_post.find.app_error", ""))
-		return
-	}
-	next := *p
-	if msg != nil && *msg != p.Message {
-		if runeLen(*msg) > mattermost.PostMessageMaxRunes {
-			s.mu.Unlock()
-			q.fail(apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", ""))
-			return
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		p := s.st.posts[id]
+		if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
+			return nil, errPerm()
 		}
-		next.Message = *msg
-		next.Hashtags = hashtags(*msg)
-	}
-	if pinned != nil {
-		next.IsPinned = *pinned
-	}
-	if props != nil {
-		np := make(map[string]any, len(*props))
-		for k, v := range *props {
-			np[k] = v
+		if s.st.channels[p.ChannelID].DeleteAt != 0 {
+			return nil, apiError(http.StatusBadRequest, "api.post.update_post.find.app_error", "")
 		}
-		if raw, ok := np["attachments"]; ok {
-			atts, err := normalizeAttachments(raw)
-			if err != nil {
-				s.mu.Unlock()
-				q.failParam("props.attachments")
-				return
+		next := *p
+		if msg != nil && *msg != p.Message {
+			if runeLen(*msg) > mattermost.PostMessageMaxRunes {
+				return nil, apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", "")
 			}
-			np["attachments"] = atts
+			next.Message = *msg
+			next.Hashtags = hashtags(*msg)
 		}
-		// Server-set props survive a client patch.
-		for _, k := range []string{"from_bot", "from_webhook", "override_username", "override_icon_url"} {
-			if v, ok := p.Props[k]; ok {
+		if pinned != nil {
+			next.IsPinned = *pinned
+		}
+		if props != nil {
+			np := make(map[string]any, len(*props))
+			for k, v := range *props {
 				np[k] = v
 			}
+			if raw, ok := np["attachments"]; ok {
+				atts, err := normalizeAttachments(raw)
+				if err != nil {
+					return nil, errParam("props.attachments")
+				}
+				np["attachments"] = atts
+			}
+			// Server-set props survive a client patch.
+			for _, k := range []string{"from_bot", "from_webhook", "override_username", "override_icon_url"} {
+				if v, ok := p.Props[k]; ok {
+					np[k] = v
+				}
+			}
+			next.Props = np
 		}
-		next.Props = np
-	}
-	if fileIDs != nil && len(*fileIDs) > mattermost.PostFileIDsMax {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", ""))
-		return
-	}
-	now := s.millis()
-	next.UpdateAt = now
-	if next.Message != p.Message {
-		next.EditAt = now
-		// The store keeps the old version as a deleted copy pointing at
-		// the post (sqlstore/post_store.go Update: edit history); since=
-		// queries return it, as recorded in channel_posts_since.
-		old := *p
-		old.ID, old.OriginalID, old.DeleteAt, old.UpdateAt = mattermost.NewID(), p.ID, now, now
-		s.st.posts[old.ID] = &old
-		s.st.channelPosts[p.ChannelID] = append(s.st.channelPosts[p.ChannelID], old.ID)
-		s.st.allPosts = append(s.st.allPosts, old.ID)
-	}
-	next.PendingPostID = ""
-	*p = next
-	out := s.postOut(p)
-	evs = append(evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
-	s.touch()
-	s.mu.Unlock()
-	s.publish(evs)
-	q.reply(http.StatusOK, out)
+		if fileIDs != nil && len(*fileIDs) > mattermost.PostFileIDsMax {
+			return nil, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
+		}
+		now := s.millis()
+		next.UpdateAt = now
+		if next.Message != p.Message {
+			next.EditAt = now
+			// The store keeps the old version as a deleted copy pointing at
+			// the post (sqlstore/post_store.go Update: edit history); since=
+			// queries return it, as recorded in channel_posts_since.
+			old := *p
+			old.ID, old.OriginalID, old.DeleteAt, old.UpdateAt = mattermost.NewID(), p.ID, now, now
+			s.st.posts[old.ID] = &old
+			s.st.channelPosts[p.ChannelID] = append(s.st.channelPosts[p.ChannelID], old.ID)
+			s.st.allPosts = append(s.st.allPosts, old.ID)
+		}
+		next.PendingPostID = ""
+		*p = next
+		out := s.postOut(p)
+		*evs = append(*evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
+		s.touch()
+		return out, nil
+	})
 }
 
 // deletePost is DELETE /posts/{post_id} (api4/post.go deletePost,
@@ -607,19 +597,15 @@ func (q *request) deletePost() {
 		return
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	p := s.st.posts[id]
-	// An unknown post is a permission error too (api4/post.go deletePost).
-	if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	s.deletePostLocked(p, &evs)
-	s.mu.Unlock()
-	s.publish(evs)
-	q.ok()
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		p := s.st.posts[id]
+		// An unknown post is a permission error too (api4/post.go deletePost).
+		if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
+			return nil, errPerm()
+		}
+		s.deletePostLocked(p, evs)
+		return statusOK{}, nil
+	})
 }
 
 // canChangePost: edit_post / delete_post are channel permissions of the
@@ -816,22 +802,20 @@ func (q *request) getPostsByIDs() {
 		return
 	}
 	s := q.s
-	out := []mattermost.Post{}
-	s.mu.Lock()
-	for _, id := range ids {
-		p := s.st.posts[id]
-		if p == nil || p.DeleteAt != 0 {
-			continue
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		out := []mattermost.Post{}
+		for _, id := range ids {
+			p := s.st.posts[id]
+			if p == nil || p.DeleteAt != 0 {
+				continue
+			}
+			if !s.st.canReadChannel(s.st.channels[p.ChannelID], q.sess.userID) {
+				return nil, errPerm()
+			}
+			out = append(out, s.postOut(p))
 		}
-		if !s.st.canReadChannel(s.st.channels[p.ChannelID], q.sess.userID) {
-			s.mu.Unlock()
-			q.failPerm()
-			return
-		}
-		out = append(out, s.postOut(p))
-	}
-	s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+		return out, nil
+	})
 }
 
 // createEphemeral is POST /posts/ephemeral (api4/post.go
@@ -855,27 +839,25 @@ func (q *request) createEphemeral() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	if !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	p := *body.Post
-	p.ID = mattermost.NewID()
-	p.UserID = q.sess.userID
-	p.CreateAt = s.millis()
-	p.UpdateAt = 0
-	p.Type = mattermost.PostTypeEphemeral
-	p.ParentID = p.RootID
-	if p.Props == nil {
-		p.Props = map[string]any{}
-	}
-	out := s.postOut(&p)
-	s.mu.Unlock()
-	s.publish([]event{{name: "ephemeral_message", userID: body.UserID, channelID: p.ChannelID,
-		data: map[string]any{"post": jsonString(&out)}}})
-	q.reply(http.StatusCreated, out)
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		if !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
+		}
+		p := *body.Post
+		p.ID = mattermost.NewID()
+		p.UserID = q.sess.userID
+		p.CreateAt = s.millis()
+		p.UpdateAt = 0
+		p.Type = mattermost.PostTypeEphemeral
+		p.ParentID = p.RootID
+		if p.Props == nil {
+			p.Props = map[string]any{}
+		}
+		out := s.postOut(&p)
+		*evs = append(*evs, event{name: "ephemeral_message", userID: body.UserID, channelID: p.ChannelID,
+			data: map[string]any{"post": jsonString(&out)}})
+		return out, nil
+	})
 }
 
 // getPostFileInfos is GET /posts/{post_id}/files/info.

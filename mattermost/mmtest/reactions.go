@@ -44,31 +44,26 @@ func (q *request) saveReaction() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	p := s.st.posts[r.PostID]
-	if !s.st.canReact(p, r.UserID) || p.DeleteAt != 0 {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	for _, old := range s.st.reactions[p.ID] {
-		if old.UserID == r.UserID && old.EmojiName == r.EmojiName {
-			out := *old
-			s.mu.Unlock()
-			q.reply(http.StatusOK, out)
-			return
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		p := s.st.posts[r.PostID]
+		if !s.st.canReact(p, r.UserID) || p.DeleteAt != 0 {
+			return nil, errPerm()
 		}
-	}
-	now := s.millis()
-	nr := &mattermost.Reaction{UserID: r.UserID, PostID: p.ID, EmojiName: r.EmojiName, CreateAt: now, UpdateAt: now}
-	s.st.reactions[p.ID] = append(s.st.reactions[p.ID], nr)
-	p.HasReactions = true
-	p.UpdateAt = now
-	out := *nr
-	s.touch()
-	s.mu.Unlock()
-	s.publish([]event{{name: "reaction_added", channelID: p.ChannelID, data: map[string]any{"reaction": jsonString(&out)}}})
-	q.reply(http.StatusOK, out)
+		for _, old := range s.st.reactions[p.ID] {
+			if old.UserID == r.UserID && old.EmojiName == r.EmojiName {
+				return *old, nil
+			}
+		}
+		now := s.millis()
+		nr := &mattermost.Reaction{UserID: r.UserID, PostID: p.ID, EmojiName: r.EmojiName, CreateAt: now, UpdateAt: now}
+		s.st.reactions[p.ID] = append(s.st.reactions[p.ID], nr)
+		p.HasReactions = true
+		p.UpdateAt = now
+		out := *nr
+		s.touch()
+		*evs = append(*evs, event{name: "reaction_added", channelID: p.ChannelID, data: map[string]any{"reaction": jsonString(&out)}})
+		return out, nil
+	})
 }
 
 // deleteReaction is DELETE /users/{user_id}/posts/{post_id}/reactions/{emoji_name}:
@@ -89,31 +84,27 @@ func (q *request) deleteReaction() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	p := s.st.posts[pid]
-	if !s.st.canReact(p, q.sess.userID) || uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	var evs []event
-	rs := s.st.reactions[pid]
-	for i, r := range rs {
-		if r.UserID != uid || r.EmojiName != emoji {
-			continue
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		p := s.st.posts[pid]
+		if !s.st.canReact(p, q.sess.userID) || uid != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
 		}
-		s.st.reactions[pid] = append(rs[:i:i], rs[i+1:]...)
-		now := s.millis()
-		p.HasReactions = len(s.st.reactions[pid]) > 0
-		p.UpdateAt = now
-		gone := mattermost.Reaction{UserID: uid, PostID: pid, EmojiName: emoji, UpdateAt: now}
-		evs = append(evs, event{name: "reaction_removed", channelID: p.ChannelID, data: map[string]any{"reaction": jsonString(&gone)}})
-		s.touch()
-		break
-	}
-	s.mu.Unlock()
-	s.publish(evs)
-	q.ok()
+		rs := s.st.reactions[pid]
+		for i, r := range rs {
+			if r.UserID != uid || r.EmojiName != emoji {
+				continue
+			}
+			s.st.reactions[pid] = append(rs[:i:i], rs[i+1:]...)
+			now := s.millis()
+			p.HasReactions = len(s.st.reactions[pid]) > 0
+			p.UpdateAt = now
+			gone := mattermost.Reaction{UserID: uid, PostID: pid, EmojiName: emoji, UpdateAt: now}
+			*evs = append(*evs, event{name: "reaction_removed", channelID: p.ChannelID, data: map[string]any{"reaction": jsonString(&gone)}})
+			s.touch()
+			break
+		}
+		return statusOK{}, nil
+	})
 }
 
 // getReactions is GET /posts/{post_id}/reactions.

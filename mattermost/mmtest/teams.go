@@ -106,21 +106,19 @@ func (q *request) getUserTeams() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	if id != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	out := []mattermost.Team{}
-	for tid, ms := range s.st.teamMembers {
-		if m := ms[id]; m != nil && m.DeleteAt == 0 {
-			out = append(out, *s.st.teams[tid])
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		if id != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
 		}
-	}
-	s.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	q.reply(http.StatusOK, out)
+		out := []mattermost.Team{}
+		for tid, ms := range s.st.teamMembers {
+			if m := ms[id]; m != nil && m.DeleteAt == 0 {
+				out = append(out, *s.st.teams[tid])
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out, nil
+	})
 }
 
 // getTeamMember is GET /teams/{team_id}/members/{user_id}.
@@ -176,29 +174,16 @@ func (q *request) addTeamMemberAPI() {
 		return
 	}
 	s := q.s
-	var evs []event
-	s.mu.Lock()
-	t := s.st.teams[tid]
-	allowed := s.st.isAdmin(q.sess.userID) ||
-		t != nil && hasRole(teamRoles(s.st, tid, q.sess.userID), "team_admin") ||
-		t != nil && body.UserID == q.sess.userID && t.AllowOpenInvite
-	if !allowed {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	m, e := s.addTeamMember(tid, body.UserID, &evs)
-	var out mattermost.TeamMember
-	if m != nil {
-		out = *m
-	}
-	s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	s.publish(evs)
-	q.reply(http.StatusCreated, out)
+	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		t := s.st.teams[tid]
+		allowed := s.st.isAdmin(q.sess.userID) ||
+			t != nil && hasRole(teamRoles(s.st, tid, q.sess.userID), "team_admin") ||
+			t != nil && body.UserID == q.sess.userID && t.AllowOpenInvite
+		if !allowed {
+			return nil, errPerm()
+		}
+		return copyOf(s.addTeamMember(tid, body.UserID, evs))
+	})
 }
 
 func teamRoles(st *state, teamID, userID string) string {

@@ -284,23 +284,21 @@ func (q *request) getStatusesByIDs() {
 		q.failParam("user_ids")
 		return
 	}
-	out := make([]mattermost.Status, 0, len(ids))
-	seen := make(map[string]bool, len(ids))
-	q.s.mu.Lock()
-	for _, id := range ids {
-		if !mattermost.IsValidID(id) {
-			q.s.mu.Unlock()
-			q.failParam("user_ids")
-			return
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		out := make([]mattermost.Status, 0, len(ids))
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if !mattermost.IsValidID(id) {
+				return nil, errParam("user_ids")
+			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			out = append(out, q.s.st.statusOf(id))
 		}
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		out = append(out, q.s.st.statusOf(id))
-	}
-	q.s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+		return out, nil
+	})
 }
 
 // setOnline marks userID online and, when that changes the status,

@@ -16,11 +16,58 @@ import (
 type roomsPlugin struct{}
 
 func (roomsPlugin) Setup(p *bot.Plugin) error {
-	// args splits "~room rest": the room resolved, and the rest.
-	args := func(ctx context.Context, req *bot.Request) (bot.Room, string, error) {
-		addr, rest, _ := strings.Cut(req.Args, " ")
-		r, err := req.Plugin.Engine().Room(ctx, addr)
-		return r, strings.TrimSpace(rest), err
+	// roomCommand registers a command whose arguments are "~room rest":
+	// it resolves the room, then do acts and answers.
+	roomCommand := func(name string, do func(ctx context.Context, req *bot.Request, r bot.Room, rest string) error) {
+		p.Command(name, func(ctx context.Context, req *bot.Request) error {
+			addr, rest, _ := strings.Cut(req.Args, " ")
+			r, err := req.Plugin.Engine().Room(ctx, addr)
+			if err != nil {
+				return err
+			}
+			return do(ctx, req, r, strings.TrimSpace(rest))
+		})
+	}
+	// roomCall is a command that makes one RoomManager call with the
+	// room's id and the rest of the arguments; done is its reply.
+	type roomCall struct {
+		name, done string
+		call       func(m bot.RoomManager, ctx context.Context, roomID, rest string) error
+	}
+	// "!invite ~room @user": rest names a user; done takes the user and
+	// the room.
+	for _, c := range []roomCall{
+		{"invite", "invited %s to %s", bot.RoomManager.InviteToRoom},
+		{"kick", "kicked %s from %s", bot.RoomManager.RemoveFromRoom},
+	} {
+		roomCommand(c.name, func(ctx context.Context, req *bot.Request, r bot.Room, who string) error {
+			u, err := req.Plugin.Engine().User(ctx, who)
+			if err != nil {
+				return err
+			}
+			if err := c.call(req.Rooms(), ctx, r.ID, u.ID); err != nil {
+				return err
+			}
+			return req.Replyf(c.done, u, roomName(r))
+		})
+	}
+	// "!topic ~room text", "!join ~room": done takes the room.
+	for _, c := range []roomCall{
+		{"topic", "topic of %s set", bot.RoomManager.SetRoomTopic},
+		{"purpose", "purpose of %s set", bot.RoomManager.SetRoomPurpose},
+		{"join", "joined %s", func(m bot.RoomManager, ctx context.Context, roomID, _ string) error {
+			return m.JoinRoom(ctx, roomID)
+		}},
+		{"leave", "left %s", func(m bot.RoomManager, ctx context.Context, roomID, _ string) error {
+			return m.LeaveRoom(ctx, roomID)
+		}},
+	} {
+		roomCommand(c.name, func(ctx context.Context, req *bot.Request, r bot.Room, rest string) error {
+			if err := c.call(req.Rooms(), ctx, r.ID, rest); err != nil {
+				return err
+			}
+			return req.Replyf(c.done, roomName(r))
+		})
 	}
 	p.Command("mkroom", func(ctx context.Context, req *bot.Request) error {
 		name, kind, _ := strings.Cut(req.Args, " ")
@@ -29,74 +76,6 @@ func (roomsPlugin) Setup(p *bot.Plugin) error {
 			return err
 		}
 		return req.Replyf("created %s", roomName(r))
-	})
-	p.Command("invite", func(ctx context.Context, req *bot.Request) error {
-		r, who, err := args(ctx, req)
-		if err != nil {
-			return err
-		}
-		u, err := req.Plugin.Engine().User(ctx, who)
-		if err != nil {
-			return err
-		}
-		if err := req.Rooms().InviteToRoom(ctx, r.ID, u.ID); err != nil {
-			return err
-		}
-		return req.Replyf("invited %s to %s", u, roomName(r))
-	})
-	p.Command("kick", func(ctx context.Context, req *bot.Request) error {
-		r, who, err := args(ctx, req)
-		if err != nil {
-			return err
-		}
-		u, err := req.Plugin.Engine().User(ctx, who)
-		if err != nil {
-			return err
-		}
-		if err := req.Rooms().RemoveFromRoom(ctx, r.ID, u.ID); err != nil {
-			return err
-		}
-		return req.Replyf("kicked %s from %s", u, roomName(r))
-	})
-	p.Command("topic", func(ctx context.Context, req *bot.Request) error {
-		r, text, err := args(ctx, req)
-		if err != nil {
-			return err
-		}
-		if err := req.Rooms().SetRoomTopic(ctx, r.ID, text); err != nil {
-			return err
-		}
-		return req.Replyf("topic of %s set", roomName(r))
-	})
-	p.Command("purpose", func(ctx context.Context, req *bot.Request) error {
-		r, text, err := args(ctx, req)
-		if err != nil {
-			return err
-		}
-		if err := req.Rooms().SetRoomPurpose(ctx, r.ID, text); err != nil {
-			return err
-		}
-		return req.Replyf("purpose of %s set", roomName(r))
-	})
-	p.Command("join", func(ctx context.Context, req *bot.Request) error {
-		r, _, err := args(ctx, req)
-		if err != nil {
-			return err
-		}
-		if err := req.Rooms().JoinRoom(ctx, r.ID); err != nil {
-			return err
-		}
-		return req.Replyf("joined %s", roomName(r))
-	})
-	p.Command("leave", func(ctx context.Context, req *bot.Request) error {
-		r, _, err := args(ctx, req)
-		if err != nil {
-			return err
-		}
-		if err := req.Rooms().LeaveRoom(ctx, r.ID); err != nil {
-			return err
-		}
-		return req.Replyf("left %s", roomName(r))
 	})
 	p.Command("myrooms", func(ctx context.Context, req *bot.Request) error {
 		rs, err := req.Rooms().JoinedRooms(ctx)
@@ -109,11 +88,7 @@ func (roomsPlugin) Setup(p *bot.Plugin) error {
 		}
 		return req.Replyf("rooms: %s", strings.Join(names, " "))
 	})
-	p.Command("who", func(ctx context.Context, req *bot.Request) error {
-		r, _, err := args(ctx, req)
-		if err != nil {
-			return err
-		}
+	roomCommand("who", func(ctx context.Context, req *bot.Request, r bot.Room, _ string) error {
 		us, err := req.Rooms().RoomOccupants(ctx, r.ID)
 		if err != nil {
 			return err

@@ -80,14 +80,7 @@ func TestCatchUpBeforeAllChannels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bobTok, err := w.srv.Login(w.bob.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobC, err := w.srv.Client(bobTok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bobC := w.client(w.bob.ID)
 	logs := logWatch{prefix: "catch-up: the server cannot list all", seen: make(chan slog.Record, 4)}
 	o := opts()
 	o.Logger = slog.New(logs)

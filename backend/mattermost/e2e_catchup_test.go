@@ -28,14 +28,8 @@ func (w *world) downtime(during func()) {
 func TestCatchUpEveryKindOfChannel(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	group, err := w.srv.GroupChannel(w.alice.ID, w.bob.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dm := w.botDM()
+	group := w.botGroup()
 	opts := w.options()
 	opts.RateLimit = -1
 	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})

@@ -177,14 +177,7 @@ func TestAdminsByName(t *testing.T) {
 	w.say(w.ops, "", "!sudo")
 	w.replyText(w.ops, "root for @alice")
 
-	bobTok, err := w.srv.Login(w.bob.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobC, err := w.srv.Client(bobTok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bobC := w.client(w.bob.ID)
 	if _, _, err := bobC.CreatePost(context.Background(), &mm.Post{ChannelID: w.ops.ID, Message: "!sudo"}); err != nil {
 		t.Fatal(err)
 	}
@@ -218,10 +211,7 @@ func TestDivertToPrivate(t *testing.T) {
 	w := newWorld(t)
 	w.startEngine(w.newBackend(w.options()), &bot.Options{DivertToPrivate: []string{"where"}})
 	w.say(w.ops, "", "!where private")
-	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dm := w.botDM()
 	w.reply(dm, func(p *mm.Post) bool { return strings.HasPrefix(p.Message, "private ") })
 	if posts := w.botPosts(w.ops); len(posts) != 0 {
 		t.Errorf("the bot posted %q in ~ops, want its answer in the DM only", posts[0].Message)
@@ -338,14 +328,7 @@ func TestDirectMessagesAcrossTeams(t *testing.T) {
 	loneOpts.Token, loneOpts.Teams = mm.Secret(loneTok), nil
 	w.startEngine(w.newBackend(loneOpts), nil)
 
-	carolTok, err := w.srv.Login(carol.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	carolC, err := w.srv.Client(carolTok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	carolC := w.client(carol.ID)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string

@@ -286,10 +286,7 @@ func TestServerErrorOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
-			if err != nil {
-				t.Fatal(err)
-			}
+			hook := w.cardsHook()
 			opts := w.options()
 			opts.CardsHook = hook.ID
 			w.start(opts)

@@ -44,10 +44,7 @@ func TestCardSeedColorsAndSummary(t *testing.T) {
 			w := newWorld(t)
 			opts := w.options()
 			if path == "webhook" {
-				hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
-				if err != nil {
-					t.Fatal(err)
-				}
+				hook := w.cardsHook()
 				opts.CardsHook = hook.ID
 			}
 			w.startEngine(w.newBackend(opts), nil, seedPlugin{})
@@ -99,10 +96,8 @@ func TestPermalink(t *testing.T) {
 	for _, u := range []*mm.User{w.alice, w.bot} {
 		must(w.srv.AddChannelMember(builds.ID, u.ID))
 	}
-	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-	must(err)
-	gm, err := w.srv.GroupChannel(w.alice.ID, w.bob.ID, w.bot.ID)
-	must(err)
+	dm := w.botDM()
+	gm := w.botGroup()
 	opts := w.options()
 	opts.Teams = []string{"ops-team", "dev-team"}
 	w.startEngine(w.newBackend(opts), nil, seedPlugin{})
@@ -156,10 +151,7 @@ func TestPermalink(t *testing.T) {
 func TestPrefixGroupchatReply(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dm := w.botDM()
 	w.startEngine(w.newBackend(w.options()), &bot.Options{PrefixRoomReplies: true})
 	w.say(w.ops, "", "!echo in the room")
 	w.replyText(w.ops, "@alice: in the room")

@@ -271,14 +271,8 @@ func longText() string {
 func TestCommandEverywhere(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	group, err := w.srv.GroupChannel(w.alice.ID, w.bob.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dm := w.botDM()
+	group := w.botGroup()
 	w.start(w.options())
 
 	tests := []struct {
@@ -448,24 +442,7 @@ func TestSecondTeam(t *testing.T) {
 func TestAllTeamsWhenNoneConfigured(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	dev, err := w.srv.AddTeam("dev-team", "Dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []*mm.User{w.alice, w.bot} {
-		if err := w.srv.AddTeamMember(dev.ID, u.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	builds, err := w.srv.AddChannel(dev.ID, "builds", "Builds", mm.ChannelOpen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []*mm.User{w.alice, w.bot} {
-		if err := w.srv.AddChannelMember(builds.ID, u.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
+	builds := w.devTeam()
 	opts := w.options()
 	opts.Teams = nil
 	r := w.start(opts)
@@ -514,10 +491,7 @@ func TestCards(t *testing.T) {
 	})
 	t.Run("webhook", func(t *testing.T) {
 		w := newWorld(t)
-		hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
-		if err != nil {
-			t.Fatal(err)
-		}
+		hook := w.cardsHook()
 		opts := w.options()
 		opts.CardsHook = hook.ID
 		w.start(opts)
@@ -538,10 +512,7 @@ func TestCards(t *testing.T) {
 
 		// A webhook cannot post in the bot's DM: the card goes as an
 		// attachment there, and in threads too.
-		dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dm := w.botDM()
 		w.say(dm, "", "card dm")
 		check(t, w.reply(dm, func(p *mm.Post) bool { return p.Props["attachments"] != nil }), "deployed dm")
 		root := w.say(w.ops, "", "thread root")
@@ -641,10 +612,7 @@ func TestReactAndEphemeral(t *testing.T) {
 	// A bot may not post ephemeral messages (403, as recorded): the
 	// whisper arrives as a direct message.
 	w.say(w.ops, "", "!whisper hi")
-	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dm := w.botDM()
 	w.replyText(dm, "psst hi")
 }
 
@@ -688,13 +656,55 @@ func TestEphemeralAsAdmin(t *testing.T) {
 			t.Errorf("the whisper was stored in ~ops: %+v", p)
 		}
 	}
-	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dm := w.botDM()
 	if ps := w.srv.Posts(dm.ID); len(ps) != 0 {
 		t.Errorf("direct message posts = %d, want none (no fallback)", len(ps))
 	}
+}
+
+// client logs the user in and returns a REST client with the session.
+func (w *world) client(userID string) *mm.Client {
+	w.t.Helper()
+	tok, err := w.srv.Login(userID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	c, err := w.srv.Client(tok)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+// botDM returns alice's direct channel with the bot.
+func (w *world) botDM() *mm.Channel {
+	w.t.Helper()
+	dm, err := w.srv.DirectChannel(w.alice.ID, w.bot.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return dm
+}
+
+// botGroup returns the group channel of alice, bob and the bot.
+func (w *world) botGroup() *mm.Channel {
+	w.t.Helper()
+	gm, err := w.srv.GroupChannel(w.alice.ID, w.bob.ID, w.bot.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return gm
+}
+
+// cardsHook adds alice's incoming webhook "cards" in ~ops, for
+// Options.CardsHook.
+func (w *world) cardsHook() *mm.IncomingWebhook {
+	w.t.Helper()
+	hook, err := w.srv.AddHook(w.ops.ID, w.alice.ID, "cards")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return hook
 }
 
 // eventStream is a user's own WebSocket to the fake server.
@@ -984,14 +994,7 @@ func TestLoginAndNoTeam(t *testing.T) {
 	opts.Token, opts.Login, opts.Password = "", "alice", "alice-password"
 	opts.Teams = nil
 	// Alice runs the bot herself; bob talks to her in a DM.
-	bobTok, err := w.srv.Login(w.bob.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobC, err := w.srv.Client(bobTok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bobC := w.client(w.bob.ID)
 	dm, err := w.srv.DirectChannel(w.alice.ID, w.bob.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -1068,14 +1071,7 @@ func TestLoginSessionRenewed(t *testing.T) {
 	opts.Token, opts.Login, opts.Password = "", "alice", "alice-password"
 	opts.WebSocket.PingInterval = 20 * time.Millisecond
 	r := w.start(opts)
-	bobTok, err := w.srv.Login(w.bob.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bobC, err := w.srv.Client(bobTok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bobC := w.client(w.bob.ID)
 	dm, err := w.srv.DirectChannel(w.alice.ID, w.bob.ID)
 	if err != nil {
 		t.Fatal(err)

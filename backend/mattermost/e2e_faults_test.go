@@ -353,12 +353,17 @@ func (l *loseAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	resp.Body.Close()
-	body := `{"id":"test.lost","message":"answer lost","status_code":503}`
+	return unavailable(r, `{"id":"test.lost","message":"answer lost","status_code":503}`), nil
+}
+
+// unavailable is a 503 answer to r with the JSON error body, made up by
+// a test transport.
+func unavailable(r *http.Request, body string) *http.Response {
 	return &http.Response{
 		StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
 		ContentLength: int64(len(body)), Request: r,
-	}, nil
+	}
 }
 
 // TestLostAnswersPostOnce: the server makes the reply but its answer is
@@ -458,12 +463,7 @@ func (f *failReads) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !fail {
 		return http.DefaultTransport.RoundTrip(r)
 	}
-	body := `{"id":"test.unavailable","message":"unavailable","status_code":503}`
-	return &http.Response{
-		StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
-		ContentLength: int64(len(body)), Request: r,
-	}, nil
+	return unavailable(r, `{"id":"test.unavailable","message":"unavailable","status_code":503}`), nil
 }
 
 // TestCatchUpHoldsLivePosts: a channel's catch-up read fails, and a

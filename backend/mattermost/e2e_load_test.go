@@ -20,11 +20,20 @@ import (
 // connected. It returns the channel of HandleConnect calls.
 func (w *world) startEngine(be bot.Backend, engOpts *bot.Options, plugins ...bot.Setuper) chan bot.User {
 	w.t.Helper()
-	connects := make(chan bot.User, 16)
-	plugins = append(plugins, &testPlugin{connects: connects})
-	if len(plugins) == 1 {
-		plugins = append(plugins, echo.Plugin{})
+	if len(plugins) == 0 {
+		plugins = []bot.Setuper{echo.Plugin{}}
 	}
+	connects, _ := w.runEngine(be, engOpts, plugins...)
+	return connects
+}
+
+// runEngine runs an engine with engOpts, plugins and testPlugin on be,
+// and waits until it has connected. It returns the channel of HandleConnect calls and a stop
+// that ends the engine and waits for it, also called at cleanup.
+func (w *world) runEngine(be bot.Backend, engOpts *bot.Options, plugins ...bot.Setuper) (connects chan bot.User, stop func()) {
+	w.t.Helper()
+	connects = make(chan bot.User, 16)
+	plugins = append(plugins, &testPlugin{connects: connects})
 	eng, err := bot.New(be, engOpts, plugins...)
 	if err != nil {
 		w.t.Fatal(err)
@@ -32,12 +41,16 @@ func (w *world) startEngine(be bot.Backend, engOpts *bot.Options, plugins ...bot
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
-	w.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			w.t.Errorf("engine Run: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				w.t.Errorf("engine Run: %v", err)
+			}
+		})
+	}
+	w.t.Cleanup(stop)
 	select {
 	case <-connects:
 	case err := <-done:
@@ -46,7 +59,7 @@ func (w *world) startEngine(be bot.Backend, engOpts *bot.Options, plugins ...bot
 	case <-time.After(waitLimit):
 		w.t.Fatal("bot did not connect")
 	}
-	return connects
+	return connects, stop
 }
 
 // newBackend is mmbackend.New that fails the test on error.

@@ -110,36 +110,8 @@ type running struct {
 // made from opts, and waits until it has connected.
 func (w *world) start(opts mmbackend.Options) *running {
 	w.t.Helper()
-	be, err := mmbackend.New(opts)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	r := &running{be: be, connects: make(chan bot.User, 16)}
-	eng, err := bot.New(be, nil, echo.Plugin{}, &testPlugin{connects: r.connects})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	var once sync.Once
-	r.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				w.t.Errorf("engine Run: %v", err)
-			}
-		})
-	}
-	w.t.Cleanup(r.stop)
-	select {
-	case <-r.connects:
-	case err := <-done:
-		done <- err
-		w.t.Fatalf("engine stopped before connecting: %v", err)
-	case <-time.After(waitLimit):
-		w.t.Fatal("bot did not connect")
-	}
+	r := &running{be: w.newBackend(opts)}
+	r.connects, r.stop = w.runEngine(r.be, nil, echo.Plugin{})
 	return r
 }
 

@@ -132,55 +132,51 @@ func (b *Backend) CreateRoom(ctx context.Context, team, name string, private boo
 	return r, nil
 }
 
-// InviteToRoom implements bot.RoomManager.
-func (b *Backend) InviteToRoom(ctx context.Context, roomID, userID string) error {
+// change applies f to the state of the room with id roomID, with b.mu
+// held; an unknown room is an error wrapping bot.ErrUnknown naming op.
+func (b *Backend) change(op, roomID string, f func(s *roomState) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, err := b.state("invite", roomID)
+	s, err := b.state(op, roomID)
 	if err != nil {
 		return err
 	}
-	if _, ok := b.userByID(userID); !ok {
-		return fmt.Errorf("bottest: invite to room %q: user %q: %w", roomID, userID, bot.ErrUnknown)
-	}
-	s.members[userID] = true
-	return nil
+	return f(s)
+}
+
+// InviteToRoom implements bot.RoomManager.
+func (b *Backend) InviteToRoom(ctx context.Context, roomID, userID string) error {
+	return b.change("invite", roomID, func(s *roomState) error {
+		if _, ok := b.userByID(userID); !ok {
+			return fmt.Errorf("bottest: invite to room %q: user %q: %w", roomID, userID, bot.ErrUnknown)
+		}
+		s.members[userID] = true
+		return nil
+	})
 }
 
 // RemoveFromRoom implements bot.RoomManager.
 func (b *Backend) RemoveFromRoom(ctx context.Context, roomID, userID string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, err := b.state("remove from room", roomID)
-	if err != nil {
-		return err
-	}
-	delete(s.members, userID)
-	return nil
+	return b.change("remove from room", roomID, func(s *roomState) error {
+		delete(s.members, userID)
+		return nil
+	})
 }
 
 // SetRoomTopic implements bot.RoomManager.
 func (b *Backend) SetRoomTopic(ctx context.Context, roomID, topic string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, err := b.state("set topic", roomID)
-	if err != nil {
-		return err
-	}
-	s.topic = topic
-	return nil
+	return b.change("set topic", roomID, func(s *roomState) error {
+		s.topic = topic
+		return nil
+	})
 }
 
 // SetRoomPurpose implements bot.RoomManager.
 func (b *Backend) SetRoomPurpose(ctx context.Context, roomID, purpose string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, err := b.state("set purpose", roomID)
-	if err != nil {
-		return err
-	}
-	s.purpose = purpose
-	return nil
+	return b.change("set purpose", roomID, func(s *roomState) error {
+		s.purpose = purpose
+		return nil
+	})
 }
 
 // JoinedRooms implements bot.RoomManager.

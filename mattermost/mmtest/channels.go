@@ -213,39 +213,31 @@ func (q *request) createChannelAPI() {
 	})
 }
 
-// channelForRead loads channel_id and checks read access: 404
-// app.channel.get.existing.app_error when unknown, 403 when not readable.
-// On success s.mu is held and the caller must unlock.
-func (q *request) channelForRead() *mattermost.Channel {
+// readChannel loads channel_id and checks read access (404
+// app.channel.get.existing.app_error when unknown, 403 when not
+// readable), then answers 200 with what f returns for the channel. f
+// runs with s.mu held, as in locked.
+func (q *request) readChannel(f func(ch *mattermost.Channel) (any, *mattermost.APIError)) {
 	id := q.idParam("channel_id")
 	if id == "" {
-		return nil
+		return
 	}
-	s := q.s
-	s.mu.Lock()
-	ch := s.st.channels[id]
-	if ch == nil {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.channel.get.existing.app_error", ""))
-		return nil
-	}
-	if !s.st.canReadChannel(ch, q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return nil
-	}
-	return ch
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		ch := st.channels[id]
+		if ch == nil {
+			return nil, apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
+		}
+		if !st.canReadChannel(ch, q.sess.userID) {
+			return nil, errPerm()
+		}
+		return f(ch)
+	})
 }
 
 // getChannel is GET /channels/{channel_id}.
 func (q *request) getChannel() {
-	ch := q.channelForRead()
-	if ch == nil {
-		return
-	}
-	out := *ch
-	q.s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+	q.readChannel(func(ch *mattermost.Channel) (any, *mattermost.APIError) { return *ch, nil })
 }
 
 // getChannelByName is GET /teams/{team_id}/channels/name/{channel_name}.
@@ -475,19 +467,16 @@ func (q *request) createGroup() {
 
 // getChannelMembers is GET /channels/{channel_id}/members (paged).
 func (q *request) getChannelMembers() {
-	ch := q.channelForRead()
-	if ch == nil {
-		return
-	}
-	ms := q.s.st.members[ch.ID]
-	out := make([]mattermost.ChannelMember, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, *m)
-	}
-	q.s.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
 	page, perPage := pageParams(q.r)
-	q.reply(http.StatusOK, pageOf(out, page, perPage))
+	q.readChannel(func(ch *mattermost.Channel) (any, *mattermost.APIError) {
+		ms := q.s.st.members[ch.ID]
+		out := make([]mattermost.ChannelMember, 0, len(ms))
+		for _, m := range ms {
+			out = append(out, *m)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+		return pageOf(out, page, perPage), nil
+	})
 }
 
 // getChannelMember is GET /channels/{channel_id}/members/{user_id}.
@@ -496,21 +485,13 @@ func (q *request) getChannelMember() {
 	if uid == "" {
 		return
 	}
-	ch := q.channelForRead()
-	if ch == nil {
-		return
-	}
-	m := q.s.st.members[ch.ID][uid]
-	var out mattermost.ChannelMember
-	if m != nil {
-		out = *m
-	}
-	q.s.mu.Unlock()
-	if m == nil {
-		q.fail(apiError(http.StatusNotFound, "app.channel.get_member.missing.app_error", ""))
-		return
-	}
-	q.reply(http.StatusOK, out)
+	q.readChannel(func(ch *mattermost.Channel) (any, *mattermost.APIError) {
+		m := q.s.st.members[ch.ID][uid]
+		if m == nil {
+			return nil, apiError(http.StatusNotFound, "app.channel.get_member.missing.app_error", "")
+		}
+		return *m, nil
+	})
 }
 
 // addChannelMemberAPI is POST /channels/{channel_id}/members (api4/channel.go

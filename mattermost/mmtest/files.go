@@ -85,34 +85,32 @@ func (q *request) uploadFiles() {
 		q.fail(apiError(http.StatusBadRequest, "api.file.upload_file.incorrect_number_of_files.app_error", ""))
 		return
 	}
-	s.mu.Lock()
-	ch := s.st.channels[channelID]
-	if ch == nil || !s.st.isChannelMember(ch.ID, q.sess.userID) && !s.st.isAdmin(q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	resp := mattermost.FileUploadResponse{FileInfos: []*mattermost.FileInfo{}, ClientIDs: []string{}}
-	if len(clientIDs) > 0 {
-		resp.ClientIDs = clientIDs
-	}
-	for _, u := range ups {
-		now := s.millis()
-		base := path.Base(strings.ReplaceAll(u.name, "\\", "/"))
-		ext := strings.TrimPrefix(strings.ToLower(path.Ext(base)), ".")
-		mt := mime.TypeByExtension("." + ext)
-		if mt == "" || ext == "" {
-			mt = http.DetectContentType(u.data)
+	q.locked(http.StatusCreated, func(*[]event) (any, *mattermost.APIError) {
+		ch := s.st.channels[channelID]
+		if ch == nil || !s.st.isChannelMember(ch.ID, q.sess.userID) && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm()
 		}
-		f := &fileRec{info: mattermost.FileInfo{ID: mattermost.NewID(), UserID: q.sess.userID, CreateAt: now, UpdateAt: now,
-			Name: base, Extension: ext, Size: int64(len(u.data)), MimeType: mt}, data: u.data}
-		s.st.files[f.info.ID] = f
-		fi := f.info
-		resp.FileInfos = append(resp.FileInfos, &fi)
-	}
-	s.touch()
-	s.mu.Unlock()
-	q.reply(http.StatusCreated, resp)
+		resp := mattermost.FileUploadResponse{FileInfos: []*mattermost.FileInfo{}, ClientIDs: []string{}}
+		if len(clientIDs) > 0 {
+			resp.ClientIDs = clientIDs
+		}
+		for _, u := range ups {
+			now := s.millis()
+			base := path.Base(strings.ReplaceAll(u.name, "\\", "/"))
+			ext := strings.TrimPrefix(strings.ToLower(path.Ext(base)), ".")
+			mt := mime.TypeByExtension("." + ext)
+			if mt == "" || ext == "" {
+				mt = http.DetectContentType(u.data)
+			}
+			f := &fileRec{info: mattermost.FileInfo{ID: mattermost.NewID(), UserID: q.sess.userID, CreateAt: now, UpdateAt: now,
+				Name: base, Extension: ext, Size: int64(len(u.data)), MimeType: mt}, data: u.data}
+			s.st.files[f.info.ID] = f
+			fi := f.info
+			resp.FileInfos = append(resp.FileInfos, &fi)
+		}
+		s.touch()
+		return resp, nil
+	})
 }
 
 // fileForRead loads file_id: the uploader, or whoever can read the channel

@@ -35,30 +35,21 @@ func (q *request) createHookAPI() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	ch := s.st.channels[body.ChannelID]
-	if ch == nil {
-		s.mu.Unlock()
-		q.failParam("channel_id")
-		return
-	}
-	if !s.st.isAdmin(q.sess.userID) && !hasRole(teamRoles(s.st, ch.TeamID, q.sess.userID), "team_admin") {
-		s.mu.Unlock()
-		q.failPerm()
-		return
-	}
-	h, e := s.createHook(body.ChannelID, q.sess.userID, body.DisplayName, body.Description)
-	var out mattermost.IncomingWebhook
-	if h != nil {
+	q.locked(http.StatusCreated, func(*[]event) (any, *mattermost.APIError) {
+		ch := s.st.channels[body.ChannelID]
+		if ch == nil {
+			return nil, errParam("channel_id")
+		}
+		if !s.st.isAdmin(q.sess.userID) && !hasRole(teamRoles(s.st, ch.TeamID, q.sess.userID), "team_admin") {
+			return nil, errPerm()
+		}
+		h, e := s.createHook(body.ChannelID, q.sess.userID, body.DisplayName, body.Description)
+		if e != nil {
+			return nil, e
+		}
 		h.Username, h.IconURL, h.ChannelLocked = body.Username, body.IconURL, body.ChannelLocked
-		out = *h
-	}
-	s.mu.Unlock()
-	if e != nil {
-		q.fail(e)
-		return
-	}
-	q.reply(http.StatusCreated, out)
+		return *h, nil
+	})
 }
 
 // hookPayload is model.IncomingWebhookRequest.

@@ -441,39 +441,31 @@ func (q *request) createPostAPI() {
 	q.replyRaw(http.StatusCreated, js)
 }
 
-// postForRead loads post_id and checks the caller may read its channel:
-// 404 app.post.get.app_error when unknown or deleted, 403 otherwise. On
-// success s.mu is held and the caller must unlock.
-func (q *request) postForRead() *mattermost.Post {
+// readPost loads post_id and checks the caller may read its channel
+// (404 app.post.get.app_error when unknown or deleted, 403 otherwise),
+// then answers 200 with what f returns for the post. f runs with s.mu
+// held and may queue events, as in locked.
+func (q *request) readPost(f func(p *mattermost.Post, evs *[]event) (any, *mattermost.APIError)) {
 	id := q.idParam("post_id")
 	if id == "" {
-		return nil
+		return
 	}
-	s := q.s
-	s.mu.Lock()
-	p := s.st.posts[id]
-	if p == nil || p.DeleteAt != 0 {
-		s.mu.Unlock()
-		q.fail(apiError(http.StatusNotFound, "app.post.get.app_error", ""))
-		return nil
-	}
-	if !s.st.canReadChannel(s.st.channels[p.ChannelID], q.sess.userID) {
-		s.mu.Unlock()
-		q.failPerm()
-		return nil
-	}
-	return p
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		p := st.posts[id]
+		if p == nil || p.DeleteAt != 0 {
+			return nil, apiError(http.StatusNotFound, "app.post.get.app_error", "")
+		}
+		if !st.canReadChannel(st.channels[p.ChannelID], q.sess.userID) {
+			return nil, errPerm()
+		}
+		return f(p, evs)
+	})
 }
 
 // getPost is GET /posts/{post_id}.
 func (q *request) getPost() {
-	p := q.postForRead()
-	if p == nil {
-		return
-	}
-	out := q.s.postOut(p)
-	q.s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+	q.readPost(func(p *mattermost.Post, _ *[]event) (any, *mattermost.APIError) { return q.s.postOut(p), nil })
 }
 
 // patchPost is PUT /posts/{post_id}/patch (api4/post.go patchPost): only
@@ -640,24 +632,21 @@ func (s *Server) deletePostLocked(p *mattermost.Post, evs *[]event) {
 // getThread is GET /posts/{post_id}/thread: the root and its live
 // replies, newest first.
 func (q *request) getThread() {
-	p := q.postForRead()
-	if p == nil {
-		return
-	}
 	s := q.s
-	root := p
-	if p.RootID != "" {
-		root = s.st.posts[p.RootID]
-	}
-	list := newPostList()
-	ids := append([]string{root.ID}, s.st.replies[root.ID]...)
-	for i := len(ids) - 1; i >= 0; i-- {
-		if x := s.st.posts[ids[i]]; x != nil && x.DeleteAt == 0 {
-			s.addToList(list, x, true)
+	q.readPost(func(p *mattermost.Post, _ *[]event) (any, *mattermost.APIError) {
+		root := p
+		if p.RootID != "" {
+			root = s.st.posts[p.RootID]
 		}
-	}
-	s.mu.Unlock()
-	q.reply(http.StatusOK, list)
+		list := newPostList()
+		ids := append([]string{root.ID}, s.st.replies[root.ID]...)
+		for i := len(ids) - 1; i >= 0; i-- {
+			if x := s.st.posts[ids[i]]; x != nil && x.DeleteAt == 0 {
+				s.addToList(list, x, true)
+			}
+		}
+		return list, nil
+	})
 }
 
 func newPostList() *mattermost.PostList {
@@ -711,88 +700,83 @@ func (q *request) getChannelPosts() {
 			return
 		}
 	}
-	ch := q.channelForRead()
-	if ch == nil {
-		return
-	}
 	s := q.s
-	ids := s.st.channelPosts[ch.ID]
-	list := newPostList()
-	if since > 0 {
+	q.readChannel(func(ch *mattermost.Channel) (any, *mattermost.APIError) {
+		ids := s.st.channelPosts[ch.ID]
+		list := newPostList()
+		if since > 0 {
+			for i := len(ids) - 1; i >= 0; i-- {
+				if p := s.st.posts[ids[i]]; p.UpdateAt > since {
+					s.addToList(list, p, true)
+				}
+			}
+			return list, nil
+		}
+		// Live posts (all of them for an admin's include_deleted), newest first.
+		live := make([]*mattermost.Post, 0, len(ids))
 		for i := len(ids) - 1; i >= 0; i-- {
-			if p := s.st.posts[ids[i]]; p.UpdateAt > since {
-				s.addToList(list, p, true)
+			if p := s.st.posts[ids[i]]; p.DeleteAt == 0 || inclDeleted {
+				live = append(live, p)
 			}
 		}
-		s.mu.Unlock()
-		q.reply(http.StatusOK, list)
-		return
-	}
-	// Live posts (all of them for an admin's include_deleted), newest first.
-	live := make([]*mattermost.Post, 0, len(ids))
-	for i := len(ids) - 1; i >= 0; i-- {
-		if p := s.st.posts[ids[i]]; p.DeleteAt == 0 || inclDeleted {
-			live = append(live, p)
-		}
-	}
-	idx := func(id string) int {
-		for i, p := range live {
-			if p.ID == id {
-				return i
+		idx := func(id string) int {
+			for i, p := range live {
+				if p.ID == id {
+					return i
+				}
 			}
+			return -1
 		}
-		return -1
-	}
-	var sel []*mattermost.Post
-	var newerAt, olderAt int // live indexes bounding the selection
-	switch {
-	case after != "":
-		// Posts newer than after, the closest ones first in paging terms.
-		i := idx(after)
-		if i < 0 {
-			i = 0
-		}
-		end := i - page*perPage
-		start := max(end-perPage, 0)
-		if end > 0 {
+		var sel []*mattermost.Post
+		var newerAt, olderAt int // live indexes bounding the selection
+		switch {
+		case after != "":
+			// Posts newer than after, the closest ones first in paging terms.
+			i := idx(after)
+			if i < 0 {
+				i = 0
+			}
+			end := i - page*perPage
+			start := max(end-perPage, 0)
+			if end > 0 {
+				sel = live[start:end]
+			}
+			newerAt, olderAt = start-1, end
+		case before != "":
+			i := idx(before)
+			start := i + 1 + page*perPage
+			if i < 0 {
+				start = len(live)
+			}
+			end := min(start+perPage, len(live))
+			if start < end {
+				sel = live[start:end]
+			}
+			newerAt, olderAt = start-1, end
+		default:
+			start := min(page*perPage, len(live))
+			end := min(start+perPage, len(live))
 			sel = live[start:end]
+			newerAt, olderAt = start-1, end
 		}
-		newerAt, olderAt = start-1, end
-	case before != "":
-		i := idx(before)
-		start := i + 1 + page*perPage
-		if i < 0 {
-			start = len(live)
-		}
-		end := min(start+perPage, len(live))
-		if start < end {
-			sel = live[start:end]
-		}
-		newerAt, olderAt = start-1, end
-	default:
-		start := min(page*perPage, len(live))
-		end := min(start+perPage, len(live))
-		sel = live[start:end]
-		newerAt, olderAt = start-1, end
-	}
-	for _, p := range sel {
-		s.addToList(list, p, true)
-		if p.RootID != "" {
-			if _, ok := list.Posts[p.RootID]; !ok {
-				if r := s.st.posts[p.RootID]; r != nil && r.DeleteAt == 0 {
-					s.addToList(list, r, false)
+		for _, p := range sel {
+			s.addToList(list, p, true)
+			if p.RootID != "" {
+				if _, ok := list.Posts[p.RootID]; !ok {
+					if r := s.st.posts[p.RootID]; r != nil && r.DeleteAt == 0 {
+						s.addToList(list, r, false)
+					}
 				}
 			}
 		}
-	}
-	if newerAt >= 0 && newerAt < len(live) && len(sel) > 0 {
-		list.NextPostID = live[newerAt].ID
-	}
-	if olderAt >= 0 && olderAt < len(live) {
-		list.PrevPostID = live[olderAt].ID
-	}
-	s.mu.Unlock()
-	q.reply(http.StatusOK, list)
+		if newerAt >= 0 && newerAt < len(live) && len(sel) > 0 {
+			list.NextPostID = live[newerAt].ID
+		}
+		if olderAt >= 0 && olderAt < len(live) {
+			list.PrevPostID = live[olderAt].ID
+		}
+		return list, nil
+	})
 }
 
 // getPostsByIDs is POST /posts/ids: readable posts; unknown ones left out.
@@ -862,18 +846,15 @@ func (q *request) createEphemeral() {
 
 // getPostFileInfos is GET /posts/{post_id}/files/info.
 func (q *request) getPostFileInfos() {
-	p := q.postForRead()
-	if p == nil {
-		return
-	}
-	out := []mattermost.FileInfo{}
-	for _, fid := range p.FileIDs {
-		if f := q.s.st.files[fid]; f != nil {
-			out = append(out, f.info)
+	q.readPost(func(p *mattermost.Post, _ *[]event) (any, *mattermost.APIError) {
+		out := []mattermost.FileInfo{}
+		for _, fid := range p.FileIDs {
+			if f := q.s.st.files[fid]; f != nil {
+				out = append(out, f.info)
+			}
 		}
-	}
-	q.s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+		return out, nil
+	})
 }
 
 // pinPost is POST /posts/{post_id}/pin and unpinPost /unpin (api4/post.go
@@ -882,20 +863,15 @@ func (q *request) pinPost()   { q.setPinned(true) }
 func (q *request) unpinPost() { q.setPinned(false) }
 
 func (q *request) setPinned(pinned bool) {
-	p := q.postForRead()
-	if p == nil {
-		return
-	}
 	s := q.s
-	var evs []event
-	if p.IsPinned != pinned {
-		p.IsPinned = pinned
-		p.UpdateAt = s.millis()
-		out := s.postOut(p)
-		evs = append(evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
-		s.touch()
-	}
-	s.mu.Unlock()
-	s.publish(evs)
-	q.ok()
+	q.readPost(func(p *mattermost.Post, evs *[]event) (any, *mattermost.APIError) {
+		if p.IsPinned != pinned {
+			p.IsPinned = pinned
+			p.UpdateAt = s.millis()
+			out := s.postOut(p)
+			*evs = append(*evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
+			s.touch()
+		}
+		return statusOK{}, nil
+	})
 }

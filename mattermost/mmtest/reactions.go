@@ -109,14 +109,11 @@ func (q *request) deleteReaction() {
 
 // getReactions is GET /posts/{post_id}/reactions.
 func (q *request) getReactions() {
-	p := q.postForRead()
-	if p == nil {
-		return
-	}
-	out := []mattermost.Reaction{}
-	for _, r := range q.s.st.reactions[p.ID] {
-		out = append(out, *r)
-	}
-	q.s.mu.Unlock()
-	q.reply(http.StatusOK, out)
+	q.readPost(func(p *mattermost.Post, _ *[]event) (any, *mattermost.APIError) {
+		out := []mattermost.Reaction{}
+		for _, r := range q.s.st.reactions[p.ID] {
+			out = append(out, *r)
+		}
+		return out, nil
+	})
 }

@@ -34,10 +34,7 @@ func (w *world) runEngine(be bot.Backend, engOpts *bot.Options, plugins ...bot.S
 	w.t.Helper()
 	connects = make(chan bot.User, 16)
 	plugins = append(plugins, &testPlugin{connects: connects})
-	eng, err := bot.New(be, engOpts, plugins...)
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	eng := mustEngine(w.t, be, engOpts, plugins...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
@@ -65,11 +62,28 @@ func (w *world) runEngine(be bot.Backend, engOpts *bot.Options, plugins ...bot.S
 // newBackend is mmbackend.New that fails the test on error.
 func (w *world) newBackend(opts mmbackend.Options) *mmbackend.Backend {
 	w.t.Helper()
+	return mustBackend(w.t, opts)
+}
+
+// mustBackend is mmbackend.New that fails t on error. A subtest of a
+// world made by its parent uses it with its own t: w.t is the parent's.
+func mustBackend(t testing.TB, opts mmbackend.Options) *mmbackend.Backend {
+	t.Helper()
 	be, err := mmbackend.New(opts)
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return be
+}
+
+// mustEngine is bot.New that fails t on error.
+func mustEngine(t testing.TB, be bot.Backend, opts *bot.Options, plugins ...bot.Setuper) *bot.Engine {
+	t.Helper()
+	eng, err := bot.New(be, opts, plugins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
 }
 
 // addUsers makes n users "<prefix>0".. in the world's team.

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
@@ -72,17 +71,11 @@ func TestMFALogin(t *testing.T) {
 				return
 			}
 
-			be, err := mmbackend.New(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng, err := bot.New(be, nil, echo.Plugin{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			be := mustBackend(t, opts)
+			eng := mustEngine(t, be, nil, echo.Plugin{})
 			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
-			err = eng.Run(ctx)
+			err := eng.Run(ctx)
 			var se *bot.StartupError
 			if !errors.As(err, &se) || !strings.HasPrefix(se.Reason, w.srv.URL()+" ") || !strings.Contains(se.Reason, tc.want) {
 				t.Fatalf("Run = %v; want a StartupError with %q", err, tc.want)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/plugins/whoami"
@@ -33,10 +32,7 @@ func TestRenamedAdmin(t *testing.T) {
 	counts := &countingTransport{paths: map[string]int{}}
 	opts := w.options()
 	opts.HTTPClient = &http.Client{Transport: counts}
-	be, err := mmbackend.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := mustBackend(t, opts)
 	connects := w.startEngine(be, &bot.Options{Admins: []string{"@alice"}}, whoami.Plugin{})
 
 	whoami := func(name string) {

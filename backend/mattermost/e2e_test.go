@@ -832,15 +832,9 @@ func TestTokenRevokedWhileRunning(t *testing.T) {
 	w := newWorld(t)
 	opts := w.options()
 	opts.WebSocket.PingInterval = 20 * time.Millisecond
-	be, err := mmbackend.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := mustBackend(t, opts)
 	connected := make(chan bot.User, 4)
-	eng, err := bot.New(be, nil, &testPlugin{connects: connected})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := mustEngine(t, be, nil, &testPlugin{connects: connected})
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(context.Background()) }()
 	select {
@@ -888,17 +882,11 @@ func TestStartupErrors(t *testing.T) {
 			} else {
 				engOpts = &bot.Options{Admins: []string{"@alice", "@nobody"}}
 			}
-			be, err := mmbackend.New(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng, err := bot.New(be, engOpts, echo.Plugin{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			be := mustBackend(t, opts)
+			eng := mustEngine(t, be, engOpts, echo.Plugin{})
 			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
-			err = eng.Run(ctx)
+			err := eng.Run(ctx)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("Run error = %v; want one line with %q", err, tc.want)
 			}
@@ -935,14 +923,8 @@ func TestRejectedCredentialsNotRetried(t *testing.T) {
 			opts := w.options()
 			opts.HTTPClient = &http.Client{Transport: ct}
 			tc.edit(&opts)
-			be, err := mmbackend.New(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng, err := bot.New(be, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			be := mustBackend(t, opts)
+			eng := mustEngine(t, be, nil)
 			if err := eng.Run(context.Background()); err == nil {
 				t.Fatal("Run with rejected credentials: no error")
 			}
@@ -996,10 +978,7 @@ func TestStoppedWhileConnecting(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.srv.SetLatency(time.Hour) // the server never answers in time
-	be, err := mmbackend.New(w.options())
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := mustBackend(t, w.options())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- be.Run(ctx, &nopHandler{}) }()
@@ -1020,10 +999,7 @@ func (nopHandler) HandleJoin(*bot.Join) <-chan struct{}          { return nil }
 
 func TestNotConnected(t *testing.T) {
 	t.Parallel()
-	be, err := mmbackend.New(mmbackend.Options{Server: "chat.example.com", Token: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := mustBackend(t, mmbackend.Options{Server: "chat.example.com", Token: "t"})
 	ctx := context.Background()
 	if err := be.Send(ctx, &bot.Outgoing{RoomID: "r", Text: "hi"}); err == nil {
 		t.Error("Send before Run: no error")
@@ -1107,15 +1083,9 @@ func TestTLS(t *testing.T) {
 
 	run := func(opts mmbackend.Options) (connected bool, err error) {
 		t.Helper()
-		be, err := mmbackend.New(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		be := mustBackend(t, opts)
 		connects := make(chan bot.User, 4)
-		eng, err := bot.New(be, nil, &testPlugin{connects: connects})
-		if err != nil {
-			t.Fatal(err)
-		}
+		eng := mustEngine(t, be, nil, &testPlugin{connects: connects})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		done := make(chan error, 1)

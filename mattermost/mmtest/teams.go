@@ -79,24 +79,19 @@ func (q *request) getTeamByName() {
 	q.teamOut(func(st *state) *mattermost.Team { return st.teams[st.teamByName[name]] }, "app.team.get_by_name.missing.app_error")
 }
 
+// teamOut answers the team find returns: 404 with the error id missing
+// when there is none, 403 when the caller may not see it.
 func (q *request) teamOut(find func(*state) *mattermost.Team, missing string) {
-	s := q.s
-	s.mu.Lock()
-	t := find(s.st)
-	var out mattermost.Team
-	visible := false
-	if t != nil {
-		out, visible = *t, s.st.canSeeTeam(t, q.sess.userID)
-	}
-	s.mu.Unlock()
-	switch {
-	case t == nil:
-		q.fail(apiError(http.StatusNotFound, missing, ""))
-	case !visible:
-		q.failPerm()
-	default:
-		q.reply(http.StatusOK, out)
-	}
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		t := find(q.s.st)
+		switch {
+		case t == nil:
+			return nil, apiError(http.StatusNotFound, missing, "")
+		case !q.s.st.canSeeTeam(t, q.sess.userID):
+			return nil, errPerm()
+		}
+		return *t, nil
+	})
 }
 
 // getUserTeams is GET /users/{user_id}/teams: only oneself, or an admin.
@@ -131,24 +126,18 @@ func (q *request) getTeamMember() {
 	if uid == "" {
 		return
 	}
-	s := q.s
-	s.mu.Lock()
-	t := s.st.teams[tid]
-	visible := t != nil && s.st.canSeeTeam(t, q.sess.userID)
-	m := s.st.teamMembers[tid][uid]
-	var out mattermost.TeamMember
-	if m != nil {
-		out = *m
-	}
-	s.mu.Unlock()
-	switch {
-	case !visible:
-		q.failPerm()
-	case m == nil || m.DeleteAt != 0:
-		q.fail(apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", ""))
-	default:
-		q.reply(http.StatusOK, out)
-	}
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		t := st.teams[tid]
+		m := st.teamMembers[tid][uid]
+		switch {
+		case t == nil || !st.canSeeTeam(t, q.sess.userID):
+			return nil, errPerm()
+		case m == nil || m.DeleteAt != 0:
+			return nil, apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", "")
+		}
+		return *m, nil
+	})
 }
 
 // addTeamMemberAPI is POST /teams/{team_id}/members: 201 TeamMember. Admins

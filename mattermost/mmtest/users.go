@@ -263,10 +263,9 @@ func (q *request) getStatus() {
 	if id == "" {
 		return
 	}
-	q.s.mu.Lock()
-	st := q.s.st.statusOf(id)
-	q.s.mu.Unlock()
-	q.reply(http.StatusOK, st)
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		return q.s.st.statusOf(id), nil
+	})
 }
 
 // getStatusesByIDs is POST /users/status/ids (api4/status.go
@@ -343,17 +342,15 @@ func (q *request) typing() {
 		return
 	}
 	s := q.s
-	s.mu.Lock()
-	ch := s.st.channels[body.ChannelID]
-	allowed := id == q.sess.userID && ch != nil && s.st.canPost(ch, id)
-	s.mu.Unlock()
-	if !allowed {
-		q.failPerm()
-		return
-	}
-	s.publish([]event{{name: "typing", channelID: body.ChannelID, omitUsers: map[string]bool{id: true},
-		data: map[string]any{"parent_id": body.ParentID, "user_id": id}}})
-	q.ok()
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		ch := s.st.channels[body.ChannelID]
+		if id != q.sess.userID || ch == nil || !s.st.canPost(ch, id) {
+			return nil, errPerm()
+		}
+		*evs = append(*evs, event{name: "typing", channelID: body.ChannelID, omitUsers: map[string]bool{id: true},
+			data: map[string]any{"parent_id": body.ParentID, "user_id": id}})
+		return statusOK{}, nil
+	})
 }
 
 // createToken is POST /users/{user_id}/tokens (api4/user.go

@@ -3,7 +3,6 @@ package mattermost_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -278,9 +277,7 @@ func TestMentionInReply(t *testing.T) {
 func TestHotPathNoLookups(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	ct := &countingTransport{paths: map[string]int{}}
-	opts := w.options()
-	opts.HTTPClient = &http.Client{Transport: ct}
+	opts, ct := w.countedOptions()
 	w.startEngine(w.newBackend(opts), nil)
 	w.say(w.ops, "", "!echo warm")
 	w.replyText(w.ops, "warm")

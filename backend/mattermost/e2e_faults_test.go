@@ -421,16 +421,8 @@ func TestUploadBodyReplayed(t *testing.T) {
 		t.Fatalf("Send after one 503: %v", err)
 	}
 	p := w.replyText(w.ops, "streamed")
-	if len(p.FileIDs) != 1 {
-		t.Fatalf("post FileIDs = %v, want one file", p.FileIDs)
-	}
-	rc, _, err := w.aliceC.DownloadFile(ctx, p.FileIDs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	if b, _ := io.ReadAll(rc); string(b) != content {
-		t.Errorf("downloaded %q, want %q", b, content)
+	if got := attachedFile(ctx, t, w.aliceC, p); got != content {
+		t.Errorf("downloaded %q, want %q", got, content)
 	}
 }
 

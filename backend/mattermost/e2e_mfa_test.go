@@ -59,10 +59,8 @@ func TestMFALogin(t *testing.T) {
 					t.Fatalf("first login with the code: %v", err)
 				}
 			}
-			ct := &countingTransport{paths: map[string]int{}}
-			opts := w.options()
+			opts, ct := w.countedOptions()
 			opts.Token, opts.Login, opts.Password, opts.MFAToken = "", "alice", "alice-password", tc.code
-			opts.HTTPClient = &http.Client{Transport: ct}
 			if tc.want == "" {
 				r := w.start(opts) // fails the test unless connected
 				if self := r.be.Client().UserID(); self != w.alice.ID {

@@ -29,9 +29,7 @@ func waitConnect(t testing.TB, connects <-chan bot.User) {
 func TestRenamedAdmin(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	counts := &countingTransport{paths: map[string]int{}}
-	opts := w.options()
-	opts.HTTPClient = &http.Client{Transport: counts}
+	opts, counts := w.countedOptions()
 	be := mustBackend(t, opts)
 	connects := w.startEngine(be, &bot.Options{Admins: []string{"@alice"}}, whoami.Plugin{})
 

@@ -279,9 +279,7 @@ func TestCommandEverywhere(t *testing.T) {
 func TestChannelRenamed(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	ct := &countingTransport{paths: map[string]int{}}
-	opts := w.options()
-	opts.HTTPClient = &http.Client{Transport: ct}
+	opts, ct := w.countedOptions()
 	r := w.start(opts)
 	ctx := context.Background()
 	if _, err := r.be.Room(ctx, "", "ops"); err != nil { // cached from the start
@@ -545,19 +543,29 @@ func TestFiles(t *testing.T) {
 	t.Run("up", func(t *testing.T) {
 		w.say(w.ops, "", "!file up")
 		p := w.reply(w.ops, func(p *mm.Post) bool { return p.Message == "here it is" })
-		if len(p.FileIDs) != 1 {
-			t.Fatalf("reply FileIDs = %v, want one file", p.FileIDs)
-		}
-		rc, _, err := w.aliceC.DownloadFile(ctx, p.FileIDs[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rc.Close()
-		b, _ := io.ReadAll(rc)
-		if string(b) != "report body up" {
-			t.Errorf("downloaded %q, want %q", b, "report body up")
+		if got := attachedFile(ctx, t, w.aliceC, p); got != "report body up" {
+			t.Errorf("downloaded %q, want %q", got, "report body up")
 		}
 	})
+}
+
+// attachedFile downloads the one file attached to p with c. It fails t
+// when p has not exactly one file or the download fails.
+func attachedFile(ctx context.Context, t testing.TB, c *mm.Client, p *mm.Post) string {
+	t.Helper()
+	if len(p.FileIDs) != 1 {
+		t.Fatalf("post FileIDs = %v, want one file", p.FileIDs)
+	}
+	rc, _, err := c.DownloadFile(ctx, p.FileIDs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("reading file %s: %v", p.FileIDs[0], err)
+	}
+	return string(b)
 }
 
 func TestReactAndEphemeral(t *testing.T) {
@@ -907,6 +915,15 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+// countedOptions are the world's options with an HTTP client that
+// counts the requests in the transport it returns.
+func (w *world) countedOptions() (mmbackend.Options, *countingTransport) {
+	ct := &countingTransport{paths: map[string]int{}}
+	opts := w.options()
+	opts.HTTPClient = &http.Client{Transport: ct}
+	return opts, ct
+}
+
 func TestRejectedCredentialsNotRetried(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -919,9 +936,7 @@ func TestRejectedCredentialsNotRetried(t *testing.T) {
 		{"token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, "GET /api/v4/users/me"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ct := &countingTransport{paths: map[string]int{}}
-			opts := w.options()
-			opts.HTTPClient = &http.Client{Transport: ct}
+			opts, ct := w.countedOptions()
 			tc.edit(&opts)
 			be := mustBackend(t, opts)
 			eng := mustEngine(t, be, nil)
@@ -1124,9 +1139,7 @@ func TestTLS(t *testing.T) {
 func TestTyping(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	ct := &countingTransport{paths: map[string]int{}}
-	opts := w.options()
-	opts.HTTPClient = &http.Client{Transport: ct}
+	opts, ct := w.countedOptions()
 	r := w.start(opts)
 	typingPath := "POST /api/v4/users/" + w.bot.ID + "/typing"
 	if err := r.be.Typing(context.Background(), w.ops.ID, ""); err != nil {

@@ -373,17 +373,22 @@ func (q *request) reply(status int, v any) {
 	_ = writeJSONBody(q.w, v) // the client went away; nothing to do
 }
 
+// okBody is the body of api4 ReturnStatusOK.
+const okBody = `{"status":"OK"}`
+
 // ok writes the {"status":"OK"} of api4 ReturnStatusOK.
 func (q *request) ok() {
-	q.reply(http.StatusOK, statusOK{})
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(q.w, okBody)
 }
 
-// statusOK is the body of api4 ReturnStatusOK, for handlers that answer
-// through locked.
+// statusOK answers {"status":"OK"} (api4 ReturnStatusOK) from a locked
+// function.
 type statusOK struct{}
 
-// MarshalJSON writes {"status":"OK"}.
-func (statusOK) MarshalJSON() ([]byte, error) { return []byte(`{"status":"OK"}`), nil }
+// MarshalJSON writes okBody.
+func (statusOK) MarshalJSON() ([]byte, error) { return []byte(okBody), nil }
 
 // locked runs f with s.mu held and, once the lock is released, answers:
 // the error f returns, or else status with out after publishing the events

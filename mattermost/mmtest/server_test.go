@@ -190,3 +190,15 @@ func TestRequestLogRedactsHookIDs(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestStatusOKBody: a locked handler answering statusOK{} writes the
+// same bytes as ok, api4 ReturnStatusOK's body.
+func TestStatusOKBody(t *testing.T) {
+	var b strings.Builder
+	if err := writeJSONBody(&b, statusOK{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), `{"status":"OK"}`; got != want {
+		t.Errorf("writeJSONBody(statusOK{}) = %q, want %q", got, want)
+	}
+}

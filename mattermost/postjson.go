@@ -67,6 +67,14 @@ func decodePostFast(b []byte, p *Post) bool {
 
 func decodePostMembers(b []byte, p *Post, sb *stringBatch) bool {
 	s := scanner{b: b}
+	return s.wholeObject(func(key []byte) bool { return s.postMember(key, p, sb) })
+}
+
+// wholeObject walks the object that is all of s.b, calling member with
+// each raw key (quotes off, escapes kept: a key with an escape matches no
+// name, which sends the caller to encoding/json); member consumes the
+// value. It reports false on anything it does not accept.
+func (s *scanner) wholeObject(member func(key []byte) bool) bool {
 	s.space()
 	if !s.eat('{') {
 		return false
@@ -79,13 +87,13 @@ func decodePostMembers(b []byte, p *Post, sb *stringBatch) bool {
 			if s.str() != nil {
 				return false
 			}
-			key := b[ks+1 : s.i-1]
+			key := s.b[ks+1 : s.i-1]
 			s.space()
 			if !s.eat(':') {
 				return false
 			}
 			s.space()
-			if !s.postMember(key, p, sb) {
+			if !member(key) {
 				return false
 			}
 			s.space()
@@ -98,7 +106,7 @@ func decodePostMembers(b []byte, p *Post, sb *stringBatch) bool {
 		}
 	}
 	s.space()
-	return s.i == len(b)
+	return s.i == len(s.b)
 }
 
 // postFieldNames are the JSON names of Post's fields, for telling an
@@ -540,38 +548,7 @@ func unmarshalFlat(b []byte, v any, fields []flatField, mapName string, boolMap 
 
 func decodeFlatFast(b []byte, fields []flatField, mapName string, boolMap *map[string]bool) bool {
 	s := scanner{b: b}
-	s.space()
-	if !s.eat('{') {
-		return false
-	}
-	s.space()
-	if !s.eat('}') {
-		for {
-			s.space()
-			ks := s.i
-			if s.str() != nil {
-				return false
-			}
-			key := b[ks+1 : s.i-1]
-			s.space()
-			if !s.eat(':') {
-				return false
-			}
-			s.space()
-			if !s.flatMember(key, fields, mapName, boolMap) {
-				return false
-			}
-			s.space()
-			if s.eat('}') {
-				break
-			}
-			if !s.eat(',') {
-				return false
-			}
-		}
-	}
-	s.space()
-	return s.i == len(b)
+	return s.wholeObject(func(key []byte) bool { return s.flatMember(key, fields, mapName, boolMap) })
 }
 
 func (s *scanner) flatMember(key []byte, fields []flatField, mapName string, boolMap *map[string]bool) bool {

@@ -98,7 +98,7 @@ type Reaction struct {
 // Presence is a user's change of status.
 type Presence struct {
 	User   User
-	Status string // "online", "away", "dnd" or "offline"
+	Status string // StatusOnline, StatusAway, StatusDND or StatusOffline
 }
 
 // Join reports that a user, possibly the bot itself, joined a room.

@@ -50,6 +50,12 @@ func TestAgainstFakeServerEndpoints(t *testing.T) {
 	if sts, _, err := c.UserStatuses(ctx, []string{w.alice.ID, bob.ID}); err != nil || len(sts) != 2 {
 		t.Errorf("UserStatuses(alice, bob) = %v, %v; want 2", sts, err)
 	}
+	if st, _, err := c.UpdateUserStatus(ctx, w.bot.ID, mattermost.StatusAway); err != nil || st.Status != mattermost.StatusAway || !st.Manual {
+		t.Errorf("UpdateUserStatus(bot, away) = %+v, %v; want away, manual", st, err)
+	}
+	if _, _, err := c.UpdateUserStatus(ctx, bob.ID, mattermost.StatusAway); !errors.Is(err, mattermost.ErrForbidden) {
+		t.Errorf("UpdateUserStatus(bob) by the bot = %v, want ErrForbidden", err)
+	}
 
 	// Teams.
 	if tm, _, err := c.Team(ctx, w.team.ID); err != nil || tm.Name != "ops-team" {

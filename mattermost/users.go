@@ -109,6 +109,20 @@ func (c *Client) UserStatus(ctx context.Context, userID string) (*Status, *Respo
 	return s, r, nil
 }
 
+// UpdateUserStatus sets a user's presence (StatusOnline, StatusAway,
+// StatusOffline or StatusDND) and returns it: one's own, or anyone's with
+// edit_other_users.
+// https://developers.mattermost.com/api-documentation/#/operations/UpdateUserStatus
+func (c *Client) UpdateUserStatus(ctx context.Context, userID, status string) (*Status, *Response, error) {
+	s := new(Status)
+	body := Status{UserID: userID, Status: status}
+	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/users/" + pathEscape(userID) + "/status", body: body, idempotent: true}, s)
+	if err != nil {
+		return nil, r, err
+	}
+	return s, r, nil
+}
+
 // UserStatuses returns the presence of the given users.
 // https://developers.mattermost.com/api-documentation/#/operations/GetUsersStatusesByIds
 func (c *Client) UserStatuses(ctx context.Context, userIDs []string) ([]*Status, *Response, error) {

@@ -484,6 +484,18 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	}
 }
 
+// SetPresence implements bot.PresenceSetter: PUT /users/{id}/status for
+// the bot itself.
+func (b *Backend) SetPresence(ctx context.Context, status string) error {
+	if !b.connected.Load() {
+		return errNotConnected
+	}
+	if _, _, err := b.client.UpdateUserStatus(ctx, b.self.ID, status); err != nil {
+		return fmt.Errorf("mattermost: set presence %s: %w", status, err)
+	}
+	return nil
+}
+
 // Close implements bot.Closer: a bot that logged in with a password logs
 // out, so that the session it opened does not linger on the server until
 // it expires, as Errbot's backend did on shutdown. A token is left alone:

@@ -21,6 +21,14 @@ func (seedPlugin) Setup(p *bot.Plugin) error {
 	p.Command("seedcard", func(ctx context.Context, req *bot.Request) error {
 		return req.Card(bot.Card{Summary: "summary in " + req.Args, Title: "card in " + req.Args, Color: req.Args})
 	})
+	// "!presence STATUS" sets the bot's presence (Errbot's
+	// change_presence).
+	p.Command("presence", func(ctx context.Context, req *bot.Request) error {
+		if err := req.Plugin.Engine().SetPresence(ctx, req.Args); err != nil {
+			return err
+		}
+		return req.Reply("presence " + req.Args)
+	})
 	// "!permalink" answers with the message's permalink.
 	p.Command("permalink", func(ctx context.Context, req *bot.Request) error {
 		return req.Reply("link " + req.Message.Permalink)
@@ -160,4 +168,21 @@ func TestPrefixGroupchatReply(t *testing.T) {
 	w.reply(w.secret, func(p *mm.Post) bool { return p.RootID == root.ID && p.Message == "@alice: in a thread" })
 	w.say(dm, "", "echo in private")
 	w.replyText(dm, "in private")
+}
+
+// Errbot's change_presence: the bot sets its own status on the server.
+func TestChangePresence(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.startEngine(w.newBackend(w.options()), nil, seedPlugin{})
+	for _, status := range []string{bot.StatusAway, bot.StatusDND, bot.StatusOnline} {
+		w.say(w.ops, "", "!presence "+status)
+		w.replyText(w.ops, "presence "+status)
+		st, _, err := w.aliceC.UserStatus(context.Background(), w.bot.ID)
+		if err != nil || st.Status != status {
+			t.Errorf("the bot's status after !presence %s = %+v, %v", status, st, err)
+		}
+	}
+	w.say(w.ops, "", "!presence busy")
+	w.replyText(w.ops, "`!presence` failed: bot: set presence: unknown status \"busy\" (want online, away, dnd or offline)")
 }

@@ -91,15 +91,15 @@ func (s *Server) SetStatus(userID, status string) error {
 	default:
 		return fmt.Errorf("mmtest: set status of %s: unknown status %q", userID, status)
 	}
+	var evs []event
 	s.mu.Lock()
 	if s.st.users[userID] == nil {
 		s.mu.Unlock()
 		return fmt.Errorf("mmtest: set status: no user %s", userID)
 	}
-	s.st.statuses[userID] = &mattermost.Status{UserID: userID, Status: status, Manual: status != mattermost.StatusOnline,
-		LastActivityAt: s.millis()}
+	s.setStatus(userID, status, &evs)
 	s.mu.Unlock()
-	s.publish([]event{{name: "status_change", userID: userID, data: map[string]any{"status": status, "user_id": userID}}})
+	s.publish(evs)
 	return nil
 }
 

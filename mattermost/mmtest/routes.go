@@ -20,6 +20,7 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/users/email/{email}", auth: true, handler: (*request).getUserByEmail},
 		{method: "GET", pattern: "/users/{user_id}", auth: true, handler: (*request).getUser},
 		{method: "GET", pattern: "/users/{user_id}/status", auth: true, handler: (*request).getStatus},
+		{method: "PUT", pattern: "/users/{user_id}/status", auth: true, handler: (*request).updateStatus},
 		{method: "POST", pattern: "/users/{user_id}/typing", auth: true, handler: (*request).typing},
 		{method: "POST", pattern: "/users/{user_id}/tokens", auth: true, handler: (*request).createToken},
 		{method: "POST", pattern: "/bots", auth: true, handler: (*request).createBot},

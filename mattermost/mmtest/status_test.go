@@ -1,50 +1,68 @@
 package mmtest
 
 import (
+	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/matterbot/matterbot/mattermost"
 )
 
-// TestStatusesByIDs: POST /users/status/ids as api4/status.go
-// getUserStatusesByIds answers it.
-func TestStatusesByIDs(t *testing.T) {
+// PUT /users/{user_id}/status, as api4/status.go updateUserStatus.
+func TestUpdateStatus(t *testing.T) {
 	w := newWorld(t, nil)
-	if err := w.srv.SetStatus(w.bob.ID, mattermost.StatusDND); err != nil {
-		t.Fatal(err)
+	body := func(userID, status string) map[string]any {
+		return map[string]any{"user_id": userID, "status": status}
 	}
-	unknown := mattermost.NewID()
-	r := w.do(t, "POST", "/users/status/ids", w.aliceTok, []string{w.bob.ID, unknown, w.bob.ID})
-	var got []mattermost.Status
-	r.json(t, &got)
-	want := map[string]string{w.bob.ID: mattermost.StatusDND, unknown: mattermost.StatusOffline}
-	seen := map[string]string{}
-	for _, s := range got {
-		seen[s.UserID] = s.Status
-	}
-	if r.status != 200 || len(got) != 2 {
-		t.Errorf("POST /users/status/ids = %d %s, want 200 and two statuses (the duplicate dropped)", r.status, r.body)
-	}
-	if diff := cmp.Diff(want, seen); diff != "" {
-		t.Errorf("statuses (-want +got):\n%s", diff)
-	}
-	for _, tc := range []struct {
-		name  string
-		body  any
-		token string
-		want  int
-		id    string
+	tests := []struct {
+		name       string
+		path, tok  string
+		body       any
+		wantStatus int
+		wantID     string // error id, or "" for a 200 with the status
+		wantParam  string
 	}{
-		{"empty list", []string{}, w.aliceTok, 400, "api.context.invalid_body_param.app_error"},
-		{"bad id", []string{"short"}, w.aliceTok, 400, "api.context.invalid_body_param.app_error"},
-		{"not a list", `{"user_ids":[]}`, w.aliceTok, 400, "api.context.invalid_body_param.app_error"},
-		{"no session", []string{w.bob.ID}, "", 401, "api.context.session_expired.app_error"},
-	} {
+		{"self, away", "/users/" + w.alice.ID + "/status", w.aliceTok, body(w.alice.ID, "away"), 200, "", ""},
+		{"me, dnd", "/users/me/status", w.aliceTok, body(w.alice.ID, "dnd"), 200, "", ""},
+		{"admin for another", "/users/" + w.bob.ID + "/status", w.rootTok, body(w.bob.ID, "offline"), 200, "", ""},
+		{"another user", "/users/" + w.bob.ID + "/status", w.aliceTok, body(w.bob.ID, "away"), 403, "api.context.permissions.app_error", ""},
+		{"user_id differs from the URL", "/users/" + w.alice.ID + "/status", w.aliceTok, body(w.bob.ID, "away"), 400, "api.context.invalid_body_param.app_error", "user_id"},
+		{"unknown status", "/users/" + w.alice.ID + "/status", w.aliceTok, body(w.alice.ID, "busy"), 400, "api.context.invalid_body_param.app_error", "status"},
+		{"not JSON", "/users/" + w.alice.ID + "/status", w.aliceTok, "{", 400, "api.context.invalid_body_param.app_error", "status"},
+	}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := w.do(t, "POST", "/users/status/ids", tc.token, tc.body)
-			if r.status != tc.want || errID(t, r) != tc.id {
-				t.Errorf("POST /users/status/ids %v = %d %s, want %d %s", tc.body, r.status, r.body, tc.want, tc.id)
+			w.takeEvents()
+			r := w.do(t, "PUT", tc.path, tc.tok, tc.body)
+			if r.status != tc.wantStatus {
+				t.Fatalf("PUT %s = %d %s, want %d", tc.path, r.status, r.body, tc.wantStatus)
+			}
+			if tc.wantID != "" {
+				var e mattermost.APIError
+				r.json(t, &e)
+				if e.ID != tc.wantID || !strings.Contains(e.Message, tc.wantParam) {
+					t.Errorf("error = %s, want id %s naming %q", r.body, tc.wantID, tc.wantParam)
+				}
+				if evs := w.takeEvents(); len(evs) != 0 {
+					t.Errorf("a refused update published %d events", len(evs))
+				}
+				return
+			}
+			var st mattermost.Status
+			r.json(t, &st)
+			in := tc.body.(map[string]any)
+			if st.UserID != in["user_id"] || st.Status != in["status"] {
+				t.Errorf("answer = %+v, want %v", st, in)
+			}
+			// The status is kept, and status_change goes to that user only.
+			got := w.do(t, "GET", "/users/"+st.UserID+"/status", w.bobTok, nil)
+			var again mattermost.Status
+			got.json(t, &again)
+			if again.Status != st.Status {
+				t.Errorf("GET status after PUT = %q, want %q", again.Status, st.Status)
+			}
+			evs := w.takeEvents()
+			if len(evs) != 1 || evs[0].name != "status_change" || evs[0].userID != st.UserID || evs[0].data["status"] != st.Status {
+				t.Errorf("events = %+v, want one status_change to %s", evs, st.UserID)
 			}
 		})
 	}

@@ -257,6 +257,49 @@ func (st *state) statusOf(userID string) mattermost.Status {
 	return mattermost.Status{UserID: userID, Status: mattermost.StatusOffline}
 }
 
+// setStatus records a status set by hand (manual unless online) and
+// queues status_change, which the server sends to that user only
+// (platform/status.go BroadcastStatus). s.mu held.
+func (s *Server) setStatus(userID, status string, evs *[]event) mattermost.Status {
+	st := mattermost.Status{UserID: userID, Status: status, Manual: status != mattermost.StatusOnline, LastActivityAt: s.millis()}
+	s.st.statuses[userID] = &st
+	*evs = append(*evs, event{name: "status_change", userID: userID, data: map[string]any{"status": status, "user_id": userID}})
+	return st
+}
+
+// updateStatus is PUT /users/{user_id}/status (api4/status.go
+// updateUserStatus): the body's user_id must be the URL's (400 user_id),
+// the user themself or a system admin (edit_other_users) may set it, and
+// the status is online, away, offline or dnd (400 status otherwise). The
+// answer is the status, as GET gives it.
+func (q *request) updateStatus() {
+	id := q.userParam()
+	if id == "" {
+		return
+	}
+	var in mattermost.Status
+	if !q.decode("status", &in) {
+		return
+	}
+	s := q.s
+	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
+		switch {
+		case in.UserID != id:
+			return nil, errParam("user_id")
+		case id != q.sess.userID && !s.st.isAdmin(q.sess.userID):
+			return nil, errPerm() // edit_other_users
+		}
+		switch in.Status {
+		case mattermost.StatusOnline, mattermost.StatusAway, mattermost.StatusOffline, mattermost.StatusDND:
+		default:
+			return nil, errParam("status")
+		}
+		st := s.setStatus(id, in.Status, evs)
+		s.touch()
+		return st, nil
+	})
+}
+
 // getStatus is GET /users/{user_id}/status.
 func (q *request) getStatus() {
 	id := q.userParam()

@@ -464,38 +464,30 @@ func safeName(name string) string {
 
 // React implements bot.Backend: it prints the reaction.
 func (b *Backend) React(ctx context.Context, messageID, emoji string) error {
-	emoji = strings.Trim(emoji, ":")
-	if emoji == "" {
-		return errors.New("console: react: empty emoji")
-	}
-	b.mu.Lock()
-	_, ok := b.posts[messageID]
-	b.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("console: react to message %q: %w", messageID, bot.ErrUnknown)
-	}
-	var s strings.Builder
-	b.render.write(&s, line{{text: b.self.Username, st: sBold, fg: "32"}, {text: " reacted "}, {text: ":" + sanitize(emoji) + ":", st: sBold}, {text: " to #" + messageID}})
-	s.WriteByte('\n')
-	b.print(s.String())
-	return nil
+	return b.printReaction("react", "react to", " reacted ", " to #", messageID, emoji)
 }
 
 // Unreact implements bot.Unreacter: it prints the removal of the bot's
 // reaction.
 func (b *Backend) Unreact(ctx context.Context, messageID, emoji string) error {
+	return b.printReaction("unreact", "unreact on", " removed ", " from #", messageID, emoji)
+}
+
+// printReaction prints the bot's reaction to a message, added or removed
+// ("ops-bot reacted :+1: to #3"); op and where name it in errors.
+func (b *Backend) printReaction(op, where, verb, prep, messageID, emoji string) error {
 	emoji = strings.Trim(emoji, ":")
 	if emoji == "" {
-		return errors.New("console: unreact: empty emoji")
+		return fmt.Errorf("console: %s: empty emoji", op)
 	}
 	b.mu.Lock()
 	_, ok := b.posts[messageID]
 	b.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("console: unreact on message %q: %w", messageID, bot.ErrUnknown)
+		return fmt.Errorf("console: %s message %q: %w", where, messageID, bot.ErrUnknown)
 	}
 	var s strings.Builder
-	b.render.write(&s, line{{text: b.self.Username, st: sBold, fg: "32"}, {text: " removed "}, {text: ":" + sanitize(emoji) + ":", st: sBold}, {text: " from #" + messageID}})
+	b.render.write(&s, line{{text: b.self.Username, st: sBold, fg: "32"}, {text: verb}, {text: ":" + sanitize(emoji) + ":", st: sBold}, {text: prep + messageID}})
 	s.WriteByte('\n')
 	b.print(s.String())
 	return nil

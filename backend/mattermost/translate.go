@@ -92,7 +92,8 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 	if err != nil {
 		return nil, fmt.Errorf("channel of post %s: %w", p.ID, err)
 	}
-	if team := roomTeam(t.dir.cachedChannel(p.ChannelID), in); team != "" && t.served != nil && !t.served[team] {
+	teamID := roomTeam(t.dir.cachedChannel(p.ChannelID), in)
+	if teamID != "" && t.served != nil && !t.served[teamID] {
 		return nil, nil // a team the configuration leaves out
 	}
 	m := &bot.Message{
@@ -106,7 +107,7 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 		Mentions:  mentions(p.Message),
 		Files:     files(p),
 	}
-	m.RoomMentions = t.roomMentions(ctx, p, roomTeam(t.dir.cachedChannel(p.ChannelID), in))
+	m.RoomMentions = t.roomMentions(ctx, p, teamID)
 	if p.CreateAt > 0 {
 		m.Time = time.UnixMilli(p.CreateAt)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -265,7 +264,11 @@ func formatPost(where, who string, p *mattermost.Post) string {
 	fmt.Fprintf(&b, " %s: ", who)
 	b.WriteString(indent(p.Message))
 	b.WriteString("\n")
-	for _, a := range attachments(p) {
+	atts, _ := p.Attachments() // a malformed card is shown as text only
+	for _, a := range atts {
+		if a == nil {
+			continue
+		}
 		fmt.Fprintf(&b, "    [card] %s", a.Title)
 		if a.Text != "" {
 			fmt.Fprintf(&b, ": %s", indent(a.Text))
@@ -278,20 +281,6 @@ func formatPost(where, who string, p *mattermost.Post) string {
 		}
 	}
 	return b.String()
-}
-
-// attachments returns the cards of p, whether its props hold them as
-// decoded JSON or as the fake's own model values.
-func attachments(p *mattermost.Post) []mattermost.Attachment {
-	raw, ok := p.Props["attachments"]
-	if !ok {
-		return nil
-	}
-	var out []mattermost.Attachment
-	if b, err := json.Marshal(raw); err == nil {
-		_ = json.Unmarshal(b, &out) // a malformed card is shown as text only
-	}
-	return out
 }
 
 // indent indents the lines of s after the first, blank ones excepted.

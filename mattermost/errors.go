@@ -2,10 +2,12 @@ package mattermost
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -222,4 +224,23 @@ func bodyText(b []byte) string {
 		}
 		return r
 	}, s)
+}
+
+// Transient reports whether err, from a Client call, may go away if the
+// call is made again later: a 429, a 500, 502, 503 or 504 answer, or no
+// answer at all (a network error), except a TLS failure the operator must
+// fix (an untrusted certificate, a server that does not speak TLS). Other
+// answers are final; so is a cancelled or expired context. The Client
+// retries on the same grounds; callers that retry beyond it, such as a
+// bot whose reply must not be lost, use Transient to decide.
+func Transient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode == http.StatusTooManyRequests || retryableStatus(ae.StatusCode)
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && !permanent(err)
 }

@@ -1,9 +1,13 @@
 package mattermost
 
 import (
+	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -360,4 +364,36 @@ func FuzzClassify(f *testing.F) {
 			t.Errorf("RetryAfter = %v, want within [0, %v]", rl.RetryAfter, maxHeaderWait)
 		}
 	})
+}
+
+func TestTransient(t *testing.T) {
+	t.Parallel()
+	api := func(code int) error { return fmt.Errorf("send: %w", &APIError{StatusCode: code}) }
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"429", fmt.Errorf("post: %w", &RateLimitError{Err: &APIError{StatusCode: 429}}), true},
+		{"500", api(500), true},
+		{"502", api(502), true},
+		{"503", api(503), true},
+		{"504", api(504), true},
+		{"501", api(501), false},
+		{"400", api(400), false},
+		{"403", api(403), false},
+		{"404", api(404), false},
+		{"network", fmt.Errorf("post: %w", &net.OpError{Op: "dial", Err: errors.New("refused")}), true},
+		{"untrusted certificate", &url.Error{Op: "Post", URL: "https://x", Err: x509.UnknownAuthorityError{}}, false},
+		{"canceled", fmt.Errorf("post: %w", context.Canceled), false},
+		{"deadline", context.DeadlineExceeded, false},
+		{"other", errors.New("decode answer"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Transient(tc.err); got != tc.want {
+				t.Errorf("Transient(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
 }

@@ -41,7 +41,7 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 			if ctx.Err() != nil {
 				return
 			}
-			if !transient(err) {
+			if !mm.Transient(err) {
 				// Left, or the channel is gone: nothing to catch up.
 				b.log.Warn("catch-up failed", "channel_id", id, "err", err)
 				continue
@@ -118,7 +118,7 @@ func (b *Backend) fetchLater(channelID string, since int64, hold bool) {
 	ctx := b.bgCtx
 	b.bg.Go(func() {
 		var list *mm.PostList
-		err := b.retry(ctx, "catch up", transient, func() error {
+		err := b.retry(ctx, "catch up", mm.Transient, func() error {
 			var err error
 			list, _, err = b.client.ChannelPostsSince(ctx, channelID, since)
 			return err
@@ -177,7 +177,7 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 		if last {
 			b.release(ctx, h, r.channelID)
 		}
-		if ctx.Err() != nil || !transient(r.err) {
+		if ctx.Err() != nil || !mm.Transient(r.err) {
 			b.log.Warn("catch-up failed", "channel_id", r.channelID, "err", r.err)
 			return
 		}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"time"
 
 	mm "github.com/matterbot/matterbot/mattermost"
@@ -95,34 +93,6 @@ func equalJitter(d time.Duration) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
-// transient reports whether err may go away by itself: a 429, a 500,
-// 502, 503 or 504 answer, or no answer at all (a network error). Other
-// 4xx answers are final; so is a cancelled context.
-func transient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var ae *mm.APIError
-	if errors.As(err, &ae) {
-		return answeredTransient(ae.StatusCode)
-	}
-	var ne net.Error
-	return errors.As(err, &ne)
-}
-
-// answeredTransient reports whether an answer's status means "not done,
-// try later": the request was refused before it had any effect, in
-// practice (the server's rate limiter runs before the handler; a 502,
-// 503 or 504 comes from a proxy or a server that did not serve it).
-func answeredTransient(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
 // retry calls f until it succeeds, fails with an error retryable does not
 // accept, ctx is done, or the next wait would end past the policy's
 // MaxTotal since the first call or past ctx's deadline; it returns f's
@@ -170,7 +140,7 @@ func (b *Backend) createPost(ctx context.Context, p *mm.Post) error {
 	if p.PendingPostID == "" {
 		p.PendingPostID = b.client.PendingPostID()
 	}
-	return b.retry(ctx, "create post", transient, func() error {
+	return b.retry(ctx, "create post", mm.Transient, func() error {
 		_, _, err := b.client.CreatePost(ctx, p)
 		return err
 	})
@@ -208,7 +178,7 @@ func (b *Backend) uploadFile(ctx context.Context, channelID, name string, body i
 		}
 	}
 	retryable := func(err error) bool {
-		if rewind == nil || !transient(err) {
+		if rewind == nil || !mm.Transient(err) {
 			return false
 		}
 		if rerr := rewind(); rerr != nil {
@@ -237,7 +207,7 @@ func (b *Backend) uploadFile(ctx context.Context, channelID, name string, body i
 func (b *Backend) postWebhook(ctx context.Context, hookID string, msg *mm.WebhookMessage) error {
 	answered := func(err error) bool {
 		var ae *mm.APIError
-		return errors.As(err, &ae) && answeredTransient(ae.StatusCode)
+		return errors.As(err, &ae) && mm.Transient(err)
 	}
 	return b.retry(ctx, "post through the cards hook", answered, func() error {
 		_, err := b.client.PostWebhook(ctx, hookID, msg)

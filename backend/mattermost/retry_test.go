@@ -18,37 +18,6 @@ import (
 	mm "github.com/matterbot/matterbot/mattermost"
 )
 
-func TestTransient(t *testing.T) {
-	t.Parallel()
-	api := func(code int) error { return fmt.Errorf("send: %w", &mm.APIError{StatusCode: code}) }
-	for _, tc := range []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"nil", nil, false},
-		{"429", fmt.Errorf("post: %w", &mm.RateLimitError{Err: &mm.APIError{StatusCode: 429}}), true},
-		{"500", api(500), true},
-		{"502", api(502), true},
-		{"503", api(503), true},
-		{"504", api(504), true},
-		{"501", api(501), false},
-		{"400", api(400), false},
-		{"403", api(403), false},
-		{"404", api(404), false},
-		{"network", fmt.Errorf("post: %w", &net.OpError{Op: "dial", Err: errors.New("refused")}), true},
-		{"canceled", fmt.Errorf("post: %w", context.Canceled), false},
-		{"deadline", context.DeadlineExceeded, false},
-		{"other", errors.New("decode answer"), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := transient(tc.err); got != tc.want {
-				t.Errorf("transient(%v) = %v, want %v", tc.err, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestEqualJitterBounds(t *testing.T) {
 	t.Parallel()
 	for _, d := range []time.Duration{0, 1, 2, 3, time.Millisecond, time.Second, DefaultRetryMax} {
@@ -221,7 +190,7 @@ func TestRetrySchedule(t *testing.T) {
 				start := time.Now()
 				var got []time.Duration
 				var last error
-				err := b.retry(ctx, "test", transient, func() error {
+				err := b.retry(ctx, "test", mm.Transient, func() error {
 					got = append(got, time.Since(start))
 					last = tc.op(len(got) - 1)
 					return last
@@ -254,7 +223,7 @@ func TestRetryCancelled(t *testing.T) {
 		start := time.Now()
 		var got []time.Duration
 		unavailable := &mm.APIError{StatusCode: http.StatusServiceUnavailable}
-		err := b.retry(ctx, "test", transient, func() error {
+		err := b.retry(ctx, "test", mm.Transient, func() error {
 			got = append(got, time.Since(start))
 			return unavailable
 		})
@@ -306,7 +275,7 @@ func TestRetryWhichErrors(t *testing.T) {
 				b := newRetryBackend(t, RetryPolicy{Base: sec(1), Max: sec(1), MaxTotal: sec(3)}, upperJitter, nil)
 				start := time.Now()
 				var got []time.Duration
-				err := b.retry(t.Context(), "test", transient, func() error {
+				err := b.retry(t.Context(), "test", mm.Transient, func() error {
 					got = append(got, time.Since(start))
 					return tc.err
 				})

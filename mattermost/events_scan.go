@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 )
 
 // envelope holds the raw JSON values of the top-level members of a frame
@@ -307,15 +306,7 @@ func envString(v []byte, name string) (string, error) {
 	if v[0] != '"' {
 		return "", fmt.Errorf("%q is not a string", name)
 	}
-	in := v[1 : len(v)-1]
-	plain := true
-	for _, c := range in {
-		if c == '\\' || c >= utf8.RuneSelf {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if in := v[1 : len(v)-1]; plainJSON(in) {
 		return string(in), nil
 	}
 	var s string

@@ -190,10 +190,8 @@ func (s *scanner) postMember(key []byte, p *Post, sb *stringBatch) bool {
 	}
 	// An unknown key is skipped, unless it is one encoding/json would
 	// match to a field: escaped, not ASCII, or in another case.
-	for _, c := range key {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return false
-		}
+	if !plainJSON(key) {
+		return false
 	}
 	for _, name := range postFieldNames {
 		if bytes.EqualFold(key, []byte(name)) {
@@ -249,20 +247,24 @@ func (s *scanner) stringBytes() ([]byte, bool) {
 	return jsonStringBytes(s.b[start:s.i])
 }
 
+// plainJSON reports whether b, the inside of a JSON string, is ASCII
+// without escapes: its bytes are the string, as encoding/json decodes it.
+func plainJSON(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // jsonStringBytes returns the contents of raw, a JSON string (quotes
 // included) already checked by the scanner, as encoding/json decodes
 // them: a slice of raw when it holds no escapes, else a new buffer. It
 // reports false for invalid UTF-8, which encoding/json repairs.
 func jsonStringBytes(raw []byte) ([]byte, bool) {
 	in := raw[1 : len(raw)-1]
-	plain := true
-	for _, c := range in {
-		if c == '\\' || c >= utf8.RuneSelf {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if plainJSON(in) {
 		return in, true
 	}
 	if !utf8.Valid(in) {
@@ -560,10 +562,8 @@ func (s *scanner) flatMember(key []byte, fields []flatField, mapName string, boo
 	if boolMap != nil && string(key) == mapName {
 		return s.boolMapField(boolMap)
 	}
-	for _, c := range key {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return false
-		}
+	if !plainJSON(key) {
+		return false
 	}
 	for _, f := range fields {
 		if bytes.EqualFold(key, []byte(f.name)) {

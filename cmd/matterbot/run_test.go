@@ -33,6 +33,20 @@ import (
 
 // runWorld is a fake server with a team, alice, the bot "opsbot" and a
 // channel ~ops, and a configuration file for the bot without its token.
+// serveWebhooks adds an [http] table to the world's config: the webhook
+// server listens on a free port.
+func (w *runWorld) serveWebhooks(t *testing.T) {
+	t.Helper()
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = append(cfg, "\n[http]\nlisten = \"127.0.0.1:0\"\n"...)
+	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type runWorld struct {
 	srv    *mmtest.Server
 	ops    *mm.Channel
@@ -394,14 +408,7 @@ func lastLine(s string) string {
 func TestRunServesWebhooks(t *testing.T) {
 	w := newRunWorld(t)
 	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", w.token)
-	cfg, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = append(cfg, "\n[http]\nlisten = \"127.0.0.1:0\"\n"...)
-	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	w.serveWebhooks(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

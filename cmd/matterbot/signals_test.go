@@ -215,14 +215,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 func TestSecondSignalForcesExit(t *testing.T) {
 	t.Parallel()
 	w := newRunWorld(t)
-	cfg, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = append(cfg, "\n[http]\nlisten = \"127.0.0.1:0\"\n"...)
-	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	w.serveWebhooks(t)
 	c := startChild(t, []string{"run", "-c", w.config}, "MATTERBOT_MATTERMOST_TOKEN="+w.token)
 	addr := c.waitLine(t, `msg="webhook server listening" addr=(\S+)`)[1]
 	c.waitLine(t, `msg=connected`)

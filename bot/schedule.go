@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/cronexpr"
@@ -59,8 +58,9 @@ func (p *Plugin) Every(interval time.Duration, f func(ctx context.Context) error
 // (minute, hour, day of month, month, day of week: "*/5 * * * *",
 // "0 9 * * MON-FRI"), with the extensions L, W and # in the day fields,
 // or is one of @yearly, @annually, @monthly, @weekly, @daily and
-// @hourly. A bad spec makes New fail, naming the plugin and the spec.
-// Runs behave as for Every: never two at once, a run that overruns the
+// @hourly. Sunday is 0 or 7 ("0 0 * * 5-7" is Friday to Sunday). A bad
+// spec, a range that runs backwards ("22-2") included, makes New fail,
+// naming the plugin and the spec. Runs behave as for Every: never two at once, a run that overruns the
 // next time skips it.
 func (p *Plugin) Cron(spec string, f func(ctx context.Context) error) {
 	expr, err := parseCron(spec)
@@ -79,45 +79,26 @@ func (p *Plugin) addSchedule(s *schedule) {
 	p.engine.schedules = append(p.engine.schedules, s.Schedule)
 }
 
-// cronDescriptors are the @ forms cronexpr knows and we accept. Its others
-// (@reboot is not supported anyway) would add a seconds or year field.
-var cronDescriptors = map[string]bool{
-	"@yearly": true, "@annually": true, "@monthly": true, "@weekly": true, "@daily": true, "@hourly": true,
-}
-
-// parseCron parses a five-field cron spec or a descriptor. cronexpr also
-// takes six and seven fields (a year, seconds) and ignores any beyond
-// seven; we refuse them so that a spec means what crontab(5) says.
-func parseCron(spec string) (*cronexpr.Expression, error) {
-	fields := strings.Fields(spec)
-	switch {
-	case len(fields) == 1 && strings.HasPrefix(fields[0], "@"):
-		if !cronDescriptors[fields[0]] {
-			return nil, fmt.Errorf("unknown descriptor %s (want @yearly, @monthly, @weekly, @daily or @hourly)", fields[0])
-		}
-	case len(fields) != 5:
-		return nil, fmt.Errorf("want 5 fields (minute hour day-of-month month day-of-week), got %d", len(fields))
-	}
-	expr, err := cronexpr.Parse(strings.Join(fields, " "))
-	if err != nil {
-		return nil, err
-	}
-	return expr, nil
-}
-
 // next returns when s runs next after a run due at prev finished at now,
 // or the zero time when it never runs again (a cron spec such as
-// "0 0 30 2 *").
-func (s *schedule) next(prev, now time.Time, loc *time.Location) time.Time {
+// "0 0 30 2 *"). err is set, with the zero time, if cronexpr panicked:
+// parseCron refuses the specs known to do that, and this keeps one we
+// do not know of from taking the bot down.
+func (s *schedule) next(prev, now time.Time, loc *time.Location) (next time.Time, err error) {
 	if s.cron != nil {
-		return s.cron.Next(now.In(loc))
+		defer func() {
+			if r := recover(); r != nil {
+				next, err = time.Time{}, fmt.Errorf("cronexpr panicked computing the time after %v: %v", now.In(loc), r)
+			}
+		}()
+		return s.cron.Next(now.In(loc)), nil
 	}
-	next := prev.Add(s.Interval)
+	next = prev.Add(s.Interval)
 	if !next.After(now) {
 		// Overran: skip the ticks that passed during the run.
 		next = next.Add((now.Sub(next)/s.Interval + 1) * s.Interval)
 	}
-	return next
+	return next, nil
 }
 
 // startJobs gives the plugin the context of its activation and starts
@@ -184,10 +165,14 @@ func (e *Engine) runSchedules(ctx context.Context, p *Plugin) {
 func (e *Engine) loop(ctx context.Context, p *Plugin, s *schedule) {
 	log := e.log.With("plugin", p.name, "schedule", s.String())
 	now := time.Now()
-	next := s.next(now, now, e.opts.Location)
+	next, err := s.next(now, now, e.opts.Location)
 	var t *time.Timer
 	for {
-		if next.IsZero() {
+		switch {
+		case err != nil:
+			log.Error("schedule stopped", "err", err)
+			return
+		case next.IsZero():
 			log.Warn("schedule has no next time; stopped")
 			return
 		}
@@ -203,7 +188,7 @@ func (e *Engine) loop(ctx context.Context, p *Plugin, s *schedule) {
 		case <-t.C:
 		}
 		e.runJob(ctx, log, s)
-		next = s.next(next, time.Now(), e.opts.Location)
+		next, err = s.next(next, time.Now(), e.opts.Location)
 	}
 }
 

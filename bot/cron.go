@@ -51,7 +51,6 @@ var cronFields = [5]string{"minute", "hour", "day-of-month", "month", "day-of-we
 func checkCronRanges(fields []string) error {
 	for i, field := range fields {
 		items := strings.Split(field, ",")
-		changed := false
 		for j, item := range items {
 			span, step, hasStep := strings.Cut(item, "/")
 			lo, hi, isRange := strings.Cut(span, "-")
@@ -83,19 +82,16 @@ func checkCronRanges(fields []string) error {
 					continue // cronexpr refuses the step
 				}
 			}
-			switch {
-			case a == 7:
+			if a == 7 {
 				items[j] = "0"
-			case (7-a)%n == 0:
-				items[j] = strings.TrimSuffix(item[:len(span)-len(hi)]+"6/"+step, "/") + ",0"
-			default:
-				items[j] = strings.TrimSuffix(item[:len(span)-len(hi)]+"6/"+step, "/")
+				continue
 			}
-			changed = true
+			items[j] = lo + "-6" + item[len(span):] // the step, if any, kept
+			if (7-a)%n == 0 {
+				items[j] += ",0"
+			}
 		}
-		if changed {
-			fields[i] = strings.Join(items, ",")
-		}
+		fields[i] = strings.Join(items, ",")
 	}
 	return nil
 }

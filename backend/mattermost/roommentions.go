@@ -39,19 +39,13 @@ func roomRefs(text string) []string {
 // code within a line is left to the caller (see skipCodeSpan).
 func proseLines(text string, fn func(offset int, line string)) {
 	var state *fence
-	for ls := 0; ls < len(text); {
-		le := strings.IndexByte(text[ls:], '\n')
-		if le < 0 {
-			le = len(text)
-		} else {
-			le += ls + 1
-		}
-		line := text[ls:le]
+	ls := 0
+	for line := range strings.Lines(text) {
 		next, delim := fenceLine(line, state, 0)
 		if state == nil && !delim {
 			fn(ls, line)
 		}
-		state, ls = next, le
+		state, ls = next, ls+len(line)
 	}
 }
 

@@ -121,15 +121,13 @@ func splitChunks(text string, limit int, emit func(chunk)) {
 func bestCut(text string, start, budget, limit int, state *fence) cut {
 	state0 := state
 	var best [cutPara + 1]cut
-	runes := 0 // runes of text[start:i]
-	for ls := start; ls < len(text) && runes <= budget; {
-		le := strings.IndexByte(text[ls:], '\n')
-		if le < 0 {
-			le = len(text)
-		} else {
-			le += ls + 1
+	runes := 0  // runes of text[start:i]
+	ls := start // where line starts in text
+	for line := range strings.Lines(text[start:]) {
+		if runes > budget {
+			break
 		}
-		line := text[ls:le]
+		le := ls + len(line)
 		next, delim := fenceLine(line, state, limit)
 
 		n := utf8.RuneCountInString(line)
@@ -157,7 +155,7 @@ func bestCut(text string, start, budget, limit int, state *fence) cut {
 				}
 			}
 		}
-		if le > ls && text[le-1] == '\n' && runes+next.closeRunes(true) <= budget {
+		if line[len(line)-1] == '\n' && runes+next.closeRunes(true) <= budget {
 			c := cut{at: le, runes: runes, state: next}
 			switch {
 			case next == nil:

@@ -123,9 +123,12 @@ func TestLoginMFA(t *testing.T) {
 }
 
 func TestMFAActive(t *testing.T) {
-	s := New(nil)
-	defer s.Close()
-	u, _ := s.AddUser(User{Username: "carol", Password: "carol-pw"})
+	w := newWorld(t, nil)
+	s := w.srv
+	u, err := s.AddUser(User{Username: "carol", Password: "carol-pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.EnableMFA(u.ID, "not base32!"); err == nil {
 		t.Error("EnableMFA with a bad secret = nil, want an error")
 	}
@@ -138,9 +141,13 @@ func TestMFAActive(t *testing.T) {
 	if got, _ := s.User("carol"); !got.MFAActive {
 		t.Error("mfa_active after EnableMFA = false, want true")
 	}
-	raw := httptestRecorder(s, "GET", "/api/v4/users/"+u.ID)
-	if strings.Contains(raw.Body.String(), rfcSecret) {
-		t.Error("the MFA secret is in a user's JSON")
+	// An admin sees the most of a user; the secret must still be left out.
+	r := w.do(t, "GET", "/users/"+u.ID, w.rootTok, nil)
+	if r.status != 200 {
+		t.Fatalf("GET /users/{id} as admin = %d %s, want 200", r.status, r.body)
+	}
+	if strings.Contains(string(r.body), rfcSecret) {
+		t.Errorf("the MFA secret is in a user's JSON: %s", r.body)
 	}
 }
 

@@ -817,6 +817,9 @@ func TestCreateAndDeactivateUserAPI(t *testing.T) {
 	}
 	login := w.do(t, "POST", "/users/login", "", map[string]string{"login_id": "dave", "password": "dave-pw"})
 	tok := login.header.Get("Token")
+	if login.status != 200 || tok == "" {
+		t.Fatalf("dave logs in = %d, Token %q, want 200 and a token", login.status, tok)
+	}
 	if r := w.do(t, "PUT", "/users/"+u.ID+"/active", w.rootTok, map[string]bool{"active": false}); r.status != 200 {
 		t.Fatalf("deactivate = %d %s", r.status, r.body)
 	}

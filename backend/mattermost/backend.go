@@ -606,7 +606,7 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 			b.log.Debug("join of unknown user", "user_id", p.UserID, "err", err)
 			return nil
 		}
-		room, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
+		room, _, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
 		if err != nil {
 			b.log.Debug("join in unknown channel", "channel_id", p.ChannelID, "err", err)
 			return nil
@@ -644,7 +644,7 @@ func (b *Backend) leave(ctx context.Context, h bot.Handler, p *mm.UserRemovedEve
 		b.log.Debug("leave of unknown user", "user_id", uid, "err", err)
 		return
 	}
-	room, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
+	room, _, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
 	if err != nil {
 		b.log.Debug("leave of unreadable channel", "channel_id", p.ChannelID, "err", err)
 		room = bot.Room{ID: p.ChannelID}
@@ -713,7 +713,7 @@ func (b *Backend) reaction(ctx context.Context, h bot.Handler, p *mm.ReactionEve
 		channelID = r.ChannelID
 	}
 	if channelID != "" {
-		if room, _, err := b.tr.room(ctx, channelID, incoming{}); err == nil {
+		if room, _, _, err := b.tr.room(ctx, channelID, incoming{}); err == nil {
 			rr.Room = room
 		}
 	}

@@ -273,7 +273,7 @@ func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error)
 		return bot.Room{}, fmt.Errorf("mattermost: empty room name: %w", bot.ErrUnknown)
 	}
 	if mm.IsValidID(name) && team == "" {
-		if r, _, err := b.tr.room(ctx, name, incoming{}); err == nil {
+		if r, _, _, err := b.tr.room(ctx, name, incoming{}); err == nil {
 			return r, nil
 		}
 	}

@@ -88,11 +88,10 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 	if sender.IsBot && !t.allowBots {
 		return nil, nil
 	}
-	room, typ, err := t.room(ctx, p.ChannelID, in)
+	room, typ, teamID, err := t.room(ctx, p.ChannelID, in)
 	if err != nil {
 		return nil, fmt.Errorf("channel of post %s: %w", p.ID, err)
 	}
-	teamID := roomTeam(t.dir.cachedChannel(p.ChannelID), in)
 	if teamID != "" && t.served != nil && !t.served[teamID] {
 		return nil, nil // a team the configuration leaves out
 	}
@@ -121,16 +120,16 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 	return m, nil
 }
 
-// room resolves the room of a post and its channel type. The posted event
-// names the channel, so a message in a channel not yet cached costs no
-// REST call; a post without an event is looked up.
-func (t *translator) room(ctx context.Context, channelID string, in incoming) (bot.Room, string, error) {
+// room resolves the room of a post, its channel type and the id of its
+// team ("" for a direct or group channel). The posted event names the
+// channel, so a message in a channel not yet cached costs no REST call;
+// a post without an event is looked up.
+func (t *translator) room(ctx context.Context, channelID string, in incoming) (room bot.Room, typ, teamID string, err error) {
 	name, typ, teamID := in.channelName, in.channelType, in.teamID
 	if ch := t.dir.cachedChannel(channelID); ch != nil || name == "" || typ == "" {
 		if ch == nil {
-			var err error
 			if ch, err = t.dir.channel(ctx, channelID); err != nil {
-				return bot.Room{}, "", err
+				return bot.Room{}, "", "", err
 			}
 		}
 		name, typ, teamID = ch.Name, ch.Type, ch.TeamID
@@ -139,11 +138,11 @@ func (t *translator) room(ctx context.Context, channelID string, in incoming) (b
 	if teamID != "" {
 		team, err := t.dir.team(ctx, teamID)
 		if err != nil {
-			return bot.Room{}, "", fmt.Errorf("team %s: %w", teamID, err)
+			return bot.Room{}, "", "", fmt.Errorf("team %s: %w", teamID, err)
 		}
 		r.Team = team.Name
 	}
-	return r, typ, nil
+	return r, typ, teamID, nil
 }
 
 // permalink returns the web app's link to a post, built as the seed
@@ -166,15 +165,6 @@ func (t *translator) permalink(ctx context.Context, team, postID string) string 
 		team = "_redirect"
 	}
 	return t.site + "/" + url.PathEscape(team) + "/pl/" + url.PathEscape(postID)
-}
-
-// roomTeam returns the id of the team a post's channel belongs to, from
-// the cache or the event, or "" for a direct or group channel.
-func roomTeam(ch *mm.Channel, in incoming) string {
-	if ch != nil {
-		return ch.TeamID
-	}
-	return in.teamID
 }
 
 // botUser converts a server user.

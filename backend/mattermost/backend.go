@@ -353,10 +353,7 @@ func (b *Backend) connect(ctx context.Context) error {
 		if err != nil {
 			return b.startupError(err)
 		}
-		for _, ch := range chs {
-			b.dir.putChannel(ch)
-			b.dir.join(ch.ID)
-		}
+		b.joinListed(chs)
 	}
 	b.tr.defaultTeam = b.teams[0].ID
 	if len(b.opts.Teams) > 0 {

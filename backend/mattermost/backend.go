@@ -580,7 +580,7 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		b.hellos++
 		return h.HandleConnect(ctx, botUser(b.self))
 	case *mm.PostedEvent:
-		if in := fromEvent(p); in.post != nil && !b.hold(in) {
+		if in := fromEvent(p); !b.hold(in) {
 			b.deliver(ctx, h, in)
 		}
 	case *mm.EventsMissed:

@@ -24,6 +24,7 @@ import (
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/config"
 	"github.com/matterbot/matterbot/internal/pathbench"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
@@ -541,8 +542,9 @@ type botUnderTest interface {
 	stop()
 }
 
-// newBenchBot builds the bot as run does, with the echo plugin and a
-// plugin that reports the connection, and the client's rate limit off:
+// newBenchBot builds the bot as run does, with the engine options of a
+// default configuration (typing indicator included), the echo plugin and
+// a plugin that reports the connection, and the client's rate limit off:
 // the bench measures the bot, not its politeness (the default, 10
 // requests/s, is the server's limit).
 func newBenchBot(url, token string, connected chan<- struct{}) (*bot.Engine, error) {
@@ -559,7 +561,7 @@ func newBenchBot(url, token string, connected chan<- struct{}) (*bot.Engine, err
 	if err != nil {
 		return nil, err
 	}
-	return bot.New(be, nil, append(builtinPlugins(), readyPlugin{connected})...)
+	return bot.New(be, engineOptions(config.Default(), nil, nil), append(builtinPlugins(), readyPlugin{connected})...)
 }
 
 // readyPlugin signals each connection, without blocking.

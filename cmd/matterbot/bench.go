@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -580,9 +579,11 @@ func (r readyPlugin) Setup(p *bot.Plugin) error {
 	return nil
 }
 
+// inProcessBot is the bench bot running in this process, in a goroutine
+// owned by startBot.
 type inProcessBot struct {
 	cancel context.CancelFunc
-	done   chan error
+	done   chan error // size 1: the bot's goroutine never blocks on it
 }
 
 func startBotInProcess(ctx context.Context, url, token string) (*inProcessBot, error) {
@@ -591,26 +592,40 @@ func startBotInProcess(ctx context.Context, url, token string) (*inProcessBot, e
 	if err != nil {
 		return nil, err
 	}
+	return startBot(ctx, eng.Run, connected, benchWait)
+}
+
+// startBot runs run in a goroutine and waits until connected is
+// signalled, run returns, or wait has passed: only the first gives a
+// running bot. Both the in-process bot and the child process start
+// their bot here, so neither waits forever for a bot that never
+// connects.
+func startBot(ctx context.Context, run func(context.Context) error, connected <-chan struct{}, wait time.Duration) (*inProcessBot, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	b := &inProcessBot{cancel: cancel, done: make(chan error, 1)}
-	go func() { b.done <- eng.Run(ctx) }()
+	go func() { b.done <- run(ctx) }()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	select {
 	case <-connected:
 		return b, nil
 	case err := <-b.done:
 		cancel()
 		return nil, fmt.Errorf("bot stopped before connecting: %v", err)
-	case <-time.After(benchWait):
+	case <-timer.C:
 		b.stop()
-		return nil, errors.New("bot did not connect")
+		return nil, fmt.Errorf("bot did not connect within %v", wait)
 	}
 }
 
 func (b *inProcessBot) mem() (memSample, error) { return readMem(), nil }
 
-func (b *inProcessBot) stop() {
+func (b *inProcessBot) stop() { _ = b.shutdown() } // the figures are out by then
+
+// shutdown stops the bot and returns what its Run returned.
+func (b *inProcessBot) shutdown() error {
 	b.cancel()
-	<-b.done
+	return <-b.done
 }
 
 // childBot is the bot in a child process, driven over its stdin and
@@ -685,23 +700,12 @@ func runBotChild(ctx context.Context, url, token string, in io.Reader, out io.Wr
 	if token == "" {
 		return fmt.Errorf("bench: --bot-of needs the bot's token in %s", benchTokenEnv)
 	}
-	connected := make(chan struct{}, 1)
-	eng, err := newBenchBot(url, token, connected)
+	b, err := startBotInProcess(ctx, url, token)
 	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	select {
-	case <-connected:
-	case err := <-done:
-		return fmt.Errorf("bench: bot stopped before connecting: %v", err)
+		return fmt.Errorf("bench: %w", err)
 	}
 	if _, err := fmt.Fprintln(out, "ready"); err != nil {
-		cancel()
-		<-done
+		_ = b.shutdown() // the write error says more
 		return err
 	}
 	sc := bufio.NewScanner(in)
@@ -709,11 +713,10 @@ func runBotChild(ctx context.Context, url, token string, in io.Reader, out io.Wr
 		if sc.Text() != "mem" {
 			continue
 		}
-		b, _ := json.Marshal(readMem()) // plain numbers: cannot fail
-		if _, err := fmt.Fprintf(out, "%s\n", b); err != nil {
+		m, _ := json.Marshal(readMem()) // plain numbers: cannot fail
+		if _, err := fmt.Fprintf(out, "%s\n", m); err != nil {
 			break
 		}
 	}
-	cancel()
-	return <-done
+	return b.shutdown()
 }

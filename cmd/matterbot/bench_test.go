@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // TestBenchShortRun runs the whole bench, bot in-process, on a few
@@ -102,5 +105,53 @@ func TestBenchBotChild(t *testing.T) {
 	}
 	if err := f.checkReplies(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestStartBot covers the three ways the wait for the bench bot ends, in
+// a synctest bubble: the timeout passes in fake time, without sleeping.
+func TestStartBot(t *testing.T) {
+	errBoom := errors.New("boom")
+	tests := []struct {
+		name     string
+		run      func(ctx context.Context, connected chan<- struct{}) error
+		wantErr  string // "" for a running bot
+		wantWait time.Duration
+	}{
+		{"connects", func(ctx context.Context, connected chan<- struct{}) error {
+			connected <- struct{}{}
+			<-ctx.Done()
+			return nil
+		}, "", 0},
+		{"stops first", func(context.Context, chan<- struct{}) error {
+			return errBoom
+		}, "bot stopped before connecting: boom", 0},
+		{"never connects", func(ctx context.Context, _ chan<- struct{}) error {
+			<-ctx.Done()
+			return nil
+		}, "bot did not connect within 1m0s", time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				connected := make(chan struct{}, 1)
+				run := func(ctx context.Context) error { return tc.run(ctx, connected) }
+				start := time.Now()
+				b, err := startBot(context.Background(), run, connected, time.Minute)
+				if tc.wantErr == "" {
+					if err != nil {
+						t.Fatalf("startBot = %v, want a running bot", err)
+					}
+					if err := b.shutdown(); err != nil {
+						t.Errorf("shutdown = %v, want nil", err)
+					}
+				} else if err == nil || err.Error() != tc.wantErr {
+					t.Errorf("startBot = %v, want %q", err, tc.wantErr)
+				}
+				if waited := time.Since(start); waited != tc.wantWait {
+					t.Errorf("startBot returned after %v, want %v", waited, tc.wantWait)
+				}
+			})
+		})
 	}
 }

@@ -5,15 +5,18 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/matterbot/matterbot/bot"
 )
 
-// nullBackend is the least a backend can be: it counts what is sent.
+// nullBackend is the least a backend can be: it counts what is sent and
+// how often the typing indicator was shown.
 type nullBackend struct {
 	ready chan struct{}
 	h     bot.Handler
 	sent  atomic.Int64
+	typed atomic.Int64
 }
 
 func (n *nullBackend) Run(ctx context.Context, h bot.Handler) error {
@@ -31,6 +34,11 @@ func (n *nullBackend) Send(ctx context.Context, out *bot.Outgoing) error {
 	return nil
 }
 
+func (n *nullBackend) Typing(ctx context.Context, roomID, threadID string) error {
+	n.typed.Add(1)
+	return nil
+}
+
 func (n *nullBackend) React(ctx context.Context, id, emoji string) error { return nil }
 
 func (n *nullBackend) User(ctx context.Context, name string) (bot.User, error) {
@@ -45,16 +53,23 @@ func (n *nullBackend) Room(ctx context.Context, team, name string) (bot.Room, er
 // in, prefix and name matched, ACL checked, the handler run in its own
 // goroutine with a deadline, the reply sent, completion signalled.
 func BenchmarkCommand(b *testing.B) {
-	benchmarkCommand(b, "!ping")
+	benchmarkCommand(b, nil, "!ping")
+}
+
+// BenchmarkCommandTyping is BenchmarkCommand with the automatic typing
+// indicator on, as matterbot run sets it: every command arms it and, done
+// long before it is due, disarms it.
+func BenchmarkCommandTyping(b *testing.B) {
+	benchmarkCommand(b, &bot.Options{TypingAfter: 2 * time.Second}, "!ping")
 }
 
 // BenchmarkTypedCommand is BenchmarkCommand with typed arguments parsed
 // from shell words into a struct.
 func BenchmarkTypedCommand(b *testing.B) {
-	benchmarkCommand(b, `!deploy "api server" prod --force`)
+	benchmarkCommand(b, nil, `!deploy "api server" prod --force`)
 }
 
-func benchmarkCommand(b *testing.B, text string) {
+func benchmarkCommand(b *testing.B, opts *bot.Options, text string) {
 	be := &nullBackend{ready: make(chan struct{})}
 	p := plug{"ping", func(p *bot.Plugin) error {
 		p.Command("ping", func(ctx context.Context, req *bot.Request) error { return req.Reply("pong") })
@@ -62,7 +77,7 @@ func benchmarkCommand(b *testing.B, text string) {
 		bot.Command(p, "deploy", func(ctx context.Context, req *bot.Request, a deployArgs) error { return req.Reply(a.Service) })
 		return nil
 	}}
-	e, err := bot.New(be, nil, p)
+	e, err := bot.New(be, opts, p)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -112,5 +114,68 @@ func TestAutomaticTypingPausedByAsk(t *testing.T) {
 		}
 		close(tp.release)
 		<-done
+	})
+}
+
+// stuckTyper is a backend whose typing indicator call hangs until its
+// context ends.
+type stuckTyper struct {
+	nullBackend
+	calls     atomic.Int32
+	cancelled atomic.Int32 // calls that ended by their context's cancellation
+}
+
+func (s *stuckTyper) Typing(ctx context.Context, roomID, threadID string) error {
+	s.calls.Add(1)
+	<-ctx.Done()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		s.cancelled.Add(1)
+	}
+	return ctx.Err()
+}
+
+// TestAutomaticTypingStopEndsCall: a handler that returns while the
+// indicator's call to the backend hangs is not held up by it: the call's
+// context is cancelled, and no further indicator is shown.
+func TestAutomaticTypingStopEndsCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		be := &stuckTyper{nullBackend: nullBackend{ready: make(chan struct{})}}
+		tp := &typingPlugin{release: make(chan struct{})}
+		e, err := bot.New(be, &bot.Options{TypingAfter: time.Second, CommandTimeout: time.Hour}, tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		go func() { ran <- e.Run(ctx) }()
+		<-be.ready
+		m := &bot.Message{ID: "m1", From: bot.User{ID: "u-alice", Username: "alice"}, Room: bot.Room{ID: "r1", Name: "ops"}, Text: "!slow"}
+		done := be.h.HandleMessage(m)
+		advance(time.Second) // the indicator's call now hangs
+		if got := be.calls.Load(); got != 1 {
+			t.Fatalf("Typing calls after 1s = %d, want 1", got)
+		}
+		start := time.Now()
+		close(tp.release)
+		<-done
+		// Had stopping waited for the call, the bubble's clock would have
+		// jumped to the handler's deadline, an hour on.
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("handler took %v to finish after release, want 0", waited)
+		}
+		if got := be.cancelled.Load(); got != 1 {
+			t.Errorf("Typing calls cancelled = %d, want 1", got)
+		}
+		advance(time.Minute)
+		if got := be.calls.Load(); got != 1 {
+			t.Errorf("Typing calls a minute after the handler returned = %d, want 1", got)
+		}
+		if got := be.sent.Load(); got != 1 {
+			t.Errorf("replies sent = %d, want 1", got)
+		}
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run() = %v, want nil", err)
+		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -261,9 +262,9 @@ func (e *Engine) exec(j *job) {
 		}
 		return
 	}
-	stopTyping := e.autoTyping(ctx, req, j.cmd)
+	ty := e.autoTyping(ctx, req, j.cmd)
 	err := e.call(ctx, j)
-	stopTyping()
+	ty.stop()
 	if err == nil {
 		return
 	}
@@ -293,42 +294,88 @@ func (e *Engine) exec(j *job) {
 // clients show it for about 5 seconds.
 const TypingRefresh = 4 * time.Second
 
-// autoTyping shows the typing indicator for req's command once it has run
-// Options.TypingAfter, and again every TypingRefresh, until the returned
-// stop is called; stop returns once the indicator's goroutine has exited.
-func (e *Engine) autoTyping(ctx context.Context, req *Request, c *Cmd) (stop func()) {
-	t, ok := e.backend.(Typer)
+// autoTyping arms the typing indicator for req's command: it is shown
+// once the command has run Options.TypingAfter, and again every
+// TypingRefresh, until the returned typing is stopped. It returns nil
+// when no indicator is to be shown; a nil *typing stops as a no-op.
+//
+// Most commands finish long before TypingAfter, so arming is one timer and
+// stopping one Stop: the goroutine and the context for the Typing call
+// exist only once the timer has fired.
+func (e *Engine) autoTyping(ctx context.Context, req *Request, c *Cmd) *typing {
+	tr, ok := e.backend.(Typer)
 	if !ok || e.opts.TypingAfter <= 0 || c.listener {
-		return func() {}
+		return nil
 	}
 	d := req.destination()
 	if d.RoomID == "" { // diverted to a direct message not opened yet
-		return func() {}
+		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		timer := time.NewTimer(e.opts.TypingAfter)
-		defer timer.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-timer.C:
-			}
-			if req.asking.Load() == 0 {
-				if err := t.Typing(ctx, d.RoomID, d.ThreadID); err != nil && ctx.Err() == nil {
-					e.log.Debug("typing indicator failed", "room_id", d.RoomID, "err", err)
-				}
-			}
-			timer.Reset(TypingRefresh)
+	ty := &typing{e: e, tr: tr, req: req, room: d.RoomID, thread: d.ThreadID}
+	ty.mu.Lock() // a tick waits until timer is set
+	ty.timer = time.AfterFunc(e.opts.TypingAfter, func() { ty.tick(ctx) })
+	ty.mu.Unlock()
+	return ty
+}
+
+// typing is one command's automatic typing indicator (autoTyping).
+type typing struct {
+	e            *Engine
+	tr           Typer
+	req          *Request
+	room, thread string
+	ticks        sync.WaitGroup // a tick past its check of stopped
+
+	mu      sync.Mutex
+	timer   *time.Timer        // runs tick; re-armed by it while not stopped
+	ctx     context.Context    // for the Typing calls, made by the first tick
+	cancel  context.CancelFunc // ends ctx
+	stopped bool
+}
+
+// tick shows the indicator, unless the handler is waiting for an answer
+// (Request.Ask), and re-arms the timer for TypingRefresh. ctx is the
+// handler's; the first tick derives the Typing calls' context from it.
+func (ty *typing) tick(ctx context.Context) {
+	ty.mu.Lock()
+	if ty.stopped {
+		ty.mu.Unlock()
+		return
+	}
+	ty.ticks.Add(1) // before stop's Wait: stopped is set under mu
+	defer ty.ticks.Done()
+	if ty.ctx == nil {
+		ty.ctx, ty.cancel = context.WithCancel(ctx)
+	}
+	ctx = ty.ctx
+	ty.mu.Unlock()
+	if ty.req.asking.Load() == 0 {
+		if err := ty.tr.Typing(ctx, ty.room, ty.thread); err != nil && ctx.Err() == nil {
+			ty.e.log.Debug("typing indicator failed", "room_id", ty.room, "err", err)
 		}
-	}()
-	return func() {
-		cancel()
-		<-done
 	}
+	ty.mu.Lock()
+	if !ty.stopped {
+		ty.timer.Reset(TypingRefresh)
+	}
+	ty.mu.Unlock()
+}
+
+// stop disarms the indicator, ends a Typing call in flight and returns
+// once no tick runs: no indicator is shown after stop returns.
+func (ty *typing) stop() {
+	if ty == nil {
+		return
+	}
+	ty.mu.Lock()
+	ty.stopped = true
+	ty.timer.Stop()
+	cancel := ty.cancel
+	ty.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	ty.ticks.Wait()
 }
 
 // call runs the job's handler, turning a panic into errPanic and a log

@@ -617,9 +617,9 @@ func permanent(err error) bool {
 	)
 	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &unknown) ||
 		errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		// net/http turns the record error of a plain-HTTP server into
-		// this text (transport.go, persistConn.addTLS callers).
-		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+		// net/http replaces the record error of a plain-HTTP server with
+		// this sentinel (client.go, send).
+		errors.Is(err, http.ErrSchemeMismatch)
 }
 
 // retryableStatus reports whether a 5xx may be transient. 501 (feature

@@ -498,7 +498,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			}
 			// attempt read the whole answer: unmarshal the bytes directly
 			// rather than through a Decoder and its buffer.
-			if err := unmarshalAnswer(resp.Body.(*bufferedBody).b, out); err != nil {
+			if err := unmarshalJSON(resp.Body.(*bufferedBody).b, out); err != nil {
 				return r, fmt.Errorf("mattermost: %s: decode answer: %w", rq.where(prefix), err)
 			}
 			return r, nil
@@ -566,10 +566,10 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 	}
 }
 
-// unmarshalAnswer decodes a 2xx answer into out: a post (the answer to
-// every reply the bot posts) through the post decoder, anything else
-// with encoding/json.
-func unmarshalAnswer(b []byte, out any) error {
+// unmarshalJSON decodes b into out: a post (the answer to every reply the
+// bot posts, and the payload of every "posted" event) through the post
+// decoder, anything else with encoding/json.
+func unmarshalJSON(b []byte, out any) error {
 	if p, ok := out.(*Post); ok {
 		return unmarshalPost(b, p)
 	}

@@ -700,12 +700,7 @@ func (e *embedded[T]) decode(b []byte, scratch *[]byte) error {
 		return nil
 	}
 	v := new(T)
-	if p, ok := any(v).(*Post); ok {
-		err = unmarshalPost(inner, p)
-	} else {
-		err = json.Unmarshal(inner, v)
-	}
-	if err != nil {
+	if err := unmarshalJSON(inner, v); err != nil {
 		return err
 	}
 	e.p = v

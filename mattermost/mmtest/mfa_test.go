@@ -2,14 +2,9 @@ package mmtest
 
 import (
 	"encoding/base32"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/matterbot/matterbot/mattermost"
 )
 
 // rfcSecret is the SHA1 key of RFC 6238's test vectors, "12345678901234567890".
@@ -39,8 +34,8 @@ func TestMFACodeRFC6238(t *testing.T) {
 
 func TestLoginMFA(t *testing.T) {
 	now := time.Unix(1111111111, 0) // code 050471; step 37037037
-	s := New(&Options{Now: func() time.Time { return now }})
-	defer s.Close()
+	w := newWorld(t, &Options{Now: func() time.Time { return now }})
+	s := w.srv
 	u, err := s.AddUser(User{Username: "carol", Password: "carol-pw"})
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +49,10 @@ func TestLoginMFA(t *testing.T) {
 			t.Fatal(err)
 		}
 		return c
+	}
+	login := func(body map[string]string) result {
+		t.Helper()
+		return w.do(t, "POST", "/users/login", "", body)
 	}
 	wrong := "123456"
 	if wrong == code(0) || wrong == code(-30*time.Second) || wrong == code(30*time.Second) {
@@ -89,36 +88,36 @@ func TestLoginMFA(t *testing.T) {
 		if st.token != nil {
 			body["token"] = *st.token
 		}
-		status, id, hdr := postLogin(t, s, body)
-		if status != st.wantStatus || id != st.wantID {
-			t.Errorf("%s: login = %d %q, want %d %q", st.name, status, id, st.wantStatus, st.wantID)
+		r := login(body)
+		if id := errID(t, r); r.status != st.wantStatus || id != st.wantID {
+			t.Errorf("%s: login = %d %q, want %d %q", st.name, r.status, id, st.wantStatus, st.wantID)
 		}
-		if st.wantStatus == 200 && hdr.Get("Token") == "" {
+		if st.wantStatus == 200 && r.header.Get("Token") == "" {
 			t.Errorf("%s: login succeeded without a Token header", st.name)
 		}
-		if got := failedAttempts(t, s, u.ID); got != st.wantAttempts {
-			t.Errorf("%s: failed attempts = %d, want %d", st.name, got, st.wantAttempts)
+		if got, _ := s.User("carol"); got.FailedAttempts != st.wantAttempts {
+			t.Errorf("%s: failed attempts = %d, want %d", st.name, got.FailedAttempts, st.wantAttempts)
 		}
 	}
 
 	// The next step: the code of the step two before is out of the window.
 	now = now.Add(30 * time.Second)
-	if status, id, _ := postLogin(t, s, map[string]string{"login_id": "carol", "password": "carol-pw", "token": code(-60 * time.Second)}); status != 401 || id != "api.user.check_user_mfa.bad_code.app_error" {
-		t.Errorf("a code two steps old after the clock moved = %d %q, want 401 bad_code", status, id)
+	if r := login(map[string]string{"login_id": "carol", "password": "carol-pw", "token": code(-60 * time.Second)}); r.status != 401 || errID(t, r) != "api.user.check_user_mfa.bad_code.app_error" {
+		t.Errorf("a code two steps old after the clock moved = %d %q, want 401 bad_code", r.status, errID(t, r))
 	}
 	// The current step's code was taken as "one step early" above.
-	if status, id, _ := postLogin(t, s, map[string]string{"login_id": "carol", "password": "carol-pw", "token": code(0)}); status != 401 || id != "api.user.check_user_mfa.bad_code.app_error" {
-		t.Errorf("a code used one step early, again = %d %q, want 401 bad_code", status, id)
+	if r := login(map[string]string{"login_id": "carol", "password": "carol-pw", "token": code(0)}); r.status != 401 || errID(t, r) != "api.user.check_user_mfa.bad_code.app_error" {
+		t.Errorf("a code used one step early, again = %d %q, want 401 bad_code", r.status, errID(t, r))
 	}
-	if status, _, _ := postLogin(t, s, map[string]string{"login_id": "carol", "password": "carol-pw", "token": code(30 * time.Second)}); status != 200 {
-		t.Errorf("the next step's code after the clock moved = %d, want 200", status)
+	if r := login(map[string]string{"login_id": "carol", "password": "carol-pw", "token": code(30 * time.Second)}); r.status != 200 {
+		t.Errorf("the next step's code after the clock moved = %d, want 200", r.status)
 	}
 
 	if err := s.DisableMFA(u.ID); err != nil {
 		t.Fatal(err)
 	}
-	if status, id, _ := postLogin(t, s, map[string]string{"login_id": "carol", "password": "carol-pw"}); status != 200 {
-		t.Errorf("login without code after DisableMFA = %d %q, want 200", status, id)
+	if r := login(map[string]string{"login_id": "carol", "password": "carol-pw"}); r.status != 200 {
+		t.Errorf("login without code after DisableMFA = %d %q, want 200", r.status, errID(t, r))
 	}
 }
 
@@ -152,30 +151,3 @@ func TestMFAActive(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
-
-// postLogin posts body to /users/login and returns the status, the
-// error id and the headers.
-func postLogin(t *testing.T, s *Server, body map[string]string) (int, string, http.Header) {
-	t.Helper()
-	js, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v4/users/login", strings.NewReader(string(js))))
-	var e mattermost.APIError
-	if rec.Code >= 400 {
-		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
-			t.Fatalf("login answer %d %q: %v", rec.Code, rec.Body, err)
-		}
-	}
-	return rec.Code, e.ID, rec.Header()
-}
-
-// failedAttempts returns the user's failed login count.
-func failedAttempts(t *testing.T, s *Server, userID string) int {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st.users[userID].user.FailedAttempts
-}

@@ -166,7 +166,7 @@ func (s *Server) groupChannel(ids []string, evs *[]event) (*mattermost.Channel, 
 	for _, id := range uniq {
 		u := s.st.users[id]
 		if u == nil {
-			return nil, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "user_ids")
+			return nil, errParam("user_ids")
 		}
 		names = append(names, u.user.Username)
 	}

@@ -15,7 +15,7 @@ import (
 func (s *Server) createHook(channelID, userID, displayName, description string) (*mattermost.IncomingWebhook, *mattermost.APIError) {
 	ch := s.st.channels[channelID]
 	if ch == nil || ch.TeamID == "" {
-		return nil, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "channel_id")
+		return nil, errParam("channel_id")
 	}
 	if s.st.users[userID] == nil {
 		return nil, apiError(http.StatusNotFound, "app.user.missing_account.const", "")

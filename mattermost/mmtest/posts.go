@@ -79,7 +79,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	if raw, ok := props["attachments"]; ok {
 		atts, err := normalizeAttachments(raw)
 		if err != nil {
-			return nil, nil, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "props.attachments")
+			return nil, nil, errParam("props.attachments")
 		}
 		props["attachments"] = atts
 	}

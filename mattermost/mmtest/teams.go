@@ -11,7 +11,7 @@ import (
 // off-topic (app/team.go CreateTeam → createDefaultChannels). s.mu held.
 func (s *Server) createTeam(name, displayName string) (*mattermost.Team, *mattermost.APIError) {
 	if !isValidChannelName(name) || len(name) < 2 {
-		return nil, apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "name")
+		return nil, errParam("name")
 	}
 	if _, dup := s.st.teamByName[name]; dup {
 		return nil, apiError(http.StatusBadRequest, "store.sql_team.save_team.existing.app_error", "")

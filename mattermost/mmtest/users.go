@@ -411,7 +411,7 @@ func (q *request) createToken() {
 		return
 	}
 	if body.Description == "" {
-		q.fail(apiError(http.StatusBadRequest, "api.context.invalid_body_param.app_error", "description"))
+		q.failParam("description")
 		return
 	}
 	s := q.s

@@ -105,11 +105,13 @@ func TestLoopGuard(t *testing.T) {
 }
 
 // TestLoopGuardBounded: senders idle for a window are forgotten once
-// maxLoopKeys are remembered.
+// maxLoopKeys are remembered, and so are the channels whose last sender
+// was forgotten. Each post is in a channel of its own, so that both maps
+// would grow past the bound without pruning.
 func TestLoopGuardBounded(t *testing.T) {
 	g := newLoopGuard(0, time.Second)
 	for i := range 3 * maxLoopKeys {
-		g.check(fmt.Sprintf("u%d", i), "c1", int64(i)*10)
+		g.check(fmt.Sprintf("u%d", i), fmt.Sprintf("c%d", i), int64(i)*10)
 	}
 	if n := len(g.senders); n > maxLoopKeys {
 		t.Errorf("senders remembered = %d, want at most %d", n, maxLoopKeys)

@@ -54,8 +54,6 @@ const DefaultTimeout = 30 * time.Second
 type Server struct {
 	// URL is the server's base URL, http://127.0.0.1:port.
 	URL string
-	// Timeout bounds Wait; DefaultTimeout unless changed before use.
-	Timeout time.Duration
 
 	fake      *mmtest.Server
 	hs        *http.Server
@@ -98,11 +96,10 @@ func Start(fake *mmtest.Server) (*Server, error) {
 		return nil, fmt.Errorf("pathbench: listen: %w", err)
 	}
 	s := &Server{
-		URL:     "http://" + ln.Addr().String(),
-		Timeout: DefaultTimeout,
-		fake:    fake,
-		served:  make(chan error, 1),
-		cmds:    map[int]*Command{},
+		URL:    "http://" + ln.Addr().String(),
+		fake:   fake,
+		served: make(chan error, 1),
+		cmds:   map[int]*Command{},
 	}
 	s.hs = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: DefaultTimeout}
 	go func() { s.served <- s.hs.Serve(listener{ln, s}) }()
@@ -132,17 +129,17 @@ func (s *Server) NewCommand() *Command {
 func (c *Command) Text() string { return CommandMarker + strconv.Itoa(c.ID) }
 
 // Wait waits for c's reply and returns its timing; it fails after
-// s.Timeout, when ctx is done, or when c's event was never seen written
+// DefaultTimeout, when ctx is done, or when c's event was never seen written
 // to a socket.
 func (s *Server) Wait(ctx context.Context, c *Command) (Timing, error) {
-	t := time.NewTimer(s.Timeout)
+	t := time.NewTimer(DefaultTimeout)
 	defer t.Stop()
 	select {
 	case <-c.done:
 	case <-ctx.Done():
 		return Timing{}, ctx.Err()
 	case <-t.C:
-		return Timing{}, fmt.Errorf("pathbench: no reply to command %d in %v", c.ID, s.Timeout)
+		return Timing{}, fmt.Errorf("pathbench: no reply to command %d in %v", c.ID, DefaultTimeout)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

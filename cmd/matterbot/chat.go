@@ -42,21 +42,14 @@ Ctrl-C stops the server.`
 // user) in town-square of its first team.
 func newChat(srv *mmtest.Server, sf *seedFile, accounts []account, out io.Writer) (*chat, error) {
 	c := &chat{srv: srv, out: out, names: map[string]string{}, labels: map[string]string{}, typed: map[string]bool{}}
-	var first, admin string
+	first := firstAdmin(accounts)
 	for _, a := range accounts {
 		if u, ok := srv.User(a.username); ok {
 			c.names[u.ID] = u.Username
 		}
-		switch {
-		case a.bot:
-		case a.admin && admin == "":
-			admin = a.username
-		case first == "":
+		if first == "" && !a.bot {
 			first = a.username
 		}
-	}
-	if admin != "" {
-		first = admin
 	}
 	if first == "" || len(sf.Teams) == 0 {
 		return nil, fmt.Errorf("--chat needs a seed with a team and a user")

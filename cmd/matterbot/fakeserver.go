@@ -149,6 +149,17 @@ type account struct {
 	bot, admin, mfa           bool
 }
 
+// firstAdmin returns the username of the first admin in accounts that
+// is not a bot, or "" if there is none.
+func firstAdmin(accounts []account) string {
+	for _, a := range accounts {
+		if a.admin && !a.bot {
+			return a.username
+		}
+	}
+	return ""
+}
+
 // apply builds the seeded world in srv and returns the accounts to print.
 func (sf *seedFile) apply(srv *mmtest.Server) ([]account, error) {
 	teams := map[string]string{}
@@ -331,13 +342,7 @@ func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account, cha
 		}
 	}
 	if len(teams) > 0 {
-		admin := ""
-		for _, a := range accounts {
-			if a.admin && !a.bot {
-				admin = a.username
-				break
-			}
-		}
+		admin := firstAdmin(accounts)
 		for _, a := range accounts {
 			if a.bot {
 				b.WriteString("\nbot config: save these lines as matterbot.toml, then run `matterbot run -c matterbot.toml`\n")

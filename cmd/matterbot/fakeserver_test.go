@@ -187,3 +187,23 @@ func TestSeedMFA(t *testing.T) {
 		t.Errorf("accounts = %+v, want carol with MFA", accounts)
 	}
 }
+
+func TestFirstAdmin(t *testing.T) {
+	tests := []struct {
+		name     string
+		accounts []account
+		want     string
+	}{
+		{"none", nil, ""},
+		{"no admin", []account{{username: "alice"}}, ""},
+		{"bot admin skipped", []account{{username: "ops-bot", bot: true, admin: true}, {username: "alice"}, {username: "root", admin: true}}, "root"},
+		{"first of two", []account{{username: "a1", admin: true}, {username: "a2", admin: true}}, "a1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := firstAdmin(tc.accounts); got != tc.want {
+				t.Errorf("firstAdmin(%+v) = %q, want %q", tc.accounts, got, tc.want)
+			}
+		})
+	}
+}

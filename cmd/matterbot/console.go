@@ -79,7 +79,8 @@ func (c *consoleCmd) Run(e *env) error {
 	if c.Prefix != "" {
 		opts.Prefix = c.Prefix
 	}
-	if as := "@" + strings.ToLower(strings.TrimPrefix(c.As, "@")); !contains(opts.Admins, as) {
+	as := "@" + strings.ToLower(strings.TrimPrefix(c.As, "@"))
+	if !slices.ContainsFunc(opts.Admins, func(a string) bool { return strings.EqualFold(a, as) }) {
 		opts.Admins = append(slices.Clip(opts.Admins), as)
 	}
 	eng, err := bot.New(be, opts, builtinPlugins()...)
@@ -90,13 +91,4 @@ func (c *consoleCmd) Run(e *env) error {
 		return err
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package mattermost_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,12 +117,12 @@ func TestAgainstFakeServerEndpoints(t *testing.T) {
 		}
 		ids = append(ids, p.ID)
 	}
-	if after, _, err := c.ChannelPostsAfter(ctx, pub.ID, ids[0], 0, 60); err != nil || !sameIDs(after.Order, ids[2], ids[1]) {
+	if after, _, err := c.ChannelPostsAfter(ctx, pub.ID, ids[0], 0, 60); err != nil || !slices.Equal(after.Order, []string{ids[2], ids[1]}) {
 		t.Errorf("ChannelPostsAfter(one) = %v, %v; want three, two", orderOf(after), err)
 	}
 	// Before "three" come "two", "one", then the system posts of the
 	// channel's creation and patches, as on the real server.
-	if before, _, err := c.ChannelPostsBefore(ctx, pub.ID, ids[2], 0, 60); err != nil || len(before.Order) < 2 || !sameIDs(before.Order[:2], ids[1], ids[0]) {
+	if before, _, err := c.ChannelPostsBefore(ctx, pub.ID, ids[2], 0, 60); err != nil || len(before.Order) < 2 || !slices.Equal(before.Order[:2], []string{ids[1], ids[0]}) {
 		t.Errorf("ChannelPostsBefore(three) = %v, %v; want two, one first", orderOf(before), err)
 	}
 	pinned := true
@@ -200,16 +201,4 @@ func orderOf(l *mattermost.PostList) []string {
 		return nil
 	}
 	return l.Order
-}
-
-func sameIDs(got []string, want ...string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -461,7 +461,7 @@ func decodePayload(ev *Event, scratch *[]byte) (any, error) {
 	switch ev.Type {
 	case EventHello:
 		p := new(HelloEvent)
-		return orNil(p, flatData(ev.Data, p, flatField{"connection_id", &p.ConnectionID}, flatField{"server_version", &p.ServerVersion}))
+		return orNil(p, unmarshalData(ev.Data, p, flatField{"connection_id", &p.ConnectionID}, flatField{"server_version", &p.ServerVersion}))
 	case EventPosted:
 		return decodePosted(ev.Data, scratch)
 	case EventPostEdited, EventPostDeleted, EventEphemeralMessage:
@@ -493,14 +493,14 @@ func decodePayload(ev *Event, scratch *[]byte) (any, error) {
 		return &ReactionEvent{Reaction: d.Reaction.p}, nil
 	case EventTyping:
 		p := new(TypingEvent)
-		if err := flatData(ev.Data, p, flatField{"user_id", &p.UserID}, flatField{"parent_id", &p.ParentID}); err != nil {
+		if err := unmarshalData(ev.Data, p, flatField{"user_id", &p.UserID}, flatField{"parent_id", &p.ParentID}); err != nil {
 			return nil, err
 		}
 		p.ChannelID = ev.Broadcast.ChannelID
 		return p, nil
 	case EventStatusChange:
 		p := new(StatusChangeEvent)
-		return orNil(p, flatData(ev.Data, p, flatField{"user_id", &p.UserID}, flatField{"status", &p.Status}))
+		return orNil(p, unmarshalData(ev.Data, p, flatField{"user_id", &p.UserID}, flatField{"status", &p.Status}))
 	case EventUserAdded:
 		p, err := decodeData[UserAddedEvent](ev.Data)
 		if err == nil {
@@ -552,7 +552,7 @@ func decodePayload(ev *Event, scratch *[]byte) (any, error) {
 		return decodeData[ChannelDeletedEvent](ev.Data)
 	case EventChannelViewed:
 		p := new(ChannelViewedEvent)
-		return orNil(p, flatData(ev.Data, p, flatField{"channel_id", &p.ChannelID}))
+		return orNil(p, unmarshalData(ev.Data, p, flatField{"channel_id", &p.ChannelID}))
 	case EventAddedToTeam, EventLeaveTeam:
 		return decodeData[TeamMembershipEvent](ev.Data)
 	}
@@ -561,12 +561,17 @@ func decodePayload(ev *Event, scratch *[]byte) (any, error) {
 
 // unmarshalData decodes an event's data object into v; a missing or null
 // data object leaves v zero, as the server sends "data": {} at worst.
-func unmarshalData(data []byte, v any) error {
+// With fields, v is a new struct of exactly those string fields, decoded
+// by unmarshalFlat; without, encoding/json decodes it.
+func unmarshalData(data []byte, v any, fields ...flatField) error {
 	if len(data) == 0 {
 		return nil
 	}
 	if data[0] != '{' {
 		return errors.New("data is not an object")
+	}
+	if len(fields) > 0 {
+		return unmarshalFlat(data, v, fields, "", nil)
 	}
 	return json.Unmarshal(data, v)
 }
@@ -577,18 +582,6 @@ func orNil[T any](p *T, err error) (any, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// flatData decodes an event's data object into v, a new struct of string
-// fields, as unmarshalData does; see unmarshalFlat.
-func flatData(data []byte, v any, fields ...flatField) error {
-	if len(data) == 0 {
-		return nil
-	}
-	if data[0] != '{' {
-		return errors.New("data is not an object")
-	}
-	return unmarshalFlat(data, v, fields, "", nil)
 }
 
 func decodeData[T any](data []byte) (*T, error) {

@@ -69,11 +69,7 @@ func (s *Server) SetSystemAdmin(userID string, admin bool) error {
 	if rec == nil {
 		return fmt.Errorf("mmtest: set system admin: no user %s", userID)
 	}
-	roles := "system_user"
-	if admin {
-		roles = "system_admin system_user"
-	}
-	rec.user.Roles, rec.user.UpdateAt = roles, s.millis()
+	rec.user.Roles, rec.user.UpdateAt = systemRoles(admin), s.millis()
 	return nil
 }
 

@@ -30,6 +30,15 @@ func defaultNotifyProps() map[string]string {
 	}
 }
 
+// systemRoles is a user's roles field: system_user, with system_admin
+// before it for an admin.
+func systemRoles(admin bool) string {
+	if admin {
+		return "system_admin system_user"
+	}
+	return "system_user"
+}
+
 // createUser stores a new account. s.mu held.
 func (s *Server) createUser(u User, bot bool) (*userRec, *mattermost.APIError) {
 	u.Username = strings.ToLower(u.Username)
@@ -46,16 +55,12 @@ func (s *Server) createUser(u User, bot bool) (*userRec, *mattermost.APIError) {
 		}
 	}
 	now := s.millis()
-	roles := "system_user"
-	if u.Admin {
-		roles = "system_admin system_user"
-	}
 	rec := &userRec{
 		user: mattermost.User{
 			ID: mattermost.NewID(), CreateAt: now, UpdateAt: now,
 			Username: u.Username, Email: strings.ToLower(u.Email),
 			FirstName: u.FirstName, LastName: u.LastName, Nickname: u.Nickname,
-			Roles: roles, NotifyProps: defaultNotifyProps(), LastPasswordUpdate: now, Locale: "en",
+			Roles: systemRoles(u.Admin), NotifyProps: defaultNotifyProps(), LastPasswordUpdate: now, Locale: "en",
 			Timezone: map[string]string{"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"},
 			IsBot:    bot,
 		},

@@ -627,13 +627,16 @@ func (q *request) updateUserActive() {
 		q.fail(apiError(http.StatusNotFound, "app.user.missing_account.const", ""))
 		return
 	}
-	if *body.Active {
-		rec.user.DeleteAt = 0
-		rec.user.UpdateAt = s.millis()
+	// As DeactivateUser: DeleteAt and UpdateAt under the lock, then the
+	// sessions are revoked outside it.
+	now := s.millis()
+	rec.user.DeleteAt, rec.user.UpdateAt = 0, now
+	if !*body.Active {
+		rec.user.DeleteAt = now
 	}
 	s.mu.Unlock()
 	if !*body.Active {
-		_ = s.DeactivateUser(id) // the user exists: checked above
+		s.RevokeSessions(id)
 	}
 	q.ok()
 }

@@ -98,28 +98,9 @@ func isChannelByte(c byte) bool {
 // channelLink returns the replacement of the reference ref ("team/name"
 // or an id, without the ~) in a post in dest.
 func (b *Backend) channelLink(ctx context.Context, ref string, dest *mm.Channel) (string, bool) {
-	var ch *mm.Channel
-	var team *mm.Team
-	if teamName, name, ok := strings.Cut(ref, "/"); ok {
-		t, err := b.dir.teamByName(ctx, teamName)
-		if err != nil {
-			return "", false
-		}
-		c, err := b.dir.channelByName(ctx, t.ID, name)
-		if err != nil {
-			return "", false
-		}
-		ch, team = c, t
-	} else {
-		c, err := b.dir.channel(ctx, ref)
-		if err != nil || c.TeamID == "" {
-			return "", false // DMs and groups have no ~name
-		}
-		t, err := b.dir.team(ctx, c.TeamID)
-		if err != nil {
-			return "", false
-		}
-		ch, team = c, t
+	ch, team, err := b.dir.channelRef(ctx, ref)
+	if err != nil {
+		return "", false // not a channel the bot can see; DMs and groups have no ~name
 	}
 	if dest != nil && dest.TeamID == ch.TeamID {
 		return "~" + ch.Name, true

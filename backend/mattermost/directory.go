@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -202,6 +203,41 @@ func (d *directory) putTeam(t *mm.Team) {
 	}
 	d.teams[t.ID] = t
 	d.teamIDs[strings.ToLower(t.Name)] = t.ID
+}
+
+// channelRef returns the channel a reference names and its team: ref is
+// "team/name" or a channel id. A direct or group channel, which has no
+// team (and no ~name), is an error.
+func (d *directory) channelRef(ctx context.Context, ref string) (*mm.Channel, *mm.Team, error) {
+	if teamName, name, ok := strings.Cut(ref, "/"); ok {
+		return d.teamChannel(ctx, teamName, name)
+	}
+	ch, err := d.channel(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ch.TeamID == "" {
+		return nil, nil, fmt.Errorf("channel %s is in no team", ref)
+	}
+	t, err := d.team(ctx, ch.TeamID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ch, t, nil
+}
+
+// teamChannel returns the channel called name in the team called
+// teamName, and that team.
+func (d *directory) teamChannel(ctx context.Context, teamName, name string) (*mm.Channel, *mm.Team, error) {
+	t, err := d.teamByName(ctx, teamName)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := d.channelByName(ctx, t.ID, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ch, t, nil
 }
 
 // apply updates the directory from an event that changes what it holds.

@@ -75,39 +75,32 @@ func (t *translator) roomMentions(ctx context.Context, p *mm.Post, teamID string
 		if i == maxRoomMentions {
 			break
 		}
-		var ch *mm.Channel
-		var team *mm.Team
-		var err error
-		switch teamName, name, ok := strings.Cut(ref, "/"); {
-		case ok:
-			if team, err = t.dir.teamByName(ctx, teamName); err == nil {
-				ch, err = t.dir.channelByName(ctx, team.ID, name)
-			}
+		// A plain name may stand for an id or a team's name that the
+		// prop gives, or else for a channel in the team of teamID.
+		named := strings.Contains(ref, "/")
+		var id, teamName string
+		switch {
+		case named:
 		case hasProp:
 			v, ok := listed[ref].(map[string]any)
 			if !ok {
 				continue
 			}
-			id, _ := v["id"].(string)
-			tn, _ := v["team_name"].(string)
-			switch {
-			case mm.IsValidID(id):
-				if ch, err = t.dir.channel(ctx, id); err == nil {
-					team, err = t.dir.team(ctx, ch.TeamID)
-				}
-			case tn != "":
-				if team, err = t.dir.teamByName(ctx, tn); err == nil {
-					ch, err = t.dir.channelByName(ctx, team.ID, ref)
-				}
-			case teamID != "":
-				if team, err = t.dir.team(ctx, teamID); err == nil {
-					ch, err = t.dir.channelByName(ctx, team.ID, ref)
-				}
-			}
+			id, _ = v["id"].(string)
+			teamName, _ = v["team_name"].(string)
 		case mm.IsValidID(ref):
-			if ch, err = t.dir.channel(ctx, ref); err == nil && ch.TeamID != "" {
-				team, err = t.dir.team(ctx, ch.TeamID)
-			}
+			id = ref
+		}
+		var ch *mm.Channel
+		var team *mm.Team
+		var err error
+		switch {
+		case named:
+			ch, team, err = t.dir.channelRef(ctx, ref)
+		case mm.IsValidID(id):
+			ch, team, err = t.dir.channelRef(ctx, id)
+		case teamName != "":
+			ch, team, err = t.dir.teamChannel(ctx, teamName, ref)
 		case teamID != "":
 			if team, err = t.dir.team(ctx, teamID); err == nil {
 				ch, err = t.dir.channelByName(ctx, team.ID, ref)

@@ -196,7 +196,7 @@ func (r *Request) React(emoji string) error {
 func (r *Request) Unreact(emoji string) error {
 	u, ok := r.engine.backend.(Unreacter)
 	if !ok {
-		return fmt.Errorf("bot: unreact: %w", errors.ErrUnsupported)
+		return fmt.Errorf("bot: unreact: backend %T cannot: %w", r.engine.backend, ErrUnsupported)
 	}
 	if err := u.Unreact(r.ctx, r.Message.ID, strings.Trim(emoji, ":")); err != nil {
 		return fmt.Errorf("bot: unreact: %w", err)

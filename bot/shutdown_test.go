@@ -107,11 +107,7 @@ func TestShutdownDeliversReplies(t *testing.T) {
 				if err := <-be.results; !errors.Is(err, tc.wantErr) {
 					t.Errorf("the send returned %v, want %v", err, tc.wantErr)
 				}
-				var got []string
-				for _, r := range be.Sent() {
-					got = append(got, r.Text)
-				}
-				if diff := cmp.Diff(tc.want, got); diff != "" {
+				if diff := cmp.Diff(tc.want, bottest.Texts(be.Sent())); diff != "" {
 					t.Errorf("replies delivered (-want +got):\n%s", diff)
 				}
 			})

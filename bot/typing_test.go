@@ -13,8 +13,12 @@ import (
 )
 
 // typingPlugin has a slow command that runs until release is closed, a
-// fast one, a slow listener, and a command that asks first.
-type typingPlugin struct{ release chan struct{} }
+// fast one, a slow listener that counts its runs, and a command that
+// asks first.
+type typingPlugin struct {
+	release chan struct{}
+	heard   atomic.Int32 // listener runs
+}
 
 func (tp *typingPlugin) Setup(p *bot.Plugin) error {
 	wait := func(ctx context.Context) error {
@@ -38,7 +42,10 @@ func (tp *typingPlugin) Setup(p *bot.Plugin) error {
 		}
 		return wait(ctx)
 	})
-	p.Listen(`overheard`, func(ctx context.Context, req *bot.Request) error { return wait(ctx) })
+	p.Listen(`overheard`, func(ctx context.Context, req *bot.Request) error {
+		tp.heard.Add(1)
+		return wait(ctx)
+	})
 	return nil
 }
 
@@ -63,12 +70,13 @@ func TestAutomaticTyping(t *testing.T) {
 		typingAfter time.Duration
 		text        string
 		steps       []step
+		wantHeard   int32 // listener runs
 	}{
 		{name: "slow command", typingAfter: time.Second, text: "!slow",
 			steps: []step{{999 * time.Millisecond, 0}, {time.Millisecond, 1}, {bot.TypingRefresh - time.Millisecond, 1}, {time.Millisecond, 2}, {bot.TypingRefresh, 3}}},
 		{name: "disabled", typingAfter: 0, text: "!slow", steps: []step{{time.Minute, 0}}},
 		{name: "fast command", typingAfter: time.Second, text: "!fast", steps: []step{{time.Minute, 0}}},
-		{name: "listener", typingAfter: time.Second, text: "overheard that", steps: []step{{time.Minute, 0}}},
+		{name: "listener", typingAfter: time.Second, text: "overheard that", steps: []step{{time.Minute, 0}}, wantHeard: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,6 +85,11 @@ func TestAutomaticTyping(t *testing.T) {
 				b := bottest.NewWithOptions(t, &bot.Options{TypingAfter: tc.typingAfter, CommandTimeout: time.Hour}, tp)
 				done := b.Post(b.Message("@alice", "~ops", tc.text))
 				synctest.Wait()
+				// The handler is running (the listener's case would
+				// otherwise pass with no handler at all).
+				if got := tp.heard.Load(); got != tc.wantHeard {
+					t.Fatalf("listener ran %d times, want %d", got, tc.wantHeard)
+				}
 				for i, s := range tc.steps {
 					advance(s.after)
 					if got := b.Backend.TypingCount(); got != s.want {

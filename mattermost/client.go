@@ -150,9 +150,10 @@ type Client struct {
 	sleep       func(ctx context.Context, d time.Duration) error
 
 	// Header values every request shares, set without an allocation per
-	// request. Never modified; capacity equals length, so a RoundTripper
-	// that appends to one gets a copy.
-	uaValue, acceptValue, jsonValue []string
+	// request (jsonValue is both Accept and a JSON body's Content-Type).
+	// Never modified; capacity equals length, so a RoundTripper that
+	// appends to one gets a copy.
+	uaValue, jsonValue []string
 	// bearer is the Authorization value of the last token sent.
 	bearer atomic.Pointer[bearerValue]
 
@@ -224,7 +225,6 @@ func NewClient(serverURL string, token Secret, opts *ClientOptions) (*Client, er
 		c.timeout = DefaultTimeout
 	}
 	c.uaValue = []string{c.ua}
-	c.acceptValue = []string{"application/json"}
 	c.jsonValue = []string{"application/json"}
 	if c.maxRateWait == 0 {
 		c.maxRateWait = DefaultMaxRateLimitWait
@@ -699,7 +699,7 @@ func (c *Client) attempt(ctx context.Context, rq *request, payload []byte, token
 		return nil, err
 	}
 	req.Header["User-Agent"] = c.uaValue
-	req.Header["Accept"] = c.acceptValue
+	req.Header["Accept"] = c.jsonValue
 	switch contentType {
 	case "":
 	case "application/json":

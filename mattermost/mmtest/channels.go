@@ -787,37 +787,38 @@ func (q *request) getAllUserChannels() {
 	if uid == "" {
 		return
 	}
-	s := q.s
-	s.mu.Lock()
-	allowed := uid == q.sess.userID || s.st.isAdmin(q.sess.userID)
-	s.mu.Unlock()
-	if !allowed {
-		q.failPerm()
-		return
-	}
 	v := q.r.URL.Query()
 	lastDeleteAt, err := strconv.ParseInt(v.Get("last_delete_at"), 10, 64)
 	if err != nil {
 		lastDeleteAt = 0
 	}
+	inclDeleted, _ := strconv.ParseBool(v.Get("include_deleted"))
+	s := q.s
+	var out []mattermost.Channel
+	s.mu.Lock()
+	allowed := uid == q.sess.userID || s.st.isAdmin(q.sess.userID)
+	if allowed && lastDeleteAt >= 0 {
+		for cid, ms := range s.st.members {
+			ch := s.st.channels[cid]
+			if ms[uid] == nil || ch == nil {
+				continue
+			}
+			if ch.DeleteAt != 0 && (!inclDeleted || lastDeleteAt != 0 && ch.DeleteAt < lastDeleteAt) {
+				continue
+			}
+			out = append(out, *ch)
+		}
+	}
+	s.mu.Unlock()
+	// The permission is checked before last_delete_at, as in the server.
+	if !allowed {
+		q.failPerm()
+		return
+	}
 	if lastDeleteAt < 0 {
 		q.failURLParam("last_delete_at")
 		return
 	}
-	inclDeleted, _ := strconv.ParseBool(v.Get("include_deleted"))
-	var out []mattermost.Channel
-	s.mu.Lock()
-	for cid, ms := range s.st.members {
-		ch := s.st.channels[cid]
-		if ms[uid] == nil || ch == nil {
-			continue
-		}
-		if ch.DeleteAt != 0 && (!inclDeleted || lastDeleteAt != 0 && ch.DeleteAt < lastDeleteAt) {
-			continue
-		}
-		out = append(out, *ch)
-	}
-	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	if len(out) == 0 {
 		e := apiError(http.StatusNotFound, "app.channel.get_channels.not_found.app_error", "")

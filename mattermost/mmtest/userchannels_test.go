@@ -85,6 +85,7 @@ func TestAllUserChannels(t *testing.T) {
 	}{
 		{"another user's", "/users/" + w.bob.ID + "/channels", w.aliceTok, 403, "api.context.permissions.app_error"},
 		{"negative last_delete_at", "/users/me/channels?last_delete_at=-1", w.aliceTok, 400, "api.context.invalid_url_param.app_error"},
+		{"another user's, negative last_delete_at", "/users/" + w.bob.ID + "/channels?last_delete_at=-1", w.aliceTok, 403, "api.context.permissions.app_error"},
 		{"no session", "/users/me/channels", "", 401, "api.context.session_expired.app_error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -201,10 +201,7 @@ func (r *renderer) cardColor(c string) string {
 	if !ok {
 		return ""
 	}
-	v, err := strconv.ParseUint(hex[1:], 16, 32)
-	if err != nil {
-		return ""
-	}
+	v, _ := strconv.ParseUint(hex[1:], 16, 32) // "#" and six hex digits: cannot fail
 	red, green, blue := int(v>>16), int(v>>8&0xff), int(v&0xff)
 	if r.trueColor {
 		return fmt.Sprintf("38;2;%d;%d;%d", red, green, blue)

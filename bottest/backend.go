@@ -166,10 +166,8 @@ func (b *Backend) record(out *bot.Outgoing, r Reply) {
 	}
 	if id, ok := strings.CutPrefix(r.RoomID, "dm-"); ok {
 		r.Direct = true
-		for _, u := range b.users {
-			if u.ID == id {
-				r.To = "@" + u.Username
-			}
+		if u, ok := b.userByID(id); ok {
+			r.To = "@" + u.Username
 		}
 	} else {
 		for _, room := range b.rooms {

@@ -141,14 +141,17 @@ type Mattermost struct {
 	LoopWindow time.Duration `toml:"loop_window"`
 }
 
-// Bounds of Mattermost.MaxMessageRunes.
+// Bounds of Mattermost.MaxMessageRunes. DefaultMessageRunes is
+// mattermost.PostMessageMaxRunes, repeated because config imports only
+// bot (DESIGN.md); cmd/matterbot's TestBackendOptions pins the two.
 const (
 	MinMessageRunes     = 100
 	DefaultMessageRunes = 16383 // the server's limit, model.PostMessageMaxRunesV2
 )
 
 // Defaults of Mattermost.RateLimit, PresenceInterval, LoopLimit and
-// LoopWindow (those of the Mattermost backend).
+// LoopWindow: those of the mattermost client and the Mattermost backend,
+// repeated for the same reason and pinned by the same test.
 const (
 	DefaultRateLimit        = 10
 	DefaultPresenceInterval = time.Minute

@@ -454,8 +454,9 @@ func TestBackendOptions(t *testing.T) {
 			name: "defaults",
 			in:   config.Default().Mattermost,
 			want: mmbackend.Options{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
-				RateLimit: config.DefaultRateLimit, MaxMessageRunes: config.DefaultMessageRunes,
-				// The file's defaults are the backend's.
+				// The file's defaults are the client's and the backend's:
+				// config may not import them (DESIGN.md), so this pins them.
+				RateLimit: mm.DefaultRateLimit, MaxMessageRunes: mm.PostMessageMaxRunes,
 				PresenceInterval: mmbackend.DefaultPresenceInterval,
 				LoopLimit:        mmbackend.DefaultLoopLimit, LoopWindow: mmbackend.DefaultLoopWindow},
 		},

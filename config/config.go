@@ -143,7 +143,7 @@ type Mattermost struct {
 
 // Bounds of Mattermost.MaxMessageRunes. DefaultMessageRunes is
 // mattermost.PostMessageMaxRunes, repeated because config imports only
-// bot (DESIGN.md); cmd/matterbot's TestBackendOptions pins the two.
+// bot (DESIGN.md); the matterbot package's TestBackendOptions pins the two.
 const (
 	MinMessageRunes     = 100
 	DefaultMessageRunes = 16383 // the server's limit, model.PostMessageMaxRunesV2

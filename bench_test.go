@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/matterbot/matterbot/plugins"
 )
 
 // TestBenchShortRun runs the whole bench, bot in-process, on a few
@@ -72,7 +74,7 @@ func TestBenchBotChild(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- runBotChild(context.Background(), f.url, f.token, inR, outW)
+		done <- runBotChild(context.Background(), f.url, f.token, plugins.Builtin(), inR, outW)
 		outW.Close()
 	}()
 	sc := bufio.NewScanner(outR)

@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"bytes"
@@ -86,7 +86,7 @@ func TestConsole(t *testing.T) {
 			c.History = "-"
 			c.in = strings.NewReader(tc.input)
 			var out, errOut bytes.Buffer
-			err := c.Run(&env{ctx: context.Background(), stdout: &out, stderr: &errOut})
+			err := c.Run(testEnv(context.Background(), &out, &errOut))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Run = %v, want an error containing %q", err, tc.wantErr)

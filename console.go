@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 	"github.com/matterbot/matterbot/storage/bolt"
 )
 
-// consoleCmd runs the bot in the terminal, with the built-in plugins: the
+// consoleCmd runs the bot in the terminal, with the command's plugins: the
 // way to try the bot, and to develop plugins, without a server.
 type consoleCmd struct {
 	As      string `help:"Speak as this user; the first user is a bot admin." default:"@you" placeholder:"@USER"`
@@ -49,7 +49,7 @@ func (c *consoleCmd) Run(e *env) error {
 	}
 	in := c.in
 	if in == nil {
-		in = os.Stdin
+		in = e.stdin
 	}
 	be, err := console.New(&console.Options{
 		Input:       in,
@@ -75,7 +75,7 @@ func (c *consoleCmd) Run(e *env) error {
 	// bot will; the prefix may be overridden, and the user the console
 	// starts as is an admin, so that admin commands can be tried (/as
 	// switches to someone who is not).
-	opts := engineOptions(cfg, storage, logger)
+	opts := e.engineOptions(cfg, storage, logger)
 	if c.Prefix != "" {
 		opts.Prefix = c.Prefix
 	}
@@ -83,7 +83,7 @@ func (c *consoleCmd) Run(e *env) error {
 	if !slices.ContainsFunc(opts.Admins, func(a string) bool { return strings.EqualFold(a, as) }) {
 		opts.Admins = append(slices.Clip(opts.Admins), as)
 	}
-	eng, err := bot.New(be, opts, builtinPlugins()...)
+	eng, err := bot.New(be, opts, e.plugins...)
 	if err != nil {
 		return err
 	}

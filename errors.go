@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"errors"
@@ -10,11 +10,11 @@ import (
 	"github.com/matterbot/matterbot/config"
 )
 
-// printError writes err to w as main does: "matterbot: " and one line
-// per problem.
-func printError(w io.Writer, err error) {
+// printError writes err to w as main does: the program's name, ": " and
+// one line per problem.
+func printError(w io.Writer, name string, err error) {
 	for _, line := range errorLines(err) {
-		fmt.Fprintf(w, "matterbot: %s\n", line)
+		fmt.Fprintf(w, "%s: %s\n", name, line)
 	}
 }
 

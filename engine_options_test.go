@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"testing"
@@ -36,12 +36,12 @@ func TestEngineOptions(t *testing.T) {
 		{
 			name: "defaults",
 			doc:  `backend = "console"`,
-			want: engineKeys{Prefix: "!", TypingAfter: config.DefaultTypingAfter, Version: version},
+			want: engineKeys{Prefix: "!", TypingAfter: config.DefaultTypingAfter, Version: Version()},
 		},
 		{
 			name: "typing off",
 			doc:  "backend = \"console\"\ntyping_after = 0",
-			want: engineKeys{Prefix: "!", Version: version},
+			want: engineKeys{Prefix: "!", Version: Version()},
 		},
 		{
 			name: "every engine key",
@@ -57,7 +57,7 @@ typing_after = "1.5s"
 `,
 			want: engineKeys{Prefix: "?", AltPrefixes: []string{"ops-bot:"}, SuppressUnknownCommand: true,
 				Admins: []string{"@alice"}, DivertToThread: []string{"status"}, DivertToPrivate: []string{"help"},
-				PrefixRoomReplies: true, TypingAfter: 1500 * time.Millisecond, Version: version},
+				PrefixRoomReplies: true, TypingAfter: 1500 * time.Millisecond, Version: Version()},
 		},
 	}
 	for _, tc := range tests {
@@ -66,9 +66,9 @@ typing_after = "1.5s"
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := keys(engineOptions(cfg, nil, nil))
+			got := keys(EngineOptions(cfg, nil, nil))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("engineOptions(%q) (-want +got):\n%s", tc.doc, diff)
+				t.Errorf("EngineOptions(%q) (-want +got):\n%s", tc.doc, diff)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"context"
@@ -21,28 +21,38 @@ func (e errSignal) Error() string { return "received " + e.sig.String() }
 // ones up to its shutdown timeout). A second signal means the operator
 // will not wait: it writes one line to stderr and calls exit with
 // 128+signal, what a shell reports for a process killed by that signal.
+// SIGHUP, which would otherwise kill the process (a closed terminal, or
+// an operator asking for a reload), is reported on stderr and ignored:
+// the configuration is read at start only.
 //
 // stop undoes the signal handling and waits for its goroutine; call it
 // once the subcommand has returned.
 func onSignals(parent context.Context, stderr io.Writer, exit func(int)) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
-	sigs := make(chan os.Signal, 2) // size 2: signal.Notify never blocks; a third signal is moot
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 4) // signal.Notify never blocks; more signals in a burst are moot
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		select {
-		case sig := <-sigs:
-			cancel(errSignal{sig})
-		case <-done:
-			return
-		}
-		select {
-		case sig := <-sigs:
-			fmt.Fprintf(stderr, "matterbot: %v again: exiting without waiting\n", sig)
-			exit(128 + signalNumber(sig))
-		case <-done:
+		stopping := false
+		for {
+			select {
+			case sig := <-sigs:
+				switch {
+				case sig == syscall.SIGHUP:
+					fmt.Fprintf(stderr, "matterbot: %v: ignored (the configuration is read at start; restart to apply a change)\n", sig)
+				case !stopping:
+					stopping = true
+					cancel(errSignal{sig})
+				default:
+					fmt.Fprintf(stderr, "matterbot: %v again: exiting without waiting\n", sig)
+					exit(128 + signalNumber(sig))
+					return
+				}
+			case <-done:
+				return
+			}
 		}
 	}()
 	return ctx, func() {

@@ -1,10 +1,12 @@
-package main
+package matterbot
 
 import (
 	"os"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/matterbot/matterbot/plugins"
 )
 
 // The subcommands start engines, servers and their goroutines: every test
@@ -14,7 +16,7 @@ import (
 // instead: the signal tests run it as a child process (see signals_test.go).
 func TestMain(m *testing.M) {
 	if os.Getenv(mainEnv) == "1" {
-		main() // exits
+		Main(plugins.Builtin()...) // exits
 	}
 	goleak.VerifyTestMain(m)
 }

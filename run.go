@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func (c *runCmd) Run(e *env) error {
 		cancel(context.Cause(e.ctx))
 	})
 	defer stopLog()
-	be, err := mmbackend.New(backendOptions(cfg.Mattermost, logger))
+	be, err := mmbackend.New(BackendOptions(cfg.Mattermost, logger))
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	defer store.Close() // after the engine has stopped
-	eng, err := bot.New(be, engineOptions(cfg, store, logger), builtinPlugins()...)
+	eng, err := bot.New(be, e.engineOptions(cfg, store, logger), e.plugins...)
 	if err != nil {
 		return err
 	}
@@ -69,9 +69,12 @@ func (c *runCmd) Run(e *env) error {
 	return serveWithWebhooks(ctx, eng, cfg.HTTP.Listen, logger)
 }
 
-// engineOptions maps the configuration's engine keys onto the engine's
-// options, with store for the plugins' data.
-func engineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *bot.Options {
+// EngineOptions maps a configuration's engine keys (prefixes, admins,
+// access rules, plugin tables, ...) onto the engine's options, with store
+// for the plugins' data (nil: in memory) and logger for the engine's log
+// (nil: discarded). This is the mapping every subcommand uses; a program
+// that assembles its own bot calls it rather than copying it.
+func EngineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *bot.Options {
 	return &bot.Options{
 		Prefix:                 cfg.Prefix,
 		AltPrefixes:            cfg.AltPrefixes,
@@ -86,13 +89,18 @@ func engineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *
 		Storage:                store,
 		WebhookAuth:            cfg.HTTP.WebhookAuth(),
 		PluginConfig:           cfg.PluginTables(),
-		Version:                version,
+		Version:                Version(),
 		Logger:                 logger,
 	}
 }
 
-// backendOptions maps the [mattermost] table onto the backend's options.
-func backendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options {
+// BackendOptions maps a configuration's [mattermost] table onto the
+// Mattermost backend's options, logging to logger (nil: discarded). The
+// file and the options give some zero values different meanings (in the
+// file, presence_interval = 0 and loop_limit = 0 turn the feature off; in
+// the options, zero means the default): this is the one place that
+// translates them.
+func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options {
 	rate := m.RateLimit
 	if rate <= 0 {
 		rate = -1 // the file's "no cap"; the backend's zero means its default
@@ -164,4 +172,11 @@ func serveWithWebhooks(ctx context.Context, eng *bot.Engine, addr string, logger
 	_ = srv.Shutdown(sctx) // a request still running after 10 s is cut
 	<-served
 	return err
+}
+
+// engineOptions is EngineOptions with the command's version.
+func (e *env) engineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *bot.Options {
+	opts := EngineOptions(cfg, store, logger)
+	opts.Version = e.version
+	return opts
 }

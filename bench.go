@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"bufio"
@@ -26,6 +26,7 @@ import (
 	"github.com/matterbot/matterbot/config"
 	"github.com/matterbot/matterbot/internal/pathbench"
 	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/plugins/echo"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
 
@@ -71,7 +72,7 @@ func (c *benchCmd) Run(e *env) error {
 			return err
 		}
 		defer stop()
-		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), os.Stdin, e.stdout)
+		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), e.plugins, e.stdin, e.stdout)
 	}
 	if c.Commands < 1 || c.Throughput < 1 || c.Users < 1 || c.Channels < 1 || c.Warmup < 0 {
 		return fmt.Errorf("bench: --commands, --throughput, --users and --channels must be at least 1, --warmup at least 0")
@@ -99,7 +100,7 @@ func (c *benchCmd) Run(e *env) error {
 			return perr
 		}
 		defer stop()
-		b, err = startBotInProcess(e.ctx, f.url, f.token)
+		b, err = startBotInProcess(e.ctx, f.url, f.token, e.plugins)
 	} else {
 		b, err = startBotChild(e.ctx, f.url, f.token, c.Profile)
 	}
@@ -546,7 +547,7 @@ type botUnderTest interface {
 // a plugin that reports the connection, and the client's rate limit off:
 // the bench measures the bot, not its politeness (the default, 10
 // requests/s, is the server's limit).
-func newBenchBot(url, token string, connected chan<- struct{}) (*bot.Engine, error) {
+func newBenchBot(url, token string, plugins []bot.Setuper, connected chan<- struct{}) (*bot.Engine, error) {
 	be, err := mmbackend.New(mmbackend.Options{
 		Server:    url,
 		Teams:     []string{benchTeam},
@@ -560,7 +561,18 @@ func newBenchBot(url, token string, connected chan<- struct{}) (*bot.Engine, err
 	if err != nil {
 		return nil, err
 	}
-	return bot.New(be, engineOptions(config.Default(), nil, nil), append(builtinPlugins(), readyPlugin{connected})...)
+	return bot.New(be, EngineOptions(config.Default(), nil, nil), benchPlugins(plugins, connected)...)
+}
+
+// benchPlugins returns the bot's plugins, the echo plugin that the bench
+// commands call when they are not among them, and a plugin that reports
+// the connection.
+func benchPlugins(plugins []bot.Setuper, connected chan<- struct{}) []bot.Setuper {
+	out := slices.Clip(plugins)
+	if !slices.ContainsFunc(plugins, func(p bot.Setuper) bool { _, ok := p.(echo.Plugin); return ok }) {
+		out = append(out, echo.Plugin{})
+	}
+	return append(out, readyPlugin{connected})
 }
 
 // readyPlugin signals each connection, without blocking.
@@ -586,9 +598,9 @@ type inProcessBot struct {
 	done   chan error // size 1: the bot's goroutine never blocks on it
 }
 
-func startBotInProcess(ctx context.Context, url, token string) (*inProcessBot, error) {
+func startBotInProcess(ctx context.Context, url, token string, plugins []bot.Setuper) (*inProcessBot, error) {
 	connected := make(chan struct{}, 1)
-	eng, err := newBenchBot(url, token, connected)
+	eng, err := newBenchBot(url, token, plugins, connected)
 	if err != nil {
 		return nil, err
 	}
@@ -696,11 +708,11 @@ func (b *childBot) stop() {
 }
 
 // runBotChild is the child side of childBot.
-func runBotChild(ctx context.Context, url, token string, in io.Reader, out io.Writer) error {
+func runBotChild(ctx context.Context, url, token string, plugins []bot.Setuper, in io.Reader, out io.Writer) error {
 	if token == "" {
 		return fmt.Errorf("bench: --bot-of needs the bot's token in %s", benchTokenEnv)
 	}
-	b, err := startBotInProcess(ctx, url, token)
+	b, err := startBotInProcess(ctx, url, token, plugins)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}

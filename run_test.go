@@ -1,4 +1,4 @@
-package main
+package matterbot
 
 import (
 	"bytes"
@@ -328,14 +328,14 @@ func TestRunStartupErrors(t *testing.T) {
 			// What run does, in two steps, to check the error as well as
 			// its line (TestRunExitCode checks the rest of run's path).
 			var errOut bytes.Buffer
-			err := (&runCmd{Config: file}).Run(&env{ctx: context.Background(), stdout: io.Discard, stderr: &errOut})
+			err := (&runCmd{Config: file}).Run(testEnv(context.Background(), io.Discard, &errOut))
 			if err == nil {
 				t.Fatalf("runCmd.Run() = nil, want an error; stderr:\n%s", errOut.String())
 			}
 			if !tc.is(err) {
 				t.Errorf("runCmd.Run() = %#v; its chain lacks the expected cause", err)
 			}
-			printError(&errOut, err)
+			printError(&errOut, "matterbot", err)
 			var lines []string
 			for _, l := range strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n") {
 				if !strings.HasPrefix(l, "time=") { // the log
@@ -489,9 +489,9 @@ func TestBackendOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := backendOptions(tc.in, nil)
+			got := BackendOptions(tc.in, nil)
 			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(mmbackend.Options{}, "WebSocket", "HTTPClient")); diff != "" {
-				t.Errorf("backendOptions(%+v) mismatch (-want +got):\n%s", tc.in, diff)
+				t.Errorf("BackendOptions(%+v) mismatch (-want +got):\n%s", tc.in, diff)
 			}
 		})
 	}

@@ -26,8 +26,8 @@ import (
 	"github.com/matterbot/matterbot/config"
 	"github.com/matterbot/matterbot/internal/pathbench"
 	mm "github.com/matterbot/matterbot/mattermost"
-	"github.com/matterbot/matterbot/plugins/echo"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
+	"github.com/matterbot/matterbot/plugins/echo"
 )
 
 // benchCmd measures the whole path of a command (posted event written to

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 )
 
@@ -155,8 +156,9 @@ func (c *child) wait(t *testing.T, limit time.Duration) int {
 }
 
 // shutdownLimit is how long a clean shutdown may take: the engine's
-// default shutdown timeout, which bounds the wait for running commands.
-const shutdownLimit = 10 * time.Second
+// default shutdown timeout and grace, which bound the wait for running
+// commands.
+const shutdownLimit = 10*time.Second + bot.ShutdownGrace
 
 // TestSignalStopsCleanly runs the command against the fake server, sees
 // it answer a command, signals it and checks that it exits with 0, in
@@ -346,7 +348,7 @@ func TestSignalFinishesReplyInFlight(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	// The engine has cancelled the handler and waits for it.
+	// The engine waits for the handler, its reply still on the way.
 	c.waitLine(t, `msg="waiting for running handlers" running=1`)
 	select {
 	case release <- struct{}{}:

@@ -72,8 +72,10 @@ type Options struct {
 	// AskTimeout bounds how long Request.Ask waits for an answer.
 	// Default 5 minutes.
 	AskTimeout time.Duration
-	// ShutdownTimeout is how long Run waits, after cancelling them, for
-	// running handlers to return; their replies may be sent until then.
+	// ShutdownTimeout is how long Run waits, once shutdown begins, for
+	// running handlers to finish on their own; their replies are sent as
+	// usual. Handlers still running then have their contexts cancelled
+	// and get ShutdownGrace more to return and send a last word.
 	// Default 10 seconds.
 	ShutdownTimeout time.Duration
 	// MaxConcurrent is how many handlers run at once; more wait in a
@@ -336,9 +338,11 @@ func (e *Engine) add(v Setuper) error {
 }
 
 // Run activates the plugins, runs the backend until ctx is done, then
-// shuts down: it cancels the running handlers' contexts, waits for them up
-// to Options.ShutdownTimeout (meanwhile their replies, already on their way
-// or sent as they stop, are still delivered), and deactivates the plugins.
+// shuts down: it stops taking commands, lets the running handlers finish
+// up to Options.ShutdownTimeout, then cancels the contexts of those still
+// running and waits ShutdownGrace more (meanwhile their replies, already
+// on their way or sent as they stop, are still delivered), and
+// deactivates the plugins.
 // It returns nil after a shutdown through ctx, or the error that stopped
 // the backend (including a failure to resolve admins or ACL names on
 // connect). Run may be called once.
@@ -374,8 +378,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	cause := context.Cause(bctx)
 	bcancel(nil)
 
-	hcancel()
-	e.drain() // at most ShutdownTimeout
+	e.drain(hcancel) // at most ShutdownTimeout + ShutdownGrace
 	rcancel()
 
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
@@ -409,9 +412,15 @@ type connectError struct{ err error }
 
 func (c *connectError) Error() string { return c.err.Error() }
 
+// ShutdownGrace is how long Run waits, after cancelling the handlers
+// still running at Options.ShutdownTimeout, for them to return.
+const ShutdownGrace = time.Second
+
 // drain stops taking work, drops queued jobs and waits up to
-// ShutdownTimeout for running ones.
-func (e *Engine) drain() {
+// ShutdownTimeout for running ones to finish; then it cancels them with
+// cancel and waits up to ShutdownGrace more.
+func (e *Engine) drain(cancel context.CancelFunc) {
+	defer cancel()
 	e.qmu.Lock()
 	e.closing = true
 	var dropped []job
@@ -434,11 +443,22 @@ func (e *Engine) drain() {
 	defer t.Stop()
 	select {
 	case <-e.idle:
+		return
+	case <-t.C:
+	}
+	e.qmu.Lock()
+	n := e.active
+	e.qmu.Unlock()
+	e.log.Warn("cancelling handlers still running at the shutdown timeout", "running", n, "timeout", e.opts.ShutdownTimeout)
+	cancel()
+	t.Reset(ShutdownGrace)
+	select {
+	case <-e.idle:
 	case <-t.C:
 		e.qmu.Lock()
-		n := e.active
+		n = e.active
 		e.qmu.Unlock()
-		e.log.Error("handlers still running after shutdown timeout", "running", n, "timeout", e.opts.ShutdownTimeout)
+		e.log.Error("handlers still running after shutdown timeout", "running", n, "timeout", e.opts.ShutdownTimeout+ShutdownGrace)
 	}
 }
 

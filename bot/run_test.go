@@ -395,8 +395,8 @@ func TestShutdown(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("Run() = %v, want nil after cancel", err)
 		}
-		if d := time.Since(start); d != 3*time.Second {
-			t.Errorf("Run returned %v after cancel, want the 3s shutdown timeout", d)
+		if d := time.Since(start); d != 3*time.Second+bot.ShutdownGrace {
+			t.Errorf("Run returned %v after cancel, want the 3s shutdown timeout and the grace", d)
 		}
 		if !cancelled.Load() || !deactivated.Load() {
 			t.Errorf("cancelled = %v, deactivated = %v; want both", cancelled.Load(), deactivated.Load())

@@ -35,9 +35,11 @@ func (g *gatedBackend) Send(ctx context.Context, out *bot.Outgoing) error {
 	return err
 }
 
-// TestShutdownDeliversReplies checks that shutdown, while it cancels the
-// handlers, lets their replies through until the shutdown timeout: one on
-// its way when the signal came, and one sent as the handler stops.
+// TestShutdownDeliversReplies checks that shutdown lets running handlers
+// finish and their replies through until the shutdown timeout: one on its
+// way when the signal came, and a slow command that finishes in time;
+// then it cancels the handlers still running and lets their last words
+// through for ShutdownGrace.
 func TestShutdownDeliversReplies(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -48,8 +50,9 @@ func TestShutdownDeliversReplies(t *testing.T) {
 		wantTook time.Duration // from cancel to Run's return
 	}{
 		{name: "reply on its way", command: "!slow", openGate: true, want: []string{"slow done"}},
-		{name: "last word", command: "!polite", openGate: true, want: []string{"stopping"}},
-		{name: "reply cut at the timeout", command: "!slow", wantErr: context.Canceled, wantTook: 3 * time.Second},
+		{name: "slow command finishes", command: "!think", openGate: true, want: []string{"thought for 2s"}, wantTook: 2 * time.Second},
+		{name: "last word", command: "!polite", openGate: true, want: []string{"stopping"}, wantTook: 3 * time.Second},
+		{name: "reply cut after the grace", command: "!slow", wantErr: context.Canceled, wantTook: 3*time.Second + bot.ShutdownGrace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,6 +63,15 @@ func TestShutdownDeliversReplies(t *testing.T) {
 				p := plug{"s", func(p *bot.Plugin) error {
 					p.Command("slow", func(ctx context.Context, req *bot.Request) error {
 						return req.Reply("slow done")
+					})
+					p.Command("think", func(ctx context.Context, req *bot.Request) error {
+						started <- struct{}{}
+						select {
+						case <-time.After(2 * time.Second):
+						case <-ctx.Done():
+							return req.Reply("cancelled")
+						}
+						return req.Reply("thought for 2s")
 					})
 					p.Command("polite", func(ctx context.Context, req *bot.Request) error {
 						started <- struct{}{}
@@ -87,7 +99,7 @@ func TestShutdownDeliversReplies(t *testing.T) {
 
 				start := time.Now()
 				cancel()
-				synctest.Wait() // the engine has cancelled the handler and waits
+				synctest.Wait() // the engine waits for the handler
 				select {
 				case err := <-be.results:
 					t.Fatalf("the send returned %v once shutdown began, want it still waiting", err)

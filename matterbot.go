@@ -85,6 +85,7 @@ type cli struct {
 	Console    consoleCmd       `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
 	Run        runCmd           `cmd:"" help:"Run the bot on a Mattermost server (matterbot run -c matterbot.toml)."`
 	Bench      benchCmd         `cmd:"" help:"Measure the bot against a fake server: latency, commands/s, allocations, RSS."`
+	Plugin     pluginCmd        `cmd:"" help:"Write plugins: plugin new NAME."`
 }
 
 // env is what a subcommand gets to work with: no globals.

@@ -33,7 +33,7 @@ func (s *Server) createChannel(teamID, name, displayName, typ, creatorID string)
 		return nil, apiError(http.StatusBadRequest, "store.sql_channel.save_channel.exists.app_error", "")
 	}
 	now := s.millis()
-	ch := &mattermost.Channel{ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, TeamID: teamID, Type: typ,
+	ch := &mattermost.Channel{ID: s.entityID("channel", teamID, name), CreateAt: now, UpdateAt: now, TeamID: teamID, Type: typ,
 		DisplayName: displayName, Name: name, CreatorID: creatorID}
 	s.st.channels[ch.ID] = ch
 	s.st.channelByName[key] = ch.ID
@@ -131,7 +131,7 @@ func (s *Server) directChannel(a, b, creatorID string, evs *[]event) (*mattermos
 		return s.st.channels[id], nil
 	}
 	now := s.millis()
-	ch := &mattermost.Channel{ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, Type: mattermost.ChannelDirect,
+	ch := &mattermost.Channel{ID: s.entityID("channel", "", name), CreateAt: now, UpdateAt: now, Type: mattermost.ChannelDirect,
 		Name: name, CreatorID: creatorID, Shared: new(bool)}
 	s.st.channels[ch.ID] = ch
 	s.st.channelByName["/"+name] = ch.ID
@@ -176,7 +176,7 @@ func (s *Server) groupChannel(ids []string, evs *[]event) (*mattermost.Channel, 
 	}
 	sort.Strings(names)
 	now := s.millis()
-	ch := &mattermost.Channel{ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, Type: mattermost.ChannelGroup,
+	ch := &mattermost.Channel{ID: s.entityID("channel", "", name), CreateAt: now, UpdateAt: now, Type: mattermost.ChannelGroup,
 		Name: name, DisplayName: strings.Join(names, ", ")}
 	s.st.channels[ch.ID] = ch
 	s.st.channelByName["/"+name] = ch.ID

@@ -50,6 +50,17 @@ type Options struct {
 	// Now returns the current time; nil means time.Now. Tests of the rate
 	// limiter inject a fake clock here.
 	Now func() time.Time
+
+	// StableIDs derives the ids of accounts (users and bots), teams and
+	// channels from their names: an account's and a team's from its
+	// name, a channel's from its team's id and its name, a direct or
+	// group message's from its members' ids. The same world built again,
+	// by another process, then has the same ids, so a bot's cached ids
+	// stay right across a restart of the fake. A name whose id is taken
+	// (an account renamed, its old name reused) gets a random id. Posts,
+	// files, sessions, tokens and the rest stay random. Default false:
+	// every id is random, as on a real server.
+	StableIDs bool
 }
 
 // WebSocketOptions are the WebSocket hub's timing knobs. Zero values mean the
@@ -83,6 +94,7 @@ type Server struct {
 	now     func() time.Time
 	maxFile int64
 	botAPI  bool
+	stable  bool    // Options.StableIDs
 	router  *router // /api/v4
 	web     *router // /hooks
 	limiter *rateLimiter
@@ -171,6 +183,7 @@ func New(opts *Options) *Server {
 		now:     o.Now,
 		maxFile: o.MaxFileSize,
 		botAPI:  o.EnableBotAccountCreation,
+		stable:  o.StableIDs,
 		st:      newState(),
 		changed: make(chan struct{}),
 	}

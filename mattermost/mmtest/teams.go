@@ -20,7 +20,7 @@ func (s *Server) createTeam(name, displayName string) (*mattermost.Team, *matter
 		displayName = name
 	}
 	now := s.millis()
-	t := &mattermost.Team{ID: mattermost.NewID(), CreateAt: now, UpdateAt: now, Name: name, DisplayName: displayName,
+	t := &mattermost.Team{ID: s.entityID("team", name), CreateAt: now, UpdateAt: now, Name: name, DisplayName: displayName,
 		Type: mattermost.TeamOpen, InviteID: mattermost.NewID()}
 	s.st.teams[t.ID] = t
 	s.st.teamByName[name] = t.ID

@@ -57,7 +57,7 @@ func (s *Server) createUser(u User, bot bool) (*userRec, *mattermost.APIError) {
 	now := s.millis()
 	rec := &userRec{
 		user: mattermost.User{
-			ID: mattermost.NewID(), CreateAt: now, UpdateAt: now,
+			ID: s.entityID("user", u.Username), CreateAt: now, UpdateAt: now,
 			Username: u.Username, Email: strings.ToLower(u.Email),
 			FirstName: u.FirstName, LastName: u.LastName, Nickname: u.Nickname,
 			Roles: systemRoles(u.Admin), NotifyProps: defaultNotifyProps(), LastPasswordUpdate: now, Locale: "en",

@@ -396,6 +396,7 @@ type request struct {
 
 	idempotent bool   // may be retried on a network error or a 5xx
 	anonymous  bool   // sent without a token; no login
+	identify   bool   // the answer tells a Mattermost server from another one (see foreign)
 	stream     bool   // on success the body stays open for the caller
 	logPath    string // path shown in logs and errors when the real one is a secret
 }
@@ -499,7 +500,11 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			// attempt read the whole answer: unmarshal the bytes directly
 			// rather than through a Decoder and its buffer.
 			if err := unmarshalJSON(resp.Body.(*bufferedBody).b, out); err != nil {
-				return r, fmt.Errorf("mattermost: %s: decode answer: %w", rq.where(prefix), err)
+				err = fmt.Errorf("mattermost: %s: decode answer: %w", rq.where(prefix), err)
+				if rq.identify && foreign(resp) {
+					err = newNotMattermostError(rq.method, rq.shownPath(prefix), resp, err)
+				}
+				return r, err
 			}
 			return r, nil
 		}
@@ -509,6 +514,12 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		var ae *APIError
 		if errors.As(apiErr, &ae) && rq.logPath != "" {
 			ae.Path = rq.logPath
+		}
+		if rq.identify && resp.StatusCode != http.StatusTooManyRequests && foreign(resp) {
+			// Not the server's answer: a web server, or a proxy with no
+			// Mattermost behind it. (The server's rate limiter answers
+			// 429 in plain text before its handlers set X-Version-Id.)
+			apiErr = newNotMattermostError(rq.method, rq.shownPath(prefix), resp, apiErr)
 		}
 		switch code := resp.StatusCode; {
 		case code == http.StatusUnauthorized && !rq.anonymous && !relogged && c.canLogin():

@@ -506,13 +506,14 @@ func TestErrorClasses(t *testing.T) {
 
 func TestDecodeErrorOn2xx(t *testing.T) {
 	c, mux, _ := setup(t, nil)
-	mux.HandleFunc("GET /api/v4/users/me", func(w http.ResponseWriter, r *http.Request) {
+	// Me would call this answer not Mattermost's (TestNotMattermost).
+	mux.HandleFunc("GET /api/v4/users/u1", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		_, _ = io.WriteString(w, "<html>proxy login</html>")
 	})
-	_, resp, err := c.Me(t.Context())
+	_, resp, err := c.User(t.Context(), "u1")
 	if err == nil || !strings.Contains(err.Error(), "decode answer") || resp == nil {
-		t.Errorf("Me() on an HTML 200 = %v, %v; want a decode error and the response", resp, err)
+		t.Errorf("User() on an HTML 200 = %v, %v; want a decode error and the response", resp, err)
 	}
 }
 

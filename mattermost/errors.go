@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -27,7 +28,77 @@ var (
 	ErrNotFound     = errors.New("mattermost: not found")    // 404
 	ErrRateLimited  = errors.New("mattermost: rate limited") // 429
 	ErrServer       = errors.New("mattermost: server error") // 5xx
+
+	// ErrNotMattermost is matched by a [*NotMattermostError].
+	ErrNotMattermost = errors.New("mattermost: not a Mattermost server")
 )
+
+// NotMattermostError is the error of a call that tells whether the server
+// is Mattermost ([Client.Ping], [Client.Me], [Client.Login]: the calls a
+// program makes first) when the answer came from something else: a plain
+// web server on the configured port, or a proxy with no Mattermost behind
+// it. Such an answer has no X-Version-Id header, which the server sets on
+// every answer of its API, and a body that is not JSON (an HTML page, say).
+// It matches [ErrNotMattermost] with errors.Is and unwraps to the error the
+// answer would have given otherwise: the [*APIError] of a non-2xx answer
+// (so errors.Is(err, ErrNotFound) still holds for a 404), or the decoding
+// error of a 2xx one.
+type NotMattermostError struct {
+	Method      string // request method, e.g. "GET"
+	Path        string // request path, e.g. "/api/v4/users/me"
+	StatusCode  int    // HTTP status of the answer
+	ContentType string // media type of the answer, e.g. "text/html"; "" if none
+	Err         error  // what the answer would have given otherwise
+}
+
+// newNotMattermostError describes resp, the answer to method path.
+func newNotMattermostError(method, path string, resp *http.Response, err error) *NotMattermostError {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return &NotMattermostError{Method: method, Path: path, StatusCode: resp.StatusCode, ContentType: ct, Err: err}
+}
+
+// Error returns "mattermost: METHOD PATH: not a Mattermost server: ANSWER"
+// (see Answer).
+func (e *NotMattermostError) Error() string {
+	return "mattermost: " + e.Method + " " + e.Path + ": not a Mattermost server: " + e.Answer()
+}
+
+// Answer describes the answer in a few words, without its body (a web
+// server's page says nothing useful in one line):
+// "404 Not Found, text/html, no X-Version-Id".
+func (e *NotMattermostError) Answer() string {
+	s := strconv.Itoa(e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		s += " " + t
+	}
+	if e.ContentType != "" {
+		s += ", " + e.ContentType
+	}
+	return s + ", no X-Version-Id"
+}
+
+// Is reports whether target is ErrNotMattermost.
+func (e *NotMattermostError) Is(target error) bool { return target == ErrNotMattermost }
+
+// Unwrap returns the error the answer would have given otherwise.
+func (e *NotMattermostError) Unwrap() error { return e.Err }
+
+// foreign reports whether resp, whose body was read in full, is not an
+// answer of a Mattermost server: no X-Version-Id (web/handlers.go sets it
+// on every API answer) and a body that is not a JSON object. Both are
+// asked for, so that neither a proxy that drops headers nor an error
+// page of the server's own makes a Mattermost server look foreign.
+func foreign(resp *http.Response) bool {
+	if resp.Header.Get("X-Version-Id") != "" {
+		return false
+	}
+	var body []byte
+	if b, ok := resp.Body.(*bufferedBody); ok {
+		body = b.b
+	}
+	trimmed := bytes.TrimSpace(body)
+	return len(trimmed) == 0 || trimmed[0] != '{'
+}
 
 // APIError is a non-2xx answer of the server. Its JSON form is the server's
 // AppError body (model.AppError: id, message, detailed_error, request_id,

@@ -19,7 +19,7 @@ func (c *Client) Login(ctx context.Context, loginID string, password, mfaToken S
 		body["token"] = string(mfaToken)
 	}
 	u := new(User)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/login", body: body, anonymous: true}, u)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/login", body: body, anonymous: true, identify: true}, u)
 	if err != nil {
 		return nil, r, err
 	}
@@ -50,7 +50,7 @@ func (c *Client) Logout(ctx context.Context) (*Response, error) {
 // https://developers.mattermost.com/api-documentation/#/operations/GetUser
 func (c *Client) Me(ctx context.Context) (*User, *Response, error) {
 	u := new(User)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me", idempotent: true}, u)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me", idempotent: true, identify: true}, u)
 	if err != nil {
 		return nil, r, err
 	}

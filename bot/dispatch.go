@@ -227,7 +227,8 @@ func (e *Engine) submitFunc(p *Plugin, tr *tracker, fn func(context.Context) err
 	}
 }
 
-// errPanic stands for a handler's panic in replies; the details are logged.
+// errPanic stands for a handler's panic (a *panicError is one); the
+// details are logged.
 var errPanic = errors.New("handler panicked")
 
 func (e *Engine) exec(j *job) {
@@ -268,7 +269,11 @@ func (e *Engine) exec(j *job) {
 	if err == nil {
 		return
 	}
-	var ue *UsageError
+	var (
+		ue  *UsageError
+		use *UserError
+		pe  *panicError
+	)
 	switch {
 	case errors.As(err, &ue):
 		msg := fmt.Sprintf("`%s`: %v.", req.invocation(), ue.Err)
@@ -276,17 +281,29 @@ func (e *Engine) exec(j *job) {
 			msg += fmt.Sprintf("\nUsage: `%s%s`", e.opts.Prefix, syn)
 		}
 		e.notify(req, msg)
-	case errors.Is(err, errPanic):
-		e.notify(req, fmt.Sprintf("`%s` failed with an internal error; the details are in the bot's log.", req.invocation()))
+	case errors.As(err, &use):
+		e.log.Info("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
+		e.notify(req, fmt.Sprintf("`%s` failed: %v", req.invocation(), use.Err))
+	case errors.As(err, &pe):
+		e.notify(req, sorry(req, pe.ref))
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		e.log.Warn("command timed out", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "timeout", timeout)
 		e.notify(req, fmt.Sprintf("`%s` timed out after %v.", req.invocation(), timeout))
 	case errors.Is(err, context.Canceled) && e.baseContext().Err() != nil:
 		e.log.Info("command cancelled by shutdown", "plugin", j.plugin.name, "command", j.cmd.name)
 	default:
-		e.log.Info("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
-		e.notify(req, fmt.Sprintf("`%s` failed: %v", req.invocation(), err))
+		// The error may carry anything: package prefixes, ids, internal
+		// addresses. The user gets a reference to it; the log, the rest.
+		ref := newRef()
+		e.log.Warn("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "ref", ref, "err", err)
+		e.notify(req, sorry(req, ref))
 	}
+}
+
+// sorry is the reply to a command that failed with an internal error,
+// logged with ref.
+func sorry(req *Request, ref string) string {
+	return fmt.Sprintf("Sorry, `%s` failed (ref %s).", req.invocation(), ref)
 }
 
 // TypingRefresh is how often the automatic typing indicator
@@ -378,17 +395,19 @@ func (ty *typing) stop() {
 	ty.ticks.Wait()
 }
 
-// call runs the job's handler, turning a panic into errPanic and a log
-// line with the stack.
+// call runs the job's handler, turning a panic into a *panicError and a
+// log line with the stack and the error's reference.
 func (e *Engine) call(ctx context.Context, j *job) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			what := j.what
-			if j.cmd != nil {
-				what = j.cmd.name
+			attrs := []any{"plugin", j.pluginName(), "handler", j.what}
+			pe := &panicError{}
+			if j.cmd != nil { // the user is told the reference
+				pe.ref = newRef()
+				attrs = []any{"plugin", j.pluginName(), "handler", j.cmd.name, "ref", pe.ref}
 			}
-			e.log.Error("handler panicked", "plugin", j.pluginName(), "handler", what, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = errPanic
+			e.log.Error("handler panicked", append(attrs, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))...)
+			err = pe
 		}
 	}()
 	if j.cmd != nil {

@@ -18,6 +18,20 @@
 // (Plugin.Listen). Handlers answer through the Request: Reply, Card, File,
 // React, Ask (a question, waiting for the user's answer).
 //
+// A handler's error reaches the user only when it is written for them: a
+// *UsageError (Usagef) gets the command's usage line, a *UserError
+// (UserErrorf) its text. Any other error is internal: the user reads a
+// short line with a reference, "Sorry, `!deploy` failed (ref 7f3a9c).",
+// and the log has the plugin, the command and the error, with the same
+// reference.
+//
+//	if !exists {
+//		return bot.UserErrorf("no earlier deploy of %s", svc)
+//	}
+//	if err := d.api.Rollback(ctx, svc); err != nil {
+//		return fmt.Errorf("rollback %s: %w", svc, err) // logged, not shown
+//	}
+//
 // An Engine runs plugins against a Backend: the chat system (Mattermost, a
 // console, or the in-memory one in package bottest). Package bot never
 // imports a backend; backends import bot and implement Backend, calling

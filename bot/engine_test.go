@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,9 @@ func logger(buf *syncBuffer) *slog.Logger {
 }
 
 func texts(rs []bottest.Reply) []string { return bottest.Texts(rs) }
+
+// refRE matches the reference in the reply to an internal error.
+var refRE = regexp.MustCompile(`\(ref [0-9a-f]{6}\)`)
 
 func TestCommands(t *testing.T) {
 	p := plug{"cmds", func(p *bot.Plugin) error {
@@ -175,11 +179,11 @@ func TestRegexAndListeners(t *testing.T) {
 		{"listener anywhere", "hey, is API up today?", []string{"checking API"}},
 		{"listener with prefix, no unknown-command reply", "!is db up", []string{"checking db"}},
 		{"nothing", "hello", nil},
-		{"listener error", "is nothing up?", []string{"`re listener` failed: no such service"}},
+		{"listener error", "is nothing up?", []string{"Sorry, `re listener` failed (ref REF)."}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, texts(b.Say(tc.in))); diff != "" {
+			if diff := cmp.Diff(tc.want, texts(bottest.Unref(b.Say(tc.in)))); diff != "" {
 				t.Errorf("Say(%q) mismatch (-want +got):\n%s", tc.in, diff)
 			}
 		})
@@ -310,7 +314,7 @@ func TestReplies(t *testing.T) {
 		{name: "send to team room", send: func() []bottest.Reply { return b.Say("!tell ~test/ops x") },
 			want: []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "x"}}},
 		{name: "send to unknown", send: func() []bottest.Reply { return b.Say("!tell @nobody x") },
-			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "`!tell` failed: bot: send to @nobody: bottest: user @nobody: bot: no such user or room"}}},
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "Sorry, `!tell` failed (ref REF)."}}},
 		{name: "template", send: func() []bottest.Reply { return b.Say("!tmpl") },
 			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "api is up"}}},
 		{name: "ephemeral", send: func() []bottest.Reply { return b.Say("!psst") },
@@ -326,14 +330,14 @@ func TestReplies(t *testing.T) {
 		{name: "string return", send: func() []bottest.Reply { return b.Say("!text x") },
 			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "returned x"}}},
 		{name: "string and error", send: func() []bottest.Reply { return b.Say("!textfail") },
-			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "partial"}, {To: town, RoomID: "r-town-square", Text: "`!textfail` failed: disk full"}}},
+			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "partial"}, {To: town, RoomID: "r-town-square", Text: "Sorry, `!textfail` failed (ref REF)."}}},
 		{name: "typing", send: func() []bottest.Reply { return b.Say("!typing") },
 			want: []bottest.Reply{{To: town, RoomID: "r-town-square", Text: "typed"}}},
 	}
 	_ = msg
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, tc.send()); diff != "" {
+			if diff := cmp.Diff(tc.want, bottest.Unref(tc.send())); diff != "" {
 				t.Errorf("replies mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -379,14 +383,18 @@ func TestFileDownload(t *testing.T) {
 		})
 		return nil
 	}}
-	b := bottest.New(t, p)
+	var logs syncBuffer
+	b := bottest.NewWithOptions(t, &bot.Options{Logger: logger(&logs)}, p)
 	b.Backend.AddFile("f1", []byte("hello"))
 	m := b.Message("@alice", "~ops", "!cat")
 	m.Files = []bot.FileRef{{ID: "f1", Name: "a.txt"}, {ID: "f2", Name: "gone.txt"}}
-	got := texts(b.Deliver(m))
-	want := []string{"a.txt: hello", "`!cat` failed: bottest: file \"f2\": bot: no such user or room"}
+	got := texts(bottest.Unref(b.Deliver(m)))
+	want := []string{"a.txt: hello", "Sorry, `!cat` failed (ref REF)."}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("replies mismatch (-want +got):\n%s", diff)
+	}
+	if l, w := logs.String(), `err="bottest: file \"f2\": bot: no such user or room"`; !strings.Contains(l, w) {
+		t.Errorf("log does not contain %s:\n%s", w, l)
 	}
 }
 

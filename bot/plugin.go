@@ -24,10 +24,12 @@ type Setuper interface {
 }
 
 // HandlerFunc runs a command or listener. It returns nil when done, or an
-// error that the engine reports to the user and logs: a *UsageError gets
-// the command's usage line; context.DeadlineExceeded a timeout notice.
-// Handlers send replies through req (Reply, Card, File, React) as often
-// as they like while they work.
+// error that the engine reports to the user: a *UsageError with the
+// command's usage line, a *UserError with its text, the handler's
+// deadline with a timeout notice. Any other error is internal: the user
+// gets "Sorry, `!deploy` failed (ref 7f3a9c)." and the log has the error
+// with the same reference. Handlers send replies through req (Reply,
+// Card, File, React) as often as they like while they work.
 type HandlerFunc func(ctx context.Context, req *Request) error
 
 // Text adapts a handler that returns its reply as a string: a non-empty

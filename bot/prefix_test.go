@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -22,7 +21,7 @@ func prefixPlugin() bot.Setuper {
 		p.Command("inline", reply("`code` first"))
 		p.Command("threaded", reply("in thread")).InThread()
 		p.Command("private", reply("just us")).Private()
-		p.Command("fail", func(ctx context.Context, req *bot.Request) error { return errors.New("disk full") })
+		p.Command("fail", func(ctx context.Context, req *bot.Request) error { return bot.UserErrorf("disk full") })
 		p.Command("card", func(ctx context.Context, req *bot.Request) error { return req.Card(bot.Card{Title: "deployed"}) })
 		p.Command("file", func(ctx context.Context, req *bot.Request) error {
 			return req.File(bot.File{Name: "log.txt", Body: strings.NewReader("x")}, "the log")

@@ -164,16 +164,17 @@ func TestPanic(t *testing.T) {
 		return nil
 	}}
 	b := bottest.NewWithOptions(t, &bot.Options{Logger: logger(&logs)}, p)
-	want := []string{"`!boom` failed with an internal error; the details are in the bot's log."}
-	if got := texts(b.Say("!boom")); !cmp.Equal(got, want) {
-		t.Errorf("Say(!boom) = %q, want %q", got, want)
+	got := texts(b.Say("!boom"))
+	ref := refRE.FindString(strings.Join(got, ""))
+	if want := []string{"Sorry, `!boom` failed " + ref + "."}; ref == "" || !cmp.Equal(got, want) {
+		t.Errorf("Say(!boom) = %q, want %q with a reference", got, want)
 	}
 	b.Say("crash callback")
 	if got := texts(b.Say("!ok")); !cmp.Equal(got, []string{"still alive"}) {
 		t.Errorf("after panics: Say(!ok) = %q, want still alive", got)
 	}
 	l := logs.String()
-	for _, w := range []string{`msg="handler panicked" plugin=boom handler=boom panic=kaboom stack=`, "goroutine ", `handler=message panic="runtime error: index out of range [14] with length 0"`} {
+	for _, w := range []string{`msg="handler panicked" plugin=boom handler=boom ref=` + strings.TrimSuffix(strings.TrimPrefix(ref, "(ref "), ")") + ` panic=kaboom stack=`, "goroutine ", `handler=message panic="runtime error: index out of range [14] with length 0"`} {
 		if !strings.Contains(l, w) {
 			t.Errorf("log does not contain %q:\n%s", w, l)
 		}

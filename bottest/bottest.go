@@ -27,6 +27,7 @@ package bottest
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,6 +74,20 @@ func Texts(rs []Reply) []string {
 		}
 	}
 	return out
+}
+
+// refRE matches the reference in the engine's reply to an internal
+// error: "Sorry, `!deploy` failed (ref 7f3a9c)." (see bot.UserError).
+var refRE = regexp.MustCompile(`\(ref [0-9a-f]{6}\)`)
+
+// Unref returns rs with the random reference in each reply to an internal
+// error replaced by REF, so that a test can compare replies exactly:
+// "Sorry, `!deploy` failed (ref REF).". It changes rs in place.
+func Unref(rs []Reply) []Reply {
+	for i := range rs {
+		rs[i].Text = refRE.ReplaceAllString(rs[i].Text, "(ref REF)")
+	}
+	return rs
 }
 
 // T is the part of *testing.T (and *testing.B, *testing.F) a Bot uses.

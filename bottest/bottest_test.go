@@ -164,3 +164,35 @@ func TestUnreactErrors(t *testing.T) {
 		t.Errorf("Unreact(no emoji) error = nil, want an error")
 	}
 }
+
+// failing is a plugin whose commands fail: "!oops" with an internal
+// error, "!nope" with an error written for the user.
+type failing struct{}
+
+func (failing) Setup(p *bot.Plugin) error {
+	p.Command("oops", func(ctx context.Context, req *bot.Request) error {
+		return fmt.Errorf("failing: query 10.0.0.7: %w", errors.New("connection refused"))
+	})
+	p.Command("nope", func(ctx context.Context, req *bot.Request) error {
+		return bot.UserErrorf("nothing to undo")
+	})
+	return nil
+}
+
+func TestUnref(t *testing.T) {
+	t.Parallel()
+	b := bottest.New(t, failing{})
+	got := bottest.Texts(b.Say("!oops"))
+	if len(got) != 1 || !strings.HasPrefix(got[0], "Sorry, `!oops` failed (ref ") || strings.Contains(got[0], "REF") {
+		t.Fatalf("Say(!oops) = %q, want the reply to an internal error", got)
+	}
+	tests := []struct{ in, want string }{
+		{"!oops", "Sorry, `!oops` failed (ref REF)."},
+		{"!nope", "`!nope` failed: nothing to undo"},
+	}
+	for _, tc := range tests {
+		if diff := cmp.Diff([]string{tc.want}, bottest.Texts(bottest.Unref(b.Say(tc.in)))); diff != "" {
+			t.Errorf("Unref(Say(%q)) mismatch (-want +got):\n%s", tc.in, diff)
+		}
+	}
+}

@@ -16,10 +16,20 @@ import (
 type roomsPlugin struct{}
 
 func (roomsPlugin) Setup(p *bot.Plugin) error {
+	// command declares a command whose errors are shown to the user as
+	// they are (bot.UserError): the tests read what the server refused.
+	command := func(name string, h bot.HandlerFunc) {
+		p.Command(name, func(ctx context.Context, req *bot.Request) error {
+			if err := h(ctx, req); err != nil {
+				return &bot.UserError{Err: err}
+			}
+			return nil
+		})
+	}
 	// roomCommand registers a command whose arguments are "~room rest":
 	// it resolves the room, then do acts and answers.
 	roomCommand := func(name string, do func(ctx context.Context, req *bot.Request, r bot.Room, rest string) error) {
-		p.Command(name, func(ctx context.Context, req *bot.Request) error {
+		command(name, func(ctx context.Context, req *bot.Request) error {
 			addr, rest, _ := strings.Cut(req.Args, " ")
 			r, err := req.Plugin.Engine().Room(ctx, addr)
 			if err != nil {
@@ -69,7 +79,7 @@ func (roomsPlugin) Setup(p *bot.Plugin) error {
 			return req.Replyf(c.done, roomName(r))
 		})
 	}
-	p.Command("mkroom", func(ctx context.Context, req *bot.Request) error {
+	command("mkroom", func(ctx context.Context, req *bot.Request) error {
 		name, kind, _ := strings.Cut(req.Args, " ")
 		r, err := req.Rooms().CreateRoom(ctx, "", name, kind == "private")
 		if err != nil {
@@ -77,7 +87,7 @@ func (roomsPlugin) Setup(p *bot.Plugin) error {
 		}
 		return req.Replyf("created %s", roomName(r))
 	})
-	p.Command("myrooms", func(ctx context.Context, req *bot.Request) error {
+	command("myrooms", func(ctx context.Context, req *bot.Request) error {
 		rs, err := req.Rooms().JoinedRooms(ctx)
 		if err != nil {
 			return err

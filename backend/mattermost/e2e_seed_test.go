@@ -25,7 +25,7 @@ func (seedPlugin) Setup(p *bot.Plugin) error {
 	// change_presence).
 	p.Command("presence", func(ctx context.Context, req *bot.Request) error {
 		if err := req.Plugin.Engine().SetPresence(ctx, req.Args); err != nil {
-			return err
+			return &bot.UserError{Err: err} // shown as is: the test reads it
 		}
 		return req.Reply("presence " + req.Args)
 	})

@@ -204,7 +204,7 @@ func (d *Plugin) rollback(ctx context.Context, req *bot.Request, a rollbackArgs)
 	var to string
 	err := bot.UpdateJSON(ctx, d.store, key(a.Service, a.Env), func(r Record, exists bool) (Record, error) {
 		if !exists || r.Previous == "" {
-			return r, fmt.Errorf("no earlier deploy of %s to %s", a.Service, a.Env)
+			return r, bot.UserErrorf("no earlier deploy of %s to %s", a.Service, a.Env)
 		}
 		to = r.Previous
 		return Record{Ref: r.Previous, By: req.Message.From.Username, ByID: req.Message.From.ID, At: d.now()}, nil

@@ -63,7 +63,7 @@ func TestDeploy(t *testing.T) {
 		{"@bob", "!deploy api prod --ref v1", []bottest.Reply{text("Deploy api@v1 to **prod**? (yes/no)")}},
 		{"@bob", "YES", []bottest.Reply{text("Deploying api@v1 to prod…"), card("api deployed to prod", "v1", "@bob")}},
 		{"@carol", "!deploy api prod -f --ref v2", []bottest.Reply{text("Deploying api@v2 to prod…"), card("api deployed to prod", "v2", "@carol")}},
-		{"@carol", "!deploy web prod -f --ref broken", []bottest.Reply{text("Deploying web@broken to prod…"), text("`!deploy` failed: deploy web to prod: health check failed")}},
+		{"@carol", "!deploy web prod -f --ref broken", []bottest.Reply{text("Deploying web@broken to prod…"), text("Sorry, `!deploy` failed (ref REF).")}},
 		{"@bob", "!deploy status api", []bottest.Reply{text("• api/staging: `v1` by @bob at 2026-11-26 09:30:00\n• api/prod: `v2` by @carol at 2026-11-26 09:30:00")}},
 		{"@bob", "so what's on prod now?", []bottest.Reply{text("On prod: api@v2.")}},
 		// Rollback replies go to a thread on the command (message m13...).
@@ -72,7 +72,7 @@ func TestDeploy(t *testing.T) {
 		{"@alice", "!deploy rollback api prod", []bottest.Reply{{To: "~test/town-square", RoomID: "r-town-square", ThreadID: "m15", Text: "Rolled api in prod back to `v1`."}}},
 	}
 	for i, s := range steps {
-		got := b.SayAs(s.user, "~town-square", s.in)
+		got := bottest.Unref(b.SayAs(s.user, "~town-square", s.in))
 		if diff := cmp.Diff(s.want, got); diff != "" {
 			t.Errorf("step %d: %s: Say(%q) mismatch (-want +got):\n%s", i, s.user, s.in, diff)
 		}

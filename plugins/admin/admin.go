@@ -72,7 +72,7 @@ func (a *Plugin) activate(ctx context.Context, req *bot.Request, n nameArg) erro
 
 func (a *Plugin) deactivate(ctx context.Context, req *bot.Request, n nameArg) error {
 	if n.Plugin == a.Name() {
-		return fmt.Errorf("the admin plugin cannot deactivate itself")
+		return bot.UserErrorf("the admin plugin cannot deactivate itself")
 	}
 	if err := a.engine.Deactivate(ctx, n.Plugin); err != nil {
 		return a.known(n.Plugin, err)

@@ -86,7 +86,10 @@
 //	MATTERBOT_HTTP_HMAC                    http.hmac
 //
 // The access rules (an ordered list of tables) and the plugin tables (free
-// form, and plugin names may hold "_") have no variables.
+// form, and plugin names may hold "_") have no variables. A MATTERBOT_
+// variable that names no key is ignored; UnknownEnv lists such variables,
+// with the name probably meant, and the matterbot command warns about each
+// when it starts.
 //
 // # Secrets
 //

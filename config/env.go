@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -160,4 +161,66 @@ func (d *decoder) envValue(ev envVar, s string) (any, bool) {
 		return f, true
 	}
 	return s, true
+}
+
+// UnknownEnv returns a warning for each variable of environ ("NAME=value"
+// strings, as os.Environ gives them) whose name starts with MATTERBOT_ but
+// overrides no key, such as a misspelt MATTERBOT_MATTERMOST_TOKN, which
+// would otherwise be ignored in silence. A warning names the variable and,
+// when one is close, the variable it probably meant. Names in also are
+// variables the program reads itself, not warned about. Values are never
+// part of a warning: they may be secrets.
+func UnknownEnv(environ []string, also ...string) []string {
+	vars := envVars()
+	known := make(map[string]bool, len(vars)+len(also))
+	for _, ev := range vars {
+		known[ev.name] = true
+	}
+	for _, n := range also {
+		known[n] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, envPrefix) || known[name] {
+			continue
+		}
+		msg := "$" + name + ": not a matterbot variable, ignored"
+		if s := suggestEnv(name, vars); s != "" {
+			msg += "; did you mean " + s + "?"
+		}
+		out = append(out, msg)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// suggestEnv returns the variable name likely meant by the unknown name:
+// the same name in another case, one within two edits, or the one whose
+// key without its table is what follows MATTERBOT_ (MATTERBOT_TOKEN for
+// MATTERBOT_MATTERMOST_TOKEN), if exactly one is.
+func suggestEnv(name string, vars []envVar) string {
+	upper := strings.ToUpper(name)
+	best, bestDist := "", 3
+	for _, ev := range vars {
+		if d := editDistance(upper, ev.name); d < bestDist {
+			best, bestDist = ev.name, d
+		}
+	}
+	if best != "" {
+		return best
+	}
+	rest := strings.TrimPrefix(upper, envPrefix)
+	var match []string
+	for _, ev := range vars {
+		for i := 1; i < len(ev.path); i++ {
+			if strings.ToUpper(strings.Join(ev.path[i:], "_")) == rest {
+				match = append(match, ev.name)
+			}
+		}
+	}
+	if len(match) == 1 {
+		return match[0]
+	}
+	return ""
 }

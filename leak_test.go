@@ -16,6 +16,8 @@ import (
 // instead: the signal tests run it as a child process (see signals_test.go).
 func TestMain(m *testing.M) {
 	if os.Getenv(mainEnv) == "1" {
+		// The child is the command: no warning about this variable.
+		os.Unsetenv(mainEnv)
 		Main(plugins.Builtin()...) // exits
 	}
 	goleak.VerifyTestMain(m)

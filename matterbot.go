@@ -157,6 +157,7 @@ func (e *env) main(args []string) int {
 		fmt.Fprintf(e.stderr, "%s: %v\n", e.name, err)
 		return 2
 	}
+	e.warnUnknownEnv(kctx)
 	if err := kctx.Run(e); err != nil {
 		printError(e.stderr, e.name, err)
 		return 1

@@ -251,7 +251,7 @@ func TestRunStartupErrors(t *testing.T) {
 			name:   "timeout",
 			is:     func(err error) bool { return errors.Is(err, context.DeadlineExceeded) },
 			config: fmt.Sprintf("server = \"127.0.0.1\"\nport = %d\ntimeout = \"100ms\"\n", mutePort) + token,
-			want:   fmt.Sprintf("matterbot: http://127.0.0.1:%d did not answer in time (timeout 100ms)", mutePort),
+			want:   fmt.Sprintf("matterbot: http://127.0.0.1:%d did not answer within 100ms (timeout)", mutePort),
 		},
 		{
 			name:   "unknown admin",

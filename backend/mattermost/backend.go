@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/matterbot/matterbot/bot"
@@ -63,7 +64,11 @@ type Options struct {
 	// Insecure skips TLS certificate verification, for a server with a
 	// self-signed certificate. Default false.
 	Insecure bool
-	// Timeout bounds each request to the server. Default 30s.
+	// Timeout bounds each request to the server, the first one (the
+	// login, or the check of the token) retries included, so that a
+	// server that never answers is reported after Timeout, and each
+	// WebSocket connection attempt unless WebSocket.DialTimeout is set.
+	// Default 30s.
 	Timeout time.Duration
 
 	// CardsHook is the id of an incoming webhook to post cards through,
@@ -122,8 +127,9 @@ type Options struct {
 	// client built from Timeout and Insecure.
 	HTTPClient *http.Client
 	// WebSocket tunes the event stream (keepalive, backoff); the zero
-	// value means the package mattermost defaults. Its HTTPClient and
-	// Logger are set by the backend.
+	// value means the package mattermost defaults, except DialTimeout,
+	// which defaults to Timeout. Its HTTPClient and Logger are set by the
+	// backend.
 	WebSocket mm.WebSocketOptions
 	// Logger receives life-cycle messages and, at Debug, each decision
 	// about an event. Default: discard. Secrets are never logged.
@@ -299,12 +305,20 @@ func (b *Backend) connect(ctx context.Context) error {
 		me  *mm.User
 		err error
 	)
+	// The first contact, retries included, takes at most Timeout: a
+	// server that never answers is reported after Timeout, not after
+	// each retry's Timeout and the waits between them.
+	fctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
 	if b.opts.Token == "" {
-		me, _, err = b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken)
+		me, _, err = b.client.Login(fctx, b.opts.Login, b.opts.Password, b.opts.MFAToken)
 	} else {
-		me, _, err = b.client.Me(ctx)
+		me, _, err = b.client.Me(fctx)
 	}
+	cancel()
 	if err != nil {
+		if ctx.Err() == nil && b.speaksTLS(ctx, err) {
+			return startupErr(err, "%s is a TLS port: set scheme = \"https\"", b.url)
+		}
 		return b.startupError(err)
 	}
 	b.self = me
@@ -388,7 +402,17 @@ func (b *Backend) startupError(err error) error {
 	if errors.As(err, &apiErr) && wantsLogin {
 		mfaID = apiErr.ID
 	}
+	var (
+		foreign *mm.NotMattermostError
+		netErr  net.Error
+	)
+	isForeign := errors.As(err, &foreign)
 	switch {
+	case isForeign && (foreign.StatusCode == http.StatusBadGateway ||
+		foreign.StatusCode == http.StatusServiceUnavailable || foreign.StatusCode == http.StatusGatewayTimeout):
+		return startupErr(err, "%s answered %s with %s: is it a proxy whose Mattermost server is down?", b.url, foreign.Path, foreign.Answer())
+	case isForeign:
+		return startupErr(err, "%s is not a Mattermost server (%s answered %s): check the server, port and scheme", b.url, foreign.Path, foreign.Answer())
 	case mfaID == "mfa.validate_token.authenticate.app_error" && b.opts.MFAToken == "":
 		return startupErr(err, "%s wants an MFA code for %q: set mfa_token, or use an access token", b.url, b.opts.Login)
 	case mfaID == "mfa.validate_token.authenticate.app_error", mfaID == "api.user.check_user_mfa.bad_code.app_error":
@@ -403,14 +427,54 @@ func (b *Backend) startupError(err error) error {
 		return startupErr(err, "%s does not speak TLS; set scheme = \"http\" or the right port", b.url)
 	case errors.As(err, &dnsErr):
 		return startupErr(err, "cannot resolve %s: %v", b.url, rootCause(err))
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return startupErr(err, "%s did not answer within %v (timeout)", b.url, b.opts.Timeout)
 	case errors.As(err, &opErr):
 		return startupErr(err, "cannot reach %s: %v", b.url, rootCause(err))
 	case errors.As(err, &apiErr):
 		return startupErr(err, "%s: %v", b.url, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return startupErr(err, "%s did not answer in time (timeout %v)", b.url, b.opts.Timeout)
 	}
 	return startupErr(err, "cannot connect to %s: %v", b.url, err)
+}
+
+// speaksTLS reports whether the server, asked in plain HTTP, is a TLS
+// port: the request failed in a way a TLS port explains (an answer that
+// is not Mattermost's: Go, nginx and Apache answer 400 to plain HTTP on a
+// TLS port; or no answer at all), and a TLS handshake with the same
+// address succeeds. The opposite mistake, https to a plain port, the
+// client tells by itself (http.ErrSchemeMismatch).
+func (b *Backend) speaksTLS(ctx context.Context, err error) bool {
+	u, perr := url.Parse(b.url)
+	if perr != nil || u.Scheme != "http" {
+		return false
+	}
+	var (
+		foreign *mm.NotMattermostError
+		apiErr  *mm.APIError
+		dnsErr  *net.DNSError
+	)
+	switch {
+	case errors.As(err, &foreign):
+	case errors.As(err, &apiErr), errors.As(err, &dnsErr), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, syscall.ECONNREFUSED):
+		// An answer of the server's, or nothing there to ask.
+		return false
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(b.opts.Timeout, 5*time.Second))
+	defer cancel()
+	// Nothing is sent over the connection: only whether the handshake
+	// succeeds matters, whoever signed the certificate.
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // a probe, no data sent
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	_ = conn.Close() // nothing was written; a close error changes nothing
+	return true
 }
 
 // rootCause returns the innermost error of a chain, whose text is the
@@ -515,6 +579,9 @@ func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
 	wsOpts := b.opts.WebSocket
 	wsOpts.HTTPClient = b.client.HTTPClient()
 	wsOpts.Logger = b.log
+	if wsOpts.DialTimeout <= 0 {
+		wsOpts.DialTimeout = b.opts.Timeout
+	}
 	ws, err := mm.NewWebSocket(b.url, b.client.Token(), &wsOpts)
 	if err != nil {
 		return err

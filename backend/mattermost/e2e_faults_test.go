@@ -324,7 +324,7 @@ func TestSlowServerTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	err = eng.Run(ctx)
-	if err == nil || !strings.Contains(err.Error(), "timeout 50ms") || strings.Contains(err.Error(), "\n") {
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 50ms") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("Run against a slow server = %v; want one line naming the timeout 50ms", err)
 	}
 }

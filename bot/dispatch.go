@@ -281,6 +281,13 @@ func (e *Engine) exec(j *job) {
 			msg += fmt.Sprintf("\nUsage: `%s%s`", e.opts.Prefix, syn)
 		}
 		e.notify(req, msg)
+	case errors.Is(err, ErrNoAnswer):
+		e.log.Info("no answer", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
+		text := j.cmd.noAnswer
+		if text == "" {
+			text = fmt.Sprintf("`%s`: no answer, so I stopped waiting.", req.invocation())
+		}
+		e.notifyAt(req, req.askDestination(), text)
 	case errors.As(err, &use):
 		e.log.Info("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
 		e.notify(req, fmt.Sprintf("`%s` failed: %v", req.invocation(), use.Err))
@@ -419,9 +426,13 @@ func (e *Engine) call(ctx context.Context, j *job) (err error) {
 // notify sends an engine message (refusal, error) where the command's
 // replies go. It works after the handler's deadline has passed.
 func (e *Engine) notify(req *Request, text string) {
+	e.notifyAt(req, req.destination(), text)
+}
+
+// notifyAt is notify to out's room or user.
+func (e *Engine) notifyAt(req *Request, out Outgoing, text string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.ctx), e.opts.ShutdownTimeout)
 	defer cancel()
-	out := req.destination()
 	out.Text = text
 	req.addressed(&out)
 	if err := e.backend.Send(ctx, &out); err != nil {
@@ -429,9 +440,11 @@ func (e *Engine) notify(req *Request, text string) {
 	}
 }
 
-// HandleMessage implements Handler: it answers a pending Request.Ask, runs
-// the OnMessage callbacks, the matching command or regex command, and the
-// matching listeners, each in a goroutine of its own.
+// HandleMessage implements Handler: it runs the OnMessage callbacks, then
+// the matching command or regex command and the matching listeners, each
+// in a goroutine of its own; or, when m is its author's answer to a
+// pending Request.Ask and not a command given with the prefix, it hands
+// m to the question.
 func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	st := e.state.Load()
 	if st == nil || m == nil || m.From.ID == st.self.ID {
@@ -450,36 +463,17 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 			}
 		}
 	}
-	if e.answer(m, tr) {
+	text, addressed, explicit := e.address(st, m)
+	c, req := e.command(m, text, addressed)
+	// While a question waits for its author's answer (Request.Ask), a
+	// command given with the prefix runs as a command, and the question
+	// still waits; any other message from the author there answers it.
+	if (c == nil || !explicit) && e.answer(m, tr) {
 		return tr.done
 	}
-
-	text, addressed := e.address(st, m)
-	matched := false
-	if addressed && text != "" {
-		if c, args := e.lookup(text); c != nil {
-			matched = true
-			e.start(c, &Request{Message: m, Command: c.name, Args: args}, tr)
-		}
-	}
-	for _, c := range e.regexes {
-		if matched {
-			break
-		}
-		subject := m.Text
-		if c.prefixed {
-			if !addressed {
-				continue
-			}
-			subject = text
-		}
-		if !c.plugin.isActive() {
-			continue
-		}
-		if groups := c.re.FindStringSubmatch(subject); groups != nil {
-			matched = true
-			e.start(c, &Request{Message: m, Command: c.name, Args: subject, Match: groups}, tr)
-		}
+	matched := c != nil
+	if matched {
+		e.start(c, req, tr)
 	}
 	for _, c := range e.listeners {
 		if !c.plugin.isActive() {
@@ -494,6 +488,32 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 		e.unknown(m, text, tr)
 	}
 	return tr.done
+}
+
+// command returns the command or regex command m runs, with its
+// request, or nil. text is m's text after the prefix, when addressed.
+func (e *Engine) command(m *Message, text string, addressed bool) (*Cmd, *Request) {
+	if addressed && text != "" {
+		if c, args := e.lookup(text); c != nil {
+			return c, &Request{Message: m, Command: c.name, Args: args}
+		}
+	}
+	for _, c := range e.regexes {
+		subject := m.Text
+		if c.prefixed {
+			if !addressed {
+				continue
+			}
+			subject = text
+		}
+		if !c.plugin.isActive() {
+			continue
+		}
+		if groups := c.re.FindStringSubmatch(subject); groups != nil {
+			return c, &Request{Message: m, Command: c.name, Args: subject, Match: groups}
+		}
+	}
+	return nil, nil
 }
 
 // start queues a command; when the queue is full it says so.
@@ -612,11 +632,12 @@ func levenshtein(a, b string) int {
 }
 
 // address decides whether m is for the bot and returns the text after the
-// prefix.
-func (e *Engine) address(st *connState, m *Message) (string, bool) {
+// prefix. explicit reports that m starts with the prefix or an alternate
+// prefix, not only that it is a direct message.
+func (e *Engine) address(st *connState, m *Message) (text string, addressed, explicit bool) {
 	t := strings.TrimSpace(m.Text)
 	if strings.HasPrefix(t, e.opts.Prefix) {
-		return strings.TrimSpace(t[len(e.opts.Prefix):]), true
+		return strings.TrimSpace(t[len(e.opts.Prefix):]), true, true
 	}
 	for _, ap := range st.prefixes {
 		if len(t) < len(ap) || !strings.EqualFold(t[:len(ap)], ap) {
@@ -627,12 +648,12 @@ func (e *Engine) address(st *connState, m *Message) (string, bool) {
 			continue // "@ops-botty" is not "@ops-bot"
 		}
 		rest = strings.TrimLeft(rest, ":,; \t\n")
-		return rest, true
+		return rest, true, true
 	}
 	if m.Direct && !e.opts.RequirePrefixInDirect {
-		return t, true
+		return t, true, false
 	}
-	return "", false
+	return "", false, false
 }
 
 func isNameRune(r rune) bool {

@@ -736,9 +736,13 @@ func TestAskTwiceInOnePlace(t *testing.T) {
 		t.Fatalf("first ask: replies %q, want which?", got)
 	}
 	// The same user cannot start a second question in the same place: the
-	// "!ask" is the answer to the first one.
-	if got := texts(b.SayAs("@bob", "~ops", "!ask")); !cmp.Equal(got, []string{"got !ask"}) {
-		t.Errorf("second ask: replies %q, want the first question answered", got)
+	// "!ask" runs, and its question is refused; the first one still waits.
+	busy := "`!ask` failed: I am still waiting for your answer to an earlier question here: answer it first, or start this in a thread"
+	if got := texts(b.SayAs("@bob", "~ops", "!ask")); !cmp.Equal(got, []string{busy}) {
+		t.Errorf("second ask: replies %q, want %q", got, busy)
+	}
+	if got := texts(b.SayAs("@bob", "~ops", "this one")); !cmp.Equal(got, []string{"got this one"}) {
+		t.Errorf("answer: replies %q, want the first question answered", got)
 	}
 	// In two threads, two questions wait side by side.
 	b.SayInThread("@bob", "~ops", "t1", "!ask")

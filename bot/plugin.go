@@ -25,7 +25,8 @@ type Setuper interface {
 
 // HandlerFunc runs a command or listener. It returns nil when done, or an
 // error that the engine reports to the user: a *UsageError with the
-// command's usage line, a *UserError with its text, the handler's
+// command's usage line, a *UserError with its text, an unanswered
+// question (ErrNoAnswer) with the command's NoAnswer text, the handler's
 // deadline with a timeout notice. Any other error is internal: the user
 // gets "Sorry, `!deploy` failed (ref 7f3a9c)." and the log has the error
 // with the same reference. Handlers send replies through req (Reply,
@@ -203,6 +204,7 @@ type Cmd struct {
 	hidden   bool
 	admin    bool
 	timeout  time.Duration
+	noAnswer string // see NoAnswer; "" for the default
 	divert   divert
 	handler  HandlerFunc
 	args     *argSpec       // typed arguments, or nil
@@ -331,6 +333,12 @@ func (c *Cmd) AdminOnly() *Cmd { c.admin = true; return c }
 
 // Timeout sets the handler's deadline (default Options.CommandTimeout).
 func (c *Cmd) Timeout(d time.Duration) *Cmd { c.timeout = d; return c }
+
+// NoAnswer sets what the engine says when the handler returns the error
+// of a question left unanswered (Request.Ask, ErrNoAnswer): "No answer:
+// deploy cancelled.". It is sent as is, where the question was asked.
+// Default: "`!deploy`: no answer, so I stopped waiting.".
+func (c *Cmd) NoAnswer(text string) *Cmd { c.noAnswer = text; return c }
 
 // InThread sends the command's replies in a thread: the thread the command
 // came from, or a new one started on the command (Errbot's

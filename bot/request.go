@@ -245,8 +245,9 @@ func (r *Request) OpenFile(f FileRef) (io.ReadCloser, error) {
 	return fo.OpenFile(r.ctx, f.ID)
 }
 
-// ErrNoAnswer is returned by Request.Ask when the user did not answer in
-// time.
+// ErrNoAnswer is returned (wrapped) by Request.Ask when the user did not
+// answer in time. A handler that returns it gets the command's NoAnswer
+// text as its last word (see Cmd.NoAnswer).
 var ErrNoAnswer = errors.New("bot: no answer")
 
 // convKey identifies whose next message answers a question, and where.
@@ -267,17 +268,26 @@ type answer struct {
 
 // Ask sends question where the replies go and waits for the author's next
 // message in the same room (and thread, when the question was asked in
-// one). That message answers the question: it is not run as a command.
-// Ask returns an error wrapping ErrNoAnswer after Options.AskTimeout, or
-// ctx's error when it is done first. Call Ask again to chain steps.
+// one). That message answers the question: it is not run as a command,
+// unless it is a command given with the prefix ("!status"), which runs as
+// usual while the question goes on waiting. In a direct message, a
+// command without the prefix is an answer. Call Ask again to chain steps.
+//
+// Ask returns an error wrapping ErrNoAnswer when no answer came within
+// Options.AskTimeout or before ctx's deadline, and ctx's error when ctx
+// is cancelled. The wait counts against the handler's deadline
+// (Options.CommandTimeout, 1 minute by default): give a command that asks
+// a longer one with Cmd.Timeout. Return the error, and the engine tells
+// the user the command stopped waiting (Cmd.NoAnswer sets the words); or
+// handle it and say something else.
+//
+// One question at a time waits for a user in one room or thread: a second
+// Ask there fails with a *UserError that says so.
 //
 // While Ask waits, the message that started the handler counts as
 // handled (bottest's Say returns).
 func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
-	out := r.destination()
-	if out.UserID != "" { // a question in private would wait in the wrong place
-		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID}
-	}
+	out := r.askDestination()
 	out.Text = question
 	r.addressed(&out)
 	r.asking.Add(1) // no automatic typing indicator while the user is to type
@@ -288,7 +298,7 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 	e.wmu.Lock()
 	if _, busy := e.waiters[key]; busy {
 		e.wmu.Unlock()
-		return nil, fmt.Errorf("bot: ask: already waiting for an answer from %s here", r.Message.From)
+		return nil, UserErrorf("I am still waiting for your answer to an earlier question here: answer it first, or start this in a thread")
 	}
 	e.waiters[key] = w
 	e.wmu.Unlock()
@@ -315,6 +325,9 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 		return a.m, nil
 	case <-ctx.Done():
 		err = ctx.Err()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("bot: ask %s: %w (%w)", r.Message.From, ErrNoAnswer, err)
+		}
 	case <-t.C:
 		err = fmt.Errorf("bot: ask %s: %w after %v", r.Message.From, ErrNoAnswer, e.opts.AskTimeout)
 	}
@@ -328,6 +341,17 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 	default:
 		return nil, err
 	}
+}
+
+// askDestination returns where Ask puts its question: where the replies
+// go, except that a question for private replies is asked in the room,
+// where its answer is awaited.
+func (r *Request) askDestination() Outgoing {
+	out := r.destination()
+	if out.UserID != "" {
+		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID}
+	}
+	return out
 }
 
 // answer delivers m to a pending Ask, if there is one for it: one asked

@@ -446,21 +446,92 @@ func TestConversation(t *testing.T) {
 		{"@alice", "~ops", "", "!survey", []string{"Your name?"}},
 		{"@bob", "~ops", "", "!status", []string{"ok"}},           // another user is not an answer
 		{"@alice", "~town-square", "", "!status", []string{"ok"}}, // another room neither
+		{"@alice", "~ops", "", "!status", []string{"ok"}},         // a command runs, the question waits
+		{"@alice", "~ops", "", "@ops-bot status", []string{"ok"}},
 		{"@alice", "~ops", "", "Alice", []string{"Favourite colour, Alice?"}},
-		{"@alice", "~ops", "", "!status", []string{"Alice likes !status"}}, // the answer is not a command
+		{"@alice", "~ops", "", "!stauts", []string{"Alice likes !stauts"}}, // not a command: the answer
 		{"@alice", "~ops", "", "!status", []string{"ok"}},
 		// In a thread, the answer must come in the thread.
 		{"@bob", "~ops", "t1", "!survey", []string{"Your name?"}},
 		{"@bob", "~ops", "t2", "Robert", nil},
 		{"@bob", "~ops", "t1", "Bob", []string{"Favourite colour, Bob?"}},
 		{"@bob", "~ops", "t1", "green", []string{"Bob likes green"}},
+		// In a direct message, a command needs the prefix to be one.
+		{"@carol", "", "", "survey", []string{"Your name?"}},
+		{"@carol", "", "", "status", []string{"Favourite colour, status?"}},
+		{"@carol", "", "", "!status", []string{"ok"}},
+		{"@carol", "", "", "red", []string{"status likes red"}},
 	}
 	for i, s := range steps {
-		got := texts(b.SayInThread(s.user, s.room, s.thread, s.text))
+		var got []string
+		if s.room == "" {
+			got = texts(b.DM(s.user, s.text))
+		} else {
+			got = texts(b.SayInThread(s.user, s.room, s.thread, s.text))
+		}
 		if !cmp.Equal(got, s.want) {
 			t.Errorf("step %d: %s says %q: replies %q, want %q", i, s.user, s.text, got, s.want)
 		}
 	}
+}
+
+func TestConversationNoAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncBuffer
+		ask := func(ctx context.Context, req *bot.Request) error {
+			a, err := req.Ask(ctx, "sure?")
+			if err != nil {
+				return err
+			}
+			return req.Reply("you said " + a.Text)
+		}
+		p := plug{"q", func(p *bot.Plugin) error {
+			p.Command("ask", ask).Timeout(time.Hour)
+			p.Command("deploy", ask).Timeout(time.Hour).NoAnswer("No answer: deploy cancelled.")
+			p.Command("quick", ask) // the command's deadline comes first
+			p.Command("private", ask).Timeout(time.Hour).Private()
+			p.Command("status", reply("ok"))
+			return nil
+		}}
+		b := bottest.NewWithOptions(t, &bot.Options{AskTimeout: 5 * time.Minute, CommandTimeout: time.Minute, Logger: logger(&logs)}, p)
+		tests := []struct {
+			cmd   string
+			after time.Duration
+			want  []bottest.Reply
+		}{
+			{"!ask", 5 * time.Minute, []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "`!ask`: no answer, so I stopped waiting."}}},
+			{"!deploy", 5 * time.Minute, []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "No answer: deploy cancelled."}}},
+			{"!quick", time.Minute, []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "`!quick`: no answer, so I stopped waiting."}}},
+			// Asked in the room, where the answer is awaited, and ended there.
+			{"!private", 5 * time.Minute, []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "`!private`: no answer, so I stopped waiting."}}},
+		}
+		for _, tc := range tests {
+			if got := texts(b.SayAs("@bob", "~ops", tc.cmd)); !cmp.Equal(got, []string{"sure?"}) {
+				t.Fatalf("Say(%s) = %q, want sure?", tc.cmd, got)
+			}
+			// Commands neither answer nor cancel the question.
+			if got := texts(b.SayAs("@bob", "~ops", "!status")); !cmp.Equal(got, []string{"ok"}) {
+				t.Errorf("%s: Say(!status) while asking = %q, want ok", tc.cmd, got)
+			}
+			time.Sleep(tc.after - time.Second)
+			synctest.Wait()
+			if got := b.Replies(); len(got) != 0 {
+				t.Errorf("%s: a second before the end: replies %+v, want none yet", tc.cmd, got)
+			}
+			time.Sleep(time.Second)
+			synctest.Wait()
+			if diff := cmp.Diff(tc.want, b.Replies()); diff != "" {
+				t.Errorf("%s: after %v: replies mismatch (-want +got):\n%s", tc.cmd, tc.after, diff)
+			}
+			// The question is gone: a word is a word again.
+			if got := b.SayAs("@bob", "~ops", "yes"); len(got) != 0 {
+				t.Errorf("%s: late answer: replies %+v, want none", tc.cmd, got)
+			}
+		}
+		if l, w := logs.String(), `msg="no answer" plugin=q command=deploy user_id=u-bob err="bot: ask @bob: bot: no answer after 5m0s"`; !strings.Contains(l, w) {
+			t.Errorf("log does not contain %s:\n%s", w, l)
+		}
+	})
 }
 
 func TestConversationTimeout(t *testing.T) {

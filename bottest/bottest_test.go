@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
@@ -195,4 +197,41 @@ func TestUnref(t *testing.T) {
 			t.Errorf("Unref(Say(%q)) mismatch (-want +got):\n%s", tc.in, diff)
 		}
 	}
+}
+
+// survey asks two questions; "!ping" answers pong.
+type survey struct{}
+
+func (survey) Setup(p *bot.Plugin) error {
+	p.Command("survey", func(ctx context.Context, req *bot.Request) error {
+		name, err := req.Ask(ctx, "Your name?")
+		if err != nil {
+			return err
+		}
+		return req.Replyf("Hello %s.", name.Text)
+	}).Timeout(time.Hour).NoAnswer("No name, no survey.")
+	p.Command("ping", func(ctx context.Context, req *bot.Request) error { return req.Reply("pong") })
+	return nil
+}
+
+func TestAskAndCommands(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := bottest.NewWithOptions(t, &bot.Options{AskTimeout: time.Minute}, survey{})
+		steps := []struct{ say, want string }{
+			{"!survey", "Your name?"},
+			{"!ping", "pong"}, // a command, not the answer
+			{"Ada", "Hello Ada."},
+			{"!survey", "Your name?"},
+		}
+		for _, s := range steps {
+			if got := bottest.Texts(b.Say(s.say)); !cmp.Equal(got, []string{s.want}) {
+				t.Errorf("Say(%q) = %q, want %q", s.say, got, s.want)
+			}
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := bottest.Texts(b.Replies()); !cmp.Equal(got, []string{"No name, no survey."}) {
+			t.Errorf("no answer: replies %q, want the command's NoAnswer text", got)
+		}
+	})
 }

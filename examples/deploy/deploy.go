@@ -104,7 +104,7 @@ func (d *Plugin) Setup(p *bot.Plugin) error {
 	d.store, d.plugin = p.Store(), p
 	p.Describe("deploys services")
 	bot.Command(p, "deploy", d.deploy).Help("deploy a service; prod asks for confirmation").
-		Timeout(10 * time.Minute)
+		Timeout(10 * time.Minute).NoAnswer("No answer: deploy cancelled.")
 	bot.Command(p, "deploy status", d.status).Help("the last deploy of each service")
 	bot.Command(p, "deploy rollback", d.rollback).Help("go back to the previous ref").AdminOnly().InThread()
 	p.Listen(`(?i)\bwhat(?:'s| is) (?:on|in) (staging|prod)\b`, d.whatsOn)

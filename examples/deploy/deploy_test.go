@@ -90,6 +90,22 @@ func TestDeploy(t *testing.T) {
 	}
 }
 
+// TestDeployNoAnswer: an unanswered confirmation cancels the deploy, and
+// says so.
+func TestDeployNoAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		deployed := 0
+		b := newBot(t, func(ctx context.Context, service, env, ref string) error { deployed++; return nil })
+		b.SayAs("@bob", "~ops", "!deploy api prod")
+		time.Sleep(5 * time.Minute) // bot.Options.AskTimeout's default
+		synctest.Wait()
+		want := []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", Text: "No answer: deploy cancelled."}}
+		if diff := cmp.Diff(want, b.Replies()); diff != "" || deployed != 0 {
+			t.Errorf("no answer: %d deploys, replies mismatch (-want +got):\n%s", deployed, diff)
+		}
+	})
+}
+
 // TestAnnounce runs the schedule on the fake clock of a synctest bubble.
 func TestAnnounce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

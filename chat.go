@@ -38,17 +38,14 @@ const chatHelp = `Type a message to post it; the bot's answers appear below.
   /help       this text
 Ctrl-C stops the server.`
 
-// newChat starts a chat as the first admin of the seed (else its first
-// user) in town-square of its first team.
+// newChat starts a chat as the everyday user of the seed (its first
+// plain user) in town-square of its first team.
 func newChat(srv *mmtest.Server, sf *seedFile, accounts []account, out io.Writer) (*chat, error) {
 	c := &chat{srv: srv, out: out, names: map[string]string{}, labels: map[string]string{}, typed: map[string]bool{}}
-	first := firstAdmin(accounts)
+	first := everydayUser(accounts)
 	for _, a := range accounts {
 		if u, ok := srv.User(a.username); ok {
 			c.names[u.ID] = u.Username
-		}
-		if first == "" && !a.bot {
-			first = a.username
 		}
 	}
 	if first == "" || len(sf.Teams) == 0 {

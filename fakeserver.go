@@ -1,10 +1,16 @@
 package matterbot
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -21,7 +27,9 @@ type fakeServerCmd struct {
 	Listen   string `default:"127.0.0.1:8065" help:"Address to listen on."`
 	Seed     string `help:"TOML file describing teams, users, bots and channels (default: a small demo world)." type:"path"`
 	LogLevel string `default:"auto" enum:"auto,debug,info,warn,error" help:"Log level; requests are logged at debug. auto: debug, or warn with --chat."`
-	Chat     bool   `help:"Talk to the bot from this terminal: each line typed is posted as the seed's admin in town-square, and the answers are printed."`
+	Chat     bool   `help:"Talk to the bot from this terminal: each line typed is posted as the seed's first plain user in town-square, and the answers are printed."`
+	// ConfigOut overwrites only a file it wrote itself: see writeConfig.
+	ConfigOut string `name:"config-out" type:"path" placeholder:"FILE" help:"Write the bot's configuration to FILE (a file an earlier --config-out wrote is overwritten, any other is refused). Ids and tokens are the same on every start, so it stays valid."`
 }
 
 // seedFile is the --seed format:
@@ -33,15 +41,20 @@ type fakeServerCmd struct {
 //	[[users]]
 //	username = "alice"
 //	password = "alice-password"
-//	admin = true
 //	teams = ["ops"]
 //	mfa_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" # optional: login wants a TOTP code
+//
+//	[[users]]
+//	username = "sysadmin"
+//	password = "sysadmin-password"
+//	admin = true           # a system admin of the server
+//	teams = ["ops"]
 //
 //	[[bots]]
 //	username = "ops-bot"
 //	display_name = "Ops Bot"
-//	owner = "alice"
-//	token = "..."          # optional; a random token otherwise
+//	owner = "sysadmin"
+//	token = "..."          # optional; derived from the username otherwise
 //	teams = ["ops"]
 //
 //	[[channels]]
@@ -80,7 +93,10 @@ type seedFile struct {
 	} `toml:"channels"`
 }
 
-// defaultSeed is the world used without --seed.
+// defaultSeed is the world used without --seed. alice, the everyday
+// user, is a plain user of the server (and the bot's admin in the
+// printed config); sysadmin is the server's administrator, so that the
+// server refuses alice what it would refuse her on a real one.
 const defaultSeed = `
 [[teams]]
 name = "ops"
@@ -89,7 +105,6 @@ display_name = "Ops"
 [[users]]
 username = "alice"
 password = "alice-password"
-admin = true
 teams = ["ops"]
 
 [[users]]
@@ -97,10 +112,16 @@ username = "bob"
 password = "bob-password"
 teams = ["ops"]
 
+[[users]]
+username = "sysadmin"
+password = "sysadmin-password"
+admin = true
+teams = ["ops"]
+
 [[bots]]
 username = "ops-bot"
 display_name = "Ops Bot"
-owner = "alice"
+owner = "sysadmin"
 teams = ["ops"]
 
 [[channels]]
@@ -120,7 +141,7 @@ team = "ops"
 name = "admins"
 display_name = "Admins"
 type = "P"
-members = ["alice", "ops-bot"]
+members = ["alice", "sysadmin", "ops-bot"]
 `
 
 // parseSeed decodes a seed file; name is used in errors. Unknown keys are
@@ -149,15 +170,31 @@ type account struct {
 	bot, admin, mfa           bool
 }
 
-// firstAdmin returns the username of the first admin in accounts that
-// is not a bot, or "" if there is none.
-func firstAdmin(accounts []account) string {
+// everydayUser returns the username of the account a person uses day to
+// day: the first user that is neither a bot nor a system admin, else the
+// first user that is not a bot, else "". It is the bot's admin in the
+// printed config and the one the chat posts as.
+func everydayUser(accounts []account) string {
+	first := ""
 	for _, a := range accounts {
-		if a.admin && !a.bot {
+		switch {
+		case a.bot:
+		case !a.admin:
 			return a.username
+		case first == "":
+			first = a.username
 		}
 	}
-	return ""
+	return first
+}
+
+// stableToken is the token a seeded bot gets when the seed names none:
+// derived from its name, so that it is the same on every start of the
+// fake server and a saved config keeps working. Anyone can derive it:
+// the fake server is for demos and tests, never for secrets.
+func stableToken(username string) string {
+	sum := sha256.Sum256([]byte("matterbot fake-server token\x00" + username))
+	return hex.EncodeToString(sum[:])[:26]
 }
 
 // apply builds the seeded world in srv and returns the accounts to print.
@@ -226,10 +263,9 @@ func (sf *seedFile) apply(srv *mmtest.Server) ([]account, error) {
 		}
 		tok := b.Token
 		if tok == "" {
-			if tok, err = srv.CreateToken(bot.ID, "seed"); err != nil {
-				return nil, err
-			}
-		} else if err := srv.AddToken(bot.ID, tok, "seed"); err != nil {
+			tok = stableToken(b.Username)
+		}
+		if err := srv.AddToken(bot.ID, tok, "seed"); err != nil {
 			return nil, err
 		}
 		accounts = append(accounts, account{username: b.Username, token: tok, bot: true})
@@ -265,15 +301,7 @@ func (sf *seedFile) apply(srv *mmtest.Server) ([]account, error) {
 }
 
 func (c *fakeServerCmd) Run(e *env) error {
-	name, text := "(default)", defaultSeed
-	if c.Seed != "" {
-		b, err := os.ReadFile(c.Seed)
-		if err != nil {
-			return err
-		}
-		name, text = c.Seed, string(b)
-	}
-	sf, err := parseSeed(name, text)
+	sf, err := loadSeed(c.Seed)
 	if err != nil {
 		return err
 	}
@@ -288,21 +316,27 @@ func (c *fakeServerCmd) Run(e *env) error {
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
+	if c.ConfigOut != "" {
+		if err := checkConfigOut(c.ConfigOut); err != nil { // before the server starts
+			return err
+		}
+	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := mmtest.Start(c.Listen, &mmtest.Options{Logger: logger})
+	w, err := startWorld(c.Listen, sf, logger)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
-	accounts, err := sf.apply(srv)
-	if err != nil {
-		return err
+	defer w.srv.Close()
+	if c.ConfigOut != "" {
+		if err := w.writeConfig(c.ConfigOut); err != nil {
+			return err
+		}
 	}
-	if err := printWelcome(e.stdout, srv.URL(), sf, accounts, c.Chat); err != nil {
+	if err := w.printWelcome(e.stdout, c.Chat, c.ConfigOut); err != nil {
 		return err
 	}
 	if c.Chat {
-		ch, err := newChat(srv, sf, accounts, e.stdout)
+		ch, err := newChat(w.srv, sf, w.accounts, e.stdout)
 		if err != nil {
 			return err
 		}
@@ -313,27 +347,180 @@ func (c *fakeServerCmd) Run(e *env) error {
 	return nil
 }
 
-func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account, chat bool) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "fake Mattermost server at %s (Ctrl-C stops it)\n", url)
+// loadSeed reads the seed file path, or the default world for "".
+func loadSeed(path string) (*seedFile, error) {
+	if path == "" {
+		return parseSeed("(default)", defaultSeed)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseSeed(path, string(b))
+}
+
+// world is a fake server listening, with a seeded world.
+type world struct {
+	srv      *mmtest.Server
+	seed     *seedFile
+	accounts []account
+	// url is where a bot on this machine reaches the server: the
+	// listening URL, with 127.0.0.1 for an unspecified address (a
+	// server listening on 0.0.0.0 or [::] is reached on the loopback
+	// too).
+	url string
+}
+
+// startWorld starts a fake server on addr and seeds it. Ids of the
+// seeded accounts, teams and channels, and the bots' tokens, are the
+// same on every start, so that a saved config keeps working. The caller
+// must close w.srv.
+func startWorld(addr string, sf *seedFile, logger *slog.Logger) (*world, error) {
+	srv, err := mmtest.Start(addr, &mmtest.Options{Logger: logger, StableIDs: true})
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := sf.apply(srv)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &world{srv: srv, seed: sf, accounts: accounts, url: dialURL(srv.URL())}, nil
+}
+
+// dialURL returns the URL "http://host:port" with a loopback host in
+// place of an unspecified one ("0.0.0.0", "[::]"): a bot cannot dial
+// those, and run rejects them as server names.
+func dialURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
+	}
+	return u.String()
+}
+
+// bot returns the first seeded bot, and false when there is none.
+func (w *world) bot() (account, bool) {
+	for _, a := range w.accounts {
+		if a.bot {
+			return a, true
+		}
+	}
+	return account{}, false
+}
+
+// botConfig returns the configuration lines for the first bot of the
+// world (admins, then the [mattermost] table), and false when the world
+// has no bot or no team.
+func (w *world) botConfig() (string, bool) {
+	b, ok := w.bot()
+	if !ok || len(w.seed.Teams) == 0 {
+		return "", false
+	}
+	u, err := url.Parse(w.url)
+	if err != nil {
+		return "", false
+	}
+	var s strings.Builder
+	if user := everydayUser(w.accounts); user != "" {
+		fmt.Fprintf(&s, "admins = [\"@%s\"]\n", user)
+	}
+	fmt.Fprintf(&s, "[mattermost]\nserver = %q\nscheme = \"http\"\nport = %s\nteam = %q\ntoken = %q\n",
+		u.Hostname(), u.Port(), w.teamNames()[0], b.token)
+	return s.String(), true
+}
+
+// teamNames returns the world's team names, sorted.
+func (w *world) teamNames() []string {
 	var teams []string
-	for _, t := range sf.Teams {
+	for _, t := range w.seed.Teams {
 		teams = append(teams, t.Name)
 	}
 	sort.Strings(teams)
-	fmt.Fprintf(&b, "teams: %s\n", strings.Join(teams, ", "))
+	return teams
+}
+
+// configOutMarker starts every file --config-out writes: --config-out
+// overwrites a file that starts with it, and refuses any other.
+const configOutMarker = "# Written by matterbot fake-server --config-out"
+
+// writeConfig writes the bot's configuration to path for --config-out.
+// It overwrites a file it wrote before (one that starts with
+// configOutMarker), so that the same command can be run again after a
+// restart, and refuses to overwrite any other file.
+func (w *world) writeConfig(path string) error {
+	text, ok := w.botConfig()
+	if !ok {
+		return fmt.Errorf("--config-out: the seed has no bot or no team to write a configuration for")
+	}
+	if err := checkConfigOut(path); err != nil {
+		return err
+	}
+	text = configOutMarker + "; it rewrites this file.\n" +
+		"# The fake server's ids and tokens are the same on every start: the file stays valid.\n" + text
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil { // it holds a token
+		return fmt.Errorf("--config-out: %w", err)
+	}
+	return nil
+}
+
+// checkConfigOut returns an error if --config-out may not write path: a
+// file that exists and was not written by --config-out.
+func checkConfigOut(path string) error {
+	old, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("--config-out: %w", err)
+	case !bytes.HasPrefix(old, []byte(configOutMarker)):
+		return &cliError{fmt.Sprintf("--config-out %s: the file exists and was not written by fake-server; remove it or name another file", path), fs.ErrExist}
+	}
+	return nil
+}
+
+// printWelcome prints the server's URL, the accounts and the bot's
+// configuration (or where it was written).
+func (w *world) printWelcome(out io.Writer, chat bool, configOut string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "fake Mattermost server at %s (Ctrl-C stops it)\n", w.url)
+	if w.url != w.srv.URL() {
+		fmt.Fprintf(&b, "listening on %s, all interfaces\n", strings.TrimPrefix(w.srv.URL(), "http://"))
+	}
+	fmt.Fprintf(&b, "teams: %s\n", strings.Join(w.teamNames(), ", "))
+	writeAccounts(&b, w.accounts)
+	if text, ok := w.botConfig(); ok {
+		if configOut != "" {
+			fmt.Fprintf(&b, "\nbot config written to %s: run `matterbot run -c %s`\n\n", configOut, configOut)
+		} else {
+			fmt.Fprintf(&b, "\nbot config: save these lines as matterbot.toml, then run `matterbot run -c matterbot.toml`\n%s\n", text)
+		}
+	}
+	if !chat {
+		b.WriteString("run with --chat to talk to the bot from this terminal, without a Mattermost client\n")
+	}
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+// writeAccounts writes one line per account: role, name, password or
+// token.
+func writeAccounts(b *strings.Builder, accounts []account) {
 	for _, a := range accounts {
 		switch {
 		case a.bot:
-			fmt.Fprintf(&b, "bot   %-12s token %s\n", a.username, a.token)
+			fmt.Fprintf(b, "bot   %-12s token %s\n", a.username, a.token)
 		default:
 			role := "user "
 			if a.admin {
 				role = "admin"
 			}
-			fmt.Fprintf(&b, "%s %-12s password %q", role, a.username, a.password)
+			fmt.Fprintf(b, "%s %-12s password %q", role, a.username, a.password)
 			if a.token != "" {
-				fmt.Fprintf(&b, " token %s", a.token)
+				fmt.Fprintf(b, " token %s", a.token)
 			}
 			if a.mfa {
 				b.WriteString(" (MFA on)")
@@ -341,40 +528,4 @@ func printWelcome(w io.Writer, url string, sf *seedFile, accounts []account, cha
 			b.WriteString("\n")
 		}
 	}
-	if len(teams) > 0 {
-		admin := firstAdmin(accounts)
-		for _, a := range accounts {
-			if a.bot {
-				b.WriteString("\nbot config: save these lines as matterbot.toml, then run `matterbot run -c matterbot.toml`\n")
-				if admin != "" {
-					fmt.Fprintf(&b, "admins = [\"@%s\"]\n", admin)
-				}
-				fmt.Fprintf(&b, "[mattermost]\nserver = %q\nscheme = \"http\"\nport = %s\nteam = %q\ntoken = %q\n\n",
-					hostOf(url), portOf(url), teams[0], a.token)
-				break
-			}
-		}
-	}
-	if !chat {
-		b.WriteString("run with --chat to talk to the bot from this terminal, without a Mattermost client\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// hostOf and portOf split "http://host:port".
-func hostOf(url string) string {
-	h := strings.TrimPrefix(url, "http://")
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		return h[:i]
-	}
-	return h
-}
-
-func portOf(url string) string {
-	h := strings.TrimPrefix(url, "http://")
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		return h[i+1:]
-	}
-	return "80"
 }

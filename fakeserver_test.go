@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/matterbot/matterbot/config"
+	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
 
@@ -39,41 +40,74 @@ func (w *notifyWriter) String() string {
 	return w.buf.String()
 }
 
-func TestFakeServerCommand(t *testing.T) {
+// startFakeServer runs the fake-server command with args until its
+// welcome is printed (the line after the bot config), and returns the
+// output so far, the URL it printed, and a function that stops it and
+// returns its exit code.
+func startFakeServer(t *testing.T, args ...string) (out *notifyWriter, url string, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := &notifyWriter{wrote: make(chan struct{}, 1)}
-	var errOut bytes.Buffer
+	out = &notifyWriter{wrote: make(chan struct{}, 1)}
+	errOut := &notifyWriter{wrote: make(chan struct{}, 1)}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"fake-server", "--listen", "127.0.0.1:0", "--log-level", "error"}, out, &errOut)
+		done <- run(ctx, append([]string{"fake-server", "--log-level", "error"}, args...), out, errOut)
 	}()
-	urlRE := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+)`)
-	var url string
-	for url == "" {
+	var code int
+	stopped := false
+	stop = func() int {
+		if !stopped {
+			cancel()
+			code, stopped = <-done, true
+		}
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	urlRE := regexp.MustCompile(`at (http://[^ ]+) `)
+	for !strings.Contains(out.String(), "run with --chat") {
 		select {
 		case <-out.wrote:
-			if m := urlRE.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "bot config") {
-				url = m[1]
-			}
 		case code := <-done:
+			cancel()
+			stopped = true
 			t.Fatalf("fake-server exited early with %d: %s %s", code, out.String(), errOut.String())
 		}
 	}
-	for _, want := range []string{"admin alice", `password "alice-password"`, "bot   ops-bot      token "} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output %q does not mention %q", out.String(), want)
-		}
+	m := urlRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no URL in %q", out.String())
 	}
-	// The printed bot config is a file matterbot run accepts, pointing at
-	// this server with the bot's token.
-	_, block, _ := strings.Cut(out.String(), "bot config: save these lines as matterbot.toml")
+	return out, m[1], stop
+}
+
+// printedConfig parses the bot config that the fake server printed.
+func printedConfig(t *testing.T, out string) *config.Config {
+	t.Helper()
+	_, block, _ := strings.Cut(out, "bot config: save these lines as matterbot.toml")
 	_, block, _ = strings.Cut(block, "\n")
 	block, _, _ = strings.Cut(block, "\n\n")
 	cfg, err := config.Parse("matterbot.toml", []byte(block), nil)
 	if err != nil {
 		t.Fatalf("the printed config %q does not parse: %v", block, err)
 	}
+	return cfg
+}
+
+func TestFakeServerCommand(t *testing.T) {
+	out, url, stop := startFakeServer(t, "--listen", "127.0.0.1:0")
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Errorf("printed URL %s, want http://127.0.0.1:PORT", url)
+	}
+	// alice is a plain user of the server and the bot's admin; the
+	// server's admin is another account.
+	for _, want := range []string{`user  alice        password "alice-password"`, `admin sysadmin     password "sysadmin-password"`, "bot   ops-bot      token "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output %q does not mention %q", out.String(), want)
+		}
+	}
+	// The printed bot config is a file matterbot run accepts, pointing at
+	// this server with the bot's token.
+	cfg := printedConfig(t, out.String())
 	if got := cfg.Mattermost.URL(); got != url || len(cfg.Admins) != 1 || cfg.Admins[0] != "@alice" {
 		t.Errorf("printed config: server %s, admins %q; want %s and @alice", got, cfg.Admins, url)
 	}
@@ -86,6 +120,9 @@ func TestFakeServerCommand(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Token") == "" {
 		t.Errorf("login as alice = %d token %q, want 200 and a token", resp.StatusCode, resp.Header.Get("Token"))
 	}
+	if alice := getMe(t, url, resp.Header.Get("Token")); alice.Roles != "system_user" {
+		t.Errorf("alice's roles = %q, want system_user: a plain user", alice.Roles)
+	}
 	tok := regexp.MustCompile(`ops-bot +token (\w+)`).FindStringSubmatch(out.String())
 	if tok == nil {
 		t.Fatalf("no bot token in %q", out.String())
@@ -93,24 +130,127 @@ func TestFakeServerCommand(t *testing.T) {
 	if got := cfg.Mattermost.Token.Reveal(); got != tok[1] {
 		t.Errorf("printed config token %q, want the bot's %q", got, tok[1])
 	}
+	if me := getMe(t, url, tok[1]); me.Username != "ops-bot" || !me.IsBot {
+		t.Errorf("GET /users/me with the printed token = %+v, want the bot ops-bot", me)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("fake-server exit code = %d after interrupt, want 0", code)
+	}
+}
+
+// getMe returns GET /users/me with token.
+func getMe(t *testing.T, url, token string) mm.User {
+	t.Helper()
 	req, _ := http.NewRequest("GET", url+"/api/v4/users/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tok[1])
-	resp, err = http.DefaultClient.Do(req)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var me struct {
-		Username string `json:"username"`
-		IsBot    bool   `json:"is_bot"`
+	defer resp.Body.Close()
+	var me mm.User
+	if err := json.NewDecoder(resp.Body).Decode(&me); err != nil {
+		t.Fatalf("GET /users/me: %v", err)
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&me)
-	resp.Body.Close()
-	if me.Username != "ops-bot" || !me.IsBot {
-		t.Errorf("GET /users/me with the printed token = %+v, want the bot ops-bot", me)
+	return me
+}
+
+// A restarted fake server has the same world: the bot's token and the
+// ids are those of the last start, so a saved config keeps working, and
+// --config-out rewrites its own file.
+func TestFakeServerStableAcrossRestarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "matterbot.toml")
+	type start struct {
+		cfg   *config.Config
+		me    mm.User
+		teams string
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("fake-server exit code = %d after interrupt, want 0 (stderr %s)", code, errOut.String())
+	startOnce := func() start {
+		out, url, stop := startFakeServer(t, "--listen", "127.0.0.1:0", "--config-out", path)
+		defer stop()
+		if want := "bot config written to " + path; !strings.Contains(out.String(), want) {
+			t.Errorf("output %q does not say %q", out.String(), want)
+		}
+		cfg, err := config.Load(path)
+		if err != nil {
+			t.Fatalf("--config-out wrote a file run rejects: %v", err)
+		}
+		if got := cfg.Mattermost.URL(); got != url {
+			t.Errorf("--config-out server %s, want %s", got, url)
+		}
+		tok := cfg.Mattermost.Token.Reveal()
+		me := getMe(t, url, tok)
+		req, _ := http.NewRequest("GET", url+"/api/v4/users/me/teams", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var teams []mm.Team
+		_ = json.NewDecoder(resp.Body).Decode(&teams)
+		var ids []string
+		for _, tm := range teams {
+			ids = append(ids, tm.Name+"="+tm.ID)
+		}
+		return start{cfg, me, strings.Join(ids, ",")}
+	}
+	first, again := startOnce(), startOnce()
+	if first.me.Username != "ops-bot" || again.me.ID != first.me.ID || again.teams != first.teams || first.teams == "" {
+		t.Errorf("after a restart: bot %s %s teams %s; first start: bot %s %s teams %s; want the same ids",
+			again.me.Username, again.me.ID, again.teams, first.me.Username, first.me.ID, first.teams)
+	}
+	if a, b := first.cfg.Mattermost.Token.Reveal(), again.cfg.Mattermost.Token.Reveal(); a != b {
+		t.Errorf("bot token %q after a restart, %q before; want the same", b, a)
+	}
+}
+
+func TestFakeServerConfigOutRefusesOtherFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "matterbot.toml")
+	const mine = "# my own config\nprefix = \"?\"\n"
+	if err := os.WriteFile(path, []byte(mine), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"fake-server", "--listen", "127.0.0.1:0", "--config-out", path}, &out, &errOut)
+	want := "matterbot: --config-out " + path + ": the file exists and was not written by fake-server; remove it or name another file\n"
+	if code != 1 || errOut.String() != want {
+		t.Errorf("fake-server --config-out on a file of the user's = %d %q, want 1 %q", code, errOut.String(), want)
+	}
+	if b, _ := os.ReadFile(path); string(b) != mine {
+		t.Errorf("the user's file was changed to %q", b)
+	}
+}
+
+// Listening on all interfaces, the fake prints an address a bot can
+// dial, not "[::]".
+func TestFakeServerListenAll(t *testing.T) {
+	out, url, stop := startFakeServer(t, "--listen", "0.0.0.0:0")
+	defer stop()
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.Contains(out.String(), ", all interfaces\n") {
+		t.Errorf("listening on 0.0.0.0, printed %s in %q; want http://127.0.0.1:PORT and a note", url, out.String())
+	}
+	cfg := printedConfig(t, out.String())
+	if cfg.Mattermost.Server != "127.0.0.1" || cfg.Mattermost.URL() != url {
+		t.Errorf("printed config server %q (%s), want 127.0.0.1 (%s)", cfg.Mattermost.Server, cfg.Mattermost.URL(), url)
+	}
+	if me := getMe(t, url, cfg.Mattermost.Token.Reveal()); me.Username != "ops-bot" {
+		t.Errorf("the printed server and token reach %q, want ops-bot", me.Username)
+	}
+}
+
+func TestDialURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://127.0.0.1:8065", "http://127.0.0.1:8065"},
+		{"http://[::]:8065", "http://127.0.0.1:8065"},
+		{"http://0.0.0.0:8065", "http://127.0.0.1:8065"},
+		{"http://[::1]:8065", "http://[::1]:8065"},
+		{"http://192.0.2.7:8065", "http://192.0.2.7:8065"},
+	}
+	for _, tc := range tests {
+		if got := dialURL(tc.in); got != tc.want {
+			t.Errorf("dialURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
 
@@ -188,21 +328,21 @@ func TestSeedMFA(t *testing.T) {
 	}
 }
 
-func TestFirstAdmin(t *testing.T) {
+func TestEverydayUser(t *testing.T) {
 	tests := []struct {
 		name     string
 		accounts []account
 		want     string
 	}{
 		{"none", nil, ""},
-		{"no admin", []account{{username: "alice"}}, ""},
-		{"bot admin skipped", []account{{username: "ops-bot", bot: true, admin: true}, {username: "alice"}, {username: "root", admin: true}}, "root"},
-		{"first of two", []account{{username: "a1", admin: true}, {username: "a2", admin: true}}, "a1"},
+		{"only bots", []account{{username: "ops-bot", bot: true}}, ""},
+		{"first plain user", []account{{username: "ops-bot", bot: true}, {username: "root", admin: true}, {username: "alice"}, {username: "bob"}}, "alice"},
+		{"only admins", []account{{username: "a1", admin: true}, {username: "a2", admin: true}}, "a1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := firstAdmin(tc.accounts); got != tc.want {
-				t.Errorf("firstAdmin(%+v) = %q, want %q", tc.accounts, got, tc.want)
+			if got := everydayUser(tc.accounts); got != tc.want {
+				t.Errorf("everydayUser(%+v) = %q, want %q", tc.accounts, got, tc.want)
 			}
 		})
 	}

@@ -83,6 +83,7 @@ type cli struct {
 	VersionFlg kong.VersionFlag `name:"version" help:"Print the version and exit."`
 	FakeServer fakeServerCmd    `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
 	Console    consoleCmd       `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
+	Init       initCmd          `cmd:"" help:"Write a commented configuration file to start from (matterbot init --server URL --team TEAM)."`
 	Run        runCmd           `cmd:"" help:"Run the bot on a Mattermost server (matterbot run -c matterbot.toml)."`
 	Bench      benchCmd         `cmd:"" help:"Measure the bot against a fake server: latency, commands/s, allocations, RSS."`
 	Plugin     pluginCmd        `cmd:"" help:"Write plugins: plugin new NAME."`

@@ -263,9 +263,18 @@ func (e *Engine) exec(j *job) {
 		}
 		return
 	}
-	ty := e.autoTyping(ctx, req, j.cmd)
-	err := e.call(ctx, j)
-	ty.stop()
+	var err error
+	if j.cmd.re != nil && req.Match == nil {
+		// A regex command named but not matched (see regexNamed).
+		err = Usagef("%q does not fit", req.Args)
+		if req.Args == "" {
+			err = Usagef("missing arguments")
+		}
+	} else {
+		ty := e.autoTyping(ctx, req, j.cmd)
+		err = e.call(ctx, j)
+		ty.stop()
+	}
 	if err == nil {
 		return
 	}
@@ -484,8 +493,12 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 			e.start(c, &Request{Message: m, Command: c.name, Args: m.Text, Match: groups}, tr)
 		}
 	}
-	if addressed && text != "" && !matched && !e.opts.SuppressUnknownCommand {
-		e.unknown(m, text, tr)
+	if addressed && text != "" && !matched {
+		if c, args := e.regexNamed(text); c != nil {
+			e.start(c, &Request{Message: m, Command: c.name, Args: args}, tr)
+		} else if !e.opts.SuppressUnknownCommand {
+			e.unknown(m, text, tr)
+		}
 	}
 	return tr.done
 }
@@ -514,6 +527,44 @@ func (e *Engine) command(m *Message, text string, addressed bool) (*Cmd, *Reques
 		}
 	}
 	return nil, nil
+}
+
+// regexNamed returns the visible regex command that text names without
+// matching its pattern, with the rest of text: text starts with the
+// command's name, an alias, or the first word of the pattern's literal
+// prefix (`^ticket #(\d+)$` is named by "ticket"). Its usage is the
+// answer, rather than "not found".
+func (e *Engine) regexNamed(text string) (*Cmd, string) {
+	words := strings.Fields(strings.ToLower(text))
+	var (
+		best *Cmd
+		n    int // words of best's name in text
+	)
+	for _, c := range e.regexes {
+		if c.hidden || !c.plugin.isActive() {
+			continue
+		}
+		names := append([]string{c.name}, c.aliases...)
+		if lit, _ := c.re.LiteralPrefix(); strings.Contains(lit, " ") {
+			w, _, _ := strings.Cut(lit, " ")
+			names = append(names, strings.ToLower(w))
+		}
+		for _, name := range names {
+			nw := strings.Fields(name)
+			if len(nw) > n && len(nw) <= len(words) && slices.Equal(nw, words[:len(nw)]) {
+				best, n = c, len(nw)
+			}
+		}
+	}
+	if best == nil {
+		return nil, ""
+	}
+	rest := strings.TrimSpace(text)
+	for range n {
+		rest = strings.TrimLeftFunc(rest, func(r rune) bool { return !unicode.IsSpace(r) })
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+	}
+	return best, rest
 }
 
 // start queues a command; when the queue is full it says so.

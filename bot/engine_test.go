@@ -157,7 +157,10 @@ func TestRegexAndListeners(t *testing.T) {
 	p := plug{"re", func(p *bot.Plugin) error {
 		p.Regex("ticket", `^ticket #(\d+)$`, func(ctx context.Context, req *bot.Request) error {
 			return req.Replyf("ticket %s", req.Match[1])
-		})
+		}).Usage("#<number>")
+		p.Regex("dice", `^roll (\d+)d(\d+)$`, reply("rolled")).Alias("throw")
+		p.Regex("secret", `^sesame (open)$`, reply("opened")).Hidden()
+		p.Regex("shout", `(?i)^shout (\w+)$`, reply("SHOUTED")).AdminOnly()
 		p.Regex("thanks", `(?i)\bthanks?\b`, reply("you're welcome")).Prefixed(false)
 		p.Listen(`(?i)\bis (\w+) up\b`, func(ctx context.Context, req *bot.Request) error {
 			if req.Match[1] == "nothing" {
@@ -180,6 +183,16 @@ func TestRegexAndListeners(t *testing.T) {
 		{"listener with prefix, no unknown-command reply", "!is db up", []string{"checking db"}},
 		{"nothing", "hello", nil},
 		{"listener error", "is nothing up?", []string{"Sorry, `re listener` failed (ref REF)."}},
+		// A regex command named but not matched answers with its usage.
+		{"regex named, no match", "!ticket 42", []string{"`!ticket`: \"42\" does not fit.\nUsage: `!ticket #<number>`"}},
+		{"regex named, no arguments", "!Ticket", []string{"`!ticket`: missing arguments.\nUsage: `!ticket #<number>`"}},
+		{"regex named by its literal prefix", "!roll 3", []string{"`!dice`: \"3\" does not fit."}},
+		{"regex named by its name", "!dice 3d", []string{"`!dice`: \"3d\" does not fit."}},
+		{"regex named by an alias", "!throw  3  d6", []string{"`!dice`: \"3  d6\" does not fit."}},
+		{"regex named, admin only", "!shout", []string{"`!shout`: only bot admins may run this command."}},
+		{"regex named, not addressed", "roll 3", nil},
+		{"hidden regex stays unknown", "!sesame close", []string{"Command \"sesame\" not found."}},
+		{"a word starting like a regex's name", "!tickets", []string{"Command \"tickets\" not found."}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

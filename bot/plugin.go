@@ -285,6 +285,13 @@ func Command[A any](p *Plugin, name string, h func(ctx context.Context, req *Req
 // prefix (or be a direct message); Prefixed(false) matches any message.
 // The pattern is matched against the text after the prefix; the match
 // groups are in Request.Match. name is used for help and ACLs.
+//
+// A command given with the prefix that starts with name (or with the
+// first word of the pattern's literal prefix: "ticket" for
+// `^ticket #(\d+)$`) but does not match is answered with the command's
+// usage line, not "not found": give it one with Usage.
+//
+//	p.Regex("ticket", `^ticket #(\d+)$`, t.show).Usage("#<number>")
 func (p *Plugin) Regex(name, pattern string, h HandlerFunc) *Cmd {
 	c := p.Command(name, h)
 	c.prefixed = true

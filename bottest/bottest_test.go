@@ -235,3 +235,27 @@ func TestAskAndCommands(t *testing.T) {
 		}
 	})
 }
+
+// tickets shows a ticket by number: "!ticket #42".
+type tickets struct{}
+
+func (tickets) Setup(p *bot.Plugin) error {
+	p.Regex("ticket", `^ticket #(\d+)$`, func(ctx context.Context, req *bot.Request) error {
+		return req.Replyf("Ticket %s: printer on fire.", req.Match[1])
+	}).Usage("#<number>")
+	return nil
+}
+
+func TestRegexUsage(t *testing.T) {
+	t.Parallel()
+	b := bottest.New(t, tickets{})
+	tests := []struct{ in, want string }{
+		{"!ticket #42", "Ticket 42: printer on fire."},
+		{"!ticket 42", "`!ticket`: \"42\" does not fit.\nUsage: `!ticket #<number>`"},
+	}
+	for _, tc := range tests {
+		if got := bottest.Texts(b.Say(tc.in)); !cmp.Equal(got, []string{tc.want}) {
+			t.Errorf("Say(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -572,13 +572,16 @@ func benchPlugins(plugins []bot.Setuper, connected chan<- struct{}) []bot.Setupe
 	if !slices.ContainsFunc(plugins, func(p bot.Setuper) bool { _, ok := p.(echo.Plugin); return ok }) {
 		out = append(out, echo.Plugin{})
 	}
-	return append(out, readyPlugin{connected})
+	return append(out, readyPlugin{name: "bench", connected: connected})
 }
 
-// readyPlugin signals each connection, without blocking.
-type readyPlugin struct{ connected chan<- struct{} }
+// readyPlugin, named name, signals each connection, without blocking.
+type readyPlugin struct {
+	name      string
+	connected chan<- struct{}
+}
 
-func (readyPlugin) Name() string { return "bench" }
+func (r readyPlugin) Name() string { return r.name }
 
 func (r readyPlugin) Setup(p *bot.Plugin) error {
 	p.OnConnect(func(context.Context, bot.User) error {

@@ -19,6 +19,11 @@ import (
 type chat struct {
 	srv   *mmtest.Server
 	names map[string]string // user id → username, for the seeded accounts
+	// showTyped prints the lines posted from here too, where the
+	// terminal does not show them (piped input).
+	showTyped bool
+	// stopHint ends the help text: how to stop.
+	stopHint string
 
 	outMu sync.Mutex
 	out   io.Writer
@@ -29,19 +34,24 @@ type chat struct {
 	room   *mattermost.Channel
 	labels map[string]string // channel id → "~name", "@name (direct)"
 	typed  map[string]bool   // ids of the posts made from this terminal
+	// shownAt is the creation time of the last post the watcher has
+	// dealt with; shown is closed and replaced when it changes.
+	shownAt int64
+	shown   chan struct{}
 }
 
 const chatHelp = `Type a message to post it; the bot's answers appear below.
   /as NAME    post as another seeded user
   /in NAME    post in another channel of the team (~deploys, town-square)
   /dm NAME    post in a direct message with NAME (ops-bot)
-  /help       this text
-Ctrl-C stops the server.`
+  /help       this text`
 
 // newChat starts a chat as the everyday user of the seed (its first
 // plain user) in town-square of its first team.
 func newChat(srv *mmtest.Server, sf *seedFile, accounts []account, out io.Writer) (*chat, error) {
-	c := &chat{srv: srv, out: out, names: map[string]string{}, labels: map[string]string{}, typed: map[string]bool{}}
+	c := &chat{srv: srv, out: out, stopHint: "Ctrl-C stops the server.",
+		names: map[string]string{}, labels: map[string]string{}, typed: map[string]bool{},
+		shown: make(chan struct{})}
 	first := everydayUser(accounts)
 	for _, a := range accounts {
 		if u, ok := srv.User(a.username); ok {
@@ -125,12 +135,28 @@ func (c *chat) dm(name string) error {
 // or ctx is done; a blocked read of in is left behind, as a terminal's
 // read cannot be interrupted.
 func (c *chat) run(ctx context.Context, in io.Reader) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	since := time.Now().UnixMilli()
-	wg.Go(func() { c.watch(ctx, since) })
-	c.printf("%s\n%s.\n", chatHelp, c.where())
+	stop := c.startWatch(ctx)
+	defer stop()
+	c.printHelp()
+	lines := readLines(ctx, in)
+	for {
+		line, ok := nextLine(ctx, lines)
+		if !ok {
+			break
+		}
+		c.handle(line)
+	}
+	<-ctx.Done() // input ended: keep showing posts until stopped
+}
+
+func (c *chat) printHelp() {
+	c.printf("%s\n%s\n%s.\n", chatHelp, c.stopHint, c.where())
+}
+
+// readLines sends the lines of in on the channel it returns, and closes
+// it when in ends or ctx is done. A blocked read of in is left behind
+// when ctx is done, as a terminal's read cannot be interrupted.
+func readLines(ctx context.Context, in io.Reader) <-chan string {
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -143,35 +169,51 @@ func (c *chat) run(ctx context.Context, in io.Reader) {
 			}
 		}
 	}()
-	for {
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			return
-		case line, ok := <-lines:
-			if !ok { // input ended: keep showing posts until stopped
-				<-ctx.Done()
-				wg.Wait()
-				return
-			}
-			c.handle(line)
-		}
+	return lines
+}
+
+// nextLine returns the next line from lines, and false when the input
+// has ended or ctx is done.
+func nextLine(ctx context.Context, lines <-chan string) (string, bool) {
+	select {
+	case <-ctx.Done():
+		return "", false
+	case line, ok := <-lines:
+		return line, ok
 	}
 }
 
-// handle posts line, or runs it if it is a chat command.
-func (c *chat) handle(line string) {
+// startWatch prints the posts made from now on, in the order they were
+// made, until ctx is done or stop is called; then it prints those made
+// until then, and stop returns once they are printed.
+func (c *chat) startWatch(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	since := time.Now().UnixMilli()
+	go func() {
+		defer close(done)
+		c.watch(ctx, since)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// handle posts line, or runs it if it is a chat command. It returns the
+// post it made, or nil.
+func (c *chat) handle(line string) *mattermost.Post {
 	line = strings.TrimSpace(line)
 	if line == "" {
-		return
+		return nil
 	}
 	cmd, arg, _ := strings.Cut(line, " ")
 	arg = strings.TrimSpace(arg)
 	var err error
 	switch cmd {
 	case "/help":
-		c.printf("%s\n%s.\n", chatHelp, c.where())
-		return
+		c.printHelp()
+		return nil
 	case "/as":
 		err = c.as(arg)
 	case "/in":
@@ -189,24 +231,29 @@ func (c *chat) handle(line string) {
 		c.mu.Unlock()
 		if err != nil {
 			c.printf("! %v\n", err)
+			return nil
 		}
-		return
+		return p
 	}
 	if err != nil {
 		c.printf("! %s: %v\n", cmd, err)
-		return
+		return nil
 	}
 	c.printf("%s.\n", c.where())
+	return nil
 }
 
-// watch prints every post made since the given time (Unix ms) that was
-// not typed here nor is a system message, until ctx is done.
+// watch prints every post made since the given time (Unix ms) that is
+// not a system message (nor typed here, unless c.showTyped), until ctx
+// is done and every post made until then is printed.
 func (c *chat) watch(ctx context.Context, since int64) {
 	seen := map[string]bool{}
 	fresh := func(p *mattermost.Post) bool {
 		return !seen[p.ID] && p.CreateAt >= since && !strings.HasPrefix(p.Type, "system_")
 	}
 	for {
+		// Once ctx is done, WaitForPost still returns the posts already
+		// made before it fails: the last ones are printed too.
 		p, err := c.srv.WaitForPost(ctx, "", fresh)
 		if err != nil {
 			return
@@ -217,13 +264,35 @@ func (c *chat) watch(ctx context.Context, since int64) {
 		delete(c.typed, p.ID)
 		label, known := c.labels[p.ChannelID]
 		c.mu.Unlock()
-		if mine {
-			continue
+		if !mine || c.showTyped {
+			if !known {
+				label = c.label(p)
+			}
+			c.printf("%s", formatPost(label, c.names[p.UserID], p))
 		}
-		if !known {
-			label = c.label(p)
+		c.mu.Lock()
+		c.shownAt = p.CreateAt
+		close(c.shown)
+		c.shown = make(chan struct{})
+		c.mu.Unlock()
+	}
+}
+
+// waitShown waits until the watcher has dealt with p (printed it, or
+// skipped it) or ctx is done.
+func (c *chat) waitShown(ctx context.Context, p *mattermost.Post) {
+	for {
+		c.mu.Lock()
+		done, shown := c.shownAt >= p.CreateAt, c.shown
+		c.mu.Unlock()
+		if done {
+			return
 		}
-		c.printf("%s", formatPost(label, c.names[p.UserID], p))
+		select {
+		case <-shown:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -81,6 +81,7 @@ type Command struct {
 type cli struct {
 	Version    versionCmd       `cmd:"" help:"Print the version and exit."`
 	VersionFlg kong.VersionFlag `name:"version" help:"Print the version and exit."`
+	Demo       demoCmd          `cmd:"" help:"Try it: a fake Mattermost server, the bot and a chat in this terminal, in one process."`
 	FakeServer fakeServerCmd    `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
 	Console    consoleCmd       `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
 	Init       initCmd          `cmd:"" help:"Write a commented configuration file to start from (matterbot init --server URL --team TEAM)."`

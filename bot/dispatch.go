@@ -608,14 +608,11 @@ func (e *Engine) submitNow(j job) {
 	}()
 }
 
-// unknown answers an unknown command with suggestions.
+// unknown answers an unknown command: with the commands it may have
+// meant, or with the commands of the group it names ("!plugin" or
+// "!plugin foo" list "!plugin list" and its siblings).
 func (e *Engine) unknown(m *Message, text string, tr *tracker) {
-	word := strings.ToLower(strings.Fields(text)[0])
-	sugg := e.suggest(strings.ToLower(strings.Join(strings.Fields(text), " ")))
-	msg := fmt.Sprintf("Command %q not found.", word)
-	if len(sugg) > 0 {
-		msg += " Did you mean " + strings.Join(sugg, " or ") + "?"
-	}
+	msg := e.unknownText(strings.Fields(strings.ToLower(text)), e.IsAdmin(m.From.ID))
 	req := &Request{Message: m, engine: e}
 	e.submit(job{user: m.From.ID, fn: func(ctx context.Context) error {
 		req.ctx = ctx
@@ -624,25 +621,99 @@ func (e *Engine) unknown(m *Message, text string, tr *tracker) {
 	}, what: "unknown command", tr: tr})
 }
 
-// suggest returns up to three visible command names close to text.
-func (e *Engine) suggest(text string) []string {
-	first, _, _ := strings.Cut(text, " ")
+// unknownText is the answer to words, which name no command, for an
+// admin or not.
+func (e *Engine) unknownText(words []string, admin bool) string {
+	names := e.visibleNames(admin)
+	// The longest run of leading words that is a group: the first
+	// words of longer command names ("plugin" for "plugin list").
+	var group string
+	var members []string
+	for k := len(words); k > 0 && group == ""; k-- {
+		g := strings.Join(words[:k], " ")
+		for _, n := range names {
+			if strings.HasPrefix(n, g+" ") {
+				group = g
+				members = append(members, n)
+			}
+		}
+	}
+	quote := func(ns []string, sep string) string {
+		q := make([]string, len(ns))
+		for i, n := range ns {
+			q[i] = "`" + e.opts.Prefix + n + "`"
+		}
+		if len(q) > maxListed {
+			return strings.Join(q[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(q)-maxListed)
+		}
+		if len(q) == 1 {
+			return q[0]
+		}
+		return strings.Join(q[:len(q)-1], ", ") + " " + sep + " " + q[len(q)-1]
+	}
+	if group == strings.Join(words, " ") {
+		return fmt.Sprintf("`%s%s` needs a subcommand: %s.", e.opts.Prefix, group, quote(members, "or"))
+	}
+	tried := words[0]
+	if group != "" {
+		names = members
+		tried = strings.Join(words[:strings.Count(group, " ")+2], " ")
+	}
+	msg := fmt.Sprintf("Command %q not found.", tried)
+	if sugg := suggest(words, names); len(sugg) > 0 {
+		return msg + " Did you mean " + quote(sugg, "or") + "?"
+	}
+	if group != "" {
+		return msg + " Try " + quote(members, "or") + "."
+	}
+	return msg
+}
+
+// maxListed is how many commands an answer to an unknown command lists
+// at most.
+const maxListed = 10
+
+// visibleNames returns, sorted, the names and aliases of the active
+// commands and regex commands that help shows to a user (an admin or
+// not).
+func (e *Engine) visibleNames(admin bool) []string {
+	var out []string
+	visible := func(c *Cmd) bool { return !c.hidden && (admin || !c.admin) && c.plugin.isActive() }
+	for n, c := range e.cmds {
+		if visible(c) {
+			out = append(out, n)
+		}
+	}
+	for _, c := range e.regexes {
+		if visible(c) {
+			out = append(out, c.name)
+			out = append(out, c.aliases...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// suggest returns up to three of names (each one or more words) close to
+// words, the closest first. A name longer than words is suggested by its
+// first words: "plugn" suggests "plugin", the group of "plugin list".
+func suggest(words, names []string) []string {
 	type cand struct {
 		name string
 		d    int
 	}
 	var cs []cand
-	for n, c := range e.cmds {
-		if c.hidden || !c.plugin.isActive() {
-			continue
+	for _, n := range names {
+		nw := strings.Fields(n)
+		k := min(len(words), len(nw))
+		typed, name := strings.Join(words[:k], " "), strings.Join(nw[:k], " ")
+		d := levenshtein(typed, name)
+		last := nw[k-1]
+		if strings.HasPrefix(name, typed) || strings.HasPrefix(typed, name) && len(last) >= 3 {
+			d = min(d, 1) // "dep" for "deploy", "statuses" for "status"
 		}
-		head, _, _ := strings.Cut(n, " ")
-		d := min(levenshtein(first, head), levenshtein(text, n))
-		if strings.HasPrefix(n, first) || strings.HasPrefix(first, head) && len(head) >= 3 {
-			d = min(d, 1)
-		}
-		if d <= 2 && d < utf8.RuneCountInString(head) {
-			cs = append(cs, cand{n, d})
+		if d <= 2 && d < utf8.RuneCountInString(last) {
+			cs = append(cs, cand{name, d})
 		}
 	}
 	slices.SortFunc(cs, func(a, b cand) int {
@@ -652,11 +723,10 @@ func (e *Engine) suggest(text string) []string {
 		return strings.Compare(a.name, b.name)
 	})
 	var out []string
-	for i, c := range cs {
-		if i == 3 {
-			break
+	for _, c := range cs {
+		if len(out) < 3 && !slices.Contains(out, c.name) {
+			out = append(out, c.name)
 		}
-		out = append(out, "`"+e.opts.Prefix+c.name+"`")
 	}
 	return out
 }

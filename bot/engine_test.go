@@ -192,7 +192,7 @@ func TestRegexAndListeners(t *testing.T) {
 		{"regex named, admin only", "!shout", []string{"`!shout`: only bot admins may run this command."}},
 		{"regex named, not addressed", "roll 3", nil},
 		{"hidden regex stays unknown", "!sesame close", []string{"Command \"sesame\" not found."}},
-		{"a word starting like a regex's name", "!tickets", []string{"Command \"tickets\" not found."}},
+		{"a word starting like a regex's name", "!tickets", []string{"Command \"tickets\" not found. Did you mean `!ticket`?"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,6 +247,49 @@ func TestAddressing(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, texts(got)); diff != "" {
 				t.Errorf("Say(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	p := plug{"groups", func(p *bot.Plugin) error {
+		for _, n := range []string{"plugin list", "plugin activate", "plugin deactivate", "plugin config", "deploy", "deploy status", "deploy status all"} {
+			p.Command(n, echoArgs)
+		}
+		p.Command("plugin reload", echoArgs).Hidden()
+		p.Command("user add", echoArgs).AdminOnly()
+		p.Command("user remove", echoArgs).AdminOnly()
+		p.Command("user list", echoArgs)
+		for i := range 12 {
+			p.Command(fmt.Sprintf("many c%02d", i), echoArgs)
+		}
+		return nil
+	}}
+	b := bottest.NewWithOptions(t, &bot.Options{Admins: []string{"@alice"}}, p)
+	plugins := "`!plugin activate`, `!plugin config`, `!plugin deactivate` or `!plugin list`"
+	tests := []struct {
+		name, user, in, want string
+	}{
+		{"subcommand typo", "@bob", "!plugin lis", "Command \"plugin lis\" not found. Did you mean `!plugin list`?"},
+		{"subcommand typo with arguments", "@bob", "!plugin actvate echo", "Command \"plugin actvate\" not found. Did you mean `!plugin activate`?"},
+		{"subcommand prefix", "@bob", "!plugin de", "Command \"plugin de\" not found. Did you mean `!plugin deactivate`?"},
+		{"unknown subcommand", "@bob", "!plugin frobnicate", "Command \"plugin frobnicate\" not found. Try " + plugins + "."},
+		{"group alone", "@bob", "!plugin", "`!plugin` needs a subcommand: " + plugins + "."},
+		{"group in upper case", "@bob", "!PLUGIN", "`!plugin` needs a subcommand: " + plugins + "."},
+		{"group typo", "@bob", "!plugn", "Command \"plugn\" not found. Did you mean `!plugin`?"},
+		{"group typo and subcommand", "@bob", "!plugn list", "Command \"plugn\" not found. Did you mean `!plugin list`?"},
+		{"two-word group", "@bob", "!deploy status al", "deploy status|al"}, // a command: "deploy status" takes arguments
+		{"admin-only hidden from others", "@bob", "!user", "`!user` needs a subcommand: `!user list`."},
+		{"admin-only shown to admins", "@alice", "!user", "`!user` needs a subcommand: `!user add`, `!user list` or `!user remove`."},
+		{"admin-only not suggested to others", "@bob", "!user ad", "Command \"user ad\" not found. Try `!user list`."},
+		{"admin-only suggested to admins", "@alice", "!user ad", "Command \"user ad\" not found. Did you mean `!user add`?"},
+		{"long group", "@bob", "!many", "`!many` needs a subcommand: `!many c00`, `!many c01`, `!many c02`, `!many c03`, `!many c04`, `!many c05`, `!many c06`, `!many c07`, `!many c08`, `!many c09` and 2 more."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff([]string{tc.want}, texts(b.SayAs(tc.user, "~ops", tc.in))); diff != "" {
+				t.Errorf("%s says %q: mismatch (-want +got):\n%s", tc.user, tc.in, diff)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/matterbot/matterbot/bottest"
 	"github.com/matterbot/matterbot/plugins/admin"
 	"github.com/matterbot/matterbot/plugins/echo"
+	"github.com/matterbot/matterbot/plugins/help"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -60,6 +61,30 @@ func TestAdmin(t *testing.T) {
 	}
 	for _, s := range steps {
 		if diff := cmp.Diff(s.want, bottest.Texts(b.SayAs(s.user, "~ops", s.in))); diff != "" {
+			t.Errorf("%s: Say(%q) mismatch (-want +got):\n%s", s.user, s.in, diff)
+		}
+	}
+}
+
+// TestPluginGroup: the plugin commands are a group that help lists and
+// that did-you-mean knows.
+func TestPluginGroup(t *testing.T) {
+	b := bottest.NewWithOptions(t, &bot.Options{Admins: []string{"@alice"}}, &admin.Plugin{}, &help.Plugin{})
+	steps := []struct{ user, in, want string }{
+		{"@alice", "!plugin lis", "Command \"plugin lis\" not found. Did you mean `!plugin list`?"},
+		{"@alice", "!plugin", "`!plugin` needs a subcommand: `!plugin activate`, `!plugin config`, `!plugin deactivate` or `!plugin list`."},
+		{"@alice", "!help plugin", "`!plugin` commands:\n" +
+			"• `!plugin activate <plugin>` — activate a plugin (admin)\n" +
+			"• `!plugin config <plugin>` — show a plugin's configuration (secrets hidden) (admin)\n" +
+			"• `!plugin deactivate <plugin>` — deactivate a plugin (admin)\n" +
+			"• `!plugin list` — list the plugins and their state (admin)\n\n" +
+			"Type `!help <command>` for more."},
+		// Admin-only commands are not shown to others.
+		{"@bob", "!plugin lis", "Command \"plugin\" not found."},
+		{"@bob", "!help plugin", "No command or plugin \"plugin\". Type `!help` for the list."},
+	}
+	for _, s := range steps {
+		if diff := cmp.Diff([]string{s.want}, bottest.Texts(b.SayAs(s.user, "~ops", s.in))); diff != "" {
 			t.Errorf("%s: Say(%q) mismatch (-want +got):\n%s", s.user, s.in, diff)
 		}
 	}

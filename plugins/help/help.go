@@ -1,5 +1,7 @@
 // Package help is the built-in help plugin: "!help" lists the commands a
-// user may run, "!help deploy" describes one command or plugin.
+// user may run, "!help deploy" describes one command or plugin, and
+// "!help plugin" lists a group of commands ("plugin list", "plugin
+// activate", ...).
 //
 //	e, err := bot.New(backend, opts, &help.Plugin{}, &Deploy{})
 package help
@@ -41,8 +43,15 @@ var cmdTmpl = template.Must(template.New("cmd").Parse(
 	"`{{.Prefix}}{{.Cmd.Synopsis}}`" + `{{if .Cmd.AdminOnly}} (admin only){{end}}
 {{with .Cmd.Help}}{{.}}
 {{end}}{{with .Cmd.Aliases}}Aliases: {{range $i, $a := .}}{{if $i}}, {{end}}` + "`{{$.Prefix}}{{$a}}`" + `{{end}}
+{{end}}{{with .Subcommands}}Subcommands: {{range $i, $c := .}}{{if $i}}, {{end}}` + "`{{$.Prefix}}{{$c.Name}}`" + `{{end}}
 {{end}}{{range .Cmd.Arguments}}    {{.}}
 {{end}}`))
+
+var groupTmpl = template.Must(template.New("group").Funcs(funcs).Parse(
+	"`{{.Prefix}}{{.Group}}` commands:\n" +
+		`{{range .Commands}}• ` + "`{{$.Prefix}}{{.Synopsis}}`" + `{{with first .Help}} — {{.}}{{end}}{{if .AdminOnly}} (admin){{end}}
+{{end}}
+Type ` + "`{{.Prefix}}help <command>`" + ` for more.`))
 
 type listData struct {
 	Prefix  string
@@ -78,12 +87,14 @@ func (h *Plugin) help(ctx context.Context, req *bot.Request) error {
 		}
 		return req.ReplyTemplate(listTmpl, d)
 	}
-	for _, c := range visible(h.engine.Commands(), admin) {
+	cmds := visible(h.engine.Commands(), admin)
+	for _, c := range cmds {
 		if c.Name == topic || containsFold(c.Aliases, topic) {
 			return req.ReplyTemplate(cmdTmpl, struct {
-				Prefix string
-				Cmd    bot.CommandInfo
-			}{prefix, c})
+				Prefix      string
+				Cmd         bot.CommandInfo
+				Subcommands []bot.CommandInfo
+			}{prefix, c, group(cmds, c.Name)})
 		}
 	}
 	for _, pi := range h.engine.Plugins() {
@@ -92,7 +103,25 @@ func (h *Plugin) help(ctx context.Context, req *bot.Request) error {
 			return req.ReplyTemplate(listTmpl, listData{Prefix: prefix, Plugins: []bot.PluginInfo{pi}})
 		}
 	}
+	if g := group(cmds, topic); len(g) > 0 {
+		return req.ReplyTemplate(groupTmpl, struct {
+			Prefix, Group string
+			Commands      []bot.CommandInfo
+		}{prefix, topic, g})
+	}
 	return req.Replyf("No command or plugin %q. Type `%shelp` for the list.", topic, prefix)
+}
+
+// group returns the commands of cs whose names start with the words of
+// name and have more: "plugin list" and "plugin activate" for "plugin".
+func group(cs []bot.CommandInfo, name string) []bot.CommandInfo {
+	var out []bot.CommandInfo
+	for _, c := range cs {
+		if strings.HasPrefix(c.Name, name+" ") {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func containsFold(list []string, s string) bool {

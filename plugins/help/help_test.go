@@ -66,6 +66,13 @@ func TestHelp(t *testing.T) {
 			"    <service>  service to deploy\n" +
 			"    <env>  (one of staging, prod)\n" +
 			"    --force  skip the health checks\n"},
+		{"command with subcommands, for an admin", "@alice", "!help deploy", "`!deploy <service> <env> [--force]`\n" +
+			"deploy a service\nIt waits for the health checks.\n" +
+			"Aliases: `!ship`\n" +
+			"Subcommands: `!deploy rollback`\n" +
+			"    <service>  service to deploy\n" +
+			"    <env>  (one of staging, prod)\n" +
+			"    --force  skip the health checks\n"},
 		{"admin command for admin", "@alice", "!help deploy rollback", "`!deploy rollback` (admin only)\nroll back\n"},
 		{"admin command hidden from users", "@bob", "!help deploy rollback", "No command or plugin \"deploy rollback\". Type `!help` for the list."},
 		{"hidden command", "@alice", "!help secret", "No command or plugin \"secret\". Type `!help` for the list."},
@@ -99,5 +106,38 @@ func TestHelpPlugin(t *testing.T) {
 	want := "**tools**\n• `!fmt`\n• `!lint` — lint the repo\n\nType `!help <command>` for more."
 	if diff := cmp.Diff([]string{want}, bottest.Texts(b.Say("!help Tools"))); diff != "" {
 		t.Errorf("Say(!help Tools) mismatch (-want +got):\n%s", diff)
+	}
+}
+
+type database struct{}
+
+func (database) Setup(p *bot.Plugin) error {
+	p.Command("db backup", func(context.Context, *bot.Request) error { return nil }).Help("back up the database\nTakes a minute.")
+	p.Command("db restore", func(context.Context, *bot.Request) error { return nil }).Usage("<backup>").Help("restore a backup").AdminOnly()
+	p.Command("db vacuum", func(context.Context, *bot.Request) error { return nil }).Hidden()
+	return nil
+}
+
+func TestHelpGroup(t *testing.T) {
+	b := bottest.NewWithOptions(t, &bot.Options{Admins: []string{"@alice"}}, &help.Plugin{}, database{})
+	tests := []struct {
+		name, user, in, want string
+	}{
+		{"for a user", "@bob", "!help db", "`!db` commands:\n" +
+			"• `!db backup` — back up the database\n\n" +
+			"Type `!help <command>` for more."},
+		{"for an admin", "@alice", "!help DB", "`!db` commands:\n" +
+			"• `!db backup` — back up the database\n" +
+			"• `!db restore <backup>` — restore a backup (admin)\n\n" +
+			"Type `!help <command>` for more."},
+		{"not a group", "@alice", "!help d", "No command or plugin \"d\". Type `!help` for the list."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := bottest.Texts(b.SayAs(tc.user, "~ops", tc.in))
+			if diff := cmp.Diff([]string{tc.want}, got); diff != "" {
+				t.Errorf("%s: Say(%q) mismatch (-want +got):\n%s", tc.user, tc.in, diff)
+			}
+		})
 	}
 }

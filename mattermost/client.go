@@ -52,8 +52,10 @@ const DefaultUserAgent = "matterbot-mattermost/1 (+https://github.com/matterbot/
 
 // Defaults of [ClientOptions].
 const (
-	DefaultTimeout          = 30 * time.Second
-	DefaultRateLimit        = 10 // requests per second, the server's default RateLimitSettings.PerSec
+	DefaultTimeout = 30 * time.Second
+	// DefaultRateLimit is a remnant: a zero ClientOptions.RateLimit now
+	// means no client-side cap. It goes once nothing names it.
+	DefaultRateLimit        = 10
 	DefaultRateBurst        = 10
 	DefaultMaxRateLimitWait = time.Minute
 	DefaultMaxRetries       = 3
@@ -94,14 +96,18 @@ type ClientOptions struct {
 	Password Secret
 	MFAToken Secret
 
-	// RateLimit is the client-side limit in requests per second, so a busy
-	// bot stays under the server's limit instead of collecting 429s.
-	// Default 10 (the server's default); negative disables the limiter.
-	// Independently, when an answer reports X-Ratelimit-Remaining 0, the
-	// next request waits about one token's time (Reset/Limit).
+	// RateLimit, when positive, caps the requests per second the client
+	// sends. Default 0 (and any negative value): no client-side cap. The
+	// client paces itself by what the server says instead: when an
+	// answer reports X-Ratelimit-Remaining 0, the next request waits
+	// until the server's bucket holds a request again (Reset/Limit: the
+	// server's GCRA refills it evenly), and a 429 is waited out as its
+	// Retry-After says (see MaxRateLimitWait). A stock server does not
+	// limit at all (RateLimitSettings.Enable is false); when enabled it
+	// allows 10 requests per second per remote address, in bursts of 100.
 	RateLimit float64
-	// RateBurst is how many requests may go at once above RateLimit.
-	// Default 10.
+	// RateBurst is how many requests may go at once above a positive
+	// RateLimit. Default 10.
 	RateBurst int
 	// MaxRateLimitWait bounds the total time one call waits on 429 answers
 	// (each wait honours Retry-After, else X-Ratelimit-Reset). When the
@@ -160,10 +166,12 @@ type Client struct {
 	loginMu sync.Mutex // one login at a time
 
 	mu          sync.Mutex
-	token       Secret    // guarded by mu
-	userID      string    // guarded by mu: our own user id, once known
-	lastPending int64     // guarded by mu: ms of the last generated pending_post_id
-	notBefore   time.Time // guarded by mu: the server said its bucket is empty until then
+	token       Secret        // guarded by mu
+	userID      string        // guarded by mu: our own user id, once known
+	lastPending int64         // guarded by mu: ms of the last generated pending_post_id
+	notBefore   time.Time     // guarded by mu: the server said its bucket is empty until then
+	pace        time.Duration // guarded by mu: one request's share of the server's bucket while it is empty; 0 when not
+	sending     int           // guarded by mu: requests sent and not answered yet
 }
 
 // NewClient returns a client for the server at serverURL (the site URL,
@@ -247,15 +255,12 @@ func NewClient(serverURL string, token Secret, opts *ClientOptions) (*Client, er
 	if c.sleep == nil {
 		c.sleep = sleepCtx
 	}
-	if opts.RateLimit >= 0 {
-		limit, burst := opts.RateLimit, opts.RateBurst
-		if limit == 0 {
-			limit = DefaultRateLimit
-		}
+	if opts.RateLimit > 0 {
+		burst := opts.RateBurst
 		if burst == 0 {
 			burst = DefaultRateBurst
 		}
-		c.limiter = rate.NewLimiter(rate.Limit(limit), burst)
+		c.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
 	}
 	c.hc = opts.HTTPClient
 	if c.hc == nil {
@@ -446,18 +451,20 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 				return nil, fmt.Errorf("mattermost: %s: wait for the client rate limit: %w", rq.where(prefix), err)
 			}
 		}
-		if d := c.emptyBucketWait(); d > 0 {
-			if err := c.wait(ctx, d); err != nil {
-				return nil, fmt.Errorf("mattermost: %s: wait for the server rate limit: %w", rq.where(prefix), err)
-			}
-		}
 		if rq.upload != nil && sent {
 			return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), errNoReplay)
+		}
+		if d := c.gate(); d > 0 {
+			if err := c.wait(ctx, d); err != nil {
+				c.observe(Rate{})
+				return nil, fmt.Errorf("mattermost: %s: wait for the server rate limit: %w", rq.where(prefix), err)
+			}
 		}
 		sent = rq.upload != nil
 		start := c.now()
 		resp, err := c.attempt(ctx, rq, payload, token)
 		if err != nil {
+			c.observe(Rate{})
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), ctx.Err())
 			}
@@ -473,7 +480,9 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), err)
 		}
 		r := newResponse(resp)
-		if resp.StatusCode != http.StatusTooManyRequests { // a 429 is waited out below
+		if resp.StatusCode == http.StatusTooManyRequests {
+			c.observe(Rate{}) // waited out below, as Retry-After says
+		} else {
 			c.observe(r.Rate)
 		}
 		if c.log.Enabled(ctx, slog.LevelDebug) {
@@ -587,32 +596,49 @@ func unmarshalJSON(b []byte, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// observe notes an empty server bucket: when an answer says no request
-// is left, the next one waits for about one token (Reset/Limit: with GCRA
-// the bucket refills evenly, Limit tokens over Reset), instead of earning a
-// 429 and a full Retry-After.
+// observe notes the end of a request sent through gate, and what the
+// server's answer, if any, says of its rate limit. When no request is
+// left beyond those still in flight, the next one waits for about one
+// token (Reset/Limit: with GCRA the bucket refills evenly, Limit tokens
+// over Reset) instead of earning a 429 and a full Retry-After, and until
+// an answer says the bucket holds more, requests go one token's time
+// apart (see gate): calls made at once do not all wake up together for
+// all but one to collect a 429.
 func (c *Client) observe(rt Rate) {
-	if !rt.Known || rt.Remaining > 0 || rt.Limit <= 0 || rt.Reset <= 0 {
-		return
-	}
-	until := c.now().Add(min(rt.Reset/time.Duration(rt.Limit), c.maxBackoff))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if until.After(c.notBefore) {
+	c.sending--
+	if !rt.Known || rt.Limit <= 0 {
+		return
+	}
+	if rt.Remaining > c.sending || rt.Reset <= 0 {
+		// Requests are left: no wait, whatever was reserved.
+		c.pace, c.notBefore = 0, time.Time{}
+		return
+	}
+	c.pace = min(rt.Reset/time.Duration(rt.Limit), c.maxBackoff)
+	if until := c.now().Add(c.pace); until.After(c.notBefore) {
 		c.notBefore = until
 	}
 }
 
-// emptyBucketWait returns how long to hold the next request after the
-// server reported an empty bucket.
-func (c *Client) emptyBucketWait() time.Duration {
+// gate notes a request about to be sent and returns how long to hold it
+// after the server reported an empty bucket; while the bucket is empty
+// it takes the next slot, one token's time after the last one taken.
+// Every gate is followed by one observe.
+func (c *Client) gate() time.Duration {
 	c.mu.Lock()
-	nb := c.notBefore
-	c.mu.Unlock()
-	if nb.IsZero() {
+	defer c.mu.Unlock()
+	c.sending++
+	if c.notBefore.IsZero() {
 		return 0
 	}
-	return nb.Sub(c.now())
+	now := c.now()
+	d := c.notBefore.Sub(now)
+	if c.pace > 0 {
+		c.notBefore = now.Add(max(d, 0) + c.pace)
+	}
+	return d
 }
 
 // permanent reports whether a transport error will not go away by

@@ -72,9 +72,6 @@ func setup(t *testing.T, opts *ClientOptions) (*Client, *http.ServeMux, *sleeper
 	if opts != nil {
 		o = *opts
 	}
-	if o.RateLimit == 0 {
-		o.RateLimit = -1
-	}
 	if o.Sleep == nil {
 		o.Sleep = s.Sleep
 	}
@@ -990,7 +987,7 @@ func TestAttemptTimeout(t *testing.T) {
 			}
 			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"id":"u1"}`)), Request: r}, nil
 		})
-		c, err := NewClient("http://h", "t", &ClientOptions{HTTPClient: &http.Client{Transport: rt}, RateLimit: -1,
+		c, err := NewClient("http://h", "t", &ClientOptions{HTTPClient: &http.Client{Transport: rt},
 			Timeout: 5 * time.Second, RetryBackoff: time.Second})
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,13 @@
 //
 //	if errors.Is(err, mattermost.ErrNotFound) { ... }
 //
+// Rate limits: by default the client sends as fast as it is asked
+// ([ClientOptions].RateLimit caps it when positive) and keeps to what the
+// server says: after an answer reporting X-Ratelimit-Remaining 0, requests
+// go one token's time apart until the bucket holds some again, and a 429
+// is waited out as its Retry-After says. A stock server does not limit
+// (RateLimitSettings.Enable is false).
+//
 // The models follow the JSON the server writes field for field (names,
 // omitempty, nulls), as recorded from a real 5.36 server and checked against
 // the current server source (server/public/model). Unknown fields sent by

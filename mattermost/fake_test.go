@@ -53,7 +53,7 @@ func newFakeWorld(t *testing.T) *fakeWorld {
 	must(srv.AddChannelMember(w.ops.ID, w.bot.ID))
 	w.botToken, err = srv.CreateToken(w.bot.ID, "matterbot")
 	must(err)
-	w.clientOpts = mattermost.ClientOptions{RateLimit: -1, Sleep: func(ctx context.Context, d time.Duration) error {
+	w.clientOpts = mattermost.ClientOptions{Sleep: func(ctx context.Context, d time.Duration) error {
 		w.sleepsMu.Lock()
 		w.sleeps = append(w.sleeps, d)
 		w.sleepsMu.Unlock()
@@ -269,7 +269,7 @@ func TestFakeServerPasswordRelogin(t *testing.T) {
 		t.Errorf("Logout() = %v", err)
 	}
 
-	bad, _ := mattermost.NewClient(w.srv.URL(), "", &mattermost.ClientOptions{RateLimit: -1, Login: "alice", Password: "wrong"})
+	bad, _ := mattermost.NewClient(w.srv.URL(), "", &mattermost.ClientOptions{Login: "alice", Password: "wrong"})
 	if _, _, err := bad.Me(ctx); !errors.Is(err, mattermost.ErrUnauthorized) {
 		t.Errorf("Me() with a wrong password = %v, want ErrUnauthorized", err)
 	}

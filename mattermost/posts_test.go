@@ -207,7 +207,7 @@ func BenchmarkCreatePost(b *testing.B) {
 		_, _ = w.Write(body)
 	}))
 	defer srv.Close()
-	c, err := NewClient(srv.URL, "t", &ClientOptions{RateLimit: -1})
+	c, err := NewClient(srv.URL, "t", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

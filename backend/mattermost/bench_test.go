@@ -51,7 +51,7 @@ func BenchmarkAddedLatency(b *testing.B) {
 	b.Cleanup(ps.Close)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	be, err := mmbackend.New(mmbackend.Options{Server: ps.URL, Teams: []string{"bench"}, Token: mm.Secret(token), RateLimit: -1,
+	be, err := mmbackend.New(mmbackend.Options{Server: ps.URL, Teams: []string{"bench"}, Token: mm.Secret(token),
 		// The fake answers the bot at once, as a looping bot would.
 		LoopLimit: -1})
 	must(err)

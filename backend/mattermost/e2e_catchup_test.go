@@ -31,7 +31,6 @@ func TestCatchUpEveryKindOfChannel(t *testing.T) {
 	dm := w.botDM()
 	group := w.botGroup()
 	opts := w.options()
-	opts.RateLimit = -1
 	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
 	// The bot has heard from each channel once.
 	for _, ch := range []*mm.Channel{w.ops, w.secret, dm, group} {

@@ -90,7 +90,6 @@ func faultWorld(t *testing.T, srvOpts *mmtest.Options) (*world, []*mm.User, []*m
 		chans[i] = w.addChannels(fmt.Sprintf("chan%d-", i), 1, []*mm.User{u})[0]
 	}
 	opts := w.options()
-	opts.RateLimit = -1 // no client-side limit: the server's is the one hit
 	opts.HTTPClient = &http.Client{Transport: sc}
 	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
 	warm(t, w, users, chans)
@@ -211,7 +210,6 @@ func TestSocketLostAnsweredOnce(t *testing.T) {
 			t.Parallel()
 			w := newWorldOn(t, tc.srvOpts)
 			opts := w.options()
-			opts.RateLimit = -1
 			connects := w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
 			w.say(w.ops, "", "!echo before")
 			w.replyText(w.ops, "before")
@@ -255,7 +253,6 @@ func TestCatchUpSurvivesServerErrors(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	opts := w.options()
-	opts.RateLimit = -1
 	w.start(opts)
 	w.say(w.ops, "", "!echo before")
 	w.replyText(w.ops, "before")
@@ -467,7 +464,6 @@ func TestCatchUpHoldsLivePosts(t *testing.T) {
 	w := newWorld(t)
 	fr := &failReads{path: "/api/v4/channels/" + w.ops.ID + "/posts", first: make(chan struct{}), more: -1}
 	opts := w.options()
-	opts.RateLimit = -1
 	opts.HTTPClient = &http.Client{Transport: fr}
 	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
 	w.say(w.ops, "", "!echo before")

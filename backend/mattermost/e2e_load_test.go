@@ -203,7 +203,6 @@ func TestHundredCommandsAnsweredOnce(t *testing.T) {
 	users := w.addUsers("user", 10)
 	chans := w.addChannels("load", 5, users)
 	opts := w.options()
-	opts.RateLimit = -1 // the client's politeness would make this 10 s
 	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
 
 	want := make([][]string, len(chans)) // per channel, in the order sent by each user

@@ -54,7 +54,6 @@ func TestPresenceOfOthersPolled(t *testing.T) {
 	opts := w.options()
 	opts.HTTPClient = &http.Client{Transport: spy}
 	opts.PresenceInterval = 10 * time.Millisecond
-	opts.RateLimit = -1
 	wt := newWatcher()
 	w.startEngine(w.newBackend(opts), nil, wt, echo.Plugin{})
 

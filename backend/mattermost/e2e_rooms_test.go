@@ -210,7 +210,6 @@ func TestRoomsPublic(t *testing.T) {
 	// The 200 user_added events below make the bot look each user up:
 	// no rate limit, or this test would wait for it.
 	opts := w.options()
-	opts.RateLimit = -1
 	w.startEngine(w.newBackend(opts), nil, roomsPlugin{})
 
 	w.say(w.ops, "", "!join ~lobby")

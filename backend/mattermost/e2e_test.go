@@ -1165,7 +1165,6 @@ func TestTyping(t *testing.T) {
 func BenchmarkRoundTrip(b *testing.B) {
 	w := newWorld(b)
 	opts := w.options()
-	opts.RateLimit = -1 // measure the bot, not the client's politeness
 	opts.LoopLimit = -1 // alice answers the bot at once, as a looping bot would
 	w.start(opts)
 	ctx := context.Background()

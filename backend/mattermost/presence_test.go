@@ -67,7 +67,7 @@ func (s *statusServer) RoundTrip(r *http.Request) (*http.Response, error) {
 // bot) and the users of ids, connected (one hello seen).
 func presenceBackend(t *testing.T, srv *statusServer, ids ...string) *Backend {
 	t.Helper()
-	b, err := New(Options{Server: "http://mm.test", Token: "tok", RateLimit: -1, HTTPClient: &http.Client{Transport: srv}})
+	b, err := New(Options{Server: "http://mm.test", Token: "tok", HTTPClient: &http.Client{Transport: srv}})
 	if err != nil {
 		t.Fatal(err)
 	}

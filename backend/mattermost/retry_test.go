@@ -77,7 +77,7 @@ func lowerJitter(d time.Duration) time.Duration { return d / 2 }
 // rt, with the retry policy p and the retry waits drawn by jitter.
 func newRetryBackend(t *testing.T, p RetryPolicy, jitter func(time.Duration) time.Duration, rt http.RoundTripper) *Backend {
 	t.Helper()
-	b, err := New(Options{Server: "http://mm.test", Token: "tok", RateLimit: -1, Retry: p, HTTPClient: &http.Client{Transport: rt}})
+	b, err := New(Options{Server: "http://mm.test", Token: "tok", Retry: p, HTTPClient: &http.Client{Transport: rt}})
 	if err != nil {
 		t.Fatal(err)
 	}

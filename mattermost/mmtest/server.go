@@ -212,12 +212,11 @@ func (s *Server) URL() string {
 }
 
 // Client returns a mattermost.Client pointed at the server that sends
-// token (a session or personal access token; "" for none). Its client-side
-// rate limit is off, so tests are not paced at 10 requests a second; build
-// one with mattermost.NewClient and URL to test the limiter. It fails only
-// for a server made with New, which has no URL.
+// token (a session or personal access token; "" for none), with the
+// client's default options and the server's logger. It fails only for a
+// server made with New, which has no URL.
 func (s *Server) Client(token string) (*mattermost.Client, error) {
-	return mattermost.NewClient(s.URL(), mattermost.Secret(token), &mattermost.ClientOptions{Logger: s.logger, RateLimit: -1})
+	return mattermost.NewClient(s.URL(), mattermost.Secret(token), &mattermost.ClientOptions{Logger: s.logger})
 }
 
 // Close stops the server and its WebSocket hub. It is idempotent.

@@ -99,6 +99,13 @@ type Outgoing struct {
 	Text     string // markdown
 	Card     *Card
 	File     *File
+	// ReplyTo is the id of the message this answers: the engine sets it
+	// on everything a command, a listener or the engine itself sends
+	// about a message, and leaves it "" for what answers none (a
+	// schedule, a webhook). A backend may record it with the post (the
+	// Mattermost backend does, so that a bot can tell another bot's
+	// replies from people's posts).
+	ReplyTo string
 }
 
 // Card is a rich message: Mattermost's message attachment, Slack's

@@ -87,11 +87,11 @@ func (r *Request) destination() Outgoing {
 	}
 	switch {
 	case d == divertPrivate && !m.Direct:
-		return Outgoing{UserID: m.From.ID}
+		return Outgoing{UserID: m.From.ID, ReplyTo: m.ID}
 	case d == divertThread && m.ThreadID == "":
-		return Outgoing{RoomID: m.Room.ID, ThreadID: m.ID}
+		return Outgoing{RoomID: m.Room.ID, ThreadID: m.ID, ReplyTo: m.ID}
 	}
-	return Outgoing{RoomID: m.Room.ID, ThreadID: m.ThreadID}
+	return Outgoing{RoomID: m.Room.ID, ThreadID: m.ThreadID, ReplyTo: m.ID}
 }
 
 // addressed prefixes the text of out with "@username: " when out goes to
@@ -209,15 +209,18 @@ func (r *Request) Unreact(emoji string) error {
 // direct message otherwise.
 func (r *Request) Ephemeral(text string) error {
 	if es, ok := r.engine.backend.(EphemeralSender); ok && !r.Message.Direct {
-		out := Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID, Text: text}
+		out := Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID, Text: text, ReplyTo: r.Message.ID}
 		return es.SendEphemeral(r.replyContext(), r.Message.From.ID, &out)
 	}
-	return r.send(&Outgoing{UserID: r.Message.From.ID, Text: text})
+	return r.send(&Outgoing{UserID: r.Message.From.ID, Text: text, ReplyTo: r.Message.ID})
 }
 
 // Send sends out to an address: "@alice" (a direct message), "~ops" or
-// "~team/ops". See Engine.Send.
+// "~team/ops". See Engine.Send. out.ReplyTo defaults to the message's id.
 func (r *Request) Send(to string, out Outgoing) error {
+	if out.ReplyTo == "" {
+		out.ReplyTo = r.Message.ID
+	}
 	return r.engine.Send(r.ctx, to, out)
 }
 
@@ -349,7 +352,7 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 func (r *Request) askDestination() Outgoing {
 	out := r.destination()
 	if out.UserID != "" {
-		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID}
+		out = Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID, ReplyTo: r.Message.ID}
 	}
 	return out
 }

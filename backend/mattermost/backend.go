@@ -80,21 +80,23 @@ type Options struct {
 	// there are posted as attachments anyway.
 	CardsHook string
 
-	// AllowBots delivers other bots' posts to the engine; AllowWebhooks
-	// delivers posts made by webhooks and plugins. Default false for both,
-	// so that two bots never answer each other in a loop.
+	// AllowBots delivers other bots' posts to the engine: those of bot
+	// accounts (props.from_bot) and those of other matterbots, whatever
+	// their account (every post a matterbot makes carries PropReplyTo).
+	// AllowWebhooks delivers posts made by webhooks and plugins. Default
+	// false for both, so that two bots never answer each other in a
+	// loop; the first ignored post of each bot says so in the log.
 	AllowBots     bool
 	AllowWebhooks bool
 
-	// LoopLimit and LoopWindow guard against a loop with another bot that
-	// runs as an ordinary user account (no from_bot prop, no is_bot),
-	// which AllowBots cannot tell from a person: after LoopLimit
-	// exchanges with one sender in one channel (a post of theirs, then
-	// the bot's answer) within LoopWindow, the bot ignores that sender in
-	// that channel for LoopWindow and logs a warning. Defaults
-	// DefaultLoopLimit (20) and DefaultLoopWindow (1 minute); a negative
-	// LoopLimit turns the guard off, for a benchmark client that sends
-	// its next command as soon as the bot answers.
+	// LoopLimit and LoopWindow guard against a loop with a program let
+	// in by AllowBots or AllowWebhooks: after LoopLimit exchanges with
+	// one program in one channel (the bot's answer to a post of theirs
+	// made after its previous answer) within LoopWindow, the bot ignores
+	// that program in that channel for LoopWindow and logs a warning.
+	// People's posts are never counted, however fast they come.
+	// Defaults DefaultLoopLimit (20) and DefaultLoopWindow (1 minute); a
+	// negative LoopLimit turns the guard off.
 	LoopLimit  int
 	LoopWindow time.Duration
 
@@ -108,9 +110,12 @@ type Options struct {
 	// off when none does.
 	PresenceInterval time.Duration
 
-	// RateLimit caps the requests per second to the server, so that a
-	// busy bot stays under the server's rate limit instead of collecting
-	// 429s. Default 10, the server's default limit; negative: no cap.
+	// RateLimit caps the requests per second the bot sends, when
+	// positive. Default 0: no cap of the bot's own; the bot keeps to what
+	// the server says (X-Ratelimit-* headers, 429 Retry-After). A server's
+	// rate limiting is off unless enabled (RateLimitSettings.Enable);
+	// a cap is for a server that limits without saying so. Negative
+	// means no cap too.
 	RateLimit float64
 
 	// Retry is the backoff for requests that failed with a 429, a 5xx or
@@ -172,6 +177,7 @@ type Backend struct {
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
 	loops      loopGuard
+	ignored    recent // ids of the other bots whose posts were skipped, logged once each
 	// perTeamListing: the server lacks GET /users/me/channels (before
 	// 6.1), so catch-up lists the bot's channels per team.
 	perTeamListing bool
@@ -254,17 +260,18 @@ func New(opts Options) (*Backend, error) {
 		return nil, err
 	}
 	return &Backend{
-		opts:   o,
-		url:    site,
-		log:    o.Logger,
-		client: c,
-		limit:  o.MaxMessageRunes,
-		dms:    map[string]string{},
-		seen:   newRecent(4096),
-		loops:  newLoopGuard(o.LoopLimit, o.LoopWindow),
-		behind: map[string]*behind{},
-		caught: make(chan caughtUp),
-		polled: make(chan []*mm.Status),
+		opts:    o,
+		url:     site,
+		log:     o.Logger,
+		client:  c,
+		limit:   o.MaxMessageRunes,
+		dms:     map[string]string{},
+		seen:    newRecent(4096),
+		loops:   newLoopGuard(o.LoopLimit, o.LoopWindow),
+		ignored: newRecent(1024),
+		behind:  map[string]*behind{},
+		caught:  make(chan caughtUp),
+		polled:  make(chan []*mm.Status),
 	}, nil
 }
 
@@ -728,7 +735,9 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 		b.lastPostAt = p.CreateAt
 	}
 	if p.UserID == b.self.ID {
-		b.loops.botPosted(p.ChannelID, p.CreateAt)
+		if replyTo, ok := p.Props[PropReplyTo].(string); ok && replyTo != "" {
+			b.loops.answered(replyTo, p.CreateAt)
+		}
 	}
 	m, err := b.tr.message(ctx, in)
 	if err != nil {
@@ -736,28 +745,48 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 		return
 	}
 	if m == nil {
-		// Guarded: the bot's own reply comes back this way for every
-		// command, and the arguments alone cost allocations with the log
-		// off.
-		if b.log.Enabled(ctx, slog.LevelDebug) {
-			why := b.tr.skip(p)
-			if why == "" {
-				why = "a bot's post, or a team left out"
-			}
-			b.log.Debug("post skipped", "post_id", p.ID, "why", why)
-		}
+		b.skipped(ctx, p)
 		return
 	}
-	switch b.loops.check(p.UserID, p.ChannelID, p.CreateAt) {
-	case loopTripped:
-		b.log.Warn("loop suspected: ignoring a sender in a channel", "user_id", p.UserID, "channel_id", p.ChannelID,
-			"answers", b.loops.limit, "window", time.Duration(b.loops.window)*time.Millisecond)
-		return
-	case loopMuted:
-		b.log.Debug("post skipped", "post_id", p.ID, "why", "loop suspected")
-		return
+	if fromProgram(p, m) {
+		// People are never counted: only the programs let in on
+		// purpose (AllowBots, AllowWebhooks) may be looping.
+		switch b.loops.check(p.UserID, p.ChannelID, p.ID, p.CreateAt) {
+		case loopTripped:
+			b.log.Warn("loop suspected: ignoring a program in a channel", "user_id", p.UserID, "channel_id", p.ChannelID,
+				"answers", b.loops.limit, "window", time.Duration(b.loops.window)*time.Millisecond)
+			return
+		case loopMuted:
+			b.log.Debug("post skipped", "post_id", p.ID, "why", "loop suspected")
+			return
+		}
 	}
 	h.HandleMessage(m)
+}
+
+// skipped notes a post the engine does not see. The first post of
+// another bot (an account or a matterbot) says why in the log, once per
+// sender; every skip is logged at debug.
+func (b *Backend) skipped(ctx context.Context, p *mm.Post) {
+	why := b.tr.skip(p)
+	if (why == skipPeer || why == skipBot) && !fromWebhook(p) && b.ignored.add(p.UserID) {
+		username := ""
+		if u, err := b.dir.user(ctx, p.UserID); err == nil {
+			username = u.Username
+		}
+		b.log.Info("ignoring the posts of another bot; set allow_bots to answer them", "user_id", p.UserID,
+			"username", username, "channel_id", p.ChannelID, "why", why)
+		return
+	}
+	// Guarded: the bot's own reply comes back this way for every
+	// command, and the arguments alone cost allocations with the log
+	// off.
+	if b.log.Enabled(ctx, slog.LevelDebug) {
+		if why == "" {
+			why = "a bot's post, or a team left out"
+		}
+		b.log.Debug("post skipped", "post_id", p.ID, "why", why)
+	}
 }
 
 // reaction delivers a reaction event, except the bot's own. Servers

@@ -16,11 +16,14 @@
 // A posted event becomes a [bot.Message]: sender, room ("~team/name";
 // direct and group channels have no team), thread, Direct for one-to-one
 // messages, @mentions and attached files. The bot's own posts, system
-// posts, and by default other bots' and webhooks' posts are dropped; a
-// bot on an ordinary user account that answers the bot back is stopped by
-// a loop guard (Options.LoopLimit). The server tells a user only of its
-// own status changes: the statuses of the people the bot has met are
-// polled (Options.PresenceInterval) and their changes delivered.
+// posts, and by default other bots' posts (bot accounts', and those of
+// other matterbots on any account: every post a matterbot makes carries
+// [PropReplyTo]) and webhooks' posts are dropped, with one log line per
+// bot ignored. The bots and webhooks let in (Options.AllowBots,
+// Options.AllowWebhooks) are watched by a loop guard (Options.LoopLimit);
+// people's posts are never counted nor dropped. The server tells a user
+// only of its own status changes: the statuses of the people the bot has
+// met are polled (Options.PresenceInterval) and their changes delivered.
 // Users, channels and teams are cached and kept current by the events
 // that change them, so a message from a known sender in a known channel
 // costs no REST call. Posts are delivered once each: replays after a
@@ -43,7 +46,8 @@
 // a 5xx or no answer delays a post, an upload or a card by hook, retried
 // with backoff for up to [MaxRetryTime] or the context's deadline; other
 // 4xx are final. Each post keeps one pending_post_id across all retries,
-// so a retried post appears once.
+// so a retried post appears once. Every post carries [PropReplyTo], the id
+// of the post it answers.
 //
 // Backend also implements [bot.Typer], [bot.FileOpener] and
 // [bot.EphemeralSender]; bots lack the permission for ephemeral posts by

@@ -51,11 +51,12 @@ func offlineBackend(self string) *Backend {
 	dir := newDirectory(newFakeLookup(), self)
 	me, _ := dir.user(context.Background(), self)
 	return &Backend{
-		log:  slog.New(slog.DiscardHandler),
-		self: me,
-		dir:  dir,
-		tr:   &translator{dir: dir, self: self},
-		seen: newRecent(64),
+		log:     slog.New(slog.DiscardHandler),
+		self:    me,
+		dir:     dir,
+		tr:      &translator{dir: dir, self: self},
+		seen:    newRecent(64),
+		ignored: newRecent(64),
 	}
 }
 
@@ -119,4 +120,44 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("handle(%s): %v", ev.Type, err)
 		}
 	})
+}
+
+// countHandler counts the records of each message.
+type countHandler struct{ counts map[string]int }
+
+func (h countHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countHandler) Handle(_ context.Context, r slog.Record) error {
+	h.counts[r.Message]++
+	return nil
+}
+func (h countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestIgnoredBotsLoggedOnce: the posts of another matterbot (marked) and
+// of a bot account are not delivered, and each sender is named once in
+// the log, however many posts it makes; a person's posts go through.
+func TestIgnoredBotsLoggedOnce(t *testing.T) {
+	b := offlineBackend(aliceID)
+	logs := countHandler{counts: map[string]int{}}
+	b.log = slog.New(logs)
+	h := &recorder{}
+	for i := range 3 {
+		for _, p := range []*mm.Post{
+			{UserID: bobID, Props: map[string]any{PropReplyTo: "x"}},
+			{UserID: adminID, Props: map[string]any{"from_bot": "true"}},
+			{UserID: bobID, Message: "a person's post: no mark"},
+		} {
+			p.ID = mm.NewID()
+			p.ChannelID = opsID
+			p.CreateAt = int64(1000 + i)
+			b.deliver(t.Context(), h, incoming{post: p})
+		}
+	}
+	if len(h.messages) != 3 {
+		t.Errorf("delivered %d messages, want bob's 3 unmarked posts", len(h.messages))
+	}
+	const line = "ignoring the posts of another bot; set allow_bots to answer them"
+	if n := logs.counts[line]; n != 2 {
+		t.Errorf("%q logged %d times, want twice (once per bot); all: %v", line, n, logs.counts)
+	}
 }

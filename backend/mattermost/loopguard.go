@@ -4,31 +4,32 @@ import "time"
 
 // Defaults of Options.LoopLimit and Options.LoopWindow.
 const (
-	// DefaultLoopLimit is the number of exchanges with one sender in one
-	// channel, within DefaultLoopWindow, after which the bot stops
-	// answering that sender there. A person does not type twenty
-	// commands, each after the bot's answer to the last, in a minute;
-	// two bots answering each other do it in a second or two.
+	// DefaultLoopLimit is the number of exchanges with one program in
+	// one channel, within DefaultLoopWindow, after which the bot stops
+	// answering that program there. Two programs answering each other
+	// do twenty exchanges in a second or two.
 	DefaultLoopLimit = 20
 	// DefaultLoopWindow is the span DefaultLoopLimit counts over, and
-	// how long a sender stays ignored once it is reached.
+	// how long a program stays ignored once it is reached.
 	DefaultLoopWindow = time.Minute
 )
 
-// loopGuard stops a conversation between the bot and another program
-// that answers it: a second bot running as an ordinary user account,
-// whose posts carry no from_bot prop and whose user has no is_bot, so
-// that nothing else tells it from a person.
+// loopGuard stops a conversation between the bot and a program it was
+// told to answer (Options.AllowBots, Options.AllowWebhooks) that answers
+// it back: another bot, a webhook fed by the bot's own posts. People are
+// never counted: the backend calls it only for the posts of programs.
 //
-// It counts exchanges per sender and channel: a post of the bot's that
-// follows a post of the sender delivered to the engine, with no other
-// delivered post between (the bot answered it). Several posts of the bot
-// after one of the sender's (a split reply, a card) count once, and so
-// does a burst of the sender's posts answered together, as after a
-// catch-up. When limit exchanges fall within window, the sender is
-// ignored in that channel for window, and the bot says so once in its
-// log. Times are the posts' create_at (the server's clock, ms), so the
-// guard works the same on live posts and on posts fetched in a catch-up.
+// An exchange is the bot's answer to a program's post that was created
+// after the bot's previous answer to that program: the program may have
+// been answering the bot. The answer names the post it answers
+// (PropReplyTo), so the guard needs no guess about who was answered:
+// several posts answering one (a split reply, a card) count once, and a
+// burst of posts answered together counts once too, as none of them
+// followed an answer. When limit exchanges fall within window, the
+// program is ignored in that channel for window, and the bot says so
+// once in its log. Times are the posts' create_at (the server's clock,
+// ms), so the guard works the same on live posts and on posts fetched in
+// a catch-up.
 //
 // The zero value is off until configured; it is owned by the event loop
 // and needs no lock.
@@ -36,28 +37,28 @@ type loopGuard struct {
 	limit  int
 	window int64 // ms
 
-	last    map[string]lastSender // by channel id: the last delivered post
+	asked   map[string]askedPost // by post id: programs' posts delivered, not answered yet
 	senders map[loopKey]*loopCount
 }
 
 type loopKey struct{ userID, channelID string }
 
-// lastSender is the sender of the last post delivered in a channel, and
-// whether the bot has posted since.
-type lastSender struct {
-	userID   string
-	answered bool
+// askedPost is a program's post delivered to the engine.
+type askedPost struct {
+	key loopKey
+	at  int64 // its create_at
 }
 
-// loopCount is what the guard knows of one sender in one channel.
+// loopCount is what the guard knows of one program in one channel.
 type loopCount struct {
-	answers    []int64 // create_at of the bot's answers within the window
-	mutedUntil int64   // ignore the sender's posts created before this
-	lastAt     int64   // create_at of the sender's last post, for pruning
+	answers    []int64 // create_at of the exchanges within the window
+	lastAnswer int64   // create_at of the bot's last answer to it
+	mutedUntil int64   // ignore its posts created before this
+	lastAt     int64   // create_at of its last post, for pruning
 }
 
-// maxLoopKeys bounds the senders remembered; past it, those idle for a
-// window are forgotten.
+// maxLoopKeys bounds the programs and the unanswered posts remembered;
+// past it, those older than a window are forgotten.
 const maxLoopKeys = 4096
 
 func newLoopGuard(limit int, window time.Duration) loopGuard {
@@ -72,22 +73,22 @@ func newLoopGuard(limit int, window time.Duration) loopGuard {
 
 func (g *loopGuard) on() bool { return g.limit > 0 && g.window > 0 }
 
-// botPosted notes a post of the bot's in a channel, created at at (ms).
-func (g *loopGuard) botPosted(channelID string, at int64) {
-	if !g.on() {
-		return
+// answered notes a post of the bot's, created at at (ms), that answers
+// the post replyTo.
+func (g *loopGuard) answered(replyTo string, at int64) {
+	q, ok := g.asked[replyTo]
+	if !ok {
+		return // a person's post, or one already answered
 	}
-	ls, ok := g.last[channelID]
-	if !ok || ls.answered {
-		return
-	}
-	ls.answered = true
-	g.last[channelID] = ls
-	c := g.senders[loopKey{ls.userID, channelID}]
+	delete(g.asked, replyTo)
+	c := g.senders[q.key]
 	if c == nil {
 		return
 	}
-	c.answers = append(pruneBefore(c.answers, at-g.window), at)
+	if q.at > c.lastAnswer {
+		c.answers = append(pruneBefore(c.answers, at-g.window), at)
+	}
+	c.lastAnswer = max(c.lastAnswer, at)
 }
 
 // verdict is what the guard says of a post.
@@ -96,17 +97,18 @@ type verdict int
 const (
 	loopPass    verdict = iota // deliver it
 	loopTripped                // drop it: the limit is reached now
-	loopMuted                  // drop it: the sender is still ignored
+	loopMuted                  // drop it: the program is still ignored
 )
 
-// check notes a post by userID in a channel, created at at (ms), that is
-// about to be delivered, and says whether to deliver it.
-func (g *loopGuard) check(userID, channelID string, at int64) verdict {
+// check notes the post postID of a program (userID) in a channel,
+// created at at (ms), that is about to be delivered, and says whether to
+// deliver it.
+func (g *loopGuard) check(userID, channelID, postID string, at int64) verdict {
 	if !g.on() {
 		return loopPass
 	}
-	if g.last == nil {
-		g.last = map[string]lastSender{}
+	if g.senders == nil {
+		g.asked = map[string]askedPost{}
 		g.senders = map[loopKey]*loopCount{}
 	}
 	k := loopKey{userID, channelID}
@@ -128,20 +130,29 @@ func (g *loopGuard) check(userID, channelID string, at int64) verdict {
 		c.mutedUntil = at + g.window
 		return loopTripped
 	}
-	g.last[channelID] = lastSender{userID: userID}
+	if len(g.asked) >= maxLoopKeys {
+		g.prune(at)
+		if len(g.asked) >= maxLoopKeys {
+			// A flood of posts within a window, none answered:
+			// forget them rather than grow.
+			clear(g.asked)
+		}
+	}
+	g.asked[postID] = askedPost{key: k, at: at}
 	return loopPass
 }
 
-// prune forgets the senders idle for a window at now.
+// prune forgets the programs idle for a window at now, and the posts
+// older than a window that were never answered.
 func (g *loopGuard) prune(now int64) {
 	for k, c := range g.senders {
 		if c.lastAt < now-g.window && c.mutedUntil <= now {
 			delete(g.senders, k)
 		}
 	}
-	for ch, ls := range g.last {
-		if g.senders[loopKey{ls.userID, ch}] == nil {
-			delete(g.last, ch)
+	for id, q := range g.asked {
+		if q.at < now-g.window || g.senders[q.key] == nil {
+			delete(g.asked, id)
 		}
 	}
 }

@@ -11,6 +11,23 @@ import (
 	mm "github.com/matterbot/matterbot/mattermost"
 )
 
+// PropReplyTo is the post prop that marks every post the backend creates
+// (replies, cards, files, each part of a split text, ephemeral posts, and
+// the cards hook's posts) as a matterbot's. Its value is the id of the
+// post answered (bot.Outgoing.ReplyTo), or "" for a post that answers
+// none. A matterbot ignores the posts of other accounts that carry it,
+// as it ignores bot accounts' posts, unless Options.AllowBots is set: two
+// matterbots on ordinary user accounts never answer each other.
+const PropReplyTo = "matterbot_reply_to"
+
+// mark sets PropReplyTo on p.
+func mark(p *mm.Post, replyTo string) {
+	if p.Props == nil {
+		p.Props = map[string]any{}
+	}
+	p.Props[PropReplyTo] = replyTo
+}
+
 // Send posts out: to RoomID, or to a direct message with UserID (opening
 // the conversation if needed), in ThreadID when set. Text longer than a
 // post is split (see Split); the card and the file ride on the last part,
@@ -47,7 +64,9 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 		parts = parts[:len(parts)-1]
 	}
 	for _, text := range parts {
-		if err := b.createPost(ctx, &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Message: text}); err != nil {
+		p := &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Message: text}
+		mark(p, out.ReplyTo)
+		if err := b.createPost(ctx, p); err != nil {
 			return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 		}
 	}
@@ -69,6 +88,7 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if last.Message == "" && last.Props == nil && last.FileIDs == nil {
 		return nil
 	}
+	mark(last, out.ReplyTo)
 	if err := b.createPost(ctx, last); err != nil {
 		return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 	}
@@ -102,11 +122,13 @@ func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot
 		return false, nil // post the card as an attachment instead
 	}
 	if last.Message != "" || last.FileIDs != nil {
+		mark(last, out.ReplyTo)
 		if err := b.createPost(ctx, last); err != nil {
 			return true, fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 		}
 	}
-	msg := &mm.WebhookMessage{Channel: ch.Name, Attachments: []*mm.Attachment{attachment(out.Card)}}
+	msg := &mm.WebhookMessage{Channel: ch.Name, Attachments: []*mm.Attachment{attachment(out.Card)},
+		Props: map[string]any{PropReplyTo: out.ReplyTo}}
 	if err := b.postWebhook(ctx, b.opts.CardsHook, msg); err != nil {
 		return true, fmt.Errorf("mattermost: send card through the cards hook to ~%s: %w", ch.Name, err)
 	}
@@ -198,6 +220,7 @@ func (b *Backend) SendEphemeral(ctx context.Context, userID string, out *bot.Out
 	if out.Card != nil {
 		p.Props = cardProps(out.Card)
 	}
+	mark(p, out.ReplyTo)
 	_, _, err := b.client.CreateEphemeralPost(ctx, userID, p)
 	if errors.Is(err, mm.ErrForbidden) {
 		b.log.Debug("ephemeral post forbidden, sending a direct message", "user_id", userID)
@@ -212,7 +235,7 @@ func (b *Backend) SendEphemeral(ctx context.Context, userID string, out *bot.Out
 func (b *Backend) sendDirect(ctx context.Context, userID string, out *bot.Outgoing) error {
 	dm := bot.Outgoing{UserID: userID}
 	if out != nil {
-		dm.Text, dm.Card, dm.File = out.Text, out.Card, out.File
+		dm.Text, dm.Card, dm.File, dm.ReplyTo = out.Text, out.Card, out.File, out.ReplyTo
 	}
 	return b.Send(ctx, &dm)
 }

@@ -43,22 +43,55 @@ func fromEvent(p *mm.PostedEvent) incoming {
 	return incoming{post: p.Post, channelType: p.ChannelType, channelName: p.ChannelName, teamID: p.TeamID, mentions: p.Mentions}
 }
 
+// Reasons skip gives.
+const (
+	skipOwn     = "own post"
+	skipSystem  = "system post"
+	skipDeleted = "deleted"
+	skipWebhook = "webhook post"
+	skipPeer    = "another matterbot's post (props." + PropReplyTo + ")"
+	skipBot     = "bot account's post (props.from_bot)"
+)
+
 // skip reports why a post is not for the engine, or "" if it is. The
-// reason goes to debug logs.
+// reason goes to the logs.
 func (t *translator) skip(p *mm.Post) string {
 	switch {
 	case p.UserID == t.self:
-		return "own post"
+		return skipOwn
 	case p.IsSystem():
-		return "system post"
+		return skipSystem
 	case p.DeleteAt > 0:
-		return "deleted"
-	case !t.allowWebhooks && (propTrue(p.Props, "from_webhook") || propTrue(p.Props, "from_plugin")):
-		return "webhook post"
+		return skipDeleted
+	case !t.allowWebhooks && fromWebhook(p):
+		return skipWebhook
+	case !t.allowBots && marked(p):
+		return skipPeer
 	case !t.allowBots && propTrue(p.Props, "from_bot"):
-		return "bot post"
+		return skipBot
 	}
 	return ""
+}
+
+// fromWebhook reports whether an incoming webhook or a server plugin
+// made the post.
+func fromWebhook(p *mm.Post) bool {
+	return propTrue(p.Props, "from_webhook") || propTrue(p.Props, "from_plugin")
+}
+
+// marked reports whether a matterbot made the post (see PropReplyTo).
+func marked(p *mm.Post) bool {
+	_, ok := p.Props[PropReplyTo]
+	return ok
+}
+
+// fromProgram reports whether a post the engine is to see was made by a
+// program rather than a person: a bot account, a matterbot on a user
+// account, a webhook or a plugin. Only such posts are let in on purpose
+// (AllowBots, AllowWebhooks), and only they are counted by the loop
+// guard.
+func fromProgram(p *mm.Post, m *bot.Message) bool {
+	return m.From.Bot || marked(p) || propTrue(p.Props, "from_bot") || fromWebhook(p)
 }
 
 // propTrue reports whether props[key] is true; the server writes "true"

@@ -278,14 +278,18 @@ func TestSkip(t *testing.T) {
 		want string
 	}{
 		{"plain", mm.Post{UserID: bobID}, ""},
-		{"own", mm.Post{UserID: aliceID}, "own post"},
-		{"join", mm.Post{UserID: bobID, Type: "system_join_channel"}, "system post"},
-		{"ephemeral", mm.Post{UserID: bobID, Type: mm.PostTypeEphemeral}, "system post"},
-		{"deleted", mm.Post{UserID: bobID, DeleteAt: 1}, "deleted"},
-		{"from_bot", mm.Post{UserID: bobID, Props: map[string]any{"from_bot": "true"}}, "bot post"},
+		{"own", mm.Post{UserID: aliceID}, skipOwn},
+		{"own marked", mm.Post{UserID: aliceID, Props: map[string]any{PropReplyTo: "p1"}}, skipOwn},
+		{"join", mm.Post{UserID: bobID, Type: "system_join_channel"}, skipSystem},
+		{"ephemeral", mm.Post{UserID: bobID, Type: mm.PostTypeEphemeral}, skipSystem},
+		{"deleted", mm.Post{UserID: bobID, DeleteAt: 1}, skipDeleted},
+		{"from_bot", mm.Post{UserID: bobID, Props: map[string]any{"from_bot": "true"}}, skipBot},
 		{"from_bot false", mm.Post{UserID: bobID, Props: map[string]any{"from_bot": "false"}}, ""},
-		{"from_webhook", mm.Post{UserID: bobID, Props: map[string]any{"from_webhook": "true"}}, "webhook post"},
-		{"from_plugin bool", mm.Post{UserID: bobID, Props: map[string]any{"from_plugin": true}}, "webhook post"},
+		{"from_webhook", mm.Post{UserID: bobID, Props: map[string]any{"from_webhook": "true"}}, skipWebhook},
+		{"from_plugin bool", mm.Post{UserID: bobID, Props: map[string]any{"from_plugin": true}}, skipWebhook},
+		{"another matterbot", mm.Post{UserID: bobID, Props: map[string]any{PropReplyTo: "p1"}}, skipPeer},
+		{"another matterbot, unprompted", mm.Post{UserID: bobID, Props: map[string]any{PropReplyTo: ""}}, skipPeer},
+		{"another matterbot on a bot account", mm.Post{UserID: bobID, Props: map[string]any{PropReplyTo: "p1", "from_bot": "true"}}, skipPeer},
 		{"me", mm.Post{UserID: bobID, Type: mm.PostTypeMe}, ""},
 	}
 	tr := &translator{self: aliceID}
@@ -295,6 +299,16 @@ func TestSkip(t *testing.T) {
 				t.Errorf("skip(%+v) = %q, want %q", tc.post, got, tc.want)
 			}
 		})
+	}
+	allowed := &translator{self: aliceID, allowBots: true, allowWebhooks: true}
+	for _, p := range []mm.Post{
+		{UserID: bobID, Props: map[string]any{PropReplyTo: "p1"}},
+		{UserID: bobID, Props: map[string]any{"from_bot": "true"}},
+		{UserID: bobID, Props: map[string]any{"from_webhook": "true"}},
+	} {
+		if got := allowed.skip(&p); got != "" {
+			t.Errorf("skip(%v) with bots and webhooks allowed = %q, want \"\"", p.Props, got)
+		}
 	}
 }
 

@@ -109,16 +109,20 @@ type Mattermost struct {
 	// CardsHook is the id of an incoming webhook used to post cards, as
 	// in Errbot's backend. Optional.
 	CardsHook string `toml:"cards_hook"`
-	// AllowBots lets other bots' posts reach the commands. Default false,
-	// so that two bots never answer each other in a loop.
+	// AllowBots lets other bots' posts reach the commands: those of bot
+	// accounts and those of other matterbots, whatever their account
+	// (every post a matterbot makes is marked). Default false, so that
+	// two bots never answer each other in a loop.
 	AllowBots bool `toml:"allow_bots"`
 	// AllowWebhooks lets posts made by incoming webhooks and server
 	// plugins reach the commands. Default false.
 	AllowWebhooks bool `toml:"allow_webhooks"`
-	// RateLimit caps the requests per second the bot sends to the server,
-	// so that a busy bot waits instead of collecting 429s. Default 10, the
-	// server's default limit; 0 or negative means no cap (for a server
-	// with its rate limit off).
+	// RateLimit, when positive, caps the requests per second the bot
+	// sends to the server. Default 0: no cap; the bot paces itself by
+	// what the server says (its X-Ratelimit-* headers and 429
+	// Retry-After). A stock Mattermost does not rate-limit (its
+	// RateLimitSettings.Enable is false); a cap is for a server that
+	// limits without saying so. Negative means no cap too.
 	RateLimit float64 `toml:"rate_limit"`
 	// MaxMessageRunes is the longest post the bot sends; longer replies
 	// are split. Default 16383, the server's limit; at least
@@ -131,11 +135,11 @@ type Mattermost struct {
 	// concerned). The file gives seconds or a duration string. Default
 	// 60s; 0 turns polling off.
 	PresenceInterval time.Duration `toml:"presence_interval"`
-	// LoopLimit is how many exchanges with one sender in one channel,
-	// within LoopWindow, make the bot stop answering that sender there
-	// for LoopWindow: a guard against another program answering the
-	// bot from an ordinary user account. Default 20; 0 turns the guard
-	// off.
+	// LoopLimit is how many exchanges with one program in one channel,
+	// within LoopWindow, make the bot stop answering that program there
+	// for LoopWindow: a guard against a bot or webhook let in by
+	// AllowBots or AllowWebhooks that answers the bot back. People are
+	// never counted. Default 20; 0 turns the guard off.
 	LoopLimit int `toml:"loop_limit"`
 	// LoopWindow is the span of LoopLimit. Default 60s; positive.
 	LoopWindow time.Duration `toml:"loop_window"`
@@ -149,11 +153,10 @@ const (
 	DefaultMessageRunes = 16383 // the server's limit, model.PostMessageMaxRunesV2
 )
 
-// Defaults of Mattermost.RateLimit, PresenceInterval, LoopLimit and
-// LoopWindow: those of the mattermost client and the Mattermost backend,
-// repeated for the same reason and pinned by the same test.
+// Defaults of Mattermost.PresenceInterval, LoopLimit and LoopWindow:
+// those of the Mattermost backend, repeated for the same reason and
+// pinned by the same test. Mattermost.RateLimit defaults to 0, no cap.
 const (
-	DefaultRateLimit        = 10
 	DefaultPresenceInterval = time.Minute
 	DefaultLoopLimit        = 20
 	DefaultLoopWindow       = time.Minute
@@ -271,7 +274,7 @@ func Default() *Config {
 		Prefix:      "!",
 		TypingAfter: DefaultTypingAfter,
 		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
-			RateLimit: DefaultRateLimit, MaxMessageRunes: DefaultMessageRunes,
+			MaxMessageRunes:  DefaultMessageRunes,
 			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},

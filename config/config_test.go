@@ -309,9 +309,9 @@ denyusers = []
 			},
 		},
 		{
-			name: "rate limit zero and integer",
-			doc:  minimal + "rate_limit = 0\n",
-			want: func(c *Config) { withMinimal(c); c.Mattermost.RateLimit = 0 },
+			name: "rate limit integer",
+			doc:  minimal + "rate_limit = 3\n",
+			want: func(c *Config) { withMinimal(c); c.Mattermost.RateLimit = 3 },
 		},
 		{
 			name: "environment team replaces the file's teams",

@@ -37,6 +37,22 @@
 // (~town-square is per team), and Errbot's backend requires one too.
 // With backend = "console" nothing is required.
 //
+// # Other bots, loops and rate limits
+//
+// Every post matterbot makes carries the prop matterbot_reply_to (the id of
+// the post it answers), and the bot ignores the posts so marked, those of
+// bot accounts and those of webhooks unless allow_bots or allow_webhooks
+// lets them in, saying so once per bot in its log; people's posts are
+// always answered, however fast they come. The bots and webhooks let in
+// are watched by a loop guard: after loop_limit exchanges with one of them
+// in a channel within loop_window, the bot stops answering it there for
+// loop_window.
+//
+// rate_limit = 0 (the default) puts no cap of the bot's own on its
+// requests: it keeps to what the server says (X-Ratelimit-* headers, 429
+// Retry-After). A stock Mattermost does not rate-limit; a positive
+// rate_limit is for a server that limits without saying so.
+//
 // # Environment
 //
 // A non-empty environment variable overrides the key it names; an empty one

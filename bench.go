@@ -542,26 +542,21 @@ type botUnderTest interface {
 	stop()
 }
 
-// newBenchBot builds the bot as run does, with the engine options of a
-// default configuration (typing indicator included), the echo plugin and
-// a plugin that reports the connection, and the client's rate limit off:
-// the bench measures the bot, not its politeness (the default, 10
-// requests/s, is the server's limit).
+// newBenchBot builds the bot as run does, with the options of a default
+// configuration (typing indicator, loop guard, no client-side rate cap:
+// what users get), the command's plugins, the echo plugin if they lack
+// it, and a plugin that reports the connection.
 func newBenchBot(url, token string, plugins []bot.Setuper, connected chan<- struct{}) (*bot.Engine, error) {
-	be, err := mmbackend.New(mmbackend.Options{
-		Server:    url,
-		Teams:     []string{benchTeam},
-		Token:     mm.Secret(token),
-		RateLimit: -1,
-		// The bench client sends its next command as soon as the bot
-		// answers, as a looping bot would: the loop guard would stop
-		// answering it.
-		LoopLimit: -1,
-	})
+	cfg := config.Default()
+	m := cfg.Mattermost
+	m.Server = url // a site URL: scheme and port come from it
+	m.Team = benchTeam
+	m.Token = config.NewSecret(token)
+	be, err := mmbackend.New(BackendOptions(m, nil))
 	if err != nil {
 		return nil, err
 	}
-	return bot.New(be, EngineOptions(config.Default(), nil, nil), benchPlugins(plugins, connected)...)
+	return bot.New(be, EngineOptions(cfg, nil, nil), benchPlugins(plugins, connected)...)
 }
 
 // benchPlugins returns the bot's plugins, the echo plugin that the bench

@@ -101,12 +101,9 @@ func EngineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *
 // the options, zero means the default): this is the one place that
 // translates them.
 func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options {
-	rate := m.RateLimit
-	if rate <= 0 {
-		rate = -1 // the file's "no cap"; the backend's zero means its default
-	}
 	// The file's 0 turns polling and the loop guard off; the backend's
-	// zero means its default, and negative off.
+	// zero means its default, and negative off. A rate limit of 0 means
+	// no cap in both; the backend reads a negative one as 0.
 	presence, loops := m.PresenceInterval, m.LoopLimit
 	if presence == 0 {
 		presence = -1
@@ -128,7 +125,7 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 		CardsHook:        m.CardsHook,
 		AllowBots:        m.AllowBots,
 		AllowWebhooks:    m.AllowWebhooks,
-		RateLimit:        rate,
+		RateLimit:        max(m.RateLimit, 0),
 		MaxMessageRunes:  m.MaxMessageRunes,
 		PresenceInterval: presence,
 		LoopLimit:        loops,

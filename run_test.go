@@ -456,7 +456,8 @@ func TestBackendOptions(t *testing.T) {
 			want: mmbackend.Options{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
 				// The file's defaults are the client's and the backend's:
 				// config may not import them (DESIGN.md), so this pins them.
-				RateLimit: mm.DefaultRateLimit, MaxMessageRunes: mm.PostMessageMaxRunes,
+				// No client-side rate cap by default: 0.
+				MaxMessageRunes: mm.PostMessageMaxRunes,
 				PresenceInterval: mmbackend.DefaultPresenceInterval,
 				LoopLimit:        mmbackend.DefaultLoopLimit, LoopWindow: mmbackend.DefaultLoopWindow},
 		},
@@ -479,12 +480,12 @@ func TestBackendOptions(t *testing.T) {
 		{
 			name: "rate limit zero means no cap",
 			in:   config.Mattermost{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1},
-			want: mmbackend.Options{RateLimit: -1, PresenceInterval: time.Minute, LoopLimit: 1},
+			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1},
 		},
 		{
 			name: "rate limit negative means no cap",
 			in:   config.Mattermost{RateLimit: -3, PresenceInterval: time.Minute, LoopLimit: 1},
-			want: mmbackend.Options{RateLimit: -1, PresenceInterval: time.Minute, LoopLimit: 1},
+			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1},
 		},
 	}
 	for _, tc := range tests {

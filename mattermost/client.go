@@ -52,10 +52,7 @@ const DefaultUserAgent = "matterbot-mattermost/1 (+https://github.com/matterbot/
 
 // Defaults of [ClientOptions].
 const (
-	DefaultTimeout = 30 * time.Second
-	// DefaultRateLimit is a remnant: a zero ClientOptions.RateLimit now
-	// means no client-side cap. It goes once nothing names it.
-	DefaultRateLimit        = 10
+	DefaultTimeout          = 30 * time.Second
 	DefaultRateBurst        = 10
 	DefaultMaxRateLimitWait = time.Minute
 	DefaultMaxRetries       = 3

@@ -457,7 +457,7 @@ func TestBackendOptions(t *testing.T) {
 				// The file's defaults are the client's and the backend's:
 				// config may not import them (DESIGN.md), so this pins them.
 				// No client-side rate cap by default: 0.
-				MaxMessageRunes: mm.PostMessageMaxRunes,
+				MaxMessageRunes:  mm.PostMessageMaxRunes,
 				PresenceInterval: mmbackend.DefaultPresenceInterval,
 				LoopLimit:        mmbackend.DefaultLoopLimit, LoopWindow: mmbackend.DefaultLoopWindow},
 		},

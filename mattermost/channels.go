@@ -60,6 +60,18 @@ func (c *Client) MyChannels(ctx context.Context, teamID string) ([]*Channel, *Re
 	return chs, r, nil
 }
 
+// MyChannelMembers returns our memberships of the channels of a team
+// (and of our direct and group channels), with their roles.
+// https://developers.mattermost.com/api-documentation/#/operations/GetChannelMembersForUser
+func (c *Client) MyChannelMembers(ctx context.Context, teamID string) ([]*ChannelMember, *Response, error) {
+	var ms []*ChannelMember
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams/" + pathEscape(teamID) + "/channels/members", idempotent: true}, &ms)
+	if err != nil {
+		return nil, r, err
+	}
+	return ms, r, nil
+}
+
 // AllMyChannels returns the channels we are a member of in every team,
 // plus our direct and group channels, in one call: a user in no team
 // can list its direct channels this way. Servers before 6.1 lack the

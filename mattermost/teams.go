@@ -39,6 +39,19 @@ func (c *Client) MyTeams(ctx context.Context) ([]*Team, *Response, error) {
 	return ts, r, nil
 }
 
+// TeamMember returns a user's membership of a team, with its roles (404
+// app.team.get_member.missing.app_error when the user is not a member).
+// userID may be "me".
+// https://developers.mattermost.com/api-documentation/#/operations/GetTeamMember
+func (c *Client) TeamMember(ctx context.Context, teamID, userID string) (*TeamMember, *Response, error) {
+	m := new(TeamMember)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/teams/" + pathEscape(teamID) + "/members/" + pathEscape(userID), idempotent: true}, m)
+	if err != nil {
+		return nil, r, err
+	}
+	return m, r, nil
+}
+
 // AddTeamMember adds a user (or bot) to a team.
 // https://developers.mattermost.com/api-documentation/#/operations/AddTeamMember
 func (c *Client) AddTeamMember(ctx context.Context, teamID, userID string) (*TeamMember, *Response, error) {

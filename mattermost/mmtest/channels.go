@@ -538,7 +538,7 @@ func (q *request) addChannelMemberAPI() {
 			// Members hold manage_{public,private}_channel_members; a team
 			// member may join a public channel (join_public_channels).
 			allowed := s.st.isAdmin(actor) || s.st.isChannelMember(ch.ID, actor) ||
-				self && ch.Type == mattermost.ChannelOpen && s.st.isTeamMember(ch.TeamID, actor)
+				self && ch.Type == mattermost.ChannelOpen && s.st.hasTeamPermission(ch.TeamID, actor, permJoinPublicChannels)
 			switch {
 			case !allowed:
 				return nil, errPerm()

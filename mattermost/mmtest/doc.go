@@ -37,7 +37,7 @@
 // pending_post_id de-duplication, get, patch, update, delete, thread,
 // channel pages with since/after/before, by ids, ephemeral), reactions,
 // files (multipart and raw upload, download, info), incoming webhooks
-// (/hooks/{id} and their creation), /system/ping and the WebSocket at
+// (/hooks/{id} and their creation), roles by name, /system/ping and the WebSocket at
 // /api/v4/websocket. Anything else answers the server's 404
 // api.context.404.app_error.
 //
@@ -46,5 +46,9 @@
 // post in public channels it has not joined; private channels the caller
 // cannot see are 404 by name and 403 by id; ephemeral posts, incoming
 // webhook creation and personal access tokens need a system admin (a bot's
-// owner may make tokens for the bot).
+// owner may make tokens for the bot). Posting, ephemeral posts, webhook
+// creation and joining public channels are checked against the role
+// table that POST /roles/names reads, as the server checks them (channel
+// roles, then team roles, then the user's); SetRolePermissions changes a
+// role, as the System Console would.
 package mmtest

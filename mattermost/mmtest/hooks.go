@@ -40,7 +40,7 @@ func (q *request) createHookAPI() {
 		if ch == nil {
 			return nil, errParam("channel_id")
 		}
-		if !s.st.isAdmin(q.sess.userID) && !hasRole(teamRoles(s.st, ch.TeamID, q.sess.userID), "team_admin") {
+		if !s.st.hasChannelPermission(ch, q.sess.userID, permManageIncomingHooks) {
 			return nil, errPerm()
 		}
 		h, e := s.createHook(body.ChannelID, q.sess.userID, body.DisplayName, body.Description)

@@ -824,7 +824,7 @@ func (q *request) createEphemeral() {
 	}
 	s := q.s
 	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
-		if !s.st.isAdmin(q.sess.userID) {
+		if !s.st.hasPermission(q.sess.userID, permCreatePostEphemeral) {
 			return nil, errPerm()
 		}
 		p := *body.Post

@@ -78,6 +78,9 @@ func (s *Server) routes() []route {
 		// hooks.go (api4/webhook.go InitWebhook)
 		{method: "POST", pattern: "/hooks/incoming", auth: true, handler: (*request).createHookAPI},
 
+		// roles.go (api4/role.go InitRole)
+		{method: "POST", pattern: "/roles/names", auth: true, handler: (*request).getRolesByNames},
+
 		// system.go (api4/system.go InitSystem)
 		{method: "GET", pattern: "/system/ping", handler: (*request).ping},
 	}

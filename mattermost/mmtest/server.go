@@ -187,6 +187,7 @@ func New(opts *Options) *Server {
 		st:      newState(),
 		changed: make(chan struct{}),
 	}
+	s.st.roles = s.newRoles()
 	if o.RateLimit != nil {
 		s.limiter = newRateLimiter(*o.RateLimit, o.Now)
 	}

@@ -34,6 +34,7 @@ type state struct {
 	sessions map[string]*session // token → session
 	pats     map[string]*patRec  // token id → personal access token
 	hooks    map[string]*mattermost.IncomingWebhook
+	roles    map[string]*mattermost.Role // name → role (roles.go)
 
 	lastMillis int64
 }
@@ -176,13 +177,18 @@ func (st *state) canReadChannel(ch *mattermost.Channel, userID string) bool {
 }
 
 // canPost follows api4/post_utils.go userCreatePostPermissionCheckWithContext:
-// create_post on the channel (a member, or an admin), or create_post_public
-// on the team for a public channel.
+// create_post on the channel (a member by channel_user, an admin), or
+// create_post_public on the team for a public channel. A team member who
+// has not joined a public channel may post in it, as the fake always let
+// them.
 func (st *state) canPost(ch *mattermost.Channel, userID string) bool {
-	if st.isAdmin(userID) || st.isChannelMember(ch.ID, userID) {
+	if st.hasChannelPermission(ch, userID, permCreatePost) {
 		return true
 	}
-	return ch.Type == mattermost.ChannelOpen && st.isTeamMember(ch.TeamID, userID)
+	if ch.Type != mattermost.ChannelOpen || st.isChannelMember(ch.ID, userID) {
+		return false
+	}
+	return st.isTeamMember(ch.TeamID, userID) || st.hasTeamPermission(ch.TeamID, userID, "create_post_public")
 }
 
 // isValidUsername follows model.IsValidUsername (server/public/model/user.go)

@@ -64,4 +64,13 @@
 //	p.Every(time.Minute, d.poll)
 //	p.Cron("0 9 * * MON-FRI", d.report)
 //	bot.Webhook(p, "POST /deploy/done", d.done).HMAC("", d.cfg.Secret)
+//
+// One-shot timers (a reminder) survive restarts: they are kept in
+// Options.Storage, and fire once, even when they fell due while the bot
+// was down. A function cannot be stored, so the plugin registers the
+// handler under a stable name in Setup, and sets timers by that name;
+// a timer set from a request replies in the request's room and thread.
+//
+//	p.OnTimer("remind", r.remind) // in Setup
+//	t, err := req.After(10*time.Minute, "remind", "tea")
 package bot

@@ -147,6 +147,9 @@ type Engine struct {
 	state   atomic.Pointer[connState] // nil until the first connect
 	base    atomic.Pointer[context.Context]
 	resolve sync.Mutex // serializes the first-connect resolution
+	// connected is closed once the first HandleConnect has succeeded and
+	// its OnConnect hooks are done: timers wait for it to send.
+	connected chan struct{}
 
 	// failConnect stops the backend with a HandleConnect error; set by Run
 	// before the backend starts.
@@ -205,6 +208,8 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 		handoff: make(chan job),
 		unpark:  make(chan struct{}),
 		mux:     http.NewServeMux(),
+
+		connected: make(chan struct{}),
 	}
 	if opts != nil {
 		e.opts = *opts
@@ -306,6 +311,9 @@ func (e *Engine) add(v Setuper) error {
 	}
 	if err := errors.Join(p.errs...); err != nil {
 		return fmt.Errorf("bot: plugin %s: %w", name, err)
+	}
+	if len(p.timers.handlers) > 0 {
+		p.timers.store = e.opts.Storage.Store(name + timerStoreSuffix)
 	}
 	for _, c := range p.cmds {
 		switch {
@@ -503,6 +511,11 @@ func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 	select {
 	case <-tr.done:
 	case <-ctx.Done():
+	}
+	select {
+	case <-e.connected:
+	default:
+		close(e.connected) // under e.resolve: closed once
 	}
 	return nil
 }

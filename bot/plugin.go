@@ -76,6 +76,7 @@ type Plugin struct {
 	onJoin       []func(context.Context, *Join) error
 	onLeave      []func(context.Context, *Leave) error
 	scheds       []*schedule
+	timers       timers  // one-shot timers: handlers declared in Setup, and their loop's state
 	errs         []error // declaration mistakes, reported by New
 
 	// life serializes activation and deactivation, whose hooks may be

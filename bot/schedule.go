@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/cronexpr"
@@ -114,7 +115,7 @@ func (e *Engine) startJobs(p *Plugin) {
 	}
 	ctx, cancel := context.WithCancel(base)
 	done := make(chan struct{})
-	if len(p.scheds) == 0 {
+	if len(p.scheds) == 0 && len(p.timers.handlers) == 0 {
 		close(done)
 	} else if !e.goService(func() {
 		defer close(done)
@@ -145,19 +146,18 @@ func (e *Engine) stopJobs(ctx context.Context, p *Plugin) error {
 	}
 }
 
-// runSchedules runs each of p's schedules in a goroutine of its own until
-// ctx is done, and returns when they have all returned.
+// runSchedules runs each of p's schedules, and its one-shot timers, in a
+// goroutine of its own until ctx is done, and returns when they have all
+// returned.
 func (e *Engine) runSchedules(ctx context.Context, p *Plugin) {
-	done := make(chan struct{}, len(p.scheds)) // one slot each: a finished loop never blocks
+	var wg sync.WaitGroup
 	for _, s := range p.scheds {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			e.loop(ctx, p, s)
-		}()
+		wg.Go(func() { e.loop(ctx, p, s) })
 	}
-	for range p.scheds {
-		<-done
+	if len(p.timers.handlers) > 0 {
+		wg.Go(func() { e.runTimers(ctx, p) })
 	}
+	wg.Wait()
 }
 
 // loop runs s at its times until ctx is done. One goroutine per schedule

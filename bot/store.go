@@ -34,7 +34,9 @@ type Store interface {
 var ErrNotFound = errors.New("bot: key not found")
 
 // Storage opens plugins' stores. The engine calls Store once per plugin
-// with the plugin's name; implementations keep each plugin's keys apart.
+// with the plugin's name, and once with "NAME:timers" for a plugin with
+// one-shot timers (Plugin.OnTimer; no plugin name has a ':');
+// implementations keep each name's keys apart.
 // Close releases the underlying resources; the engine's owner calls it
 // after the engine has stopped.
 type Storage interface {

@@ -22,6 +22,10 @@
 //		got := b.Advance(time.Minute) // what the every-minute job sent
 //		rec := b.Webhook(httptest.NewRequest("POST", "/deploy/done", body))
 //	})
+//
+// One-shot timers (bot.Plugin.OnTimer) fire on the same fake clock; Stop
+// and a second Bot on the same bot.Options.Storage test what survives a
+// restart (see Bot.Stop).
 package bottest
 
 import (
@@ -31,6 +35,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/matterbot/matterbot/bot"
@@ -104,6 +109,7 @@ type Bot struct {
 	Engine  *bot.Engine
 	Backend *Backend
 	nextID  atomic.Int64
+	stop    func() // stops the engine and waits for it, once
 }
 
 // New starts an engine with the given plugins and default options, and
@@ -145,14 +151,29 @@ func Start(t T, be *Backend, opts *bot.Options, plugins ...bot.Setuper) (*Bot, e
 		cancel()
 		return nil, fmt.Errorf("bottest: engine did not start: %w", err)
 	}
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-stopped; err != nil {
 			t.Errorf("bottest: engine stopped with %v", err)
 		}
 	})
-	return &Bot{t: t, Engine: e, Backend: be}, nil
+	t.Cleanup(stop)
+	return &Bot{t: t, Engine: e, Backend: be, stop: stop}, nil
 }
+
+// Stop shuts the engine down, as the end of the test does, and returns
+// once bot.Engine.Run has returned: handlers drained, plugins
+// deactivated. Stopping twice does nothing. To test what survives a
+// restart, give two Bots the same bot.Options.Storage and Stop the first
+// before starting the second:
+//
+//	st := memory.New() // package storage/memory
+//	b := bottest.NewWithOptions(t, &bot.Options{Storage: st}, &Remind{})
+//	b.Say("!remind 10m tea")
+//	b.Stop()
+//	b = bottest.NewWithOptions(t, &bot.Options{Storage: st}, &Remind{})
+//	got := b.Advance(10 * time.Minute) // inside synctest.Test
+func (b *Bot) Stop() { b.stop() }
 
 // user returns the user with a username ("@alice" or "alice"), creating
 // it when unknown.

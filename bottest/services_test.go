@@ -14,6 +14,7 @@ import (
 
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/bottest"
+	"github.com/matterbot/matterbot/storage/memory"
 )
 
 type ticker struct{}
@@ -72,4 +73,32 @@ func TestWebhookHelper(t *testing.T) {
 	if got, want := bottest.Response(b.Webhook(httptest.NewRequest("GET", "/tock", nil))), "404 404 page not found"; got != want {
 		t.Errorf("Webhook(GET /tock) = %q, want %q", got, want)
 	}
+}
+
+type nudge struct{}
+
+func (nudge) Setup(p *bot.Plugin) error {
+	p.OnTimer("nudge", func(ctx context.Context, t *bot.Timer) error { return t.Reply(ctx, "nudge") })
+	p.Command("later", func(ctx context.Context, req *bot.Request) error {
+		_, err := req.After(time.Hour, "nudge", nil)
+		return err
+	})
+	return nil
+}
+
+// TestStopRestart sets a timer, stops the bot, and starts another on the
+// same storage: it delivers the timer once, at its time.
+func TestStopRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		opts := &bot.Options{Storage: memory.New()}
+		b := bottest.NewWithOptions(t, opts, nudge{})
+		b.SayInThread("@alice", "~ops", "root", "!later")
+		b.Stop()
+		b.Stop() // does nothing
+		b = bottest.NewWithOptions(t, opts, nudge{})
+		want := []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", ThreadID: "root", Text: "nudge"}}
+		if diff := cmp.Diff(want, b.Advance(time.Hour)); diff != "" {
+			t.Errorf("after the restart (-want +got):\n%s", diff)
+		}
+	})
 }

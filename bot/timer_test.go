@@ -1,0 +1,375 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/bottest"
+	"github.com/matterbot/matterbot/storage/memory"
+)
+
+// remind is the plugin of the timer tests: "!remind 10m tea" replies
+// "tea" in the command's thread 10 minutes later; "!remind-dm 10m tea"
+// does it in private; "!reminders" lists the pending ones; "!forget ID"
+// cancels one.
+type remind struct {
+	p *bot.Plugin
+}
+
+type remindArgs struct {
+	In   time.Duration `arg:""`
+	What string        `arg:""`
+}
+
+func (r *remind) Setup(p *bot.Plugin) error {
+	r.p = p
+	p.OnTimer("remind", func(ctx context.Context, t *bot.Timer) error {
+		var what string
+		if err := t.Decode(&what); err != nil {
+			return err
+		}
+		return t.Reply(ctx, "reminder: "+what)
+	})
+	set := func(ctx context.Context, req *bot.Request, a remindArgs) error {
+		t, err := req.After(a.In, "remind", a.What)
+		if err != nil {
+			return err
+		}
+		return req.Reply("ok " + t.ID)
+	}
+	bot.Command(p, "remind", set)
+	bot.Command(p, "remind-dm", set).Private()
+	p.Command("reminders", bot.Text(func(ctx context.Context, req *bot.Request) (string, error) {
+		ts, err := p.Timers(ctx)
+		var lines []string
+		for _, t := range ts {
+			lines = append(lines, string(t.Payload)+" at "+t.Due.Sub(bubbleStart).String())
+		}
+		return strings.Join(lines, "\n"), err
+	}))
+	p.Command("forget", func(ctx context.Context, req *bot.Request) error {
+		if err := p.CancelTimer(ctx, req.Args); err != nil {
+			return err
+		}
+		return req.Reply("forgotten")
+	})
+	return nil
+}
+
+// setReminder says cmd and returns the id of the timer it set.
+func setReminder(t *testing.T, b *bottest.Bot, m *bot.Message) string {
+	t.Helper()
+	got := bottest.Texts(b.Deliver(m))
+	if len(got) != 1 || !strings.HasPrefix(got[0], "ok ") {
+		t.Fatalf("%q: replies %q, want ok and the timer id", m.Text, got)
+	}
+	return strings.TrimPrefix(got[0], "ok ")
+}
+
+func TestTimerFiresOnceInItsThread(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := bottest.New(t, &remind{})
+		m := b.Message("@alice", "~ops", "!remind 10m tea")
+		m.ThreadID = "root-1"
+		setReminder(t, b, m)
+		setReminder(t, b, b.Message("@bob", "", "!remind 5m coffee"))
+		if got, want := bottest.Texts(b.Say("!reminders")), []string{`"coffee" at 5m0s` + "\n" + `"tea" at 10m0s`}; !cmp.Equal(got, want) {
+			t.Errorf("reminders: %q, want %q", got, want)
+		}
+
+		want := []bottest.Reply{{To: "@bob", RoomID: "dm-u-bob", Direct: true, Text: "reminder: coffee"}}
+		if diff := cmp.Diff(want, b.Advance(5*time.Minute)); diff != "" {
+			t.Errorf("after 5m (-want +got):\n%s", diff)
+		}
+		if got := b.Advance(5*time.Minute - time.Second); len(got) != 0 {
+			t.Errorf("after 9m59s: %v, want nothing", got)
+		}
+		want = []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", ThreadID: "root-1", Text: "reminder: tea"}}
+		if diff := cmp.Diff(want, b.Advance(time.Second)); diff != "" {
+			t.Errorf("after 10m (-want +got):\n%s", diff)
+		}
+		if got := b.Advance(24 * time.Hour); len(got) != 0 {
+			t.Errorf("a day later: %v, want nothing (delivered once)", got)
+		}
+		if got := bottest.Texts(b.Say("!reminders")); len(got) != 0 {
+			t.Errorf("reminders after delivery: %q, want none", got)
+		}
+	})
+}
+
+func TestTimerPrivateCommandRepliesInPrivate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := bottest.New(t, &remind{})
+		got := b.SayAs("@carol", "~ops", "!remind-dm 1h stretch")
+		if len(got) != 1 || !got[0].Direct {
+			t.Fatalf("replies %v, want one direct message", got)
+		}
+		want := []bottest.Reply{{To: "@carol", RoomID: "dm-u-carol", Direct: true, Text: "reminder: stretch"}}
+		if diff := cmp.Diff(want, b.Advance(time.Hour)); diff != "" {
+			t.Errorf("after 1h (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestTimerSurvivesRestart stops the bot with a reminder pending and
+// starts another engine on the same storage: it delivers the reminder
+// once, at its time, in its thread; a third engine delivers nothing.
+func TestTimerSurvivesRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		opts := &bot.Options{Storage: st}
+		b := bottest.NewWithOptions(t, opts, &remind{})
+		m := b.Message("@alice", "~ops", "!remind 10m tea")
+		m.ThreadID = "root-1"
+		setReminder(t, b, m)
+		b.Advance(time.Minute)
+		b.Stop()
+
+		b = bottest.NewWithOptions(t, opts, &remind{})
+		if got := b.Advance(9*time.Minute - time.Second); len(got) != 0 {
+			t.Errorf("restarted, before the time: %v, want nothing", got)
+		}
+		want := []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", ThreadID: "root-1", Text: "reminder: tea"}}
+		if diff := cmp.Diff(want, b.Advance(time.Second)); diff != "" {
+			t.Errorf("restarted, at the time (-want +got):\n%s", diff)
+		}
+		b.Stop()
+
+		b = bottest.NewWithOptions(t, opts, &remind{})
+		if got := b.Advance(24 * time.Hour); len(got) != 0 {
+			t.Errorf("restarted again: %v, want nothing (delivered once)", got)
+		}
+	})
+}
+
+// TestTimerDueWhileDown: a reminder that fell due while the bot was down
+// fires once, as soon as the next engine has connected.
+func TestTimerDueWhileDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		opts := &bot.Options{Storage: st}
+		b := bottest.NewWithOptions(t, opts, &remind{})
+		m := b.Message("@alice", "~ops", "!remind 10m tea")
+		m.ThreadID = "root-1"
+		setReminder(t, b, m)
+		b.Stop()
+		time.Sleep(time.Hour) // the bot is down
+
+		b = bottest.NewWithOptions(t, opts, &remind{})
+		want := []bottest.Reply{{To: "~test/ops", RoomID: "r-ops", ThreadID: "root-1", Text: "reminder: tea"}}
+		if diff := cmp.Diff(want, b.Advance(0)); diff != "" {
+			t.Errorf("at start (-want +got):\n%s", diff)
+		}
+		if got := b.Advance(24 * time.Hour); len(got) != 0 {
+			t.Errorf("later: %v, want nothing (delivered once)", got)
+		}
+	})
+}
+
+// TestTimerTwoEnginesOneStorage runs two engines on one storage, both
+// knowing the timer: one of them delivers it.
+func TestTimerTwoEnginesOneStorage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		opts := &bot.Options{Storage: st}
+		b1 := bottest.NewWithOptions(t, opts, &remind{})
+		setReminder(t, b1, b1.Message("@alice", "~ops", "!remind 10m tea"))
+		b2 := bottest.NewWithOptions(t, opts, &remind{}) // loads the timer at start
+		got := append(b1.Advance(10*time.Minute), b2.Replies()...)
+		if want := []string{"reminder: tea"}; !cmp.Equal(bottest.Texts(got), want) {
+			t.Errorf("both engines: %q, want %q (once)", bottest.Texts(got), want)
+		}
+	})
+}
+
+func TestTimerCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r remind
+		b := bottest.New(t, &r)
+		id := setReminder(t, b, b.Message("@alice", "~ops", "!remind 10m tea"))
+		if got, want := bottest.Texts(b.Say("!forget "+id)), []string{"forgotten"}; !cmp.Equal(got, want) {
+			t.Errorf("forget: %q, want %q", got, want)
+		}
+		if got := b.Advance(time.Hour); len(got) != 0 {
+			t.Errorf("after a cancelled timer's time: %v, want nothing", got)
+		}
+		err := r.p.CancelTimer(context.Background(), id)
+		if !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("CancelTimer of a cancelled timer = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestTimerWhileInactive: a timer due while its plugin is deactivated
+// fires when it is activated again.
+func TestTimerWhileInactive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := bottest.New(t, &remind{})
+		setReminder(t, b, b.Message("@alice", "~ops", "!remind 10m tea"))
+		ctx := context.Background()
+		if err := b.Engine.Deactivate(ctx, "remind"); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Advance(time.Hour); len(got) != 0 {
+			t.Errorf("while inactive: %v, want nothing", got)
+		}
+		if err := b.Engine.Activate(ctx, "remind"); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := bottest.Texts(b.Advance(0)), []string{"reminder: tea"}; !cmp.Equal(got, want) {
+			t.Errorf("activated: %q, want %q", got, want)
+		}
+	})
+}
+
+func TestTimerErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r remind
+		bb := bottest.New(t, &r)
+		ctx := context.Background()
+		if _, err := r.p.After(ctx, time.Minute, "nope", nil); err == nil || !strings.Contains(err.Error(), `timer "nope" has no handler`) {
+			t.Errorf("After with an unknown name = %v, want no handler", err)
+		}
+		if _, err := r.p.SetTimer(ctx, bot.Timer{Name: "remind"}); err == nil || !strings.Contains(err.Error(), "no due time") {
+			t.Errorf("SetTimer without Due = %v, want no due time", err)
+		}
+		if _, err := r.p.SetTimer(ctx, bot.Timer{Name: "remind", Due: time.Now(), ID: "x"}); err == nil {
+			t.Error("SetTimer with an ID succeeded, want an error")
+		}
+		if _, err := r.p.After(ctx, time.Minute, "remind", func() {}); err == nil {
+			t.Error("After with a payload JSON cannot encode succeeded, want an error")
+		}
+		// A timer set outside a request has nowhere to reply: the
+		// handler's error is logged, nothing is sent.
+		if _, err := r.p.After(ctx, time.Minute, "remind", "x"); err != nil {
+			t.Fatal(err)
+		}
+		if got := bb.Advance(time.Minute); len(got) != 0 {
+			t.Errorf("timer without a room: sent %v, want nothing", got)
+		}
+	})
+
+	for _, tc := range []struct {
+		name  string
+		setup func(p *bot.Plugin)
+		want  string
+	}{
+		{"twice", func(p *bot.Plugin) {
+			p.OnTimer("x", func(context.Context, *bot.Timer) error { return nil })
+			p.OnTimer("x", func(context.Context, *bot.Timer) error { return nil })
+		}, `OnTimer("x"): declared twice`},
+		{"nil", func(p *bot.Plugin) { p.OnTimer("x", nil) }, `OnTimer("x"): nil handler`},
+		{"empty name", func(p *bot.Plugin) {
+			p.OnTimer("", func(context.Context, *bot.Timer) error { return nil })
+		}, "OnTimer: empty name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := bot.New(bottest.NewBackend(), nil, plug{"t", func(p *bot.Plugin) error { tc.setup(p); return nil }})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestTimerHandlerDropped: a stored timer whose handler the plugin no
+// longer declares is kept, with a warning, and fires again once a
+// version of the plugin declares it.
+func TestTimerHandlerDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		b := bottest.NewWithOptions(t, &bot.Options{Storage: st}, &remind{})
+		setReminder(t, b, b.Message("@alice", "~ops", "!remind 10m tea"))
+		b.Stop()
+
+		var logs bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&logs, nil))
+		b = bottest.NewWithOptions(t, &bot.Options{Storage: st, Logger: log}, plug{"remind", func(p *bot.Plugin) error {
+			p.OnTimer("other", func(context.Context, *bot.Timer) error { return nil })
+			return nil
+		}})
+		if got := b.Advance(time.Hour); len(got) != 0 {
+			t.Errorf("without the handler: %v, want nothing", got)
+		}
+		if !strings.Contains(logs.String(), "stored timer has no handler; kept") || !strings.Contains(logs.String(), "timer=remind") {
+			t.Errorf("log %q, want a warning naming the timer", logs.String())
+		}
+		b.Stop()
+
+		b = bottest.NewWithOptions(t, &bot.Options{Storage: st}, &remind{})
+		if got, want := bottest.Texts(b.Advance(0)), []string{"reminder: tea"}; !cmp.Equal(got, want) {
+			t.Errorf("handler back: %q, want %q", got, want)
+		}
+	})
+}
+
+// lateBackend connects only when release is closed, and refuses to send
+// before.
+type lateBackend struct {
+	*bottest.Backend
+	release chan struct{}
+}
+
+func (l lateBackend) Run(ctx context.Context, h bot.Handler) error {
+	select {
+	case <-l.release:
+	case <-ctx.Done():
+		return nil
+	}
+	return l.Backend.Run(ctx, h)
+}
+
+func (l lateBackend) Send(ctx context.Context, out *bot.Outgoing) error {
+	select {
+	case <-l.Ready():
+		return l.Backend.Send(ctx, out)
+	default:
+		return errors.New("not connected")
+	}
+}
+
+// TestTimerWaitsForConnection: a timer due at start waits for the
+// backend to connect before it fires.
+func TestTimerWaitsForConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		b := bottest.NewWithOptions(t, &bot.Options{Storage: st}, &remind{})
+		setReminder(t, b, b.Message("@alice", "~ops", "!remind 10m tea"))
+		b.Stop()
+		time.Sleep(time.Hour)
+
+		var logs bytes.Buffer
+		be := lateBackend{Backend: bottest.NewBackend(), release: make(chan struct{})}
+		e, err := bot.New(be, &bot.Options{Storage: st, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, &remind{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := be.Sent(); len(got) != 0 {
+			t.Errorf("before connecting: sent %v, want nothing", got)
+		}
+		close(be.release)
+		<-be.Ready()
+		synctest.Wait()
+		if got, want := bottest.Texts(be.Sent()), []string{"reminder: tea"}; !cmp.Equal(got, want) {
+			t.Errorf("connected: sent %q, want %q (log: %s)", got, want, logs.String())
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+}

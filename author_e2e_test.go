@@ -1,0 +1,207 @@
+package matterbot
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// The tests in this file drive what a plugin author tripped on (issue 10,
+// section 5) through Command.Run against the fake server, with a plugin
+// of the test's own.
+
+// author is a plugin the way an author writes one: a question, a regex
+// command, a call to the server that fails.
+type author struct{}
+
+func (author) Name() string { return "author" }
+
+func (author) Setup(p *bot.Plugin) error {
+	ask := func(ctx context.Context, req *bot.Request) error {
+		a, err := req.Ask(ctx, "Sure?")
+		if err != nil {
+			return err
+		}
+		return req.Reply("you said " + a.Text)
+	}
+	p.Command("ask", ask).Timeout(time.Minute)
+	// The command's deadline is the question's: a second, so that the
+	// test waits that long for no answer.
+	p.Command("deploy", ask).Timeout(time.Second).NoAnswer("No answer: deploy cancelled.")
+	p.Command("quick", ask).Timeout(time.Second)
+	p.Regex("ticket", `^ticket #(\d+)$`, func(ctx context.Context, req *bot.Request) error {
+		return req.Replyf("Ticket %s: printer on fire.", req.Match[1])
+	}).Usage("#<number>")
+	// join ROOM_ID: the server refuses a private room the bot is not in,
+	// and the handler returns its error as is.
+	p.Command("join", func(ctx context.Context, req *bot.Request) error {
+		return req.Rooms().JoinRoom(ctx, req.Args)
+	})
+	p.Command("boom", func(ctx context.Context, req *bot.Request) error {
+		panic("boom: internal state 0xc000123456")
+	})
+	return nil
+}
+
+// sayIn posts text as alice in ~ops, in the thread of root (nil: not in
+// a thread), and returns the post.
+func (w *runWorld) sayIn(t *testing.T, root *mm.Post, text string) *mm.Post {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p := &mm.Post{ChannelID: w.ops.ID, Message: text}
+	if root != nil {
+		p.RootID = root.ID
+	}
+	p, _, err := w.alice.CreatePost(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// replies waits for n posts of the bot in ~ops after p, in p's thread
+// (outside threads for p outside threads), and returns their messages.
+func (w *runWorld) replies(t *testing.T, p *mm.Post, n int) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var got []string
+	_, err := w.srv.WaitForPost(ctx, w.ops.ID, func(q *mm.Post) bool {
+		if q.UserID == w.bot.ID && q.CreateAt > p.CreateAt && q.RootID == p.RootID {
+			got = append(got, q.Message)
+		}
+		return len(got) == n
+	})
+	if err != nil {
+		t.Fatalf("replies to %q in thread %q: got %q, want %d: %v", p.Message, p.RootID, got, n, err)
+	}
+	return got
+}
+
+// TestAuthorAsk: while a question waits, a command runs as a command and
+// neither answers nor cancels it; a question left unanswered ends with
+// the command's NoAnswer text or the default, never an error's text.
+func TestAuthorAsk(t *testing.T) {
+	w := newRunWorld(t)
+	b := startRun(t, w, author{})
+
+	if got, want := w.reply(t, w.say(t, "!ask")), "Sure?"; got != want {
+		t.Fatalf("!ask = %q, want %q", got, want)
+	}
+	if got, want := w.reply(t, w.say(t, "!echo still here")), "still here"; got != want {
+		t.Errorf("!echo while the question waits = %q, want %q (a command runs as one)", got, want)
+	}
+	if got, want := w.reply(t, w.say(t, "yes")), "you said yes"; got != want {
+		t.Errorf("the answer after a command = %q, want %q (the question still waits)", got, want)
+	}
+
+	// Two questions left unanswered, one in the room and one in a
+	// thread, wait their second side by side.
+	root := w.say(t, "a thread") // before the question, or it is the answer
+	deploy := w.say(t, "!deploy")
+	quick := w.sayIn(t, root, "!quick")
+	for _, tc := range []struct {
+		p    *mm.Post
+		want []string
+	}{
+		{deploy, []string{"Sure?", "No answer: deploy cancelled."}},
+		{quick, []string{"Sure?", "`!quick`: no answer, so I stopped waiting."}},
+	} {
+		got := w.replies(t, tc.p, len(tc.want))
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s, unanswered: replies %q, want %q", tc.p.Message, got, tc.want)
+		}
+		for _, r := range got {
+			for _, internal := range []string{"bot:", "deadline", "no answer after", "context"} {
+				if strings.Contains(r, internal) {
+					t.Errorf("%s, unanswered: reply %q shows the error (%q)", tc.p.Message, r, internal)
+				}
+			}
+		}
+	}
+	b.waitLog(t, `msg="no answer" plugin=author command=deploy `)
+	b.waitLog(t, `msg="no answer" plugin=author command=quick `)
+}
+
+// TestAuthorRegexUsage: a regex command named but not matched answers
+// with its usage, not "not found".
+func TestAuthorRegexUsage(t *testing.T) {
+	w := newRunWorld(t)
+	startRun(t, w, author{})
+	for _, tc := range []struct{ say, want string }{
+		{"!ticket #42", "Ticket 42: printer on fire."},
+		{"!ticket 42", "`!ticket`: \"42\" does not fit.\nUsage: `!ticket #<number>`"},
+		{"!ticket", "`!ticket`: missing arguments.\nUsage: `!ticket #<number>`"},
+	} {
+		if got := w.reply(t, w.say(t, tc.say)); got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.say, got, tc.want)
+		}
+	}
+}
+
+// TestAuthorCommandGroups: a mistyped subcommand suggests the command of
+// its group; help lists a group.
+func TestAuthorCommandGroups(t *testing.T) {
+	w := newRunWorld(t) // alice is an admin: the plugin commands are hers
+	startRun(t, w)
+	for _, tc := range []struct{ say, want string }{
+		{"!plugin lis", "Command \"plugin lis\" not found. Did you mean `!plugin list`?"},
+		{"!plugin", "`!plugin` needs a subcommand: `!plugin activate`, `!plugin config`, `!plugin deactivate` or `!plugin list`."},
+		{"!help plugin", "`!plugin` commands:\n" +
+			"• `!plugin activate <plugin>` — activate a plugin (admin)\n" +
+			"• `!plugin config <plugin>` — show a plugin's configuration (secrets hidden) (admin)\n" +
+			"• `!plugin deactivate <plugin>` — deactivate a plugin (admin)\n" +
+			"• `!plugin list` — list the plugins and their state (admin)\n\n" +
+			"Type `!help <command>` for more."},
+	} {
+		if got := w.reply(t, w.say(t, tc.say)); got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.say, got, tc.want)
+		}
+	}
+}
+
+// TestAuthorErrorReplies: an internal error or a panic is answered with a
+// reference, never the error's text or ids; the log has the error under
+// the same reference.
+func TestAuthorErrorReplies(t *testing.T) {
+	w := newRunWorld(t)
+	team, _ := w.srv.Team("ops-team")
+	secret, err := w.srv.AddChannel(team.ID, "secret", "Secret", mm.ChannelPrivate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startRun(t, w, author{})
+	sorry := regexp.MustCompile(`^Sorry, ` + "`" + `(!\w+[^` + "`" + `]*)` + "`" + ` failed \(ref ([0-9a-f]{6})\)\.$`)
+	for _, tc := range []struct {
+		say      string
+		log      string   // the log line, with %s for the reference
+		internal []string // in the log line, never in the reply
+	}{
+		{"!join " + secret.ID, `msg="command failed" plugin=author command=join user_id=\S+ ref=%s err=(.*)`,
+			[]string{"mattermost:", secret.ID, "403", "app_error"}},
+		{"!boom", `msg="handler panicked" plugin=author handler=boom ref=%s panic=(.*)`,
+			[]string{"boom:", "0xc000123456"}},
+	} {
+		got := w.reply(t, w.say(t, tc.say))
+		m := sorry.FindStringSubmatch(got)
+		if m == nil || !strings.HasPrefix(tc.say, m[1]) {
+			t.Errorf("%s = %q, want \"Sorry, `!…` failed (ref …).\"", tc.say, got)
+			continue
+		}
+		line := b.waitLog(t, `(?m)`+strings.Replace(tc.log, "%s", m[2], 1)+`$`)
+		for _, s := range tc.internal {
+			if strings.Contains(got, s) {
+				t.Errorf("%s: reply %q shows %q", tc.say, got, s)
+			}
+			if !strings.Contains(line[1], s) {
+				t.Errorf("%s: log line %q lacks %q", tc.say, line[0], s)
+			}
+		}
+	}
+}

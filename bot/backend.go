@@ -40,12 +40,17 @@ type Backend interface {
 	// React adds the emoji reaction (a name without colons, "white_check_mark")
 	// to the message with the given id, as the bot.
 	React(ctx context.Context, messageID, emoji string) error
-	// User resolves a username (without @) to a user. It returns an error
-	// wrapping ErrUnknown when there is no such user.
+	// User resolves a username (without @), or a user id (User.ID), to
+	// a user: an id kept from an earlier message still finds the user
+	// after a rename. An id the backend knows wins over a username
+	// spelled the same. It returns an error wrapping ErrUnknown when
+	// there is no such user.
 	User(ctx context.Context, username string) (User, error)
 	// Room resolves a room name (without ~) in a team to a room. An empty
-	// team means the backend's default team. It returns an error wrapping
-	// ErrUnknown when there is no such room.
+	// team means the backend's default team; with an empty team, name
+	// may also be a room id (Room.ID, a direct-message conversation's
+	// included), which wins over a room name spelled the same. It
+	// returns an error wrapping ErrUnknown when there is no such room.
 	Room(ctx context.Context, team, name string) (Room, error)
 }
 

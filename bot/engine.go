@@ -664,7 +664,10 @@ func (e *Engine) baseContext() context.Context {
 }
 
 // Send sends out to an address: "@alice" (a direct message), "~ops" or
-// "~team/ops". The address is resolved through the backend on each call.
+// "~team/ops", or by id, "@" + User.ID or "~" + Room.ID, which still
+// reaches the user or room after a rename (see Address). The address is
+// resolved through the backend on each call. out.ThreadID, when set,
+// must be a thread of that room.
 func (e *Engine) Send(ctx context.Context, to string, out Outgoing) error {
 	a, err := ParseAddress(to)
 	if err != nil {

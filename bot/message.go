@@ -117,13 +117,24 @@ type Leave struct {
 // Address names a person or a room independently of the backend:
 // "@alice", "~ops" or "~team/ops". Exactly one of User and Room is set.
 // Backends resolve addresses to ids (Backend.User, Backend.Room).
+//
+// The name may also be an id, with the sigil of what it names: "@" +
+// User.ID, "~" + Room.ID (without a team). A name changes when the user
+// or room is renamed; an id does not, so an address kept in a store
+// should be built from the id. The backend tells an id from a name: an
+// id it knows wins over a name spelled the same. On Mattermost an id is
+// 26 lowercase letters and digits; no username is that long (22 at
+// most), and a channel whose name looks like an id is still found by
+// its name when no channel has that id. bottest and the console give
+// readable ids ("u-alice", "r-ops"; see their docs).
 type Address struct {
 	User string // username without @
 	Team string // team of Room; empty means the backend's default team
 	Room string // room name without ~
 }
 
-// ParseAddress parses "@user", "~room" or "~team/room".
+// ParseAddress parses "@user", "~room" or "~team/room", where user and
+// room may also be ids (see Address).
 func ParseAddress(s string) (Address, error) {
 	s = strings.TrimSpace(s)
 	switch {

@@ -105,8 +105,9 @@ func (p *Plugin) Store() Store { return p.store }
 // list and manage plugins, as plugins/admin does.
 func (p *Plugin) Engine() *Engine { return p.engine }
 
-// Send sends out to an address ("@alice", "~ops", "~team/ops") at any
-// time, from a schedule or a callback. See Engine.Send.
+// Send sends out to an address ("@alice", "~ops", "~team/ops", or an
+// id: "@" + User.ID, "~" + Room.ID) at any time, from a schedule or a
+// callback. See Engine.Send.
 func (p *Plugin) Send(ctx context.Context, to string, out Outgoing) error {
 	return p.engine.Send(ctx, to, out)
 }

@@ -215,8 +215,8 @@ func (r *Request) Ephemeral(text string) error {
 	return r.send(&Outgoing{UserID: r.Message.From.ID, Text: text, ReplyTo: r.Message.ID})
 }
 
-// Send sends out to an address: "@alice" (a direct message), "~ops" or
-// "~team/ops". See Engine.Send. out.ReplyTo defaults to the message's id.
+// Send sends out to an address: "@alice" (a direct message), "~ops",
+// "~team/ops", or an id ("@" + User.ID, "~" + Room.ID). See Engine.Send. out.ReplyTo defaults to the message's id.
 func (r *Request) Send(to string, out Outgoing) error {
 	if out.ReplyTo == "" {
 		out.ReplyTo = r.Message.ID

@@ -73,8 +73,8 @@ func (p *Plugin) Rooms() RoomManager { return p.engine.Rooms() }
 // handler's context (Request.Context) to its methods.
 func (r *Request) Rooms() RoomManager { return r.engine.Rooms() }
 
-// Room resolves a room address, "~ops" or "~team/ops", through the
-// backend. The error wraps ErrUnknown when there is no such room.
+// Room resolves a room address, "~ops", "~team/ops" or "~" + a room
+// id, through the backend. The error wraps ErrUnknown when there is no such room.
 func (e *Engine) Room(ctx context.Context, address string) (Room, error) {
 	a, err := ParseAddress(address)
 	if err != nil {
@@ -90,7 +90,8 @@ func (e *Engine) Room(ctx context.Context, address string) (Room, error) {
 	return r, nil
 }
 
-// User resolves a user address, "@alice", through the backend. The error
+// User resolves a user address, "@alice" or "@" + a user id, through
+// the backend. The error
 // wraps ErrUnknown when there is no such user.
 func (e *Engine) User(ctx context.Context, address string) (User, error) {
 	a, err := ParseAddress(address)

@@ -68,11 +68,15 @@ func NewBackend() *Backend {
 // Self returns the bot's identity.
 func (b *Backend) Self() bot.User { return b.self }
 
-// AddUser adds or replaces a user (keyed by username). To simulate a
-// rename, add the same ID under a new username and RemoveUser the old one.
+// AddUser adds or replaces a user. A user with the ID of a known user
+// replaces it: that is how a test renames a user, after which "@" +
+// its ID still resolves (bot.Address) and the old name does not.
 func (b *Backend) AddUser(u bot.User) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if old, ok := b.userByID(u.ID); ok {
+		delete(b.users, old.Username)
+	}
 	b.users[u.Username] = u
 }
 
@@ -85,13 +89,20 @@ func (b *Backend) RemoveUser(username string) {
 
 // AddRoom adds or replaces a room. An empty Team means DefaultTeam. A
 // new room has no members (see AddMember); a replaced one keeps its
-// members, topic and purpose.
+// members, topic and purpose. A room with the ID of a known room
+// replaces it: that is how a test renames a room, after which "~" + its
+// ID still resolves (bot.Address) and the old name does not.
 func (b *Backend) AddRoom(r bot.Room) {
 	if r.Team == "" {
 		r.Team = DefaultTeam
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for k, old := range b.rooms {
+		if old.ID == r.ID {
+			delete(b.rooms, k)
+		}
+	}
 	b.addRoom(r)
 }
 
@@ -225,10 +236,14 @@ func (b *Backend) OpenFile(ctx context.Context, fileID string) (io.ReadCloser, e
 	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
-// User implements bot.Backend.
+// User implements bot.Backend: username is a user's ID ("u-alice"),
+// or else a username.
 func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if u, ok := b.userByID(username); ok {
+		return u, nil
+	}
 	u, ok := b.users[strings.ToLower(username)]
 	if !ok {
 		return bot.User{}, fmt.Errorf("bottest: user @%s: %w", username, bot.ErrUnknown)
@@ -236,18 +251,39 @@ func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
 	return u, nil
 }
 
-// Room implements bot.Backend. An empty team means DefaultTeam.
+// Room implements bot.Backend. With an empty team, name is a room's ID
+// ("r-ops", or "dm-u-alice" for the direct messages with alice, as in
+// Bot.DM's messages), or else a name in DefaultTeam.
 func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error) {
-	if team == "" {
-		team = DefaultTeam
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if team == "" {
+		if r, ok := b.roomByID(name); ok {
+			return r, nil
+		}
+		team = DefaultTeam
+	}
 	r, ok := b.rooms[team+"/"+strings.ToLower(name)]
 	if !ok {
 		return bot.Room{}, fmt.Errorf("bottest: room ~%s/%s: %w", team, name, bot.ErrUnknown)
 	}
 	return r, nil
+}
+
+// roomByID returns the room with the given id, a direct-message room
+// ("dm-" + a user's ID) included. b.mu is held.
+func (b *Backend) roomByID(id string) (bot.Room, bool) {
+	for _, r := range b.rooms {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	if uid, ok := strings.CutPrefix(id, "dm-"); ok {
+		if u, ok := b.userByID(uid); ok {
+			return bot.Room{ID: id, Name: "dm-" + u.Username}, true
+		}
+	}
+	return bot.Room{}, false
 }
 
 // Sent returns and forgets everything sent so far.

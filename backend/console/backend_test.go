@@ -60,6 +60,11 @@ func TestUserAndRoomIDsAreStable(t *testing.T) {
 		{"room", func() (string, error) { r, err := be.Room(ctx, "", "ops"); return r.ID, err }, "r-ops"},
 		{"room in a team", func() (string, error) { r, err := be.Room(ctx, "eng", "ops"); return r.ID, err }, "r-eng/ops"},
 		{"room again", func() (string, error) { r, err := be.Room(ctx, "", "OPS"); return r.ID, err }, "r-ops"},
+		// A known id resolves to its user or room, not to a new one
+		// named after it (bot.Address).
+		{"user by id", func() (string, error) { u, err := be.User(ctx, "u-bob"); return u.Username, err }, "bob"},
+		{"room by id", func() (string, error) { r, err := be.Room(ctx, "", "r-ops"); return r.Name, err }, "ops"},
+		{"room in a team by id", func() (string, error) { r, err := be.Room(ctx, "r-eng", "ops"); return r.Team + "/" + r.Name, err }, "eng/ops"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

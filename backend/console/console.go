@@ -273,9 +273,18 @@ func (b *Backend) dm(u bot.User) bot.Room {
 // Self returns the bot's identity.
 func (b *Backend) Self() bot.User { return b.self }
 
-// User implements bot.Backend. Every valid name resolves: users are
+// User implements bot.Backend. The id of a known user ("u-alice")
+// resolves to that user; every other valid name resolves too: users are
 // invented on first use.
 func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
+	b.mu.Lock()
+	for _, u := range b.users {
+		if u.ID == username {
+			b.mu.Unlock()
+			return u, nil
+		}
+	}
+	b.mu.Unlock()
 	u, err := b.lookupUser(username)
 	if err != nil {
 		return bot.User{}, fmt.Errorf("console: %w: %w", err, bot.ErrUnknown)
@@ -283,9 +292,22 @@ func (b *Backend) User(ctx context.Context, username string) (bot.User, error) {
 	return u, nil
 }
 
-// Room implements bot.Backend. Every valid name resolves: rooms are
-// invented on first use. An empty team means no team.
+// Room implements bot.Backend. The id of a known room resolves to that
+// room: "r-ops", "d-alice" (a direct conversation), and "r-team/ops",
+// which an address splits as team "r-team" and name "ops". Every other
+// valid name resolves too: rooms are invented on first use. An empty
+// team means no team.
 func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error) {
+	id := name
+	if team != "" {
+		id = team + "/" + name
+	}
+	b.mu.Lock()
+	ri, ok := b.rooms[id]
+	b.mu.Unlock()
+	if ok {
+		return ri.room, nil
+	}
 	addr := "~" + name
 	if team != "" {
 		addr = "~" + team + "/" + name

@@ -49,6 +49,13 @@
 // so a retried post appears once. Every post carries [PropReplyTo], the id
 // of the post it answers.
 //
+// Addresses ([bot.Address]) may name a user or a channel by id as well
+// as by name: "@" + user id, "~" + channel id, so that an id a plugin
+// stored still reaches its user or channel after a rename. A name part
+// of 26 lowercase letters and digits is looked up as an id first; no
+// username is that long, and a channel whose name has that shape is
+// found by name when no channel has that id.
+//
 // Backend also implements [bot.Typer], [bot.FileOpener] and
 // [bot.EphemeralSender]; bots lack the permission for ephemeral posts by
 // default, and such messages then go as direct messages.

@@ -121,6 +121,8 @@
 // Each [plugins.NAME] table is kept undecoded until the plugin asks for it
 // with PluginConfig, which decodes it strictly into the plugin's own type
 // and reports unknown keys and wrong types with file:line like the rest.
+// UnknownPlugins reports the tables that name no plugin of the program,
+// with the name probably meant (matterbot check uses it).
 //
 // # Why go-toml
 //

@@ -177,3 +177,35 @@ func TestPluginConfigAnyIsACopy(t *testing.T) {
 		t.Errorf("second decode sees %v, want 1: the first decode shared the table", got)
 	}
 }
+
+func TestUnknownPlugins(t *testing.T) {
+	doc := `backend = "console"
+
+[plugins.echo]
+greeting = "hi"
+
+[plugins.eho]
+greeting = "hi"
+
+[plugins.frobnicate]
+x = 1
+`
+	cfg, err := Parse("bot.toml", []byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range cfg.UnknownPlugins([]string{"help", "echo"}) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"bot.toml:6: plugins.eho: no plugin eho in this bot; did you mean [plugins.echo]?",
+		"bot.toml:9: plugins.frobnicate: no plugin frobnicate in this bot (its plugins: echo, help)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("UnknownPlugins() (-want +got):\n%s", diff)
+	}
+	if errs := cfg.UnknownPlugins([]string{"echo", "eho", "frobnicate"}); errs != nil {
+		t.Errorf("UnknownPlugins(all known) = %v, want nil", errs)
+	}
+}

@@ -84,6 +84,7 @@ type cli struct {
 	Demo       demoCmd          `cmd:"" help:"Try it: a fake Mattermost server, the bot and a chat in this terminal, in one process."`
 	FakeServer fakeServerCmd    `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
 	Console    consoleCmd       `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
+	Check      checkCmd         `cmd:"" help:"Check a configuration against its server: the login, the teams and channels, and what the bot may do there (matterbot check -c matterbot.toml)."`
 	Completion completionCmd    `cmd:"" help:"Print a shell completion script: source <(matterbot completion bash)."`
 	Init       initCmd          `cmd:"" help:"Write a commented configuration file to start from (matterbot init --server URL --team TEAM)."`
 	Run        runCmd           `cmd:"" help:"Run the bot on a Mattermost server (matterbot run -c matterbot.toml)."`

@@ -3,6 +3,7 @@ package matterbot
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +204,86 @@ func TestAuthorErrorReplies(t *testing.T) {
 				t.Errorf("%s: log line %q lacks %q", tc.say, line[0], s)
 			}
 		}
+	}
+}
+
+// reminder is a plugin with one-shot timers: "!remind 1s tea" says
+// "reminder: tea" a second later, where it was asked; "!timers" counts
+// the pending ones.
+type reminder struct{}
+
+func (reminder) Name() string { return "reminder" }
+
+func (reminder) Setup(p *bot.Plugin) error {
+	p.OnTimer("remind", func(ctx context.Context, t *bot.Timer) error {
+		var what string
+		if err := t.Decode(&what); err != nil {
+			return err
+		}
+		return t.Reply(ctx, "reminder: "+what)
+	})
+	p.Command("remind", func(ctx context.Context, req *bot.Request) error {
+		in, what, _ := strings.Cut(req.Args, " ")
+		d, err := time.ParseDuration(in)
+		if err != nil {
+			return bot.Usagef("%q is not a duration", in)
+		}
+		if _, err := req.After(d, "remind", what); err != nil {
+			return err
+		}
+		return req.Reply("ok, in " + in)
+	}).Usage("<duration> <what>")
+	p.Command("timers", func(ctx context.Context, req *bot.Request) error {
+		ts, err := p.Timers(ctx)
+		if err != nil {
+			return err
+		}
+		return req.Replyf("%d pending", len(ts))
+	})
+	return nil
+}
+
+// TestAuthorTimerSurvivesRestart: a reminder set in a thread, with the bot
+// stopped before it is due, is delivered once, in the thread, by the bot
+// started again on the same storage file.
+func TestAuthorTimerSurvivesRestart(t *testing.T) {
+	w := newRunWorld(t) // the config's storage: matterbot.db beside it
+	b := startRun(t, w, reminder{})
+	root := w.say(t, "tea time")
+	set := w.sayIn(t, root, "!remind 1s tea")
+	if got, want := w.replies(t, set, 1), []string{"ok, in 1s"}; !slices.Equal(got, want) {
+		t.Fatalf("!remind in a thread: replies %q, want %q", got, want)
+	}
+	if code := b.stop(t); code != 0 {
+		t.Fatalf("exit code after stop = %d; output:\n%s", code, b.stderr.String())
+	}
+	reminders := func() (n int) {
+		for _, p := range w.srv.Posts(w.ops.ID) {
+			if p.UserID == w.bot.ID && p.Message == "reminder: tea" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := reminders(); n != 0 {
+		t.Fatalf("the reminder came before the bot stopped (%d): stopping took over a second?", n)
+	}
+
+	b = startRun(t, w, reminder{})
+	if got, want := w.replies(t, set, 2), []string{"ok, in 1s", "reminder: tea"}; !slices.Equal(got, want) {
+		t.Errorf("after a restart: replies in the thread %q, want %q", got, want)
+	}
+	// Delivered, the timer is gone: not pending, and not sent again by
+	// another restart.
+	if got, want := w.reply(t, w.say(t, "!timers")), "0 pending"; got != want {
+		t.Errorf("!timers after delivery = %q, want %q", got, want)
+	}
+	b.stop(t)
+	startRun(t, w, reminder{})
+	if got, want := w.reply(t, w.say(t, "!timers")), "0 pending"; got != want {
+		t.Errorf("!timers after a second restart = %q, want %q", got, want)
+	}
+	if n := reminders(); n != 1 {
+		t.Errorf("the reminder was posted %d times, want once", n)
 	}
 }

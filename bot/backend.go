@@ -11,6 +11,8 @@ import (
 //
 // The life of a backend:
 //
+//  0. If the backend implements Connector, Engine.Run calls Connect
+//     first, before it activates the plugins.
 //  1. Engine.Run calls Run with the engine as the Handler.
 //  2. Run connects and calls h.HandleConnect with the bot's own identity
 //     before it delivers any other event. If HandleConnect returns an
@@ -151,12 +153,26 @@ type File struct {
 
 // Optional backend behaviour, discovered by type assertion.
 
+// Connector is implemented by backends that can connect before the
+// engine activates the plugins, so that a failure to start (a bad token,
+// an unknown team, a server that does not answer) is the one error
+// Engine.Run returns, with no plugin activated and nothing of theirs
+// logged. Engine.Run calls Connect once, before anything else, and then
+// resolves the admins and ACL names (User and Room work once Connect has
+// returned); a Connect error (a *StartupError for what the operator must
+// fix) is returned as is. Run, called next, uses the connection Connect
+// made and calls HandleConnect as usual when events start to flow. A
+// backend without Connect connects in Run.
+type Connector interface {
+	Connect(ctx context.Context) error
+}
+
 // Closer is implemented by backends with something to release once the
 // engine has stopped: after Run has returned, the handlers have drained
-// and the plugins are deactivated, Engine.Run calls Close once, with a
-// context bounded by Options.ShutdownTimeout. The Mattermost backend
-// logs out of the session its password login opened. An error is
-// logged.
+// and the plugins are deactivated (or after Connect or the resolution
+// of the admins failed), Engine.Run calls Close once, with a context
+// bounded by Options.ShutdownTimeout. The Mattermost backend logs out of
+// the session its password login opened. An error is logged.
 type Closer interface {
 	Close(ctx context.Context) error
 }

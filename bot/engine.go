@@ -345,12 +345,14 @@ func (e *Engine) add(v Setuper) error {
 	return nil
 }
 
-// Run activates the plugins, runs the backend until ctx is done, then
-// shuts down: it stops taking commands, lets the running handlers finish
-// up to Options.ShutdownTimeout, then cancels the contexts of those still
-// running and waits ShutdownGrace more (meanwhile their replies, already
-// on their way or sent as they stop, are still delivered), and
-// deactivates the plugins.
+// Run connects a backend that implements Connector and resolves the
+// admins and ACL names (a failure is returned at once, before any plugin
+// is activated), activates the plugins, runs the backend until ctx is
+// done, then shuts down: it stops taking commands, lets the running
+// handlers finish up to Options.ShutdownTimeout, then cancels the
+// contexts of those still running and waits ShutdownGrace more
+// (meanwhile their replies, already on their way or sent as they stop,
+// are still delivered), and deactivates the plugins.
 // It returns nil after a shutdown through ctx, or the error that stopped
 // the backend (including a failure to resolve admins or ACL names on
 // connect). Run may be called once.
@@ -369,6 +371,21 @@ func (e *Engine) Run(ctx context.Context) error {
 	rbase, rcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer rcancel()
 	e.replyBase.Store(&rbase)
+
+	if c, ok := e.backend.(Connector); ok {
+		// Connect first: a bot that cannot start says so in one line,
+		// before any plugin is activated (and logs it).
+		if err := e.connectFirst(ctx, c); err != nil {
+			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
+			defer dcancel()
+			e.stopServices(dctx)
+			e.closeBackend(dctx)
+			if ctx.Err() != nil {
+				return nil // stopped while connecting
+			}
+			return err
+		}
+	}
 
 	for _, p := range e.plugins {
 		if slices.Contains(e.opts.Inactive, p.name) {
@@ -397,11 +414,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 	e.stopServices(dctx)
-	if c, ok := e.backend.(Closer); ok {
-		if err := c.Close(dctx); err != nil {
-			e.log.Warn("backend close failed", "err", err)
-		}
-	}
+	e.closeBackend(dctx)
 
 	var ce *connectError
 	switch {
@@ -413,6 +426,32 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("bot: backend stopped")
 	}
 	return fmt.Errorf("bot: backend: %w", err)
+}
+
+// connectFirst connects a Connector backend and resolves the admins and
+// ACL names; the first HandleConnect finds them resolved and fills in
+// the bot's identity.
+func (e *Engine) connectFirst(ctx context.Context, c Connector) error {
+	if err := c.Connect(ctx); err != nil {
+		return fmt.Errorf("bot: backend: %w", err)
+	}
+	e.resolve.Lock()
+	defer e.resolve.Unlock()
+	st, err := e.connect(ctx, User{})
+	if err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	e.state.Store(st)
+	return nil
+}
+
+// closeBackend calls the backend's Close, if it has one.
+func (e *Engine) closeBackend(ctx context.Context) {
+	if c, ok := e.backend.(Closer); ok {
+		if err := c.Close(ctx); err != nil {
+			e.log.Warn("backend close failed", "err", err)
+		}
+	}
 }
 
 // connectError carries a failure of HandleConnect to Run.

@@ -144,8 +144,8 @@ type Options struct {
 // Backend is a bot.Backend for Mattermost. Create it with New and hand it
 // to bot.New; the engine calls Run, which connects.
 //
-// Besides bot.Backend it implements bot.Typer, bot.EphemeralSender,
-// bot.FileOpener and bot.RoomManager.
+// Besides bot.Backend it implements bot.Connector, bot.Closer,
+// bot.Typer, bot.EphemeralSender, bot.FileOpener and bot.RoomManager.
 type Backend struct {
 	opts   Options
 	url    string // site URL
@@ -153,7 +153,8 @@ type Backend struct {
 	client *mm.Client
 	limit  int // runes per post
 
-	running atomic.Bool
+	running    atomic.Bool
+	connecting atomic.Bool // Connect was called
 	// connected is set once connect has filled the fields below; the
 	// methods the engine calls check it, and its store publishes them.
 	connected atomic.Bool
@@ -496,9 +497,10 @@ func rootCause(err error) error {
 	}
 }
 
-// Run connects, opens the WebSocket, calls h.HandleConnect when the
-// server says hello (again after each fresh reconnection), and delivers
-// the server's events to h until ctx is done; then it returns nil.
+// Run connects (unless Connect did), opens the WebSocket, calls
+// h.HandleConnect when the server says hello (again after each fresh
+// reconnection), and delivers the server's events to h until ctx is
+// done; then it returns nil.
 //
 // It returns an error, at once and without retrying, when the server
 // cannot be reached or rejects the credentials, when a team is unknown or
@@ -514,11 +516,13 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	defer b.bg.Wait()
 	defer cancel() // first: stops the background catch-up reads
 	b.bgCtx = ctx
-	if err := b.connect(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while connecting
+	if !b.connected.Load() {
+		if err := b.connect(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while connecting
+			}
+			return err
 		}
-		return err
 	}
 	if every := b.opts.PresenceInterval; every > 0 {
 		b.bg.Go(func() { b.pollPresence(ctx, every) })

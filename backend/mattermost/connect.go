@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 
+	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 )
 
-// Connect logs in and finds the teams, as Run does before it opens the
-// WebSocket, and fails as Run does: with a *bot.StartupError that says
-// what to fix (a rejected token, an unknown team, a team without the
-// bot, a server that is not Mattermost, ...). It is for programs that
-// check a configuration without serving it, such as matterbot check; a
-// Backend that has connected cannot Run.
+var _ bot.Connector = (*Backend)(nil)
+
+// Connect implements bot.Connector: it logs in and finds the teams, as
+// Run does before it opens the WebSocket, and fails as Run does: with a
+// *bot.StartupError that says what to fix (a rejected token, an unknown
+// team, a team without the bot, a server that is not Mattermost, ...).
+// The engine calls it before it activates the plugins, so that a failure
+// to start is the one line Run returns; Run then uses this connection.
+// Programs that check a configuration without serving it, such as
+// matterbot check, call it alone. Connect may be called once, before Run.
 func (b *Backend) Connect(ctx context.Context) error {
-	if !b.running.CompareAndSwap(false, true) {
+	if b.running.Load() || !b.connecting.CompareAndSwap(false, true) {
 		return errors.New("mattermost: Backend.Connect after Run or Connect")
 	}
 	return b.connect(ctx)

@@ -29,9 +29,41 @@ func TestConnect(t *testing.T) {
 	if err := be.Connect(t.Context()); err == nil {
 		t.Error("second Connect succeeded")
 	}
-	if err := be.Run(t.Context(), nil); err == nil {
-		t.Error("Run after Connect succeeded")
+	// Run serves with the connection Connect made: the engine connects
+	// first (bot.Connector), then runs the backend.
+	ctx, cancel := context.WithCancel(t.Context())
+	h := &helloHandler{connected: make(chan bot.User, 1)}
+	done := make(chan error, 1)
+	go func() { done <- be.Run(ctx, h) }()
+	select {
+	case self := <-h.connected:
+		if self.ID != w.bot.ID {
+			t.Errorf("HandleConnect(%+v), want the bot %s", self, w.bot.ID)
+		}
+	case err := <-done:
+		t.Fatalf("Run after Connect = %v before hello", err)
 	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after Connect = %v, want nil", err)
+	}
+	if err := be.Connect(t.Context()); err == nil {
+		t.Error("Connect after Run succeeded")
+	}
+}
+
+// helloHandler is a nopHandler that reports HandleConnect.
+type helloHandler struct {
+	nopHandler
+	connected chan bot.User
+}
+
+func (h *helloHandler) HandleConnect(ctx context.Context, self bot.User) error {
+	select {
+	case h.connected <- self:
+	default:
+	}
+	return nil
 }
 
 func TestConnectErrors(t *testing.T) {

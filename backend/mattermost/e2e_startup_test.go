@@ -1,13 +1,16 @@
 package mattermost_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -17,6 +20,7 @@ import (
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
+	"github.com/matterbot/matterbot/plugins/echo"
 )
 
 // runToError runs an engine on a backend made from opts and returns the
@@ -187,4 +191,80 @@ func (u *unavailableTransport) RoundTrip(r *http.Request) (*http.Response, error
 	resp := unavailable(r, `{"id":"test.down","message":"down for maintenance","status_code":503}`)
 	resp.Header.Set("X-Version-Id", "5.36.1..h.false")
 	return resp, nil
+}
+
+// TestStartupFailureActivatesNoPlugin: a bot that cannot start says so
+// in one line, without activating (and logging) a plugin first.
+func TestStartupFailureActivatesNoPlugin(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tlsSrv := httptest.NewUnstartedServer(w.srv)
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close) // after the parallel subtests
+	tests := []struct {
+		name   string
+		edit   func(*mmbackend.Options)
+		admins []string
+		want   string
+	}{
+		{"bad token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, nil, "rejected the token"},
+		{"bad password", func(o *mmbackend.Options) { o.Token, o.Login, o.Password = "", "alice", "nope" }, nil, `rejected the login "alice"`},
+		{"unknown team", func(o *mmbackend.Options) { o.Teams = []string{"nope"} }, nil, `team "nope" not found`},
+		{"untrusted certificate", func(o *mmbackend.Options) { o.Server = tlsSrv.URL }, nil, "not trusted"},
+		{"unknown admin", func(o *mmbackend.Options) {}, []string{"@nobody"}, "admin @nobody: no such user"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var logs syncBuffer
+			opts := w.options()
+			opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			tc.edit(&opts)
+			var activated atomic.Int32
+			counted := &onActivate{f: func() { activated.Add(1) }}
+			eng := mustEngine(t, mustBackend(t, opts), &bot.Options{Admins: tc.admins, Logger: opts.Logger}, counted, echo.Plugin{})
+			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+			defer cancel()
+			err := eng.Run(ctx)
+			var se *bot.StartupError
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") || !errors.As(err, &se) {
+				t.Errorf("Run error = %v; want one line with %q", err, tc.want)
+			}
+			if n := activated.Load(); n != 0 || strings.Contains(logs.String(), "plugin") {
+				t.Errorf("%d plugin activations, log:\n%s\nwant none", n, logs.String())
+			}
+		})
+	}
+}
+
+// onActivate is a plugin that calls f when it is activated.
+type onActivate struct{ f func() }
+
+func (*onActivate) Name() string { return "activations" }
+
+func (a *onActivate) Setup(p *bot.Plugin) error {
+	p.OnActivate(func(context.Context) error {
+		a.f()
+		return nil
+	})
+	return nil
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes, for logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

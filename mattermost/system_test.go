@@ -75,7 +75,7 @@ func TestNotMattermost(t *testing.T) {
 		{"server's 404 without the header", "GET /api/v4/users/me", appError, me, false, "", ErrNotFound},
 		{"html with the header", "GET /api/v4/users/me", withVersion(html(404)), me, false, "", ErrNotFound},
 		{"rate limiter's text 429", "GET /api/v4/users/me", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "limit exceeded", 429)
+			http.Error(w, "limit exceeded", http.StatusTooManyRequests)
 		}, me, false, "", ErrRateLimited},
 		{"other calls", "GET /api/v4/users/u1", html(404), func(c *Client) error {
 			_, _, err := c.User(t.Context(), "u1")

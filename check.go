@@ -78,6 +78,10 @@ func (c *checkCmd) server(ctx context.Context, r *report, cfg *config.Config) {
 		return
 	}
 	me, client := be.Self(), be.Client()
+	if cfg.Mattermost.Login != "" {
+		// The login made a session; a check leaves none behind.
+		defer func() { _, _ = client.Logout(context.WithoutCancel(ctx)) }()
+	}
 	account := "a user account"
 	if me.IsBot {
 		account = "a bot account"

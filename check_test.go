@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
 
 func TestCheck(t *testing.T) {
@@ -155,6 +156,32 @@ func TestCheckPluginsNotActivated(t *testing.T) {
 	}
 	if st, _, err := w.alice.UserStatus(context.Background(), w.bot.ID); err != nil || st.Status == mm.StatusOnline {
 		t.Errorf("bot status after check = %+v, %v; want not online (no WebSocket)", st, err)
+	}
+}
+
+// TestCheckPasswordLogin: a login with a password works, and check logs
+// out, leaving no session behind.
+func TestCheckPasswordLogin(t *testing.T) {
+	w := newRunWorld(t)
+	carol, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.srv.AddTeamMember(w.ops.TeamID, carol.ID); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MATTERBOT_MATTERMOST_LOGIN", "carol")
+	t.Setenv("MATTERBOT_MATTERMOST_PASSWORD", "carol-password")
+	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", "")
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"check", "-c", w.config}, &out, &out); code != 0 {
+		t.Fatalf("check = %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "as @carol, a user account") {
+		t.Errorf("report:\n%s\nwant carol's login", out.String())
+	}
+	if after := w.srv.Sessions(carol.ID); after != 0 {
+		t.Errorf("carol has %d sessions after check, want 0", after)
 	}
 }
 

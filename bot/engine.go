@@ -95,7 +95,8 @@ type Options struct {
 	Storage Storage
 	// PluginConfig holds each plugin's configuration by plugin name, in any
 	// form encoding/json can marshal (a map from a TOML file, a struct).
-	// Plugins decode theirs with Plugin.Config.
+	// Plugins decode theirs with Plugin.Config. A name that is not a
+	// registered plugin's is logged as a warning by New.
 	PluginConfig map[string]any
 	// Inactive lists plugins that are registered but not activated at
 	// start; an admin can activate them later.
@@ -194,6 +195,10 @@ type connState struct {
 // plugin's Setup. opts may be nil. It returns an error when a plugin's
 // Setup fails, two plugins share a name, two commands share a name, or a
 // command is declared wrongly (a bad regex, an unsupported argument type).
+// A plugin whose required configuration is missing is not an error: it
+// is registered and never activated (see Plugin.Config). Configuration
+// for a plugin that is not registered (Options.PluginConfig) is logged as
+// a warning, with the closest plugin name when one is close.
 func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	if backend == nil {
 		return nil, errors.New("bot: nil backend")
@@ -278,6 +283,7 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 			return nil, fmt.Errorf("bot: inactive plugin %q is not registered", n)
 		}
 	}
+	e.checkPluginTables()
 	return e, nil
 }
 
@@ -306,7 +312,15 @@ func (e *Engine) add(v Setuper) error {
 		return fmt.Errorf("bot: plugin %q registered twice", name)
 	}
 	p := &Plugin{engine: e, value: v, name: name, store: e.opts.Storage.Store(name)}
-	if err := v.Setup(p); err != nil {
+	err := v.Setup(p)
+	if mc := (*MissingConfigError)(nil); len(p.missing) > 0 && (err == nil || errors.As(err, &mc)) {
+		// Never activated: registered so that it is listed, with nothing
+		// else, since Setup stopped short or declared with missing values.
+		e.plugins = append(e.plugins, p)
+		e.byName[name] = p
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("bot: plugin %s: setup: %w", name, err)
 	}
 	if err := errors.Join(p.errs...); err != nil {
@@ -391,7 +405,12 @@ func (e *Engine) Run(ctx context.Context) error {
 		if slices.Contains(e.opts.Inactive, p.name) {
 			continue
 		}
-		if err := e.activate(hctx, p); err != nil {
+		var mc *MissingConfigError
+		switch err := e.activate(hctx, p); {
+		case errors.As(err, &mc):
+			e.log.Error("plugin not activated: required config missing", "plugin", p.name,
+				"missing", strings.Join(mc.Keys, ", "), "table", "plugins."+p.name)
+		case err != nil:
 			e.log.Error("plugin activation failed", "plugin", p.name, "err", err)
 		}
 	}

@@ -15,7 +15,10 @@ type PluginInfo struct {
 	Name        string
 	Description string
 	Active      bool
-	Commands    []CommandInfo
+	// Missing lists the required configuration keys that are not set
+	// (Plugin.Config): the plugin cannot be activated.
+	Missing  []string
+	Commands []CommandInfo
 }
 
 // CommandInfo describes a declared command, for help.
@@ -40,7 +43,7 @@ func (c CommandInfo) Summary() string {
 func (p *Plugin) isActive() bool { return p.active.Load() }
 
 func (p *Plugin) info() PluginInfo {
-	pi := PluginInfo{Name: p.name, Description: p.desc, Active: p.isActive()}
+	pi := PluginInfo{Name: p.name, Description: p.desc, Active: p.isActive(), Missing: slices.Clone(p.missing)}
 	for _, c := range p.cmds {
 		if c.listener {
 			continue
@@ -120,6 +123,9 @@ func (e *Engine) activate(ctx context.Context, p *Plugin) error {
 	if p.active.Load() {
 		e.startJobs(p) // activated before Run: its schedules start now
 		return nil
+	}
+	if len(p.missing) > 0 {
+		return &MissingConfigError{Plugin: p.name, Keys: slices.Clone(p.missing)}
 	}
 	for _, f := range p.onActivate {
 		if err := safely(func() error { return f(ctx) }); err != nil {

@@ -76,8 +76,9 @@ type Plugin struct {
 	onJoin       []func(context.Context, *Join) error
 	onLeave      []func(context.Context, *Leave) error
 	scheds       []*schedule
-	timers       timers  // one-shot timers: handlers declared in Setup, and their loop's state
-	errs         []error // declaration mistakes, reported by New
+	timers       timers   // one-shot timers: handlers declared in Setup, and their loop's state
+	missing      []string // required config keys that are not set (Config): never activated
+	errs         []error  // declaration mistakes, reported by New
 
 	// life serializes activation and deactivation, whose hooks may be
 	// slow; active is read on every message without waiting for them.
@@ -118,10 +119,31 @@ func (p *Plugin) Send(ctx context.Context, to string, out Outgoing) error {
 // secret:"" are shown as "******" by Engine.PluginConfig. Call Config from
 // Setup, and return its error from Setup: New then names the plugin.
 //
+// Fields tagged required:"" must be set: a required field left at its
+// zero value (an empty string or list included) is missing, and Config
+// returns a *MissingConfigError naming the keys. That error does not
+// make New fail: the plugin is registered but never activated, Run logs
+// one error line naming it and the keys, and the bot serves the other
+// plugins, as Errbot does. Wrong types and unknown keys stay errors
+// that New returns.
+//
+//	type Config struct {
+//		Services []string `toml:"services" required:""`
+//		Room     string   `toml:"room"`
+//	}
+//
 // A value with a method Decode(v any) error (config.PluginTable) decodes
 // itself, so that its errors keep the file and line it gives them; any
 // other value goes through encoding/json.
 func (p *Plugin) Config(v any) error {
+	if err := p.decodeConfig(v); err != nil {
+		return err
+	}
+	return p.checkRequired(v)
+}
+
+// decodeConfig decodes the plugin's configuration into v.
+func (p *Plugin) decodeConfig(v any) error {
 	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("bot: plugin %s: Config needs a non-nil pointer, got %T", p.name, v)
 	}

@@ -1,10 +1,8 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -291,9 +289,8 @@ func TestTimerHandlerDropped(t *testing.T) {
 		setReminder(t, b, b.Message("@alice", "~ops", "!remind 10m tea"))
 		b.Stop()
 
-		var logs bytes.Buffer
-		log := slog.New(slog.NewTextHandler(&logs, nil))
-		b = bottest.NewWithOptions(t, &bot.Options{Storage: st, Logger: log}, plug{"remind", func(p *bot.Plugin) error {
+		var logs syncBuffer
+		b = bottest.NewWithOptions(t, &bot.Options{Storage: st, Logger: logger(&logs)}, plug{"remind", func(p *bot.Plugin) error {
 			p.OnTimer("other", func(context.Context, *bot.Timer) error { return nil })
 			return nil
 		}})
@@ -347,9 +344,9 @@ func TestTimerWaitsForConnection(t *testing.T) {
 		b.Stop()
 		time.Sleep(time.Hour)
 
-		var logs bytes.Buffer
+		var logs syncBuffer
 		be := lateBackend{Backend: bottest.NewBackend(), release: make(chan struct{})}
-		e, err := bot.New(be, &bot.Options{Storage: st, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, &remind{})
+		e, err := bot.New(be, &bot.Options{Storage: st, Logger: logger(&logs)}, &remind{})
 		if err != nil {
 			t.Fatal(err)
 		}

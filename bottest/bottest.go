@@ -23,6 +23,10 @@
 //		rec := b.Webhook(httptest.NewRequest("POST", "/deploy/done", body))
 //	})
 //
+// A plugin whose required configuration is missing is not activated
+// (see bot.Plugin.Config): give it in bot.Options.PluginConfig, with
+// NewWithOptions.
+//
 // One-shot timers (bot.Plugin.OnTimer) fire on the same fake clock; Stop
 // and a second Bot on the same bot.Options.Storage test what survives a
 // restart (see Bot.Stop).

@@ -123,6 +123,10 @@
 // and reports unknown keys and wrong types with file:line like the rest.
 // UnknownPlugins reports the tables that name no plugin of the program,
 // with the name probably meant (matterbot check uses it).
+// Which of a plugin's keys are required the plugin knows, not this
+// package: package bot does not activate a plugin whose required keys
+// (required:"" fields) are missing (bot.Plugin.Config), and also warns,
+// without file:line, of tables for plugins it does not have.
 //
 // # Why go-toml
 //

@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// MissingConfigError is returned by Plugin.Config when fields tagged
+// required:"" are not set. New registers such a plugin without
+// activating it; Activate returns this error.
+type MissingConfigError struct {
+	Plugin string
+	// Keys are the missing keys as written in the plugin's table of the
+	// configuration file ("services", "db.url").
+	Keys []string
+}
+
+// Error returns "bot: plugin deploy: missing required config
+// [plugins.deploy] services, room".
+func (e *MissingConfigError) Error() string {
+	return fmt.Sprintf("bot: plugin %s: missing required config [plugins.%s] %s", e.Plugin, e.Plugin, strings.Join(e.Keys, ", "))
+}
+
+// checkRequired records the required fields of *v that are not set, and
+// returns a *MissingConfigError naming them.
+func (p *Plugin) checkRequired(v any) error {
+	rv := reflect.ValueOf(v).Elem()
+	if rv.Kind() != reflect.Struct {
+		return nil
+	}
+	p.missing = missingKeys(rv, "")
+	if len(p.missing) == 0 {
+		return nil
+	}
+	return &MissingConfigError{Plugin: p.name, Keys: slices.Clone(p.missing)}
+}
+
+// missingKeys returns the keys of the fields of struct v tagged
+// required:"" that are not set, in field order, each after prefix.
+// Untagged embedded structs contribute their fields; other struct fields
+// are tables whose keys get "name." before them.
+func missingKeys(v reflect.Value, prefix string) []string {
+	var out []string
+	t := v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		key, tagged := configKey(sf)
+		if key == "-" {
+			continue
+		}
+		fv := v.Field(i)
+		if _, required := sf.Tag.Lookup("required"); required && unset(fv) {
+			out = append(out, prefix+key)
+			continue
+		}
+		for fv.Kind() == reflect.Pointer && !fv.IsNil() {
+			fv = fv.Elem()
+		}
+		if fv.Kind() == reflect.Struct {
+			sub := prefix + key + "."
+			if sf.Anonymous && !tagged {
+				sub = prefix
+			}
+			out = append(out, missingKeys(fv, sub)...)
+		}
+	}
+	return out
+}
+
+// configKey returns the key a field is read from, as package config
+// matches it: its toml tag, else its json tag, else its name (matched
+// ignoring case, shown in lower case). tagged reports a tag.
+func configKey(sf reflect.StructField) (key string, tagged bool) {
+	tag, ok := sf.Tag.Lookup("toml")
+	if !ok {
+		tag, ok = sf.Tag.Lookup("json")
+	}
+	if name, _, _ := strings.Cut(tag, ","); ok && name != "" {
+		return name, true
+	}
+	return strings.ToLower(sf.Name), false
+}
+
+// unset reports whether a required field is missing: its zero value, or
+// an empty string, list or table.
+func unset(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map, reflect.Array:
+		return v.Len() == 0
+	}
+	return v.IsZero()
+}
+
+// checkPluginTables warns about configuration for plugins that are not
+// registered (a [plugins.NAME] table with a typo, or for a plugin left
+// out of the binary), with the closest registered name when one is
+// close.
+func (e *Engine) checkPluginTables() {
+	var names []string
+	for n := range e.opts.PluginConfig {
+		if e.byName[n] == nil {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if m := e.closestPlugin(n); m != "" {
+			e.log.Warn("config for an unknown plugin", "plugin", n, "did_you_mean", m)
+		} else {
+			e.log.Warn("config for an unknown plugin", "plugin", n)
+		}
+	}
+}
+
+// closestPlugin returns the registered plugin name closest to name, or ""
+// when none is close: at most 2 edits away and fewer edits than the
+// name has letters, as for commands (Engine.suggest), or one name the
+// start of the other. Ties go to the first in alphabetical order.
+func (e *Engine) closestPlugin(name string) string {
+	name = strings.ToLower(name)
+	best, bestD := "", 0
+	for _, p := range e.plugins {
+		d := levenshtein(name, p.name)
+		if len(name) >= 3 && len(p.name) >= 3 && (strings.HasPrefix(p.name, name) || strings.HasPrefix(name, p.name)) {
+			d = min(d, 1)
+		}
+		if d > 2 || d >= len(p.name) || best != "" && (d > bestD || d == bestD && p.name > best) {
+			continue
+		}
+		best, bestD = p.name, d
+	}
+	return best
+}

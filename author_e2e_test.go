@@ -1,7 +1,9 @@
 package matterbot
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -286,4 +288,92 @@ func TestAuthorTimerSurvivesRestart(t *testing.T) {
 	if n := reminders(); n != 1 {
 		t.Errorf("the reminder was posted %d times, want once", n)
 	}
+}
+
+// keeper keeps where to send, by id: "!keep" stores the room and the
+// author; "!tell" sends to both, from the store.
+type keeper struct{}
+
+func (keeper) Name() string { return "keeper" }
+
+func (keeper) Setup(p *bot.Plugin) error {
+	p.Command("keep", func(ctx context.Context, req *bot.Request) error {
+		st := p.Store()
+		if err := st.Set(ctx, "room", []byte("~"+req.Message.Room.ID)); err != nil {
+			return err
+		}
+		if err := st.Set(ctx, "user", []byte("@"+req.Message.From.ID)); err != nil {
+			return err
+		}
+		return req.Reply("kept")
+	})
+	p.Command("tell", func(ctx context.Context, req *bot.Request) error {
+		for _, s := range []struct{ key, text string }{{"room", "to the room, by id"}, {"user", "to you, by id"}} {
+			to, err := p.Store().Get(ctx, s.key)
+			if err != nil {
+				return err
+			}
+			if err := p.Send(ctx, string(to), bot.Outgoing{Text: s.text}); err != nil {
+				return bot.UserErrorf("send to %s: %v", to, err) // the test reads it
+			}
+		}
+		return nil
+	})
+	return nil
+}
+
+// TestAuthorSendByID: a room and a user kept by id are reached after both
+// were renamed, by the running bot and by the bot started again.
+func TestAuthorSendByID(t *testing.T) {
+	w := newRunWorld(t)
+	alice, _ := w.srv.User("alice")
+	dm, err := w.srv.DirectChannel(w.bot.ID, alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startRun(t, w, keeper{})
+	if got, want := w.reply(t, w.say(t, "!keep")), "kept"; got != want {
+		t.Fatalf("!keep = %q, want %q", got, want)
+	}
+	rename := func(user, room string) {
+		t.Helper()
+		if _, err := w.srv.RenameUser(alice.ID, user); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, _, err := w.alice.PatchChannel(ctx, w.ops.ID, &mm.ChannelPatch{Name: &room}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tell := func(when string) {
+		t.Helper()
+		p := w.say(t, "!tell")
+		if got, want := w.reply(t, p), "to the room, by id"; got != want {
+			t.Errorf("%s: !tell in the room = %q, want %q", when, got, want)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := w.srv.WaitForPost(ctx, dm.ID, func(q *mm.Post) bool {
+			return q.UserID == w.bot.ID && q.CreateAt > p.CreateAt && q.Message == "to you, by id"
+		}); err != nil {
+			t.Errorf("%s: no direct message by id: %v", when, err)
+		}
+	}
+
+	rename("alicia", "operations")
+	tell("renamed while running")
+	b.stop(t)
+	rename("ali", "ops-room")
+	// The admin is named in the config, and a start checks the name.
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte(`admins = ["@alice"]`), []byte(`admins = ["@ali"]`), 1)
+	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startRun(t, w, keeper{})
+	tell("renamed while stopped")
 }

@@ -39,8 +39,11 @@ func (a *Plugin) list(ctx context.Context, req *bot.Request) error {
 	var b strings.Builder
 	for _, pi := range a.engine.Plugins() {
 		state := "inactive"
-		if pi.Active {
+		switch {
+		case pi.Active:
 			state = "active"
+		case len(pi.Missing) > 0:
+			state = "inactive: needs " + strings.Join(pi.Missing, ", ") + " in [plugins." + pi.Name + "]"
 		}
 		fmt.Fprintf(&b, "• **%s** (%s)", pi.Name, state)
 		if pi.Description != "" {

@@ -31,6 +31,25 @@ func (weather) Setup(p *bot.Plugin) error {
 	return nil
 }
 
+// pager needs its configuration: without it, it is listed but inactive.
+type pager struct{}
+
+func (pager) Setup(p *bot.Plugin) error {
+	p.Describe("pages people")
+	cfg := struct {
+		Service string `json:"service" required:""`
+	}{}
+	return p.Config(&cfg)
+}
+
+func TestListMissingConfig(t *testing.T) {
+	b := bottest.NewWithOptions(t, &bot.Options{Admins: []string{"@alice"}}, &admin.Plugin{}, pager{})
+	want := []string{"• **admin** (active) — manages plugins at run time\n• **pager** (inactive: needs service in [plugins.pager]) — pages people"}
+	if diff := cmp.Diff(want, bottest.Texts(b.SayAs("@alice", "~ops", "!plugin list"))); diff != "" {
+		t.Errorf("!plugin list mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestAdmin(t *testing.T) {
 	opts := &bot.Options{
 		Admins:       []string{"@alice"},

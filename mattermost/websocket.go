@@ -205,11 +205,13 @@ type streamState struct {
 //
 // Run returns early with an error wrapping [ErrUnauthorized] when the
 // server rejects the token: a 401 on the upgrade, a ping answered with 401
-// (the session was revoked), or two fresh connections in a row closed
-// before hello (the server does so for a bad token at once after an
-// authentication challenge, or 5 s after an upgrade without a valid token;
-// the second try, after a backoff, rules out a server that was merely
-// going down). Run may be called only once.
+// (the session was revoked), or a connection closed before its first
+// frame (the server does so for a bad token at once after an
+// authentication challenge, or 5 s after an upgrade without a valid
+// token) when GET /api/v4/users/me then answers 401, or two fresh
+// connections in a row closed so when it does not answer (the second
+// try, after a backoff, rules out a server that was merely going down).
+// Run may be called only once.
 func (w *WebSocket) Run(ctx context.Context) error {
 	w.mu.Lock()
 	if w.running {
@@ -237,6 +239,15 @@ func (w *WebSocket) Run(ctx context.Context) error {
 		} else {
 			closedEarly = 0
 		}
+		if errors.Is(err, errClosedBeforeHello) || errors.Is(err, errResumeRefused) {
+			// The server closes a socket whose token it does not know
+			// (revoked, or a server reset: a different world); REST
+			// says so at once, where another try would wait for the
+			// server's auth timeout again.
+			if rerr := w.tokenRejected(ctx); rerr != nil {
+				err, retryOnce = rerr, false
+			}
+		}
 		if errors.Is(err, ErrUnauthorized) && !retryOnce {
 			w.logger.Error("websocket token rejected", "err", err)
 			return err
@@ -255,6 +266,41 @@ func (w *WebSocket) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// tokenRejected asks the server over REST whether it still accepts the
+// token (GET /api/v4/users/me, the "is my token alive" call). It returns
+// an error wrapping ErrUnauthorized for a 401, and nil for anything else
+// (a good token, no answer, another status), which settles nothing.
+func (w *WebSocket) tokenRejected(ctx context.Context) error {
+	u := *w.url
+	if u.Scheme == "wss" {
+		u.Scheme = "https"
+	} else {
+		u.Scheme = "http"
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/websocket") + "/users/me"
+	u.RawQuery = ""
+	ctx, cancel := context.WithTimeout(ctx, w.opts.ReplyTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil
+	}
+	req.Header.Set("Authorization", "Bearer "+string(w.token))
+	req.Header.Set("Accept", "application/json")
+	resp, err := w.opts.HTTPClient.Do(req)
+	if err != nil {
+		w.logger.Debug("websocket token check: no answer", "err", scrub(err))
+		return nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused
+		w.logger.Debug("websocket token check", "status", resp.StatusCode)
+		return nil
+	}
+	return fmt.Errorf("mattermost: websocket: the server no longer accepts the token: %w", CheckResponse(resp))
 }
 
 // backoffDelay is the wait before connection attempt n+1 (n from 0): the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -82,6 +83,8 @@ type fakeWS struct {
 	revoked       bool // the session was revoked: actions get 401
 	upgradeStatus int  // answer the upgrade with this status instead of 101
 	closeFresh    int  // close this many more sockets right after the upgrade
+	reset         bool // the server was reset: it knows neither the token nor the connections
+	meStatus      int  // answer GET /api/v4/users/me with this status
 	nextID        int
 	conns         map[string]*fakeConn
 	last          *fakeConn // the connection Publish writes to
@@ -108,9 +111,13 @@ func (s *fakeWS) newID() string {
 func (s *fakeWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handlers.Add(1)
 	defer s.handlers.Done()
+	if strings.HasSuffix(r.URL.Path, "/api/v4/users/me") {
+		s.me(w, r)
+		return
+	}
 	s.dialed <- fakeDial{at: time.Now(), query: r.URL.Query(), auth: r.Header.Get("Authorization")}
 	s.mu.Lock()
-	status, ignoreHeader := s.upgradeStatus, s.ignoreHeader
+	status, ignoreHeader, reset := s.upgradeStatus, s.ignoreHeader, s.reset
 	s.mu.Unlock()
 	if status != 0 {
 		w.Header().Set("Content-Type", "application/json")
@@ -137,7 +144,7 @@ func (s *fakeWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The upgrade never fails for a bad token (api4/websocket.go): the
 	// socket stays unauthenticated until an authentication_challenge.
-	authed := !ignoreHeader && r.Header.Get("Authorization") == "Bearer "+fakeToken
+	authed := !ignoreHeader && !reset && r.Header.Get("Authorization") == "Bearer "+fakeToken
 	var challenge *fakeAction
 	if !authed {
 		actx, cancel := context.WithTimeout(ctx, authCheckFor)
@@ -181,6 +188,28 @@ func (s *fakeWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(a)
 		s.answer(ctx, c, a)
 	}
+}
+
+// me answers GET /api/v4/users/me, which the WebSocket asks when a
+// socket closes before its first frame: 401 for a token that is not the
+// fake's or a revoked session, the user otherwise.
+func (s *fakeWS) me(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ok := r.Header.Get("Authorization") == "Bearer "+fakeToken && !s.revoked && !s.reset
+	status := s.meStatus
+	s.mu.Unlock()
+	if status != 0 {
+		http.Error(w, "proxy trouble", status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Version-Id", fakeVersion)
+	if !ok {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"id":"api.context.session_expired.app_error","message":"Invalid or expired session, please login again.","detailed_error":"","status_code":401}`)
+		return
+	}
+	fmt.Fprintf(w, `{"id":%q,"username":"opsbot"}`, fakeUserID)
 }
 
 func readAction(ctx context.Context, ws *websocket.Conn) (fakeAction, error) {

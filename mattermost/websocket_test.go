@@ -396,13 +396,24 @@ func TestWebSocketUnauthorized(t *testing.T) {
 		dials    int
 		status   int  // the *APIError status in the chain, if any
 		connect  bool // connects first, then loses the session
+		reset    bool // with connect: the server is reset and drops the socket
 	}{
-		// Closed before hello: believed the second time, after a backoff
-		// in [0.5 s, 1 s].
-		{name: "bad token in the header", token: "bad", after: 2*authCheckFor + time.Second/2, afterMax: 2*authCheckFor + time.Second, dials: 2},
-		{name: "bad token in the challenge", token: "bad", opts: WebSocketOptions{AuthChallenge: true}, after: time.Second / 2, afterMax: time.Second, dials: 2},
+		// Closed before hello: GET /users/me answers 401 at once.
+		{name: "bad token in the header", token: "bad", after: authCheckFor, status: 401, dials: 1},
+		{name: "bad token in the challenge", token: "bad", opts: WebSocketOptions{AuthChallenge: true}, status: 401, dials: 1},
+		// Without an answer there, believed the second time, after a
+		// backoff in [0.5 s, 1 s].
+		{name: "bad token, users/me unanswered", token: "bad", knob: func(s *fakeWS) { s.meStatus = http.StatusBadGateway },
+			after: 2*authCheckFor + time.Second/2, afterMax: 2*authCheckFor + time.Second, dials: 2},
+		{name: "bad token in the challenge, users/me unanswered", token: "bad", opts: WebSocketOptions{AuthChallenge: true},
+			knob: func(s *fakeWS) { s.meStatus = http.StatusBadGateway }, after: time.Second / 2, afterMax: time.Second, dials: 2},
 		{name: "401 on the upgrade", token: fakeToken, knob: func(s *fakeWS) { s.upgradeStatus = 401 }, status: 401, dials: 1},
 		{name: "session revoked", token: fakeToken, connect: true, after: DefaultPingInterval, status: 401, dials: 1},
+		// A restarted fake server: a different world, which knows
+		// neither the token nor the connection. The resume is closed
+		// after the auth timeout, and /users/me settles it.
+		{name: "server reset", token: fakeToken, connect: true, reset: true,
+			after: time.Second/2 + authCheckFor, afterMax: time.Second + authCheckFor, status: 401, dials: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -422,7 +433,12 @@ func TestWebSocketUnauthorized(t *testing.T) {
 				if tc.connect {
 					expect(t, w, EventHello, 0)
 					synctest.Wait() // the handshake ping is answered
-					fake.set(func(s *fakeWS) { s.revoked = true })
+					if tc.reset {
+						fake.set(func(s *fakeWS) { s.reset = true })
+						fake.Drop()
+					} else {
+						fake.set(func(s *fakeWS) { s.revoked = true })
+					}
 				}
 				start := time.Now()
 				err = <-errc

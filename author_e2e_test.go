@@ -377,3 +377,66 @@ func TestAuthorSendByID(t *testing.T) {
 	startRun(t, w, keeper{})
 	tell("renamed while stopped")
 }
+
+// weather needs an API key, in [plugins.weather].
+type weather struct {
+	cfg struct {
+		APIKey string `toml:"api_key" required:""`
+		City   string `toml:"city"`
+	}
+}
+
+func (*weather) Name() string { return "weather" }
+
+func (w *weather) Setup(p *bot.Plugin) error {
+	if err := p.Config(&w.cfg); err != nil {
+		return err
+	}
+	p.Command("weather", func(ctx context.Context, req *bot.Request) error {
+		return req.Reply("sunny in " + w.cfg.City)
+	})
+	return nil
+}
+
+// TestAuthorPluginConfig: a plugin whose required config is missing is
+// not activated, with one error line, and the bot serves the rest; a
+// table for a plugin the bot does not have is reported.
+func TestAuthorPluginConfig(t *testing.T) {
+	w := newRunWorld(t)
+	base, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withTables := func(tables string) {
+		t.Helper()
+		if err := os.WriteFile(w.config, append(slices.Clip(base), tables...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withTables("\n[plugins.weather]\ncity = \"Oslo\"\n\n[plugins.eho]\ngreeting = \"hi\"\n")
+	b := startRun(t, w, &weather{})
+	if got, want := w.reply(t, w.say(t, "!echo still serving")), "still serving"; got != want {
+		t.Errorf("!echo = %q, want %q", got, want)
+	}
+	if got, want := w.reply(t, w.say(t, "!weather")), `Command "weather" not found.`; got != want {
+		t.Errorf("!weather, not activated: %q, want %q", got, want)
+	}
+	b.waitLog(t, `level=WARN msg="config for an unknown plugin" plugin=eho did_you_mean=echo\n`)
+	line := b.waitLog(t, `level=ERROR msg="plugin not activated: required config missing" plugin=weather missing=api_key table=plugins.weather\n`)
+	if n := strings.Count(b.stderr.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d error lines, want one (%q); output:\n%s", n, line[0], b.stderr.String())
+	}
+	if n := strings.Count(b.stderr.String(), "plugin=weather"); n != 1 {
+		t.Errorf("%d lines about weather, want one; output:\n%s", n, b.stderr.String())
+	}
+	if code := b.stop(t); code != 0 {
+		t.Errorf("exit code = %d, want 0", code)
+	}
+
+	// Given its key, it serves.
+	withTables("\n[plugins.weather]\napi_key = \"k\"\ncity = \"Oslo\"\n")
+	startRun(t, w, &weather{})
+	if got, want := w.reply(t, w.say(t, "!weather")), "sunny in Oslo"; got != want {
+		t.Errorf("!weather, configured: %q, want %q", got, want)
+	}
+}

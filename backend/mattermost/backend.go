@@ -507,6 +507,10 @@ func rootCause(err error) error {
 // lacks the bot, when the token is revoked, or when HandleConnect fails.
 // A dropped WebSocket is reconnected; events missed meanwhile are fetched
 // over REST. An expired password session is renewed by logging in again.
+// After a reset of the server (a fake server restarted), Run goes on if
+// the server still knows the bot as the same account (the same token, or
+// the same password login and user id) and returns an error saying so
+// otherwise: a token it no longer accepts, or another account.
 // Run may be called once.
 func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	if !b.running.CompareAndSwap(false, true) {
@@ -537,8 +541,9 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 			return err
 		}
 		if b.opts.Token != "" {
-			// Revoked while we ran: nothing to retry with.
-			return b.startupError(err)
+			// Revoked while we ran, or the server was reset and no
+			// longer knows it: nothing to retry with.
+			return startupErr(err, "%s no longer accepts the bot's token: was the server reset, or the token revoked?", b.url)
 		}
 		// A password session expired: log in again and reconnect, unless
 		// the last login did not even get us a hello.
@@ -547,13 +552,28 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 		}
 		relogged, hellos = true, b.hellos
 		b.log.Warn("session expired, logging in again")
-		if _, _, lerr := b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken); lerr != nil {
+		me, _, lerr := b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken)
+		if lerr != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return b.startupError(lerr)
 		}
+		if me.ID != b.self.ID {
+			return b.anotherAccount(me.ID)
+		}
 	}
+}
+
+// anotherAccount is the error of a server that now knows the bot's
+// credentials as another account than the one the bot started as: it was
+// reset (a fake server restarted, a database restored), and every id the
+// bot holds (its own, the admins', the rooms') may be wrong. The bot
+// stops rather than answer as someone else, or answer itself; a
+// supervisor that restarts it starts it afresh in the new world.
+func (b *Backend) anotherAccount(id string) error {
+	return startupErr(nil, "%s now knows the bot as another account (user id %s, was %s): the server was reset; restart matterbot",
+		b.url, id, b.self.ID)
 }
 
 // SetPresence implements bot.PresenceSetter: PUT /users/{id}/status for
@@ -644,7 +664,8 @@ func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
 	return fatal
 }
 
-// handle delivers one event. Only a failed HandleConnect is returned:
+// handle delivers one event. Only a failed HandleConnect, or a hello
+// for another account than the bot's (a reset server), is returned:
 // anything else is logged and the event dropped, so that one bad event
 // never stops the bot.
 func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error {
@@ -655,6 +676,9 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		// fresh connection after a drop: the engine re-reads what it
 		// resolved at connect (admins, say).
 		b.log.Debug("websocket hello", "connection_id", p.ConnectionID)
+		if id := ev.Broadcast.UserID; id != "" && id != b.self.ID {
+			return b.anotherAccount(id)
+		}
 		b.hellos++
 		return h.HandleConnect(ctx, botUser(b.self))
 	case *mm.PostedEvent:

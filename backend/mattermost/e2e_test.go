@@ -853,7 +853,7 @@ func TestTokenRevokedWhileRunning(t *testing.T) {
 	w.srv.RevokeToken(w.token)
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "rejected the token") {
+		if err == nil || !strings.Contains(err.Error(), "no longer accepts the bot's token: was the server reset, or the token revoked?") {
 			t.Errorf("Run after revocation = %v, want the token rejected", err)
 		}
 	case <-time.After(waitLimit):

@@ -390,11 +390,22 @@ func TestConversationUntouched(t *testing.T) {
 		post(w.alice, "", fmt.Sprintf("@%s you there?", w.bot.Username))
 		post(w.bob, "", "!nosuchcommand")
 	}
-	// A last command: once it is answered, every earlier post has been
-	// seen (events come in order).
 	post(w.alice, "", "!echo done")
 	want = append(want, "done")
-	w.replyText(w.ops, "done")
+	// Commands run concurrently, so the answers may come in any order:
+	// wait for all of them (each want, and per round a "not found" and
+	// an answer to the mention) before counting.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	seen := 0
+	if _, err := w.srv.WaitForPost(ctx, w.ops.ID, func(p *mm.Post) bool {
+		if p.UserID == w.bot.ID {
+			seen++
+		}
+		return seen == len(want)+2*12
+	}); err != nil {
+		t.Fatalf("the bot made %d posts, want %d: %v", seen, len(want)+2*12, err)
+	}
 
 	var got []*mm.Post
 	notFound := 0

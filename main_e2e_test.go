@@ -146,3 +146,30 @@ func TestConsoleRunsOwnPlugins(t *testing.T) {
 		}
 	}
 }
+
+// TestRunServerReset: the token of a running bot stops working (the
+// fake server was reset, or the token revoked) and its socket drops: run
+// exits 1 with one line saying why, instead of saying connected and
+// never answering again.
+func TestRunServerReset(t *testing.T) {
+	w := newRunWorld(t)
+	b := startRun(t, w)
+	if got := w.reply(t, w.say(t, "!echo before")); got != "before" {
+		t.Fatalf("reply = %q, want before", got)
+	}
+	w.srv.RevokeToken(w.token)
+	w.srv.DropWebSocket(w.bot.ID)
+	select {
+	case code := <-b.done:
+		b.done <- code
+		if code != 1 {
+			t.Errorf("exit code = %d, want 1", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the bot kept running with a revoked token; output:\n%s", b.stderr.String())
+	}
+	want := "matterbot: " + w.srv.URL() + " no longer accepts the bot's token: was the server reset, or the token revoked?\n"
+	if out := b.stderr.String(); !strings.HasSuffix(out, want) {
+		t.Errorf("output does not end with %q:\n%s", want, out)
+	}
+}

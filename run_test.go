@@ -182,6 +182,15 @@ func TestRunStartupErrors(t *testing.T) {
 	t.Cleanup(tlsSrv.Close)
 	tlsPort := tlsSrv.URL[strings.LastIndex(tlsSrv.URL, ":")+1:]
 
+	// A web server that is not Mattermost: an HTML page for every path.
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, "<!doctype html><html><body><h1>Not Found</h1></body></html>")
+	}))
+	t.Cleanup(web.Close)
+	webPort := web.URL[strings.LastIndex(web.URL, ":")+1:]
+
 	// An address in use, for the webhook server.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -246,6 +255,18 @@ func TestRunStartupErrors(t *testing.T) {
 			is:     func(err error) bool { var ua x509.UnknownAuthorityError; return errors.As(err, &ua) },
 			config: "server = \"127.0.0.1\"\nport = " + tlsPort + "\nscheme = \"https\"\n" + token,
 			want:   "matterbot: TLS certificate of " + tlsSrv.URL + " not trusted (x509: certificate signed by unknown authority); for a self-signed certificate set insecure = true",
+		},
+		{
+			name:   "a web server, not Mattermost",
+			is:     func(err error) bool { var nm *mm.NotMattermostError; return errors.As(err, &nm) },
+			config: "server = \"127.0.0.1\"\nport = " + webPort + "\n" + token,
+			want:   "matterbot: " + web.URL + " is not a Mattermost server (/api/v4/users/me answered 404 Not Found, text/html, no X-Version-Id): check the server, port and scheme",
+		},
+		{
+			name:   "http on a TLS port",
+			is:     func(err error) bool { return err != nil },
+			config: "server = \"127.0.0.1\"\nport = " + tlsPort + "\nscheme = \"http\"\n" + token,
+			want:   "matterbot: http://127.0.0.1:" + tlsPort + ` is a TLS port: set scheme = "https"`,
 		},
 		{
 			name:   "timeout",
@@ -341,6 +362,11 @@ func TestRunStartupErrors(t *testing.T) {
 				if !strings.HasPrefix(l, "time=") { // the log
 					lines = append(lines, l)
 				}
+			}
+			// Connect first, plugins after: a bot that cannot start
+			// activates none, and its error is the one line.
+			if strings.Contains(errOut.String(), "plugin activated") {
+				t.Errorf("plugins were activated before the startup failed:\n%s", errOut.String())
 			}
 			want := strings.Split(strings.NewReplacer("$FILE", file, "$DIR", dir).Replace(tc.want), "\n")
 			if diff := cmp.Diff(want, lines); diff != "" {

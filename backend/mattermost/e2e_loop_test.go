@@ -352,8 +352,10 @@ func TestLoopBetweenAllowedBots(t *testing.T) {
 // answers (a quote copies the text, not the mark), replying in threads,
 // and pasting a command the bot posted, with commands in between: every
 // command is answered once, in its place, and nothing else is. The
-// server's clock moves 50 ms a post: 120 posts in 6 seconds, many more
-// than the loop guard's limit in its window.
+// server's clock moves 50 ms a post: 331 posts in 17 seconds, and each
+// round waits for the bot's answers, so that alice and bob each have
+// far more exchanges with the bot than the loop guard's limit in its
+// window (the test fails if people are counted).
 func TestConversationUntouched(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
@@ -372,7 +374,8 @@ func TestConversationUntouched(t *testing.T) {
 		return p
 	}
 	var want []string
-	for round := range 12 {
+	const rounds = 30
+	for round := range rounds {
 		// The bot's answer is itself a command, which the bot does not
 		// run (its own post), but alice may, by pasting it.
 		cmd := post(w.alice, "", fmt.Sprintf("!echo !echo ping %d", round))
@@ -389,6 +392,8 @@ func TestConversationUntouched(t *testing.T) {
 		post(w.bob, "", "sure")
 		post(w.alice, "", fmt.Sprintf("@%s you there?", w.bot.Username))
 		post(w.bob, "", "!nosuchcommand")
+		w.replyText(w.ops, fmt.Sprintf("in thread %d", round))
+		w.replyText(w.ops, fmt.Sprintf("ping %d", round))
 	}
 	post(w.alice, "", "!echo done")
 	want = append(want, "done")
@@ -402,9 +407,9 @@ func TestConversationUntouched(t *testing.T) {
 		if p.UserID == w.bot.ID {
 			seen++
 		}
-		return seen == len(want)+2*12
+		return seen == len(want)+2*rounds
 	}); err != nil {
-		t.Fatalf("the bot made %d posts, want %d: %v", seen, len(want)+2*12, err)
+		t.Fatalf("the bot made %d posts, want %d: %v", seen, len(want)+2*rounds, err)
 	}
 
 	var got []*mm.Post
@@ -420,8 +425,8 @@ func TestConversationUntouched(t *testing.T) {
 		}
 	}
 	checkOnceInOrder(t, "~ops", got, want, nil)
-	if notFound != 12 {
-		t.Errorf("!nosuchcommand answered %d times, want 12 (once a round)", notFound)
+	if notFound != rounds {
+		t.Errorf("!nosuchcommand answered %d times, want %d (once a round)", notFound, rounds)
 	}
 	for _, p := range w.botPosts(w.ops) {
 		if strings.HasPrefix(p.Message, "in thread") && p.RootID == "" {

@@ -89,6 +89,13 @@ type Options struct {
 	AllowBots     bool
 	AllowWebhooks bool
 
+	// IgnoreUsers names users ("@errbot" or "errbot") whose posts the
+	// bot never sees: a third-party bot or a script on an ordinary user
+	// account, which nothing tells from a person (another matterbot
+	// needs no entry: its posts are marked). A name unknown to the
+	// server stops Run with an error. Default: none.
+	IgnoreUsers []string
+
 	// LoopLimit and LoopWindow guard against a loop with a program let
 	// in by AllowBots or AllowWebhooks: after LoopLimit exchanges with
 	// one program in one channel (the bot's answer to a post of theirs
@@ -243,6 +250,11 @@ func New(opts Options) (*Backend, error) {
 			return nil, errors.New("mattermost: empty team name")
 		}
 	}
+	for _, u := range o.IgnoreUsers {
+		if strings.TrimPrefix(strings.TrimSpace(u), "@") == "" {
+			return nil, fmt.Errorf("mattermost: empty user name %q in IgnoreUsers", u)
+		}
+	}
 	c, err := mm.NewClient(site, o.Token, &mm.ClientOptions{
 		HTTPClient: o.HTTPClient,
 		Logger:     o.Logger,
@@ -333,6 +345,9 @@ func (b *Backend) connect(ctx context.Context) error {
 	b.dir = newDirectory(clientLookup{b.client}, me.ID)
 	b.dir.putUser(me)
 	b.tr = &translator{dir: b.dir, self: me.ID, site: b.url, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
+	if err := b.resolveIgnored(ctx); err != nil {
+		return err
+	}
 
 	mine, _, err := b.client.MyTeams(ctx)
 	if err != nil {
@@ -386,6 +401,27 @@ func (b *Backend) connect(ctx context.Context) error {
 	}
 	b.log.Info("logged in", "user_id", me.ID, "username", me.Username, "teams", len(b.teams))
 	b.connected.Store(true)
+	return nil
+}
+
+// resolveIgnored finds the users of Options.IgnoreUsers. An unknown name
+// is a startup error: a typo would let the bot it meant answer.
+func (b *Backend) resolveIgnored(ctx context.Context) error {
+	if len(b.opts.IgnoreUsers) == 0 {
+		return nil
+	}
+	b.tr.ignored = map[string]bool{}
+	for _, name := range b.opts.IgnoreUsers {
+		name = strings.TrimPrefix(strings.TrimSpace(name), "@")
+		u, err := b.dir.userByName(ctx, name)
+		if errors.Is(err, mm.ErrNotFound) {
+			return startupErr(err, "ignore_users: no user @%s on %s", name, b.url)
+		}
+		if err != nil {
+			return b.startupError(err)
+		}
+		b.tr.ignored[u.ID] = true
+	}
 	return nil
 }
 

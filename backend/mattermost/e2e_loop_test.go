@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -486,5 +487,28 @@ func TestPostsMarked(t *testing.T) {
 	}
 	if answered["!long"] < 3 {
 		t.Errorf("!long answered by %d marked posts, want every part of the split", answered["!long"])
+	}
+}
+
+// TestIgnoreUsers: a third-party bot on an ordinary user account, listed
+// in IgnoreUsers (with or without the @), is never answered; others are.
+func TestIgnoreUsers(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	errbot, _ := w.addPlainUser("errbot")
+	opts := w.options()
+	opts.IgnoreUsers = []string{"@errbot", "bob"}
+	rec := &recordingBackend{Backend: w.newBackend(opts)}
+	w.startEngine(rec, nil)
+	for _, u := range []*mm.User{errbot, w.bob, w.alice} {
+		if _, err := w.srv.CreatePost(u.ID, mm.Post{ChannelID: w.ops.ID, Message: "!echo from " + u.Username}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Events come in order: once alice's is answered, the others' were
+	// seen.
+	w.replyText(w.ops, "from alice")
+	if got, want := rec.texts(), []string{"@alice: !echo from alice"}; !slices.Equal(got, want) {
+		t.Errorf("messages delivered = %q, want %q", got, want)
 	}
 }

@@ -880,6 +880,7 @@ func TestStartupErrors(t *testing.T) {
 		{"not a member", func(o *mmbackend.Options) { o.Teams = []string{"lonely"} }, `opsbot is not a member of`},
 		{"unreachable", func(o *mmbackend.Options) { o.Server = "http://127.0.0.1:1" }, "cannot reach http://127.0.0.1:1"},
 		{"unknown admin", nil, "@nobody"},
+		{"unknown ignored user", func(o *mmbackend.Options) { o.IgnoreUsers = []string{"@bob", "@nobody"} }, "ignore_users: no user @nobody"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

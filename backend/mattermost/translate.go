@@ -26,6 +26,7 @@ type translator struct {
 	site          string // the server's site URL, for permalinks; "" makes none
 	allowBots     bool
 	allowWebhooks bool
+	ignored       map[string]bool // ids of the users of Options.IgnoreUsers
 }
 
 // incoming is a post with what its event says about its channel. A post
@@ -51,6 +52,7 @@ const (
 	skipWebhook = "webhook post"
 	skipPeer    = "another matterbot's post (props." + PropReplyTo + ")"
 	skipBot     = "bot account's post (props.from_bot)"
+	skipIgnored = "a user of ignore_users"
 )
 
 // skip reports why a post is not for the engine, or "" if it is. The
@@ -59,6 +61,8 @@ func (t *translator) skip(p *mm.Post) string {
 	switch {
 	case p.UserID == t.self:
 		return skipOwn
+	case t.ignored[p.UserID]:
+		return skipIgnored
 	case p.IsSystem():
 		return skipSystem
 	case p.DeleteAt > 0:

@@ -300,6 +300,10 @@ func TestSkip(t *testing.T) {
 			}
 		})
 	}
+	ignoring := &translator{self: aliceID, ignored: map[string]bool{bobID: true}}
+	if got := ignoring.skip(&mm.Post{UserID: bobID}); got != skipIgnored {
+		t.Errorf("skip(a post of an ignored user) = %q, want %q", got, skipIgnored)
+	}
 	allowed := &translator{self: aliceID, allowBots: true, allowWebhooks: true}
 	for _, p := range []mm.Post{
 		{UserID: bobID, Props: map[string]any{PropReplyTo: "p1"}},

@@ -117,6 +117,10 @@ type Mattermost struct {
 	// AllowWebhooks lets posts made by incoming webhooks and server
 	// plugins reach the commands. Default false.
 	AllowWebhooks bool `toml:"allow_webhooks"`
+	// IgnoreUsers names users ("@errbot") whose posts the bot never
+	// sees: a third-party bot or a script on an ordinary user account,
+	// which nothing tells from a person. Default: none.
+	IgnoreUsers []string `toml:"ignore_users"`
 	// RateLimit, when positive, caps the requests per second the bot
 	// sends to the server. Default 0: no cap; the bot paces itself by
 	// what the server says (its X-Ratelimit-* headers and 429

@@ -161,6 +161,7 @@ timeout = 5
 cards_hook = "hookid"
 allow_bots = true
 allow_webhooks = true
+ignore_users = ["@errbot"]
 rate_limit = 2.5
 max_message_runes = 4000
 presence_interval = "30s"
@@ -188,7 +189,7 @@ hmac = true
 				c.Mattermost = Mattermost{Server: "chat.example.com", Teams: []string{"ops", "dev"},
 					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid",
-					AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
+					AllowBots: true, AllowWebhooks: true, IgnoreUsers: []string{"@errbot"}, RateLimit: 2.5, MaxMessageRunes: 4000,
 					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
@@ -437,6 +438,12 @@ func TestParseErrors(t *testing.T) {
 			name: "negative loop limit",
 			doc:  minimal + "loop_limit = -1\n",
 			want: "bot.toml:6: mattermost.loop_limit: must not be negative, got -1 (0 turns the guard off)",
+		},
+		{
+			name: "ignore_users without the @, and a glob",
+			doc:  minimal + "ignore_users = [\"errbot\", \"@bot*\"]\n",
+			want: "bot.toml:6: mattermost.ignore_users[0]: \"errbot\" is not a user name: write it with the @, as \"@errbot\"\n" +
+				"bot.toml:6: mattermost.ignore_users[1]: \"@bot*\" is a glob; ignore_users are user names",
 		},
 		{
 			name: "zero loop window",

@@ -43,10 +43,11 @@
 // the post it answers), and the bot ignores the posts so marked, those of
 // bot accounts and those of webhooks unless allow_bots or allow_webhooks
 // lets them in, saying so once per bot in its log; people's posts are
-// always answered, however fast they come. The bots and webhooks let in
-// are watched by a loop guard: after loop_limit exchanges with one of them
-// in a channel within loop_window, the bot stops answering it there for
-// loop_window.
+// always answered, however fast they come (but for the users listed in
+// ignore_users: a third-party bot on a user account). The bots and
+// webhooks let in are watched by a loop guard: after loop_limit exchanges
+// with one of them in a channel within loop_window, the bot stops
+// answering it there for loop_window.
 //
 // rate_limit = 0 (the default) puts no cap of the bot's own on its
 // requests: it keeps to what the server says (X-Ratelimit-* headers, 429
@@ -88,6 +89,7 @@
 //	MATTERBOT_MATTERMOST_CARDS_HOOK        mattermost.cards_hook
 //	MATTERBOT_MATTERMOST_ALLOW_BOTS        mattermost.allow_bots
 //	MATTERBOT_MATTERMOST_ALLOW_WEBHOOKS    mattermost.allow_webhooks
+//	MATTERBOT_MATTERMOST_IGNORE_USERS      mattermost.ignore_users (list)
 //	MATTERBOT_MATTERMOST_RATE_LIMIT        mattermost.rate_limit
 //	MATTERBOT_MATTERMOST_MAX_MESSAGE_RUNES mattermost.max_message_runes
 //	MATTERBOT_MATTERMOST_PRESENCE_INTERVAL mattermost.presence_interval

@@ -87,6 +87,12 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 	if m.Timeout <= 0 {
 		d.problem(key("timeout"), nil, "must be positive, got %v", m.Timeout)
 	}
+	d.users(key("ignore_users"), m.IgnoreUsers)
+	for i, u := range m.IgnoreUsers {
+		if strings.ContainsAny(u, `*?[\`) {
+			d.problem(sub(key("ignore_users"), index(i)), nil, "%q is a glob; ignore_users are user names", u)
+		}
+	}
 	if math.IsNaN(m.RateLimit) || math.IsInf(m.RateLimit, 0) {
 		d.problem(key("rate_limit"), nil, "%v is not a number of requests per second (0 means no cap)", m.RateLimit)
 	}

@@ -125,6 +125,7 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 		CardsHook:        m.CardsHook,
 		AllowBots:        m.AllowBots,
 		AllowWebhooks:    m.AllowWebhooks,
+		IgnoreUsers:      m.IgnoreUsers,
 		RateLimit:        max(m.RateLimit, 0),
 		MaxMessageRunes:  m.MaxMessageRunes,
 		PresenceInterval: presence,

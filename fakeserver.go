@@ -332,7 +332,7 @@ func (c *fakeServerCmd) Run(e *env) error {
 			return err
 		}
 	}
-	if err := w.printWelcome(e.stdout, c.Chat, c.ConfigOut); err != nil {
+	if err := w.printWelcome(e.stdout, e.name, c.Chat, c.ConfigOut); err != nil {
 		return err
 	}
 	if c.Chat {
@@ -483,8 +483,9 @@ func checkConfigOut(path string) error {
 }
 
 // printWelcome prints the server's URL, the accounts and the bot's
-// configuration (or where it was written).
-func (w *world) printWelcome(out io.Writer, chat bool, configOut string) error {
+// configuration (or where it was written), naming the program name in
+// the command to run next.
+func (w *world) printWelcome(out io.Writer, name string, chat bool, configOut string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "fake Mattermost server at %s (Ctrl-C stops it)\n", w.url)
 	if w.url != w.srv.URL() {
@@ -494,9 +495,9 @@ func (w *world) printWelcome(out io.Writer, chat bool, configOut string) error {
 	writeAccounts(&b, w.accounts)
 	if text, ok := w.botConfig(); ok {
 		if configOut != "" {
-			fmt.Fprintf(&b, "\nbot config written to %s: run `matterbot run -c %s`\n\n", configOut, configOut)
+			fmt.Fprintf(&b, "\nbot config written to %s: run `%s run -c %s`\n\n", configOut, name, configOut)
 		} else {
-			fmt.Fprintf(&b, "\nbot config: save these lines as matterbot.toml, then run `matterbot run -c matterbot.toml`\n%s\n", text)
+			fmt.Fprintf(&b, "\nbot config: save these lines as matterbot.toml, then run `%s run -c matterbot.toml`\n%s\n", name, text)
 		}
 	}
 	if !chat {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -135,6 +136,31 @@ func TestFakeServerCommand(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("fake-server exit code = %d after interrupt, want 0", code)
+	}
+}
+
+// A team's own bot names itself in the command it says to run next.
+func TestFakeServerWelcomeNamesProgram(t *testing.T) {
+	sf, err := parseSeed("(default)", defaultSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := startWorld("127.0.0.1:0", sf, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.srv.Close()
+	for configOut, want := range map[string]string{
+		"":         "then run `ourbot run -c matterbot.toml`",
+		"bot.toml": "run `ourbot run -c bot.toml`",
+	} {
+		var out strings.Builder
+		if err := w.printWelcome(&out, "ourbot", false, configOut); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "matterbot run") {
+			t.Errorf("printWelcome(ourbot, --config-out %q) = %q, want %q and no matterbot run", configOut, out.String(), want)
+		}
 	}
 }
 

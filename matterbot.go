@@ -47,8 +47,9 @@ import (
 // returns. The plugins are the values bot.New receives: one subcommand
 // runs per process, so each is set up once.
 func Main(plugins ...bot.Setuper) {
-	ctx, stop := onSignals(context.Background(), os.Stderr, os.Exit)
-	c := &Command{Plugins: plugins}
+	name := programName()
+	ctx, stop := onSignals(context.Background(), os.Stderr, name, os.Exit)
+	c := &Command{Name: name, Plugins: plugins}
 	code := c.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -118,10 +119,7 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 	e := &env{ctx: ctx, name: c.Name, version: c.Version, plugins: c.Plugins,
 		stdin: c.Stdin, stdout: c.Stdout, stderr: c.Stderr}
 	if e.name == "" {
-		e.name = "matterbot"
-		if len(os.Args) > 0 && os.Args[0] != "" {
-			e.name = filepath.Base(os.Args[0])
-		}
+		e.name = programName()
 	}
 	if e.version == "" {
 		e.version = Version()
@@ -136,6 +134,15 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 		e.stderr = os.Stderr
 	}
 	return e.main(args)
+}
+
+// programName is the name of this program, as Command.Name defaults to:
+// the base name of os.Args[0], or "matterbot".
+func programName() string {
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		return filepath.Base(os.Args[0])
+	}
+	return "matterbot"
 }
 
 func (e *env) main(args []string) int {

@@ -31,7 +31,7 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	if cfg.Backend != "mattermost" {
-		return fmt.Errorf("backend %q: run serves Mattermost; try `matterbot console`", cfg.Backend)
+		return fmt.Errorf("backend %q: run serves Mattermost; try `%s console`", cfg.Backend, e.name)
 	}
 	logger := cfg.Log.NewLogger(e.stderr)
 	// One line when the shutdown starts, naming why ("received

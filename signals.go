@@ -23,11 +23,12 @@ func (e errSignal) Error() string { return "received " + e.sig.String() }
 // 128+signal, what a shell reports for a process killed by that signal.
 // SIGHUP, which would otherwise kill the process (a closed terminal, or
 // an operator asking for a reload), is reported on stderr and ignored:
-// the configuration is read at start only.
+// the configuration is read at start only. The lines start with name,
+// the program's, as its errors do.
 //
 // stop undoes the signal handling and waits for its goroutine; call it
 // once the subcommand has returned.
-func onSignals(parent context.Context, stderr io.Writer, exit func(int)) (ctx context.Context, stop func()) {
+func onSignals(parent context.Context, stderr io.Writer, name string, exit func(int)) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	sigs := make(chan os.Signal, 4) // signal.Notify never blocks; more signals in a burst are moot
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -41,12 +42,12 @@ func onSignals(parent context.Context, stderr io.Writer, exit func(int)) (ctx co
 			case sig := <-sigs:
 				switch {
 				case sig == syscall.SIGHUP:
-					fmt.Fprintf(stderr, "matterbot: %v: ignored (the configuration is read at start; restart to apply a change)\n", sig)
+					fmt.Fprintf(stderr, "%s: %v: ignored (the configuration is read at start; restart to apply a change)\n", name, sig)
 				case !stopping:
 					stopping = true
 					cancel(errSignal{sig})
 				default:
-					fmt.Fprintf(stderr, "matterbot: %v again: exiting without waiting\n", sig)
+					fmt.Fprintf(stderr, "%s: %v again: exiting without waiting\n", name, sig)
 					exit(128 + signalNumber(sig))
 					return
 				}

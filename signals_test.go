@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -34,6 +35,10 @@ import (
 // the child too; (3) it still runs main unchanged: os.Args, the signal
 // handling and os.Exit.
 const mainEnv = "MATTERBOT_TEST_MAIN"
+
+// childName is the program's name in the child's lines: the test
+// binary's, as Main names the program after os.Args[0].
+var childName = filepath.Base(os.Args[0])
 
 // child is the matterbot command running in a child process.
 type child struct {
@@ -198,7 +203,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 				t.Errorf("exit code after %v = %d, want 0; stderr:\n%s", tc.sig, code, c.stderr())
 			}
 			t.Logf("%v: exited %v after the signal", tc.sig, time.Since(start).Round(time.Millisecond))
-			if s := c.stderr(); strings.Contains(s, "matterbot: ") || strings.Contains(s, "level=ERROR") {
+			if s := c.stderr(); strings.Contains(s, childName+": ") || strings.Contains(s, "level=ERROR") {
 				t.Errorf("stderr after %v has an error:\n%s", tc.sig, s)
 			}
 			// The operator reads why it stops before what stops.
@@ -220,7 +225,7 @@ func TestHangupIsIgnored(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	c.waitLine(t, `^matterbot: hangup: ignored`)
+	c.waitLine(t, `^`+regexp.QuoteMeta(childName)+`: hangup: ignored`)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -281,7 +286,7 @@ func TestSecondSignalForcesExit(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	c.waitLine(t, `^matterbot: interrupt again: exiting without waiting$`)
+	c.waitLine(t, `^`+regexp.QuoteMeta(childName)+`: interrupt again: exiting without waiting$`)
 	if code := c.wait(t, 5*time.Second); code != 130 {
 		t.Errorf("exit code after a second SIGINT = %d, want 130; stderr:\n%s", code, c.stderr())
 	}

@@ -58,7 +58,13 @@ type runWorld struct {
 
 func newRunWorld(t *testing.T) *runWorld {
 	t.Helper()
-	w := &runWorld{srv: mmtest.NewServer(t, nil)}
+	// A socket whose token the server does not know is closed after
+	// AuthTimeout (5 s on a real server): short here, so that a bot whose
+	// token is revoked learns it at once. The bot's own sockets
+	// authenticate on the upgrade and never wait for it.
+	w := &runWorld{srv: mmtest.NewServer(t, &mmtest.Options{
+		WebSocket: mmtest.WebSocketOptions{AuthTimeout: 50 * time.Millisecond},
+	})}
 	check := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -299,16 +299,17 @@ func (ts *timers) disarm(id string) {
 	delete(ts.pending, id)
 }
 
-// next returns the pending timers due at or before now, removing them,
-// and when the next one after now is due (zero when none is).
-func (ts *timers) next(now time.Time) (due []string, at time.Time) {
+// next returns the timers of pending (a loop's own map) due at or before
+// now, removing them, and when the next one after now is due (zero when
+// none is).
+func (ts *timers) next(pending map[string]time.Time, now time.Time) (due []string, at time.Time) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	for id, t := range ts.pending {
+	for id, t := range pending {
 		switch {
 		case !t.After(now):
 			due = append(due, id)
-			delete(ts.pending, id)
+			delete(pending, id)
 		case at.IsZero() || t.Before(at):
 			at = t
 		}
@@ -321,14 +322,21 @@ func (ts *timers) next(now time.Time) (due []string, at time.Time) {
 func (e *Engine) runTimers(ctx context.Context, p *Plugin) {
 	log := e.log.With("plugin", p.name)
 	ts := &p.timers
+	// The loop's own state, published before loading, so that a timer
+	// set meanwhile is either stored before the load or armed here. A
+	// loop whose deactivation gave up waiting for it (a handler that
+	// ignores its context) may end after the next activation's loop has
+	// published its own: it touches only its own map, and unpublishes
+	// only its own.
+	pending, wake := map[string]time.Time{}, make(chan struct{}, 1)
 	ts.mu.Lock()
-	// Set before loading, so that a timer set meanwhile is either stored
-	// before the load or armed here.
-	ts.pending, ts.wake = map[string]time.Time{}, make(chan struct{}, 1)
+	ts.pending, ts.wake = pending, wake
 	ts.mu.Unlock()
 	defer func() {
 		ts.mu.Lock()
-		ts.pending, ts.wake = nil, nil
+		if ts.wake == wake {
+			ts.pending, ts.wake = nil, nil
+		}
 		ts.mu.Unlock()
 	}()
 	var running sync.WaitGroup
@@ -353,14 +361,13 @@ func (e *Engine) runTimers(ctx context.Context, p *Plugin) {
 			log.Warn("stored timer has no handler; kept", "timer", t.Name, "timer_id", t.ID, "due", t.Due)
 			continue
 		}
-		ts.pending[t.ID] = t.Due
+		pending[t.ID] = t.Due
 	}
-	wake := ts.wake
 	ts.mu.Unlock()
 
 	var clock *time.Timer
 	for {
-		due, at := ts.next(time.Now())
+		due, at := ts.next(pending, time.Now())
 		for _, id := range due {
 			running.Go(func() { e.fireTimer(ctx, log, p, id) })
 		}

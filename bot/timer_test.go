@@ -370,3 +370,46 @@ func TestTimerWaitsForConnection(t *testing.T) {
 		}
 	})
 }
+
+// TestTimerAfterStuckDeactivation: a timer handler that ignores its
+// context outlives a deactivation that gave up waiting for it; the loop
+// of the next activation keeps working when the old one ends.
+func TestTimerAfterStuckDeactivation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var tp *bot.Plugin
+		b := bottest.New(t, plug{"stuck", func(p *bot.Plugin) error {
+			tp = p
+			p.OnTimer("block", func(context.Context, *bot.Timer) error {
+				<-release // ignores its context
+				return nil
+			})
+			p.OnTimer("ping", func(ctx context.Context, _ *bot.Timer) error {
+				return p.Send(ctx, "~ops", bot.Outgoing{Text: "ping"})
+			})
+			return nil
+		}})
+		ctx := context.Background()
+		if _, err := tp.After(ctx, 0, "block", nil); err != nil {
+			t.Fatal(err)
+		}
+		b.Advance(0)
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if err := b.Engine.Deactivate(dctx, "stuck"); err == nil {
+			t.Fatal("Deactivate with a stuck timer handler = nil, want an error")
+		}
+		if err := b.Engine.Activate(ctx, "stuck"); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the new loop waits for timers
+		close(release)  // the old loop ends now
+		b.Advance(0)
+		if _, err := tp.After(ctx, time.Minute, "ping", nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := bottest.Texts(b.Advance(time.Minute)), []string{"ping"}; !cmp.Equal(got, want) {
+			t.Errorf("timer set after the reactivation: sent %q, want %q", got, want)
+		}
+	})
+}

@@ -26,7 +26,8 @@ import (
 // Firing claims the timer by deleting it from the store (Store.Update),
 // then runs its handler: of two engines on one storage, or a fire and a
 // cancel, exactly one wins, and a timer is never delivered twice. The
-// price is that a crash while the handler runs loses that timer.
+// price is that a crash while the handler runs loses that timer. A claim
+// that fails (the store errs) is tried again a minute later.
 
 // TimerFunc handles a one-shot timer that fell due (see Plugin.OnTimer).
 // ctx is cancelled after Options.CommandTimeout, when the plugin is
@@ -390,6 +391,10 @@ func (e *Engine) runTimers(ctx context.Context, p *Plugin) {
 	}
 }
 
+// timerRetry is how long a timer whose claim failed (the store erred)
+// waits before it is tried again.
+const timerRetry = time.Minute
+
 // errTimerGone aborts the claim of a timer that is no longer stored.
 var errTimerGone = errors.New("timer gone")
 
@@ -410,7 +415,11 @@ func (e *Engine) fireTimer(ctx context.Context, log *slog.Logger, p *Plugin, id 
 		return // cancelled, or fired by another engine on the same storage
 	}
 	if err != nil {
-		log.Error("timer not claimed", "timer_id", id, "err", err)
+		if ctx.Err() != nil {
+			return // stopping: the timer stays stored for the next start
+		}
+		log.Warn("timer not claimed; retrying", "timer_id", id, "retry_in", timerRetry, "err", err)
+		p.timers.arm(id, time.Now().Add(timerRetry))
 		return
 	}
 	var t Timer

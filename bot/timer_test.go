@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -410,6 +411,57 @@ func TestTimerAfterStuckDeactivation(t *testing.T) {
 		}
 		if got, want := bottest.Texts(b.Advance(time.Minute)), []string{"ping"}; !cmp.Equal(got, want) {
 			t.Errorf("timer set after the reactivation: sent %q, want %q", got, want)
+		}
+	})
+}
+
+// flakyStorage is a storage whose timer stores fail the first fails
+// updates.
+type flakyStorage struct {
+	bot.Storage
+	fails atomic.Int32
+}
+
+func (f *flakyStorage) Store(name string) bot.Store {
+	s := f.Storage.Store(name)
+	if strings.HasSuffix(name, ":timers") {
+		return flakyStore{Store: s, fails: &f.fails}
+	}
+	return s
+}
+
+type flakyStore struct {
+	bot.Store
+	fails *atomic.Int32
+}
+
+func (f flakyStore) Update(ctx context.Context, key string, fn func([]byte, bool) ([]byte, error)) error {
+	if f.fails.Add(-1) >= 0 {
+		return errors.New("database is locked")
+	}
+	return f.Store.Update(ctx, key, fn)
+}
+
+// TestTimerClaimFails: a timer whose claim fails (the store errs) fires
+// when the store works again, a minute later, not only after a restart.
+func TestTimerClaimFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &flakyStorage{Storage: memory.New()}
+		var logs syncBuffer
+		b := bottest.NewWithOptions(t, &bot.Options{Storage: st, Logger: logger(&logs)}, &remind{})
+		setReminder(t, b, b.Message("@alice", "~ops", "!remind 10m tea"))
+		st.fails.Store(1)
+		if got := b.Advance(10 * time.Minute); len(got) != 0 {
+			t.Errorf("claim failed: sent %v, want nothing yet", got)
+		}
+		if w := `msg="timer not claimed; retrying" plugin=remind timer_id=`; !strings.Contains(logs.String(), w) {
+			t.Errorf("log does not contain %s:\n%s", w, logs.String())
+		}
+		if got, want := bottest.Texts(b.Advance(time.Minute)), []string{"reminder: tea"}; !cmp.Equal(got, want) {
+			t.Errorf("a minute later: sent %q, want %q", got, want)
+		}
+		if got := b.Advance(time.Hour); len(got) != 0 {
+			t.Errorf("later: sent %v, want nothing (delivered once)", got)
 		}
 	})
 }

@@ -67,7 +67,11 @@ func (a *Plugin) known(name string, err error) error {
 }
 
 func (a *Plugin) activate(ctx context.Context, req *bot.Request, n nameArg) error {
-	if err := a.engine.Activate(ctx, n.Plugin); err != nil {
+	err := a.engine.Activate(ctx, n.Plugin)
+	if mc := (*bot.MissingConfigError)(nil); errors.As(err, &mc) {
+		return bot.UserErrorf("plugin %s needs %s in [plugins.%s]", mc.Plugin, strings.Join(mc.Keys, ", "), mc.Plugin)
+	}
+	if err != nil {
 		return a.known(n.Plugin, err)
 	}
 	return req.Replyf("Plugin %s is active.", n.Plugin)

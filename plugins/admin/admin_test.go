@@ -48,6 +48,10 @@ func TestListMissingConfig(t *testing.T) {
 	if diff := cmp.Diff(want, bottest.Texts(b.SayAs("@alice", "~ops", "!plugin list"))); diff != "" {
 		t.Errorf("!plugin list mismatch (-want +got):\n%s", diff)
 	}
+	want = []string{"`!plugin activate` failed: plugin pager needs service in [plugins.pager]"}
+	if diff := cmp.Diff(want, bottest.Texts(b.SayAs("@alice", "~ops", "!plugin activate pager"))); diff != "" {
+		t.Errorf("!plugin activate pager mismatch (-want +got):\n%s", diff)
+	}
 }
 
 func TestAdmin(t *testing.T) {

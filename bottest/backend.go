@@ -68,13 +68,14 @@ func NewBackend() *Backend {
 // Self returns the bot's identity.
 func (b *Backend) Self() bot.User { return b.self }
 
-// AddUser adds or replaces a user. A user with the ID of a known user
-// replaces it: that is how a test renames a user, after which "@" +
-// its ID still resolves (bot.Address) and the old name does not.
+// AddUser adds or replaces a user (keyed by username). A user with the
+// (non-empty) ID of a known user replaces it: that is how a test renames
+// a user, after which "@" + its ID still resolves (bot.Address) and the
+// old name does not.
 func (b *Backend) AddUser(u bot.User) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if old, ok := b.userByID(u.ID); ok {
+	if old, ok := b.userByID(u.ID); ok && u.ID != "" {
 		delete(b.users, old.Username)
 	}
 	b.users[u.Username] = u
@@ -89,9 +90,9 @@ func (b *Backend) RemoveUser(username string) {
 
 // AddRoom adds or replaces a room. An empty Team means DefaultTeam. A
 // new room has no members (see AddMember); a replaced one keeps its
-// members, topic and purpose. A room with the ID of a known room
-// replaces it: that is how a test renames a room, after which "~" + its
-// ID still resolves (bot.Address) and the old name does not.
+// members, topic and purpose. A room with the (non-empty) ID of a known
+// room replaces it: that is how a test renames a room, after which "~" +
+// its ID still resolves (bot.Address) and the old name does not.
 func (b *Backend) AddRoom(r bot.Room) {
 	if r.Team == "" {
 		r.Team = DefaultTeam
@@ -99,7 +100,7 @@ func (b *Backend) AddRoom(r bot.Room) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, old := range b.rooms {
-		if old.ID == r.ID {
+		if old.ID == r.ID && r.ID != "" {
 			delete(b.rooms, k)
 		}
 	}

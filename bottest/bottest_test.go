@@ -92,6 +92,28 @@ func TestBackendErrors(t *testing.T) {
 	}
 }
 
+// TestBackendAddWithoutID: users and rooms added without an ID are kept
+// side by side; only an ID that is set says "rename".
+func TestBackendAddWithoutID(t *testing.T) {
+	t.Parallel()
+	be := bottest.NewBackend()
+	be.AddUser(bot.User{Username: "frank"})
+	be.AddUser(bot.User{Username: "grace"})
+	be.AddRoom(bot.Room{Name: "dev"})
+	be.AddRoom(bot.Room{Name: "qa"})
+	ctx := context.Background()
+	for _, name := range []string{"frank", "grace"} {
+		if u, err := be.User(ctx, name); err != nil || u.Username != name {
+			t.Errorf("User(%s) = %+v, %v; want @%s", name, u, err, name)
+		}
+	}
+	for _, name := range []string{"dev", "qa"} {
+		if r, err := be.Room(ctx, "", name); err != nil || r.Name != name {
+			t.Errorf("Room(%s) = %+v, %v; want ~%s", name, r, err, name)
+		}
+	}
+}
+
 type failReader struct{}
 
 func (failReader) Read([]byte) (int, error) { return 0, errors.New("disk gone") }

@@ -119,7 +119,7 @@ func (e *Engine) checkPluginTables() {
 
 // closestPlugin returns the registered plugin name closest to name, or ""
 // when none is close: at most 2 edits away and fewer edits than the
-// name has letters, as for commands (Engine.suggest), or one name the
+// name has letters, as for commands (suggest), or one name the
 // start of the other. Ties go to the first in alphabetical order.
 func (e *Engine) closestPlugin(name string) string {
 	name = strings.ToLower(name)

@@ -216,7 +216,8 @@ func (r *Request) Ephemeral(text string) error {
 }
 
 // Send sends out to an address: "@alice" (a direct message), "~ops",
-// "~team/ops", or an id ("@" + User.ID, "~" + Room.ID). See Engine.Send. out.ReplyTo defaults to the message's id.
+// "~team/ops", or an id ("@" + User.ID, "~" + Room.ID). See Engine.Send.
+// out.ReplyTo defaults to the message's id.
 func (r *Request) Send(to string, out Outgoing) error {
 	if out.ReplyTo == "" {
 		out.ReplyTo = r.Message.ID

@@ -74,7 +74,8 @@ func (p *Plugin) Rooms() RoomManager { return p.engine.Rooms() }
 func (r *Request) Rooms() RoomManager { return r.engine.Rooms() }
 
 // Room resolves a room address, "~ops", "~team/ops" or "~" + a room
-// id, through the backend. The error wraps ErrUnknown when there is no such room.
+// id, through the backend. The error wraps ErrUnknown when there is no
+// such room.
 func (e *Engine) Room(ctx context.Context, address string) (Room, error) {
 	a, err := ParseAddress(address)
 	if err != nil {
@@ -91,8 +92,7 @@ func (e *Engine) Room(ctx context.Context, address string) (Room, error) {
 }
 
 // User resolves a user address, "@alice" or "@" + a user id, through
-// the backend. The error
-// wraps ErrUnknown when there is no such user.
+// the backend. The error wraps ErrUnknown when there is no such user.
 func (e *Engine) User(ctx context.Context, address string) (User, error) {
 	a, err := ParseAddress(address)
 	if err != nil {

@@ -202,3 +202,40 @@ func TestUnknownPluginTable(t *testing.T) {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
 }
+
+// Auth is embedded in embeddedConfig: untagged, its keys are the
+// table's own; in a sub-table, the sub-table's.
+type Auth struct {
+	Token string `toml:"token" required:""`
+}
+
+type embeddedConfig struct {
+	Auth
+	Proxy struct {
+		Auth
+		URL string `toml:"url" required:""`
+	} `toml:"proxy"`
+}
+
+func TestRequiredConfigEmbedded(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"none set", "", []string{"token", "proxy.token", "proxy.url"}},
+		{"top set", "[plugins.auth]\ntoken = \"t\"\n", []string{"proxy.token", "proxy.url"}},
+		{"all set", "[plugins.auth]\ntoken = \"t\"\nproxy = { token = \"p\", url = \"http://proxy\" }\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg embeddedConfig
+			b := bottest.NewWithOptions(t, &bot.Options{PluginConfig: parseConfig(t, tc.doc)}, plug{"auth", func(p *bot.Plugin) error { return p.Config(&cfg) }})
+			ps := b.Engine.Plugins()
+			if len(ps) != 1 {
+				t.Fatalf("Plugins() = %+v, want auth alone", ps)
+			}
+			if got := ps[0].Missing; !cmp.Equal(got, tc.want) {
+				t.Errorf("missing %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

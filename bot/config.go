@@ -117,22 +117,20 @@ func (e *Engine) checkPluginTables() {
 	}
 }
 
-// closestPlugin returns the registered plugin name closest to name, or ""
-// when none is close: at most 2 edits away and fewer edits than the
-// name has letters, as for commands (suggest), or one name the
-// start of the other. Ties go to the first in alphabetical order.
+// closestPlugin returns the registered plugin name closest to name, as
+// suggest judges it for commands, or "" when none is close. Ties go to
+// the first in alphabetical order.
 func (e *Engine) closestPlugin(name string) string {
-	name = strings.ToLower(name)
-	best, bestD := "", 0
-	for _, p := range e.plugins {
-		d := levenshtein(name, p.name)
-		if len(name) >= 3 && len(p.name) >= 3 && (strings.HasPrefix(p.name, name) || strings.HasPrefix(name, p.name)) {
-			d = min(d, 1)
-		}
-		if d > 2 || d >= len(p.name) || best != "" && (d > bestD || d == bestD && p.name > best) {
-			continue
-		}
-		best, bestD = p.name, d
+	words := strings.Fields(strings.ToLower(name))
+	if len(words) == 0 {
+		return "" // [plugins.""]
 	}
-	return best
+	names := make([]string, len(e.plugins))
+	for i, p := range e.plugins {
+		names[i] = p.name
+	}
+	if s := suggest(words, names); len(s) > 0 {
+		return s[0]
+	}
+	return ""
 }

@@ -201,6 +201,15 @@ func TestUnknownPluginTable(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
+
+	logs = syncBuffer{}
+	opts.PluginConfig = map[string]any{"": map[string]any{}, " ": map[string]any{}}
+	if _, err := bot.New(bottest.NewBackend(), opts, echo, deploy); err != nil {
+		t.Fatal(err)
+	}
+	if l, w := logs.String(), `msg="config for an unknown plugin" plugin=" "`; !strings.Contains(l, w) {
+		t.Errorf("log does not contain %s:\n%s", w, l)
+	}
 }
 
 // Auth is embedded in embeddedConfig: untagged, its keys are the

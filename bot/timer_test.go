@@ -311,7 +311,8 @@ func TestTimerHandlerDropped(t *testing.T) {
 }
 
 // lateBackend connects only when release is closed, and refuses to send
-// before.
+// before. Like a real backend, it can send from HandleConnect on (an
+// OnConnect hook may), before bottest's Ready.
 type lateBackend struct {
 	*bottest.Backend
 	release chan struct{}
@@ -328,7 +329,7 @@ func (l lateBackend) Run(ctx context.Context, h bot.Handler) error {
 
 func (l lateBackend) Send(ctx context.Context, out *bot.Outgoing) error {
 	select {
-	case <-l.Ready():
+	case <-l.release:
 		return l.Backend.Send(ctx, out)
 	default:
 		return errors.New("not connected")

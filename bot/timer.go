@@ -27,7 +27,8 @@ import (
 // then runs its handler: of two engines on one storage, or a fire and a
 // cancel, exactly one wins, and a timer is never delivered twice. The
 // price is that a crash while the handler runs loses that timer. A claim
-// that fails (the store errs) is tried again a minute later.
+// that fails (the store errs) is tried again a minute later, and so is
+// the loop's load of the stored timers.
 
 // TimerFunc handles a one-shot timer that fell due (see Plugin.OnTimer).
 // ctx is cancelled after Options.CommandTimeout, when the plugin is
@@ -350,11 +351,26 @@ func (e *Engine) runTimers(ctx context.Context, p *Plugin) {
 		return
 	case <-e.connected:
 	}
-	loaded, err := p.loadTimers(ctx, func(id string, err error) {
-		log.Error("stored timer cannot be read; kept", "timer_id", id, "err", err)
-	})
-	if err != nil {
-		log.Error("timers not loaded", "err", err)
+	var loaded []Timer
+	for {
+		var err error
+		loaded, err = p.loadTimers(ctx, func(id string, err error) {
+			log.Error("stored timer cannot be read; kept", "timer_id", id, "err", err)
+		})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("timers not loaded; retrying", "retry_in", timerRetry, "err", err)
+		retry := time.NewTimer(timerRetry)
+		select {
+		case <-ctx.Done():
+			retry.Stop()
+			return
+		case <-retry.C:
+		}
 	}
 	ts.mu.Lock()
 	for _, t := range loaded {
@@ -391,8 +407,9 @@ func (e *Engine) runTimers(ctx context.Context, p *Plugin) {
 	}
 }
 
-// timerRetry is how long a timer whose claim failed (the store erred)
-// waits before it is tried again.
+// timerRetry is how long a timer whose claim failed, or a loop whose
+// load of the stored timers failed (the store erred), waits before it
+// tries again.
 const timerRetry = time.Minute
 
 // errTimerGone aborts the claim of a timer that is no longer stored.

@@ -417,23 +417,30 @@ func TestTimerAfterStuckDeactivation(t *testing.T) {
 }
 
 // flakyStorage is a storage whose timer stores fail the first fails
-// updates.
+// updates and the first keyFails listings.
 type flakyStorage struct {
 	bot.Storage
-	fails atomic.Int32
+	fails, keyFails atomic.Int32
 }
 
 func (f *flakyStorage) Store(name string) bot.Store {
 	s := f.Storage.Store(name)
 	if strings.HasSuffix(name, ":timers") {
-		return flakyStore{Store: s, fails: &f.fails}
+		return flakyStore{Store: s, fails: &f.fails, keyFails: &f.keyFails}
 	}
 	return s
 }
 
 type flakyStore struct {
 	bot.Store
-	fails *atomic.Int32
+	fails, keyFails *atomic.Int32
+}
+
+func (f flakyStore) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if f.keyFails.Add(-1) >= 0 {
+		return nil, errors.New("database is locked")
+	}
+	return f.Store.Keys(ctx, prefix)
 }
 
 func (f flakyStore) Update(ctx context.Context, key string, fn func([]byte, bool) ([]byte, error)) error {
@@ -463,6 +470,28 @@ func TestTimerClaimFails(t *testing.T) {
 		}
 		if got := b.Advance(time.Hour); len(got) != 0 {
 			t.Errorf("later: sent %v, want nothing (delivered once)", got)
+		}
+	})
+}
+
+// TestTimerLoadFails: when the stored timers cannot be listed at start,
+// the loop tries again, and the timer fires at its time.
+func TestTimerLoadFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &flakyStorage{Storage: memory.New()}
+		b := bottest.NewWithOptions(t, &bot.Options{Storage: st}, &remind{})
+		setReminder(t, b, b.Message("@alice", "~ops", "!remind 10m tea"))
+		b.Stop()
+
+		st.keyFails.Store(1)
+		var logs syncBuffer
+		b = bottest.NewWithOptions(t, &bot.Options{Storage: st, Logger: logger(&logs)}, &remind{})
+		synctest.Wait()
+		if w := `msg="timers not loaded; retrying" plugin=remind retry_in=1m0s err="bot: plugin remind: list timers: database is locked"`; !strings.Contains(logs.String(), w) {
+			t.Errorf("log does not contain %s:\n%s", w, logs.String())
+		}
+		if got, want := bottest.Texts(b.Advance(10*time.Minute)), []string{"reminder: tea"}; !cmp.Equal(got, want) {
+			t.Errorf("at its time: sent %q, want %q", got, want)
 		}
 	})
 }

@@ -174,7 +174,8 @@ type Engine struct {
 	// handoff carries a job from submit to the parked worker it claimed
 	// (by decrementing parked). Unbuffered: the worker is waiting for it.
 	handoff chan job
-	// unpark is closed when shutdown starts: parked workers exit.
+	// unpark is closed when shutdown starts: parked workers exit, and
+	// questions (Request.Ask) end.
 	unpark chan struct{}
 
 	wmu     sync.Mutex

@@ -278,8 +278,9 @@ type answer struct {
 // command without the prefix is an answer. Call Ask again to chain steps.
 //
 // Ask returns an error wrapping ErrNoAnswer when no answer came within
-// Options.AskTimeout or before ctx's deadline, and ctx's error when ctx
-// is cancelled. The wait counts against the handler's deadline
+// Options.AskTimeout or before ctx's deadline, or at once when the engine
+// begins to shut down (no answer can arrive then), and ctx's error when
+// ctx is cancelled. The wait counts against the handler's deadline
 // (Options.CommandTimeout, 1 minute by default): give a command that asks
 // a longer one with Cmd.Timeout. Return the error, and the engine tells
 // the user the command stopped waiting (Cmd.NoAnswer sets the words); or
@@ -334,6 +335,8 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 		}
 	case <-t.C:
 		err = fmt.Errorf("bot: ask %s: %w after %v", r.Message.From, ErrNoAnswer, e.opts.AskTimeout)
+	case <-e.unpark: // shutdown began: no answer can come, so do not hold it up
+		err = fmt.Errorf("bot: ask %s: %w: the bot is stopping", r.Message.From, ErrNoAnswer)
 	}
 	cancel()
 	// An answer delivered between the timeout and the removal of the

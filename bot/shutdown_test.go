@@ -126,3 +126,45 @@ func TestShutdownDeliversReplies(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownEndsQuestions: a handler waiting in Ask does not hold the
+// shutdown for its timeout, since no answer can come once the backend has
+// stopped: its question ends at once with the NoAnswer words.
+func TestShutdownEndsQuestions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		be := bottest.NewBackend()
+		asking := make(chan struct{}, 1)
+		p := plug{"q", func(p *bot.Plugin) error {
+			p.Command("deploy", func(ctx context.Context, req *bot.Request) error {
+				asking <- struct{}{}
+				_, err := req.Ask(ctx, "sure?")
+				return err
+			}).NoAnswer("No answer: deploy cancelled.")
+			return nil
+		}}
+		e, err := bot.New(be, &bot.Options{ShutdownTimeout: 10 * time.Second}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		<-be.Ready()
+		be.Handler().HandleMessage(&bot.Message{ID: "1", From: bot.User{ID: "u-alice", Username: "alice"},
+			Room: bot.Room{ID: "r-ops", Name: "ops"}, Text: "!deploy"})
+		<-asking
+		synctest.Wait() // the question is out, and waits
+		start := time.Now()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v, want nil", err)
+		}
+		if took := time.Since(start); took != 0 {
+			t.Errorf("Run returned %v after cancel, want at once: nobody can answer", took)
+		}
+		want := []string{"sure?", "No answer: deploy cancelled."}
+		if diff := cmp.Diff(want, bottest.Texts(be.Sent())); diff != "" {
+			t.Errorf("replies (-want +got):\n%s", diff)
+		}
+	})
+}

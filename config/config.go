@@ -325,7 +325,12 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if hasPlugins {
 		cfg.plugins = d.pluginTables(plugins)
 	}
-	d.readSecrets(cfg, filepath.Dir(name))
+	d.readSecrets(cfg, filepath.Dir(name), lookupEnv)
+	if p, err := expandPath(cfg.Storage.Path, lookupEnv); err != nil {
+		d.problem([]string{"storage", "path"}, err, "%v", err)
+	} else {
+		cfg.Storage.Path = p
+	}
 	d.validate(cfg)
 	if cfg.Storage.Path != "" && !filepath.IsAbs(cfg.Storage.Path) {
 		cfg.Storage.Path = filepath.Join(filepath.Dir(name), cfg.Storage.Path)
@@ -424,8 +429,9 @@ func (c *Config) PluginTables() map[string]any {
 // mistaken path (a log, /dev/zero) fails instead of filling memory.
 const maxSecretFile = 64 << 10
 
-// readSecrets replaces token_file and password_file by their content.
-func (d *decoder) readSecrets(cfg *Config, dir string) {
+// readSecrets replaces token_file and password_file by their content,
+// after expanding the variables in their paths (see expandPath).
+func (d *decoder) readSecrets(cfg *Config, dir string, lookupEnv func(string) (string, bool)) {
 	mm := &cfg.Mattermost
 	for _, s := range []struct {
 		key, fileKey string
@@ -443,7 +449,11 @@ func (d *decoder) readSecrets(cfg *Config, dir string) {
 			d.problem(path, nil, "set %s or %s, not both", s.key, s.fileKey)
 			continue
 		}
-		name := s.file
+		name, err := expandPath(s.file, lookupEnv)
+		if err != nil {
+			d.problem(path, err, "%v", err)
+			continue
+		}
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
 		}

@@ -118,6 +118,19 @@
 // newlines are trimmed, and an unreadable or empty file is an error naming
 // it.
 //
+// # Paths
+//
+// token_file, password_file and storage.path, in the file or in their
+// variables, may name environment variables as $NAME or ${NAME} ($$ is a
+// dollar sign), so that a service manager's directories can be used:
+//
+//	token_file = "${CREDENTIALS_DIRECTORY}/token"   # systemd LoadCredential=token:...
+//	path = "${STATE_DIRECTORY}/matterbot.db"         # systemd StateDirectory=
+//
+// A variable that is unset or empty is an error naming it, rather than an
+// empty string that would turn "${CREDENTIALS_DIRECTORY}/token" into
+// "/token".
+//
 // # Plugins
 //
 // Each [plugins.NAME] table is kept undecoded until the plugin asks for it

@@ -128,8 +128,8 @@ func TestAuthorAsk(t *testing.T) {
 			}
 		}
 	}
-	b.waitLog(t, `msg="no answer" plugin=author command=deploy `)
-	b.waitLog(t, `msg="no answer" plugin=author command=quick `)
+	b.waitLog(t, `msg=command request_id=[0-9a-f]{6} plugin=author command=deploy outcome=no_answer `)
+	b.waitLog(t, `msg=command request_id=[0-9a-f]{6} plugin=author command=quick outcome=no_answer `)
 }
 
 // TestAuthorRegexUsage: a regex command named but not matched answers
@@ -186,9 +186,9 @@ func TestAuthorErrorReplies(t *testing.T) {
 		log      string   // the log line, with %s for the reference
 		internal []string // in the log line, never in the reply
 	}{
-		{"!join " + secret.ID, `msg="command failed" plugin=author command=join user_id=\S+ ref=%s err=(.*)`,
+		{"!join " + secret.ID, `msg="command failed" plugin=author command=join user_id=\S+ request_id=%s err=(.*)`,
 			[]string{"mattermost:", secret.ID, "403", "app_error"}},
-		{"!boom", `msg="handler panicked" plugin=author handler=boom ref=%s panic=(.*)`,
+		{"!boom", `msg="handler panicked" plugin=author handler=boom request_id=%s panic=(.*)`,
 			[]string{"boom:", "0xc000123456"}},
 	} {
 		got := w.reply(t, w.say(t, tc.say))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -257,12 +258,13 @@ func (e *Engine) exec(j *job) {
 	}
 	defer func() { req.tr.release() }() // Ask may have swapped the tracker
 	if reason := e.refuse(req, j.cmd); reason != "" {
-		e.log.Info("command refused", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "room_id", req.Message.Room.ID, "reason", reason)
 		if !j.cmd.listener { // a listener overhears; refusing out loud would be noise
 			e.notify(req, fmt.Sprintf("`%s`: %s.", req.invocation(), reason))
 		}
+		e.done(req, OutcomeDenied, 0, slog.String("reason", reason))
 		return
 	}
+	start := time.Now()
 	var err error
 	if j.cmd.re != nil && req.Match == nil {
 		// A regex command named but not matched (see regexNamed).
@@ -276,12 +278,12 @@ func (e *Engine) exec(j *job) {
 		ty.stop()
 	}
 	if err == nil {
+		e.done(req, OutcomeOK, time.Since(start))
 		return
 	}
 	var (
 		ue  *UsageError
 		use *UserError
-		pe  *panicError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -290,36 +292,41 @@ func (e *Engine) exec(j *job) {
 			msg += fmt.Sprintf("\nUsage: `%s%s`", e.opts.Prefix, syn)
 		}
 		e.notify(req, msg)
+		e.done(req, OutcomeUsage, time.Since(start), slog.Any("err", ue.Err))
 	case errors.Is(err, ErrNoAnswer):
-		e.log.Info("no answer", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
 		text := j.cmd.noAnswer
 		if text == "" {
 			text = fmt.Sprintf("`%s`: no answer, so I stopped waiting.", req.invocation())
 		}
 		e.notifyAt(req, req.askDestination(), text)
+		e.done(req, OutcomeNoAnswer, time.Since(start), slog.Any("err", err))
 	case errors.As(err, &use):
-		e.log.Info("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "err", err)
 		e.notify(req, fmt.Sprintf("`%s` failed: %v", req.invocation(), use.Err))
-	case errors.As(err, &pe):
-		e.notify(req, sorry(req, pe.ref))
+		e.done(req, OutcomeError, time.Since(start), slog.Any("err", err))
+	case errors.Is(err, errPanic): // logged with its stack by call
+		e.notify(req, sorry(req))
+		e.done(req, OutcomeError, time.Since(start))
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		e.log.Warn("command timed out", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "timeout", timeout)
+		e.log.Warn("command timed out", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID,
+			"request_id", req.ID(), "timeout", timeout)
 		e.notify(req, fmt.Sprintf("`%s` timed out after %v.", req.invocation(), timeout))
+		e.done(req, OutcomeTimeout, time.Since(start))
 	case errors.Is(err, context.Canceled) && e.baseContext().Err() != nil:
-		e.log.Info("command cancelled by shutdown", "plugin", j.plugin.name, "command", j.cmd.name)
+		e.done(req, OutcomeCancelled, time.Since(start))
 	default:
 		// The error may carry anything: package prefixes, ids, internal
 		// addresses. The user gets a reference to it; the log, the rest.
-		ref := newRef()
-		e.log.Warn("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID, "ref", ref, "err", err)
-		e.notify(req, sorry(req, ref))
+		e.log.Warn("command failed", "plugin", j.plugin.name, "command", j.cmd.name, "user_id", req.Message.From.ID,
+			"request_id", req.ID(), "err", err)
+		e.notify(req, sorry(req))
+		e.done(req, OutcomeError, time.Since(start))
 	}
 }
 
 // sorry is the reply to a command that failed with an internal error,
-// logged with ref.
-func sorry(req *Request, ref string) string {
-	return fmt.Sprintf("Sorry, `%s` failed (ref %s).", req.invocation(), ref)
+// logged with the request's id.
+func sorry(req *Request) string {
+	return fmt.Sprintf("Sorry, `%s` failed (ref %s).", req.invocation(), req.ID())
 }
 
 // TypingRefresh is how often the automatic typing indicator
@@ -419,8 +426,8 @@ func (e *Engine) call(ctx context.Context, j *job) (err error) {
 			attrs := []any{"plugin", j.pluginName(), "handler", j.what}
 			pe := &panicError{}
 			if j.cmd != nil { // the user is told the reference
-				pe.ref = newRef()
-				attrs = []any{"plugin", j.pluginName(), "handler", j.cmd.name, "ref", pe.ref}
+				pe.ref = j.req.ID()
+				attrs = []any{"plugin", j.pluginName(), "handler", j.cmd.name, "request_id", pe.ref}
 			}
 			e.log.Error("handler panicked", append(attrs, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))...)
 			err = pe
@@ -444,7 +451,7 @@ func (e *Engine) notifyAt(req *Request, out Outgoing, text string) {
 	defer cancel()
 	out.Text = text
 	req.addressed(&out)
-	if err := e.backend.Send(ctx, &out); err != nil {
+	if err := e.sent(e.backend.Send(ctx, &out)); err != nil {
 		e.log.Warn("send failed", "room_id", out.RoomID, "user_id", out.UserID, "err", err)
 	}
 }
@@ -569,14 +576,17 @@ func (e *Engine) regexNamed(text string) (*Cmd, string) {
 
 // start queues a command; when the queue is full it says so.
 func (e *Engine) start(c *Cmd, req *Request, tr *tracker) {
-	req.engine, req.cmd, req.Plugin, req.tr = e, c, c.plugin, tr
+	req.engine, req.cmd, req.Plugin, req.tr, req.id = e, c, c.plugin, tr, newRef()
 	if e.submit(job{user: req.Message.From.ID, plugin: c.plugin, cmd: c, req: req, tr: tr}) {
 		return
 	}
-	e.log.Warn("command dropped: engine busy or stopping", "plugin", c.plugin.name, "command", c.name, "user_id", req.Message.From.ID)
+	e.log.Warn("command dropped: engine busy or stopping", "plugin", c.plugin.name, "command", c.name, "user_id", req.Message.From.ID,
+		"request_id", req.ID())
 	if e.baseContext() == nil || e.baseContext().Err() != nil {
+		e.done(req, OutcomeCancelled, 0)
 		return
 	}
+	e.done(req, OutcomeBusy, 0)
 	// Tell the user, from a goroutine that bypasses the full queue (but
 	// not shutdown's accounting): HandleMessage must not block on I/O.
 	text := fmt.Sprintf("`%s`: the bot is busy, try again in a moment.", req.invocation())

@@ -23,7 +23,7 @@
 // (UserErrorf) its text. Any other error is internal: the user reads a
 // short line with a reference, "Sorry, `!deploy` failed (ref 7f3a9c).",
 // and the log has the plugin, the command and the error, with the same
-// reference.
+// reference as its request_id.
 //
 //	if !exists {
 //		return bot.UserErrorf("no earlier deploy of %s", svc)
@@ -31,6 +31,11 @@
 //	if err := d.api.Rollback(ctx, svc); err != nil {
 //		return fmt.Errorf("rollback %s: %w", svc, err) // logged, not shown
 //	}
+//
+// Every command and listener run is logged in one line at Info, "command",
+// with its request_id (Request.ID), the user, the room, the plugin, the
+// command, its Outcome and its duration, and reported to Options.Observer
+// for metrics.
 //
 // An Engine runs plugins against a Backend: the chat system (Mattermost, a
 // console, or the in-memory one in package bottest). Package bot never

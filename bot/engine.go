@@ -116,8 +116,13 @@ type Options struct {
 
 	// Version is reported by the about plugin. Default "dev".
 	Version string
-	// Logger receives the engine's logs. Default: discard.
+	// Logger receives the engine's logs: among them one line per command
+	// or listener run, at Info ("command", with its request_id, user,
+	// room, plugin, command, outcome and duration). Default: discard.
 	Logger *slog.Logger
+	// Observer is told of every command and listener run, for metrics.
+	// Default nil: nobody.
+	Observer Observer
 }
 
 // Engine runs plugins against a Backend: it decides which messages are
@@ -180,6 +185,9 @@ type Engine struct {
 
 	wmu     sync.Mutex
 	waiters map[convKey]*waiter // guarded by wmu: Request.Ask in progress
+
+	// Replies sent for requests, and those that failed (see Stats).
+	repliesSent, repliesFailed atomic.Uint64
 }
 
 // connState is what the engine learns when the backend connects. It is
@@ -646,6 +654,12 @@ type Stats struct {
 	Queued  int       // handlers waiting for a slot
 	Plugins int       // registered plugins
 	Active  int       // active plugins
+	// RepliesSent counts the messages the backend sent for commands and
+	// listeners since New, RepliesFailed those it failed to send: their
+	// replies (Request.Reply and its variants, Ask's questions,
+	// Request.Send) and the engine's answers for them (usage, errors,
+	// refusals, busy).
+	RepliesSent, RepliesFailed uint64
 }
 
 // Stats returns a snapshot of the engine's work.
@@ -653,6 +667,7 @@ func (e *Engine) Stats() Stats {
 	e.qmu.Lock()
 	s := Stats{Started: e.started, Running: e.active, Queued: e.queued, Plugins: len(e.plugins)}
 	e.qmu.Unlock()
+	s.RepliesSent, s.RepliesFailed = e.repliesSent.Load(), e.repliesFailed.Load()
 	for _, p := range e.plugins {
 		if p.isActive() {
 			s.Active++
@@ -712,6 +727,17 @@ func (e *Engine) stopServices(ctx context.Context) {
 	case <-ctx.Done():
 		e.log.Error("schedules or webhooks still running after shutdown timeout", "timeout", e.opts.ShutdownTimeout)
 	}
+}
+
+// sent counts a reply sent, or failed when err is not nil, and returns
+// err.
+func (e *Engine) sent(err error) error {
+	if err != nil {
+		e.repliesFailed.Add(1)
+	} else {
+		e.repliesSent.Add(1)
+	}
+	return err
 }
 
 // baseContext returns the parent of handler contexts, or nil before Run.

@@ -56,10 +56,21 @@ func UserErrorf(format string, args ...any) error {
 	return &UserError{Err: fmt.Errorf(format, args...)}
 }
 
-// newRef returns a short random reference that links an internal error's
-// reply to its log line: six hex digits.
-func newRef() string {
-	return fmt.Sprintf("%06x", rand.Uint32()&0xffffff)
+// newRef returns a short random reference that links a command's log
+// line, and an internal error's reply, to the run: 24 random bits, shown
+// as six hex digits by refString. Kept as a number until it is shown:
+// most runs never show it.
+func newRef() uint32 { return rand.Uint32() & 0xffffff }
+
+// refString shows ref as six hex digits: "07f3a9".
+func refString(ref uint32) string {
+	const hex = "0123456789abcdef"
+	var b [6]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = hex[ref&0xf]
+		ref >>= 4
+	}
+	return string(b[:])
 }
 
 // panicError is what a handler's panic becomes; the stack is logged with

@@ -35,6 +35,7 @@ type Request struct {
 
 	engine *Engine
 	cmd    *Cmd
+	id     uint32 // the run's reference; see ID
 	ctx    context.Context
 	rctx   context.Context // replies are sent under it; see Engine.replyBase
 	tr     *tracker
@@ -43,6 +44,13 @@ type Request struct {
 
 // Context returns the handler's context.
 func (r *Request) Context() context.Context { return r.ctx }
+
+// ID returns the run's reference, six hex digits ("07f3a9"): the
+// request_id of the engine's log line for the run, and the reference in
+// the reply to an internal error ("Sorry, `!deploy` failed (ref
+// 07f3a9)."). A plugin that logs about a run can add it, so that a user's
+// reference finds every line.
+func (r *Request) ID() string { return refString(r.id) }
 
 // replyContext returns the context to send a reply under: the handler's,
 // except that shutdown's cancellation reaches it only when the wait for
@@ -136,7 +144,7 @@ func startsWithBlock(text string) bool {
 }
 
 func (r *Request) send(out *Outgoing) error {
-	if err := r.engine.backend.Send(r.replyContext(), out); err != nil {
+	if err := r.engine.sent(r.engine.backend.Send(r.replyContext(), out)); err != nil {
 		return fmt.Errorf("bot: reply: %w", err)
 	}
 	return nil
@@ -210,7 +218,7 @@ func (r *Request) Unreact(emoji string) error {
 func (r *Request) Ephemeral(text string) error {
 	if es, ok := r.engine.backend.(EphemeralSender); ok && !r.Message.Direct {
 		out := Outgoing{RoomID: r.Message.Room.ID, ThreadID: r.Message.ThreadID, Text: text, ReplyTo: r.Message.ID}
-		return es.SendEphemeral(r.replyContext(), r.Message.From.ID, &out)
+		return r.engine.sent(es.SendEphemeral(r.replyContext(), r.Message.From.ID, &out))
 	}
 	return r.send(&Outgoing{UserID: r.Message.From.ID, Text: text, ReplyTo: r.Message.ID})
 }
@@ -222,7 +230,7 @@ func (r *Request) Send(to string, out Outgoing) error {
 	if out.ReplyTo == "" {
 		out.ReplyTo = r.Message.ID
 	}
-	return r.engine.Send(r.ctx, to, out)
+	return r.engine.sent(r.engine.Send(r.ctx, to, out))
 }
 
 // Typing shows the backend's typing indicator where the replies go, when

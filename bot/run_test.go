@@ -43,7 +43,7 @@ func TestAdmins(t *testing.T) {
 	if got := texts(b.SayAs("@bob", "~ops", "!deploy rollback")); !cmp.Equal(got, want) {
 		t.Errorf("non-admin: replies %q, want %q", got, want)
 	}
-	if l := logs.String(); !strings.Contains(l, `msg="command refused" plugin=ops command="deploy rollback" user_id=u-bob room_id=r-ops`) {
+	if l := logs.String(); !strings.Contains(l, `plugin=ops command="deploy rollback" outcome=denied duration=0s user_id=u-bob user=bob room_id=r-ops room=ops reason="only bot admins may run this command"`) {
 		t.Errorf("log = %s\nwant a refusal line", l)
 	}
 
@@ -174,7 +174,7 @@ func TestPanic(t *testing.T) {
 		t.Errorf("after panics: Say(!ok) = %q, want still alive", got)
 	}
 	l := logs.String()
-	for _, w := range []string{`msg="handler panicked" plugin=boom handler=boom ref=` + strings.TrimSuffix(strings.TrimPrefix(ref, "(ref "), ")") + ` panic=kaboom stack=`, "goroutine ", `handler=message panic="runtime error: index out of range [14] with length 0"`} {
+	for _, w := range []string{`msg="handler panicked" plugin=boom handler=boom request_id=` + strings.TrimSuffix(strings.TrimPrefix(ref, "(ref "), ")") + ` panic=kaboom stack=`, "goroutine ", `handler=message panic="runtime error: index out of range [14] with length 0"`} {
 		if !strings.Contains(l, w) {
 			t.Errorf("log does not contain %q:\n%s", w, l)
 		}
@@ -528,7 +528,7 @@ func TestConversationNoAnswer(t *testing.T) {
 				t.Errorf("%s: late answer: replies %+v, want none", tc.cmd, got)
 			}
 		}
-		if l, w := logs.String(), `msg="no answer" plugin=q command=deploy user_id=u-bob err="bot: ask @bob: bot: no answer after 5m0s"`; !strings.Contains(l, w) {
+		if l, w := logs.String(), `plugin=q command=deploy outcome=no_answer duration=5m0s user_id=u-bob user=bob room_id=r-ops room=ops err="bot: ask @bob: bot: no answer after 5m0s"`; !strings.Contains(l, w) {
 			t.Errorf("log does not contain %s:\n%s", w, l)
 		}
 	})

@@ -96,7 +96,7 @@ func TestCheck(t *testing.T) {
 			wantCode: 1,
 			want: []string{
 				"ok    configuration {config}: valid",
-				"FAIL  {config}:10: plugins.eho: no plugin eho in this bot; did you mean [plugins.echo]?",
+				"FAIL  {config}:13: plugins.eho: no plugin eho in this bot; did you mean [plugins.echo]?",
 				"ok    logged in to {url} as @opsbot, a bot account",
 			},
 		},
@@ -104,7 +104,7 @@ func TestCheck(t *testing.T) {
 			name:     "invalid file",
 			setup:    func(t *testing.T, w *runWorld) { appendConfig(t, w, "timeout = 0\n") },
 			wantCode: 1,
-			wantErr:  "matterbot: {config}:9: mattermost.timeout: must be positive, got 0s\n",
+			wantErr:  "matterbot: {config}:12: mattermost.timeout: must be positive, got 0s\n",
 		},
 	}
 	for _, tc := range tests {

@@ -58,8 +58,8 @@ func (w *defaultsWorld) join(t *testing.T, u *mm.User) {
 }
 
 // startBot runs "run -c FILE" for the account u, with a configuration
-// holding only what the server needs (server, port, scheme, team, token):
-// every other key at its default. It waits until the bot is connected.
+// holding only what the server needs (server, port, scheme, team, token)
+// and a free port for its HTTP listener: every other key at its default. It waits until the bot is connected.
 func (w *defaultsWorld) startBot(t *testing.T, u *mm.User, extra ...bot.Setuper) *runningBot {
 	t.Helper()
 	tok, err := w.srv.CreateToken(u.ID, "defaults test")
@@ -71,8 +71,10 @@ func (w *defaultsWorld) startBot(t *testing.T, u *mm.User, extra ...bot.Setuper)
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(t.TempDir(), "matterbot.toml")
-	doc := fmt.Sprintf("[mattermost]\nserver = %q\nscheme = \"http\"\nport = %s\nteam = \"ops-team\"\ntoken = %q\n",
-		su.Hostname(), su.Port(), tok)
+	// The HTTP listener's port is the one key not at its default: the
+	// tests run bots in parallel, and the default port is one for all.
+	doc := fmt.Sprintf("[mattermost]\nserver = %q\nscheme = \"http\"\nport = %s\nteam = \"ops-team\"\ntoken = %q\n"+
+		"[http]\nlisten = \"127.0.0.1:0\"\n", su.Hostname(), su.Port(), tok)
 	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
@@ -66,7 +63,10 @@ func (c *runCmd) Run(e *env) error {
 		// SIGTERM), after the handlers have stopped.
 		return eng.Run(ctx)
 	}
-	return serveWithWebhooks(ctx, eng, cfg.HTTP.Listen, logger)
+	mux := httpHandler(eng)
+	// Mount other handlers on mux here, before warnShadowed.
+	warnShadowed(mux, eng, logger)
+	return serveHTTP(ctx, eng, cfg.HTTP.Listen, mux, logger)
 }
 
 // EngineOptions maps a configuration's engine keys (prefixes, admins,
@@ -133,43 +133,6 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 		LoopWindow:       m.LoopWindow,
 		Logger:           logger,
 	}
-}
-
-// serveWithWebhooks runs the engine and, beside it, the HTTP server for
-// the plugins' webhooks on addr. The server is up before the bot
-// connects and is shut down once the engine has stopped; meanwhile the
-// engine answers webhook requests with 503.
-func serveWithWebhooks(ctx context.Context, eng *bot.Engine, addr string, logger *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("webhook server: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           eng.HTTPHandler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("webhook server listening", "addr", ln.Addr().String())
-	served := make(chan error, 1) // size 1: never blocks the server goroutine
-	go func() { served <- srv.Serve(ln) }()
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ran := make(chan error, 1) // size 1: never blocks the engine goroutine
-	go func() { ran <- eng.Run(ctx) }()
-
-	select {
-	case err = <-ran:
-	case serr := <-served: // the listener failed under us
-		cancel()
-		<-ran
-		return fmt.Errorf("webhook server: %w", serr)
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer scancel()
-	_ = srv.Shutdown(sctx) // a request still running after 10 s is cut
-	<-served
-	return err
 }
 
 // engineOptions is EngineOptions with the command's version.

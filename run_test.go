@@ -33,20 +33,8 @@ import (
 
 // runWorld is a fake server with a team, alice, the bot "opsbot" and a
 // channel ~ops, and a configuration file for the bot without its token.
-// serveWebhooks adds an [http] table to the world's config: the webhook
-// server listens on a free port.
-func (w *runWorld) serveWebhooks(t *testing.T) {
-	t.Helper()
-	cfg, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = append(cfg, "\n[http]\nlisten = \"127.0.0.1:0\"\n"...)
-	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
+// Its HTTP listener takes a free port: the tests run bots in parallel,
+// and the default port would be one for all.
 type runWorld struct {
 	srv    *mmtest.Server
 	ops    *mm.Channel
@@ -96,6 +84,9 @@ func newRunWorld(t *testing.T) *runWorld {
 	w.config = filepath.Join(dir, "matterbot.toml")
 	cfg := fmt.Sprintf(`prefix = "!"
 admins = ["@alice"]
+
+[http]
+listen = "127.0.0.1:0"
 
 [mattermost]
 server = %q
@@ -197,7 +188,7 @@ func TestRunStartupErrors(t *testing.T) {
 	t.Cleanup(web.Close)
 	webPort := web.URL[strings.LastIndex(web.URL, ":")+1:]
 
-	// An address in use, for the webhook server.
+	// An address in use, for the HTTP listener.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +292,7 @@ func TestRunStartupErrors(t *testing.T) {
 		{
 			name:   "webhook address taken",
 			config: "server = \"127.0.0.1\"\nport = $PORT\nteam = \"ops-team\"\n" + token + "[http]\nlisten = \"" + takenAddr + "\"\n",
-			want:   "matterbot: webhook server: listen tcp " + takenAddr + ": bind: address already in use",
+			want:   "matterbot: cannot listen on " + takenAddr + ` ([http] listen): address already in use; choose another port, or listen = "" to turn the listener off`,
 			is:     func(err error) bool { return errors.Is(err, syscall.EADDRINUSE) },
 		},
 		{
@@ -344,6 +335,9 @@ func TestRunStartupErrors(t *testing.T) {
 				}
 				cfg = "prefix = \"!\"\n" + strings.Replace(cfg, "[mattermost]\n", "[mattermost]\n"+defaults, 1)
 				cfg = strings.ReplaceAll(cfg, "$PORT", port)
+				if !strings.Contains(cfg, "[http]") {
+					cfg += "[http]\nlisten = \"127.0.0.1:0\"\n"
+				}
 				if !strings.Contains(cfg, "[storage]") {
 					cfg += fmt.Sprintf("[storage]\npath = %q\n", filepath.Join(dir, "bot.db"))
 				}
@@ -440,14 +434,13 @@ func lastLine(s string) string {
 func TestRunServesWebhooks(t *testing.T) {
 	w := newRunWorld(t)
 	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", w.token)
-	w.serveWebhooks(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errOut := &notifyWriter{wrote: make(chan struct{}, 1)}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"run", "-c", w.config}, io.Discard, errOut) }()
-	addrRE := regexp.MustCompile(`msg="webhook server listening" addr=(\S+)`)
+	addrRE := regexp.MustCompile(`msg="http server listening" addr=(\S+)`)
 	deadline := time.After(30 * time.Second)
 	for !strings.Contains(errOut.String(), "msg=connected") || addrRE.FindStringSubmatch(errOut.String()) == nil {
 		select {
@@ -455,7 +448,7 @@ func TestRunServesWebhooks(t *testing.T) {
 		case code := <-done:
 			t.Fatalf("run exited with %d; stderr:\n%s", code, errOut.String())
 		case <-deadline:
-			t.Fatalf("no webhook server or no connection; stderr:\n%s", errOut.String())
+			t.Fatalf("no HTTP listener or no connection; stderr:\n%s", errOut.String())
 		}
 	}
 	addr := addrRE.FindStringSubmatch(errOut.String())[1]
@@ -472,7 +465,7 @@ func TestRunServesWebhooks(t *testing.T) {
 		t.Errorf("run exit code = %d, want 0; stderr:\n%s", code, errOut.String())
 	}
 	if _, err := http.Get("http://" + addr + "/"); err == nil {
-		t.Error("webhook server still answering after run returned")
+		t.Error("HTTP listener still answering after run returned")
 	}
 }
 

@@ -252,9 +252,8 @@ func TestHangupIsIgnored(t *testing.T) {
 func TestSecondSignalForcesExit(t *testing.T) {
 	t.Parallel()
 	w := newRunWorld(t)
-	w.serveWebhooks(t)
 	c := startChild(t, []string{"run", "-c", w.config}, "MATTERBOT_MATTERMOST_TOKEN="+w.token)
-	addr := c.waitLine(t, `msg="webhook server listening" addr=(\S+)`)[1]
+	addr := c.waitLine(t, `msg="http server listening" addr=(\S+)`)[1]
 	c.waitLine(t, `msg=connected`)
 
 	// Half a request: the server counts the connection as active and

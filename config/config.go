@@ -60,7 +60,8 @@ type Config struct {
 	Storage Storage `toml:"storage"`
 	// Log is the [log] table.
 	Log Log `toml:"log"`
-	// HTTP is the [http] table: the webhook server.
+	// HTTP is the [http] table: the HTTP listener for plugin webhooks
+	// and the operations endpoints.
 	HTTP HTTP `toml:"http"`
 
 	// File is the path the configuration was read from; "" for Default.
@@ -247,10 +248,14 @@ func (l Log) NewLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// HTTP is the [http] table: the server for plugin webhooks.
+// HTTP is the [http] table: the one HTTP listener of the bot, for the
+// plugins' webhooks and the operations endpoints (/healthz, /readyz).
 type HTTP struct {
-	// Listen is the address to serve webhooks on, such as ":8080" or
-	// "127.0.0.1:8080". Default "": no HTTP server.
+	// Listen is the address to listen on, such as "127.0.0.1:8066" or
+	// ":8066". Default DefaultListen, on the loopback interface only;
+	// "" turns the listener off. An address other interfaces reach
+	// needs Secret, so that webhooks are never open to the network
+	// unchecked.
 	Listen string `toml:"listen"`
 	// Secret, when set, is checked on every webhook request that does not
 	// declare its own (bot.Options.WebhookAuth). Default "": no check.
@@ -262,6 +267,10 @@ type HTTP struct {
 	// Secret ("sha256=…", GitHub's style) instead of the secret itself.
 	HMAC bool `toml:"hmac"`
 }
+
+// DefaultListen is the default of HTTP.Listen: port 8066, next to
+// Mattermost's 8065, on the loopback interface.
+const DefaultListen = "127.0.0.1:8066"
 
 // WebhookAuth returns the engine's global webhook check
 // (bot.Options.WebhookAuth) for this table.
@@ -282,6 +291,7 @@ func Default() *Config {
 			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
+		HTTP:    HTTP{Listen: DefaultListen},
 	}
 }
 

@@ -54,6 +54,13 @@
 // Retry-After). A stock Mattermost does not rate-limit; a positive
 // rate_limit is for a server that limits without saying so.
 //
+// # HTTP listener
+//
+// [http] listen is the bot's one HTTP listener: the plugins' webhooks and
+// the operations endpoints (/healthz). It is on by default, on
+// DefaultListen (127.0.0.1:8066: port 8066, next to Mattermost's 8065,
+// reached from the same machine only); listen = "" turns it off.
+//
 // # Environment
 //
 // A non-empty environment variable overrides the key it names; an empty one

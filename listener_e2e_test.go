@@ -1,0 +1,132 @@
+package matterbot
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/matterbot/matterbot/bot"
+)
+
+// The tests in this file run "run -c FILE" against the fake server and
+// ask its HTTP listener what an operator's tools would.
+
+// httpAddr returns the address the bot's HTTP listener logged.
+func (b *runningBot) httpAddr(t *testing.T) string {
+	t.Helper()
+	return b.waitLog(t, `msg="http server listening" addr=(\S+)`)[1]
+}
+
+// get asks the bot's listener for path with method and returns the
+// status and the body.
+func get(t *testing.T, method, addr, path string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, path, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// hookPlugin declares a webhook that hides behind /healthz and one that
+// does not.
+type hookPlugin struct{}
+
+func (hookPlugin) Name() string { return "hooks" }
+
+func (hookPlugin) Setup(p *bot.Plugin) error {
+	ok := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }
+	p.Webhook("GET /healthz", ok)
+	p.Webhook("POST /hooks/deploy", ok)
+	return nil
+}
+
+// TestHTTPEndpoints: the listener answers the operations endpoints and
+// the plugins' webhooks side by side; a webhook an endpoint hides is
+// named in the log.
+func TestHTTPEndpoints(t *testing.T) {
+	w := newRunWorld(t)
+	b := startRun(t, w, hookPlugin{})
+	addr := b.httpAddr(t)
+	tests := []struct {
+		method, path string
+		status       int
+		body         string // "": not checked
+	}{
+		{"GET", "/healthz", http.StatusOK, "ok\n"},
+		{"HEAD", "/healthz", http.StatusOK, ""},
+		{"POST", "/healthz", http.StatusMethodNotAllowed, "method not allowed\n"},
+		{"POST", "/hooks/deploy", http.StatusAccepted, ""},
+		{"GET", "/hooks/deploy", http.StatusMethodNotAllowed, ""},
+		{"GET", "/no/such/path", http.StatusNotFound, ""},
+	}
+	for _, tc := range tests {
+		status, body := get(t, tc.method, addr, tc.path)
+		if status != tc.status || tc.body != "" && body != tc.body {
+			t.Errorf("%s %s = %d %q, want %d %q", tc.method, tc.path, status, body, tc.status, tc.body)
+		}
+	}
+	b.waitLog(t, `level=WARN msg="webhook hidden by an operations endpoint" plugin=hooks webhook="GET /healthz" endpoint=/healthz\n`)
+	if strings.Contains(b.stderr.String(), `webhook="POST /hooks/deploy"`) {
+		t.Errorf("a webhook no endpoint hides is logged as hidden:\n%s", b.stderr.String())
+	}
+}
+
+// TestHTTPHeaderLimit: a request whose headers pass the limit is refused
+// with 431, and the listener goes on serving.
+func TestHTTPHeaderLimit(t *testing.T) {
+	w := newRunWorld(t)
+	b := startRun(t, w)
+	addr := b.httpAddr(t)
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("x", httpMaxHeaderBytes+4096))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("GET /healthz with %d bytes of headers = %d, want 431", httpMaxHeaderBytes+4096, resp.StatusCode)
+	}
+	if status, _ := get(t, http.MethodGet, addr, "/healthz"); status != http.StatusOK {
+		t.Errorf("GET /healthz after an oversized request = %d, want 200", status)
+	}
+}
+
+// TestHTTPListenerOff: listen = "" runs the bot without a listener.
+func TestHTTPListenerOff(t *testing.T) {
+	w := newRunWorld(t)
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), `listen = "127.0.0.1:0"`, `listen = ""`, 1))
+	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startRun(t, w)
+	if got := w.reply(t, w.say(t, "!echo no listener")); got != "no listener" {
+		t.Errorf("reply = %q, want %q", got, "no listener")
+	}
+	if out := b.stderr.String(); strings.Contains(out, "listening") {
+		t.Errorf("listen = \"\" still started a listener:\n%s", out)
+	}
+}

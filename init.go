@@ -2,6 +2,7 @@ package matterbot
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +41,10 @@ func (c *initCmd) Run(e *env) error {
 		return &cliError{fmt.Sprintf("%s already exists: init never overwrites a configuration; remove it, or name another file with -c FILE", c.Config), fs.ErrExist}
 	}
 	if p := e.prompter(c.prompt); p != nil {
-		if err := c.ask(p); err != nil {
+		if err := c.ask(e.ctx, p); err != nil {
+			if e.ctx.Err() != nil {
+				return &cliError{fmt.Sprintf("%v: %s not written", context.Cause(e.ctx), c.Config), err}
+			}
 			return err
 		}
 	}
@@ -101,22 +105,23 @@ func fillHint(key string) string {
 	return key
 }
 
-// ask asks for the server, team and token that the flags did not give.
-// An empty answer leaves the value for the user to fill in.
-func (c *initCmd) ask(p *prompter) error {
+// ask asks for the server, team and token that the flags did not give,
+// until ctx is done. An empty answer leaves the value for the user to
+// fill in.
+func (c *initCmd) ask(ctx context.Context, p *prompter) error {
 	var err error
 	if c.Server == "" {
-		if c.Server, err = p.line("Mattermost server (host name or URL): "); err != nil {
+		if c.Server, err = p.line(ctx, "Mattermost server (host name or URL): "); err != nil {
 			return err
 		}
 	}
 	if c.Team == "" {
-		if c.Team, err = p.line("Team the bot works in: "); err != nil {
+		if c.Team, err = p.line(ctx, "Team the bot works in: "); err != nil {
 			return err
 		}
 	}
 	if c.Token == "" && c.Login == "" {
-		if c.Token, err = p.secret("Bot access token (not shown; Enter to add it later): "); err != nil {
+		if c.Token, err = p.secret(ctx, "Bot access token (not shown; Enter to add it later): "); err != nil {
 			return err
 		}
 	}
@@ -257,30 +262,66 @@ func (e *env) prompter(force bool) *prompter {
 	return &prompter{in: bufio.NewReader(e.stdin), out: e.stdout, fd: fd}
 }
 
-// line asks question and returns the answer, trimmed.
-func (p *prompter) line(question string) (string, error) {
+// line asks question and returns the answer, trimmed, or ctx's error
+// when ctx is done first.
+func (p *prompter) line(ctx context.Context, question string) (string, error) {
 	fmt.Fprint(p.out, question)
-	s, err := p.in.ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && s != "") {
-		if errors.Is(err, io.EOF) {
-			fmt.Fprintln(p.out)
-			return "", nil // Ctrl-D: no answer
+	return p.read(ctx, func() (string, error) {
+		s, err := p.in.ReadString('\n')
+		if err != nil && !(errors.Is(err, io.EOF) && s != "") {
+			if errors.Is(err, io.EOF) {
+				fmt.Fprintln(p.out)
+				return "", nil // Ctrl-D: no answer
+			}
+			return "", fmt.Errorf("read answer: %w", err)
 		}
-		return "", fmt.Errorf("read answer: %w", err)
-	}
-	return strings.TrimSpace(s), nil
+		return strings.TrimSpace(s), nil
+	})
 }
 
-// secret is line without echo on a terminal.
-func (p *prompter) secret(question string) (string, error) {
+// secret is line without echo on a terminal. When ctx is done first, the
+// terminal's echo is turned back on: Ctrl-C must not leave it off.
+func (p *prompter) secret(ctx context.Context, question string) (string, error) {
 	if p.fd < 0 {
-		return p.line(question)
+		return p.line(ctx, question)
 	}
-	fmt.Fprint(p.out, question)
-	b, err := readline.ReadPassword(p.fd)
-	fmt.Fprintln(p.out) // the user's Enter was not echoed
+	state, err := readline.GetState(p.fd)
 	if err != nil {
 		return "", fmt.Errorf("read answer: %w", err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	fmt.Fprint(p.out, question)
+	s, err := p.read(ctx, func() (string, error) {
+		b, err := readline.ReadPassword(p.fd)
+		if err != nil {
+			return "", fmt.Errorf("read answer: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	})
+	if ctx.Err() != nil {
+		_ = readline.Restore(p.fd, state) // best effort: we are leaving
+	}
+	fmt.Fprintln(p.out) // the user's Enter was not echoed
+	return s, err
+}
+
+// read returns what read returns, or ctx's error when ctx is done first
+// (the first Ctrl-C: the signal handler cancels ctx rather than kill the
+// process). read then stays blocked in its goroutine, as a terminal's
+// read cannot be interrupted; init returns and the process exits.
+func (p *prompter) read(ctx context.Context, read func() (string, error)) (string, error) {
+	type answer struct {
+		s   string
+		err error
+	}
+	got := make(chan answer, 1) // size 1: a read left behind never blocks
+	go func() {
+		s, err := read()
+		got <- answer{s, err}
+	}()
+	select {
+	case a := <-got:
+		return a.s, a.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

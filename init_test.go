@@ -3,6 +3,7 @@ package matterbot
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -265,5 +266,43 @@ func TestInitPrompts(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "Mattermost server") {
 		t.Errorf("init asked with standard input not a terminal: %q", out.String())
+	}
+}
+
+// TestInitInterrupted: Ctrl-C while init waits for an answer (the signal
+// handler cancels the context) ends init at once, writing nothing, where
+// it used to wait for the answer and the second Ctrl-C killed it, on a
+// terminal with its echo still off.
+func TestInitInterrupted(t *testing.T) {
+	noMattermostEnv(t)
+	in, typed := io.Pipe()
+	defer typed.Close() // ends the read a terminal would leave blocked
+	out := &notifyWriter{wrote: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	e := testEnv(ctx, out, out)
+	e.stdin = in
+	c := initCmd{Config: filepath.Join(t.TempDir(), "bot.toml"), prompt: true}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(e) }()
+	for !strings.Contains(out.String(), "Mattermost server") {
+		select {
+		case <-out.wrote:
+		case err := <-done:
+			t.Fatalf("init returned %v before asking; output %q", err, out.String())
+		}
+	}
+	cancel(errSignal{os.Interrupt})
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second): // generous: it returns at once
+		t.Fatal("init still waits for an answer after Ctrl-C")
+	}
+	want := "received interrupt: " + c.Config + " not written"
+	if lines := errorLines(err); len(lines) != 1 || lines[0] != want {
+		t.Errorf("init after Ctrl-C = %v, want %q", err, want)
+	}
+	if _, err := os.Stat(c.Config); err == nil {
+		t.Errorf("init wrote %s after Ctrl-C", c.Config)
 	}
 }

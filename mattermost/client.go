@@ -453,7 +453,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		}
 		if d := c.gate(); d > 0 {
 			if err := c.wait(ctx, d); err != nil {
-				c.observe(Rate{})
+				c.ended()
 				return nil, fmt.Errorf("mattermost: %s: wait for the server rate limit: %w", rq.where(prefix), err)
 			}
 		}
@@ -461,7 +461,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		start := c.now()
 		resp, err := c.attempt(ctx, rq, payload, token)
 		if err != nil {
-			c.observe(Rate{})
+			c.ended()
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), ctx.Err())
 			}
@@ -478,7 +478,7 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		}
 		r := newResponse(resp)
 		if resp.StatusCode == http.StatusTooManyRequests {
-			c.observe(Rate{}) // waited out below, as Retry-After says
+			c.ended() // waited out below, as Retry-After says
 		} else {
 			c.observe(r.Rate)
 		}
@@ -593,19 +593,25 @@ func unmarshalJSON(b []byte, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// observe notes the end of a request sent through gate, and what the
-// server's answer, if any, says of its rate limit. When no request is
-// left beyond those still in flight, the next one waits for about one
-// token (Reset/Limit: with GCRA the bucket refills evenly, Limit tokens
-// over Reset) instead of earning a 429 and a full Retry-After, and until
-// an answer says the bucket holds more, requests go one token's time
-// apart (see gate): calls made at once do not all wake up together for
-// all but one to collect a 429.
+// observe notes the end of a request sent through gate, answered with
+// rt. When no request is left beyond those still in flight, the next one
+// waits for about one token (Reset/Limit: with GCRA the bucket refills
+// evenly, Limit tokens over Reset) instead of earning a 429 and a full
+// Retry-After, and until an answer says the bucket holds more, requests
+// go one token's time apart (see gate): calls made at once do not all
+// wake up together for all but one to collect a 429. An answer without
+// X-Ratelimit-* headers ends the pacing too: the server does not limit
+// (a server restarted with its limiter off), and pacing on what it said
+// before would cap the client for good.
 func (c *Client) observe(rt Rate) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sending--
-	if !rt.Known || rt.Limit <= 0 {
+	if !rt.Known {
+		c.pace, c.notBefore = 0, time.Time{}
+		return
+	}
+	if rt.Limit <= 0 {
 		return
 	}
 	if rt.Remaining > c.sending || rt.Reset <= 0 {
@@ -619,10 +625,19 @@ func (c *Client) observe(rt Rate) {
 	}
 }
 
+// ended notes the end of a request sent through gate that brought no
+// word on the rate limit: it failed, or it was answered 429, which is
+// waited out as its Retry-After says.
+func (c *Client) ended() {
+	c.mu.Lock()
+	c.sending--
+	c.mu.Unlock()
+}
+
 // gate notes a request about to be sent and returns how long to hold it
 // after the server reported an empty bucket; while the bucket is empty
 // it takes the next slot, one token's time after the last one taken.
-// Every gate is followed by one observe.
+// Every gate is followed by one observe or one ended.
 func (c *Client) gate() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1051,3 +1051,36 @@ func TestEmptyBucketPause(t *testing.T) {
 		t.Errorf("waits = %v, want no new one once the pause is over", sl.waits())
 	}
 }
+
+// TestEmptyBucketPauseEndsWithoutHeaders: once answers carry no
+// X-Ratelimit-* headers (the server restarted with its limiter off), the
+// client stops pacing on the empty bucket the server last reported. The
+// clock stands still, so a pace kept would make each request wait longer.
+func TestEmptyBucketPauseEndsWithoutHeaders(t *testing.T) {
+	now := time.Unix(1000, 0)
+	c, mux, sl := setup(t, &ClientOptions{Now: func() time.Time { return now }})
+	var limiting atomic.Bool
+	limiting.Store(true)
+	mux.HandleFunc("GET /api/v4/users/me", func(w http.ResponseWriter, r *http.Request) {
+		if limiting.Load() {
+			w.Header().Set("X-Ratelimit-Limit", "4")
+			w.Header().Set("X-Ratelimit-Remaining", "0")
+			w.Header().Set("X-Ratelimit-Reset", "2")
+		}
+		writeJSON(w, 200, &User{ID: "u"})
+	})
+	if _, _, err := c.Me(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	limiting.Store(false)
+	for range 3 {
+		if _, _, err := c.Me(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first request after the report waits as it said; the answer
+	// without headers ends the pacing.
+	if diff := cmp.Diff([]time.Duration{500 * time.Millisecond}, sl.waits()); diff != "" {
+		t.Errorf("waits mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -1052,6 +1052,43 @@ func TestEmptyBucketPause(t *testing.T) {
 	}
 }
 
+// TestPacingCountsOnlyRequestsInFlight: requests that failed, or were
+// answered 429, are no longer in flight. An answer leaving one request
+// in the bucket, with none in flight, lets the next request go at once.
+func TestPacingCountsOnlyRequestsInFlight(t *testing.T) {
+	n := 0
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		n++
+		h := http.Header{}
+		switch {
+		case n <= 3:
+			return nil, errors.New("connection reset by peer")
+		case n == 4:
+			h.Set("Retry-After", "1")
+			return &http.Response{StatusCode: http.StatusTooManyRequests, Header: h, Body: io.NopCloser(strings.NewReader("limit exceeded")), Request: r}, nil
+		}
+		h.Set("X-Ratelimit-Limit", "4")
+		h.Set("X-Ratelimit-Remaining", "1")
+		h.Set("X-Ratelimit-Reset", "2")
+		return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(strings.NewReader(`{"id":"u1"}`)), Request: r}, nil
+	})
+	s := &sleeper{}
+	c, err := NewClient("http://h", "t", &ClientOptions{HTTPClient: &http.Client{Transport: rt}, Sleep: s.Sleep,
+		MaxRetries: -1, MaxRateLimitWait: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		_, _, err := c.Me(t.Context())
+		if (i < 4) != (err != nil) {
+			t.Fatalf("Me() #%d = %v", i+1, err)
+		}
+	}
+	if w := s.waits(); len(w) != 0 {
+		t.Errorf("waits = %v, want none: the bucket was never reported empty", w)
+	}
+}
+
 // TestEmptyBucketPauseEndsWithoutHeaders: once answers carry no
 // X-Ratelimit-* headers (the server restarted with its limiter off), the
 // client stops pacing on the empty bucket the server last reported. The

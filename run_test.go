@@ -296,6 +296,12 @@ func TestRunStartupErrors(t *testing.T) {
 			is:     func(err error) bool { return errors.Is(err, syscall.EADDRINUSE) },
 		},
 		{
+			name:   "listener open to the network without a secret",
+			config: "server = \"127.0.0.1\"\nport = $PORT\nteam = \"ops-team\"\n" + token + "[http]\nlisten = \"0.0.0.0:0\"\n",
+			want:   `matterbot: $FILE:9: http.listen: "0.0.0.0:0" is reachable from other machines: set http.secret, which every webhook must then prove it knows, or listen on 127.0.0.1`,
+			is:     func(err error) bool { var l config.ErrorList; return errors.As(err, &l) && len(l) == 1 },
+		},
+		{
 			name:   "storage directory missing",
 			config: "server = \"127.0.0.1\"\nport = $PORT\nteam = \"ops-team\"\n" + token + "[storage]\npath = \"$DIR/no/such/dir/bot.db\"\n",
 			want:   "matterbot: cannot open the storage file $DIR/no/such/dir/bot.db: no such file or directory",

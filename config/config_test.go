@@ -2,11 +2,13 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -533,6 +535,16 @@ func TestParseErrors(t *testing.T) {
 				"bot.toml:4: http.listen: \"8080\" is not an address such as \":8080\" or \"127.0.0.1:8080\"",
 		},
 		{
+			name: "listen on every interface without a secret",
+			doc:  "backend = \"console\"\n[http]\nlisten = \":8066\"\n",
+			want: "bot.toml:3: http.listen: \":8066\" is reachable from other machines: set http.secret, which every webhook must then prove it knows, or listen on 127.0.0.1",
+		},
+		{
+			name: "listen on a host name without a secret",
+			doc:  "backend = \"console\"\n[http]\nlisten = \"bot.example.com:8066\"\n",
+			want: "bot.toml:3: http.listen: \"bot.example.com:8066\" is reachable from other machines: set http.secret, which every webhook must then prove it knows, or listen on 127.0.0.1",
+		},
+		{
 			name: "webhook header and hmac without a secret, bad header",
 			doc:  "backend = \"console\"\n[http]\nheader = \"X Sig:\"\nhmac = true\n",
 			want: "bot.toml:2: http.secret: missing: header and hmac need a secret\n" +
@@ -664,5 +676,60 @@ func TestParseEnvOnly(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "$MATTERBOT_MATTERMOST_PORT: mattermost.port: 0 is out of range (1-65535)") ||
 		!strings.Contains(err.Error(), "mattermost.server: missing") {
 		t.Errorf("Parse(env with port 0) = %v", err)
+	}
+}
+
+// TestListenNeedsSecret: an HTTP listener other machines reach needs a
+// webhook secret; one on the loopback interface does not.
+func TestListenNeedsSecret(t *testing.T) {
+	tests := []struct {
+		listen string
+		secret bool
+		env    bool // listen comes from MATTERBOT_HTTP_LISTEN
+		ok     bool
+	}{
+		{listen: "127.0.0.1:8066", ok: true},
+		{listen: "127.0.0.2:0", ok: true},
+		{listen: "[::1]:8066", ok: true},
+		{listen: "localhost:8066", ok: true},
+		{listen: "LocalHost:8066", ok: true},
+		{listen: ":8066"},
+		{listen: "0.0.0.0:8066"},
+		{listen: "[::]:8066"},
+		{listen: "192.0.2.10:8066"},
+		{listen: "bot.example.com:8066"},
+		{listen: "0.0.0.0:8066", env: true},
+		{listen: ":8066", secret: true, ok: true},
+		{listen: "0.0.0.0:8066", secret: true, env: true, ok: true},
+	}
+	for _, tc := range tests {
+		doc := "backend = \"console\"\n[http]\n"
+		env := map[string]string{}
+		if tc.env {
+			env["MATTERBOT_HTTP_LISTEN"] = tc.listen
+		} else {
+			doc += fmt.Sprintf("listen = %q\n", tc.listen)
+		}
+		if tc.secret {
+			doc += "secret = \"s3cret\"\n"
+		}
+		cfg, err := Parse("bot.toml", []byte(doc), envOf(env))
+		if tc.ok {
+			if err != nil {
+				t.Errorf("listen %q (secret %v, env %v): %v, want no error", tc.listen, tc.secret, tc.env, err)
+			} else if cfg.HTTP.Listen != tc.listen {
+				t.Errorf("listen %q: got %q", tc.listen, cfg.HTTP.Listen)
+			}
+			continue
+		}
+		where := "bot.toml:3"
+		if tc.env {
+			where = "$MATTERBOT_HTTP_LISTEN"
+		}
+		want := where + ": http.listen: " + strconv.Quote(tc.listen) +
+			" is reachable from other machines: set http.secret, which every webhook must then prove it knows, or listen on 127.0.0.1"
+		if err == nil || err.Error() != want {
+			t.Errorf("listen %q (env %v) without a secret: error %v, want %q", tc.listen, tc.env, err, want)
+		}
 	}
 }

@@ -55,12 +55,15 @@ func (d *decoder) validate(cfg *Config) {
 	oneOf(d, []string{"log", "level"}, cfg.Log.Level, "debug", "info", "warn", "error")
 	oneOf(d, []string{"log", "format"}, cfg.Log.Format, "text", "json")
 	if l := cfg.HTTP.Listen; l != "" {
-		_, port, err := net.SplitHostPort(l)
+		host, port, err := net.SplitHostPort(l)
 		if err == nil {
 			_, err = strconv.ParseUint(port, 10, 16)
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			d.problem([]string{"http", "listen"}, err, "%q is not an address such as \":8080\" or \"127.0.0.1:8080\"", l)
+		case !loopback(host) && cfg.HTTP.Secret.IsZero():
+			d.problem([]string{"http", "listen"}, nil, "%q is reachable from other machines: set http.secret, which every webhook must then prove it knows, or listen on 127.0.0.1", l)
 		}
 	}
 	if cfg.HTTP.Secret.IsZero() && (cfg.HTTP.Header != "" || cfg.HTTP.HMAC) {
@@ -69,6 +72,17 @@ func (d *decoder) validate(cfg *Config) {
 	if h := cfg.HTTP.Header; h != "" && strings.ContainsAny(h, " \t\r\n:") {
 		d.problem([]string{"http", "header"}, nil, "%q is not a header name", h)
 	}
+}
+
+// loopback reports whether a listen address's host is reached from the
+// same machine only: "localhost" or a loopback IP. An empty host (all
+// interfaces) or another name is not.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (d *decoder) mattermost(m *Mattermost, required bool) {

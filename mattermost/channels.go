@@ -21,7 +21,7 @@ type ChannelPatch struct {
 // we are not a member).
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannel
 func (c *Client) Channel(ctx context.Context, channelID string) (*Channel, *Response, error) {
-	return c.getChannel(ctx, "/channels/"+pathEscape(channelID))
+	return c.getChannel(ctx, "/channels/"+pathEscape(channelID), "/api/v4/channels/{channel_id}")
 }
 
 // ChannelByName returns the channel with the given name in a team (404
@@ -29,19 +29,20 @@ func (c *Client) Channel(ctx context.Context, channelID string) (*Channel, *Resp
 // not ours).
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelByName
 func (c *Client) ChannelByName(ctx context.Context, teamID, name string) (*Channel, *Response, error) {
-	return c.getChannel(ctx, "/teams/"+pathEscape(teamID)+"/channels/name/"+pathEscape(name))
+	return c.getChannel(ctx, "/teams/"+pathEscape(teamID)+"/channels/name/"+pathEscape(name), "/api/v4/teams/{team_id}/channels/name/{channel_name}")
 }
 
 // ChannelByTeamNameAndName returns a channel by team name and channel name,
 // in one call.
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelByNameForTeamName
 func (c *Client) ChannelByTeamNameAndName(ctx context.Context, teamName, channelName string) (*Channel, *Response, error) {
-	return c.getChannel(ctx, "/teams/name/"+pathEscape(teamName)+"/channels/name/"+pathEscape(channelName))
+	return c.getChannel(ctx, "/teams/name/"+pathEscape(teamName)+"/channels/name/"+pathEscape(channelName),
+		"/api/v4/teams/name/{team_name}/channels/name/{channel_name}")
 }
 
-func (c *Client) getChannel(ctx context.Context, path string) (*Channel, *Response, error) {
+func (c *Client) getChannel(ctx context.Context, path, route string) (*Channel, *Response, error) {
 	ch := new(Channel)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: path, idempotent: true}, ch)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: path, route: route, idempotent: true}, ch)
 	if err != nil {
 		return nil, r, err
 	}
@@ -53,7 +54,7 @@ func (c *Client) getChannel(ctx context.Context, path string) (*Channel, *Respon
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelsForTeamForUser
 func (c *Client) MyChannels(ctx context.Context, teamID string) ([]*Channel, *Response, error) {
 	var chs []*Channel
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams/" + pathEscape(teamID) + "/channels", idempotent: true}, &chs)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams/" + pathEscape(teamID) + "/channels", route: "/api/v4/users/me/teams/{team_id}/channels", idempotent: true}, &chs)
 	if err != nil {
 		return nil, r, err
 	}
@@ -65,7 +66,7 @@ func (c *Client) MyChannels(ctx context.Context, teamID string) ([]*Channel, *Re
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelMembersForUser
 func (c *Client) MyChannelMembers(ctx context.Context, teamID string) ([]*ChannelMember, *Response, error) {
 	var ms []*ChannelMember
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams/" + pathEscape(teamID) + "/channels/members", idempotent: true}, &ms)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams/" + pathEscape(teamID) + "/channels/members", route: "/api/v4/users/me/teams/{team_id}/channels/members", idempotent: true}, &ms)
 	if err != nil {
 		return nil, r, err
 	}
@@ -80,7 +81,7 @@ func (c *Client) MyChannelMembers(ctx context.Context, teamID string) ([]*Channe
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelsForUser
 func (c *Client) AllMyChannels(ctx context.Context) ([]*Channel, *Response, error) {
 	var b []byte
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/channels", idempotent: true}, &b)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/channels", route: "/api/v4/users/me/channels", idempotent: true}, &b)
 	if err != nil {
 		return nil, r, err
 	}
@@ -132,7 +133,7 @@ func (c *Client) CreateChannel(ctx context.Context, ch *Channel) (*Channel, *Res
 		Header      string `json:"header,omitempty"`
 	}{ch.TeamID, ch.Name, ch.DisplayName, ch.Type, ch.Purpose, ch.Header}
 	out := new(Channel)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels", body: body}, out)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels", route: "/api/v4/channels", body: body}, out)
 	if err != nil {
 		return nil, r, err
 	}
@@ -146,7 +147,7 @@ func (c *Client) PatchChannel(ctx context.Context, channelID string, patch *Chan
 		patch = &ChannelPatch{}
 	}
 	ch := new(Channel)
-	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/channels/" + pathEscape(channelID) + "/patch", body: patch, idempotent: true}, ch)
+	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/channels/" + pathEscape(channelID) + "/patch", route: "/api/v4/channels/{channel_id}/patch", body: patch, idempotent: true}, ch)
 	if err != nil {
 		return nil, r, err
 	}
@@ -169,7 +170,7 @@ func (c *Client) SetChannelPurpose(ctx context.Context, channelID, purpose strin
 func (c *Client) CreateDirectChannel(ctx context.Context, userID1, userID2 string) (*Channel, *Response, error) {
 	ch := new(Channel)
 	// The server answers the existing channel on a repeat: safe to retry.
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/direct", body: []string{userID1, userID2}, idempotent: true}, ch)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/direct", route: "/api/v4/channels/direct", body: []string{userID1, userID2}, idempotent: true}, ch)
 	if err != nil {
 		return nil, r, err
 	}
@@ -184,7 +185,7 @@ func (c *Client) CreateGroupChannel(ctx context.Context, userIDs []string) (*Cha
 		userIDs = []string{}
 	}
 	ch := new(Channel)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/group", body: userIDs, idempotent: true}, ch)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/group", route: "/api/v4/channels/group", body: userIDs, idempotent: true}, ch)
 	if err != nil {
 		return nil, r, err
 	}
@@ -196,7 +197,7 @@ func (c *Client) CreateGroupChannel(ctx context.Context, userIDs []string) (*Cha
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelMember
 func (c *Client) ChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, *Response, error) {
 	m := new(ChannelMember)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/channels/" + pathEscape(channelID) + "/members/" + pathEscape(userID), idempotent: true}, m)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/channels/" + pathEscape(channelID) + "/members/" + pathEscape(userID), route: "/api/v4/channels/{channel_id}/members/{user_id}", idempotent: true}, m)
 	if err != nil {
 		return nil, r, err
 	}
@@ -210,7 +211,7 @@ func (c *Client) ChannelMember(ctx context.Context, channelID, userID string) (*
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelMembers
 func (c *Client) ChannelMembers(ctx context.Context, channelID string, page, perPage int) ([]*ChannelMember, *Response, error) {
 	var ms []*ChannelMember
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/channels/" + pathEscape(channelID) + "/members",
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/channels/" + pathEscape(channelID) + "/members", route: "/api/v4/channels/{channel_id}/members",
 		query: pageQuery(page, perPage), idempotent: true}, &ms)
 	if err != nil {
 		return nil, r, err
@@ -224,7 +225,7 @@ func (c *Client) ChannelMembers(ctx context.Context, channelID string, page, per
 func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, *Response, error) {
 	m := new(ChannelMember)
 	// Adding an existing member answers the membership: safe to retry.
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/" + pathEscape(channelID) + "/members",
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/channels/" + pathEscape(channelID) + "/members", route: "/api/v4/channels/{channel_id}/members",
 		body: map[string]string{"user_id": userID}, idempotent: true}, m)
 	if err != nil {
 		return nil, r, err
@@ -236,5 +237,5 @@ func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string)
 // leaves the channel.
 // https://developers.mattermost.com/api-documentation/#/operations/RemoveUserFromChannel
 func (c *Client) RemoveChannelMember(ctx context.Context, channelID, userID string) (*Response, error) {
-	return c.do(ctx, &request{method: http.MethodDelete, path: "/channels/" + pathEscape(channelID) + "/members/" + pathEscape(userID), idempotent: true}, &statusOK{})
+	return c.do(ctx, &request{method: http.MethodDelete, path: "/channels/" + pathEscape(channelID) + "/members/" + pathEscape(userID), route: "/api/v4/channels/{channel_id}/members/{user_id}", idempotent: true}, &statusOK{})
 }

@@ -126,6 +126,34 @@ type ClientOptions struct {
 	// with ctx.Err() when ctx is done. Defaults: time.Now and a timer.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// Observer is told of every request and rate-limit wait, for
+	// metrics. Default nil: nobody.
+	Observer Observer
+}
+
+// Observer is told of the traffic of a [Client] (ClientOptions.Observer)
+// and of a [WebSocket] (WebSocketOptions.Observer), for metrics. Its
+// methods are called from the goroutine making the call, on the path of
+// every request: they must be quick and safe for concurrent use.
+type Observer interface {
+	// ObserveRequest reports one attempt of a REST call (a retry is an
+	// attempt of its own): its method, its route, the template of its
+	// path from the site URL with the ids and names in braces as in the
+	// API documentation ("/api/v4/channels/{channel_id}/posts",
+	// "/hooks/{hook_id}"), the answer's status code (0 when none came),
+	// and the time from sending the request to reading the answer (its
+	// headers, for a download).
+	ObserveRequest(method, route string, status int, d time.Duration)
+	// ObserveRateLimitWait reports that a call waits d before it is
+	// sent, as the server asked: a 429's Retry-After, or an empty bucket
+	// (X-Ratelimit-Remaining 0; see ClientOptions.RateLimit).
+	ObserveRateLimitWait(d time.Duration)
+	// ObserveReconnect reports a WebSocket connected again after its
+	// connection failed: resumed when the server took the stream up where
+	// it was (no event lost), false when it started a new one (the
+	// WebSocket then delivers an EventMissed).
+	ObserveReconnect(resumed bool)
 }
 
 // Client is a Mattermost APIv4 REST client. It is safe for concurrent use.
@@ -151,6 +179,7 @@ type Client struct {
 	maxBackoff  time.Duration
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
+	obs         Observer // nil: nobody
 
 	// Header values every request shares, set without an allocation per
 	// request (jsonValue is both Accept and a JSON body's Content-Type).
@@ -219,6 +248,7 @@ func NewClient(serverURL string, token Secret, opts *ClientOptions) (*Client, er
 		maxBackoff:  opts.MaxRetryBackoff,
 		now:         opts.Now,
 		sleep:       opts.Sleep,
+		obs:         opts.Observer,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -388,6 +418,7 @@ func newResponse(r *http.Response) *Response {
 type request struct {
 	method string
 	path   string     // under /api/v4, or under the site URL when raw
+	route  string     // path's template, from the site URL: "/api/v4/users/{user_id}"; see Observer
 	raw    bool       // path is not under /api/v4 (incoming webhooks)
 	query  url.Values // may be nil
 	body   any        // encoded as JSON when non-nil
@@ -452,6 +483,9 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			return nil, fmt.Errorf("mattermost: %s: %w", rq.where(prefix), errNoReplay)
 		}
 		if d := c.gate(); d > 0 {
+			if c.obs != nil {
+				c.obs.ObserveRateLimitWait(d)
+			}
 			if err := c.wait(ctx, d); err != nil {
 				c.ended()
 				return nil, fmt.Errorf("mattermost: %s: wait for the server rate limit: %w", rq.where(prefix), err)
@@ -460,6 +494,13 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 		sent = rq.upload != nil
 		start := c.now()
 		resp, err := c.attempt(ctx, rq, payload, token)
+		if c.obs != nil {
+			status := 0
+			if err == nil {
+				status = resp.StatusCode
+			}
+			c.obs.ObserveRequest(rq.method, rq.route, status, c.now().Sub(start))
+		}
 		if err != nil {
 			c.ended()
 			if ctx.Err() != nil {
@@ -558,6 +599,9 @@ func (c *Client) do(ctx context.Context, rq *request, out any) (*Response, error
 			}
 			waited += d
 			c.log.Warn("mattermost rate limited, waiting", "method", rq.method, "path", rq.shownPath(prefix), "wait", d)
+			if c.obs != nil {
+				c.obs.ObserveRateLimitWait(d)
+			}
 			if err := c.wait(ctx, d); err != nil {
 				return r, apiErr
 			}

@@ -48,7 +48,7 @@ func (c *Client) UploadFile(ctx context.Context, channelID, name string, r io.Re
 		return pr, mw.FormDataContentType(), finish, nil
 	}
 	var out FileUploadResponse
-	resp, err := c.do(ctx, &request{method: http.MethodPost, path: "/files", upload: upload}, &out)
+	resp, err := c.do(ctx, &request{method: http.MethodPost, path: "/files", route: "/api/v4/files", upload: upload}, &out)
 	if err != nil {
 		return nil, resp, err
 	}
@@ -87,7 +87,7 @@ func writeUpload(mw *multipart.Writer, channelID, name string, r io.Reader) erro
 // answer's headers; ctx bounds the whole download.
 // https://developers.mattermost.com/api-documentation/#/operations/GetFile
 func (c *Client) DownloadFile(ctx context.Context, fileID string) (io.ReadCloser, *Response, error) {
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/files/" + pathEscape(fileID), idempotent: true, stream: true}, nil)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/files/" + pathEscape(fileID), route: "/api/v4/files/{file_id}", idempotent: true, stream: true}, nil)
 	if err != nil {
 		return nil, r, err
 	}
@@ -98,7 +98,7 @@ func (c *Client) DownloadFile(ctx context.Context, fileID string) (io.ReadCloser
 // https://developers.mattermost.com/api-documentation/#/operations/GetFileInfo
 func (c *Client) FileInfo(ctx context.Context, fileID string) (*FileInfo, *Response, error) {
 	fi := new(FileInfo)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/files/" + pathEscape(fileID) + "/info", idempotent: true}, fi)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/files/" + pathEscape(fileID) + "/info", route: "/api/v4/files/{file_id}/info", idempotent: true}, fi)
 	if err != nil {
 		return nil, r, err
 	}
@@ -109,7 +109,7 @@ func (c *Client) FileInfo(ctx context.Context, fileID string) (*FileInfo, *Respo
 // https://developers.mattermost.com/api-documentation/#/operations/GetFileInfosForPost
 func (c *Client) PostFileInfos(ctx context.Context, postID string) ([]*FileInfo, *Response, error) {
 	var fis []*FileInfo
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/posts/" + pathEscape(postID) + "/files/info", idempotent: true}, &fis)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/posts/" + pathEscape(postID) + "/files/info", route: "/api/v4/posts/{post_id}/files/info", idempotent: true}, &fis)
 	if err != nil {
 		return nil, r, err
 	}

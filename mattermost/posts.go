@@ -56,7 +56,7 @@ func (c *Client) CreatePost(ctx context.Context, p *Post) (*Post, *Response, err
 		body.PendingPostID = c.pendingPostID()
 	}
 	out := new(Post)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/posts", body: body, idempotent: true}, out)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/posts", route: "/api/v4/posts", body: body, idempotent: true}, out)
 	if err != nil {
 		return nil, r, err
 	}
@@ -114,7 +114,7 @@ func (c *Client) CreateEphemeralPost(ctx context.Context, userID string, p *Post
 		Post   postCreate `json:"post"`
 	}{userID, pc}
 	out := new(Post)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/posts/ephemeral", body: body}, out)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/posts/ephemeral", route: "/api/v4/posts/ephemeral", body: body}, out)
 	if err != nil {
 		return nil, r, err
 	}
@@ -125,7 +125,7 @@ func (c *Client) CreateEphemeralPost(ctx context.Context, userID string, p *Post
 // https://developers.mattermost.com/api-documentation/#/operations/GetPost
 func (c *Client) Post(ctx context.Context, postID string) (*Post, *Response, error) {
 	p := new(Post)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/posts/" + pathEscape(postID), idempotent: true}, p)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/posts/" + pathEscape(postID), route: "/api/v4/posts/{post_id}", idempotent: true}, p)
 	if err != nil {
 		return nil, r, err
 	}
@@ -139,7 +139,7 @@ func (c *Client) PatchPost(ctx context.Context, postID string, patch *PostPatch)
 		patch = &PostPatch{}
 	}
 	p := new(Post)
-	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/posts/" + pathEscape(postID) + "/patch", body: patch, idempotent: true}, p)
+	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/posts/" + pathEscape(postID) + "/patch", route: "/api/v4/posts/{post_id}/patch", body: patch, idempotent: true}, p)
 	if err != nil {
 		return nil, r, err
 	}
@@ -155,21 +155,21 @@ func (c *Client) EditPost(ctx context.Context, postID, message string) (*Post, *
 // after a lost answer reports 404 for a post that was in fact deleted.
 // https://developers.mattermost.com/api-documentation/#/operations/DeletePost
 func (c *Client) DeletePost(ctx context.Context, postID string) (*Response, error) {
-	return c.do(ctx, &request{method: http.MethodDelete, path: "/posts/" + pathEscape(postID), idempotent: true}, &statusOK{})
+	return c.do(ctx, &request{method: http.MethodDelete, path: "/posts/" + pathEscape(postID), route: "/api/v4/posts/{post_id}", idempotent: true}, &statusOK{})
 }
 
 // PostThread returns a thread: the root post and all its replies, postID
 // being the root or any reply.
 // https://developers.mattermost.com/api-documentation/#/operations/GetPostThread
 func (c *Client) PostThread(ctx context.Context, postID string) (*PostList, *Response, error) {
-	return c.postList(ctx, "/posts/"+pathEscape(postID)+"/thread", nil)
+	return c.postList(ctx, "/posts/"+pathEscape(postID)+"/thread", "/api/v4/posts/{post_id}/thread", nil)
 }
 
 // ChannelPosts returns a page of a channel's posts, newest first. page is
 // 0-based; perPage 0 means the server's default (60, at most 200).
 // https://developers.mattermost.com/api-documentation/#/operations/GetPostsForChannel
 func (c *Client) ChannelPosts(ctx context.Context, channelID string, page, perPage int) (*PostList, *Response, error) {
-	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", pageQuery(page, perPage))
+	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", "/api/v4/channels/{channel_id}/posts", pageQuery(page, perPage))
 }
 
 // ChannelPostsSince returns every post of a channel created, edited or
@@ -177,26 +177,26 @@ func (c *Client) ChannelPosts(ctx context.Context, channelID string, page, perPa
 // without paging: the way to catch up after a WebSocket gap.
 func (c *Client) ChannelPostsSince(ctx context.Context, channelID string, since int64) (*PostList, *Response, error) {
 	q := url.Values{"since": {strconv.FormatInt(since, 10)}}
-	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", q)
+	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", "/api/v4/channels/{channel_id}/posts", q)
 }
 
 // ChannelPostsAfter returns a page of the posts newer than postID.
 func (c *Client) ChannelPostsAfter(ctx context.Context, channelID, postID string, page, perPage int) (*PostList, *Response, error) {
 	q := pageQuery(page, perPage)
 	q.Set("after", postID)
-	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", q)
+	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", "/api/v4/channels/{channel_id}/posts", q)
 }
 
 // ChannelPostsBefore returns a page of the posts older than postID.
 func (c *Client) ChannelPostsBefore(ctx context.Context, channelID, postID string, page, perPage int) (*PostList, *Response, error) {
 	q := pageQuery(page, perPage)
 	q.Set("before", postID)
-	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", q)
+	return c.postList(ctx, "/channels/"+pathEscape(channelID)+"/posts", "/api/v4/channels/{channel_id}/posts", q)
 }
 
-func (c *Client) postList(ctx context.Context, path string, q url.Values) (*PostList, *Response, error) {
+func (c *Client) postList(ctx context.Context, path, route string, q url.Values) (*PostList, *Response, error) {
 	l := new(PostList)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: q, idempotent: true}, l)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: path, route: route, query: q, idempotent: true}, l)
 	if err != nil {
 		return nil, r, err
 	}

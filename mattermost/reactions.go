@@ -18,7 +18,7 @@ func (c *Client) AddReaction(ctx context.Context, postID, emoji string) (*Reacti
 	}
 	body := map[string]string{"user_id": uid, "post_id": postID, "emoji_name": strings.Trim(emoji, ":")}
 	re := new(Reaction)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/reactions", body: body, idempotent: true}, re)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/reactions", route: "/api/v4/reactions", body: body, idempotent: true}, re)
 	if err != nil {
 		return nil, r, err
 	}
@@ -33,14 +33,15 @@ func (c *Client) RemoveReaction(ctx context.Context, postID, emoji string) (*Res
 		return nil, fmt.Errorf("mattermost: remove reaction: find our user id: %w", err)
 	}
 	path := "/users/" + pathEscape(uid) + "/posts/" + pathEscape(postID) + "/reactions/" + pathEscape(strings.Trim(emoji, ":"))
-	return c.do(ctx, &request{method: http.MethodDelete, path: path, idempotent: true}, &statusOK{})
+	return c.do(ctx, &request{method: http.MethodDelete, path: path, route: "/api/v4/users/{user_id}/posts/{post_id}/reactions/{emoji_name}",
+		idempotent: true}, &statusOK{})
 }
 
 // Reactions returns the reactions on a post.
 // https://developers.mattermost.com/api-documentation/#/operations/GetReactions
 func (c *Client) Reactions(ctx context.Context, postID string) ([]*Reaction, *Response, error) {
 	var rs []*Reaction
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/posts/" + pathEscape(postID) + "/reactions", idempotent: true}, &rs)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/posts/" + pathEscape(postID) + "/reactions", route: "/api/v4/posts/{post_id}/reactions", idempotent: true}, &rs)
 	if err != nil {
 		return nil, r, err
 	}

@@ -37,7 +37,7 @@ func (r *Role) Can(permission string) bool {
 // https://developers.mattermost.com/api-documentation/#/operations/GetRolesByNames
 func (c *Client) RolesByNames(ctx context.Context, names []string) ([]*Role, *Response, error) {
 	var roles []*Role
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/roles/names", body: names, idempotent: true}, &roles)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/roles/names", route: "/api/v4/roles/names", body: names, idempotent: true}, &roles)
 	if err != nil {
 		return nil, r, err
 	}

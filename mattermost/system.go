@@ -12,7 +12,7 @@ func (c *Client) Ping(ctx context.Context) (string, *Response, error) {
 	var out struct {
 		Status string `json:"status"`
 	}
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/system/ping", idempotent: true, anonymous: true, identify: true}, &out)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/system/ping", route: "/api/v4/system/ping", idempotent: true, anonymous: true, identify: true}, &out)
 	if err != nil {
 		return "", r, err
 	}

@@ -9,7 +9,7 @@ import (
 // https://developers.mattermost.com/api-documentation/#/operations/GetTeam
 func (c *Client) Team(ctx context.Context, teamID string) (*Team, *Response, error) {
 	t := new(Team)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/teams/" + pathEscape(teamID), idempotent: true}, t)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/teams/" + pathEscape(teamID), route: "/api/v4/teams/{team_id}", idempotent: true}, t)
 	if err != nil {
 		return nil, r, err
 	}
@@ -21,7 +21,7 @@ func (c *Client) Team(ctx context.Context, teamID string) (*Team, *Response, err
 // https://developers.mattermost.com/api-documentation/#/operations/GetTeamByName
 func (c *Client) TeamByName(ctx context.Context, name string) (*Team, *Response, error) {
 	t := new(Team)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/teams/name/" + pathEscape(name), idempotent: true}, t)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/teams/name/" + pathEscape(name), route: "/api/v4/teams/name/{team_name}", idempotent: true}, t)
 	if err != nil {
 		return nil, r, err
 	}
@@ -32,7 +32,7 @@ func (c *Client) TeamByName(ctx context.Context, name string) (*Team, *Response,
 // https://developers.mattermost.com/api-documentation/#/operations/GetTeamsForUser
 func (c *Client) MyTeams(ctx context.Context) ([]*Team, *Response, error) {
 	var ts []*Team
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams", idempotent: true}, &ts)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me/teams", route: "/api/v4/users/me/teams", idempotent: true}, &ts)
 	if err != nil {
 		return nil, r, err
 	}
@@ -45,7 +45,7 @@ func (c *Client) MyTeams(ctx context.Context) ([]*Team, *Response, error) {
 // https://developers.mattermost.com/api-documentation/#/operations/GetTeamMember
 func (c *Client) TeamMember(ctx context.Context, teamID, userID string) (*TeamMember, *Response, error) {
 	m := new(TeamMember)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/teams/" + pathEscape(teamID) + "/members/" + pathEscape(userID), idempotent: true}, m)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/teams/" + pathEscape(teamID) + "/members/" + pathEscape(userID), route: "/api/v4/teams/{team_id}/members/{user_id}", idempotent: true}, m)
 	if err != nil {
 		return nil, r, err
 	}
@@ -58,7 +58,7 @@ func (c *Client) AddTeamMember(ctx context.Context, teamID, userID string) (*Tea
 	m := new(TeamMember)
 	body := map[string]string{"team_id": teamID, "user_id": userID}
 	// Adding an existing member answers the membership: safe to retry.
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/teams/" + pathEscape(teamID) + "/members", body: body, idempotent: true}, m)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/teams/" + pathEscape(teamID) + "/members", route: "/api/v4/teams/{team_id}/members", body: body, idempotent: true}, m)
 	if err != nil {
 		return nil, r, err
 	}

@@ -19,7 +19,7 @@ func (c *Client) Login(ctx context.Context, loginID string, password, mfaToken S
 		body["token"] = string(mfaToken)
 	}
 	u := new(User)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/login", body: body, anonymous: true, identify: true}, u)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/login", route: "/api/v4/users/login", body: body, anonymous: true, identify: true}, u)
 	if err != nil {
 		return nil, r, err
 	}
@@ -38,7 +38,7 @@ func (c *Client) Login(ctx context.Context, loginID string, password, mfaToken S
 // credentials configured, the next call logs in again.
 // https://developers.mattermost.com/api-documentation/#/operations/Logout
 func (c *Client) Logout(ctx context.Context) (*Response, error) {
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/logout"}, nil)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/logout", route: "/api/v4/users/logout"}, nil)
 	if err == nil {
 		c.SetToken("")
 	}
@@ -50,7 +50,7 @@ func (c *Client) Logout(ctx context.Context) (*Response, error) {
 // https://developers.mattermost.com/api-documentation/#/operations/GetUser
 func (c *Client) Me(ctx context.Context) (*User, *Response, error) {
 	u := new(User)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me", idempotent: true, identify: true}, u)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/me", route: "/api/v4/users/me", idempotent: true, identify: true}, u)
 	if err != nil {
 		return nil, r, err
 	}
@@ -63,7 +63,7 @@ func (c *Client) Me(ctx context.Context) (*User, *Response, error) {
 // https://developers.mattermost.com/api-documentation/#/operations/GetUser
 func (c *Client) User(ctx context.Context, userID string) (*User, *Response, error) {
 	u := new(User)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/" + pathEscape(userID), idempotent: true}, u)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/" + pathEscape(userID), route: "/api/v4/users/{user_id}", idempotent: true}, u)
 	if err != nil {
 		return nil, r, err
 	}
@@ -75,7 +75,7 @@ func (c *Client) User(ctx context.Context, userID string) (*User, *Response, err
 // https://developers.mattermost.com/api-documentation/#/operations/GetUserByUsername
 func (c *Client) UserByUsername(ctx context.Context, username string) (*User, *Response, error) {
 	u := new(User)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/username/" + pathEscape(username), idempotent: true}, u)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/username/" + pathEscape(username), route: "/api/v4/users/username/{username}", idempotent: true}, u)
 	if err != nil {
 		return nil, r, err
 	}
@@ -91,7 +91,7 @@ func (c *Client) UsersByIDs(ctx context.Context, userIDs []string) ([]*User, *Re
 	}
 	var us []*User
 	// A read sent as POST: safe to retry.
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/ids", body: userIDs, idempotent: true}, &us)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/ids", route: "/api/v4/users/ids", body: userIDs, idempotent: true}, &us)
 	if err != nil {
 		return nil, r, err
 	}
@@ -102,7 +102,7 @@ func (c *Client) UsersByIDs(ctx context.Context, userIDs []string) ([]*User, *Re
 // https://developers.mattermost.com/api-documentation/#/operations/GetUserStatus
 func (c *Client) UserStatus(ctx context.Context, userID string) (*Status, *Response, error) {
 	s := new(Status)
-	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/" + pathEscape(userID) + "/status", idempotent: true}, s)
+	r, err := c.do(ctx, &request{method: http.MethodGet, path: "/users/" + pathEscape(userID) + "/status", route: "/api/v4/users/{user_id}/status", idempotent: true}, s)
 	if err != nil {
 		return nil, r, err
 	}
@@ -116,7 +116,7 @@ func (c *Client) UserStatus(ctx context.Context, userID string) (*Status, *Respo
 func (c *Client) UpdateUserStatus(ctx context.Context, userID, status string) (*Status, *Response, error) {
 	s := new(Status)
 	body := Status{UserID: userID, Status: status}
-	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/users/" + pathEscape(userID) + "/status", body: body, idempotent: true}, s)
+	r, err := c.do(ctx, &request{method: http.MethodPut, path: "/users/" + pathEscape(userID) + "/status", route: "/api/v4/users/{user_id}/status", body: body, idempotent: true}, s)
 	if err != nil {
 		return nil, r, err
 	}
@@ -130,7 +130,7 @@ func (c *Client) UserStatuses(ctx context.Context, userIDs []string) ([]*Status,
 		userIDs = []string{}
 	}
 	var ss []*Status
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/status/ids", body: userIDs, idempotent: true}, &ss)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/users/status/ids", route: "/api/v4/users/status/ids", body: userIDs, idempotent: true}, &ss)
 	if err != nil {
 		return nil, r, err
 	}
@@ -150,5 +150,5 @@ func (c *Client) Typing(ctx context.Context, channelID, parentID string) (*Respo
 		body["parent_id"] = parentID
 	}
 	// Repeating a typing notice is harmless: retry it.
-	return c.do(ctx, &request{method: http.MethodPost, path: "/users/" + pathEscape(uid) + "/typing", body: body, idempotent: true}, nil)
+	return c.do(ctx, &request{method: http.MethodPost, path: "/users/" + pathEscape(uid) + "/typing", route: "/api/v4/users/{user_id}/typing", body: body, idempotent: true}, nil)
 }

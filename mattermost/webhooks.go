@@ -38,7 +38,7 @@ func (c *Client) PostWebhook(ctx context.Context, hookID string, msg *WebhookMes
 	if msg == nil {
 		return nil, errors.New("mattermost: post webhook: nil message")
 	}
-	return c.do(ctx, &request{method: http.MethodPost, path: "/hooks/" + pathEscape(hookID), raw: true, body: msg,
+	return c.do(ctx, &request{method: http.MethodPost, path: "/hooks/" + pathEscape(hookID), route: "/hooks/{hook_id}", raw: true, body: msg,
 		anonymous: true, logPath: c.server.Path + hookPathShown}, nil)
 }
 
@@ -59,7 +59,7 @@ func (c *Client) CreateIncomingWebhook(ctx context.Context, hook *IncomingWebhoo
 		ChannelLocked bool   `json:"channel_locked,omitempty"`
 	}{hook.ChannelID, hook.DisplayName, hook.Description, hook.Username, hook.IconURL, hook.ChannelLocked}
 	out := new(IncomingWebhook)
-	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/hooks/incoming", body: body}, out)
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/hooks/incoming", route: "/api/v4/hooks/incoming", body: body}, out)
 	if err != nil {
 		return nil, r, err
 	}

@@ -87,6 +87,10 @@ type WebSocketOptions struct {
 	// Logger receives life-cycle messages (connected, reconnecting) and
 	// decisions at Debug. Default: discard. The token is never logged.
 	Logger *slog.Logger
+
+	// Observer is told of every reconnect (Observer.ObserveReconnect),
+	// for metrics. Default nil: nobody.
+	Observer Observer
 }
 
 // WebSocket is a connection to the server's event stream
@@ -196,6 +200,9 @@ type streamState struct {
 	lastAt  time.Time     // when that event was read (when Run started, before any)
 	resume  bool          // try to resume connID on the next connection
 	missed  *EventsMissed // a loss not yet delivered to the receiver
+	// handshook: a connection got as far as its handshake before. Run's
+	// alone: the reader never touches it.
+	handshook bool
 }
 
 // Run connects, delivers events on Events until ctx is done, and reconnects
@@ -403,6 +410,11 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 	}
 	close(c.ready)
 	logger.Info("websocket connected", "connection_id", connID)
+	if st.handshook && w.opts.Observer != nil {
+		// No hello on a resumed connection: its id is still resumeID.
+		w.opts.Observer.ObserveReconnect(resuming && connID == resumeID)
+	}
+	st.handshook = true
 	err = c.keepalive(sctx)
 	stop()
 	// Resume next time if the server gave this connection an id.

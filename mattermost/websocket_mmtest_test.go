@@ -139,7 +139,9 @@ func waitPosted(t *testing.T, w *mattermost.WebSocket, msg string) {
 
 func TestWebSocketMMTest(t *testing.T) {
 	s := setupMMTest(t, nil)
-	w, _, _ := startMMTestWS(t, s, &mattermost.WebSocketOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	rec := newRecorder()
+	w, _, _ := startMMTestWS(t, s, &mattermost.WebSocketOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		Observer: rec})
 	hello := waitEvent(t, w, mattermost.EventHello).Payload.(*mattermost.HelloEvent)
 	if len(hello.ConnectionID) != 26 {
 		t.Errorf("hello connection id = %q, want 26 characters", hello.ConnectionID)
@@ -168,6 +170,9 @@ func TestWebSocketMMTest(t *testing.T) {
 	waitPosted(t, w, "two")
 	s.post(t, "three")
 	waitPosted(t, w, "three")
+	if got := waitReconnect(t, rec); !got {
+		t.Errorf("reconnect after a drop: resumed = false, want true")
+	}
 
 	// A restart loses the server's state: EventMissed, then a new hello.
 	s.srv.RestartWebSockets()
@@ -180,6 +185,26 @@ func TestWebSocketMMTest(t *testing.T) {
 	}
 	s.post(t, "four")
 	waitPosted(t, w, "four")
+	if got := waitReconnect(t, rec); got {
+		t.Errorf("reconnect after a restart: resumed = true, want false")
+	}
+	select {
+	case r := <-rec.reconnects:
+		t.Errorf("a third reconnect reported (resumed %v), want two", r)
+	default:
+	}
+}
+
+// waitReconnect returns the next reconnect reported to rec.
+func waitReconnect(t *testing.T, rec *recorder) bool {
+	t.Helper()
+	select {
+	case r := <-rec.reconnects:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reconnect reported within 10s")
+		return false
+	}
 }
 
 func TestWebSocketMMTestRevoked(t *testing.T) {

@@ -138,15 +138,21 @@ func (c *chat) run(ctx context.Context, in io.Reader) {
 	stop := c.startWatch(ctx)
 	defer stop()
 	c.printHelp()
+	c.post(ctx, in)
+	<-ctx.Done() // input ended: keep showing posts until stopped
+}
+
+// post handles the lines of in until it ends or ctx is done. A blocked
+// read of in is left behind when ctx is done (see readLines).
+func (c *chat) post(ctx context.Context, in io.Reader) {
 	lines := readLines(ctx, in)
 	for {
 		line, ok := nextLine(ctx, lines)
 		if !ok {
-			break
+			return
 		}
 		c.handle(line)
 	}
-	<-ctx.Done() // input ended: keep showing posts until stopped
 }
 
 func (c *chat) printHelp() {

@@ -130,7 +130,7 @@ func (c *demoCmd) Run(e *env) error {
 	stopWatch := ch.startWatch(context.WithoutCancel(chatCtx))
 	if interactive {
 		ch.printHelp()
-		c.chat(chatCtx, ch, e.stdin)
+		ch.post(chatCtx, e.stdin)
 	} else {
 		bot, _ := w.srv.User(botName(w))
 		c.converse(chatCtx, ch, e.stdin, bot.ID)
@@ -184,19 +184,6 @@ func (c *demoCmd) printWelcome(out io.Writer, w *world) error {
 	b.WriteString("\n")
 	_, err := io.WriteString(out, b.String())
 	return err
-}
-
-// chat posts the lines typed on the terminal until its input ends or ctx
-// is done.
-func (c *demoCmd) chat(ctx context.Context, ch *chat, in io.Reader) {
-	lines := readLines(ctx, in)
-	for {
-		line, ok := nextLine(ctx, lines)
-		if !ok {
-			return
-		}
-		ch.handle(line)
-	}
 }
 
 // converse posts the lines of in, or demoScript when in has none, each

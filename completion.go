@@ -119,6 +119,24 @@ func (n *compNode) walk(fn func(*compNode)) {
 	}
 }
 
+// valueFlags calls fn for each flag that takes a value, of n and every
+// command under it, with the bash and zsh case pattern that matches the
+// flag as the word before the cursor: 'run:--config'|'run:-c'.
+func (n *compNode) valueFlags(fn func(f compFlag, pattern string)) {
+	n.walk(func(c *compNode) {
+		for _, f := range c.flags {
+			if !f.value {
+				continue
+			}
+			var pats []string
+			for _, name := range f.names() {
+				pats = append(pats, shellQuote(c.path+":"+name))
+			}
+			fn(f, strings.Join(pats, "|"))
+		}
+	})
+}
+
 // last is the command's own word: "new" for "plugin new".
 func (n *compNode) last() string {
 	return n.path[strings.LastIndexByte(n.path, ' ')+1:]
@@ -157,23 +175,14 @@ func bashCompletion(w io.Writer, name, fn string, root *compNode) error {
 	done
 	case "$cmd:$prev" in
 `, name, fn, strings.Join(root.subPatterns(shellQuote), "|"))
-	root.walk(func(c *compNode) {
-		for _, f := range c.flags {
-			if !f.value {
-				continue
-			}
-			var pats []string
-			for _, n := range f.names() {
-				pats = append(pats, shellQuote(c.path+":"+n))
-			}
-			if len(f.enum) > 0 {
-				fmt.Fprintf(&b, "\t%s) COMPREPLY=($(compgen -W %s -- \"$cur\")); return ;;\n",
-					strings.Join(pats, "|"), shellQuote(strings.Join(f.enum, " ")))
-			} else {
-				// A path, or a value to type: the shell's default
-				// (file names).
-				fmt.Fprintf(&b, "\t%s) return ;;\n", strings.Join(pats, "|"))
-			}
+	root.valueFlags(func(f compFlag, pattern string) {
+		if len(f.enum) > 0 {
+			fmt.Fprintf(&b, "\t%s) COMPREPLY=($(compgen -W %s -- \"$cur\")); return ;;\n",
+				pattern, shellQuote(strings.Join(f.enum, " ")))
+		} else {
+			// A path, or a value to type: the shell's default (file
+			// names).
+			fmt.Fprintf(&b, "\t%s) return ;;\n", pattern)
 		}
 	})
 	b.WriteString("\tesac\n\tlocal subs=\"\" flags=\"\"\n\tcase \"$cmd\" in\n")
@@ -221,23 +230,14 @@ compdef %[2]s %[1]s
 	done
 	case "$cmd:${words[CURRENT-1]}" in
 `, name, fn, strings.Join(root.subPatterns(shellQuote), "|"))
-	root.walk(func(c *compNode) {
-		for _, f := range c.flags {
-			if !f.value {
-				continue
-			}
-			var pats []string
-			for _, n := range f.names() {
-				pats = append(pats, shellQuote(c.path+":"+n))
-			}
-			switch {
-			case len(f.enum) > 0:
-				fmt.Fprintf(&b, "\t%s) compadd -- %s; return ;;\n", strings.Join(pats, "|"), strings.Join(quoteAll(f.enum), " "))
-			case f.file:
-				fmt.Fprintf(&b, "\t%s) _files; return ;;\n", strings.Join(pats, "|"))
-			default:
-				fmt.Fprintf(&b, "\t%s) _message %s; return ;;\n", strings.Join(pats, "|"), shellQuote(f.help))
-			}
+	root.valueFlags(func(f compFlag, pattern string) {
+		switch {
+		case len(f.enum) > 0:
+			fmt.Fprintf(&b, "\t%s) compadd -- %s; return ;;\n", pattern, strings.Join(quoteAll(f.enum), " "))
+		case f.file:
+			fmt.Fprintf(&b, "\t%s) _files; return ;;\n", pattern)
+		default:
+			fmt.Fprintf(&b, "\t%s) _message %s; return ;;\n", pattern, shellQuote(f.help))
 		}
 	})
 	b.WriteString("\tesac\n\tlocal -a subs flags\n\tcase \"$cmd\" in\n")
@@ -322,8 +322,9 @@ complete -c %[1]s -f
 	return err
 }
 
-// shellQuote quotes s for bash and zsh: single quotes, with each single
-// quote written '\”.
+// shellQuote quotes s for bash and zsh: in single quotes, where each
+// single quote of s closes the quoted text, is escaped with a backslash,
+// and opens it again.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

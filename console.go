@@ -3,7 +3,6 @@ package matterbot
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -25,9 +24,6 @@ type consoleCmd struct {
 	History string `help:"History file; \"-\" keeps none (default ~/.matterbot_history)." placeholder:"FILE"`
 	Log     string `help:"Write the bot's logs to this file (default: no logs)." type:"path" placeholder:"FILE"`
 	Storage string `help:"Keep the plugins' data in this bbolt file across runs (default: in memory, lost on exit)." type:"path" placeholder:"FILE"`
-
-	// in replaces os.Stdin, for tests.
-	in io.Reader
 }
 
 func (c *consoleCmd) Run(e *env) error {
@@ -47,12 +43,8 @@ func (c *consoleCmd) Run(e *env) error {
 		defer f.Close()
 		logger = cfg.Log.NewLogger(f)
 	}
-	in := c.in
-	if in == nil {
-		in = e.stdin
-	}
 	be, err := console.New(&console.Options{
-		Input:       in,
+		Input:       e.stdin,
 		Output:      e.stdout,
 		User:        c.As,
 		Room:        c.Room,

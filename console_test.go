@@ -84,9 +84,10 @@ func TestConsole(t *testing.T) {
 				c.Room = "~town-square"
 			}
 			c.History = "-"
-			c.in = strings.NewReader(tc.input)
 			var out, errOut bytes.Buffer
-			err := c.Run(testEnv(context.Background(), &out, &errOut))
+			e := testEnv(context.Background(), &out, &errOut)
+			e.stdin = strings.NewReader(tc.input)
+			err := c.Run(e)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Run = %v, want an error containing %q", err, tc.wantErr)

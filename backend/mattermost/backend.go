@@ -146,6 +146,22 @@ type Options struct {
 	// Logger receives life-cycle messages and, at Debug, each decision
 	// about an event. Default: discard. Secrets are never logged.
 	Logger *slog.Logger
+	// Observer is told of the requests to the server, the rate-limit
+	// waits, the WebSocket's reconnects and the posts caught up, for
+	// metrics. Default nil: nobody.
+	Observer Observer
+}
+
+// Observer is told of a Backend's traffic (Options.Observer): what an
+// mm.Observer is told of its client and WebSocket, and the posts each
+// catch-up delivers. Its methods must be quick and safe for concurrent
+// use.
+type Observer interface {
+	mm.Observer
+	// ObserveCatchUp reports posts missed while the WebSocket was away
+	// and delivered to the engine by a catch-up over REST (the bot's
+	// own posts, and those delivered already, are not counted).
+	ObserveCatchUp(posts int)
 }
 
 // Backend is a bot.Backend for Mattermost. Create it with New and hand it
@@ -268,6 +284,7 @@ func New(opts Options) (*Backend, error) {
 		// defaults, the client's own defaults (500ms, 15s).
 		RetryBackoff:    max(o.Retry.Base/2, time.Nanosecond),
 		MaxRetryBackoff: o.Retry.Max,
+		Observer:        o.Observer,
 	})
 	if err != nil {
 		return nil, err
@@ -646,6 +663,7 @@ func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
 	wsOpts := b.opts.WebSocket
 	wsOpts.HTTPClient = b.client.HTTPClient()
 	wsOpts.Logger = b.log
+	wsOpts.Observer = b.opts.Observer
 	if wsOpts.DialTimeout <= 0 {
 		wsOpts.DialTimeout = b.opts.Timeout
 	}
@@ -788,12 +806,13 @@ func (b *Backend) leave(ctx context.Context, h bot.Handler, p *mm.UserRemovedEve
 }
 
 // deliver hands a post to the engine once: replays after a reconnect and
-// catch-up overlaps are dropped by post id.
-func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
+// catch-up overlaps are dropped by post id. It reports whether the post
+// reached the engine.
+func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool {
 	p := in.post
 	if !b.seen.add(p.ID) {
 		b.log.Debug("post already delivered", "post_id", p.ID)
-		return
+		return false
 	}
 	if p.CreateAt > b.lastPostAt {
 		b.lastPostAt = p.CreateAt
@@ -806,11 +825,11 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 	m, err := b.tr.message(ctx, in)
 	if err != nil {
 		b.log.Warn("post dropped", "post_id", p.ID, "channel_id", p.ChannelID, "err", err)
-		return
+		return false
 	}
 	if m == nil {
 		b.skipped(ctx, p)
-		return
+		return false
 	}
 	if fromProgram(p, m) {
 		// People are never counted: only the programs let in on
@@ -819,13 +838,14 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) {
 		case loopTripped:
 			b.log.Warn("loop suspected: ignoring a program in a channel", "user_id", p.UserID, "channel_id", p.ChannelID,
 				"answers", b.loops.limit, "window", time.Duration(b.loops.window)*time.Millisecond)
-			return
+			return false
 		case loopMuted:
 			b.log.Debug("post skipped", "post_id", p.ID, "why", "loop suspected")
-			return
+			return false
 		}
 	}
 	h.HandleMessage(m)
+	return true
 }
 
 // skipped notes a post the engine does not see. The first post of

@@ -57,8 +57,20 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 	}
 	sortPosts(posts)
 	b.log.Info("catching up", "since_ms", since, "channels", len(channels), "posts", len(posts))
+	b.deliverCaught(ctx, h, posts)
+}
+
+// deliverCaught delivers the posts a catch-up read, in order, and tells
+// the Observer how many reached the engine.
+func (b *Backend) deliverCaught(ctx context.Context, h bot.Handler, posts []*mm.Post) {
+	n := 0
 	for _, p := range posts {
-		b.deliver(ctx, h, incoming{post: p})
+		if b.deliver(ctx, h, incoming{post: p}) {
+			n++
+		}
+	}
+	if o := b.opts.Observer; o != nil && n > 0 {
+		o.ObserveCatchUp(n)
 	}
 }
 
@@ -188,9 +200,7 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 	posts := postsSince(r.list, r.since)
 	sortPosts(posts)
 	b.log.Info("caught up", "channel_id", r.channelID, "since_ms", r.since, "posts", len(posts))
-	for _, p := range posts {
-		b.deliver(ctx, h, incoming{post: p})
-	}
+	b.deliverCaught(ctx, h, posts)
 	if last {
 		b.release(ctx, h, r.channelID)
 	}

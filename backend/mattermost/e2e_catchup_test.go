@@ -3,6 +3,7 @@ package mattermost_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,5 +151,74 @@ func TestCatchUpBotInNoTeam(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("reply to the command sent while down posted %d times, want once", n)
+	}
+}
+
+// observer records what a Backend tells its Observer.
+type observer struct {
+	mu         sync.Mutex
+	routes     map[string]int // "GET /api/v4/users/me 200" → count
+	reconnects chan bool      // size 16
+	caught     chan int       // size 16
+}
+
+func newObserver() *observer {
+	return &observer{routes: map[string]int{}, reconnects: make(chan bool, 16), caught: make(chan int, 16)}
+}
+
+func (o *observer) ObserveRequest(method, route string, status int, d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.routes[fmt.Sprintf("%s %s %d", method, route, status)]++
+}
+
+func (o *observer) ObserveRateLimitWait(time.Duration) {}
+func (o *observer) ObserveReconnect(resumed bool)      { o.reconnects <- resumed }
+func (o *observer) ObserveCatchUp(posts int)           { o.caught <- posts }
+
+func (o *observer) count(key string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.routes[key]
+}
+
+// TestCatchUpObserved: the Observer hears of the requests by route, of
+// a reconnect that could not resume, and of the three commands the
+// catch-up delivered (not of the bot's own posts it read).
+func TestCatchUpObserved(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	obs := newObserver()
+	opts := w.options()
+	opts.Observer = obs
+	w.startEngine(w.newBackend(opts), nil)
+	w.say(w.ops, "", "!echo hi")
+	w.replyText(w.ops, "hi")
+	w.downtime(func() {
+		for i := range 3 {
+			w.say(w.ops, "", fmt.Sprintf("!echo down %d", i))
+		}
+	})
+	w.answers(w.ops, []string{"down 0", "down 1", "down 2"})
+	select {
+	case resumed := <-obs.reconnects:
+		if resumed {
+			t.Errorf("reconnect after a restart: resumed = true, want false")
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("no reconnect observed")
+	}
+	select {
+	case n := <-obs.caught:
+		if n != 3 {
+			t.Errorf("catch-up delivered %d posts, want 3", n)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("no catch-up observed")
+	}
+	for _, key := range []string{"GET /api/v4/users/me 200", "GET /api/v4/channels/{channel_id}/posts 200", "POST /api/v4/posts 201"} {
+		if obs.count(key) == 0 {
+			t.Errorf("no request %s observed; observed %v", key, obs.routes)
+		}
 	}
 }

@@ -6,14 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
+	"go/token"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
+
+	"github.com/matterbot/matterbot/bot"
 )
 
 // pluginCmd groups the plugin subcommands.
@@ -33,9 +37,21 @@ type pluginNewCmd struct {
 // command a user can type.
 var validPluginName = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
+// skeletonNames are the names the skeleton's test file uses beside the
+// plugin's package: a plugin named so would not compile.
+var skeletonNames = []string{"testing", "bottest", "t"}
+
 func (c *pluginNewCmd) Run(e *env) error {
 	if !validPluginName.MatchString(c.Name) {
 		return &cliError{msg: fmt.Sprintf("plugin name %q: use lowercase letters and digits, starting with a letter (it is a Go package name and a command)", c.Name)}
+	}
+	if token.IsKeyword(c.Name) || slices.Contains(skeletonNames, c.Name) {
+		return &cliError{msg: fmt.Sprintf("plugin name %q: a Go keyword or a name the plugin's test uses; choose another", c.Name)}
+	}
+	for _, p := range e.plugins {
+		if bot.PluginName(p) == c.Name {
+			return &cliError{msg: fmt.Sprintf("plugin name %q: this bot has a plugin of that name already; choose another", c.Name)}
+		}
 	}
 	dir, err := filepath.Abs(filepath.Join(c.Dir, c.Name))
 	if err != nil {
@@ -53,19 +69,24 @@ func (c *pluginNewCmd) Run(e *env) error {
 		return err
 	}
 	data := pluginTemplateData{Name: c.Name, Import: path.Join(modPath, filepath.ToSlash(rel))}
-	files := []struct{ name, tmpl string }{
-		{c.Name + ".go", pluginSource},
-		{c.Name + "_test.go", pluginTestSource},
+	files := []struct {
+		name, tmpl string
+		src        []byte
+	}{
+		{name: c.Name + ".go", tmpl: pluginSource},
+		{name: c.Name + "_test.go", tmpl: pluginTestSource},
+	}
+	// Rendered before anything is written: a failure leaves nothing.
+	for i := range files {
+		if files[i].src, err = renderGo(files[i].tmpl, data); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	for _, f := range files {
-		src, err := renderGo(f.tmpl, data)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), src, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.src, 0o644); err != nil {
 			return err
 		}
 	}

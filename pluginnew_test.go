@@ -75,6 +75,9 @@ func TestPluginNewErrors(t *testing.T) {
 	}{
 		{name: "bad name", args: []string{"plugin", "new", "Greet-Me", "--dir", noModule}, wantErr: `plugin name "Greet-Me": use lowercase letters and digits`},
 		{name: "no module", args: []string{"plugin", "new", "greet", "--dir", noModule}, wantErr: "no go.mod in " + noModule + " or above"},
+		{name: "keyword", args: []string{"plugin", "new", "map", "--dir", noModule}, wantErr: `plugin name "map": a Go keyword`},
+		{name: "import of the test", args: []string{"plugin", "new", "testing", "--dir", noModule}, wantErr: `plugin name "testing": a Go keyword or a name the plugin's test uses`},
+		{name: "built-in plugin", args: []string{"plugin", "new", "echo", "--dir", noModule}, wantErr: `plugin name "echo": this bot has a plugin of that name already`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,8 +85,8 @@ func TestPluginNewErrors(t *testing.T) {
 			if code := run(context.Background(), tc.args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), tc.wantErr) {
 				t.Errorf("run(%q) = %d, stderr %q; want 1 and %q", tc.args, code, errOut.String(), tc.wantErr)
 			}
-			if _, err := os.Stat(filepath.Join(noModule, "greet")); err == nil {
-				t.Errorf("run(%q) created the plugin's directory", tc.args)
+			if entries, _ := os.ReadDir(noModule); len(entries) != 0 {
+				t.Errorf("run(%q) created %s", tc.args, entries[0].Name())
 			}
 		})
 	}

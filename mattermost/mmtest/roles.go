@@ -13,6 +13,7 @@ import (
 // names them (server/public/model/permission.go).
 const (
 	permCreatePost          = "create_post"
+	permCreatePostPublic    = "create_post_public"
 	permCreatePostEphemeral = "create_post_ephemeral"
 	permManageIncomingHooks = "manage_incoming_webhooks"
 	permJoinPublicChannels  = "join_public_channels"
@@ -47,7 +48,7 @@ func defaultPermissions() map[string][]string {
 		"view_members", "create_team", "create_emojis", "delete_emojis",
 	}
 	admin := []string{
-		permCreatePostEphemeral, "create_post_public", "manage_system", "manage_bots", "manage_others_bots",
+		permCreatePostEphemeral, permCreatePostPublic, "manage_system", "manage_bots", "manage_others_bots",
 		"create_bot", "read_bots", "read_others_bots", "create_user_access_token", "read_user_access_token",
 		"revoke_user_access_token", "edit_other_users", "read_deleted_posts", "manage_roles",
 	}
@@ -62,12 +63,12 @@ func defaultPermissions() map[string][]string {
 		"system_user":              systemUser,
 		"system_admin":             admin,
 		"system_post_all":          {permCreatePost, "use_channel_mentions"},
-		"system_post_all_public":   {"create_post_public", "use_channel_mentions"},
+		"system_post_all_public":   {permCreatePostPublic, "use_channel_mentions"},
 		"system_user_access_token": {"create_user_access_token", "read_user_access_token", "revoke_user_access_token"},
 		"team_user":                teamUser,
 		"team_admin":               teamAdmin,
 		"team_post_all":            {permCreatePost, "use_channel_mentions"},
-		"team_post_all_public":     {"create_post_public", "use_channel_mentions"},
+		"team_post_all_public":     {permCreatePostPublic, "use_channel_mentions"},
 		"channel_user":             channelUser,
 		"channel_admin":            channelAdmin,
 	}

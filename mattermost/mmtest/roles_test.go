@@ -139,6 +139,19 @@ func TestSetRolePermissions(t *testing.T) {
 		t.Errorf("join without join_public_channels = %d %s, want 403", r.status, r.body)
 	}
 
+	// Posting in a public channel not joined takes create_post_public,
+	// which team_user lacks by default.
+	townPost := map[string]any{"channel_id": town.ID, "message": "hi"}
+	if r := w.do(t, "POST", "/posts", w.bobTok, townPost); r.status != 403 {
+		t.Errorf("post in a channel not joined = %d %s, want 403", r.status, r.body)
+	}
+	if err := w.srv.SetRolePermissions("team_user", "create_post_public"); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.do(t, "POST", "/posts", w.bobTok, townPost); r.status != 201 {
+		t.Errorf("post in a channel not joined with create_post_public = %d %s, want 201", r.status, r.body)
+	}
+
 	if err := w.srv.SetRolePermissions("no_such_role"); err == nil {
 		t.Error("SetRolePermissions of an unknown role succeeded")
 	}

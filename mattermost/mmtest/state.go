@@ -178,17 +178,15 @@ func (st *state) canReadChannel(ch *mattermost.Channel, userID string) bool {
 
 // canPost follows api4/post_utils.go userCreatePostPermissionCheckWithContext:
 // create_post on the channel (a member by channel_user, an admin), or
-// create_post_public on the team for a public channel. A team member who
-// has not joined a public channel may post in it, as the fake always let
-// them.
+// create_post_public on the team for a public channel. No default role
+// of a person grants create_post_public (only team_post_all_public and
+// system_post_all_public do, model/role.go MakeDefaultRoles), so a team
+// member who has not joined a public channel may not post in it.
 func (st *state) canPost(ch *mattermost.Channel, userID string) bool {
 	if st.hasChannelPermission(ch, userID, permCreatePost) {
 		return true
 	}
-	if ch.Type != mattermost.ChannelOpen || st.isChannelMember(ch.ID, userID) {
-		return false
-	}
-	return st.isTeamMember(ch.TeamID, userID) || st.hasTeamPermission(ch.TeamID, userID, "create_post_public")
+	return ch.Type == mattermost.ChannelOpen && st.hasTeamPermission(ch.TeamID, userID, permCreatePostPublic)
 }
 
 // isValidUsername follows model.IsValidUsername (server/public/model/user.go)

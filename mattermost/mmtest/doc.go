@@ -44,11 +44,11 @@
 // Permissions follow the default roles: system admins may do anything;
 // members post, read and manage their channels; a team member may read, but
 // not post in, public channels it has not joined; private channels the
-// caller cannot see are 404 by name and 403 by id; ephemeral posts, incoming
-// webhook creation and personal access tokens need a system admin (a bot's
-// owner may make tokens for the bot). Posting, ephemeral posts, webhook
-// creation and joining public channels are checked against the role table
-// that POST /roles/names reads, as the server checks them (channel roles,
-// then team roles, then the user's); SetRolePermissions changes a role, as
-// the System Console would.
+// caller cannot see are 404 by name and 403 by id; ephemeral posts and
+// personal access tokens need a system admin (a bot's owner may make tokens
+// for the bot), incoming webhooks a team or system admin. Posting, ephemeral
+// posts, webhook creation and joining public channels are checked against
+// the role table that POST /roles/names reads, as the server checks them
+// (channel roles, then team roles, then the user's); SetRolePermissions
+// changes a role, as the System Console would.
 package mmtest

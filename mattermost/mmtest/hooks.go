@@ -28,7 +28,10 @@ func (s *Server) createHook(channelID, userID, displayName, description string) 
 }
 
 // createHookAPI is POST /hooks/incoming (api4/webhook.go createIncomingHook):
-// needs manage_incoming_webhooks, which plain users lack (403, recorded).
+// needs manage_incoming_webhooks on the channel's team, by the team
+// membership's roles or the user's (team_admin, system_admin; plain users
+// lack it: 403, recorded), so never in a direct or group channel, which
+// has no team; and, for a channel that is not public, read_channel on it.
 func (q *request) createHookAPI() {
 	var body mattermost.IncomingWebhook
 	if !q.decode("incoming_webhook", &body) {
@@ -40,7 +43,10 @@ func (q *request) createHookAPI() {
 		if ch == nil {
 			return nil, errParam("channel_id")
 		}
-		if !s.st.hasChannelPermission(ch, q.sess.userID, permManageIncomingHooks) {
+		if !s.st.hasTeamPermission(ch.TeamID, q.sess.userID, permManageIncomingHooks) {
+			return nil, errPerm()
+		}
+		if ch.Type != mattermost.ChannelOpen && !s.st.canReadChannel(ch, q.sess.userID) {
 			return nil, errPerm()
 		}
 		h, e := s.createHook(body.ChannelID, q.sess.userID, body.DisplayName, body.Description)

@@ -127,8 +127,12 @@ func (st *state) hasPermission(userID, permission string) bool {
 }
 
 // hasTeamPermission follows SessionHasPermissionToTeam: the roles of the
-// team membership, then the user's. s.mu held.
+// team membership, then the user's; no team ("", a direct or group
+// channel's) grants nothing. s.mu held.
 func (st *state) hasTeamPermission(teamID, userID, permission string) bool {
+	if teamID == "" {
+		return false
+	}
 	if m := st.teamMembers[teamID][userID]; m != nil && m.DeleteAt == 0 && st.rolesGrant(m.Roles, permission) {
 		return true
 	}

@@ -156,3 +156,49 @@ func TestSetRolePermissions(t *testing.T) {
 		t.Error("SetRolePermissions of an unknown role succeeded")
 	}
 }
+
+// TestCreateHookPermissions: incoming webhooks take
+// manage_incoming_webhooks on the channel's team, not on the channel,
+// and read access to a channel that is not public (api4/webhook.go
+// createIncomingHook); a direct channel has no team.
+func TestCreateHookPermissions(t *testing.T) {
+	w := newWorld(t, nil)
+	secret, err := w.srv.AddChannel(w.team.ID, "secret", "Secret", mattermost.ChannelPrivate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := w.srv.DirectChannel(w.root.ID, w.alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := func(tok string, ch *mattermost.Channel) int {
+		t.Helper()
+		return w.do(t, "POST", "/hooks/incoming", tok, map[string]any{"channel_id": ch.ID}).status
+	}
+
+	if got := hook(w.rootTok, dm); got != 403 {
+		t.Errorf("admin's hook in a direct channel = %d, want 403", got)
+	}
+	if got := hook(w.rootTok, secret); got != 201 {
+		t.Errorf("admin's hook in a private channel = %d, want 201", got)
+	}
+	// Channel roles do not count.
+	if err := w.srv.SetRolePermissions("channel_user", "read_channel", "create_post", "manage_incoming_webhooks"); err != nil {
+		t.Fatal(err)
+	}
+	if got := hook(w.aliceTok, w.ops); got != 403 {
+		t.Errorf("hook with the permission on the channel only = %d, want 403", got)
+	}
+	if err := w.srv.SetRolePermissions("team_user", "manage_incoming_webhooks"); err != nil {
+		t.Fatal(err)
+	}
+	if got := hook(w.aliceTok, secret); got != 403 {
+		t.Errorf("hook in a private channel alice cannot read = %d, want 403", got)
+	}
+	if err := w.srv.AddChannelMember(secret.ID, w.alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := hook(w.aliceTok, secret); got != 201 {
+		t.Errorf("hook in a private channel alice is in = %d, want 201", got)
+	}
+}

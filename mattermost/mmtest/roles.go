@@ -80,10 +80,19 @@ func (s *Server) newRoles() map[string]*mattermost.Role {
 	roles := make(map[string]*mattermost.Role)
 	for name, perms := range defaultPermissions() {
 		scheme := !strings.Contains(name, "_post_all") && name != "system_user_access_token"
+		// The server's translation ids name the two system roles
+		// global_user and global_admin (model/role.go MakeDefaultRoles).
+		key := name
+		switch name {
+		case "system_user":
+			key = "global_user"
+		case "system_admin":
+			key = "global_admin"
+		}
 		roles[name] = &mattermost.Role{
 			ID: s.entityID("role", name), Name: name,
-			DisplayName: "authentication.roles." + name + ".name",
-			Description: "authentication.roles." + name + ".description",
+			DisplayName: "authentication.roles." + key + ".name",
+			Description: "authentication.roles." + key + ".description",
 			CreateAt:    now, UpdateAt: now, Permissions: perms,
 			SchemeManaged: scheme, BuiltIn: true,
 		}

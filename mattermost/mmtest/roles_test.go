@@ -68,6 +68,19 @@ func TestDefaultRolePermissions(t *testing.T) {
 			can[r.Name][p] = true
 		}
 	}
+	// The server's display names are translation ids (model/role.go).
+	wantNames := map[string]string{
+		"system_user":  "authentication.roles.global_user.name",
+		"system_admin": "authentication.roles.global_admin.name",
+		"team_user":    "authentication.roles.team_user.name",
+		"team_admin":   "authentication.roles.team_admin.name",
+		"channel_user": "authentication.roles.channel_user.name",
+	}
+	for _, r := range roles {
+		if want := wantNames[r.Name]; r.DisplayName != want {
+			t.Errorf("%s: display_name %q, want %q", r.Name, r.DisplayName, want)
+		}
+	}
 	for _, tc := range []struct {
 		role, perm string
 		want       bool

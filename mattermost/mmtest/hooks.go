@@ -40,8 +40,8 @@ func (q *request) createHookAPI() {
 	s := q.s
 	q.locked(http.StatusCreated, func(*[]event) (any, *mattermost.APIError) {
 		ch := s.st.channels[body.ChannelID]
-		if ch == nil {
-			return nil, errParam("channel_id")
+		if ch == nil { // app/channel.go GetChannel
+			return nil, apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
 		}
 		if !s.st.hasTeamPermission(ch.TeamID, q.sess.userID, permManageIncomingHooks) {
 			return nil, errPerm()

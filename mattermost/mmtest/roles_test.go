@@ -173,7 +173,8 @@ func TestSetRolePermissions(t *testing.T) {
 // TestCreateHookPermissions: incoming webhooks take
 // manage_incoming_webhooks on the channel's team, not on the channel,
 // and read access to a channel that is not public (api4/webhook.go
-// createIncomingHook); a direct channel has no team.
+// createIncomingHook); a direct channel has no team, an unknown one is
+// not found.
 func TestCreateHookPermissions(t *testing.T) {
 	w := newWorld(t, nil)
 	secret, err := w.srv.AddChannel(w.team.ID, "secret", "Secret", mattermost.ChannelPrivate)
@@ -189,6 +190,9 @@ func TestCreateHookPermissions(t *testing.T) {
 		return w.do(t, "POST", "/hooks/incoming", tok, map[string]any{"channel_id": ch.ID}).status
 	}
 
+	if got := hook(w.rootTok, &mattermost.Channel{ID: mattermost.NewID()}); got != 404 {
+		t.Errorf("hook in an unknown channel = %d, want 404", got)
+	}
 	if got := hook(w.rootTok, dm); got != 403 {
 		t.Errorf("admin's hook in a direct channel = %d, want 403", got)
 	}

@@ -79,10 +79,12 @@ func checkAll(t *testing.T, w *world, chans []*mm.Channel, want [][]string) {
 
 // faultWorld is a world with 5 users, each with a channel of their own
 // with the bot, and a running bot (MaxPerUser 1, so that each channel's
-// replies come in order) that already knows them.
-func faultWorld(t *testing.T, srvOpts *mmtest.Options) (*world, []*mm.User, []*mm.Channel, *statusCounter) {
+// replies come in order) that already knows them. clock, if not nil, is
+// the server's clock (srvOpts.Now), moved by each 429 (see
+// statusCounter).
+func faultWorld(t *testing.T, srvOpts *mmtest.Options, clock *fakeClock) (*world, []*mm.User, []*mm.Channel, *statusCounter) {
 	t.Helper()
-	sc := &statusCounter{codes: map[int]int{}}
+	sc := &statusCounter{codes: map[int]int{}, clock: clock}
 	w := newWorldOn(t, srvOpts)
 	users := w.addUsers("usr", 5)
 	chans := make([]*mm.Channel, len(users))
@@ -101,8 +103,12 @@ func faultWorld(t *testing.T, srvOpts *mmtest.Options) (*world, []*mm.User, []*m
 // as if the server's clock ran as fast: mmtest, like the server, asks
 // for whole seconds (at least 1s), which the client honours, and a storm
 // of them would cost seconds per test. The bot still waits what the
-// answer asks before it tries again.
+// answer asks before it tries again. With a clock, the server's clock
+// (mmtest.Options.Now), each 429 moves it by the wait asked for, the
+// only time the server sees pass.
 type statusCounter struct {
+	clock *fakeClock
+
 	mu    sync.Mutex
 	codes map[int]int
 }
@@ -114,6 +120,9 @@ func (c *statusCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.codes[resp.StatusCode]++
 		c.mu.Unlock()
 		if ra, perr := strconv.ParseFloat(resp.Header.Get("Retry-After"), 64); perr == nil && resp.StatusCode == http.StatusTooManyRequests {
+			if c.clock != nil {
+				c.clock.advance(time.Duration(ra * float64(time.Second)))
+			}
 			resp.Header.Set("Retry-After", strconv.FormatFloat(ra/timeScale, 'f', -1, 64))
 		}
 	}
@@ -134,7 +143,7 @@ func TestRateLimitStormSurvived(t *testing.T) {
 	t.Parallel()
 	t.Run("FailNext", func(t *testing.T) {
 		t.Parallel()
-		w, users, chans, sc := faultWorld(t, nil)
+		w, users, chans, sc := faultWorld(t, nil, nil)
 		w.srv.FailNext(12, http.StatusTooManyRequests)
 		want := send(t, w, users, chans, 4)
 		checkAll(t, w, chans, want)
@@ -145,8 +154,14 @@ func TestRateLimitStormSurvived(t *testing.T) {
 	t.Run("server limiter", func(t *testing.T) {
 		t.Parallel()
 		// 50 requests a second with a burst of 5, keyed by token: the
-		// bot's 20 replies at once overflow it, alice's never.
-		w, users, chans, sc := faultWorld(t, &mmtest.Options{RateLimit: &mmtest.RateLimit{PerSec: 50, MaxBurst: 5, VaryByUser: true}})
+		// bot's 20 replies overflow it, alice's never. The server's
+		// clock moves only when the server tells the bot to wait: the
+		// bot, which paces itself by the X-Ratelimit-* headers, cannot
+		// stay under the limit by being slow (on a loaded machine it
+		// did, and got no 429), and each 429 it gets refills the bucket.
+		clock := newFakeClock()
+		w, users, chans, sc := faultWorld(t, &mmtest.Options{Now: clock.now,
+			RateLimit: &mmtest.RateLimit{PerSec: 50, MaxBurst: 5, VaryByUser: true}}, clock)
 		want := send(t, w, users, chans, 4)
 		checkAll(t, w, chans, want)
 		if sc.count(http.StatusTooManyRequests) == 0 {
@@ -162,7 +177,7 @@ func TestServerErrorsDelayReplies(t *testing.T) {
 	for _, code := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			t.Parallel()
-			w, users, chans, sc := faultWorld(t, nil)
+			w, users, chans, sc := faultWorld(t, nil, nil)
 			w.srv.FailNext(3, code)
 			want := send(t, w, users[:2], chans[:2], 2)
 			checkAll(t, w, chans[:2], want)
@@ -178,7 +193,7 @@ func TestServerErrorsDelayReplies(t *testing.T) {
 // them.
 func TestLongOutageDelaysReply(t *testing.T) {
 	t.Parallel()
-	w, users, chans, _ := faultWorld(t, nil)
+	w, users, chans, _ := faultWorld(t, nil, nil)
 	w.srv.FailNext(5, http.StatusServiceUnavailable)
 	want := send(t, w, users[:1], chans[:1], 1)
 	defer func() {

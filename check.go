@@ -71,17 +71,23 @@ func (c *checkCmd) server(ctx context.Context, r *report, cfg *config.Config) {
 		r.fail("%s", strings.TrimPrefix(err.Error(), "mattermost: "))
 		return
 	}
+	client := be.Client()
+	if cfg.Mattermost.Login != "" {
+		// The login made a session, also when what follows it failed (an
+		// unknown team): a check leaves none behind.
+		defer func() {
+			if client.Token() != "" {
+				_, _ = client.Logout(context.WithoutCancel(ctx))
+			}
+		}()
+	}
 	if err := be.Connect(ctx); err != nil {
 		for _, line := range errorLines(err) {
 			r.fail("%s", line)
 		}
 		return
 	}
-	me, client := be.Self(), be.Client()
-	if cfg.Mattermost.Login != "" {
-		// The login made a session; a check leaves none behind.
-		defer func() { _, _ = client.Logout(context.WithoutCancel(ctx)) }()
-	}
+	me := be.Self()
 	account := "a user account"
 	if me.IsBot {
 		account = "a bot account"

@@ -185,6 +185,30 @@ func TestCheckPasswordLogin(t *testing.T) {
 	}
 }
 
+// TestCheckPasswordLoginBadTeam: a login that succeeds before the check
+// fails (an unknown team) is logged out too.
+func TestCheckPasswordLoginBadTeam(t *testing.T) {
+	w := newRunWorld(t)
+	carol, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MATTERBOT_MATTERMOST_LOGIN", "carol")
+	t.Setenv("MATTERBOT_MATTERMOST_PASSWORD", "carol-password")
+	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", "")
+	t.Setenv("MATTERBOT_MATTERMOST_TEAM", "no-such-team")
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"check", "-c", w.config}, &out, &out); code != 1 {
+		t.Fatalf("check = %d, want 1:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), `FAIL  team "no-such-team" not found`) {
+		t.Errorf("report:\n%s\nwant the unknown team", out.String())
+	}
+	if after := w.srv.Sessions(carol.ID); after != 0 {
+		t.Errorf("carol has %d sessions after check, want 0", after)
+	}
+}
+
 func TestCheckMissingFile(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.toml")
 	var out, errOut bytes.Buffer

@@ -102,7 +102,7 @@ func (c *benchCmd) Run(e *env) error {
 		defer stop()
 		b, err = startBotInProcess(e.ctx, f.url, f.token, e.plugins)
 	} else {
-		b, err = startBotChild(e.ctx, f.url, f.token, c.Profile)
+		b, err = startBotChild(e.ctx, f.url, f.token, c.Profile, e.stderr)
 	}
 	if err != nil {
 		return fmt.Errorf("bench: start bot: %w", err)
@@ -647,7 +647,9 @@ type childBot struct {
 	out *bufio.Scanner
 }
 
-func startBotChild(ctx context.Context, url, token, profile string) (*childBot, error) {
+// startBotChild starts the bench bot in a child process, its log going to
+// stderr, and waits until it is connected.
+func startBotChild(ctx context.Context, url, token, profile string, stderr io.Writer) (*childBot, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -658,7 +660,7 @@ func startBotChild(ctx context.Context, url, token, profile string) (*childBot, 
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), benchTokenEnv+"="+token)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

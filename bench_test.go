@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -155,5 +157,21 @@ func TestStartBot(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestBenchBotChildStderr: the child bot's error reaches the command's
+// standard error, not the process's.
+func TestBenchBotChildStderr(t *testing.T) {
+	t.Setenv(mainEnv, "1")                            // the child, this test binary, is the command
+	web := httptest.NewServer(http.NotFoundHandler()) // not a Mattermost server
+	defer web.Close()
+	var stderr bytes.Buffer
+	if b, err := startBotChild(context.Background(), web.URL, "tok", "", &stderr); err == nil {
+		b.stop()
+		t.Fatal("startBotChild against a plain web server = a running bot, want an error")
+	}
+	if want := web.URL + " is not a Mattermost server"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("child's stderr = %q, want it to contain %q", stderr.String(), want)
 	}
 }

@@ -408,6 +408,7 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 		}
 		return false, err
 	}
+	c.id = connID // published by close(c.ready)
 	close(c.ready)
 	logger.Info("websocket connected", "connection_id", connID)
 	if st.handshook && w.opts.Observer != nil {
@@ -448,6 +449,8 @@ type wsConn struct {
 	unstalled atomic.Int64
 	// ready is closed when the handshake succeeded; actions wait for it.
 	ready chan struct{}
+	// id is the connection's id, set before ready is closed.
+	id string
 	// done is closed once the reader and writer have exited.
 	done chan struct{}
 
@@ -861,6 +864,30 @@ func (w *WebSocket) current(action string) (*wsConn, error) {
 		return nil, fmt.Errorf("mattermost: websocket %s: %w", action, ErrNotConnected)
 	}
 	return c, nil
+}
+
+// Connection reports the connection Run holds now: its id and true once
+// it is authenticated (a fresh connection's hello came, or a resumed one
+// answered), "" and false while Run connects or waits to reconnect. A
+// resumed connection keeps the id it had. A fresh one after a lost
+// connection has a new id, and its hello event follows the
+// [EventMissed] event that reports the loss: a receiver that notes the
+// id of the last hello it handled knows, when the two ids differ, that
+// it has not caught up yet. A server without connection ids (before
+// 5.x) gives "".
+func (w *WebSocket) Connection() (id string, ok bool) {
+	w.mu.Lock()
+	c := w.cur
+	w.mu.Unlock()
+	if c == nil {
+		return "", false
+	}
+	select {
+	case <-c.ready:
+		return c.id, true
+	default:
+		return "", false
+	}
 }
 
 // Action sends an action with its data (encoded as JSON; nil for none) and

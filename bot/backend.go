@@ -167,6 +167,18 @@ type Connector interface {
 	Connect(ctx context.Context) error
 }
 
+// Readiness is implemented by backends that know whether they can serve
+// right now: the Mattermost backend is not ready while it logs in, while
+// its WebSocket is down, or while it catches up on the events it missed.
+// Ready returns nil when the backend is ready, or an error whose text is
+// a short reason for an operator ("websocket disconnected:
+// reconnecting"). It is called from any goroutine, often (a readiness
+// probe), and must not block. Engine.Ready asks it; a backend without
+// it is ready once it has connected (Handler.HandleConnect).
+type Readiness interface {
+	Ready() error
+}
+
 // Closer is implemented by backends with something to release once the
 // engine has stopped: after Run has returned, the handlers have drained
 // and the plugins are deactivated (or after Connect or the resolution

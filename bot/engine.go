@@ -150,6 +150,7 @@ type Engine struct {
 	svcClosed bool           // guarded by smu: Run has stopped; no more services start
 
 	running atomic.Bool
+	phase   atomic.Int32              // a phase*: where Run is, for Ready
 	state   atomic.Pointer[connState] // nil until the first connect
 	base    atomic.Pointer[context.Context]
 	resolve sync.Mutex // serializes the first-connect resolution
@@ -383,6 +384,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
 		return errors.New("bot: engine already running")
 	}
+	e.phase.Store(phaseStarting)
+	defer e.phase.Store(phaseStopped)
+	// Not ready from the moment shutdown begins, before the backend
+	// has noticed.
+	defer context.AfterFunc(ctx, e.stopping)()
 	e.qmu.Lock()
 	e.started = time.Now()
 	e.qmu.Unlock()
@@ -427,7 +433,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	bctx, bcancel := context.WithCancelCause(ctx)
 	defer bcancel(nil)
 	e.failConnect = bcancel
+	e.phase.CompareAndSwap(phaseStarting, phaseServing) // unless shutdown began
 	err := e.backend.Run(bctx, e)
+	e.stopping()
 	cause := context.Cause(bctx)
 	bcancel(nil)
 
@@ -454,6 +462,67 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("bot: backend stopped")
 	}
 	return fmt.Errorf("bot: backend: %w", err)
+}
+
+// Phases of Run, for Ready.
+const (
+	phaseIdle     = iota // Run not called
+	phaseStarting        // connecting, activating the plugins
+	phaseServing         // the backend runs
+	phaseStopping        // shutdown began
+	phaseStopped         // Run returned
+)
+
+// stopping notes that shutdown began, unless Run has returned.
+func (e *Engine) stopping() {
+	for {
+		p := e.phase.Load()
+		if p >= phaseStopping || e.phase.CompareAndSwap(p, phaseStopping) {
+			return
+		}
+	}
+}
+
+// The reasons Ready gives of its own.
+var (
+	errNotRunning   = errors.New("not running")
+	errStarting     = errors.New("starting")
+	errConnecting   = errors.New("connecting")
+	errShuttingDown = errors.New("shutting down")
+	errStopped      = errors.New("stopped")
+)
+
+// Ready reports whether the bot serves: nil once Run has activated the
+// plugins and the backend is ready (Readiness; a backend without it is
+// ready once it has connected), until shutdown begins. Otherwise it
+// returns an error whose text is a short reason for an operator: "not
+// running", "connecting", "starting", "shutting down", "stopped", or the
+// backend's own ("websocket disconnected: reconnecting", "catching up").
+// A daemon's readiness probe (/readyz) reports it. Ready does not block.
+func (e *Engine) Ready() error {
+	switch e.phase.Load() {
+	case phaseIdle:
+		return errNotRunning
+	case phaseStopping:
+		return errShuttingDown
+	case phaseStopped:
+		return errStopped
+	}
+	if r, ok := e.backend.(Readiness); ok {
+		if err := r.Ready(); err != nil {
+			return err
+		}
+	} else {
+		select {
+		case <-e.connected:
+		default:
+			return errConnecting
+		}
+	}
+	if e.phase.Load() != phaseServing {
+		return errStarting
+	}
+	return nil
 }
 
 // connectFirst connects a Connector backend and resolves the admins and

@@ -588,6 +588,12 @@ func (sc *screen) endPrompt(s string) error {
 	return err
 }
 
+var _ bot.Readiness = (*Backend)(nil)
+
+// Ready implements bot.Readiness: a terminal has no connection to lose,
+// so the console is always ready.
+func (b *Backend) Ready() error { return nil }
+
 // Run implements bot.Backend: it connects, then reads the user's lines
 // until ctx is done (it returns nil) or the user quits (it returns
 // ErrQuit). Each message is handed to h, and the next prompt shows once

@@ -196,6 +196,14 @@ type Backend struct {
 	dms map[string]string // guarded by mu: user id → direct channel id
 	ws  *mm.WebSocket     // guarded by mu: the current one, nil between
 
+	// For Ready, written by the event loop. hello is the connection id
+	// of the last hello handled (HandleConnect returned), nil before the
+	// first; catching is set while a catch-up reads; behindN is
+	// len(behind).
+	hello    atomic.Pointer[string]
+	catching atomic.Bool
+	behindN  atomic.Int32
+
 	// Owned by the event loop (Run's goroutine).
 	seen       recent // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
@@ -221,6 +229,7 @@ type Backend struct {
 
 var (
 	_ bot.Backend         = (*Backend)(nil)
+	_ bot.Readiness       = (*Backend)(nil)
 	_ bot.Typer           = (*Backend)(nil)
 	_ bot.EphemeralSender = (*Backend)(nil)
 	_ bot.FileOpener      = (*Backend)(nil)
@@ -618,6 +627,44 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	}
 }
 
+// The reasons Ready gives.
+var (
+	errConnecting   = errors.New("connecting")
+	errReconnecting = errors.New("websocket disconnected: reconnecting")
+	errCatchingUp   = errors.New("catching up")
+)
+
+// Ready implements bot.Readiness. The backend is ready once it is logged
+// in, its WebSocket is connected and the engine has handled the hello of
+// that connection (or of the connection it resumed), and the catch-up of
+// the events missed while it was down is done, background reads
+// included. Otherwise the error says which: "connecting" until the first
+// hello, "websocket disconnected: reconnecting" while the socket is down
+// (or the bot logs in again), "catching up" from a fresh connection
+// after a loss until the posts missed are read.
+func (b *Backend) Ready() error {
+	hello := b.hello.Load()
+	if !b.connected.Load() || hello == nil {
+		return errConnecting
+	}
+	b.mu.Lock()
+	ws := b.ws
+	b.mu.Unlock()
+	if ws == nil {
+		return errReconnecting
+	}
+	id, ok := ws.Connection()
+	switch {
+	case !ok:
+		return errReconnecting
+	case id != *hello, b.catching.Load(), b.behindN.Load() > 0:
+		// A connection whose hello is not handled yet comes after a
+		// loss: its EventMissed, and the catch-up, come first.
+		return errCatchingUp
+	}
+	return nil
+}
+
 // anotherAccount is the error of a server that now knows the bot's
 // credentials as another account than the one the bot started as: it was
 // reset (a fake server restarted, a database restored), and every id the
@@ -734,7 +781,12 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 			return b.anotherAccount(id)
 		}
 		b.hellos++
-		return h.HandleConnect(ctx, botUser(b.self))
+		if err := h.HandleConnect(ctx, botUser(b.self)); err != nil {
+			return err
+		}
+		id := p.ConnectionID
+		b.hello.Store(&id)
+		return nil
 	case *mm.PostedEvent:
 		if in := fromEvent(p); !b.hold(in) {
 			b.deliver(ctx, h, in)

@@ -22,6 +22,8 @@ const catchUpMargin = 2000
 // listed again first: it may have been added to a channel, or sent a
 // first direct message, while the socket was down.
 func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMissed) {
+	b.catching.Store(true)
+	defer b.catching.Store(false)
 	since := b.lastPostAt
 	if since == 0 {
 		since = gap.Since.UnixMilli()
@@ -122,6 +124,7 @@ func (b *Backend) fetchLater(channelID string, since int64, hold bool) {
 		if bh == nil {
 			bh = &behind{since: since}
 			b.behind[channelID] = bh
+			b.behindN.Store(int32(len(b.behind)))
 		}
 		bh.reads++
 		bh.since = min(bh.since, since)
@@ -160,6 +163,7 @@ func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string) 
 		return
 	}
 	delete(b.behind, channelID)
+	b.behindN.Store(int32(len(b.behind)))
 	for _, in := range bh.held {
 		b.deliver(ctx, h, in)
 	}

@@ -42,13 +42,23 @@ const (
 
 // httpHandler returns the handler of the HTTP listener: the operations
 // endpoints, and the plugins' webhooks (eng.HTTPHandler) under every
-// other path. Another handler mounts on it with one line in runCmd.Run:
+// other path. /healthz answers 200 "ok" while the process serves;
+// /readyz answers 200 "ok" while the bot is ready (eng.Ready: logged in,
+// connected, caught up, not shutting down) and 503 with the reason
+// otherwise. Another handler mounts on it with one line in runCmd.Run:
 //
 //	mux.Handle("GET /metrics", h)
 func httpHandler(eng *bot.Engine) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/", eng.HTTPHandler())
 	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plain(w, http.StatusOK, "ok")
+	})))
+	mux.Handle("/readyz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := eng.Ready(); err != nil {
+			plain(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
 		plain(w, http.StatusOK, "ok")
 	})))
 	return mux

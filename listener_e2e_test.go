@@ -130,3 +130,48 @@ func TestHTTPListenerOff(t *testing.T) {
 		t.Errorf("listen = \"\" still started a listener:\n%s", out)
 	}
 }
+
+// TestReadyz: /readyz answers 503 with the reason while the bot cannot
+// serve, and 200 while it can: connecting while the server refuses its
+// socket, ready once connected, reconnecting when the server drops the
+// socket, ready again once it resumed. /healthz answers 200 throughout.
+func TestReadyz(t *testing.T) {
+	w := newRunWorld(t)
+	check := func(addr, when string, wantStatus int, wantBody string) {
+		t.Helper()
+		if status, body := get(t, http.MethodGet, addr, "/readyz"); status != wantStatus || body != wantBody {
+			t.Errorf("%s: GET /readyz = %d %q, want %d %q", when, status, body, wantStatus, wantBody)
+		}
+		if status, body := get(t, http.MethodGet, addr, "/healthz"); status != http.StatusOK || body != "ok\n" {
+			t.Errorf("%s: GET /healthz = %d %q, want 200 \"ok\\n\"", when, status, body)
+		}
+	}
+
+	w.srv.RefuseWebSockets(time.Hour)
+	b := launchRun(t, w)
+	addr := b.httpAddr(t)
+	b.waitLog(t, `msg="websocket disconnected"`) // the upgrade was refused
+	check(addr, "socket refused", http.StatusServiceUnavailable, "connecting\n")
+
+	w.srv.RefuseWebSockets(0)
+	b.waitLog(t, `msg=connected`)
+	// Once a command is answered, the bot is past the socket's hello.
+	if got := w.reply(t, w.say(t, "!echo up")); got != "up" {
+		t.Fatalf("reply = %q, want up", got)
+	}
+	check(addr, "connected", http.StatusOK, "ok\n")
+
+	w.srv.RefuseWebSockets(time.Hour)
+	mark := b.mark()
+	w.srv.DropWebSocket(w.bot.ID)
+	b.waitLogSince(t, mark, `msg="websocket disconnected"`)
+	check(addr, "socket dropped", http.StatusServiceUnavailable, "websocket disconnected: reconnecting\n")
+
+	mark = b.mark()
+	w.srv.RefuseWebSockets(0)
+	b.waitLogSince(t, mark, `msg="websocket connected"`)
+	check(addr, "socket resumed", http.StatusOK, "ok\n")
+	if got := w.reply(t, w.say(t, "!echo still up")); got != "still up" {
+		t.Errorf("reply after the resume = %q, want %q", got, "still up")
+	}
+}

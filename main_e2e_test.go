@@ -28,6 +28,14 @@ type runningBot struct {
 // connected. The test's cleanup stops it.
 func startRun(t *testing.T, w *runWorld, extra ...bot.Setuper) *runningBot {
 	t.Helper()
+	b := launchRun(t, w, extra...)
+	b.waitLog(t, `msg=connected`)
+	return b
+}
+
+// launchRun is startRun without the wait.
+func launchRun(t *testing.T, w *runWorld, extra ...bot.Setuper) *runningBot {
+	t.Helper()
 	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", w.token)
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &runningBot{stderr: &notifyWriter{wrote: make(chan struct{}, 1)}, cancel: cancel, done: make(chan int, 1)}
@@ -35,7 +43,6 @@ func startRun(t *testing.T, w *runWorld, extra ...bot.Setuper) *runningBot {
 		Stdin: strings.NewReader(""), Stdout: b.stderr, Stderr: b.stderr}
 	go func() { b.done <- c.Run(ctx, []string{"run", "-c", w.config}) }()
 	t.Cleanup(func() { b.stop(t) })
-	b.waitLog(t, `msg=connected`)
 	return b
 }
 
@@ -57,17 +64,26 @@ func (b *runningBot) stop(t *testing.T) int {
 // its submatches.
 func (b *runningBot) waitLog(t *testing.T, re string) []string {
 	t.Helper()
+	return b.waitLogSince(t, 0, re)
+}
+
+// mark returns the length of the bot's output so far, for waitLogSince.
+func (b *runningBot) mark() int { return len(b.stderr.String()) }
+
+// waitLogSince is waitLog for the output after mark.
+func (b *runningBot) waitLogSince(t *testing.T, mark int, re string) []string {
+	t.Helper()
 	rx := regexp.MustCompile(re)
 	deadline := time.After(30 * time.Second)
 	for {
-		if m := rx.FindStringSubmatch(b.stderr.String()); m != nil {
+		if m := rx.FindStringSubmatch(b.stderr.String()[mark:]); m != nil {
 			return m
 		}
 		select {
 		case <-b.stderr.wrote:
 		case code := <-b.done:
 			b.done <- code
-			if m := rx.FindStringSubmatch(b.stderr.String()); m != nil {
+			if m := rx.FindStringSubmatch(b.stderr.String()[mark:]); m != nil {
 				return m
 			}
 			t.Fatalf("the bot exited with %d before logging %q; output:\n%s", code, re, b.stderr.String())

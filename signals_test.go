@@ -337,6 +337,7 @@ func TestSignalFinishesReplyInFlight(t *testing.T) {
 	}
 
 	c := startChild(t, []string{"run", "-c", w.config}, "MATTERBOT_MATTERMOST_TOKEN="+w.token)
+	addr := c.waitLine(t, `msg="http server listening" addr=(\S+)`)[1]
 	c.waitLine(t, `msg=connected`)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -352,8 +353,15 @@ func TestSignalFinishesReplyInFlight(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	// The engine waits for the handler, its reply still on the way.
+	// The engine waits for the handler, its reply still on the way:
+	// the process serves, and is not ready.
 	c.waitLine(t, `msg="waiting for running handlers" running=1`)
+	if status, body := get(t, http.MethodGet, addr, "/readyz"); status != http.StatusServiceUnavailable || body != "shutting down\n" {
+		t.Errorf("GET /readyz while draining = %d %q, want 503 \"shutting down\\n\"", status, body)
+	}
+	if status, _ := get(t, http.MethodGet, addr, "/healthz"); status != http.StatusOK {
+		t.Errorf("GET /healthz while draining = %d, want 200", status)
+	}
 	select {
 	case release <- struct{}{}:
 	case <-abandoned:

@@ -57,7 +57,7 @@
 // # HTTP listener
 //
 // [http] listen is the bot's one HTTP listener: the plugins' webhooks and
-// the operations endpoints (/healthz). It is on by default, on
+// the operations endpoints (/healthz, /readyz). It is on by default, on
 // DefaultListen (127.0.0.1:8066: port 8066, next to Mattermost's 8065,
 // reached from the same machine only); listen = "" turns it off. An
 // address other machines reach (":8066", "0.0.0.0:8066", a host name or

@@ -465,7 +465,7 @@ func TestCards(t *testing.T) {
 		opts := w.options()
 		opts.CardsHook = hook.ID
 		w.start(opts)
-		w.say(w.ops, "", "!card hook")
+		cmd := w.say(w.ops, "", "!card hook")
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		defer cancel()
 		p, err := w.srv.WaitForPost(ctx, w.ops.ID, func(p *mm.Post) bool {
@@ -479,6 +479,9 @@ func TestCards(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, p, "deployed hook")
+		if p.Props[mmbackend.PropReplyTo] != cmd.ID {
+			t.Errorf("card by hook: props %v, want %s %s", p.Props, mmbackend.PropReplyTo, cmd.ID)
+		}
 
 		// A webhook cannot post in the bot's DM: the card goes as an
 		// attachment there, and in threads too.
@@ -590,10 +593,13 @@ func TestReactAndEphemeral(t *testing.T) {
 	}
 
 	// A bot may not post ephemeral messages (403, as recorded): the
-	// whisper arrives as a direct message.
-	w.say(w.ops, "", "!whisper hi")
+	// whisper arrives as a direct message, marked as the answer to the
+	// command.
+	cmd = w.say(w.ops, "", "!whisper hi")
 	dm := w.botDM()
-	w.replyText(dm, "psst hi")
+	if p := w.replyText(dm, "psst hi"); p.Props[mmbackend.PropReplyTo] != cmd.ID {
+		t.Errorf("whisper by direct message: props %v, want %s %s", p.Props, mmbackend.PropReplyTo, cmd.ID)
+	}
 }
 
 // TestEphemeralAsAdmin is the success path of ephemeral replies: a bot
@@ -612,11 +618,14 @@ func TestEphemeralAsAdmin(t *testing.T) {
 	alice, bob := w.socket(w.alice.ID), w.socket(w.bob.ID)
 	w.start(w.options())
 
-	w.say(w.ops, "", "!whisper hi")
+	cmd := w.say(w.ops, "", "!whisper hi")
 	ev := alice.next(mm.EventEphemeralMessage)
 	p := ev.Payload.(*mm.EphemeralMessageEvent).Post
 	if p.Message != "psst hi" || p.UserID != w.bot.ID || p.ChannelID != w.ops.ID || p.Type != mm.PostTypeEphemeral {
 		t.Errorf("alice's ephemeral post = %+v, want the bot's \"psst hi\" in ~ops", p)
+	}
+	if p.Props[mmbackend.PropReplyTo] != cmd.ID {
+		t.Errorf("alice's ephemeral post: props %v, want %s %s", p.Props, mmbackend.PropReplyTo, cmd.ID)
 	}
 
 	// A reply everyone sees marks the end: bob's socket gets the events

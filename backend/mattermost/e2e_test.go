@@ -1080,6 +1080,7 @@ func TestNewErrors(t *testing.T) {
 		{"bad port", mmbackend.Options{Server: "chat.example.com", Port: 70000, Token: "t"}},
 		{"bad host", mmbackend.Options{Server: "chat.example.com/x", Token: "t"}},
 		{"empty team", mmbackend.Options{Server: "chat.example.com", Token: "t", Teams: []string{" "}}},
+		{"empty ignored user", mmbackend.Options{Server: "chat.example.com", Token: "t", IgnoreUsers: []string{"errbot", " @ "}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

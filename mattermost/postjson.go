@@ -442,6 +442,12 @@ func (s *scanner) anyValue(depth int) (any, bool) {
 	}
 	switch c := s.b[s.i]; {
 	case c == '"':
+		if bytes.HasPrefix(s.b[s.i:], []byte(`"true"`)) {
+			// from_bot, from_webhook: a constant in an interface
+			// costs no allocation, a decoded string two.
+			s.i += len(`"true"`)
+			return "true", true
+		}
 		return s.string()
 	case c == '{':
 		m := make(map[string]any)
@@ -497,10 +503,11 @@ func (s *scanner) objectInto(m map[string]any, depth int) bool {
 	}
 	for {
 		s.space()
-		k, ok := s.string()
+		kb, ok := s.stringBytes()
 		if !ok {
 			return false
 		}
+		k := propKey(kb)
 		s.space()
 		if !s.eat(':') {
 			return false
@@ -519,6 +526,23 @@ func (s *scanner) objectInto(m map[string]any, depth int) bool {
 			return false
 		}
 	}
+}
+
+// propKey returns the key b as a string, without allocating for the
+// props that come with every post of a bot: the server's from_bot and
+// from_webhook, and matterbot_reply_to, which package
+// backend/mattermost puts on every post it makes (so a bot decodes it
+// twice for each of its replies: in the answer and in the event).
+func propKey(b []byte) string {
+	switch string(b) {
+	case "from_bot":
+		return "from_bot"
+	case "from_webhook":
+		return "from_webhook"
+	case "matterbot_reply_to":
+		return "matterbot_reply_to"
+	}
+	return string(b)
 }
 
 // flatField is a string member of a small object: its JSON name and where

@@ -269,3 +269,24 @@ func TestDecodeFrameScratch(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeBotPropsAllocs: the props of a bot's reply cost the map and
+// the id of the post answered, not their keys nor "true".
+func TestDecodeBotPropsAllocs(t *testing.T) {
+	const id = `"id":"p1","user_id":"u1","channel_id":"c1","message":"pong"`
+	bare := []byte(`{` + id + `,"props":{}}`)
+	marked := []byte(`{` + id + `,"props":{"from_bot":"true","matterbot_reply_to":"` + strings.Repeat("x", 26) + `"}}`)
+	allocs := func(b []byte) float64 {
+		return testing.AllocsPerRun(100, func() {
+			var p Post
+			if err := unmarshalPost(b, &p); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// The map's slots, the id string and its interface (the map itself
+	// is made for "props":{} too).
+	if extra := allocs(marked) - allocs(bare); extra > 3 {
+		t.Errorf("the props of a bot's reply cost %v allocations more than none, want at most 3", extra)
+	}
+}

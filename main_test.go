@@ -82,6 +82,12 @@ func TestBuildVersion(t *testing.T) {
 			want: "(devel) (rev 0123456789ab dirty)",
 		},
 		{
+			name: "pseudo-version from VCS",
+			bi: debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v0.0.0-20261206204500-0123456789ab+dirty"}, Settings: []debug.BuildSetting{
+				{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}}},
+			want: "v0.0.0-20261206204500-0123456789ab+dirty",
+		},
+		{
 			name: "custom bot",
 			bi: debug.BuildInfo{Main: debug.Module{Path: "example.com/ourbot", Version: "v0.1.0"},
 				Deps: []*debug.Module{{Path: "golang.org/x/time", Version: "v0.16.0"}, {Path: modulePath, Version: "v0.4.0"}}},

@@ -49,8 +49,10 @@ func buildVersion(bi *debug.BuildInfo) string {
 		}
 	}
 	var extra []string
-	if rev != "" {
-		r := "rev " + rev[:min(len(rev), 12)]
+	// Since Go 1.24 a checkout's build is versioned v0.0.0-date-rev(+dirty):
+	// the revision is in the version already.
+	if short := rev[:min(len(rev), 12)]; rev != "" && !strings.Contains(v, short) {
+		r := "rev " + short
 		if modified == "true" {
 			r += " dirty"
 		}

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/config"
 )
 
 // Limits of the HTTP listener ([http] listen). A webhook sender has a
@@ -45,10 +47,10 @@ const (
 // other path. /healthz answers 200 "ok" while the process serves;
 // /readyz answers 200 "ok" while the bot is ready (eng.Ready: logged in,
 // connected, caught up, not shutting down) and 503 with the reason
-// otherwise. Another handler mounts on it with one line in runCmd.Run:
+// otherwise; with cfg.PProf, /debug/pprof/ serves Go's profiler. Another handler mounts on it with one line in runCmd.Run:
 //
 //	mux.Handle("GET /metrics", h)
-func httpHandler(eng *bot.Engine) *http.ServeMux {
+func httpHandler(eng *bot.Engine, cfg config.HTTP) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/", eng.HTTPHandler())
 	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +63,15 @@ func httpHandler(eng *bot.Engine) *http.ServeMux {
 		}
 		plain(w, http.StatusOK, "ok")
 	})))
+	if cfg.PProf {
+		// The paths net/http/pprof registers on http.DefaultServeMux,
+		// which is not served.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

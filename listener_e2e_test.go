@@ -74,6 +74,8 @@ func TestHTTPEndpoints(t *testing.T) {
 		{"POST", "/hooks/deploy", http.StatusAccepted, ""},
 		{"GET", "/hooks/deploy", http.StatusMethodNotAllowed, ""},
 		{"GET", "/no/such/path", http.StatusNotFound, ""},
+		{"GET", "/debug/pprof/", http.StatusNotFound, ""}, // off by default
+		{"GET", "/debug/pprof/cmdline", http.StatusNotFound, ""},
 	}
 	for _, tc := range tests {
 		status, body := get(t, tc.method, addr, tc.path)
@@ -173,5 +175,34 @@ func TestReadyz(t *testing.T) {
 	check(addr, "socket resumed", http.StatusOK, "ok\n")
 	if got := w.reply(t, w.say(t, "!echo still up")); got != "still up" {
 		t.Errorf("reply after the resume = %q, want %q", got, "still up")
+	}
+}
+
+// TestPprof: pprof = true serves Go's profiler under /debug/pprof/.
+func TestPprof(t *testing.T) {
+	w := newRunWorld(t)
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), `listen = "127.0.0.1:0"`, "listen = \"127.0.0.1:0\"\npprof = true", 1))
+	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startRun(t, w)
+	addr := b.httpAddr(t)
+	b.waitLog(t, `msg="profiler served" path=/debug/pprof/`)
+	for _, tc := range []struct{ path, want string }{
+		{"/debug/pprof/", "goroutine"},
+		{"/debug/pprof/goroutine?debug=1", "goroutine profile:"},
+		{"/debug/pprof/cmdline", os.Args[0]}, // the process's: the test binary's
+	} {
+		status, body := get(t, http.MethodGet, addr, tc.path)
+		if status != http.StatusOK || !strings.Contains(body, tc.want) {
+			t.Errorf("GET %s = %d, body %.200q; want 200 with %q", tc.path, status, body, tc.want)
+		}
+	}
+	if status, body := get(t, http.MethodGet, addr, "/healthz"); status != http.StatusOK || body != "ok\n" {
+		t.Errorf("GET /healthz = %d %q, want 200 \"ok\\n\"", status, body)
 	}
 }

@@ -63,7 +63,10 @@ func (c *runCmd) Run(e *env) error {
 		// SIGTERM), after the handlers have stopped.
 		return eng.Run(ctx)
 	}
-	mux := httpHandler(eng)
+	mux := httpHandler(eng, cfg.HTTP)
+	if cfg.HTTP.PProf {
+		logger.Info("profiler served", "path", "/debug/pprof/")
+	}
 	// Mount other handlers on mux here, before warnShadowed.
 	warnShadowed(mux, eng, logger)
 	return serveHTTP(ctx, eng, cfg.HTTP.Listen, mux, logger)

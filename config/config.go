@@ -266,6 +266,9 @@ type HTTP struct {
 	// HMAC makes Header carry the hex HMAC-SHA256 of the body keyed with
 	// Secret ("sha256=…", GitHub's style) instead of the secret itself.
 	HMAC bool `toml:"hmac"`
+	// PProf serves Go's profiler (net/http/pprof) under /debug/pprof/ on
+	// the listener. Default false: 404 there.
+	PProf bool `toml:"pprof"`
 }
 
 // DefaultListen is the default of HTTP.Listen: port 8066, next to

@@ -178,6 +178,7 @@ format = "json"
 listen = "127.0.0.1:8080"
 secret = "s3cret"
 hmac = true
+pprof = true
 `,
 			want: func(c *Config) {
 				c.Prefix = "."
@@ -195,7 +196,7 @@ hmac = true
 					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
-				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true}
+				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true, PProf: true}
 			},
 		},
 		{

@@ -62,7 +62,8 @@
 // reached from the same machine only); listen = "" turns it off. An
 // address other machines reach (":8066", "0.0.0.0:8066", a host name or
 // another IP) is refused unless [http] secret is set, so that webhooks
-// are never open to the network unchecked.
+// are never open to the network unchecked. pprof = true adds Go's
+// profiler under /debug/pprof/.
 //
 // # Environment
 //
@@ -112,6 +113,7 @@
 //	MATTERBOT_HTTP_SECRET                  http.secret
 //	MATTERBOT_HTTP_HEADER                  http.header
 //	MATTERBOT_HTTP_HMAC                    http.hmac
+//	MATTERBOT_HTTP_PPROF                   http.pprof
 //
 // The access rules (an ordered list of tables) and the plugin tables (free
 // form, and plugin names may hold "_") have no variables. A MATTERBOT_

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -55,6 +56,11 @@ type Options struct {
 	// NoSync skips fsync after each write: faster, but a crash may lose
 	// recent writes or corrupt the file. For tests and benchmarks only.
 	NoSync bool
+	// ReadOnly opens an existing file for reading only, under a shared
+	// lock: Open neither creates nor changes the file, and writes fail.
+	// While a bot holds the file, such an Open waits and fails with
+	// ErrLocked, as any other does (see Storage.Backup).
+	ReadOnly bool
 	// Logger receives life-cycle messages. Default: discard.
 	Logger *slog.Logger
 }
@@ -70,7 +76,8 @@ type Storage struct {
 	closeErr  error
 }
 
-// Open opens, or creates with mode 0600, the database file at path. It
+// Open opens, or creates with mode 0600, the database file at path (an
+// existing one only, with Options.ReadOnly). It
 // fails with an error naming the file, wrapping ErrLocked when another
 // process holds the file (after waiting Options.Timeout), or ErrCorrupt
 // when the file is not a valid database; it never returns an empty store
@@ -103,32 +110,49 @@ func Open(path string, opts *Options) (s *Storage, err error) {
 			s, err = nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, r)
 		}
 	}()
-	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync})
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		return nil, openError(path, timeout, err)
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		if _, err := tx.CreateBucketIfNotExists(pluginsBucket); err != nil {
-			return err
-		}
-		meta, err := tx.CreateBucketIfNotExists(metaBucket)
-		if err != nil {
-			return err
-		}
-		switch v := meta.Get(formatKey); {
-		case v == nil:
-			return meta.Put(formatKey, []byte(formatVersion))
-		case string(v) != formatVersion:
-			return fmt.Errorf("layout version %q, this matterbot reads %q", v, formatVersion)
-		}
-		return nil
-	})
+	if opts.ReadOnly {
+		err = db.View(checkFormat)
+	} else {
+		err = db.Update(initFormat)
+	}
 	if err != nil {
 		_ = db.Close() // the open error is the one to report
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
 	log.Info("storage opened", "path", path)
 	return &Storage{path: path, db: db, log: log}, nil
+}
+
+// initFormat creates the layout's buckets in a new file, and checks the
+// layout version of an existing one.
+func initFormat(tx *bbolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(pluginsBucket); err != nil {
+		return err
+	}
+	meta, err := tx.CreateBucketIfNotExists(metaBucket)
+	if err != nil {
+		return err
+	}
+	if meta.Get(formatKey) == nil {
+		return meta.Put(formatKey, []byte(formatVersion))
+	}
+	return checkFormat(tx)
+}
+
+// checkFormat checks the layout version, for a file opened read-only.
+func checkFormat(tx *bbolt.Tx) error {
+	meta := tx.Bucket(metaBucket)
+	if meta == nil {
+		return errors.New("not a matterbot store: no meta bucket")
+	}
+	if v := meta.Get(formatKey); string(v) != formatVersion {
+		return fmt.Errorf("layout version %q, this matterbot reads %q", v, formatVersion)
+	}
+	return nil
 }
 
 // openError explains a bbolt.Open failure.
@@ -162,6 +186,41 @@ func (s *Storage) Close() error {
 		s.log.Info("storage closed", "path", s.path)
 	})
 	return s.closeErr
+}
+
+// Backup writes a copy of the whole database to w, consistent as of one
+// moment: it runs in a read transaction, which sees a snapshot while the
+// bot goes on reading and writing. The copy is a database file that Open
+// reads. Backup returns the bytes written; cancelling ctx stops the copy
+// at its next write. A write transaction that must grow the file waits
+// for the copy to end.
+func (s *Storage) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := s.view(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(ctxWriter{ctx, w})
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err() // bbolt formats the writer's error with %s
+		}
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("storage/bolt: back up %s: %w", s.path, err)
+	}
+	return n, nil
+}
+
+// ctxWriter is a writer that fails once its context is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (w ctxWriter) Write(p []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return w.w.Write(p)
 }
 
 // view runs fn in a read transaction, turning a bbolt panic (a damaged

@@ -16,8 +16,8 @@
 //	}
 //
 // The binary then has every subcommand of the matterbot command (run,
-// console, demo, check, init, fake-server, bench, version), each serving
-// the plugins it was given. [EngineOptions] and [BackendOptions] map a
+// console, demo, check, init, fake-server, bench, backup, version), each
+// serving the plugins it was given. [EngineOptions] and [BackendOptions] map a
 // loaded configuration onto the engine's and the Mattermost backend's
 // options, for programs that assemble a bot themselves.
 //
@@ -90,6 +90,7 @@ type cli struct {
 	Init       initCmd          `cmd:"" help:"Write a commented configuration file to start from (matterbot init --server URL --team TEAM)."`
 	Run        runCmd           `cmd:"" help:"Run the bot on a Mattermost server (matterbot run -c matterbot.toml)."`
 	Bench      benchCmd         `cmd:"" help:"Measure the bot against a fake server: latency, commands/s, allocations, RSS."`
+	Backup     backupCmd        `cmd:"" help:"Copy the plugins' store while the bot is stopped (matterbot backup matterbot.db backup.db)."`
 	Plugin     pluginCmd        `cmd:"" help:"Write plugins: plugin new NAME."`
 }
 

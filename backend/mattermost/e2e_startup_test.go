@@ -268,3 +268,66 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestWebSocketDialTimeout: a server that answers REST but never the
+// WebSocket upgrade. Each connection attempt gives up after Timeout,
+// the WebSocket's dial timeout unless WebSocket.DialTimeout is set, not
+// after the package default (30s).
+func TestWebSocketDialTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := mmtest.New(nil)
+		defer srv.Close()
+		team, err := srv.AddTeam("ops", "Ops")
+		if err != nil {
+			t.Fatal(err)
+		}
+		botUser, err := srv.AddBot("opsbot", "Ops Bot", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.AddTeamMember(team.ID, botUser.ID); err != nil {
+			t.Fatal(err)
+		}
+		token, err := srv.CreateToken(botUser.ID, "bot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := logWatch{prefix: "websocket disconnected", seen: make(chan slog.Record, 8)}
+		opts := mmbackend.Options{
+			Server: "http://chat.example.com:8065", Token: mm.Secret(token), Teams: []string{"ops"},
+			Timeout:    7 * time.Second,
+			HTTPClient: &http.Client{Transport: socketHang{srv}},
+			Logger:     slog.New(logs),
+		}
+		eng := mustEngine(t, mustBackend(t, opts), nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- eng.Run(ctx) }()
+		r := <-logs.seen
+		if took := r.Time.Sub(start); took != 7*time.Second {
+			t.Errorf("the first WebSocket attempt gave up after %v, want the timeout, 7s", took)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+}
+
+// socketHang serves REST requests with a handler, in memory, and never
+// answers the WebSocket upgrade.
+type socketHang struct{ h http.Handler }
+
+func (s socketHang) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/websocket") {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}

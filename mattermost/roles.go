@@ -5,9 +5,10 @@ import (
 	"net/http"
 )
 
-// Role is a named set of permissions (model.Role). A user's Roles, a team
-// member's and a channel member's name roles, space-separated; a user may
-// do what any role of the channel, of its team or of the user grants.
+// Role is a named set of permissions (model.Role). The Roles fields of a
+// [User], a [TeamMember] and a [ChannelMember] name roles, space-separated;
+// a user may do what any role of its channel membership, of its team
+// membership or of its own grants.
 type Role struct {
 	ID            string   `json:"id"`
 	Name          string   `json:"name"` // system_user, team_admin, channel_user, ...

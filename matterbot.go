@@ -16,8 +16,8 @@
 //	}
 //
 // The binary then has every subcommand of the matterbot command (run,
-// console, demo, check, init, fake-server, bench, backup, version), each
-// serving the plugins it was given. [EngineOptions] and [BackendOptions] map a
+// console, demo, check, init, fake-server, bench, backup, healthcheck,
+// version), each serving the plugins it was given. [EngineOptions] and [BackendOptions] map a
 // loaded configuration onto the engine's and the Mattermost backend's
 // options, for programs that assemble a bot themselves.
 //
@@ -40,6 +40,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/config"
 )
 
 // Main runs the command line of a bot with the given plugins, reading
@@ -80,18 +81,19 @@ type Command struct {
 // it generates help from the same place flags are declared, and it is
 // small and maintained.
 type cli struct {
-	Version    versionCmd       `cmd:"" help:"Print the version and exit."`
-	VersionFlg kong.VersionFlag `name:"version" help:"Print the version and exit."`
-	Demo       demoCmd          `cmd:"" help:"Try it: a fake Mattermost server, the bot and a chat in this terminal, in one process."`
-	FakeServer fakeServerCmd    `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
-	Console    consoleCmd       `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
-	Check      checkCmd         `cmd:"" help:"Check a configuration against its server: the login, the teams and channels, and what the bot may do there (matterbot check -c matterbot.toml)."`
-	Completion completionCmd    `cmd:"" help:"Print a shell completion script: source <(matterbot completion bash)."`
-	Init       initCmd          `cmd:"" help:"Write a commented configuration file to start from (matterbot init --server URL --team TEAM)."`
-	Run        runCmd           `cmd:"" help:"Run the bot on a Mattermost server (matterbot run -c matterbot.toml)."`
-	Bench      benchCmd         `cmd:"" help:"Measure the bot against a fake server: latency, commands/s, allocations, RSS."`
-	Backup     backupCmd        `cmd:"" help:"Copy the plugins' store while the bot is stopped (matterbot backup matterbot.db backup.db)."`
-	Plugin     pluginCmd        `cmd:"" help:"Write plugins: plugin new NAME."`
+	Version     versionCmd       `cmd:"" help:"Print the version and exit."`
+	VersionFlg  kong.VersionFlag `name:"version" help:"Print the version and exit."`
+	Demo        demoCmd          `cmd:"" help:"Try it: a fake Mattermost server, the bot and a chat in this terminal, in one process."`
+	FakeServer  fakeServerCmd    `cmd:"" name:"fake-server" help:"Run a fake Mattermost server for demos and manual tests."`
+	Console     consoleCmd       `cmd:"" help:"Run the bot in this terminal, with no server: try it, develop plugins."`
+	Check       checkCmd         `cmd:"" help:"Check a configuration against its server: the login, the teams and channels, and what the bot may do there (matterbot check -c matterbot.toml)."`
+	Completion  completionCmd    `cmd:"" help:"Print a shell completion script: source <(matterbot completion bash)."`
+	Init        initCmd          `cmd:"" help:"Write a commented configuration file to start from (matterbot init --server URL --team TEAM)."`
+	Run         runCmd           `cmd:"" help:"Run the bot on a Mattermost server (matterbot run -c matterbot.toml)."`
+	Bench       benchCmd         `cmd:"" help:"Measure the bot against a fake server: latency, commands/s, allocations, RSS."`
+	Backup      backupCmd        `cmd:"" help:"Copy the plugins' store while the bot is stopped (matterbot backup matterbot.db backup.db)."`
+	Healthcheck healthcheckCmd   `cmd:"" help:"Ask a running bot's HTTP listener whether it serves: exit 0 if /healthz answers 200, else 1 (a container's HEALTHCHECK)."`
+	Plugin      pluginCmd        `cmd:"" help:"Write plugins: plugin new NAME."`
 }
 
 // env is what a subcommand gets to work with: no globals.
@@ -154,7 +156,7 @@ func (e *env) main(args []string) int {
 		kong.Description("A chat-ops bot for Mattermost."),
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(code int) { exitCode = code }),
-		kong.Vars{"version": e.name + " " + e.version},
+		kong.Vars{"version": e.name + " " + e.version, "default_listen": config.DefaultListen},
 		kong.UsageOnError(),
 	)
 	if err != nil {

@@ -48,9 +48,6 @@ func Outcomes() []Outcome {
 // CommandRun is one run of a command or listener, as the engine reports
 // it to Options.Observer once the run is over.
 type CommandRun struct {
-	// RequestID is the run's reference (Request.ID): it is in the log
-	// line of the run, and in the reply to an internal error.
-	RequestID string
 	// Plugin and Command name what ran; Command is "listen" for a
 	// listener.
 	Plugin, Command string
@@ -63,7 +60,14 @@ type CommandRun struct {
 	Duration time.Duration
 	// Message is the message that started the run. Do not modify it.
 	Message *Message
+
+	id uint32 // see RequestID
 }
+
+// RequestID returns the run's reference (Request.ID): it is in the log
+// line of the run, and in the reply to an internal error. Made when
+// asked: a metric has no use for it.
+func (r CommandRun) RequestID() string { return refString(r.id) }
 
 // Observer is told of the engine's work, for metrics (Options.Observer).
 // Its methods are called from the handlers' goroutines, on the path of
@@ -84,18 +88,18 @@ func (e *Engine) done(req *Request, outcome Outcome, d time.Duration, detail ...
 		return
 	}
 	run := CommandRun{
-		RequestID: req.ID(),
-		Plugin:    req.cmd.plugin.name,
-		Command:   req.cmd.name,
-		Listener:  req.cmd.listener,
-		Outcome:   outcome,
-		Duration:  d,
-		Message:   req.Message,
+		Plugin:   req.cmd.plugin.name,
+		Command:  req.cmd.name,
+		Listener: req.cmd.listener,
+		Outcome:  outcome,
+		Duration: d,
+		Message:  req.Message,
+		id:       req.id,
 	}
 	if logged {
 		m := req.Message
 		attrs := append([]slog.Attr{
-			slog.String("request_id", run.RequestID),
+			slog.String("request_id", run.RequestID()),
 			slog.String("plugin", run.Plugin),
 			slog.String("command", run.Command),
 			slog.String("outcome", string(outcome)),

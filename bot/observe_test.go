@@ -103,16 +103,16 @@ func TestObserveCommand(t *testing.T) {
 			if diff := cmp.Diff(tc.want, run{c.Command, c.Listener, c.Outcome, c.Duration}); diff != "" {
 				t.Errorf("%s: run mismatch (-want +got):\n%s", tc.say, diff)
 			}
-			if c.Plugin != "obs" || c.Message == nil || c.Message.Text != tc.say || !regexp.MustCompile(`^[0-9a-f]{6}$`).MatchString(c.RequestID) {
+			if c.Plugin != "obs" || c.Message == nil || c.Message.Text != tc.say || !regexp.MustCompile(`^[0-9a-f]{6}$`).MatchString(c.RequestID()) {
 				t.Errorf("%s: run = %+v, want plugin obs, the message, a request id", tc.say, c)
 			}
-			line := `level=INFO msg=command request_id=` + c.RequestID + ` plugin=obs command=` + c.Command +
+			line := `level=INFO msg=command request_id=` + c.RequestID() + ` plugin=obs command=` + c.Command +
 				` outcome=` + string(c.Outcome) + ` duration=` + c.Duration.String() + ` user_id=u-bob user=bob room_id=r-ops room=ops`
 			if n := strings.Count(logs.String(), line); n != 1 {
 				t.Errorf("%s: %d log lines with %q, want 1:\n%s", tc.say, n, line, logs.String())
 			}
-			if ref := refRE.FindString(strings.Join(texts(replies), "")); ref != "" && ref != "(ref "+c.RequestID+")" {
-				t.Errorf("%s: reply has %s, want the request id %s", tc.say, ref, c.RequestID)
+			if ref := refRE.FindString(strings.Join(texts(replies), "")); ref != "" && ref != "(ref "+c.RequestID()+")" {
+				t.Errorf("%s: reply has %s, want the request id %s", tc.say, ref, c.RequestID())
 			}
 		}
 

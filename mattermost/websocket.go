@@ -410,12 +410,13 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 	}
 	c.id = connID // published by close(c.ready)
 	close(c.ready)
-	logger.Info("websocket connected", "connection_id", connID)
 	if st.handshook && w.opts.Observer != nil {
 		// No hello on a resumed connection: its id is still resumeID.
+		// Told before the line below: who reads that line sees it counted.
 		w.opts.Observer.ObserveReconnect(resuming && connID == resumeID)
 	}
 	st.handshook = true
+	logger.Info("websocket connected", "connection_id", connID)
 	err = c.keepalive(sctx)
 	stop()
 	// Resume next time if the server gave this connection an id.

@@ -24,6 +24,7 @@ import (
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
+	"github.com/matterbot/matterbot/internal/metrics"
 	"github.com/matterbot/matterbot/internal/pathbench"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
@@ -552,11 +553,23 @@ func newBenchBot(url, token string, plugins []bot.Setuper, connected chan<- stru
 	m.Server = url // a site URL: scheme and port come from it
 	m.Team = benchTeam
 	m.Token = config.NewSecret(token)
-	be, err := mmbackend.New(BackendOptions(m, nil))
+	// Observed as run observes it with the default listener on; the
+	// metrics are not served.
+	obs := metrics.New("bench")
+	bopts := BackendOptions(m, nil)
+	bopts.Observer = obs
+	be, err := mmbackend.New(bopts)
 	if err != nil {
 		return nil, err
 	}
-	return bot.New(be, EngineOptions(cfg, nil, nil), benchPlugins(plugins, connected)...)
+	eopts := EngineOptions(cfg, nil, nil)
+	eopts.Observer = obs
+	eng, err := bot.New(be, eopts, benchPlugins(plugins, connected)...)
+	if err != nil {
+		return nil, err
+	}
+	obs.Engine(eng)
+	return eng, nil
 }
 
 // benchPlugins returns the bot's plugins, the echo plugin that the bench

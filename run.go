@@ -10,6 +10,7 @@ import (
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
+	"github.com/matterbot/matterbot/internal/metrics"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/storage/bolt"
 )
@@ -41,7 +42,15 @@ func (c *runCmd) Run(e *env) error {
 		cancel(context.Cause(e.ctx))
 	})
 	defer stopLog()
-	be, err := mmbackend.New(BackendOptions(cfg.Mattermost, logger))
+	// The metrics are served on the HTTP listener: without one, nothing
+	// observes.
+	var m *metrics.Metrics
+	bopts := BackendOptions(cfg.Mattermost, logger)
+	if cfg.HTTP.Listen != "" {
+		m = metrics.New(e.version)
+		bopts.Observer = m
+	}
+	be, err := mmbackend.New(bopts)
 	if err != nil {
 		return err
 	}
@@ -54,7 +63,11 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	defer store.Close() // after the engine has stopped
-	eng, err := bot.New(be, e.engineOptions(cfg, store, logger), e.plugins...)
+	eopts := e.engineOptions(cfg, store, logger)
+	if m != nil {
+		eopts.Observer = m
+	}
+	eng, err := bot.New(be, eopts, e.plugins...)
 	if err != nil {
 		return err
 	}
@@ -67,6 +80,8 @@ func (c *runCmd) Run(e *env) error {
 	if cfg.HTTP.PProf {
 		logger.Info("profiler served", "path", "/debug/pprof/")
 	}
+	m.Engine(eng)
+	mux.Handle("/metrics", getOnly(m.Handler()))
 	// Mount other handlers on mux here, before warnShadowed.
 	warnShadowed(mux, eng, logger)
 	return serveHTTP(ctx, eng, cfg.HTTP.Listen, mux, logger)

@@ -24,8 +24,8 @@ type runningBot struct {
 }
 
 // startRun runs the command with the built-ins and extra plugins against
-// w, with the bot's token in the environment, and waits until it is
-// connected. The test's cleanup stops it.
+// w, with the bot's token in the environment (none when w.token is
+// empty), and waits until it is connected. The test's cleanup stops it.
 func startRun(t *testing.T, w *runWorld, extra ...bot.Setuper) *runningBot {
 	t.Helper()
 	b := launchRun(t, w, extra...)
@@ -36,7 +36,7 @@ func startRun(t *testing.T, w *runWorld, extra ...bot.Setuper) *runningBot {
 // launchRun is startRun without the wait.
 func launchRun(t *testing.T, w *runWorld, extra ...bot.Setuper) *runningBot {
 	t.Helper()
-	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", w.token)
+	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", w.token) // "" is no token
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &runningBot{stderr: &notifyWriter{wrote: make(chan struct{}, 1)}, cancel: cancel, done: make(chan int, 1)}
 	c := &Command{Name: "matterbot", Plugins: append(plugins.Builtin(), extra...),

@@ -118,7 +118,8 @@ func (w *runWorld) addBob(t *testing.T) *mm.Client {
 // TestMetricsMove: /metrics of a bot run by "run -c FILE" against the
 // fake server counts what the bot does: commands by outcome, replies,
 // API requests by route template and status, a resumed reconnect, and a
-// reconnect that could not resume with the post it caught up.
+// reconnect that could not resume with the post it caught up; and
+// matterbot_ready follows the socket.
 func TestMetricsMove(t *testing.T) {
 	w := newRunWorld(t)
 	bob := w.addBob(t)
@@ -141,18 +142,24 @@ func TestMetricsMove(t *testing.T) {
 
 	// A drop the server can resume (its end seen before the bot is back),
 	// then a restart it cannot, with a command posted meanwhile.
+	mark := b.mark()
 	w.srv.RefuseWebSockets(time.Hour)
 	w.srv.DropWebSockets()
 	w.srv.RefuseWebSockets(0)
-	b.waitLog(t, `(?s)(msg="websocket connected".*){2}`)
+	b.waitLogSince(t, mark, `msg="websocket connected"`)
+	mark = b.mark()
 	w.srv.RefuseWebSockets(time.Hour)
 	w.srv.RestartWebSockets()
 	missed := w.say(t, "!echo missed")
+	b.waitLogSince(t, mark, `msg="websocket disconnected"`)
+	if got := scrapeMetrics(t, addr).samples["matterbot_ready"]; got != 0 {
+		t.Errorf("socket down: matterbot_ready = %v, want 0", got)
+	}
 	w.srv.RefuseWebSockets(0)
 	if got := w.reply(t, missed); got != "missed" {
 		t.Errorf("reply to the missed command = %q, want missed", got)
 	}
-	b.waitLog(t, `(?s)(msg="websocket connected".*){3}`)
+	b.waitLogSince(t, mark, `msg="websocket connected"`)
 	// The line per command comes once its replies are sent and counted:
 	// the fake server shows a reply a moment before the bot has its
 	// answer.
@@ -197,6 +204,9 @@ func TestMetricsMove(t *testing.T) {
 		if _, ok := after.samples[g]; !ok {
 			t.Errorf("%s not exported", g)
 		}
+	}
+	if got := after.samples["matterbot_ready"]; got != 1 {
+		t.Errorf("after the catch-up: matterbot_ready = %v, want 1", got)
 	}
 	if n := after.samples["matterbot_plugins_active"]; n < 2 {
 		t.Errorf("matterbot_plugins_active = %v, want the built-ins and probe", n)

@@ -186,7 +186,7 @@ func (st *connState) rule(plugin, cmd string) *compiledRule {
 
 // refuse returns why the request's user may not run c, or "".
 func (e *Engine) refuse(req *Request, c *Cmd) string {
-	st := e.state.Load()
+	st := e.settings().conn
 	m := req.Message
 	admin := st.admins[m.From.ID]
 	if c.admin && !admin {

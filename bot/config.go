@@ -102,7 +102,7 @@ func unset(v reflect.Value) bool {
 // close.
 func (e *Engine) checkPluginTables() {
 	var names []string
-	for n := range e.opts.PluginConfig {
+	for n := range e.options().PluginConfig {
 		if e.byName[n] == nil {
 			names = append(names, n)
 		}

@@ -233,7 +233,7 @@ func (e *Engine) submitFunc(p *Plugin, tr *tracker, fn func(context.Context) err
 var errPanic = errors.New("handler panicked")
 
 func (e *Engine) exec(j *job) {
-	timeout := e.opts.CommandTimeout
+	timeout := e.options().CommandTimeout
 	if j.cmd != nil && j.cmd.timeout > 0 {
 		timeout = j.cmd.timeout
 	}
@@ -289,7 +289,7 @@ func (e *Engine) exec(j *job) {
 	case errors.As(err, &ue):
 		msg := fmt.Sprintf("`%s`: %v.", req.invocation(), ue.Err)
 		if syn := j.cmd.synopsis(); syn != j.cmd.name || j.cmd.args != nil {
-			msg += fmt.Sprintf("\nUsage: `%s%s`", e.opts.Prefix, syn)
+			msg += fmt.Sprintf("\nUsage: `%s%s`", e.options().Prefix, syn)
 		}
 		e.notify(req, msg)
 		e.done(req, OutcomeUsage, time.Since(start), slog.Any("err", ue.Err))
@@ -344,7 +344,8 @@ const TypingRefresh = 4 * time.Second
 // exist only once the timer has fired.
 func (e *Engine) autoTyping(ctx context.Context, req *Request, c *Cmd) *typing {
 	tr, ok := e.backend.(Typer)
-	if !ok || e.opts.TypingAfter <= 0 || c.listener {
+	after := e.options().TypingAfter
+	if !ok || after <= 0 || c.listener {
 		return nil
 	}
 	d := req.destination()
@@ -353,7 +354,7 @@ func (e *Engine) autoTyping(ctx context.Context, req *Request, c *Cmd) *typing {
 	}
 	ty := &typing{e: e, tr: tr, req: req, room: d.RoomID, thread: d.ThreadID}
 	ty.mu.Lock() // a tick waits until timer is set
-	ty.timer = time.AfterFunc(e.opts.TypingAfter, func() { ty.tick(ctx) })
+	ty.timer = time.AfterFunc(after, func() { ty.tick(ctx) })
 	ty.mu.Unlock()
 	return ty
 }
@@ -462,7 +463,8 @@ func (e *Engine) notifyAt(req *Request, out Outgoing, text string) {
 // pending Request.Ask and not a command given with the prefix, it hands
 // m to the question.
 func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
-	st := e.state.Load()
+	s := e.settings()
+	st := s.conn
 	if st == nil || m == nil || m.From.ID == st.self.ID {
 		return closed
 	}
@@ -479,7 +481,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 			}
 		}
 	}
-	text, addressed, explicit := e.address(st, m)
+	text, addressed, explicit := address(s, m)
 	c, req := e.command(m, text, addressed)
 	// While a question waits for its author's answer (Request.Ask), a
 	// command given with the prefix runs as a command, and the question
@@ -503,7 +505,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	if addressed && text != "" && !matched {
 		if c, args := e.regexNamed(text); c != nil {
 			e.start(c, &Request{Message: m, Command: c.name, Args: args}, tr)
-		} else if !e.opts.SuppressUnknownCommand {
+		} else if !s.opts.SuppressUnknownCommand {
 			e.unknown(m, text, tr)
 		}
 	}
@@ -634,6 +636,7 @@ func (e *Engine) unknown(m *Message, text string, tr *tracker) {
 // unknownText is the answer to words, which name no command, for an
 // admin or not.
 func (e *Engine) unknownText(words []string, admin bool) string {
+	prefix := e.options().Prefix
 	names := e.visibleNames(admin)
 	// The longest run of leading words that is a group: the first
 	// words of longer command names ("plugin" for "plugin list").
@@ -651,7 +654,7 @@ func (e *Engine) unknownText(words []string, admin bool) string {
 	quote := func(ns []string, sep string) string {
 		q := make([]string, len(ns))
 		for i, n := range ns {
-			q[i] = "`" + e.opts.Prefix + n + "`"
+			q[i] = "`" + prefix + n + "`"
 		}
 		if len(q) > maxListed {
 			return strings.Join(q[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(q)-maxListed)
@@ -662,7 +665,7 @@ func (e *Engine) unknownText(words []string, admin bool) string {
 		return strings.Join(q[:len(q)-1], ", ") + " " + sep + " " + q[len(q)-1]
 	}
 	if group == strings.Join(words, " ") {
-		return fmt.Sprintf("`%s%s` needs a subcommand: %s.", e.opts.Prefix, group, quote(members, "or"))
+		return fmt.Sprintf("`%s%s` needs a subcommand: %s.", prefix, group, quote(members, "or"))
 	}
 	tried := words[0]
 	if group != "" {
@@ -762,15 +765,16 @@ func levenshtein(a, b string) int {
 	return prev[len(rb)]
 }
 
-// address decides whether m is for the bot and returns the text after the
-// prefix. explicit reports that m starts with the prefix or an alternate
-// prefix, not only that it is a direct message.
-func (e *Engine) address(st *connState, m *Message) (text string, addressed, explicit bool) {
+// address decides whether m is for the bot, under settings s (connected),
+// and returns the text after the prefix. explicit reports that m starts
+// with the prefix or an alternate prefix, not only that it is a direct
+// message.
+func address(s *settings, m *Message) (text string, addressed, explicit bool) {
 	t := strings.TrimSpace(m.Text)
-	if strings.HasPrefix(t, e.opts.Prefix) {
-		return strings.TrimSpace(t[len(e.opts.Prefix):]), true, true
+	if p := s.opts.Prefix; strings.HasPrefix(t, p) {
+		return strings.TrimSpace(t[len(p):]), true, true
 	}
-	for _, ap := range st.prefixes {
+	for _, ap := range s.conn.prefixes {
 		if len(t) < len(ap) || !strings.EqualFold(t[:len(ap)], ap) {
 			continue
 		}
@@ -781,7 +785,7 @@ func (e *Engine) address(st *connState, m *Message) (text string, addressed, exp
 		rest = strings.TrimLeft(rest, ":,; \t\n")
 		return rest, true, true
 	}
-	if m.Direct && !e.opts.RequirePrefixInDirect {
+	if m.Direct && !s.opts.RequirePrefixInDirect {
 		return t, true, false
 	}
 	return "", false, false
@@ -874,7 +878,7 @@ func (e *Engine) HandleLeave(l *Leave) <-chan struct{} {
 }
 
 func (e *Engine) callbacks(each func(p *Plugin, tr *tracker)) <-chan struct{} {
-	if e.state.Load() == nil {
+	if e.settings().conn == nil {
 		return closed
 	}
 	tr := newTracker()

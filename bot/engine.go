@@ -132,8 +132,11 @@ type Options struct {
 // Build one with New, then call Run. An Engine is safe for concurrent use.
 type Engine struct {
 	backend Backend
-	opts    Options
-	log     *slog.Logger
+	// opts are the options given to New, with their defaults. The fields
+	// that Reconfigure changes are read from the settings in force
+	// (e.options()), never from here after New.
+	opts Options
+	log  *slog.Logger
 
 	plugins   []*Plugin
 	byName    map[string]*Plugin
@@ -150,10 +153,10 @@ type Engine struct {
 	svcClosed bool           // guarded by smu: Run has stopped; no more services start
 
 	running atomic.Bool
-	phase   atomic.Int32              // a phase*: where Run is, for Ready
-	state   atomic.Pointer[connState] // nil until the first connect
+	phase   atomic.Int32             // a phase*: where Run is, for Ready
+	set     atomic.Pointer[settings] // the settings in force; never nil after New
 	base    atomic.Pointer[context.Context]
-	resolve sync.Mutex // serializes the first-connect resolution
+	resolve sync.Mutex // serializes the changes of set: connects and Reconfigure
 	// connected is closed once the first HandleConnect has succeeded and
 	// its OnConnect hooks are done: timers wait for it to send.
 	connected chan struct{}
@@ -191,8 +194,25 @@ type Engine struct {
 	repliesSent, repliesFailed atomic.Uint64
 }
 
-// connState is what the engine learns when the backend connects. It is
-// replaced as a whole, never modified.
+// settings are the options in force (those given to New, with the
+// changes Reconfigure made) and what the engine resolved from them when
+// the backend connected. They are replaced as a whole, never modified:
+// a command sees one consistent set from start to end of a decision.
+type settings struct {
+	opts *Options
+	conn *connState // nil until the first connect
+}
+
+// settings returns the settings in force.
+func (e *Engine) settings() *settings { return e.set.Load() }
+
+// options returns the options in force: for the fields Reconfigure
+// changes, the values it set last.
+func (e *Engine) options() *Options { return e.set.Load().opts }
+
+// connState is what the engine learns when the backend connects, and
+// what it resolves from the options then. It is replaced as a whole,
+// never modified.
 type connState struct {
 	self     User
 	prefixes []string // lower-case alternative prefixes
@@ -283,6 +303,8 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	if err := o.DefaultACL.check(); err != nil {
 		return nil, fmt.Errorf("bot: default ACL: %w", err)
 	}
+	in := e.opts
+	e.set.Store(&settings{opts: &in})
 	for _, v := range plugins {
 		if err := e.add(v); err != nil {
 			return nil, err
@@ -353,14 +375,6 @@ func (e *Engine) add(v Setuper) error {
 				}
 				e.cmds[n] = c
 				e.maxWords = max(e.maxWords, strings.Count(n, " ")+1)
-			}
-		}
-		if c.divert == divertNone {
-			switch {
-			case slices.Contains(e.opts.DivertToPrivate, c.name):
-				c.divert = divertPrivate
-			case slices.Contains(e.opts.DivertToThread, c.name):
-				c.divert = divertThread
 			}
 		}
 	}
@@ -534,11 +548,12 @@ func (e *Engine) connectFirst(ctx context.Context, c Connector) error {
 	}
 	e.resolve.Lock()
 	defer e.resolve.Unlock()
-	st, err := e.connect(ctx, User{})
+	s := e.settings()
+	st, err := e.connect(ctx, s.opts, User{})
 	if err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
-	e.state.Store(st)
+	e.set.Store(&settings{opts: s.opts, conn: st})
 	return nil
 }
 
@@ -613,10 +628,11 @@ func (e *Engine) drain(cancel context.CancelFunc) {
 func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 	e.resolve.Lock()
 	defer e.resolve.Unlock()
-	st := e.state.Load()
+	s := e.settings()
+	st := s.conn
 	if st == nil {
 		var err error
-		st, err = e.connect(ctx, self)
+		st, err = e.connect(ctx, s.opts, self)
 		if err != nil {
 			err = fmt.Errorf("bot: %w", err)
 			if f := e.failConnect; f != nil {
@@ -627,10 +643,10 @@ func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 	} else {
 		next := *st
 		next.self = self
-		next.prefixes = e.prefixes(self)
+		next.prefixes = prefixes(s.opts, self)
 		st = &next
 	}
-	e.state.Store(st)
+	e.set.Store(&settings{opts: s.opts, conn: st})
 	e.log.Info("connected", "user_id", self.ID, "username", self.Username)
 	// Wait for the OnConnect hooks (they run concurrently, each with its
 	// deadline) so that a backend delivers events to a ready bot.
@@ -656,9 +672,11 @@ func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 	return nil
 }
 
-func (e *Engine) prefixes(self User) []string {
+// prefixes returns the lower-case alternative prefixes of opts, and the
+// bot's own "@username".
+func prefixes(opts *Options, self User) []string {
 	var ps []string
-	for _, a := range e.opts.AltPrefixes {
+	for _, a := range opts.AltPrefixes {
 		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
 			ps = append(ps, a)
 		}
@@ -669,9 +687,11 @@ func (e *Engine) prefixes(self User) []string {
 	return ps
 }
 
-func (e *Engine) connect(ctx context.Context, self User) (*connState, error) {
-	st := &connState{self: self, prefixes: e.prefixes(self), admins: map[string]bool{}}
-	for _, a := range e.opts.Admins {
+// connect resolves the admins and the names in the ACLs of opts to ids,
+// through the backend, for the bot self.
+func (e *Engine) connect(ctx context.Context, opts *Options, self User) (*connState, error) {
+	st := &connState{self: self, prefixes: prefixes(opts, self), admins: map[string]bool{}}
+	for _, a := range opts.Admins {
 		u, err := e.backend.User(ctx, strings.TrimPrefix(a, "@"))
 		if errors.Is(err, ErrUnknown) {
 			return nil, &StartupError{Reason: fmt.Sprintf("admin %s: no such user on the server", a), Err: err}
@@ -681,14 +701,14 @@ func (e *Engine) connect(ctx context.Context, self User) (*connState, error) {
 		}
 		st.admins[u.ID] = true
 	}
-	for _, acl := range e.opts.ACLs {
+	for _, acl := range opts.ACLs {
 		r, err := e.compileRule(ctx, acl.Rule)
 		if err != nil {
 			return nil, fmt.Errorf("ACL %q: %w", acl.Pattern, err)
 		}
 		st.acls = append(st.acls, compiledACL{pattern: strings.ToLower(acl.Pattern), rule: r})
 	}
-	r, err := e.compileRule(ctx, e.opts.DefaultACL)
+	r, err := e.compileRule(ctx, opts.DefaultACL)
 	if err != nil {
 		return nil, fmt.Errorf("default ACL: %w", err)
 	}
@@ -698,21 +718,21 @@ func (e *Engine) connect(ctx context.Context, self User) (*connState, error) {
 
 // Self returns the bot's own identity, known once the backend connected.
 func (e *Engine) Self() User {
-	if st := e.state.Load(); st != nil {
+	if st := e.settings().conn; st != nil {
 		return st.self
 	}
 	return User{}
 }
 
 // Prefix returns the command prefix ("!").
-func (e *Engine) Prefix() string { return e.opts.Prefix }
+func (e *Engine) Prefix() string { return e.options().Prefix }
 
 // Version returns Options.Version.
 func (e *Engine) Version() string { return e.opts.Version }
 
 // IsAdmin reports whether the user with the given id is a bot admin.
 func (e *Engine) IsAdmin(userID string) bool {
-	st := e.state.Load()
+	st := e.settings().conn
 	return st != nil && st.admins[userID]
 }
 

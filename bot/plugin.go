@@ -148,7 +148,7 @@ func (p *Plugin) decodeConfig(v any) error {
 		return fmt.Errorf("bot: plugin %s: Config needs a non-nil pointer, got %T", p.name, v)
 	}
 	p.config = v
-	raw, ok := p.engine.opts.PluginConfig[p.name]
+	raw, ok := p.engine.options().PluginConfig[p.name]
 	if !ok {
 		return nil
 	}

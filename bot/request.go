@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"text/template"
@@ -81,7 +82,7 @@ func (r *Request) invocation() string {
 	if r.cmd.listener {
 		return r.cmd.plugin.name + " listener"
 	}
-	return r.engine.opts.Prefix + r.cmd.name
+	return r.engine.options().Prefix + r.cmd.name
 }
 
 // destination returns where replies go: the room and thread of the
@@ -91,7 +92,7 @@ func (r *Request) destination() Outgoing {
 	m := r.Message
 	d := divertNone
 	if r.cmd != nil {
-		d = r.cmd.divert
+		d = r.engine.divert(r.cmd)
 	}
 	switch {
 	case d == divertPrivate && !m.Direct:
@@ -108,7 +109,7 @@ func (r *Request) destination() Outgoing {
 // GROUPCHAT_NICK_PREFIXED does.
 func (r *Request) addressed(out *Outgoing) {
 	m := r.Message
-	if !r.engine.opts.PrefixRoomReplies || m == nil || m.Direct || out.RoomID == "" ||
+	if !r.engine.options().PrefixRoomReplies || m == nil || m.Direct || out.RoomID == "" ||
 		out.Text == "" || m.From.Username == "" {
 		return
 	}
@@ -329,7 +330,8 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 
 	r.tr.release() // the handler now waits on the user, not on the engine
 	r.tr = nil
-	t := time.NewTimer(e.opts.AskTimeout)
+	timeout := e.options().AskTimeout
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	var err error
 	select {
@@ -342,7 +344,7 @@ func (r *Request) Ask(ctx context.Context, question string) (*Message, error) {
 			err = fmt.Errorf("bot: ask %s: %w (%w)", r.Message.From, ErrNoAnswer, err)
 		}
 	case <-t.C:
-		err = fmt.Errorf("bot: ask %s: %w after %v", r.Message.From, ErrNoAnswer, e.opts.AskTimeout)
+		err = fmt.Errorf("bot: ask %s: %w after %v", r.Message.From, ErrNoAnswer, timeout)
 	case <-e.unpark: // shutdown began: no answer can come, so do not hold it up
 		err = fmt.Errorf("bot: ask %s: %w: the bot is stopping", r.Message.From, ErrNoAnswer)
 	}
@@ -389,4 +391,22 @@ func (e *Engine) answer(m *Message, tr *tracker) bool {
 	tr.add()
 	w.ch <- answer{m: m, tr: tr}
 	return true
+}
+
+// divert returns where c's replies go: as c declares (Cmd.InThread,
+// Cmd.Private), else as the options in force list it
+// (Options.DivertToPrivate, Options.DivertToThread). Listeners are not
+// diverted by the options.
+func (e *Engine) divert(c *Cmd) divert {
+	if c.divert != divertNone || c.listener {
+		return c.divert
+	}
+	o := e.options()
+	switch {
+	case slices.Contains(o.DivertToPrivate, c.name):
+		return divertPrivate
+	case slices.Contains(o.DivertToThread, c.name):
+		return divertThread
+	}
+	return divertNone
 }

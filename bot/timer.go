@@ -451,7 +451,7 @@ func (e *Engine) fireTimer(ctx context.Context, log *slog.Logger, p *Plugin, id 
 		log.Error("timer has no handler; dropped")
 		return
 	}
-	hctx, cancel := context.WithTimeout(ctx, e.opts.CommandTimeout)
+	hctx, cancel := context.WithTimeout(ctx, e.options().CommandTimeout)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {

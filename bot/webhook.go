@@ -362,7 +362,7 @@ func (e *Engine) serveHook(ep *Endpoint, w http.ResponseWriter, r *http.Request)
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), e.opts.CommandTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), e.options().CommandTimeout)
 	defer cancel()
 	if actx := p.actx.Load(); actx != nil {
 		base = *actx // cancelled by deactivation and shutdown

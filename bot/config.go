@@ -26,15 +26,30 @@ func (e *MissingConfigError) Error() string {
 // checkRequired records the required fields of *v that are not set, and
 // returns a *MissingConfigError naming them.
 func (p *Plugin) checkRequired(v any) error {
-	rv := reflect.ValueOf(v).Elem()
-	if rv.Kind() != reflect.Struct {
+	missing := requiredKeys(reflect.ValueOf(v).Elem())
+	p.cfgMu.Lock()
+	p.missing = missing
+	p.cfgMu.Unlock()
+	if len(missing) == 0 {
 		return nil
 	}
-	p.missing = missingKeys(rv, "")
-	if len(p.missing) == 0 {
+	return &MissingConfigError{Plugin: p.name, Keys: slices.Clone(missing)}
+}
+
+// requiredKeys returns the keys of the required fields of v that are
+// not set, when v is a struct.
+func requiredKeys(v reflect.Value) []string {
+	if v.Kind() != reflect.Struct {
 		return nil
 	}
-	return &MissingConfigError{Plugin: p.name, Keys: slices.Clone(p.missing)}
+	return missingKeys(v, "")
+}
+
+// missingKeys returns the required configuration keys that are not set.
+func (p *Plugin) missingKeys() []string {
+	p.cfgMu.Lock()
+	defer p.cfgMu.Unlock()
+	return slices.Clone(p.missing)
 }
 
 // missingKeys returns the keys of the fields of struct v tagged

@@ -54,6 +54,15 @@ type job struct {
 	tr     *tracker
 }
 
+// handlerName names what j runs, for logs: a command's name, or what a
+// callback is for.
+func (j *job) handlerName() string {
+	if j.cmd != nil {
+		return j.cmd.name
+	}
+	return j.what
+}
+
 func (j *job) pluginName() string {
 	if j.plugin == nil {
 		return "engine"
@@ -233,6 +242,16 @@ func (e *Engine) submitFunc(p *Plugin, tr *tracker, fn func(context.Context) err
 var errPanic = errors.New("handler panicked")
 
 func (e *Engine) exec(j *job) {
+	if j.plugin != nil {
+		if !j.plugin.enter() {
+			// Deactivated since it was queued (by an admin, or to take a
+			// new configuration): it does not run.
+			e.log.Info("handler dropped: plugin inactive", "plugin", j.plugin.name, "handler", j.handlerName())
+			j.tr.release()
+			return
+		}
+		defer j.plugin.leave()
+	}
 	timeout := e.options().CommandTimeout
 	if j.cmd != nil && j.cmd.timeout > 0 {
 		timeout = j.cmd.timeout

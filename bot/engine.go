@@ -153,7 +153,11 @@ type Engine struct {
 	svcClosed bool           // guarded by smu: Run has stopped; no more services start
 
 	running atomic.Bool
-	phase   atomic.Int32             // a phase*: where Run is, for Ready
+	phase   atomic.Int32 // a phase*: where Run is, for Ready
+	// reconf serializes Reconfigure with itself and with the activations
+	// and deactivations of Run.
+	reconf  sync.Mutex
+	stopped bool                     // guarded by reconf: Run is stopping; Reconfigure refuses
 	set     atomic.Pointer[settings] // the settings in force; never nil after New
 	base    atomic.Pointer[context.Context]
 	resolve sync.Mutex // serializes the changes of set: connects and Reconfigure
@@ -250,15 +254,7 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 		e.opts = *opts
 	}
 	o := &e.opts
-	if o.Prefix == "" {
-		o.Prefix = "!"
-	}
-	if o.CommandTimeout <= 0 {
-		o.CommandTimeout = time.Minute
-	}
-	if o.AskTimeout <= 0 {
-		o.AskTimeout = 5 * time.Minute
-	}
+	o.setChangeableDefaults()
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 10 * time.Second
 	}
@@ -290,18 +286,8 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	for _, a := range o.Admins {
-		if _, err := ParseAddress(a); err != nil || !strings.HasPrefix(a, "@") {
-			return nil, fmt.Errorf("bot: admin %q: want @username", a)
-		}
-	}
-	for _, acl := range o.ACLs {
-		if err := acl.Rule.check(); err != nil {
-			return nil, fmt.Errorf("bot: ACL %q: %w", acl.Pattern, err)
-		}
-	}
-	if err := o.DefaultACL.check(); err != nil {
-		return nil, fmt.Errorf("bot: default ACL: %w", err)
+	if err := o.checkAccess(); err != nil {
+		return nil, err
 	}
 	in := e.opts
 	e.set.Store(&settings{opts: &in})
@@ -317,6 +303,38 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	}
 	e.checkPluginTables()
 	return e, nil
+}
+
+// setChangeableDefaults fills in the defaults of the fields Reconfigure
+// changes.
+func (o *Options) setChangeableDefaults() {
+	if o.Prefix == "" {
+		o.Prefix = "!"
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = time.Minute
+	}
+	if o.AskTimeout <= 0 {
+		o.AskTimeout = 5 * time.Minute
+	}
+}
+
+// checkAccess checks the syntax of the admins and the access rules.
+func (o *Options) checkAccess() error {
+	for _, a := range o.Admins {
+		if _, err := ParseAddress(a); err != nil || !strings.HasPrefix(a, "@") {
+			return fmt.Errorf("bot: admin %q: want @username", a)
+		}
+	}
+	for _, acl := range o.ACLs {
+		if err := acl.Rule.check(); err != nil {
+			return fmt.Errorf("bot: ACL %q: %w", acl.Pattern, err)
+		}
+	}
+	if err := o.DefaultACL.check(); err != nil {
+		return fmt.Errorf("bot: default ACL: %w", err)
+	}
+	return nil
 }
 
 // pluginName is the name of plugin value v: its Name() method, or its
@@ -345,9 +363,10 @@ func (e *Engine) add(v Setuper) error {
 	}
 	p := &Plugin{engine: e, value: v, name: name, store: e.opts.Storage.Store(name)}
 	err := v.Setup(p)
-	if mc := (*MissingConfigError)(nil); len(p.missing) > 0 && (err == nil || errors.As(err, &mc)) {
+	if mc := (*MissingConfigError)(nil); len(p.missingKeys()) > 0 && (err == nil || errors.As(err, &mc)) {
 		// Never activated: registered so that it is listed, with nothing
 		// else, since Setup stopped short or declared with missing values.
+		p.bare = true
 		e.plugins = append(e.plugins, p)
 		e.byName[name] = p
 		return nil
@@ -419,6 +438,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		// Connect first: a bot that cannot start says so in one line,
 		// before any plugin is activated (and logs it).
 		if err := e.connectFirst(ctx, c); err != nil {
+			e.stopReconfigure()
 			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
 			defer dcancel()
 			e.stopServices(dctx)
@@ -430,19 +450,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 
+	// Under reconf: a Reconfigure then runs wholly before or after the
+	// activations, never rewriting a configuration being activated.
+	e.reconf.Lock()
 	for _, p := range e.plugins {
-		if slices.Contains(e.opts.Inactive, p.name) {
-			continue
-		}
-		var mc *MissingConfigError
-		switch err := e.activate(hctx, p); {
-		case errors.As(err, &mc):
-			e.log.Error("plugin not activated: required config missing", "plugin", p.name,
-				"missing", strings.Join(mc.Keys, ", "), "table", "plugins."+p.name)
-		case err != nil:
-			e.log.Error("plugin activation failed", "plugin", p.name, "err", err)
+		if !slices.Contains(e.opts.Inactive, p.name) {
+			e.reportActivation(p, e.activate(hctx, p))
 		}
 	}
+	e.reconf.Unlock()
 
 	bctx, bcancel := context.WithCancelCause(ctx)
 	defer bcancel(nil)
@@ -455,6 +471,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	e.drain(hcancel) // at most ShutdownTimeout + ShutdownGrace
 	rcancel()
+	e.stopReconfigure()
 
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
 	defer dcancel()

@@ -43,7 +43,7 @@ func (c CommandInfo) Summary() string {
 func (p *Plugin) isActive() bool { return p.active.Load() }
 
 func (p *Plugin) info() PluginInfo {
-	pi := PluginInfo{Name: p.name, Description: p.desc, Active: p.isActive(), Missing: slices.Clone(p.missing)}
+	pi := PluginInfo{Name: p.name, Description: p.desc, Active: p.isActive(), Missing: p.missingKeys()}
 	for _, c := range p.cmds {
 		if c.listener {
 			continue
@@ -120,12 +120,17 @@ func (e *Engine) Deactivate(ctx context.Context, name string) error {
 func (e *Engine) activate(ctx context.Context, p *Plugin) error {
 	p.life.Lock()
 	defer p.life.Unlock() // hooks run under the lock so that two activations do not interleave
+	return e.activateLocked(ctx, p)
+}
+
+// activateLocked is activate with p.life held.
+func (e *Engine) activateLocked(ctx context.Context, p *Plugin) error {
 	if p.active.Load() {
 		e.startJobs(p) // activated before Run: its schedules start now
 		return nil
 	}
-	if len(p.missing) > 0 {
-		return &MissingConfigError{Plugin: p.name, Keys: slices.Clone(p.missing)}
+	if missing := p.missingKeys(); len(missing) > 0 {
+		return &MissingConfigError{Plugin: p.name, Keys: missing}
 	}
 	for _, f := range p.onActivate {
 		if err := safely(func() error { return f(ctx) }); err != nil {
@@ -143,21 +148,41 @@ func (e *Engine) activate(ctx context.Context, p *Plugin) error {
 func (e *Engine) deactivate(ctx context.Context, p *Plugin) error {
 	p.life.Lock()
 	defer p.life.Unlock()
+	jobs, hooks := e.deactivateLocked(ctx, p)
+	if err := errors.Join(jobs, hooks); err != nil {
+		return fmt.Errorf("bot: deactivate %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// deactivateLocked is deactivate with p.life held. jobs is the failure
+// to stop the plugin's schedules, hooks that of its OnDeactivate hooks.
+func (e *Engine) deactivateLocked(ctx context.Context, p *Plugin) (jobs, hooks error) {
 	if !p.active.Load() {
-		return nil
+		return nil, nil
 	}
 	p.active.Store(false)
 	e.log.Info("plugin deactivated", "plugin", p.name)
 	// Schedules stop before the OnDeactivate hooks, so that the hooks may
 	// release what the jobs use.
-	errs := []error{e.stopJobs(ctx, p)}
+	jobs = e.stopJobs(ctx, p)
+	var errs []error
 	for _, f := range p.onDeactivate {
 		errs = append(errs, safely(func() error { return f(ctx) }))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("bot: deactivate %s: %w", p.name, err)
+	return jobs, errors.Join(errs...)
+}
+
+// reportActivation logs why p was not activated, if err says it was not.
+func (e *Engine) reportActivation(p *Plugin, err error) {
+	var mc *MissingConfigError
+	switch {
+	case errors.As(err, &mc):
+		e.log.Error("plugin not activated: required config missing", "plugin", p.name,
+			"missing", strings.Join(mc.Keys, ", "), "table", "plugins."+p.name)
+	case err != nil:
+		e.log.Error("plugin activation failed", "plugin", p.name, "err", err)
 	}
-	return nil
 }
 
 // safely runs f, turning a panic into an error.
@@ -178,6 +203,9 @@ func (e *Engine) PluginConfig(name string) (string, error) {
 	if p == nil {
 		return "", fmt.Errorf("%w: %q", ErrNoPlugin, name)
 	}
+	// Under cfgMu: Reconfigure may be rewriting the value.
+	p.cfgMu.Lock()
+	defer p.cfgMu.Unlock()
 	if p.config == nil {
 		return "{}", nil
 	}

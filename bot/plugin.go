@@ -66,7 +66,6 @@ type Plugin struct {
 	// Declared in Setup; read-only afterwards.
 	desc         string
 	cmds         []*Cmd
-	config       any // pointer passed to Config
 	onActivate   []func(context.Context) error
 	onDeactivate []func(context.Context) error
 	onConnect    []func(context.Context, User) error
@@ -76,9 +75,28 @@ type Plugin struct {
 	onJoin       []func(context.Context, *Join) error
 	onLeave      []func(context.Context, *Leave) error
 	scheds       []*schedule
-	timers       timers   // one-shot timers: handlers declared in Setup, and their loop's state
-	missing      []string // required config keys that are not set (Config): never activated
-	errs         []error  // declaration mistakes, reported by New
+	timers       timers  // one-shot timers: handlers declared in Setup, and their loop's state
+	errs         []error // declaration mistakes, reported by New
+	// bare is set by New for a plugin registered without what its Setup
+	// declared, because its required configuration was missing: only a
+	// restart, which runs Setup again, can activate it.
+	bare bool
+
+	// cfgMu guards the plugin's configuration, which Engine.Reconfigure
+	// replaces while admins read it.
+	cfgMu    sync.Mutex
+	config   any           // guarded by cfgMu: the pointer given to Config
+	defaults reflect.Value // guarded by cfgMu: a copy of *config before Config decoded into it
+	missing  []string      // guarded by cfgMu: required config keys that are not set: not activated
+	table    []byte        // guarded by cfgMu: the table Config read, as JSON; nil for none
+
+	// runMu guards the count of the plugin's handlers, callbacks and
+	// webhook requests in progress, which Engine.Reconfigure waits for,
+	// once the plugin is inactive, before it rewrites the configuration
+	// they read.
+	runMu   sync.Mutex
+	running int           // guarded by runMu
+	drained chan struct{} // guarded by runMu: closed when running drops to 0; nil when nobody waits
 
 	// life serializes activation and deactivation, whose hooks may be
 	// slow; active is read on every message without waiting for them.
@@ -119,6 +137,15 @@ func (p *Plugin) Send(ctx context.Context, to string, out Outgoing) error {
 // secret:"" are shown as "******" by Engine.PluginConfig. Call Config from
 // Setup, and return its error from Setup: New then names the plugin.
 //
+// When the plugin's table changes while the bot runs (Engine.Reconfigure,
+// a reload of the configuration file), the engine deactivates the
+// plugin, waits for its handlers, decodes the new table into the same v,
+// reset to the defaults it held when Config was first called, and
+// activates the plugin again: what Setup declared stays, and handlers
+// that read v see the new values. A plugin that wants to keep running
+// while its configuration changes implements Reconfigurer and calls
+// Config from its Reconfigure method.
+//
 // Fields tagged required:"" must be set: a required field left at its
 // zero value (an empty string or list included) is missing, and Config
 // returns a *MissingConfigError naming the keys. That error does not
@@ -144,14 +171,26 @@ func (p *Plugin) Config(v any) error {
 
 // decodeConfig decodes the plugin's configuration into v.
 func (p *Plugin) decodeConfig(v any) error {
-	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("bot: plugin %s: Config needs a non-nil pointer, got %T", p.name, v)
 	}
-	p.config = v
 	raw, ok := p.engine.options().PluginConfig[p.name]
+	table, _ := tableJSON(raw, ok)
+	p.cfgMu.Lock()
+	if p.config != v {
+		p.defaults = deepCopy(rv.Elem())
+	}
+	p.config, p.table = v, table
+	p.cfgMu.Unlock()
 	if !ok {
 		return nil
 	}
+	return decodeTable(raw, v)
+}
+
+// decodeTable decodes raw, a plugin's table, into v.
+func decodeTable(raw, v any) error {
 	if d, ok := raw.(interface{ Decode(v any) error }); ok {
 		if err := d.Decode(v); err != nil {
 			return fmt.Errorf("config: %w", err)

@@ -308,10 +308,11 @@ func (e *Engine) HTTPHandler() http.Handler { return e.mux }
 // serveHook serves one request to ep: checks, body, handler, errors.
 func (e *Engine) serveHook(ep *Endpoint, w http.ResponseWriter, r *http.Request) {
 	p := ep.plugin
-	if !p.isActive() {
+	if !p.enter() {
 		http.NotFound(w, r)
 		return
 	}
+	defer p.leave()
 	base := e.baseContext()
 	if base == nil || base.Err() != nil || !e.enterService() {
 		http.Error(w, "bot is not running", http.StatusServiceUnavailable)

@@ -209,6 +209,30 @@ func TestCheckPasswordLoginBadTeam(t *testing.T) {
 	}
 }
 
+// TestRunPasswordLoginBadTeam: run, like check, closes the session its
+// password login opened when the start fails after the login.
+func TestRunPasswordLoginBadTeam(t *testing.T) {
+	w := newRunWorld(t)
+	carol, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MATTERBOT_MATTERMOST_LOGIN", "carol")
+	t.Setenv("MATTERBOT_MATTERMOST_PASSWORD", "carol-password")
+	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", "")
+	t.Setenv("MATTERBOT_MATTERMOST_TEAM", "no-such-team")
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"run", "-c", w.config}, &out, &out); code != 1 {
+		t.Fatalf("run = %d, want 1:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), `team "no-such-team" not found`) {
+		t.Errorf("output:\n%s\nwant the unknown team", out.String())
+	}
+	if after := w.srv.Sessions(carol.ID); after != 0 {
+		t.Errorf("carol has %d sessions after a failed run, want 0", after)
+	}
+}
+
 func TestCheckMissingFile(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.toml")
 	var out, errOut bytes.Buffer

@@ -694,7 +694,9 @@ func (b *Backend) SetPresence(ctx context.Context, status string) error {
 // it is the operator's to revoke. Close is for after Run has returned
 // and the replies in flight are sent.
 func (b *Backend) Close(ctx context.Context) error {
-	if b.opts.Token != "" || !b.connected.Load() || b.client.Token() == "" {
+	// A session of our own login is closed even when the start failed
+	// after it (an unknown team): it would outlive the process otherwise.
+	if b.opts.Token != "" || b.client.Token() == "" {
 		return nil
 	}
 	if _, err := b.client.Logout(ctx); err != nil {

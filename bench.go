@@ -544,8 +544,8 @@ type botUnderTest interface {
 }
 
 // newBenchBot builds the bot as run does, with the options of a default
-// configuration (typing indicator, loop guard, no client-side rate cap:
-// what users get), the command's plugins, the echo plugin if they lack
+// configuration (typing indicator, loop guard, no client-side rate cap,
+// metrics, a log line per command: what users get), the command's plugins, the echo plugin if they lack
 // it, and a plugin that reports the connection.
 func newBenchBot(url, token string, plugins []bot.Setuper, connected chan<- struct{}) (*bot.Engine, error) {
 	cfg := config.Default()
@@ -556,13 +556,17 @@ func newBenchBot(url, token string, plugins []bot.Setuper, connected chan<- stru
 	// Observed as run observes it with the default listener on; the
 	// metrics are not served.
 	obs := metrics.New("bench")
-	bopts := BackendOptions(m, nil)
+	// The default log level writes one line per command: format it as
+	// run does, and throw it away, so its cost counts but not a
+	// terminal's.
+	logger := cfg.Log.NewLogger(io.Discard)
+	bopts := BackendOptions(m, logger)
 	bopts.Observer = obs
 	be, err := mmbackend.New(bopts)
 	if err != nil {
 		return nil, err
 	}
-	eopts := EngineOptions(cfg, nil, nil)
+	eopts := EngineOptions(cfg, nil, logger)
 	eopts.Observer = obs
 	eng, err := bot.New(be, eopts, benchPlugins(plugins, connected)...)
 	if err != nil {

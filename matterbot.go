@@ -26,8 +26,9 @@
 // configuration file), 2 on a usage error. The first SIGINT or SIGTERM
 // stops gracefully: the bot stops taking commands and waits for the
 // running ones, and their replies, up to its shutdown timeout. A second
-// one exits at once with 128+signal (130 for SIGINT). SIGHUP is logged
-// and ignored.
+// one exits at once with 128+signal (130 for SIGINT). SIGHUP makes run
+// reload its configuration file (see the README); the other subcommands
+// say they ignore it.
 package matterbot
 
 import (
@@ -49,8 +50,9 @@ import (
 // runs per process, so each is set up once.
 func Main(plugins ...bot.Setuper) {
 	name := programName()
-	ctx, stop := onSignals(context.Background(), os.Stderr, name, os.Exit)
-	c := &Command{Name: name, Plugins: plugins}
+	hup := &hangup{}
+	ctx, stop := onSignals(context.Background(), os.Stderr, name, os.Exit, hup)
+	c := &Command{Name: name, Plugins: plugins, hangup: hup}
 	code := c.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -74,6 +76,10 @@ type Command struct {
 	// Stdin, Stdout and Stderr default to the process's.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+
+	// hangup delivers SIGHUP to run (Main sets it); nil: run does not
+	// reload.
+	hangup *hangup
 }
 
 // cli is the whole command line. Kong was chosen for the CLI because its
@@ -105,6 +111,7 @@ type env struct {
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
+	hangup  *hangup // SIGHUP, for run; nil when nothing sends it
 }
 
 type versionCmd struct{}
@@ -120,7 +127,7 @@ func (versionCmd) Run(e *env) error {
 // success, 1 when the command failed, 2 on a usage error.
 func (c *Command) Run(ctx context.Context, args []string) int {
 	e := &env{ctx: ctx, name: c.Name, version: c.Version, plugins: c.Plugins,
-		stdin: c.Stdin, stdout: c.Stdout, stderr: c.Stderr}
+		stdin: c.Stdin, stdout: c.Stdout, stderr: c.Stderr, hangup: c.hangup}
 	if e.name == "" {
 		e.name = programName()
 	}

@@ -31,7 +31,12 @@ func (c *runCmd) Run(e *env) error {
 	if cfg.Backend != "mattermost" {
 		return fmt.Errorf("backend %q: run serves Mattermost; try `%s console`", cfg.Backend, e.name)
 	}
-	logger := cfg.Log.NewLogger(e.stderr)
+	// SIGHUP from here on reloads the configuration, once the engine
+	// runs (see reload.go); [log] level and format may change then.
+	hup, release := e.hangup.take()
+	defer release()
+	logs := newLogSwitch(e.stderr, cfg.Log)
+	logger := logs.logger
 	// One line when the shutdown starts, naming why ("received
 	// terminated"), before anything stops: the engine runs under ctx,
 	// which is cancelled only once the line is written.
@@ -71,6 +76,9 @@ func (c *runCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	reload := &reloader{path: c.Config, cur: cfg, eng: eng, logs: logs,
+		options: func(cfg *config.Config) *bot.Options { return e.engineOptions(cfg, store, logger) }}
+	defer reload.watch(ctx, hup)()
 	if cfg.HTTP.Listen == "" {
 		// Run returns nil once the context is cancelled (SIGINT,
 		// SIGTERM), after the handlers have stopped.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -22,13 +23,13 @@ func (e errSignal) Error() string { return "received " + e.sig.String() }
 // will not wait: it writes one line to stderr and calls exit with
 // 128+signal, what a shell reports for a process killed by that signal.
 // SIGHUP, which would otherwise kill the process (a closed terminal, or
-// an operator asking for a reload), is reported on stderr and ignored:
-// the configuration is read at start only. The lines start with name,
-// the program's, as its errors do.
+// an operator asking for a reload), goes to hup's taker (run, which
+// reloads its configuration); without one it is reported on stderr and
+// ignored. The lines start with name, the program's, as its errors do.
 //
 // stop undoes the signal handling and waits for its goroutine; call it
 // once the subcommand has returned.
-func onSignals(parent context.Context, stderr io.Writer, name string, exit func(int)) (ctx context.Context, stop func()) {
+func onSignals(parent context.Context, stderr io.Writer, name string, exit func(int), hup *hangup) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	sigs := make(chan os.Signal, 4) // signal.Notify never blocks; more signals in a burst are moot
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -42,7 +43,9 @@ func onSignals(parent context.Context, stderr io.Writer, name string, exit func(
 			case sig := <-sigs:
 				switch {
 				case sig == syscall.SIGHUP:
-					fmt.Fprintf(stderr, "%s: %v: ignored (the configuration is read at start; restart to apply a change)\n", name, sig)
+					if !hup.deliver() {
+						fmt.Fprintf(stderr, "%s: %v: ignored (only run reloads its configuration on SIGHUP)\n", name, sig)
+					}
 				case !stopping:
 					stopping = true
 					cancel(errSignal{sig})
@@ -61,6 +64,50 @@ func onSignals(parent context.Context, stderr io.Writer, name string, exit func(
 		close(done)
 		<-finished
 		cancel(nil)
+	}
+}
+
+// hangup carries SIGHUP from onSignals to the subcommand that takes it:
+// run, which reloads its configuration. A nil *hangup has no taker.
+type hangup struct {
+	mu sync.Mutex
+	ch chan struct{} // guarded by mu: the taker's, size 1; nil without one
+}
+
+// deliver passes a SIGHUP to the taker, and reports whether there is
+// one. Signals that come while one waits to be taken are one reload.
+func (h *hangup) deliver() bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ch == nil {
+		return false
+	}
+	select {
+	case h.ch <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take makes the caller the taker of SIGHUP: ch receives a value for
+// each (or for each burst), until release. On a nil *hangup, ch is nil.
+func (h *hangup) take() (ch <-chan struct{}, release func()) {
+	if h == nil {
+		return nil, func() {}
+	}
+	c := make(chan struct{}, 1)
+	h.mu.Lock()
+	h.ch = c
+	h.mu.Unlock()
+	return c, func() {
+		h.mu.Lock()
+		if h.ch == c {
+			h.ch = nil
+		}
+		h.mu.Unlock()
 	}
 }
 

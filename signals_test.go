@@ -215,36 +215,6 @@ func TestSignalStopsCleanly(t *testing.T) {
 	}
 }
 
-// TestHangupIsIgnored sends SIGHUP to a running bot: it says so on
-// stderr and keeps answering, where the default action would kill it.
-func TestHangupIsIgnored(t *testing.T) {
-	t.Parallel()
-	w := newRunWorld(t)
-	c := startChild(t, []string{"run", "-c", w.config}, "MATTERBOT_MATTERMOST_TOKEN="+w.token)
-	c.waitLine(t, `msg=connected`)
-	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	c.waitLine(t, `^`+regexp.QuoteMeta(childName)+`: hangup: ignored`)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, _, err := w.alice.CreatePost(ctx, &mm.Post{ChannelID: w.ops.ID, Message: "!echo after the hangup"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.srv.WaitForPost(ctx, w.ops.ID, func(p *mm.Post) bool {
-		return p.UserID == w.bot.ID && p.Message == "after the hangup"
-	}); err != nil {
-		t.Fatalf("no echo after SIGHUP: %v; stderr:\n%s", err, c.stderr())
-	}
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := c.wait(t, shutdownLimit); code != 0 {
-		t.Errorf("exit code after SIGHUP then SIGTERM = %d, want 0; stderr:\n%s", code, c.stderr())
-	}
-}
-
 // TestSecondSignalForcesExit stalls the graceful shutdown (a webhook
 // client that never finishes its request holds the HTTP server's
 // shutdown) and checks that a second SIGINT ends the process at once,

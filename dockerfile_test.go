@@ -439,3 +439,33 @@ func TestDockerignore(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseMatchesDockerfile: scripts/release.sh and the Dockerfile
+// run the same go build, but for the target and output names.
+func TestReleaseMatchesDockerfile(t *testing.T) {
+	data, err := os.ReadFile("scripts/release.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\nbuild\(\) \{\n(.*?)\n\}\n`).FindSubmatch(data)
+	if m == nil {
+		t.Fatal("scripts/release.sh has no build() function")
+	}
+	normalize := func(cmd string) string {
+		cmd = strings.ReplaceAll(cmd, "\\\n", " ")
+		cmd = regexp.MustCompile(`\bGOOS=\S+`).ReplaceAllString(cmd, "GOOS=OS")
+		cmd = regexp.MustCompile(`\bGOARCH=\S+`).ReplaceAllString(cmd, "GOARCH=ARCH")
+		cmd = regexp.MustCompile(`-o \S+`).ReplaceAllString(cmd, "-o OUT")
+		return strings.Join(strings.Fields(cmd), " ")
+	}
+	release := normalize(string(m[1]))
+	docker := normalize(goBuild(t, parseDockerfile(t, "Dockerfile")[0]))
+	if release != docker {
+		t.Errorf("the builds differ:\nscripts/release.sh: %s\nDockerfile:         %s", release, docker)
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-s -w -buildid="} {
+		if !strings.Contains(release, want) {
+			t.Errorf("scripts/release.sh: go build lacks %q: %s", want, release)
+		}
+	}
+}

@@ -2,10 +2,8 @@ package matterbot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
@@ -38,7 +36,7 @@ const (
 func (c *checkCmd) Run(e *env) error {
 	r := &report{w: e.stdout}
 	cfg, err := config.Load(c.Config)
-	if errors.Is(err, fs.ErrNotExist) {
+	if configNotFound(err) {
 		return &cliError{fmt.Sprintf("configuration file %s not found: name one with -c FILE, or write one with `%s init`", c.Config, e.name), err}
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/matterbot/matterbot/bot"
@@ -54,3 +55,12 @@ type cliError struct {
 
 func (e *cliError) Error() string { return e.msg }
 func (e *cliError) Unwrap() error { return e.err }
+
+// configNotFound reports whether err, from config.Load, says that the
+// configuration file itself does not exist; a missing file that the
+// configuration names (token_file, password_file) is one of its problems,
+// reported at its key and line instead.
+func configNotFound(err error) bool {
+	var list config.ErrorList
+	return errors.Is(err, fs.ErrNotExist) && !errors.As(err, &list)
+}

@@ -22,7 +22,7 @@ type runCmd struct {
 
 func (c *runCmd) Run(e *env) error {
 	cfg, err := config.Load(c.Config)
-	if errors.Is(err, fs.ErrNotExist) {
+	if configNotFound(err) {
 		return &cliError{fmt.Sprintf("configuration file %s not found: name one with -c FILE (see config/matterbot.example.toml)", c.Config), err}
 	}
 	if err != nil {

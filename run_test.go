@@ -315,6 +315,15 @@ func TestRunStartupErrors(t *testing.T) {
 			is: func(err error) bool { var l config.ErrorList; return errors.As(err, &l) && len(l) == 2 },
 		},
 		{
+			name:   "token file missing",
+			config: "server = \"127.0.0.1\"\nport = $PORT\ntoken_file = \"$DIR/no-token\"\n",
+			want:   "matterbot: $FILE:7: mattermost.token_file: open $DIR/no-token: no such file or directory",
+			is: func(err error) bool {
+				var l config.ErrorList
+				return errors.Is(err, fs.ErrNotExist) && errors.As(err, &l)
+			},
+		},
+		{
 			name: "no config file",
 			is:   func(err error) bool { return errors.Is(err, fs.ErrNotExist) },
 			want: "matterbot: configuration file $FILE not found: name one with -c FILE (see config/matterbot.example.toml)",

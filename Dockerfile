@@ -10,7 +10,9 @@
 #     -v matterbot-data:/var/lib/matterbot \
 #     -e MATTERBOT_MATTERMOST_TOKEN matterbot
 
-FROM golang:1.26 AS build
+# The builder runs on the build machine's platform and cross-compiles
+# for each target platform: no emulation.
+FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src
 # Modules first, so that a change to the code reuses this layer.
 COPY go.mod go.sum ./

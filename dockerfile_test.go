@@ -68,6 +68,9 @@ func parseDockerfile(t *testing.T, name string) []stage {
 		cur.args = strings.TrimSpace(cur.args)
 		if cur.cmd == "FROM" {
 			f := strings.Fields(cur.args)
+			for len(f) > 1 && strings.HasPrefix(f[0], "--") {
+				f = f[1:] // --platform=...
+			}
 			s := stage{from: f[0]}
 			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
 				s.name = f[2]

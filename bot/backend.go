@@ -63,6 +63,9 @@ type Backend interface {
 // closed once every handler the event started has returned or is waiting
 // for the user's next message (Request.Ask). Backends may ignore it;
 // bottest and the console backend use it to know that a command is done.
+// A backend that needs to know whether a message was handled to the end,
+// or cut short by shutdown, sets Message.Handled instead: a callback
+// costs no goroutine per message.
 //
 // The engine does not modify the values passed in, and keeps them (a
 // handler may hold a *Message as long as it runs): pass a fresh value for

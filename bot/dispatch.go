@@ -16,10 +16,13 @@ import (
 )
 
 // tracker closes done when every job started for one event has finished
-// or is waiting in Request.Ask.
+// or is waiting in Request.Ask, after calling handled (Message.Handled)
+// when set.
 type tracker struct {
-	n    atomic.Int32
-	done chan struct{}
+	n       atomic.Int32
+	done    chan struct{}
+	handled func(complete bool)
+	cut     atomic.Bool // shutdown cancelled or dropped one of the jobs
 }
 
 // closed is returned for events that started nothing.
@@ -39,7 +42,18 @@ func (t *tracker) add() {
 
 func (t *tracker) release() {
 	if t != nil && t.n.Add(-1) == 0 {
+		if t.handled != nil {
+			t.handled(!t.cut.Load())
+		}
 		close(t.done)
+	}
+}
+
+// interrupt notes that shutdown cancelled one of the jobs, or dropped it
+// before it ran: the event may not have been answered.
+func (t *tracker) interrupt() {
+	if t != nil {
+		t.cut.Store(true)
 	}
 }
 
@@ -85,6 +99,7 @@ func (e *Engine) submit(j job) bool {
 	e.qmu.Lock()
 	if e.closing || e.baseContext() == nil {
 		e.qmu.Unlock()
+		j.tr.interrupt()
 		j.tr.release()
 		return false
 	}
@@ -260,6 +275,9 @@ func (e *Engine) exec(j *job) {
 	defer cancel()
 	if j.cmd == nil {
 		if err := e.call(ctx, j); err != nil && !errors.Is(err, errPanic) {
+			if errors.Is(err, context.Canceled) && e.baseContext().Err() != nil {
+				j.tr.interrupt()
+			}
 			e.log.Warn("callback failed", "plugin", j.pluginName(), "callback", j.what, "err", err)
 		}
 		j.tr.release()
@@ -331,6 +349,7 @@ func (e *Engine) exec(j *job) {
 		e.notify(req, fmt.Sprintf("`%s` timed out after %v.", req.invocation(), timeout))
 		e.done(req, OutcomeTimeout, time.Since(start))
 	case errors.Is(err, context.Canceled) && e.baseContext().Err() != nil:
+		req.tr.interrupt()
 		e.done(req, OutcomeCancelled, time.Since(start))
 	default:
 		// The error may carry anything: package prefixes, ids, internal
@@ -484,10 +503,17 @@ func (e *Engine) notifyAt(req *Request, out Outgoing, text string) {
 func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	s := e.settings()
 	st := s.conn
-	if st == nil || m == nil || m.From.ID == st.self.ID {
+	if m == nil {
+		return closed
+	}
+	if st == nil || m.From.ID == st.self.ID {
+		if m.Handled != nil {
+			m.Handled(st != nil) // before the first connect, nothing runs
+		}
 		return closed
 	}
 	tr := newTracker()
+	tr.handled = m.Handled
 	defer tr.release()
 
 	for _, p := range e.plugins {
@@ -625,6 +651,7 @@ func (e *Engine) submitNow(j job) {
 	e.qmu.Lock()
 	if e.closing {
 		e.qmu.Unlock()
+		j.tr.interrupt()
 		j.tr.release()
 		return
 	}

@@ -610,6 +610,7 @@ func (e *Engine) drain(cancel context.CancelFunc) {
 	running := e.active
 	e.qmu.Unlock()
 	for i := range dropped {
+		dropped[i].tr.interrupt()
 		dropped[i].tr.release()
 	}
 	if running > 0 {

@@ -84,6 +84,18 @@ type Message struct {
 	Files []FileRef
 	// Time is when the message was posted; zero when unknown.
 	Time time.Time
+
+	// Handled, when the backend sets it, is called once when the engine
+	// is done with the message: when the channel HandleMessage returned
+	// is closed (just before), or at once when the message starts
+	// nothing. complete is false when the message may not have been
+	// answered because the engine is stopping: shutdown cancelled one
+	// of its handlers or dropped one before it ran, or the engine was
+	// not connected yet. A backend that persists how far it has handled
+	// a channel advances past the message only when complete is true.
+	// It is called from any goroutine and must return quickly. Only the
+	// engine calls it; handlers leave it alone.
+	Handled func(complete bool)
 }
 
 // Reaction is an emoji reaction added to or removed from a message.

@@ -577,6 +577,58 @@ func TestPendingPostIDExpires(t *testing.T) {
 	}
 }
 
+// TestPendingPostIDNotStored: the answer to POST /posts carries the
+// pending_post_id, later reads do not: it is no column of the Posts table
+// (recorded channel_posts_since.json answers "" for a post made with one).
+func TestPendingPostIDNotStored(t *testing.T) {
+	w := newWorld(t, nil)
+	r := w.do(t, "POST", "/posts", w.aliceTok, map[string]any{"channel_id": w.ops.ID, "message": "m", "pending_post_id": w.alice.ID + ":7"})
+	var made mattermost.Post
+	r.json(t, &made)
+	if made.PendingPostID != w.alice.ID+":7" {
+		t.Errorf("created post pending_post_id = %q, want %q", made.PendingPostID, w.alice.ID+":7")
+	}
+	for _, path := range []string{"/posts/" + made.ID, "/channels/" + w.ops.ID + "/posts?since=1"} {
+		r := w.do(t, "GET", path, w.aliceTok, nil)
+		if body := string(r.body); strings.Contains(body, ":7") || !strings.Contains(body, `"pending_post_id":""`) {
+			t.Errorf("GET %s = %s, want pending_post_id \"\"", path, r.body)
+		}
+	}
+}
+
+// TestPendingPostIDSharedCache: the server's cache of pending_post_ids is
+// keyed by the id alone (app/post.go deduplicateCreatePost): another user
+// sending the same id gets the post made, when it may read it, and a new
+// post of its own when it may not (GetPostIfAuthorized answers 403).
+func TestPendingPostIDSharedCache(t *testing.T) {
+	w := newWorld(t, nil)
+	secret, err := w.srv.AddChannel(w.team.ID, "secret", "secret", mattermost.ChannelPrivate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{w.alice.ID} {
+		if err := w.srv.AddChannelMember(secret.ID, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create := func(userID, channelID, pending string) string {
+		t.Helper()
+		p, err := w.srv.CreatePost(userID, mattermost.Post{ChannelID: channelID, Message: "m", PendingPostID: pending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	first := create(w.alice.ID, w.ops.ID, "shared:1")
+	if got := create(w.bob.ID, w.ops.ID, "shared:1"); got != first {
+		t.Errorf("bob's post with alice's pending_post_id in a channel he reads = %s, want alice's %s", got, first)
+	}
+	hidden := create(w.alice.ID, secret.ID, "shared:2")
+	if got := create(w.bob.ID, w.ops.ID, "shared:2"); got == hidden {
+		t.Errorf("bob's post with the pending_post_id of a post he may not read returned it (%s), want a new post", got)
+	}
+}
+
 func TestDeactivateUser(t *testing.T) {
 	w := newWorld(t, nil)
 	if err := w.srv.DeactivateUser(w.bob.ID); err != nil {

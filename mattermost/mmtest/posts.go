@@ -43,10 +43,14 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 		return nil, nil, apiError(http.StatusBadRequest, "app.user.missing_account.const", "")
 	}
 	// A pending_post_id seen before returns the post it made, without a new
-	// event (app/post.go CreatePost, seenPendingPostIdsCache).
+	// event (app/post.go CreatePost → deduplicateCreatePost). The server's
+	// cache (seenPendingPostIdsCache) is keyed by the id alone, whoever
+	// sends it; a post the sender may not read is ignored and a new one
+	// made (GetPostIfAuthorized answering 403).
 	if p.PendingPostID != "" {
-		if pr, ok := s.st.pending[p.UserID+":"+p.PendingPostID]; ok && s.now().UnixMilli()-pr.at < pendingTTL {
-			if old := s.st.posts[pr.postID]; old != nil {
+		if pr, ok := s.st.pending[p.PendingPostID]; ok && s.now().UnixMilli()-pr.at < pendingTTL {
+			if old := s.st.posts[pr.postID]; old != nil && s.st.channels[old.ChannelID] != nil &&
+				s.st.canReadChannel(s.st.channels[old.ChannelID], p.UserID) {
 				if o.markViewed {
 					if m := s.st.members[ch.ID][p.UserID]; m != nil {
 						s.markViewed(ch, m, evs)
@@ -118,7 +122,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	s.st.channelPosts[ch.ID] = append(s.st.channelPosts[ch.ID], np.ID)
 	s.st.allPosts = append(s.st.allPosts, np.ID)
 	if p.PendingPostID != "" {
-		s.st.pending[p.UserID+":"+p.PendingPostID] = pendingRec{postID: np.ID, at: s.now().UnixMilli()}
+		s.st.pending[p.PendingPostID] = pendingRec{postID: np.ID, at: s.now().UnixMilli()}
 	}
 	ch.TotalMsgCount++
 	ch.LastPostAt = now
@@ -137,6 +141,10 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	if err != nil {
 		return nil, nil, apiError(http.StatusInternalServerError, "api.marshal_error", "")
 	}
+	// The answer and the posted event carry the pending_post_id; the
+	// stored post does not (it is no column of the Posts table): every
+	// later read answers "" (recorded channel_posts_since.json).
+	np.PendingPostID = ""
 	data := map[string]any{
 		"post":                 string(postJSON),
 		"channel_type":         ch.Type,

@@ -26,7 +26,7 @@ type state struct {
 	allPosts     []string            // every post id in creation order
 	replies      map[string][]string // root id → reply ids in creation order
 	reactions    map[string][]*mattermost.Reaction
-	pending      map[string]pendingRec // user id + ":" + pending_post_id →
+	pending      map[string]pendingRec // pending_post_id →
 
 	files    map[string]*fileRec
 	statuses map[string]*mattermost.Status

@@ -135,6 +135,26 @@ type Options struct {
 	// Split). Default mm.PostMessageMaxRunes, the server's limit.
 	MaxMessageRunes int
 
+	// Store keeps what the backend must remember across restarts, under
+	// keys of its own: the outbox (keys "outbox/..."). Give it a store of
+	// its own (bot.Storage.Store with a name no plugin has). Default nil:
+	// kept in memory, lost at exit.
+	Store bot.Store
+	// OutboxMaxAge is how long a reply the server could not take is kept
+	// and sent again. A post still failing when its retries end (Retry,
+	// or the reply's context: a handler's deadline, the end of a
+	// shutdown) goes to an outbox in Store instead of being dropped, and
+	// is sent when the server answers again, even after a restart, in
+	// order per channel: a later reply to a channel with replies waiting
+	// goes behind them. Its pending_post_id goes with it, and a post an
+	// earlier attempt made is found (PropPendingPostID), so a resend
+	// never posts twice. A reply older than OutboxMaxAge is dropped with
+	// a log line (Observer.ObserveOutboxDropped). Default
+	// DefaultOutboxMaxAge (1 hour); negative: no outbox, a reply that
+	// cannot be delivered within Retry is dropped (Send returns the
+	// error).
+	OutboxMaxAge time.Duration
+
 	// HTTPClient makes every request, the WebSocket's included. Default: a
 	// client built from Timeout and Insecure.
 	HTTPClient *http.Client
@@ -162,6 +182,14 @@ type Observer interface {
 	// and delivered to the engine by a catch-up over REST (the bot's
 	// own posts, and those delivered already, are not counted).
 	ObserveCatchUp(posts int)
+	// ObserveOutbox reports the number of posts waiting in the outbox
+	// (see Options.OutboxMaxAge), after each change.
+	ObserveOutbox(waiting int)
+	// ObserveOutboxDropped reports a post dropped from the outbox:
+	// reason "expired" when it was older than Options.OutboxMaxAge,
+	// "refused" when the server refused it when it was sent again (the
+	// channel gone, the bot removed from it).
+	ObserveOutboxDropped(reason string)
 }
 
 // Backend is a bot.Backend for Mattermost. Create it with New and hand it
@@ -225,6 +253,10 @@ type Backend struct {
 	caught chan caughtUp
 	// polled carries the statuses of a presence poll to the event loop.
 	polled chan []*mm.Status
+
+	// ob keeps the posts the server could not take; nil when
+	// Options.OutboxMaxAge is negative.
+	ob *outbox
 }
 
 var (
@@ -256,6 +288,9 @@ func New(opts Options) (*Backend, error) {
 	}
 	if o.PresenceInterval == 0 {
 		o.PresenceInterval = DefaultPresenceInterval
+	}
+	if o.OutboxMaxAge == 0 {
+		o.OutboxMaxAge = DefaultOutboxMaxAge
 	}
 	site, err := siteURL(o.Server, o.Scheme, o.Port)
 	if err != nil {
@@ -298,7 +333,12 @@ func New(opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ob *outbox
+	if o.OutboxMaxAge > 0 {
+		ob = newOutbox(o.Store, o.OutboxMaxAge, o.Observer)
+	}
 	return &Backend{
+		ob:      ob,
 		opts:    o,
 		url:     site,
 		log:     o.Logger,
@@ -351,6 +391,14 @@ func (b *Backend) connect(ctx context.Context) error {
 		me  *mm.User
 		err error
 	)
+	if b.ob != nil {
+		// Before the first Send: a reply goes behind those kept by an
+		// earlier run. A store that cannot be read leaves its posts
+		// there, for the next run.
+		if err := b.ob.load(ctx, b.log); err != nil {
+			b.log.Warn("outbox not read", "err", err)
+		}
+	}
 	// The first contact, retries included, takes at most Timeout: a
 	// server that never answers is reported after Timeout, not after
 	// each retry's Timeout and the waits between them.
@@ -593,6 +641,9 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	if every := b.opts.PresenceInterval; every > 0 {
 		b.bg.Go(func() { b.pollPresence(ctx, every) })
 	}
+	if b.ob != nil {
+		b.bg.Go(func() { b.runOutbox(ctx) })
+	}
 	relogged, hellos := false, 0
 	for {
 		err := b.serve(ctx, h)
@@ -788,6 +839,9 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		}
 		id := p.ConnectionID
 		b.hello.Store(&id)
+		if b.ob != nil {
+			b.ob.kick() // the server answers: send what waits
+		}
 		return nil
 	case *mm.PostedEvent:
 		if in := fromEvent(p); !b.hold(in) {

@@ -47,7 +47,19 @@
 // with backoff for up to [MaxRetryTime] or the context's deadline; other
 // 4xx are final. Each post keeps one pending_post_id across all retries,
 // so a retried post appears once. Every post carries [PropReplyTo], the id
-// of the post it answers.
+// of the post it answers, and [PropPendingPostID].
+//
+// A post still failing when its retries end, or when its context does
+// (a handler's deadline, the end of a shutdown), is not dropped: it goes
+// to an outbox in Options.Store, with its pending_post_id, and so does
+// every later post to the same channel while one waits there, so that
+// none overtakes another. The outbox sends them, in order per channel,
+// when the server answers again, also after a restart, and drops those
+// older than Options.OutboxMaxAge (one hour by default) with a log line.
+// Before it sends a channel's posts it reads the channel's recent posts
+// and skips those an attempt whose answer was lost has made already
+// ([PropPendingPostID]): the server remembers a pending_post_id for 30
+// seconds only.
 //
 // Addresses ([bot.Address]) may name a user or a channel by id as well
 // as by name: "@" + user id, "~" + channel id, so that an id a plugin

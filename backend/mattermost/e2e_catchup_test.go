@@ -175,6 +175,8 @@ func (o *observer) ObserveRequest(method, route string, status int, d time.Durat
 func (o *observer) ObserveRateLimitWait(time.Duration) {}
 func (o *observer) ObserveReconnect(resumed bool)      { o.reconnects <- resumed }
 func (o *observer) ObserveCatchUp(posts int)           { o.caught <- posts }
+func (o *observer) ObserveOutbox(int)                  {}
+func (o *observer) ObserveOutboxDropped(string)        {}
 
 func (o *observer) count(key string) int {
 	o.mu.Lock()

@@ -135,15 +135,23 @@ func (b *Backend) retry(ctx context.Context, what string, retryable func(error) 
 // pending_post_id before the first attempt and keeps it on every one, so
 // the server answers the post already made rather than posting twice
 // (the client keeps it across its own retries; this keeps it across the
-// backend's).
+// backend's). Once posts to p's channel wait in the outbox, it stops
+// with errBehind: p goes behind them.
 func (b *Backend) createPost(ctx context.Context, p *mm.Post) error {
-	if p.PendingPostID == "" {
-		p.PendingPostID = b.client.PendingPostID()
-	}
-	return b.retry(ctx, "create post", mm.Transient, func() error {
+	b.stamp(p)
+	first := true
+	err := b.retry(ctx, "create post", mm.Transient, func() error {
+		if !first && b.ob != nil && b.ob.waiting(p.ChannelID) {
+			return errBehind
+		}
+		first = false
 		_, _, err := b.client.CreatePost(ctx, p)
 		return err
 	})
+	if err == nil && b.ob != nil && b.ob.depth() > 0 {
+		b.ob.kick() // the server answers: send what waits
+	}
+	return err
 }
 
 // maxBufferedUpload is the largest file body that is not an io.Seeker
@@ -153,30 +161,40 @@ func (b *Backend) createPost(ctx context.Context, p *mm.Post) error {
 const maxBufferedUpload = 8 << 20
 
 // uploadFile uploads a file, retrying transient failures when the body
-// can be sent again: an io.Seeker is rewound to where it was, another
-// body is buffered up to maxBufferedUpload. A retry after a lost answer
-// may leave an unused copy of the file on the server, attached to no
-// post: harmless.
+// can be sent again (see replayable). A retry after a lost answer may
+// leave an unused copy of the file on the server, attached to no post:
+// harmless.
 func (b *Backend) uploadFile(ctx context.Context, channelID, name string, body io.Reader) (*mm.FileInfo, error) {
-	var rewind func() error
+	body, rewind, err := replayable(name, body)
+	if err != nil {
+		return nil, err
+	}
+	return b.uploadReplayable(ctx, channelID, name, body, rewind)
+}
+
+// replayable returns a body that can be sent again with rewind: an
+// io.Seeker is rewound to where it was, another body is buffered up to
+// maxBufferedUpload. A larger one is streamed once: rewind is nil.
+func replayable(name string, body io.Reader) (io.Reader, func() error, error) {
 	if s, ok := body.(io.Seeker); ok {
 		if off, err := s.Seek(0, io.SeekCurrent); err == nil {
-			rewind = func() error { _, err := s.Seek(off, io.SeekStart); return err }
+			return body, func() error { _, err := s.Seek(off, io.SeekStart); return err }, nil
 		}
 	}
-	if rewind == nil {
-		buf, err := io.ReadAll(io.LimitReader(body, maxBufferedUpload+1))
-		if err != nil {
-			return nil, fmt.Errorf("read file %q: %w", name, err)
-		}
-		if len(buf) > maxBufferedUpload {
-			body = io.MultiReader(bytes.NewReader(buf), body)
-		} else {
-			r := bytes.NewReader(buf)
-			body = r
-			rewind = func() error { _, err := r.Seek(0, io.SeekStart); return err }
-		}
+	buf, err := io.ReadAll(io.LimitReader(body, maxBufferedUpload+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read file %q: %w", name, err)
 	}
+	if len(buf) > maxBufferedUpload {
+		return io.MultiReader(bytes.NewReader(buf), body), nil, nil
+	}
+	r := bytes.NewReader(buf)
+	return r, func() error { _, err := r.Seek(0, io.SeekStart); return err }, nil
+}
+
+// uploadReplayable uploads body, retrying transient failures when rewind
+// is not nil.
+func (b *Backend) uploadReplayable(ctx context.Context, channelID, name string, body io.Reader, rewind func() error) (*mm.FileInfo, error) {
 	retryable := func(err error) bool {
 		if rewind == nil || !mm.Transient(err) {
 			return false

@@ -35,7 +35,11 @@ func mark(p *mm.Post, replyTo string) {
 // pending_post_id, kept on every retry (the client's and the backend's,
 // see RetryPolicy), so a retry after a lost answer never posts twice; a
 // 429 or 5xx delays the reply, up to Options.Retry.MaxTotal (default
-// MaxRetryTime), rather than drop it.
+// MaxRetryTime), rather than drop it. A post still failing then, or when
+// ctx ends, goes to the outbox (see Options.OutboxMaxAge), and so do the
+// posts after it, and every post to a channel with posts waiting there:
+// Send returns nil for them. It returns an error for what the server
+// refused, or what could not be kept.
 func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if out == nil || (out.Text == "" && out.Card == nil && out.File == nil) {
 		return errors.New("mattermost: send: nothing to send")
@@ -66,33 +70,81 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	for _, text := range parts {
 		p := &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Message: text}
 		mark(p, out.ReplyTo)
-		if err := b.createPost(ctx, p); err != nil {
+		if err := b.post(ctx, p, nil); err != nil {
 			return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 		}
 	}
 
+	var file *outboxFile // the file to keep with the last post
 	if out.File != nil {
-		fi, err := b.uploadFile(ctx, channelID, out.File.Name, out.File.Body)
+		fi, kept, err := b.upload(ctx, channelID, out.File)
 		if err != nil {
 			return fmt.Errorf("mattermost: upload %q to channel %s: %w", out.File.Name, channelID, err)
 		}
-		last.FileIDs = []string{fi.ID}
+		if fi != nil {
+			last.FileIDs = []string{fi.ID}
+		}
+		file = kept
 	}
 	if out.Card != nil {
-		sent, err := b.sendCardByHook(ctx, channelID, out, last)
+		sent, err := b.sendCardByHook(ctx, channelID, out, last, file)
 		if sent || err != nil {
 			return err
 		}
 		last.Props = cardProps(out.Card)
 	}
-	if last.Message == "" && last.Props == nil && last.FileIDs == nil {
+	if last.Message == "" && last.Props == nil && last.FileIDs == nil && file == nil {
 		return nil
 	}
 	mark(last, out.ReplyTo)
-	if err := b.createPost(ctx, last); err != nil {
+	if err := b.post(ctx, last, file); err != nil {
 		return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 	}
 	return nil
+}
+
+// waiting reports whether posts to a channel wait in the outbox.
+func (b *Backend) waiting(channelID string) bool {
+	return b.ob != nil && b.ob.waiting(channelID)
+}
+
+// upload uploads f to a channel, retrying transient failures, and
+// returns its FileInfo. When posts to the channel wait in the outbox, or
+// the upload fails in a way the outbox keeps (see keepable), it returns
+// the file's content instead, to keep with the post.
+func (b *Backend) upload(ctx context.Context, channelID string, f *bot.File) (*mm.FileInfo, *outboxFile, error) {
+	body, rewind, err := replayable(f.Name, f.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.waiting(channelID) {
+		kept, err := keepFile(f.Name, body)
+		return nil, kept, err
+	}
+	fi, err := b.uploadReplayable(ctx, channelID, f.Name, body, rewind)
+	if err == nil || b.ob == nil || rewind == nil || !keepable(ctx, err) {
+		return fi, nil, err
+	}
+	if rerr := rewind(); rerr != nil {
+		return nil, nil, err
+	}
+	kept, kerr := keepFile(f.Name, body)
+	if kerr != nil {
+		return nil, nil, fmt.Errorf("%w; %w", err, kerr)
+	}
+	return nil, kept, nil
+}
+
+// keepFile reads a file to keep in the outbox, up to maxBufferedUpload.
+func keepFile(name string, body io.Reader) (*outboxFile, error) {
+	data, err := io.ReadAll(io.LimitReader(body, maxBufferedUpload+1))
+	if err != nil {
+		return nil, fmt.Errorf("read file %q: %w", name, err)
+	}
+	if len(data) > maxBufferedUpload {
+		return nil, fmt.Errorf("file %q is too large to keep in the outbox (more than %d bytes)", name, maxBufferedUpload)
+	}
+	return &outboxFile{Name: name, Data: data}, nil
 }
 
 func dropBlank(parts []string) []string {
@@ -113,26 +165,51 @@ func dropBlank(parts []string) []string {
 // cards go as attachments. The text of the last part and the file go in
 // a post of their own first, since a webhook carries neither files nor
 // the bot's name. It reports whether it sent the card.
-func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot.Outgoing, last *mm.Post) (bool, error) {
-	if b.opts.CardsHook == "" || out.ThreadID != "" || len(b.teams) == 0 {
+//
+// A webhook post cannot be kept in the outbox (it has no
+// pending_post_id): a card to a channel with posts waiting there, or
+// whose text went there, or that the hook refused with a 429 or 5xx to
+// the end of its retries, is posted by the bot as an attachment, which
+// the outbox keeps.
+func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot.Outgoing, last *mm.Post, file *outboxFile) (bool, error) {
+	if b.opts.CardsHook == "" || out.ThreadID != "" || len(b.teams) == 0 || b.waiting(channelID) {
 		return false, nil
 	}
 	ch, err := b.dir.channel(ctx, channelID)
 	if err != nil || ch.TeamID != b.teams[0].ID || (ch.Type != mm.ChannelOpen && ch.Type != mm.ChannelPrivate) {
 		return false, nil // post the card as an attachment instead
 	}
-	if last.Message != "" || last.FileIDs != nil {
+	if last.Message != "" || last.FileIDs != nil || file != nil {
 		mark(last, out.ReplyTo)
-		if err := b.createPost(ctx, last); err != nil {
+		if err := b.post(ctx, last, file); err != nil {
 			return true, fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
+		}
+		if b.waiting(channelID) {
+			return true, b.sendCardPost(ctx, channelID, out)
 		}
 	}
 	msg := &mm.WebhookMessage{Channel: ch.Name, Attachments: []*mm.Attachment{attachment(out.Card)},
 		Props: map[string]any{PropReplyTo: out.ReplyTo}}
-	if err := b.postWebhook(ctx, b.opts.CardsHook, msg); err != nil {
+	err = b.postWebhook(ctx, b.opts.CardsHook, msg)
+	var ae *mm.APIError
+	if err != nil && b.ob != nil && errors.As(err, &ae) && mm.Transient(err) {
+		// Answered, so not posted: the bot posts it.
+		return true, b.sendCardPost(ctx, channelID, out)
+	}
+	if err != nil {
 		return true, fmt.Errorf("mattermost: send card through the cards hook to ~%s: %w", ch.Name, err)
 	}
 	return true, nil
+}
+
+// sendCardPost posts out's card alone, as an attachment.
+func (b *Backend) sendCardPost(ctx context.Context, channelID string, out *bot.Outgoing) error {
+	p := &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Props: cardProps(out.Card)}
+	mark(p, out.ReplyTo)
+	if err := b.post(ctx, p, nil); err != nil {
+		return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
+	}
+	return nil
 }
 
 // destination returns the channel out goes to, opening the direct channel

@@ -47,6 +47,8 @@ const (
 	RateLimitWaitSeconds = "matterbot_mattermost_rate_limit_wait_seconds_total"
 	WebSocketReconnects  = "matterbot_websocket_reconnects_total"
 	CatchUpPosts         = "matterbot_catchup_posts_total"
+	OutboxWaiting        = "matterbot_outbox_waiting"
+	OutboxDropped        = "matterbot_outbox_dropped_total"
 )
 
 // Names returns the names of the metrics the package defines, without
@@ -54,7 +56,7 @@ const (
 func Names() []string {
 	return []string{Commands, CommandDuration, RepliesSent, RepliesFailed, HandlersRunning, HandlersQueued,
 		PluginsActive, Ready, BuildInfo, APIRequests, APIRequestDuration, RateLimitWaits, RateLimitWaitSeconds,
-		WebSocketReconnects, CatchUpPosts}
+		WebSocketReconnects, CatchUpPosts, OutboxWaiting, OutboxDropped}
 }
 
 // commandBuckets spans what handlers take: a lookup in milliseconds, a
@@ -79,6 +81,8 @@ type Metrics struct {
 	waitSeconds     prometheus.Counter
 	reconnects      *prometheus.CounterVec // resumed
 	catchUp         prometheus.Counter
+	outboxWaiting   prometheus.Gauge
+	outboxDropped   *prometheus.CounterVec // reason
 
 	// The children of the vectors by label values, found without the
 	// vectors' hashing of the values on every command and request.
@@ -156,15 +160,22 @@ func New(version string) *Metrics {
 			[]string{"resumed"}),
 		catchUp: prometheus.NewCounter(prometheus.CounterOpts{Name: CatchUpPosts,
 			Help: "Posts missed while the WebSocket was away and delivered by a catch-up over REST."}),
+		outboxWaiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: OutboxWaiting,
+			Help: "Posts the Mattermost server could not take within the retry budget, kept in the outbox to be sent again."}),
+		outboxDropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: OutboxDropped,
+			Help: "Posts dropped from the outbox: reason=\"expired\" when older than outbox_max_age, \"refused\" when the server refused them when sent again."},
+			[]string{"reason"}),
 	}
 	m.reconnects.WithLabelValues("true")
 	m.reconnects.WithLabelValues("false")
+	m.outboxDropped.WithLabelValues("expired")
+	m.outboxDropped.WithLabelValues("refused")
 	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: BuildInfo,
 		Help:        "Always 1; the labels say which matterbot runs.",
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()}})
 	build.Set(1)
 	m.reg.MustRegister(m.commands, m.commandDuration, m.requests, m.requestDuration, m.waits, m.waitSeconds,
-		m.reconnects, m.catchUp, build, (*engineCollector)(m),
+		m.reconnects, m.catchUp, m.outboxWaiting, m.outboxDropped, build, (*engineCollector)(m),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -253,6 +264,12 @@ func (m *Metrics) ObserveReconnect(resumed bool) {
 
 // ObserveCatchUp implements mmbackend.Observer.
 func (m *Metrics) ObserveCatchUp(posts int) { m.catchUp.Add(float64(posts)) }
+
+// ObserveOutbox implements mmbackend.Observer.
+func (m *Metrics) ObserveOutbox(waiting int) { m.outboxWaiting.Set(float64(waiting)) }
+
+// ObserveOutboxDropped implements mmbackend.Observer.
+func (m *Metrics) ObserveOutboxDropped(reason string) { m.outboxDropped.WithLabelValues(reason).Inc() }
 
 // engineCollector collects the engine's state at scrape time, from one
 // Stats call.

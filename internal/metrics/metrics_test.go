@@ -73,6 +73,9 @@ func TestMetrics(t *testing.T) {
 	m.ObserveReconnect(true)
 	m.ObserveCatchUp(3)
 	m.ObserveCatchUp(2)
+	m.ObserveOutbox(4)
+	m.ObserveOutbox(3)
+	m.ObserveOutboxDropped("expired")
 
 	got, families := scrape(t, m)
 	want := map[string]float64{
@@ -95,6 +98,9 @@ func TestMetrics(t *testing.T) {
 		`matterbot_websocket_reconnects_total{resumed="true"}`:                                       1,
 		`matterbot_websocket_reconnects_total{resumed="false"}`:                                      0,
 		`matterbot_catchup_posts_total`:                                                              5,
+		`matterbot_outbox_waiting`:                                                                   3,
+		`matterbot_outbox_dropped_total{reason="expired"}`:                                           1,
+		`matterbot_outbox_dropped_total{reason="refused"}`:                                           0,
 		`matterbot_handlers_running`:                                                                 2,
 		`matterbot_handlers_queued`:                                                                  5,
 		`matterbot_plugins_active`:                                                                   4,

@@ -1,0 +1,590 @@
+package mattermost
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/mattermost/mmtest"
+	"github.com/matterbot/matterbot/storage/memory"
+)
+
+// The outbox tests run a fake server in memory, in a synctest bubble:
+// the retry budget (2 minutes), the backoff and the outbox's max age
+// pass in virtual time. The transport lets a test refuse every request
+// (the server down) or lose the answer to a post the server made. The
+// WebSocket never connects: the backend is driven through Send.
+
+// fault is what faultTransport does with a request.
+type fault int
+
+const (
+	pass       fault = iota
+	refuse           // no answer: connection refused
+	loseAnswer       // served, then the answer lost (connection reset)
+)
+
+// faultTransport serves requests with a handler, in memory, as decide
+// says; it never answers the WebSocket upgrade.
+type faultTransport struct {
+	h http.Handler
+
+	mu     sync.Mutex
+	decide func(r *http.Request) fault // guarded by mu; nil: pass
+	posts  int                         // guarded by mu: POST /posts requests that reached the server
+}
+
+func (f *faultTransport) set(decide func(r *http.Request) fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.decide = decide
+}
+
+// down refuses every request; up lets them all through.
+func (f *faultTransport) down() { f.set(func(*http.Request) fault { return refuse }) }
+func (f *faultTransport) up()   { f.set(nil) }
+
+func (f *faultTransport) postsServed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.posts
+}
+
+func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/websocket") {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	f.mu.Lock()
+	what := pass
+	if f.decide != nil {
+		what = f.decide(r)
+	}
+	isPost := r.Method == http.MethodPost && r.URL.Path == "/api/v4/posts"
+	if isPost && what != refuse {
+		f.posts++
+	}
+	f.mu.Unlock()
+	if what == refuse {
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, r)
+	if what == loseAnswer {
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// outboxWorld is a fake server with bob and the bot opsbot in ~ops and
+// ~dev of team ops-team, reached through a faultTransport.
+type outboxWorld struct {
+	t        *testing.T
+	srv      *mmtest.Server
+	tr       *faultTransport
+	bot      *mm.User
+	bob      *mm.User
+	ops, dev *mm.Channel
+	token    string
+	store    bot.Store // shared by the backends of the world: a restart keeps it
+	logs     *logRecords
+	obs      *outboxObserver
+}
+
+func newOutboxWorld(t *testing.T) *outboxWorld {
+	t.Helper()
+	srv := mmtest.New(nil)
+	t.Cleanup(srv.Close)
+	w := &outboxWorld{t: t, srv: srv, tr: &faultTransport{h: srv}, store: memory.New().Store("backend:mattermost"),
+		logs: &logRecords{}, obs: &outboxObserver{}}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	team, err := srv.AddTeam("ops-team", "Ops Team")
+	must(err)
+	w.bob, err = srv.AddUser(mmtest.User{Username: "bob"})
+	must(err)
+	w.bot, err = srv.AddBot("opsbot", "Ops Bot", w.bob.ID)
+	must(err)
+	w.ops, err = srv.AddChannel(team.ID, "ops", "Ops", mm.ChannelOpen)
+	must(err)
+	w.dev, err = srv.AddChannel(team.ID, "dev", "Dev", mm.ChannelOpen)
+	must(err)
+	for _, u := range []*mm.User{w.bob, w.bot} {
+		must(srv.AddTeamMember(team.ID, u.ID))
+		must(srv.AddChannelMember(w.ops.ID, u.ID))
+		must(srv.AddChannelMember(w.dev.ID, u.ID))
+	}
+	w.token, err = srv.CreateToken(w.bot.ID, "bot")
+	must(err)
+	return w
+}
+
+// start connects a backend with the world's store (edited by edit) and
+// runs it until the test ends or the returned stop is called.
+func (w *outboxWorld) start(edit func(*Options)) (b *Backend, stop func()) {
+	w.t.Helper()
+	opts := Options{
+		Server: "http://mm.test", Token: mm.Secret(w.token), Teams: []string{"ops-team"},
+		HTTPClient: &http.Client{Transport: w.tr}, Store: w.store,
+		Logger: slog.New(w.logs), Observer: w.obs, PresenceInterval: -1,
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	b, err := New(opts)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	b.jitter = upperJitter
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Connect(ctx); err != nil {
+		cancel()
+		w.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, nopHandler{}) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				w.t.Errorf("Run = %v", err)
+			}
+		})
+	}
+	w.t.Cleanup(stop)
+	return b, stop
+}
+
+// client returns a client of the bot's, in memory, which no fault
+// reaches.
+func (w *outboxWorld) client() *mm.Client {
+	w.t.Helper()
+	c, err := mm.NewClient("http://mm.test", mm.Secret(w.token), &mm.ClientOptions{HTTPClient: &http.Client{Transport: &faultTransport{h: w.srv}}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+// said returns the messages the bot posted in a channel, oldest first.
+func (w *outboxWorld) said(ch *mm.Channel) []string {
+	var out []string
+	for _, p := range w.srv.Posts(ch.ID) {
+		if p.UserID == w.bot.ID {
+			out = append(out, p.Message)
+		}
+	}
+	return out
+}
+
+// How long a Send took, for send: at once, or after the retry budget.
+const (
+	atOnce = iota
+	budget
+)
+
+// send sends text to a channel and checks that Send returns nil, at once
+// or after the retry budget: MaxRetryTime, less the part of a wait that
+// would end past it (Retry.Max at most, and the client's own retries).
+func send(t *testing.T, b *Backend, ch *mm.Channel, text string, took int) {
+	t.Helper()
+	start := time.Now()
+	if err := b.Send(t.Context(), &bot.Outgoing{RoomID: ch.ID, Text: text}); err != nil {
+		t.Fatalf("Send(%q) = %v, want nil (kept in the outbox)", text, err)
+	}
+	got := time.Since(start)
+	switch {
+	case took == atOnce && got != 0:
+		t.Errorf("Send(%q) returned after %v, want at once", text, got)
+	case took == budget && (got > MaxRetryTime || got < MaxRetryTime-2*DefaultRetryMax):
+		t.Errorf("Send(%q) returned after %v, want the retry budget, %v, or a little less", text, got, budget)
+	}
+}
+
+type nopHandler struct{}
+
+func (nopHandler) HandleConnect(context.Context, bot.User) error { return nil }
+func (nopHandler) HandleMessage(*bot.Message) <-chan struct{}    { return nil }
+func (nopHandler) HandleReaction(*bot.Reaction) <-chan struct{}  { return nil }
+func (nopHandler) HandlePresence(*bot.Presence) <-chan struct{}  { return nil }
+func (nopHandler) HandleJoin(*bot.Join) <-chan struct{}          { return nil }
+
+// logRecords is a slog.Handler that keeps the messages at Warn and
+// above.
+type logRecords struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRecords) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelWarn }
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler            { return l }
+func (l *logRecords) WithGroup(string) slog.Handler                 { return l }
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+
+// count returns how many messages start with prefix.
+func (l *logRecords) count(prefix string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.msgs {
+		if strings.HasPrefix(m, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// outboxObserver records what the outbox reports.
+type outboxObserver struct {
+	mu      sync.Mutex
+	waiting int
+	dropped map[string]int
+}
+
+func (o *outboxObserver) ObserveRequest(string, string, int, time.Duration) {}
+func (o *outboxObserver) ObserveRateLimitWait(time.Duration)                {}
+func (o *outboxObserver) ObserveReconnect(bool)                             {}
+func (o *outboxObserver) ObserveCatchUp(int)                                {}
+func (o *outboxObserver) ObserveOutbox(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.waiting = n
+}
+
+func (o *outboxObserver) ObserveOutboxDropped(reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.dropped == nil {
+		o.dropped = map[string]int{}
+	}
+	o.dropped[reason]++
+}
+
+func (o *outboxObserver) state() (waiting int, dropped map[string]int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.waiting, copyCounts(o.dropped)
+}
+
+func copyCounts(m map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// TestOutboxLongOutage: the server refuses every request for 10
+// minutes. A reply is retried for the budget (2 minutes), then kept;
+// later replies to the same channel are kept at once, behind it, without
+// a try; a reply to another channel waits its own budget. When the
+// server is back, every reply is posted once, in order per channel.
+func TestOutboxLongOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, _ := w.start(nil)
+		start := time.Now()
+		w.tr.down()
+		send(t, b, w.ops, "one", budget)
+		send(t, b, w.ops, "two", atOnce)
+		send(t, b, w.dev, "elsewhere", budget)
+		send(t, b, w.ops, "three", atOnce)
+		if n := b.ob.depth(); n != 4 {
+			t.Errorf("%d posts in the outbox, want 4", n)
+		}
+		if waiting, _ := w.obs.state(); waiting != 4 {
+			t.Errorf("Observer heard of %d posts waiting, want 4", waiting)
+		}
+		if n := w.logs.count("reply kept in the outbox"); n != 2 {
+			t.Errorf("%d log lines \"reply kept in the outbox\", want 2 (one per post that failed its retries)", n)
+		}
+		time.Sleep(10*time.Minute - time.Since(start))
+		if got := w.said(w.ops); len(got) != 0 {
+			t.Fatalf("posted during the outage: %q", got)
+		}
+		w.tr.up()
+		// The outbox retries at most every Retry.Max (15s).
+		time.Sleep(DefaultRetryMax)
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"one", "two", "three"}, w.said(w.ops)); diff != "" {
+			t.Errorf("~ops after the outage (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"elsewhere"}, w.said(w.dev)); diff != "" {
+			t.Errorf("~dev after the outage (-want +got):\n%s", diff)
+		}
+		if n := b.ob.depth(); n != 0 {
+			t.Errorf("%d posts left in the outbox, want 0", n)
+		}
+		if waiting, dropped := w.obs.state(); waiting != 0 || len(dropped) != 0 {
+			t.Errorf("Observer: %d waiting, dropped %v; want 0 and none", waiting, dropped)
+		}
+		// A reply now goes straight through.
+		send(t, b, w.ops, "four", atOnce)
+		if got := w.said(w.ops); len(got) != 4 || got[3] != "four" {
+			t.Errorf("~ops = %q, want four last", got)
+		}
+		if keys, _ := w.store.Keys(t.Context(), outboxPrefix); len(keys) != 0 {
+			t.Errorf("store keeps %q, want no outbox keys", keys)
+		}
+	})
+}
+
+// TestOutboxRestart: replies kept during an outage are posted by the
+// next run, after a restart: once, in order, before its own replies.
+func TestOutboxRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, stop := w.start(nil)
+		w.tr.down()
+		send(t, b, w.ops, "one", budget)
+		send(t, b, w.ops, "two", atOnce)
+		stop()
+		time.Sleep(5 * time.Minute)
+		w.tr.up()
+		b2, _ := w.start(nil)
+		if n := b2.ob.depth(); n != 2 {
+			t.Errorf("the new run's outbox holds %d posts, want the 2 kept", n)
+		}
+		// A reply of the new run to the same channel goes behind them.
+		send(t, b2, w.ops, "three", atOnce)
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"one", "two", "three"}, w.said(w.ops)); diff != "" {
+			t.Errorf("~ops after the restart (-want +got):\n%s", diff)
+		}
+		if n := b2.ob.depth(); n != 0 {
+			t.Errorf("%d posts left in the outbox, want 0", n)
+		}
+	})
+}
+
+// TestOutboxInFlightAtShutdown: a reply still retried when its context
+// ends (the end of a shutdown's wait for handlers) is kept, and posted
+// by the next run.
+func TestOutboxInFlightAtShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, stop := w.start(nil)
+		w.tr.down()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		if err := b.Send(ctx, &bot.Outgoing{RoomID: w.ops.ID, Text: "last word"}); err != nil {
+			t.Fatalf("Send under a context that ends = %v, want nil (kept)", err)
+		}
+		stop()
+		w.tr.up()
+		b2, _ := w.start(nil)
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"last word"}, w.said(w.ops)); diff != "" {
+			t.Errorf("~ops (-want +got):\n%s", diff)
+		}
+		if n := b2.ob.depth(); n != 0 {
+			t.Errorf("%d posts left in the outbox, want 0", n)
+		}
+	})
+}
+
+// TestOutboxLostAnswer: the first attempt makes the post but its answer
+// is lost, then the server is down past the retry budget and past the
+// 30 s it remembers a pending_post_id, and the bot restarts. The post
+// kept is not made again: the outbox finds it by its
+// PropPendingPostID, and sends nothing.
+func TestOutboxLostAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, stop := w.start(nil)
+		var landed sync.Once
+		w.tr.set(func(r *http.Request) fault {
+			what := refuse
+			if r.URL.Path == "/api/v4/posts" {
+				landed.Do(func() { what = loseAnswer })
+			}
+			return what
+		})
+		send(t, b, w.ops, "once", budget)
+		if got := w.said(w.ops); len(got) != 1 {
+			t.Fatalf("~ops = %q, want the post the first attempt made", got)
+		}
+		stop()
+		time.Sleep(10 * time.Minute)
+		w.tr.up()
+		before := w.tr.postsServed()
+		b2, _ := w.start(nil)
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"once"}, w.said(w.ops)); diff != "" {
+			t.Errorf("~ops (-want +got):\n%s", diff)
+		}
+		if n := w.tr.postsServed() - before; n != 0 {
+			t.Errorf("%d POST /posts after the restart, want none: the post was made", n)
+		}
+		if n := b2.ob.depth(); n != 0 {
+			t.Errorf("%d posts left in the outbox, want 0", n)
+		}
+	})
+}
+
+// TestOutboxMaxAge: a reply kept longer than OutboxMaxAge is dropped,
+// with one log line, and the Observer counts it; the server, back
+// later, never gets it.
+func TestOutboxMaxAge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		const maxAge = 10 * time.Minute
+		b, _ := w.start(func(o *Options) { o.OutboxMaxAge = maxAge })
+		start := time.Now()
+		w.tr.down()
+		send(t, b, w.ops, "too late", budget)
+		time.Sleep(maxAge - time.Second - time.Since(start))
+		if n := b.ob.depth(); n != 1 {
+			t.Fatalf("%d posts in the outbox before the max age, want 1", n)
+		}
+		// Dropped at the first try past its age: within a wait
+		// (Retry.Max) and a try (the client's own retries).
+		time.Sleep(2 * DefaultRetryMax)
+		synctest.Wait()
+		if n := b.ob.depth(); n != 0 {
+			t.Errorf("%d posts in the outbox past the max age, want 0", n)
+		}
+		if n := w.logs.count("reply dropped from the outbox: older than outbox_max_age"); n != 1 {
+			t.Errorf("%d log lines for the drop, want 1", n)
+		}
+		if waiting, dropped := w.obs.state(); waiting != 0 || !cmp.Equal(dropped, map[string]int{"expired": 1}) {
+			t.Errorf("Observer: %d waiting, dropped %v; want 0 and expired 1", waiting, dropped)
+		}
+		w.tr.up()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := w.said(w.ops); len(got) != 0 {
+			t.Errorf("~ops = %q, want nothing: the reply was dropped", got)
+		}
+	})
+}
+
+// TestOutboxMaxAgeAtStart: a reply kept by an earlier run and older
+// than the max age by now is dropped, not posted, by the next run.
+func TestOutboxMaxAgeAtStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, stop := w.start(nil)
+		w.tr.down()
+		send(t, b, w.ops, "stale", budget)
+		stop()
+		time.Sleep(DefaultOutboxMaxAge)
+		w.tr.up()
+		b2, _ := w.start(nil)
+		synctest.Wait()
+		if got := w.said(w.ops); len(got) != 0 {
+			t.Errorf("~ops = %q, want nothing", got)
+		}
+		if n := b2.ob.depth(); n != 0 {
+			t.Errorf("%d posts in the outbox, want 0", n)
+		}
+		if _, dropped := w.obs.state(); dropped["expired"] != 1 {
+			t.Errorf("dropped %v, want expired 1", dropped)
+		}
+	})
+}
+
+// TestOutboxOff: with a negative OutboxMaxAge a reply that fails its
+// retries is dropped, as before the outbox: Send returns the error.
+func TestOutboxOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, _ := w.start(func(o *Options) { o.OutboxMaxAge = -1 })
+		w.tr.down()
+		err := b.Send(t.Context(), &bot.Outgoing{RoomID: w.ops.ID, Text: "lost"})
+		if err == nil || !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("Send = %v, want the connection refused", err)
+		}
+		if keys, _ := w.store.Keys(t.Context(), outboxPrefix); len(keys) != 0 {
+			t.Errorf("store keeps %q, want nothing", keys)
+		}
+	})
+}
+
+// TestOutboxFile: a reply with a file whose upload fails is kept with
+// the file; the file is uploaded and attached when the server is back.
+func TestOutboxFile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, _ := w.start(nil)
+		w.tr.down()
+		out := &bot.Outgoing{RoomID: w.ops.ID, Text: "the report", File: &bot.File{Name: "r.txt", Body: io.MultiReader(strings.NewReader("report body"))}}
+		if err := b.Send(t.Context(), out); err != nil {
+			t.Fatalf("Send = %v, want nil (kept)", err)
+		}
+		w.tr.up()
+		time.Sleep(DefaultRetryMax)
+		synctest.Wait()
+		var got []*mm.Post
+		for _, p := range w.srv.Posts(w.ops.ID) {
+			if p.UserID == w.bot.ID {
+				got = append(got, p)
+			}
+		}
+		if len(got) != 1 || got[0].Message != "the report" || len(got[0].FileIDs) != 1 {
+			t.Fatalf("~ops = %+v, want one post with the file", got)
+		}
+		rc, _, err := w.client().DownloadFile(t.Context(), got[0].FileIDs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		if body, _ := io.ReadAll(rc); string(body) != "report body" {
+			t.Errorf("file = %q, want %q", body, "report body")
+		}
+	})
+}
+
+// TestOutboxRefused: a reply kept for a channel the bot was removed
+// from meanwhile is dropped when sent again, with a log line, and
+// counted as refused.
+func TestOutboxRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, _ := w.start(nil)
+		w.tr.down()
+		send(t, b, w.dev, "nobody hears", budget)
+		if _, err := w.client().RemoveChannelMember(t.Context(), w.dev.ID, w.bot.ID); err != nil {
+			t.Fatal(err)
+		}
+		w.tr.up()
+		time.Sleep(DefaultRetryMax)
+		synctest.Wait()
+		if n := b.ob.depth(); n != 0 {
+			t.Errorf("%d posts in the outbox, want 0", n)
+		}
+		if _, dropped := w.obs.state(); dropped["refused"] != 1 {
+			t.Errorf("dropped %v, want refused 1", dropped)
+		}
+		if n := w.logs.count("reply dropped from the outbox: the server refused it"); n != 1 {
+			t.Errorf("%d log lines for the drop, want 1", n)
+		}
+	})
+}

@@ -55,10 +55,6 @@ func (c *runCmd) Run(e *env) error {
 		m = metrics.New(e.version)
 		bopts.Observer = m
 	}
-	be, err := mmbackend.New(bopts)
-	if err != nil {
-		return err
-	}
 	store, err := bolt.Open(cfg.Storage.Path, &bolt.Options{Logger: logger})
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -68,6 +64,11 @@ func (c *runCmd) Run(e *env) error {
 		return err
 	}
 	defer store.Close() // after the engine has stopped
+	bopts.Store = store.Store(backendStore)
+	be, err := mmbackend.New(bopts)
+	if err != nil {
+		return err
+	}
 	eopts := e.engineOptions(cfg, store, logger)
 	if m != nil {
 		eopts.Observer = m
@@ -123,19 +124,23 @@ func EngineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *
 // BackendOptions maps a configuration's [mattermost] table onto the
 // Mattermost backend's options, logging to logger (nil: discarded). The
 // file and the options give some zero values different meanings (in the
-// file, presence_interval = 0 and loop_limit = 0 turn the feature off; in
-// the options, zero means the default): this is the one place that
-// translates them.
+// file, presence_interval = 0, loop_limit = 0 and outbox_max_age = 0 turn
+// the feature off; in the options, zero means the default): this is the
+// one place that translates them. The backend's Store is not in the file:
+// run gives it a store of its own in [storage].
 func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options {
-	// The file's 0 turns polling and the loop guard off; the backend's
-	// zero means its default, and negative off. A rate limit of 0 means
-	// no cap in both; the backend reads a negative one as 0.
-	presence, loops := m.PresenceInterval, m.LoopLimit
+	// The file's 0 turns polling, the loop guard and the outbox off; the
+	// backend's zero means its default, and negative off. A rate limit
+	// of 0 means no cap in both; the backend reads a negative one as 0.
+	presence, loops, outbox := m.PresenceInterval, m.LoopLimit, m.OutboxMaxAge
 	if presence == 0 {
 		presence = -1
 	}
 	if loops == 0 {
 		loops = -1
+	}
+	if outbox == 0 {
+		outbox = -1
 	}
 	return mmbackend.Options{
 		Server:           m.Server,
@@ -157,9 +162,16 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 		PresenceInterval: presence,
 		LoopLimit:        loops,
 		LoopWindow:       m.LoopWindow,
+		OutboxMaxAge:     outbox,
 		Logger:           logger,
 	}
 }
+
+// backendStore is the name of the Mattermost backend's store in the
+// bot's storage (mmbackend.Options.Store): what it keeps across
+// restarts, such as the replies of its outbox. No plugin has the name
+// (a plugin's name has no ':'), nor a plugin's timers ("NAME:timers").
+const backendStore = "backend:mattermost"
 
 // engineOptions is EngineOptions with the command's version.
 func (e *env) engineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *bot.Options {

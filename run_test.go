@@ -499,7 +499,8 @@ func TestBackendOptions(t *testing.T) {
 				// No client-side rate cap by default: 0.
 				MaxMessageRunes:  mm.PostMessageMaxRunes,
 				PresenceInterval: mmbackend.DefaultPresenceInterval,
-				LoopLimit:        mmbackend.DefaultLoopLimit, LoopWindow: mmbackend.DefaultLoopWindow},
+				LoopLimit:        mmbackend.DefaultLoopLimit, LoopWindow: mmbackend.DefaultLoopWindow,
+				OutboxMaxAge: mmbackend.DefaultOutboxMaxAge},
 		},
 		{
 			name: "every backend option",
@@ -507,27 +508,27 @@ func TestBackendOptions(t *testing.T) {
 				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
 				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
 				PresenceInterval: 5 * time.Second, LoopLimit: 3, LoopWindow: 10 * time.Second,
-				IgnoreUsers: []string{"@errbot"}},
+				IgnoreUsers: []string{"@errbot"}, OutboxMaxAge: 15 * time.Minute},
 			want: mmbackend.Options{Server: "chat.example.com", Teams: []string{"ops"}, Token: "tok",
 				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
 				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
 				PresenceInterval: 5 * time.Second, LoopLimit: 3, LoopWindow: 10 * time.Second,
-				IgnoreUsers: []string{"@errbot"}},
+				IgnoreUsers: []string{"@errbot"}, OutboxMaxAge: 15 * time.Minute},
 		},
 		{
-			name: "zero presence interval and loop limit mean off",
+			name: "zero presence interval, loop limit and outbox max age mean off",
 			in:   config.Mattermost{RateLimit: 1, LoopWindow: time.Second},
-			want: mmbackend.Options{RateLimit: 1, PresenceInterval: -1, LoopLimit: -1, LoopWindow: time.Second},
+			want: mmbackend.Options{RateLimit: 1, PresenceInterval: -1, LoopLimit: -1, LoopWindow: time.Second, OutboxMaxAge: -1},
 		},
 		{
 			name: "rate limit zero means no cap",
-			in:   config.Mattermost{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1},
-			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1},
+			in:   config.Mattermost{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
+			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
 		},
 		{
 			name: "rate limit negative means no cap",
-			in:   config.Mattermost{RateLimit: -3, PresenceInterval: time.Minute, LoopLimit: 1},
-			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1},
+			in:   config.Mattermost{RateLimit: -3, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
+			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
 		},
 	}
 	for _, tc := range tests {

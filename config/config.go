@@ -148,6 +148,12 @@ type Mattermost struct {
 	LoopLimit int `toml:"loop_limit"`
 	// LoopWindow is the span of LoopLimit. Default 60s; positive.
 	LoopWindow time.Duration `toml:"loop_window"`
+	// OutboxMaxAge is how long a reply the server could not take (its
+	// retries over, or the bot stopping) is kept in the store and sent
+	// again when the server answers, in order per channel, also after a
+	// restart; older ones are dropped with a log line. The file gives
+	// seconds or a duration string. Default 1h; 0 turns the outbox off.
+	OutboxMaxAge time.Duration `toml:"outbox_max_age"`
 }
 
 // Bounds of Mattermost.MaxMessageRunes. DefaultMessageRunes is
@@ -158,13 +164,15 @@ const (
 	DefaultMessageRunes = 16383 // the server's limit, model.PostMessageMaxRunesV2
 )
 
-// Defaults of Mattermost.PresenceInterval, LoopLimit and LoopWindow:
-// those of the Mattermost backend, repeated for the same reason and
-// pinned by the same test. Mattermost.RateLimit defaults to 0, no cap.
+// Defaults of Mattermost.PresenceInterval, LoopLimit, LoopWindow and
+// OutboxMaxAge: those of the Mattermost backend, repeated for the same
+// reason and pinned by the same test. Mattermost.RateLimit defaults to
+// 0, no cap.
 const (
 	DefaultPresenceInterval = time.Minute
 	DefaultLoopLimit        = 20
 	DefaultLoopWindow       = time.Minute
+	DefaultOutboxMaxAge     = time.Hour
 )
 
 // DefaultTypingAfter is the default of Config.TypingAfter.
@@ -291,7 +299,8 @@ func Default() *Config {
 		TypingAfter: DefaultTypingAfter,
 		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
 			MaxMessageRunes:  DefaultMessageRunes,
-			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow},
+			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow,
+			OutboxMaxAge: DefaultOutboxMaxAge},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: DefaultListen},

@@ -169,6 +169,7 @@ max_message_runes = 4000
 presence_interval = "30s"
 loop_limit = 5
 loop_window = 10
+outbox_max_age = "15m"
 [storage]
 path = "/var/lib/matterbot/bot.db"
 [log]
@@ -193,7 +194,7 @@ pprof = true
 					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid",
 					AllowBots: true, AllowWebhooks: true, IgnoreUsers: []string{"@errbot"}, RateLimit: 2.5, MaxMessageRunes: 4000,
-					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second}
+					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second, OutboxMaxAge: 15 * time.Minute}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
 				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true, PProf: true}
@@ -447,6 +448,11 @@ func TestParseErrors(t *testing.T) {
 			doc:  minimal + "ignore_users = [\"errbot\", \"@bot*\"]\n",
 			want: "bot.toml:6: mattermost.ignore_users[0]: \"errbot\" is not a user name: write it with the @, as \"@errbot\"\n" +
 				"bot.toml:6: mattermost.ignore_users[1]: \"@bot*\" is a glob; ignore_users are user names",
+		},
+		{
+			name: "negative outbox max age",
+			doc:  minimal + "outbox_max_age = \"-1m\"\n",
+			want: "bot.toml:6: mattermost.outbox_max_age: must not be negative, got -1m0s (0 turns the outbox off)",
 		},
 		{
 			name: "zero loop window",

@@ -31,9 +31,10 @@ import (
 type fault int
 
 const (
-	pass       fault = iota
-	refuse           // no answer: connection refused
-	loseAnswer       // served, then the answer lost (connection reset)
+	pass        fault = iota
+	refuse            // no answer: connection refused
+	loseAnswer        // served, then the answer lost (connection reset)
+	unavailable       // answered 503, not served
 )
 
 // faultTransport serves requests with a handler, in memory, as decide
@@ -84,6 +85,9 @@ func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	}
 	rec := httptest.NewRecorder()
+	if what == unavailable {
+		return failure(r, http.StatusServiceUnavailable), nil
+	}
 	f.h.ServeHTTP(rec, r)
 	if what == loseAnswer {
 		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
@@ -585,6 +589,55 @@ func TestOutboxRefused(t *testing.T) {
 		}
 		if n := w.logs.count("reply dropped from the outbox: the server refused it"); n != 1 {
 			t.Errorf("%d log lines for the drop, want 1", n)
+		}
+	})
+}
+
+// TestOutboxCardByHook: the cards hook answers 503 to the end of its
+// retries, and the server refuses posts meanwhile: the card, which a
+// webhook post cannot keep, is kept as the bot's own post with the
+// attachment, and posted when the server is back.
+func TestOutboxCardByHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		hook, err := w.srv.AddHook(w.ops.ID, w.bob.ID, "cards")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := w.start(func(o *Options) { o.CardsHook = hook.ID })
+		w.tr.set(func(r *http.Request) fault {
+			if strings.HasPrefix(r.URL.Path, "/hooks/") {
+				return unavailable
+			}
+			return refuse
+		})
+		out := &bot.Outgoing{RoomID: w.ops.ID, Card: &bot.Card{Title: "deployed", Color: "good"}, ReplyTo: "p1"}
+		if err := b.Send(t.Context(), out); err != nil {
+			t.Fatalf("Send(card) = %v, want nil (kept)", err)
+		}
+		if n := b.ob.depth(); n != 1 {
+			t.Fatalf("%d posts in the outbox, want the card", n)
+		}
+		w.tr.set(func(r *http.Request) fault {
+			if strings.HasPrefix(r.URL.Path, "/hooks/") {
+				return unavailable
+			}
+			return pass
+		})
+		time.Sleep(DefaultRetryMax)
+		synctest.Wait()
+		var got []*mm.Post
+		for _, p := range w.srv.Posts(w.ops.ID) {
+			if p.UserID == w.bot.ID {
+				got = append(got, p)
+			}
+		}
+		if len(got) != 1 {
+			t.Fatalf("the bot posted %d posts in ~ops, want the card", len(got))
+		}
+		atts, _ := got[0].Props["attachments"].([]*mm.Attachment)
+		if len(atts) != 1 || atts[0].Title != "deployed" || got[0].Props[PropReplyTo] != "p1" {
+			t.Errorf("posted props %v, want the card as an attachment, replying to p1", got[0].Props)
 		}
 	})
 }

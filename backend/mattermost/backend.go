@@ -257,6 +257,8 @@ type Backend struct {
 	// ob keeps the posts the server could not take; nil when
 	// Options.OutboxMaxAge is negative.
 	ob *outbox
+	// sending counts the Sends in flight, which Close waits for.
+	sending inflight
 }
 
 var (
@@ -739,12 +741,16 @@ func (b *Backend) SetPresence(ctx context.Context, status string) error {
 	return nil
 }
 
-// Close implements bot.Closer: a bot that logged in with a password logs
-// out, so that the session it opened does not linger on the server until
-// it expires, as Errbot's backend did on shutdown. A token is left alone:
-// it is the operator's to revoke. Close is for after Run has returned
-// and the replies in flight are sent.
+// Close implements bot.Closer: it waits, while ctx lasts, for the Sends
+// still in flight to return (a reply whose context has ended is being
+// kept in the outbox, and the store must not close before), then a bot
+// that logged in with a password logs out, so that the session it opened
+// does not linger on the server until it expires, as Errbot's backend did
+// on shutdown. A token is left alone: it is the operator's to revoke.
+// Close is for after Run has returned and the replies' contexts have
+// ended.
 func (b *Backend) Close(ctx context.Context) error {
+	b.sending.wait(ctx)
 	// A session of our own login is closed even when the start failed
 	// after it (an unknown team): it would outlive the process otherwise.
 	if b.opts.Token != "" || b.client.Token() == "" {

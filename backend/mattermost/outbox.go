@@ -631,3 +631,44 @@ func (s *memStore) Keys(_ context.Context, prefix string) ([]string, error) {
 	slices.Sort(keys)
 	return keys, nil
 }
+
+// inflight counts calls in flight, and lets one wait until none is.
+type inflight struct {
+	mu   sync.Mutex
+	n    int           // guarded by mu
+	zero chan struct{} // guarded by mu: closed when n drops to 0; nil when nobody waits
+}
+
+func (f *inflight) add() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+}
+
+func (f *inflight) done() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n--
+	if f.n == 0 && f.zero != nil {
+		close(f.zero)
+		f.zero = nil
+	}
+}
+
+// wait returns when no call is in flight, or when ctx is done.
+func (f *inflight) wait(ctx context.Context) {
+	f.mu.Lock()
+	if f.n == 0 {
+		f.mu.Unlock()
+		return
+	}
+	if f.zero == nil {
+		f.zero = make(chan struct{})
+	}
+	zero := f.zero
+	f.mu.Unlock()
+	select {
+	case <-zero:
+	case <-ctx.Done():
+	}
+}

@@ -641,3 +641,47 @@ func TestOutboxCardByHook(t *testing.T) {
 		}
 	})
 }
+
+// TestOutboxCloseWaitsForSends: Close waits for a Send still retrying
+// until its context ends and the post is kept, so that the store is not
+// closed under it; and no longer than its own context.
+func TestOutboxCloseWaitsForSends(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, stop := w.start(nil)
+		w.tr.down()
+		sctx, cancelSend := context.WithCancel(t.Context())
+		sent := make(chan error, 1)
+		go func() { sent <- b.Send(sctx, &bot.Outgoing{RoomID: w.ops.ID, Text: "last word"}) }()
+		time.Sleep(5 * time.Second) // retrying
+		stop()
+		time.AfterFunc(3*time.Second, cancelSend) // the end of the wait for handlers
+		start := time.Now()
+		if err := b.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took != 3*time.Second {
+			t.Errorf("Close returned after %v, want when the Send did, 3s", took)
+		}
+		if keys, _ := w.store.Keys(t.Context(), outboxPrefix); len(keys) != 1 {
+			t.Errorf("store keeps %q when Close returns, want the post", keys)
+		}
+		if err := <-sent; err != nil {
+			t.Errorf("Send = %v, want nil (kept)", err)
+		}
+
+		// A Send that never ends: Close gives up with its context.
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() { _ = b.Send(ctx, &bot.Outgoing{RoomID: w.dev.ID, Text: "stuck"}) }()
+		time.Sleep(time.Second)
+		cctx, ccancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer ccancel()
+		start = time.Now()
+		_ = b.Close(cctx)
+		if took := time.Since(start); took != 2*time.Second {
+			t.Errorf("Close returned after %v, want its timeout, 2s", took)
+		}
+		cancel()
+		synctest.Wait()
+	})
+}

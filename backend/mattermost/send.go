@@ -47,6 +47,8 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if !b.connected.Load() {
 		return errNotConnected
 	}
+	b.sending.add()
+	defer b.sending.done()
 	channelID, err := b.destination(ctx, out)
 	if err != nil {
 		return err

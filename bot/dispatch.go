@@ -66,6 +66,13 @@ type job struct {
 	fn     func(ctx context.Context) error // callbacks and notices, without cmd; plugin may be nil
 	what   string                          // for logs when fn is set
 	tr     *tracker
+
+	// pooled: it runs in a slot of the pool (work), which it gives up if
+	// it overruns its deadline. Set by work.
+	pooled bool
+	// overran: it overran its deadline and gave its slot up; its worker
+	// leaves once it returns. Set by call, on the worker's goroutine.
+	overran bool
 }
 
 // handlerName names what j runs, for logs: a command's name, or what a
@@ -172,7 +179,11 @@ func (e *Engine) next() (job, bool) {
 func (e *Engine) work(j job) {
 	var t *time.Timer // for park, made once per worker
 	for {
+		j.pooled = true
 		e.exec(&j)
+		if j.overran {
+			return // its slot went to another worker (overrun)
+		}
 		e.qmu.Lock()
 		uq := e.users[j.user]
 		uq.running--
@@ -313,6 +324,11 @@ func (e *Engine) exec(j *job) {
 		ty := e.autoTyping(ctx, req, j.cmd)
 		err = e.call(ctx, j)
 		ty.stop()
+	}
+	if j.overran {
+		// Its user was told that it timed out (overrun): nothing more.
+		e.done(req, OutcomeTimeout, time.Since(start), slog.Bool("overran", true))
+		return
 	}
 	if err == nil {
 		e.done(req, OutcomeOK, time.Since(start))
@@ -458,8 +474,14 @@ func (ty *typing) stop() {
 }
 
 // call runs the job's handler, turning a panic into a *panicError and a
-// log line with the stack and the error's reference.
+// log line with the stack and the error's reference. A pooled handler
+// still running OverrunGrace past its deadline gives its slot up (see
+// overrun) and call sets j.overran when it returns at last.
 func (e *Engine) call(ctx context.Context, j *job) (err error) {
+	if j.pooled {
+		w := e.watch(ctx, j)
+		defer func() { j.overran = !w.finish() }() // runs last: after the recover below
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			attrs := []any{"plugin", j.pluginName(), "handler", j.what}
@@ -476,6 +498,89 @@ func (e *Engine) call(ctx context.Context, j *job) (err error) {
 		return j.cmd.handler(ctx, j.req)
 	}
 	return j.fn(ctx)
+}
+
+// OverrunGrace is how long a handler may run past its deadline (the
+// command's Timeout, else Options.CommandTimeout) before the engine stops
+// counting it against MaxConcurrent and MaxPerUser: a handler that
+// ignores its context then keeps its goroutine, which Go cannot stop,
+// but not its slot, so that it cannot starve everyone else.
+const OverrunGrace = time.Second
+
+// watchdog gives a handler's slot up when it overruns its deadline.
+type watchdog struct {
+	state atomic.Int32 // 0 running, 1 returned, 2 overran
+	timer *time.Timer
+	e     *Engine
+	job   job // a copy for overrun: the worker reuses its own
+}
+
+// watch arms j's watchdog: OverrunGrace after ctx's deadline, unless the
+// handler has returned by then, overrun frees its slot. Shutdown's
+// cancellation is not a deadline: drain waits for handlers then.
+func (e *Engine) watch(ctx context.Context, j *job) *watchdog {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return nil
+	}
+	w := &watchdog{e: e, job: *j}
+	w.timer = time.AfterFunc(time.Until(dl)+OverrunGrace, w.fire)
+	return w
+}
+
+func (w *watchdog) fire() {
+	if w.state.CompareAndSwap(0, 2) {
+		w.e.overrun(&w.job)
+	}
+}
+
+// finish disarms the watchdog and reports whether the handler returned
+// before it overran.
+func (w *watchdog) finish() bool {
+	if w == nil {
+		return true
+	}
+	w.timer.Stop()
+	return w.state.CompareAndSwap(0, 1)
+}
+
+// overrun is called once a pooled handler has run OverrunGrace past its
+// deadline: it tells the command's user that it timed out and gives its
+// slot to the next job waiting, as work would have on its return. j is a
+// copy of the job; the handler's own goroutine leaves when it returns.
+func (e *Engine) overrun(j *job) {
+	timeout := e.options().CommandTimeout
+	if j.cmd != nil && j.cmd.timeout > 0 {
+		timeout = j.cmd.timeout
+	}
+	attrs := []any{"plugin", j.pluginName(), "handler", j.handlerName(), "timeout", timeout, "grace", OverrunGrace}
+	if j.cmd != nil {
+		attrs = append(attrs, "user_id", j.req.Message.From.ID, "request_id", j.req.ID())
+	}
+	e.log.Warn("handler overran its deadline; its slot goes to the next job", attrs...)
+	e.qmu.Lock()
+	if uq := e.users[j.user]; uq != nil {
+		uq.running--
+		e.forget(uq)
+	}
+	var (
+		next job
+		ok   bool
+	)
+	if !e.closing {
+		next, ok = e.next()
+	}
+	if ok {
+		e.qmu.Unlock()
+		go e.work(next) // in the slot given up: active stays
+	} else {
+		e.active--
+		e.checkIdle()
+		e.qmu.Unlock()
+	}
+	if j.cmd != nil && !j.cmd.listener {
+		e.notify(j.req, fmt.Sprintf("`%s` timed out after %v.", j.req.invocation(), timeout))
+	}
 }
 
 // notify sends an engine message (refusal, error) where the command's

@@ -60,7 +60,10 @@ type Options struct {
 	PrefixRoomReplies bool
 
 	// CommandTimeout is a handler's deadline unless the command sets its
-	// own (Cmd.Timeout). Default 1 minute.
+	// own (Cmd.Timeout). Default 1 minute. A handler still running
+	// OverrunGrace past its deadline gives its slot up (MaxConcurrent,
+	// MaxPerUser): its user is told it timed out, and it runs on, alone,
+	// until it returns.
 	CommandTimeout time.Duration
 	// TypingAfter makes the engine show the backend's typing indicator
 	// (Typer) where a command's replies go once its handler has run this
@@ -757,7 +760,7 @@ func (e *Engine) IsAdmin(userID string) bool {
 // Stats is a snapshot of the engine's work.
 type Stats struct {
 	Started time.Time // when Run started
-	Running int       // handlers running now
+	Running int       // handlers running now in a slot (not those past OverrunGrace)
 	Queued  int       // handlers waiting for a slot
 	Plugins int       // registered plugins
 	Active  int       // active plugins

@@ -1,0 +1,257 @@
+package faultsuite
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// The users' commands: "!echo fs-<id>", answered "fs-<id>" by the echo
+// plugin. Ids count from 1 across the run.
+const (
+	commandPrefix = "!echo "
+	replyPrefix   = "fs-"
+)
+
+// command is one echo command a user sent.
+type command struct {
+	phase   int
+	sent    time.Time
+	replies int
+	first   time.Time // when the first reply was seen
+}
+
+// ledger records every command sent and every reply of the bot's.
+type ledger struct {
+	mu sync.Mutex
+	// Guarded by mu:
+	cmds    []*command // by id-1
+	phase   int        // the phase new commands belong to
+	strays  []string   // replies of the bot's to no command of ours
+	bad     int        // misbehaving commands sent (not echo; not counted)
+	changed chan struct{}
+}
+
+func newLedger() *ledger { return &ledger{changed: make(chan struct{})} }
+
+// setPhase makes later commands count for phase i.
+func (l *ledger) setPhase(i int) {
+	l.mu.Lock()
+	l.phase = i
+	l.mu.Unlock()
+}
+
+// add records a new command and returns its id.
+func (l *ledger) add() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cmds = append(l.cmds, &command{phase: l.phase, sent: time.Now()})
+	return len(l.cmds)
+}
+
+// badSent returns how many misbehaving commands were sent.
+func (l *ledger) badSent() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bad
+}
+
+func (l *ledger) addBad() {
+	l.mu.Lock()
+	l.bad++
+	l.mu.Unlock()
+}
+
+// observe records a post of the bot's: a reply to a command, or a stray.
+// Other posts (the misbehaving plugin's, the engine's notices) are not
+// replies: only a post that is exactly "fs-<id>" is.
+func (l *ledger) observe(p *mm.Post) {
+	rest, ok := strings.CutPrefix(p.Message, replyPrefix)
+	if !ok {
+		return
+	}
+	id, err := strconv.Atoi(rest)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil || id < 1 || id > len(l.cmds) {
+		l.strays = append(l.strays, p.Message)
+		return
+	}
+	c := l.cmds[id-1]
+	c.replies++
+	if c.replies == 1 {
+		c.first = time.Now()
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// strayReplies returns the bot's replies to no command sent.
+func (l *ledger) strayReplies() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.strays)
+}
+
+// unanswered returns how many commands have no reply yet, and a channel
+// closed at the next reply.
+func (l *ledger) unanswered() (int, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.cmds {
+		if c.replies == 0 {
+			n++
+		}
+	}
+	return n, l.changed
+}
+
+// settle waits until every command has a reply or ctx is done, and
+// returns how many are left without one.
+func (l *ledger) settle(ctx context.Context) int {
+	for {
+		n, changed := l.unanswered()
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return n
+		}
+	}
+}
+
+// tally is the count of one phase's commands.
+type tally struct {
+	sent, answered, duplicated, lost int
+	latencies                        []time.Duration // of the first replies, sorted
+	lostIDs                          []int           // the first few
+}
+
+// tally counts the commands of phase, or of every phase for -1.
+func (l *ledger) tally(phase int) tally {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var t tally
+	for i, c := range l.cmds {
+		if phase >= 0 && c.phase != phase {
+			continue
+		}
+		t.sent++
+		switch {
+		case c.replies == 0:
+			t.lost++
+			if len(t.lostIDs) < 5 {
+				t.lostIDs = append(t.lostIDs, i+1)
+			}
+			continue
+		case c.replies > 1:
+			t.duplicated++
+		}
+		t.answered++
+		t.latencies = append(t.latencies, c.first.Sub(c.sent))
+	}
+	slices.Sort(t.latencies)
+	return t
+}
+
+func (t tally) percentile(p int) time.Duration {
+	if len(t.latencies) == 0 {
+		return 0
+	}
+	return t.latencies[(len(t.latencies)-1)*p/100]
+}
+
+func (t tally) String() string {
+	s := fmt.Sprintf("sent %d answered %d duplicated %d lost %d", t.sent, t.answered, t.duplicated, t.lost)
+	if len(t.latencies) > 0 {
+		s += fmt.Sprintf(" (latency p50 %v p99 %v max %v)", t.percentile(50).Round(time.Millisecond),
+			t.percentile(99).Round(time.Millisecond), t.latencies[len(t.latencies)-1].Round(time.Millisecond))
+	}
+	if len(t.lostIDs) > 0 {
+		s += fmt.Sprintf(" lost ids %v", t.lostIDs)
+	}
+	return s
+}
+
+// collect records the bot's posts until ctx is done. The server's
+// WaitForPost goes through every post once, in order, woken by changes.
+func (w *world) collect(ctx context.Context, l *ledger) {
+	_, _ = w.srv.WaitForPost(ctx, "", func(p *mm.Post) bool {
+		if p.UserID == w.bot.ID {
+			l.observe(p)
+		}
+		return false // never done: ends with ctx
+	})
+}
+
+// meanGap is the mean time between two commands of one user: 16 users
+// send about 64 commands a second in all.
+const meanGap = 250 * time.Millisecond
+
+// load runs the users until ctx is done: each sends a command, waits a
+// random gap (exponential, mean meanGap) and sends another, without
+// waiting for answers. While w.misbehaving is set, some users send the
+// misbehaving plugin's commands too (see badCommand). Users post through
+// the server's back door: the faults hit the bot, not them. The first
+// error of a post is sent on errs, if there is room.
+func (w *world) load(ctx context.Context, l *ledger, seed uint64, errs chan<- error) {
+	var wg sync.WaitGroup
+	for i, u := range w.users {
+		r := rand.New(rand.NewPCG(seed, uint64(i)))
+		wg.Go(func() {
+			t := time.NewTimer(0)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				if err := w.send(u, i, r, l); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+				t.Reset(time.Duration(r.ExpFloat64() * float64(meanGap)))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// send posts one command of user u: in its channel half of the time, in
+// its thread, its direct messages or its group message otherwise.
+func (w *world) send(u *simUser, i int, r *rand.Rand, l *ledger) error {
+	p := mm.Post{ChannelID: u.channel.ID}
+	switch x := r.IntN(100); {
+	case x < 15:
+		p.RootID = u.root.ID
+	case x < 40:
+		p.ChannelID = u.dm.ID
+	case x < 50:
+		p.ChannelID = u.gm.ID
+	}
+	if w.misbehaving.Load() {
+		if text := badCommand(i, r); text != "" {
+			p.Message = text
+			l.addBad()
+			_, err := w.srv.CreatePost(u.ID, p)
+			return err
+		}
+	}
+	p.Message = commandPrefix + replyPrefix + strconv.Itoa(l.add())
+	_, err := w.srv.CreatePost(u.ID, p)
+	return err
+}

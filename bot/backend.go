@@ -97,6 +97,17 @@ type LeaveHandler interface {
 	HandleLeave(l *Leave) (done <-chan struct{})
 }
 
+// Addresser is the optional part of Handler that tells, without handling
+// it, whether a message is addressed to the bot: a command (the prefix,
+// an alternative prefix, the bot's @mention, a direct message without
+// the prefix unless Options.RequirePrefixInDirect, or a regex command
+// that matches). *Engine implements it. The Mattermost backend asks it
+// to count the commands a catch-up skips as too old to answer. It is
+// false before the first HandleConnect.
+type Addresser interface {
+	Addressed(m *Message) bool
+}
+
 // Outgoing is a message the bot sends. Exactly one of RoomID and UserID is
 // set: RoomID posts to a room; UserID posts a direct message to that
 // person (the backend opens the conversation). ThreadID, when set, posts

@@ -662,6 +662,20 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	return tr.done
 }
 
+// Addressed implements Addresser.
+func (e *Engine) Addressed(m *Message) bool {
+	s := e.settings()
+	if s.conn == nil || m == nil {
+		return false
+	}
+	text, addressed, _ := address(s, m)
+	if addressed {
+		return true
+	}
+	c, _ := e.command(m, text, addressed)
+	return c != nil
+}
+
 // command returns the command or regex command m runs, with its
 // request, or nil. text is m's text after the prefix, when addressed.
 func (e *Engine) command(m *Message, text string, addressed bool) (*Cmd, *Request) {

@@ -108,3 +108,40 @@ func TestMessageHandled(t *testing.T) {
 		}
 	})
 }
+
+// TestAddressed: Engine.Addressed tells commands from chatter as
+// HandleMessage would, without running anything.
+func TestAddressed(t *testing.T) {
+	ran := make(chan string, 8)
+	p := plug{"a", func(p *bot.Plugin) error {
+		p.Command("deploy", func(ctx context.Context, req *bot.Request) error { ran <- "deploy"; return nil })
+		p.Regex("ticket", `^ticket #(\d+)$`, func(ctx context.Context, req *bot.Request) error { ran <- "ticket"; return nil }).Prefixed(false)
+		return nil
+	}}
+	b := bottest.New(t, p)
+	var _ bot.Addresser = b.Engine
+	for _, tc := range []struct {
+		text   string
+		direct bool
+		want   bool
+	}{
+		{"!deploy api", false, true},
+		{"!nosuch", false, true},
+		{"@" + b.Backend.Self().Username + " deploy", false, true},
+		{"ticket #12", false, true},
+		{"deploy api", true, true},
+		{"deploy api", false, false},
+		{"hello there", false, false},
+	} {
+		m := &bot.Message{ID: "1", From: bot.User{ID: "u-alice", Username: "alice"},
+			Room: bot.Room{ID: "r-ops", Name: "ops"}, Text: tc.text, Direct: tc.direct}
+		if got := b.Engine.Addressed(m); got != tc.want {
+			t.Errorf("Addressed(%q, direct=%v) = %v, want %v", tc.text, tc.direct, got, tc.want)
+		}
+	}
+	select {
+	case r := <-ran:
+		t.Errorf("Addressed ran %s", r)
+	default:
+	}
+}

@@ -195,6 +195,7 @@ type Client struct {
 	token       Secret        // guarded by mu
 	userID      string        // guarded by mu: our own user id, once known
 	lastPending int64         // guarded by mu: ms of the last generated pending_post_id
+	pendingTag  string        // ends every pending_post_id: this client's own, see pendingPostID
 	notBefore   time.Time     // guarded by mu: the server said its bucket is empty until then
 	pace        time.Duration // guarded by mu: one request's share of the server's bucket while it is empty; 0 when not
 	sending     int           // guarded by mu: requests sent and not answered yet
@@ -249,6 +250,7 @@ func NewClient(serverURL string, token Secret, opts *ClientOptions) (*Client, er
 		now:         opts.Now,
 		sleep:       opts.Sleep,
 		obs:         opts.Observer,
+		pendingTag:  NewID()[:8],
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -929,13 +929,23 @@ func TestPendingPostID(t *testing.T) {
 	got := []string{c.pendingPostID(), c.pendingPostID()}
 	now = now.Add(5 * time.Millisecond)
 	got = append(got, c.pendingPostID())
+	tag := ":" + c.pendingTag
 	want := []string{
-		"t7boqukfst88jmcu3mgp8jtrme:1795686540231",
-		"t7boqukfst88jmcu3mgp8jtrme:1795686540232", // same ms: made unique
-		"t7boqukfst88jmcu3mgp8jtrme:1795686540236",
+		"t7boqukfst88jmcu3mgp8jtrme:1795686540231" + tag,
+		"t7boqukfst88jmcu3mgp8jtrme:1795686540232" + tag, // same ms: made unique
+		"t7boqukfst88jmcu3mgp8jtrme:1795686540236" + tag,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("pendingPostID() mismatch (-want +got):\n%s", diff)
+	}
+	// Another client, as after a restart, makes other ids in the same ms.
+	c2, err := NewClient("http://h", "t", &ClientOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.setUserID("t7boqukfst88jmcu3mgp8jtrme")
+	if id := c2.pendingPostID(); slices.Contains(got, id) {
+		t.Errorf("another client's pendingPostID() = %q, the same as the first client's %q", id, got)
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = c.pendingPostID() }); n != 1 {
 		t.Errorf("pendingPostID() allocates %v times, want 1 (the id)", n)

@@ -42,7 +42,8 @@ var errNilPost = errors.New("mattermost: nil post")
 // "attachments": []*Attachment) and Type of p; p is not modified.
 //
 // When p.PendingPostID is empty the client sets one ("<user_id>:<ms>", the
-// webapp's convention, unique per client; a fresh id until our user id is
+// webapp's convention, with a tag of the client's own, so that it is
+// unique across clients and restarts; a fresh id until our user id is
 // known). The server answers the same post for the same pending_post_id
 // for 30 s, so CreatePost is retried like an idempotent call: a retry after
 // a lost answer does not post twice.
@@ -71,11 +72,16 @@ func (c *Client) CreatePost(ctx context.Context, p *Post) (*Post, *Response, err
 // id: 30 s after the first attempt).
 func (c *Client) PendingPostID() string { return c.pendingPostID() }
 
-// pendingPostID returns "<user_id>:<ms>" with ms strictly increasing for
-// this client, so two posts created in the same millisecond do not collide
-// (the server would answer the first post for the second), or a fresh id
-// while our user id is unknown. The server keys its cache by this string
-// alone (app/post.go deduplicateCreatePost).
+// pendingPostID returns "<user_id>:<ms>:<tag>" with ms strictly
+// increasing for this client, so two posts created in the same
+// millisecond do not collide (the server would answer the first post for
+// the second), and tag drawn at random for each client, so that a
+// process restarted within the server's 30 s (whose last ms may run
+// ahead of the clock after a burst of posts) does not reuse the ids of
+// the one before and have its posts answered with the old ones; or a
+// fresh id while our user id is unknown. The server keys its cache by
+// this string alone (app/post.go deduplicateCreatePost) and does not
+// parse it.
 func (c *Client) pendingPostID() string {
 	ms := c.now().UnixMilli()
 	c.mu.Lock()
@@ -89,11 +95,13 @@ func (c *Client) pendingPostID() string {
 	c.lastPending = ms
 	// One allocation: the id, built in place.
 	var id strings.Builder
-	id.Grow(len(c.userID) + 1 + 20)
+	id.Grow(len(c.userID) + 1 + 20 + 1 + len(c.pendingTag))
 	id.WriteString(c.userID)
 	id.WriteByte(':')
 	var digits [20]byte
 	id.Write(strconv.AppendInt(digits[:0], ms, 10))
+	id.WriteByte(':')
+	id.WriteString(c.pendingTag)
 	return id.String()
 }
 

@@ -131,14 +131,28 @@ type Options struct {
 	// zero value means the defaults (see RetryPolicy).
 	Retry RetryPolicy
 
+	// CatchUp is how far back a catch-up looks for commands to answer:
+	// on start, in every channel the bot serves since the last post it
+	// handled there before it stopped (with a Store), and after a
+	// WebSocket reconnection that could not resume, since the last post
+	// it saw. Commands older than CatchUp are not answered; one log line
+	// says how many were skipped. Default DefaultCatchUp (15 minutes);
+	// negative: no catch-up on start, and no limit after a
+	// reconnection.
+	CatchUp time.Duration
+
 	// MaxMessageRunes is the longest post; longer text is split (see
 	// Split). Default mm.PostMessageMaxRunes, the server's limit.
 	MaxMessageRunes int
 
 	// Store keeps what the backend must remember across restarts, under
-	// keys of its own: the outbox (keys "outbox/..."). Give it a store of
-	// its own (bot.Storage.Store with a name no plugin has). Default nil:
-	// kept in memory, lost at exit.
+	// keys of its own: the outbox (keys "outbox/..."), and how far the
+	// bot has handled each channel (key "catch-up"), so that on start it
+	// answers the commands posted while it was stopped (see CatchUp).
+	// Give it a store of its own (bot.Storage.Store with a name no
+	// plugin has; matterbot run passes "backend:mattermost"). Default
+	// nil: kept in memory, lost at exit, and a command posted while the
+	// bot was stopped is never answered.
 	Store bot.Store
 	// OutboxMaxAge is how long a reply the server could not take is kept
 	// and sent again. A post still failing when its retries end (Retry,
@@ -170,6 +184,10 @@ type Options struct {
 	// waits, the WebSocket's reconnects and the posts caught up, for
 	// metrics. Default nil: nobody.
 	Observer Observer
+	// Now returns the current time, for the age of the posts a catch-up
+	// reads (CatchUp) and the time the positions are saved at. Default
+	// time.Now; tests that move a fake server's clock set it.
+	Now func() time.Time
 }
 
 // Observer is told of a Backend's traffic (Options.Observer): what an
@@ -178,9 +196,10 @@ type Options struct {
 // use.
 type Observer interface {
 	mm.Observer
-	// ObserveCatchUp reports posts missed while the WebSocket was away
-	// and delivered to the engine by a catch-up over REST (the bot's
-	// own posts, and those delivered already, are not counted).
+	// ObserveCatchUp reports posts missed while the WebSocket was away,
+	// or while the bot was stopped (Options.Store), and delivered to the
+	// engine by a catch-up over REST (the bot's own posts, and those
+	// delivered or answered already, are not counted).
 	ObserveCatchUp(posts int)
 	// ObserveOutbox reports the number of posts waiting in the outbox
 	// (see Options.OutboxMaxAge), after each change.
@@ -245,6 +264,19 @@ type Backend struct {
 	// Channels whose catch-up is retried in the background, with the
 	// live posts held until it is done (see fetchLater).
 	behind map[string]*behind
+	// replied holds the ids of posts the bot has answered, as its own
+	// posts say (PropReplyTo): a catch-up never delivers them again.
+	replied recent
+
+	// pos tracks how far each channel is handled, for a catch-up after
+	// a restart; nil without Options.Store. saved is what the last run
+	// saved, and hasSaved whether it saved anything; set by Run.
+	pos      *positions
+	saved    savedPositions
+	hasSaved bool
+	// loaded is set once Run has read the saved positions: until then,
+	// a save would overwrite them with nothing.
+	loaded atomic.Bool
 
 	// Background catch-up reads: they run under bgCtx (Run's), report
 	// on caught, and Run waits for them before it returns.
@@ -294,6 +326,12 @@ func New(opts Options) (*Backend, error) {
 	if o.OutboxMaxAge == 0 {
 		o.OutboxMaxAge = DefaultOutboxMaxAge
 	}
+	if o.CatchUp == 0 {
+		o.CatchUp = DefaultCatchUp
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	site, err := siteURL(o.Server, o.Scheme, o.Port)
 	if err != nil {
 		return nil, err
@@ -339,8 +377,14 @@ func New(opts Options) (*Backend, error) {
 	if o.OutboxMaxAge > 0 {
 		ob = newOutbox(o.Store, o.OutboxMaxAge, o.Observer)
 	}
+	var pos *positions
+	if o.Store != nil {
+		pos = newPositions(o.Store)
+	}
 	return &Backend{
 		ob:      ob,
+		pos:     pos,
+		replied: newRecent(4096),
 		opts:    o,
 		url:     site,
 		log:     o.Logger,
@@ -629,6 +673,10 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 		return errors.New("mattermost: Backend.Run called twice")
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	// Last: the positions the handlers reported so far are saved once
+	// the background goroutines are done; Close saves again once the
+	// engine has drained.
+	defer b.savePositions(context.WithoutCancel(ctx), true)
 	defer b.bg.Wait()
 	defer cancel() // first: stops the background catch-up reads
 	b.bgCtx = ctx
@@ -645,6 +693,10 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	}
 	if b.ob != nil {
 		b.bg.Go(func() { b.runOutbox(ctx) })
+	}
+	if b.pos != nil {
+		b.loadPositions(ctx)
+		b.bg.Go(func() { b.savePositionsEvery(ctx, positionsSaveInterval) })
 	}
 	relogged, hellos := false, 0
 	for {
@@ -751,6 +803,9 @@ func (b *Backend) SetPresence(ctx context.Context, status string) error {
 // ended.
 func (b *Backend) Close(ctx context.Context) error {
 	b.sending.wait(ctx)
+	// The handlers have drained and the Sends ended: the positions are
+	// final.
+	b.savePositions(ctx, true)
 	// A session of our own login is closed even when the start failed
 	// after it (an unknown team): it would outlive the process otherwise.
 	if b.opts.Token != "" || b.client.Token() == "" {
@@ -843,6 +898,11 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		if err := h.HandleConnect(ctx, botUser(b.self)); err != nil {
 			return err
 		}
+		if b.hellos == 1 {
+			// Before the hello counts as handled: Ready says
+			// "catching up" meanwhile.
+			b.catchUpStart(ctx, h)
+		}
 		id := p.ConnectionID
 		b.hello.Store(&id)
 		if b.ob != nil {
@@ -934,15 +994,18 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool 
 	if p.UserID == b.self.ID {
 		if replyTo, ok := p.Props[PropReplyTo].(string); ok && replyTo != "" {
 			b.loops.answered(replyTo, p.CreateAt)
+			b.replied.add(replyTo)
 		}
 	}
 	m, err := b.tr.message(ctx, in)
 	if err != nil {
 		b.log.Warn("post dropped", "post_id", p.ID, "channel_id", p.ChannelID, "err", err)
+		b.track(p, nil)
 		return false
 	}
 	if m == nil {
 		b.skipped(ctx, p)
+		b.track(p, nil)
 		return false
 	}
 	if fromProgram(p, m) {
@@ -952,14 +1015,33 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool 
 		case loopTripped:
 			b.log.Warn("loop suspected: ignoring a program in a channel", "user_id", p.UserID, "channel_id", p.ChannelID,
 				"answers", b.loops.limit, "window", time.Duration(b.loops.window)*time.Millisecond)
+			b.track(p, nil)
 			return false
 		case loopMuted:
 			b.log.Debug("post skipped", "post_id", p.ID, "why", "loop suspected")
+			b.track(p, nil)
 			return false
 		}
 	}
+	b.track(p, m)
 	h.HandleMessage(m)
 	return true
+}
+
+// track notes p in the channels' positions (Options.Store): handled now,
+// or, with m, when the engine is done with m (Message.Handled). The
+// bot's own posts are left out: a channel's position stays before them,
+// so that a catch-up after a restart reads them and learns which
+// commands they answer.
+func (b *Backend) track(p *mm.Post, m *bot.Message) {
+	if b.pos == nil || p.UserID == b.self.ID {
+		return
+	}
+	if m == nil {
+		b.pos.handled(p.ChannelID, keyOf(p))
+		return
+	}
+	m.Handled = b.pos.start(p.ChannelID, keyOf(p))
 }
 
 // skipped notes a post the engine does not see. The first post of
@@ -1053,6 +1135,12 @@ type recent struct {
 
 func newRecent(n int) recent {
 	return recent{ids: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// has reports whether id is among the last n added.
+func (r *recent) has(id string) bool {
+	_, ok := r.ids[id]
+	return ok
 }
 
 // add records id and reports whether it was new.

@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 )
+
+// DefaultCatchUp is the default of Options.CatchUp.
+const DefaultCatchUp = 15 * time.Minute
 
 // catchUpMargin is how far before the last post seen the catch-up looks
 // (ms): posts created in the same instant as it, or stamped by a server
@@ -16,29 +20,106 @@ import (
 // dropped by id.
 const catchUpMargin = 2000
 
+// maxLookBack bounds how far back a catch-up after a restart reads, to
+// count the commands too old to answer (Options.CatchUp): a bot stopped
+// for days does not read days of every channel.
+const maxLookBack = 24 * time.Hour
+
+// readFrom says where a catch-up reads a channel from, and what it
+// delivers of what it reads.
+type readFrom struct {
+	// since is the time (ms) the posts are read from: those created at
+	// or after it are considered.
+	since int64
+	// after, when set, is the channel's position (see positions): only
+	// the posts after it are delivered.
+	after postKey
+	// cutoff, when positive, is the time (ms) before which a post is too
+	// old to answer: it is counted (see tooOld), not delivered.
+	cutoff int64
+}
+
+// earlier returns whichever of r and o reads from further back.
+func (r readFrom) earlier(o readFrom) readFrom {
+	if o.since < r.since {
+		return o
+	}
+	return r
+}
+
 // catchUp delivers the posts the WebSocket may have missed: those created
 // in the bot's channels since the last post seen (or since the gap began,
-// if none was seen), oldest first, each once. The bot's channels are
-// listed again first: it may have been added to a channel, or sent a
-// first direct message, while the socket was down.
+// if none was seen), oldest first, each once.
 func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMissed) {
-	b.catching.Store(true)
-	defer b.catching.Store(false)
 	since := b.lastPostAt
 	if since == 0 {
 		since = gap.Since.UnixMilli()
 	}
-	since -= catchUpMargin
-	var posts []*mm.Post
+	rf := readFrom{since: since - catchUpMargin, cutoff: b.cutoff()}
+	b.catchUpFrom(ctx, h, "reconnected", func(string) readFrom { return rf })
+}
+
+// catchUpStart delivers the posts of the bot's channels that the last run
+// did not handle (Options.Store): in each channel, those after its
+// position, or those since the last run last saved in a channel with
+// none (the bot joined it while it was stopped), within Options.CatchUp.
+// A first run with the store has nothing to catch up.
+func (b *Backend) catchUpStart(ctx context.Context, h bot.Handler) {
+	if b.pos == nil || b.opts.CatchUp < 0 {
+		return
+	}
+	if !b.hasSaved {
+		b.log.Info("catch-up: no position saved yet; starting from now")
+		b.savePositions(ctx, true)
+		return
+	}
+	cutoff := b.cutoff()
+	floor := b.now() - max(b.opts.CatchUp, maxLookBack).Milliseconds()
+	b.catchUpFrom(ctx, h, "restarted", func(id string) readFrom {
+		if k, ok := b.pos.position(id); ok {
+			return readFrom{since: max(k.At, floor), after: k, cutoff: cutoff}
+		}
+		return readFrom{since: max(b.saved.SavedAt-catchUpMargin, floor), cutoff: cutoff}
+	})
+	b.savePositions(ctx, true)
+}
+
+// now returns Options.Now in ms.
+func (b *Backend) now() int64 { return b.opts.Now().UnixMilli() }
+
+// cutoff returns the time (ms) before which a post is too old to answer,
+// or 0 for none (Options.CatchUp negative).
+func (b *Backend) cutoff() int64 {
+	if b.opts.CatchUp < 0 {
+		return 0
+	}
+	return b.now() - b.opts.CatchUp.Milliseconds()
+}
+
+// catchUpFrom reads, in every channel of the bot's, the posts from where
+// from says, and delivers those not handled yet, oldest first, each
+// once. The bot's channels are listed again first: it may have been
+// added to a channel, or sent a first direct message, while the socket
+// was down. A post the bot answered (its own posts say so, PropReplyTo)
+// is not delivered again, whichever channel the answer is in.
+func (b *Backend) catchUpFrom(ctx context.Context, h bot.Handler, why string, from func(channelID string) readFrom) {
+	b.catching.Store(true)
+	defer b.catching.Store(false)
+	type read struct {
+		from readFrom
+		list *mm.PostList
+	}
+	var reads []read
 	channels := b.catchUpChannels(ctx)
 	for _, id := range channels {
+		rf := from(id)
 		if _, ok := b.behind[id]; ok {
 			// Still catching up from an earlier gap: one more read in
 			// the background, from the earlier point, keeps its order.
-			b.fetchLater(id, since, true)
+			b.fetchLater(id, rf, true)
 			continue
 		}
-		list, _, err := b.client.ChannelPostsSince(ctx, id, since)
+		list, _, err := b.client.ChannelPostsSince(ctx, id, rf.since-1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -52,14 +133,89 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 			// hold its live posts until then, so that they follow the
 			// posts missed in order.
 			b.log.Warn("catch-up failed, retrying in the background", "channel_id", id, "err", err)
-			b.fetchLater(id, since, true)
+			b.fetchLater(id, rf, true)
 			continue
 		}
-		posts = append(posts, postsSince(list, since)...)
+		reads = append(reads, read{rf, list})
+	}
+	for _, r := range reads {
+		b.noteReplies(r.list)
+	}
+	var posts, old []*mm.Post
+	for _, r := range reads {
+		p, o := b.missed(r.list, r.from)
+		posts, old = append(posts, p...), append(old, o...)
 	}
 	sortPosts(posts)
-	b.log.Info("catching up", "since_ms", since, "channels", len(channels), "posts", len(posts))
+	b.log.Info("catching up", "why", why, "channels", len(channels), "posts", len(posts))
+	b.tooOld(ctx, h, old)
 	b.deliverCaught(ctx, h, posts)
+}
+
+// noteReplies records the posts the bot's own posts in list answer.
+func (b *Backend) noteReplies(list *mm.PostList) {
+	for _, p := range list.Ordered() {
+		if p.UserID != b.self.ID {
+			continue
+		}
+		if replyTo, ok := p.Props[PropReplyTo].(string); ok && replyTo != "" {
+			b.replied.add(replyTo)
+		}
+	}
+}
+
+// missed returns the posts of list that rf says to deliver, and those too
+// old to: both without the deleted ones (since also returns posts edited
+// or deleted after it), those created before rf.since, those up to
+// rf.after and those the bot has answered.
+func (b *Backend) missed(list *mm.PostList, rf readFrom) (posts, old []*mm.Post) {
+	for _, p := range list.Ordered() {
+		switch {
+		case p.CreateAt < rf.since || p.DeleteAt != 0:
+		case rf.after.ID != "" && keyOf(p).compare(rf.after) <= 0:
+		case b.replied.has(p.ID):
+			if b.seen.add(p.ID) {
+				b.track(p, nil)
+			}
+		case p.CreateAt < rf.cutoff:
+			old = append(old, p)
+		default:
+			posts = append(posts, p)
+		}
+	}
+	return posts, old
+}
+
+// tooOld skips the posts a catch-up found too old to answer
+// (Options.CatchUp), and says in one line how many of them were
+// commands: those h (an Addresser) takes as addressed to the bot.
+func (b *Backend) tooOld(ctx context.Context, h bot.Handler, old []*mm.Post) {
+	if len(old) == 0 {
+		return
+	}
+	ad, _ := h.(bot.Addresser)
+	n, oldest := 0, int64(0)
+	for _, p := range old {
+		if !b.seen.add(p.ID) {
+			continue
+		}
+		b.track(p, nil)
+		if p.UserID == b.self.ID {
+			continue
+		}
+		m, err := b.tr.message(ctx, incoming{post: p})
+		if err != nil || m == nil || (ad != nil && !ad.Addressed(m)) {
+			continue
+		}
+		n++
+		if oldest == 0 || p.CreateAt < oldest {
+			oldest = p.CreateAt
+		}
+	}
+	if n > 0 {
+		b.log.Warn("catch-up: commands older than catch_up not answered", "commands", n, "catch_up", b.opts.CatchUp,
+			"oldest", time.UnixMilli(oldest).UTC())
+	}
 }
 
 // deliverCaught delivers the posts a catch-up read, in order, and tells
@@ -76,18 +232,6 @@ func (b *Backend) deliverCaught(ctx context.Context, h bot.Handler, posts []*mm.
 	}
 }
 
-// postsSince returns the posts of list created since since and not
-// deleted: since also returns posts edited or deleted after it.
-func postsSince(list *mm.PostList, since int64) []*mm.Post {
-	var posts []*mm.Post
-	for _, p := range list.Ordered() {
-		if p.CreateAt >= since && p.DeleteAt == 0 {
-			posts = append(posts, p)
-		}
-	}
-	return posts
-}
-
 func sortPosts(posts []*mm.Post) {
 	slices.SortFunc(posts, func(a, c *mm.Post) int {
 		return cmp.Or(cmp.Compare(a.CreateAt, c.CreateAt), cmp.Compare(a.ID, c.ID))
@@ -97,7 +241,7 @@ func sortPosts(posts []*mm.Post) {
 // caughtUp is the result of a catch-up read retried in the background.
 type caughtUp struct {
 	channelID string
-	since     int64
+	from      readFrom
 	list      *mm.PostList // nil on error
 	err       error
 	held      bool // the channel's live posts are held for this read
@@ -107,39 +251,39 @@ type caughtUp struct {
 // background: its live posts are held until they are all done.
 type behind struct {
 	held  []incoming
-	reads int   // background reads not done yet
-	since int64 // the earliest point a read started from
+	reads int      // background reads not done yet
+	from  readFrom // the earliest point a read started from
 }
 
-// fetchLater reads a channel's posts since since in the background,
+// fetchLater reads a channel's posts from rf in the background,
 // retrying transient failures (see retry), and hands the result to the
 // event loop (serve), which calls caughtUpIn. With hold, the channel's
 // live posts are held (see hold) until every such read is done; a read
 // for a channel already behind starts from the earliest point asked, so
 // that whichever read ends first, the posts come in order. Called by the
 // event loop.
-func (b *Backend) fetchLater(channelID string, since int64, hold bool) {
+func (b *Backend) fetchLater(channelID string, rf readFrom, hold bool) {
 	if hold {
 		bh := b.behind[channelID]
 		if bh == nil {
-			bh = &behind{since: since}
+			bh = &behind{from: rf}
 			b.behind[channelID] = bh
 			b.behindN.Store(int32(len(b.behind)))
 		}
 		bh.reads++
-		bh.since = min(bh.since, since)
-		since = bh.since
+		bh.from = bh.from.earlier(rf)
+		rf = bh.from
 	}
 	ctx := b.bgCtx
 	b.bg.Go(func() {
 		var list *mm.PostList
 		err := b.retry(ctx, "catch up", mm.Transient, func() error {
 			var err error
-			list, _, err = b.client.ChannelPostsSince(ctx, channelID, since)
+			list, _, err = b.client.ChannelPostsSince(ctx, channelID, rf.since-1)
 			return err
 		})
 		select {
-		case b.caught <- caughtUp{channelID: channelID, since: since, list: list, err: err, held: hold}:
+		case b.caught <- caughtUp{channelID: channelID, from: rf, list: list, err: err, held: hold}:
 		case <-ctx.Done():
 		}
 	})
@@ -198,12 +342,14 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 			return
 		}
 		b.log.Warn("catch-up still failing, retrying", "channel_id", r.channelID, "err", r.err)
-		b.fetchLater(r.channelID, r.since, false)
+		b.fetchLater(r.channelID, r.from, false)
 		return
 	}
-	posts := postsSince(r.list, r.since)
+	b.noteReplies(r.list)
+	posts, old := b.missed(r.list, r.from)
 	sortPosts(posts)
-	b.log.Info("caught up", "channel_id", r.channelID, "since_ms", r.since, "posts", len(posts))
+	b.log.Info("caught up", "channel_id", r.channelID, "since_ms", r.from.since, "posts", len(posts))
+	b.tooOld(ctx, h, old)
 	b.deliverCaught(ctx, h, posts)
 	if last {
 		b.release(ctx, h, r.channelID)

@@ -15,9 +15,10 @@ import (
 // logLines is a slog.Handler that records every message logged, so that a
 // test waits for a line instead of sleeping.
 type logLines struct {
-	mu   sync.Mutex
-	msgs []string      // guarded by mu
-	more chan struct{} // size 1: a message came since the last look
+	mu      sync.Mutex
+	msgs    []string      // guarded by mu
+	records []slog.Record // guarded by mu: as msgs, with their attributes
+	more    chan struct{} // size 1: a message came since the last look
 }
 
 func newLogLines() *logLines { return &logLines{more: make(chan struct{}, 1)} }
@@ -29,6 +30,7 @@ func (l *logLines) WithGroup(string) slog.Handler            { return l }
 func (l *logLines) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	l.msgs = append(l.msgs, r.Message)
+	l.records = append(l.records, r.Clone())
 	l.mu.Unlock()
 	select {
 	case l.more <- struct{}{}:

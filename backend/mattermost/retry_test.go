@@ -539,7 +539,7 @@ func TestCatchUpReadRetried(t *testing.T) {
 					time.AfterFunc(tc.cancelAt, cancel)
 				}
 				b.bgCtx = ctx
-				b.fetchLater("c1", 1000, true)
+				b.fetchLater("c1", readFrom{since: 1001}, true)
 				if bh := b.behind["c1"]; bh == nil || bh.reads != 1 {
 					t.Fatalf("behind[c1] = %+v, want one held read", bh)
 				}
@@ -556,10 +556,13 @@ func TestCatchUpReadRetried(t *testing.T) {
 					if at := time.Since(start); at != tc.wantAt {
 						t.Errorf("result at %v, want %v", at, tc.wantAt)
 					}
-					if !r.held || r.channelID != "c1" || r.since != 1000 {
-						t.Errorf("result = %+v, want held, c1, since 1000", r)
+					if !r.held || r.channelID != "c1" || r.from.since != 1001 {
+						t.Errorf("result = %+v, want held, c1, since 1001", r)
 					}
-					got := postsSince(r.list, r.since)
+					var got []*mm.Post
+					if r.list != nil {
+						got = r.list.Ordered()
+					}
 					if gotPost := len(got) == 1 && got[0].ID == "p1"; gotPost != tc.wantPost || (r.err == nil) != tc.wantPost {
 						t.Errorf("result posts %v, err %v; want the post: %v", got, r.err, tc.wantPost)
 					}

@@ -26,12 +26,13 @@ var ErrNotConnected = errors.New("mattermost: websocket not connected")
 
 // Defaults of [WebSocketOptions].
 const (
-	DefaultDialTimeout  = 30 * time.Second
-	DefaultPingInterval = 30 * time.Second
-	DefaultReplyTimeout = 10 * time.Second
-	DefaultMinBackoff   = time.Second
-	DefaultMaxBackoff   = time.Minute
-	DefaultEventBuffer  = 1024
+	DefaultDialTimeout   = 30 * time.Second
+	DefaultPingInterval  = 30 * time.Second
+	DefaultReplyTimeout  = 10 * time.Second
+	DefaultDeadLinkAfter = 10 * time.Second
+	DefaultMinBackoff    = time.Second
+	DefaultMaxBackoff    = time.Minute
+	DefaultEventBuffer   = 1024
 )
 
 // readLimit bounds one inbound frame. The server caps a message at 16383
@@ -66,9 +67,26 @@ type WebSocketOptions struct {
 	// ReplyTimeout is how long an action, a keepalive ping included, waits
 	// for its reply, and how long a write may take. A keepalive ping without
 	// a reply in time makes the WebSocket reconnect, unless the reply may be
-	// waiting behind events the receiver has not taken. Default
-	// DefaultReplyTimeout.
+	// waiting behind events: events the receiver has not taken, or events
+	// still arriving (the server queues its replies behind its events).
+	// Default DefaultReplyTimeout.
 	ReplyTimeout time.Duration
+
+	// DeadLinkAfter is how long a connection may go without receiving
+	// anything (an event, a reply, part of one, a ping or pong frame)
+	// before it is taken for dead and replaced, the way a dropped one is:
+	// it finds a half-open link (a NAT, proxy or VPN that silently forgot
+	// the connection) within DeadLinkAfter. After half of it without news
+	// the WebSocket sends a ping frame, which the server's socket layer
+	// answers at once, not behind its queued events. Any byte received
+	// counts, so a link busy with a long stream of events never needs the
+	// pong in time. The clock stops while the receiver is behind and
+	// nothing is read, and after a pause of the whole process (a long
+	// garbage collection, a stopped VM) a fresh ping gets the other half
+	// of DeadLinkAfter to be answered before anything is concluded.
+	// Default DefaultDeadLinkAfter; negative turns the detection off
+	// (the keepalive pings above still find a dead link, more slowly).
+	DeadLinkAfter time.Duration
 
 	// MinBackoff and MaxBackoff bound the wait between connection attempts:
 	// it doubles from MinBackoff up to MaxBackoff, each wait drawn at random
@@ -102,13 +120,20 @@ type WebSocketOptions struct {
 // On reconnect it resumes the server-side connection (connection_id and
 // sequence_number), so events sent while it was away are replayed in order.
 // When the server cannot resume, the WebSocket delivers an [EventMissed]
-// event so the caller can catch up over REST.
+// event so the caller can catch up over REST. A connection that silently
+// stops carrying anything (a half-open link) is found within
+// WebSocketOptions.DeadLinkAfter and replaced the same way.
 type WebSocket struct {
 	url    *url.URL
 	token  Secret
 	opts   WebSocketOptions
 	logger *slog.Logger
 	events chan *Event
+
+	// wakeHook, set by tests only, is called each time a dead-link watch
+	// wakes, before it reads the clock: a test blocks in it to play a
+	// pause of the whole process, which makes timers fire late.
+	wakeHook func()
 
 	mu      sync.Mutex
 	running bool    // Run was called
@@ -134,6 +159,9 @@ func NewWebSocket(serverURL string, token Secret, opts *WebSocketOptions) (*WebS
 	setDefault(&o.DialTimeout, DefaultDialTimeout)
 	setDefault(&o.PingInterval, DefaultPingInterval)
 	setDefault(&o.ReplyTimeout, DefaultReplyTimeout)
+	if o.DeadLinkAfter == 0 {
+		o.DeadLinkAfter = DefaultDeadLinkAfter
+	}
 	setDefault(&o.MinBackoff, DefaultMinBackoff)
 	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
 	if o.MaxBackoff < o.MinBackoff {
@@ -351,9 +379,15 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 	defer cancel()
 	hdr := http.Header{}
 	hdr.Set("Authorization", "Bearer "+string(w.token))
+	live := &liveness{born: time.Now()}
 	ws, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{
 		HTTPClient: w.opts.HTTPClient,
 		HTTPHeader: hdr,
+		// The library reads control frames itself, inside our reads:
+		// these tell the dead-link watch that they came. The ping is
+		// still answered (true).
+		OnPingReceived: func(context.Context, []byte) bool { live.markHeard(); return true },
+		OnPongReceived: func(context.Context, []byte) { live.markHeard() },
 	})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
@@ -372,6 +406,7 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 		ws:      ws,
 		st:      st,
 		logger:  logger,
+		live:    live,
 		out:     make(chan []byte),
 		pending: make(map[int64]chan *ActionReply),
 		first:   make(chan struct{}),
@@ -417,6 +452,11 @@ func (w *WebSocket) connect(ctx context.Context, st *streamState) (handshook boo
 	}
 	st.handshook = true
 	logger.Info("websocket connected", "connection_id", connID)
+	if w.opts.DeadLinkAfter > 0 {
+		pings := make(chan struct{}, 1) // size 1: a ping asked while one is out waits, never the watch
+		wg.Go(func() { c.pinger(sctx, pings) })
+		wg.Go(func() { scancel(c.watch(sctx, pings)) })
+	}
 	err = c.keepalive(sctx)
 	stop()
 	// Resume next time if the server gave this connection an id.
@@ -431,6 +471,7 @@ type wsConn struct {
 	ws     *websocket.Conn
 	st     *streamState // owned by readLoop while the connection lives
 	logger *slog.Logger
+	live   *liveness
 
 	// out carries encoded actions to the writer, the only goroutine that
 	// writes to ws. Unbuffered: a sender knows its frame was taken.
@@ -444,8 +485,9 @@ type wsConn struct {
 	firstOnce sync.Once
 	helloID   string
 	// stalled is true while the reader waits for room in Events;
-	// unstalled is when it last stopped waiting (UnixNano). The keepalive
-	// does not blame the server for replies the reader has not read.
+	// unstalled is when it last stopped waiting (live's clock). The
+	// keepalive does not blame the server for replies the reader has not
+	// read, nor the dead-link watch for silence while nothing is read.
 	stalled   atomic.Bool
 	unstalled atomic.Int64
 	// ready is closed when the handshake succeeded; actions wait for it.
@@ -557,14 +599,19 @@ func (c *wsConn) keepalive(ctx context.Context) error {
 			// that waits for us to read. Liveness is checked again later.
 			continue
 		}
-		sent := time.Now().UnixNano()
+		sent := int64(c.live.now())
 		if _, err := c.call(ctx, "ping", nil); err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			if errors.Is(err, context.DeadlineExceeded) && (c.stalled.Load() || c.unstalled.Load() > sent) {
+			if errors.Is(err, context.DeadlineExceeded) &&
+				(c.stalled.Load() || c.unstalled.Load() > sent || c.live.heardData.Load() > sent ||
+					c.live.now()-time.Duration(sent) > c.w.opts.ReplyTimeout*11/10) {
 				// The reply may be waiting behind events the receiver
-				// has not taken yet: not the server's fault.
+				// has not taken yet, or behind events still arriving
+				// (the server queues replies with events), or unread
+				// after a pause of the process (the timeout fired late):
+				// not the server's fault.
 				continue
 			}
 			return fmt.Errorf("mattermost: websocket keepalive: %w", err)
@@ -677,7 +724,7 @@ func (c *wsConn) readLoop(ctx context.Context) error {
 	var buf frameBuffer
 	var scratch []byte // for decodeFrame
 	for {
-		typ, frame, err := buf.read(rctx, c.ws)
+		typ, frame, err := buf.read(rctx, c.ws, c.live)
 		if err != nil {
 			if ctx.Err() != nil {
 				err = ctx.Err() // what the library reports for a read cut by ctx
@@ -733,11 +780,14 @@ type frameBuffer struct{ b []byte }
 // rare huge frame does not pin its memory for the connection's life.
 const maxKeptFrameBuffer = 64 << 10
 
-func (fb *frameBuffer) read(ctx context.Context, ws *websocket.Conn) (websocket.MessageType, []byte, error) {
+// read marks live at every part of the frame that comes, so that a frame
+// longer to arrive than DeadLinkAfter is not taken for silence.
+func (fb *frameBuffer) read(ctx context.Context, ws *websocket.Conn, live *liveness) (websocket.MessageType, []byte, error) {
 	typ, r, err := ws.Reader(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
+	live.markData()
 	b := fb.b[:0]
 	if cap(b) == 0 {
 		b = make([]byte, 0, 4096)
@@ -748,6 +798,9 @@ func (fb *frameBuffer) read(ctx context.Context, ws *websocket.Conn) (websocket.
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
+		if n > 0 {
+			live.markData()
+		}
 		if err == io.EOF {
 			break
 		}
@@ -844,7 +897,7 @@ func (c *wsConn) emit(ctx context.Context, ev *Event) error {
 	}
 	c.stalled.Store(true)
 	defer func() {
-		c.unstalled.Store(time.Now().UnixNano())
+		c.unstalled.Store(int64(c.live.now()))
 		c.stalled.Store(false)
 	}()
 	select {

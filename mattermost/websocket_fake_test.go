@@ -89,6 +89,9 @@ type fakeWS struct {
 	conns         map[string]*fakeConn
 	last          *fakeConn // the connection Publish writes to
 	actions       []fakeAction
+	pings         []time.Time // every ping frame received
+	noPong        bool        // ping frames get no pong
+	onPing        func()      // called for each ping frame, before the pong
 	handlers      sync.WaitGroup
 }
 
@@ -125,7 +128,7 @@ func (s *fakeWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"id":"fake.status.%d","message":"refused","detailed_error":"","status_code":%d}`, status, status)
 		return
 	}
-	ws, err := websocket.Accept(w, r, nil)
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OnPingReceived: s.pinged})
 	if err != nil {
 		s.t.Errorf("fake: accept: %v", err)
 		return
@@ -188,6 +191,25 @@ func (s *fakeWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(a)
 		s.answer(ctx, c, a)
 	}
+}
+
+// pinged records a ping frame and tells whether to answer it.
+func (s *fakeWS) pinged(context.Context, []byte) bool {
+	s.mu.Lock()
+	s.pings = append(s.pings, time.Now())
+	f, answer := s.onPing, !s.noPong
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return answer
+}
+
+// Pings returns when each ping frame was received.
+func (s *fakeWS) Pings() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.pings...)
 }
 
 // me answers GET /api/v4/users/me, which the WebSocket asks when a
@@ -423,6 +445,16 @@ type pipeNet struct {
 	conns     chan net.Conn
 	closed    chan struct{}
 	closeOnce sync.Once
+
+	// relay, set before the first dial, puts a testLink between the two
+	// ends of every connection, carrying rate bytes per second towards
+	// the client (0: no limit).
+	relay bool
+	rate  int
+	pumps sync.WaitGroup // the links' goroutines
+
+	mu    sync.Mutex
+	links []*testLink // every link, in dial order
 }
 
 type pipeAddr struct{}
@@ -452,22 +484,42 @@ func (n *pipeNet) Addr() net.Addr { return pipeAddr{} }
 
 func (n *pipeNet) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
 	client, server := net.Pipe()
+	if n.relay {
+		client, server = n.newLink()
+	}
 	select {
 	case n.conns <- server:
 		return client, nil
 	case <-ctx.Done():
+		_, _ = client.Close(), server.Close() // ends the link's goroutines
 		return nil, ctx.Err()
 	case <-n.closed:
+		_, _ = client.Close(), server.Close()
 		return nil, &net.OpError{Op: "dial", Net: "pipe", Err: syscall.ECONNREFUSED}
 	}
+}
+
+// lastLink returns the link of the latest connection.
+func (n *pipeNet) lastLink() *testLink {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.links[len(n.links)-1]
 }
 
 // startFake serves a fake on an in-memory network and returns it with an
 // HTTP client that reaches it at http://mattermost.test. Everything is shut
 // down and joined at the end of the test.
 func startFake(t testing.TB) (*fakeWS, *http.Client) {
+	s, hc, _ := startFakeNet(t, func(*pipeNet) {})
+	return s, hc
+}
+
+// startFakeNet is startFake with the network at hand, set up by setup
+// before the first dial.
+func startFakeNet(t testing.TB, setup func(*pipeNet)) (*fakeWS, *http.Client, *pipeNet) {
 	s := newFakeWS(t)
 	pn := newPipeNet()
+	setup(pn)
 	srv := &http.Server{Handler: s}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(pn) }()
@@ -480,6 +532,7 @@ func startFake(t testing.TB) (*fakeWS, *http.Client) {
 		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("fake: Serve: %v", err)
 		}
+		pn.pumps.Wait()
 	})
-	return s, &http.Client{Transport: tr}
+	return s, &http.Client{Transport: tr}, pn
 }

@@ -500,7 +500,8 @@ func TestBackendOptions(t *testing.T) {
 				MaxMessageRunes:  mm.PostMessageMaxRunes,
 				PresenceInterval: mmbackend.DefaultPresenceInterval,
 				LoopLimit:        mmbackend.DefaultLoopLimit, LoopWindow: mmbackend.DefaultLoopWindow,
-				OutboxMaxAge: mmbackend.DefaultOutboxMaxAge},
+				OutboxMaxAge: mmbackend.DefaultOutboxMaxAge,
+				WebSocket:    mm.WebSocketOptions{DeadLinkAfter: mm.DefaultDeadLinkAfter}},
 		},
 		{
 			name: "every backend option",
@@ -508,33 +509,37 @@ func TestBackendOptions(t *testing.T) {
 				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
 				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
 				PresenceInterval: 5 * time.Second, LoopLimit: 3, LoopWindow: 10 * time.Second,
-				IgnoreUsers: []string{"@errbot"}, OutboxMaxAge: 15 * time.Minute},
+				IgnoreUsers: []string{"@errbot"}, OutboxMaxAge: 15 * time.Minute, DeadLinkAfter: 20 * time.Second},
 			want: mmbackend.Options{Server: "chat.example.com", Teams: []string{"ops"}, Token: "tok",
 				Scheme: "http", Port: 80, Timeout: time.Second, CardsHook: "hook",
 				AllowBots: true, AllowWebhooks: true, RateLimit: 2.5, MaxMessageRunes: 4000,
 				PresenceInterval: 5 * time.Second, LoopLimit: 3, LoopWindow: 10 * time.Second,
-				IgnoreUsers: []string{"@errbot"}, OutboxMaxAge: 15 * time.Minute},
+				IgnoreUsers: []string{"@errbot"}, OutboxMaxAge: 15 * time.Minute,
+				WebSocket: mm.WebSocketOptions{DeadLinkAfter: 20 * time.Second}},
 		},
 		{
-			name: "zero presence interval, loop limit and outbox max age mean off",
+			name: "zero presence interval, loop limit, outbox max age and dead link after mean off",
 			in:   config.Mattermost{RateLimit: 1, LoopWindow: time.Second},
-			want: mmbackend.Options{RateLimit: 1, PresenceInterval: -1, LoopLimit: -1, LoopWindow: time.Second, OutboxMaxAge: -1},
+			want: mmbackend.Options{RateLimit: 1, PresenceInterval: -1, LoopLimit: -1, LoopWindow: time.Second, OutboxMaxAge: -1,
+				WebSocket: mm.WebSocketOptions{DeadLinkAfter: -1}},
 		},
 		{
 			name: "rate limit zero means no cap",
-			in:   config.Mattermost{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
-			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
+			in:   config.Mattermost{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour, DeadLinkAfter: time.Second},
+			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour,
+				WebSocket: mm.WebSocketOptions{DeadLinkAfter: time.Second}},
 		},
 		{
 			name: "rate limit negative means no cap",
-			in:   config.Mattermost{RateLimit: -3, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
-			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour},
+			in:   config.Mattermost{RateLimit: -3, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour, DeadLinkAfter: time.Second},
+			want: mmbackend.Options{RateLimit: 0, PresenceInterval: time.Minute, LoopLimit: 1, OutboxMaxAge: time.Hour,
+				WebSocket: mm.WebSocketOptions{DeadLinkAfter: time.Second}},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := BackendOptions(tc.in, nil)
-			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(mmbackend.Options{}, "WebSocket", "HTTPClient")); diff != "" {
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(mmbackend.Options{}, "HTTPClient")); diff != "" {
 				t.Errorf("BackendOptions(%+v) mismatch (-want +got):\n%s", tc.in, diff)
 			}
 		})

@@ -107,6 +107,14 @@ type Mattermost struct {
 	// Timeout bounds each request to the server. The file gives seconds
 	// (or a duration string such as "1m"). Default 30s.
 	Timeout time.Duration `toml:"timeout"`
+	// DeadLinkAfter is how long the bot's WebSocket may receive nothing
+	// before the bot takes the connection for dead and reconnects: it
+	// finds a half-open link (a NAT, proxy or VPN that silently dropped
+	// the connection) within this time, pinging after half of it. The
+	// file gives seconds or a duration string. Default 10s; at least 1s;
+	// 0 turns it off (the bot's 30 s keepalive then finds such a link in
+	// up to 40 s).
+	DeadLinkAfter time.Duration `toml:"dead_link_after"`
 	// CardsHook is the id of an incoming webhook used to post cards, as
 	// in Errbot's backend. Optional.
 	CardsHook string `toml:"cards_hook"`
@@ -164,15 +172,16 @@ const (
 	DefaultMessageRunes = 16383 // the server's limit, model.PostMessageMaxRunesV2
 )
 
-// Defaults of Mattermost.PresenceInterval, LoopLimit, LoopWindow and
-// OutboxMaxAge: those of the Mattermost backend, repeated for the same
-// reason and pinned by the same test. Mattermost.RateLimit defaults to
-// 0, no cap.
+// Defaults of Mattermost.PresenceInterval, LoopLimit, LoopWindow,
+// OutboxMaxAge and DeadLinkAfter: those of the Mattermost backend and
+// client, repeated for the same reason and pinned by the same test.
+// Mattermost.RateLimit defaults to 0, no cap.
 const (
 	DefaultPresenceInterval = time.Minute
 	DefaultLoopLimit        = 20
 	DefaultLoopWindow       = time.Minute
 	DefaultOutboxMaxAge     = time.Hour
+	DefaultDeadLinkAfter    = 10 * time.Second
 )
 
 // DefaultTypingAfter is the default of Config.TypingAfter.
@@ -300,7 +309,7 @@ func Default() *Config {
 		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
 			MaxMessageRunes:  DefaultMessageRunes,
 			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow,
-			OutboxMaxAge: DefaultOutboxMaxAge},
+			OutboxMaxAge: DefaultOutboxMaxAge, DeadLinkAfter: DefaultDeadLinkAfter},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: DefaultListen},

@@ -160,6 +160,7 @@ scheme = "http"
 port = 443
 insecure = true
 timeout = 5
+dead_link_after = "20s"
 cards_hook = "hookid"
 allow_bots = true
 allow_webhooks = true
@@ -192,7 +193,7 @@ pprof = true
 				c.TypingAfter = 2 * time.Second
 				c.Mattermost = Mattermost{Server: "chat.example.com", Teams: []string{"ops", "dev"},
 					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
-					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, CardsHook: "hookid",
+					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, DeadLinkAfter: 20 * time.Second, CardsHook: "hookid",
 					AllowBots: true, AllowWebhooks: true, IgnoreUsers: []string{"@errbot"}, RateLimit: 2.5, MaxMessageRunes: 4000,
 					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second, OutboxMaxAge: 15 * time.Minute}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
@@ -448,6 +449,16 @@ func TestParseErrors(t *testing.T) {
 			doc:  minimal + "ignore_users = [\"errbot\", \"@bot*\"]\n",
 			want: "bot.toml:6: mattermost.ignore_users[0]: \"errbot\" is not a user name: write it with the @, as \"@errbot\"\n" +
 				"bot.toml:6: mattermost.ignore_users[1]: \"@bot*\" is a glob; ignore_users are user names",
+		},
+		{
+			name: "dead link after under a second",
+			doc:  minimal + "dead_link_after = \"500ms\"\n",
+			want: "bot.toml:6: mattermost.dead_link_after: must be at least 1s, got 500ms (0 turns the detection off)",
+		},
+		{
+			name: "negative dead link after",
+			doc:  minimal + "dead_link_after = -1\n",
+			want: "bot.toml:6: mattermost.dead_link_after: must be at least 1s, got -1s (0 turns the detection off)",
 		},
 		{
 			name: "negative outbox max age",

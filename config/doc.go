@@ -70,8 +70,9 @@
 // A non-empty environment variable overrides the key it names; an empty one
 // counts as unset. The name is MATTERBOT_ followed by the dotted key in
 // upper case with "." replaced by "_". Lists are comma-separated; booleans
-// are parsed by strconv.ParseBool; timeout, typing_after, presence_interval,
-// loop_window and outbox_max_age take seconds or a duration string. A variable for token, password or team removes token_file,
+// are parsed by strconv.ParseBool; timeout, dead_link_after, typing_after,
+// presence_interval, loop_window and outbox_max_age take seconds or a
+// duration string. A variable for token, password or team removes token_file,
 // password_file or teams from the file (and the other way round), so the
 // environment wins instead of causing a "not both" error. The variables:
 //
@@ -97,6 +98,7 @@
 //	MATTERBOT_MATTERMOST_PORT              mattermost.port
 //	MATTERBOT_MATTERMOST_INSECURE          mattermost.insecure
 //	MATTERBOT_MATTERMOST_TIMEOUT           mattermost.timeout
+//	MATTERBOT_MATTERMOST_DEAD_LINK_AFTER   mattermost.dead_link_after
 //	MATTERBOT_MATTERMOST_CARDS_HOOK        mattermost.cards_hook
 //	MATTERBOT_MATTERMOST_ALLOW_BOTS        mattermost.allow_bots
 //	MATTERBOT_MATTERMOST_ALLOW_WEBHOOKS    mattermost.allow_webhooks

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/matterbot/matterbot/bot"
 )
@@ -118,6 +119,9 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 	}
 	if m.LoopWindow <= 0 {
 		d.problem(key("loop_window"), nil, "must be positive, got %v", m.LoopWindow)
+	}
+	if m.DeadLinkAfter < 0 || m.DeadLinkAfter > 0 && m.DeadLinkAfter < time.Second {
+		d.problem(key("dead_link_after"), nil, "must be at least 1s, got %v (0 turns the detection off)", m.DeadLinkAfter)
 	}
 	if m.OutboxMaxAge < 0 {
 		d.problem(key("outbox_max_age"), nil, "must not be negative, got %v (0 turns the outbox off)", m.OutboxMaxAge)

@@ -172,10 +172,10 @@ type Options struct {
 	// HTTPClient makes every request, the WebSocket's included. Default: a
 	// client built from Timeout and Insecure.
 	HTTPClient *http.Client
-	// WebSocket tunes the event stream (keepalive, backoff); the zero
-	// value means the package mattermost defaults, except DialTimeout,
-	// which defaults to Timeout. Its HTTPClient and Logger are set by the
-	// backend.
+	// WebSocket tunes the event stream (keepalive, dead-link detection,
+	// backoff); the zero value means the package mattermost defaults,
+	// except DialTimeout, which defaults to Timeout. Its HTTPClient and
+	// Logger are set by the backend.
 	WebSocket mm.WebSocketOptions
 	// Logger receives life-cycle messages and, at Debug, each decision
 	// about an event. Default: discard. Secrets are never logged.

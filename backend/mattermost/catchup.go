@@ -147,9 +147,21 @@ func (b *Backend) catchUpFrom(ctx context.Context, h bot.Handler, why string, fr
 		posts, old = append(posts, p...), append(old, o...)
 	}
 	sortPosts(posts)
-	b.log.Info("catching up", "why", why, "channels", len(channels), "posts", len(posts))
+	b.log.Info("catching up", "why", why, "channels", len(channels), "posts", b.othersPosts(posts))
 	b.tooOld(ctx, h, old)
 	b.deliverCaught(ctx, h, posts)
+}
+
+// othersPosts returns how many of posts are not the bot's own: those
+// read again only for the commands they answer.
+func (b *Backend) othersPosts(posts []*mm.Post) int {
+	n := 0
+	for _, p := range posts {
+		if p.UserID != b.self.ID {
+			n++
+		}
+	}
+	return n
 }
 
 // noteReplies records the posts the bot's own posts in list answer.
@@ -348,7 +360,7 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 	b.noteReplies(r.list)
 	posts, old := b.missed(r.list, r.from)
 	sortPosts(posts)
-	b.log.Info("caught up", "channel_id", r.channelID, "since_ms", r.from.since, "posts", len(posts))
+	b.log.Info("caught up", "channel_id", r.channelID, "since_ms", r.from.since, "posts", b.othersPosts(posts))
 	b.tooOld(ctx, h, old)
 	b.deliverCaught(ctx, h, posts)
 	if last {

@@ -124,8 +124,8 @@ func EngineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *
 // BackendOptions maps a configuration's [mattermost] table onto the
 // Mattermost backend's options, logging to logger (nil: discarded). The
 // file and the options give some zero values different meanings (in the
-// file, presence_interval = 0, loop_limit = 0, outbox_max_age = 0 and
-// dead_link_after = 0 turn the feature off; in the options, zero means the
+// file, presence_interval = 0, loop_limit = 0, outbox_max_age = 0,
+// dead_link_after = 0 and catch_up = 0 turn the feature off; in the options, zero means the
 // default): this is the
 // one place that translates them. The backend's Store is not in the file:
 // run gives it a store of its own in [storage].
@@ -143,9 +143,12 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 	if outbox == 0 {
 		outbox = -1
 	}
-	deadLink := m.DeadLinkAfter
+	deadLink, catchUp := m.DeadLinkAfter, m.CatchUp
 	if deadLink == 0 {
 		deadLink = -1
+	}
+	if catchUp == 0 {
+		catchUp = -1
 	}
 	return mmbackend.Options{
 		Server:           m.Server,
@@ -168,6 +171,7 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 		LoopLimit:        loops,
 		LoopWindow:       m.LoopWindow,
 		OutboxMaxAge:     outbox,
+		CatchUp:          catchUp,
 		WebSocket:        mm.WebSocketOptions{DeadLinkAfter: deadLink},
 		Logger:           logger,
 	}

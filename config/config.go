@@ -162,6 +162,14 @@ type Mattermost struct {
 	// restart; older ones are dropped with a log line. The file gives
 	// seconds or a duration string. Default 1h; 0 turns the outbox off.
 	OutboxMaxAge time.Duration `toml:"outbox_max_age"`
+	// CatchUp is how far back the bot looks, when it starts, for the
+	// commands posted while it was stopped, in every channel it serves
+	// (from where it stopped, saved in [storage]), and after a WebSocket
+	// reconnection that could not resume; it answers each once, oldest
+	// first. Older commands are skipped with one log line. The file
+	// gives seconds or a duration string. Default 15m; 0 turns the
+	// catch-up at start off (and the limit after a reconnection).
+	CatchUp time.Duration `toml:"catch_up"`
 }
 
 // Bounds of Mattermost.MaxMessageRunes. DefaultMessageRunes is
@@ -173,7 +181,7 @@ const (
 )
 
 // Defaults of Mattermost.PresenceInterval, LoopLimit, LoopWindow,
-// OutboxMaxAge and DeadLinkAfter: those of the Mattermost backend and
+// OutboxMaxAge, DeadLinkAfter and CatchUp: those of the Mattermost backend and
 // client, repeated for the same reason and pinned by the same test.
 // Mattermost.RateLimit defaults to 0, no cap.
 const (
@@ -182,6 +190,7 @@ const (
 	DefaultLoopWindow       = time.Minute
 	DefaultOutboxMaxAge     = time.Hour
 	DefaultDeadLinkAfter    = 10 * time.Second
+	DefaultCatchUp          = 15 * time.Minute
 )
 
 // DefaultTypingAfter is the default of Config.TypingAfter.
@@ -309,7 +318,7 @@ func Default() *Config {
 		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
 			MaxMessageRunes:  DefaultMessageRunes,
 			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow,
-			OutboxMaxAge: DefaultOutboxMaxAge, DeadLinkAfter: DefaultDeadLinkAfter},
+			OutboxMaxAge: DefaultOutboxMaxAge, DeadLinkAfter: DefaultDeadLinkAfter, CatchUp: DefaultCatchUp},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: DefaultListen},

@@ -171,6 +171,7 @@ presence_interval = "30s"
 loop_limit = 5
 loop_window = 10
 outbox_max_age = "15m"
+catch_up = "5m"
 [storage]
 path = "/var/lib/matterbot/bot.db"
 [log]
@@ -195,7 +196,8 @@ pprof = true
 					Login: "ops-bot", Password: NewSecret("pw"), MFAToken: NewSecret("123456"),
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, DeadLinkAfter: 20 * time.Second, CardsHook: "hookid",
 					AllowBots: true, AllowWebhooks: true, IgnoreUsers: []string{"@errbot"}, RateLimit: 2.5, MaxMessageRunes: 4000,
-					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second, OutboxMaxAge: 15 * time.Minute}
+					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second, OutboxMaxAge: 15 * time.Minute,
+					CatchUp: 5 * time.Minute}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
 				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true, PProf: true}
@@ -464,6 +466,11 @@ func TestParseErrors(t *testing.T) {
 			name: "negative outbox max age",
 			doc:  minimal + "outbox_max_age = \"-1m\"\n",
 			want: "bot.toml:6: mattermost.outbox_max_age: must not be negative, got -1m0s (0 turns the outbox off)",
+		},
+		{
+			name: "negative catch-up",
+			doc:  minimal + "catch_up = \"-1m\"\n",
+			want: "bot.toml:6: mattermost.catch_up: must not be negative, got -1m0s (0 turns the catch-up off)",
 		},
 		{
 			name: "zero loop window",

@@ -71,8 +71,8 @@
 // counts as unset. The name is MATTERBOT_ followed by the dotted key in
 // upper case with "." replaced by "_". Lists are comma-separated; booleans
 // are parsed by strconv.ParseBool; timeout, dead_link_after, typing_after,
-// presence_interval, loop_window and outbox_max_age take seconds or a
-// duration string. A variable for token, password or team removes token_file,
+// presence_interval, loop_window, outbox_max_age and catch_up take seconds
+// or a duration string. A variable for token, password or team removes token_file,
 // password_file or teams from the file (and the other way round), so the
 // environment wins instead of causing a "not both" error. The variables:
 //
@@ -109,6 +109,7 @@
 //	MATTERBOT_MATTERMOST_LOOP_LIMIT        mattermost.loop_limit
 //	MATTERBOT_MATTERMOST_LOOP_WINDOW       mattermost.loop_window
 //	MATTERBOT_MATTERMOST_OUTBOX_MAX_AGE    mattermost.outbox_max_age
+//	MATTERBOT_MATTERMOST_CATCH_UP          mattermost.catch_up
 //	MATTERBOT_STORAGE_PATH                 storage.path
 //	MATTERBOT_LOG_LEVEL                    log.level
 //	MATTERBOT_LOG_FORMAT                   log.format

@@ -126,6 +126,9 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 	if m.OutboxMaxAge < 0 {
 		d.problem(key("outbox_max_age"), nil, "must not be negative, got %v (0 turns the outbox off)", m.OutboxMaxAge)
 	}
+	if m.CatchUp < 0 {
+		d.problem(key("catch_up"), nil, "must not be negative, got %v (0 turns the catch-up off)", m.CatchUp)
+	}
 	if m.MaxMessageRunes < MinMessageRunes || m.MaxMessageRunes > DefaultMessageRunes {
 		d.problem(key("max_message_runes"), nil, "%d is out of range (%d-%d)", m.MaxMessageRunes, MinMessageRunes, DefaultMessageRunes)
 	}

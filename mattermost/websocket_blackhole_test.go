@@ -111,9 +111,10 @@ func TestWebSocketMMTestBlackhole(t *testing.T) {
 	}
 	took := found.Sub(holed)
 	t.Logf("half-open link found dead %v after the black hole (DeadLinkAfter %v)", took.Round(time.Millisecond), want)
-	// The scheduler of a loaded machine may be late; a pause it notices
-	// gives the ping a fresh half of DeadLinkAfter.
-	if took < want/2 || took > want+want/2 {
+	// The scheduler of a loaded machine may be late, and a lateness the
+	// watch takes for a pause gives the ping a fresh half of
+	// DeadLinkAfter: allow for one or two.
+	if took < want/2 || took > 2*want {
 		t.Errorf("found dead %v after the black hole, want about %v", took, want)
 	}
 

@@ -26,4 +26,6 @@
 // users' commands (default 1, printed either way).
 // MATTERBOT_FAULTS_FORCE=1 runs the faults that are skipped because the
 // feature they need is not built yet, to see how the bot fares.
+// MATTERBOT_FAULTS_DIR=DIR keeps the bot's logs, configuration and store
+// in a new directory under DIR.
 package faultsuite

@@ -44,16 +44,8 @@ var faults = []fault{
 		return "the bot exits when the server rejects its token (backend Run: \"no longer accepts the bot's token\"); " +
 			"riding out a revocation until the token works again needs a grace period and a catch-up, not built"
 	}},
-	{name: "half-open link", inject: halfOpen, skip: func(m mode) string {
-		if m.soak > 0 {
-			return ""
-		}
-		return "without dead-link pings the bot finds a black-holed WebSocket only by its 30 s keepalive " +
-			"(up to 40 s), too long for the short run; it runs in the soak"
-	}},
-	{name: "bot restarts", inject: botRestarts, skip: func(mode) string {
-		return "no catch-up across restarts yet: the commands sent while the bot is down are never answered"
-	}},
+	{name: "half-open link", inject: halfOpen},
+	{name: "bot restarts", inject: botRestarts},
 }
 
 // span returns d in the short run and soakFactor times d in the soak.
@@ -117,7 +109,7 @@ func misbehavingPlugins(ctx context.Context, s *suite, r *rand.Rand) (string, er
 	s.w.misbehaving.Store(true)
 	defer s.w.misbehaving.Store(false)
 	before := s.ledger.badSent()
-	if err := pause(ctx, s.mode.span(6*time.Second)); err != nil {
+	if err := pause(ctx, s.mode.span(4*time.Second)); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%d users sent %d misbehaving commands (%s)", badUsers, s.ledger.badSent()-before,
@@ -137,7 +129,7 @@ func websocketDrops(ctx context.Context, s *suite, r *rand.Rand) (string, error)
 		if err != nil {
 			return "", fmt.Errorf("drop %d: the bot did not reconnect: %w", i+1, err)
 		}
-		if err := pause(ctx, between(r, 0, 400*time.Millisecond)); err != nil {
+		if err := pause(ctx, between(r, 0, 250*time.Millisecond)); err != nil {
 			return "", err
 		}
 		if i%2 == 0 {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/matterbot/matterbot/internal/faultproxy"
 	mm "github.com/matterbot/matterbot/mattermost"
@@ -54,6 +55,13 @@ func newWorld(t *testing.T) *world {
 		}
 	}
 	w := &world{srv: mmtest.NewServer(t, nil), dir: t.TempDir()}
+	if dir := os.Getenv("MATTERBOT_FAULTS_DIR"); dir != "" {
+		// Kept after the test: the bot's logs, its configuration, its
+		// store.
+		w.dir = filepath.Join(dir, time.Now().Format("20060102-150405"))
+		check(os.MkdirAll(w.dir, 0o700))
+		t.Logf("the bot's files are in %s", w.dir)
+	}
 	u, err := url.Parse(w.srv.URL())
 	check(err)
 	w.proxy, err = faultproxy.New(u.Host)

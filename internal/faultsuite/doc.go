@@ -26,6 +26,8 @@
 // users' commands (default 1, printed either way).
 // MATTERBOT_FAULTS_FORCE=1 runs the faults that are skipped because the
 // feature they need is not built yet, to see how the bot fares.
+// MATTERBOT_FAULTS_ONLY=restart,429 runs only the faults whose names
+// contain one of the words.
 // MATTERBOT_FAULTS_DIR=DIR keeps the bot's logs, configuration and store
 // in a new directory under DIR.
 package faultsuite

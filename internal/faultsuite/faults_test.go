@@ -314,6 +314,7 @@ func botRestarts(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
 		if err := pause(ctx, between(r, 500*time.Millisecond, 2*time.Second)); err != nil {
 			return "", err
 		}
+		s.event("bot %d stopped by %v", s.bot.n, sig)
 		code := s.bot.stop(sig)
 		if sig == syscall.SIGTERM && code != 0 {
 			return "", fmt.Errorf("bot %d exited %d after SIGTERM\n%s", s.bot.n, code, s.bot.logs.tail(40))
@@ -324,6 +325,7 @@ func botRestarts(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
 		}
 		start := time.Now()
 		s.startBot()
+		s.event("bot %d connected", s.bot.n)
 		parts = append(parts, fmt.Sprintf("%v: down %v, connected in %v", sig, down.Round(time.Millisecond),
 			time.Since(start).Round(time.Millisecond)))
 	}

@@ -23,13 +23,15 @@ const (
 // command is one echo command a user sent.
 type command struct {
 	phase   int
+	where   string // channel, thread, dm or gm
 	sent    time.Time
-	replies int
-	first   time.Time // when the first reply was seen
+	replies []time.Time // when each reply was seen
 }
 
 // ledger records every command sent and every reply of the bot's.
 type ledger struct {
+	start time.Time // of the run, for the times in the examples
+
 	mu sync.Mutex
 	// Guarded by mu:
 	cmds    []*command // by id-1
@@ -39,7 +41,7 @@ type ledger struct {
 	changed chan struct{}
 }
 
-func newLedger() *ledger { return &ledger{changed: make(chan struct{})} }
+func newLedger() *ledger { return &ledger{start: time.Now(), changed: make(chan struct{})} }
 
 // setPhase makes later commands count for phase i.
 func (l *ledger) setPhase(i int) {
@@ -48,11 +50,11 @@ func (l *ledger) setPhase(i int) {
 	l.mu.Unlock()
 }
 
-// add records a new command and returns its id.
-func (l *ledger) add() int {
+// add records a new command sent to where, and returns its id.
+func (l *ledger) add(where string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.cmds = append(l.cmds, &command{phase: l.phase, sent: time.Now()})
+	l.cmds = append(l.cmds, &command{phase: l.phase, where: where, sent: time.Now()})
 	return len(l.cmds)
 }
 
@@ -85,10 +87,7 @@ func (l *ledger) observe(p *mm.Post) {
 		return
 	}
 	c := l.cmds[id-1]
-	c.replies++
-	if c.replies == 1 {
-		c.first = time.Now()
-	}
+	c.replies = append(c.replies, time.Now())
 	close(l.changed)
 	l.changed = make(chan struct{})
 }
@@ -107,7 +106,7 @@ func (l *ledger) unanswered() (int, <-chan struct{}) {
 	defer l.mu.Unlock()
 	n := 0
 	for _, c := range l.cmds {
-		if c.replies == 0 {
+		if len(c.replies) == 0 {
 			n++
 		}
 	}
@@ -134,7 +133,7 @@ func (l *ledger) settle(ctx context.Context) int {
 type tally struct {
 	sent, answered, duplicated, lost int
 	latencies                        []time.Duration // of the first replies, sorted
-	lostIDs                          []int           // the first few
+	examples                         []string        // of lost and duplicated commands, the first few
 }
 
 // tally counts the commands of phase, or of every phase for -1.
@@ -148,17 +147,20 @@ func (l *ledger) tally(phase int) tally {
 		}
 		t.sent++
 		switch {
-		case c.replies == 0:
+		case len(c.replies) == 0:
 			t.lost++
-			if len(t.lostIDs) < 5 {
-				t.lostIDs = append(t.lostIDs, i+1)
+			if t.lost <= 3 {
+				t.examples = append(t.examples, l.example(i+1, c))
 			}
 			continue
-		case c.replies > 1:
+		case len(c.replies) > 1:
 			t.duplicated++
+			if t.duplicated <= 3 {
+				t.examples = append(t.examples, l.example(i+1, c))
+			}
 		}
 		t.answered++
-		t.latencies = append(t.latencies, c.first.Sub(c.sent))
+		t.latencies = append(t.latencies, c.replies[0].Sub(c.sent))
 	}
 	slices.Sort(t.latencies)
 	return t
@@ -177,10 +179,21 @@ func (t tally) String() string {
 		s += fmt.Sprintf(" (latency p50 %v p99 %v max %v)", t.percentile(50).Round(time.Millisecond),
 			t.percentile(99).Round(time.Millisecond), t.latencies[len(t.latencies)-1].Round(time.Millisecond))
 	}
-	if len(t.lostIDs) > 0 {
-		s += fmt.Sprintf(" lost ids %v", t.lostIDs)
-	}
 	return s
+}
+
+// example describes command id for the summary: where and when it was
+// sent, and when it was answered, in time since the run began.
+func (l *ledger) example(id int, c *command) string {
+	var answers []string
+	for _, r := range c.replies {
+		answers = append(answers, "+"+r.Sub(l.start).Round(time.Millisecond).String())
+	}
+	if len(answers) == 0 {
+		answers = []string{"never"}
+	}
+	return fmt.Sprintf("fs-%d in a %s, sent at +%v, answered %s", id, c.where,
+		c.sent.Sub(l.start).Round(time.Millisecond), strings.Join(answers, ", "))
 }
 
 // collect records the bot's posts until ctx is done. The server's
@@ -235,13 +248,14 @@ func (w *world) load(ctx context.Context, l *ledger, seed uint64, errs chan<- er
 // its thread, its direct messages or its group message otherwise.
 func (w *world) send(u *simUser, i int, r *rand.Rand, l *ledger) error {
 	p := mm.Post{ChannelID: u.channel.ID}
+	where := "channel"
 	switch x := r.IntN(100); {
 	case x < 15:
-		p.RootID = u.root.ID
+		p.RootID, where = u.root.ID, "thread"
 	case x < 40:
-		p.ChannelID = u.dm.ID
+		p.ChannelID, where = u.dm.ID, "dm"
 	case x < 50:
-		p.ChannelID = u.gm.ID
+		p.ChannelID, where = u.gm.ID, "gm"
 	}
 	if w.misbehaving.Load() {
 		if text := badCommand(i, r); text != "" {
@@ -251,7 +265,7 @@ func (w *world) send(u *simUser, i int, r *rand.Rand, l *ledger) error {
 			return err
 		}
 	}
-	p.Message = commandPrefix + replyPrefix + strconv.Itoa(l.add())
+	p.Message = commandPrefix + replyPrefix + strconv.Itoa(l.add(where))
 	_, err := w.srv.CreatePost(u.ID, p)
 	return err
 }

@@ -19,7 +19,21 @@ import (
 type mode struct {
 	soak  time.Duration // 0: the short run
 	seed  uint64
-	force bool // run the skipped faults too
+	force bool     // run the skipped faults too
+	only  []string // run only the faults whose names contain one of these
+}
+
+// selects reports whether the mode runs the fault named name.
+func (m mode) selects(name string) bool {
+	if len(m.only) == 0 {
+		return true
+	}
+	for _, o := range m.only {
+		if strings.Contains(name, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // shortScale scales the bot's backoffs in the short run: a reconnection
@@ -44,6 +58,13 @@ func readMode(t *testing.T) mode {
 		m.seed = n
 	}
 	m.force = os.Getenv("MATTERBOT_FAULTS_FORCE") == "1"
+	if v := os.Getenv("MATTERBOT_FAULTS_ONLY"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				m.only = append(m.only, o)
+			}
+		}
+	}
 	return m
 }
 
@@ -72,6 +93,14 @@ type suite struct {
 	bot    *botProc // the bot running now; replaced by a restart
 	bots   int
 	fail   context.CancelCauseFunc // ends the run: the bot exited on its own
+
+	events []string // the run's timeline, for the summary of a failed run
+}
+
+// event adds a line to the run's timeline.
+func (s *suite) event(format string, args ...any) {
+	at := time.Since(s.ledger.start).Round(time.Millisecond)
+	s.events = append(s.events, fmt.Sprintf("+%v %s", at, fmt.Sprintf(format, args...)))
 }
 
 // startBot starts the next bot process. Its exit, unless the suite asked
@@ -125,6 +154,10 @@ func TestFaults(t *testing.T) {
 run:
 	for cycle := 0; ; cycle++ {
 		for i, f := range faults {
+			if !m.selects(f.name) {
+				reports[i].skipped = "not in MATTERBOT_FAULTS_ONLY"
+				continue
+			}
 			if f.skip != nil && !m.force {
 				if reason := f.skip(m); reason != "" {
 					reports[i].skipped = reason
@@ -133,7 +166,9 @@ run:
 			}
 			s.ledger.setPhase(i + 1)
 			bot := s.bot
+			s.event("%s begins", f.name)
 			detail, err := f.inject(runCtx, s, r)
+			s.event("%s ends", f.name)
 			if err == nil {
 				// The calm after the fault: its commands are the
 				// fault's too, as are the replies it delays.
@@ -199,6 +234,9 @@ run:
 		for j, d := range rep.runs {
 			fmt.Fprintf(&out, "  %-20s   %s; then %v\n", "", d, rep.heaps[j])
 		}
+		for _, e := range tl.examples {
+			fmt.Fprintf(&out, "  %-20s   e.g. %s\n", "", e)
+		}
 		for _, e := range rep.errs {
 			fmt.Fprintf(&out, "  %-20s   error: %s\n", "", e)
 		}
@@ -222,6 +260,7 @@ run:
 		t.Errorf("the bot exited %d after SIGTERM; its log:\n%s", code, s.bot.logs.tail(60))
 	}
 	if left > 0 || total.lost > 0 || total.duplicated > 0 || len(failed) > 0 {
+		t.Logf("timeline:\n  %s", strings.Join(s.events, "\n  "))
 		t.Errorf("%d commands lost, %d answered more than once; faults that failed (see the summary): %v; the bot's log:\n%s",
 			total.lost, total.duplicated, failed, s.bot.logs.tail(30))
 	}

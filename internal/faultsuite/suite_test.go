@@ -77,11 +77,28 @@ func (m mode) scale() float64 {
 	return shortScale
 }
 
+// deadLink is the bot's dead_link_after: its default (10 s) in the soak,
+// 2 s in the short run.
+func (m mode) deadLink() time.Duration {
+	if m.soak > 0 {
+		return 0
+	}
+	return 2 * time.Second
+}
+
+// calm is the time after each fault, whose commands count for it.
+func (m mode) calm() time.Duration {
+	if m.soak > 0 {
+		return 5 * time.Second
+	}
+	return 500 * time.Millisecond
+}
+
 func (m mode) String() string {
 	if m.soak > 0 {
 		return fmt.Sprintf("soak of %v, the bot as `matterbot run`", m.soak)
 	}
-	return fmt.Sprintf("short run, the bot's backoffs scaled by %v", shortScale)
+	return fmt.Sprintf("short run, the bot's backoffs scaled by %v, dead_link_after %v", shortScale, m.deadLink())
 }
 
 // suite is one run of the fault suite.
@@ -127,7 +144,7 @@ func TestFaults(t *testing.T) {
 	t.Logf("fault suite: %v, seed %d (MATTERBOT_FAULTS_SEED)", m, m.seed)
 	runCtx, fail := context.WithCancelCause(context.Background())
 	defer fail(nil)
-	s := &suite{t: t, mode: m, w: newWorld(t), ledger: newLedger(), fail: fail}
+	s := &suite{t: t, mode: m, w: newWorld(t, m.deadLink()), ledger: newLedger(), fail: fail}
 	s.startBot()
 
 	var collector, users sync.WaitGroup
@@ -172,7 +189,7 @@ run:
 			if err == nil {
 				// The calm after the fault: its commands are the
 				// fault's too, as are the replies it delays.
-				err = pause(runCtx, m.span(time.Second))
+				err = pause(runCtx, m.calm())
 			}
 			if err != nil {
 				reports[i].errs = append(reports[i].errs, err.Error())
@@ -197,7 +214,7 @@ run:
 		}
 	}
 	s.ledger.setPhase(len(faults) + 1) // the calm before the end
-	_ = pause(runCtx, m.span(time.Second))
+	_ = pause(runCtx, m.calm())
 	stopLoad()
 	users.Wait()
 

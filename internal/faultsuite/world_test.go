@@ -46,7 +46,9 @@ type simUser struct {
 	gm      *mm.Channel // a group message with another user and the bot
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld builds the world; deadLink is the bot's dead_link_after, 0
+// for its default.
+func newWorld(t *testing.T, deadLink time.Duration) *world {
 	t.Helper()
 	check := func(err error) {
 		t.Helper()
@@ -104,6 +106,10 @@ func newWorld(t *testing.T) *world {
 
 	w.cfg = filepath.Join(w.dir, "matterbot.toml")
 	host, port := splitHostPort(t, w.proxy.Addr())
+	extra := ""
+	if deadLink > 0 {
+		extra = fmt.Sprintf("dead_link_after = %q\n", deadLink)
+	}
 	conf := fmt.Sprintf(`backend = "mattermost"
 prefix = "!"
 
@@ -112,7 +118,7 @@ server = %q
 scheme = "http"
 port = %s
 team = "faults"
-
+%s
 [storage]
 path = %q
 
@@ -121,7 +127,7 @@ level = "info"
 
 [http]
 listen = "127.0.0.1:0"
-`, host, port, filepath.Join(w.dir, "matterbot.db"))
+`, host, port, extra, filepath.Join(w.dir, "matterbot.db"))
 	check(os.WriteFile(w.cfg, []byte(conf), 0o600))
 	return w
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/storage/memory"
 )
 
 // The outbox keeps the posts the server could not take: a post still
@@ -130,7 +131,7 @@ type outboxStore interface {
 func newOutbox(store bot.Store, maxAge time.Duration, obs Observer) *outbox {
 	ob := &outbox{maxAge: maxAge, obs: obs, byChan: map[string][]outboxItem{}, wake: make(chan struct{}, 1)}
 	if store == nil {
-		ob.store = &memStore{data: map[string][]byte{}}
+		ob.store = memory.New().Store("backend") // lost at exit
 	} else {
 		ob.store = store
 	}
@@ -586,50 +587,6 @@ func (b *Backend) dropKept(ctx context.Context, channelID string, it outboxItem,
 		o.ObserveOutboxDropped(reason)
 	}
 	return nil
-}
-
-// memStore is the outbox's store when Options.Store is nil: a map,
-// lost at exit.
-type memStore struct {
-	mu   sync.Mutex
-	data map[string][]byte // guarded by mu
-}
-
-func (s *memStore) Get(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.data[key]
-	if !ok {
-		return nil, fmt.Errorf("outbox key %q: %w", key, bot.ErrNotFound)
-	}
-	return v, nil
-}
-
-func (s *memStore) Set(_ context.Context, key string, value []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.data[key] = value
-	return nil
-}
-
-func (s *memStore) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.data, key)
-	return nil
-}
-
-func (s *memStore) Keys(_ context.Context, prefix string) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var keys []string
-	for k := range s.data {
-		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys, nil
 }
 
 // inflight counts calls in flight, and lets one wait until none is.

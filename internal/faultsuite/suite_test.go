@@ -169,7 +169,7 @@ func TestFaults(t *testing.T) {
 	r := rand.New(rand.NewPCG(m.seed, 0x5eed))
 	start := time.Now()
 run:
-	for cycle := 0; ; cycle++ {
+	for {
 		for i, f := range faults {
 			if !m.selects(f.name) {
 				reports[i].skipped = "not in MATTERBOT_FAULTS_ONLY"

@@ -246,7 +246,7 @@ func (e *Engine) park(t *time.Timer) (job, bool) {
 // checkIdle closes idle once shutdown has started and no worker is left,
 // running or parked. Called with qmu held.
 func (e *Engine) checkIdle() {
-	if !e.closing || e.active > 0 || e.parked > 0 {
+	if !e.closing || e.active > 0 || e.parked > 0 || e.notices > 0 {
 		return
 	}
 	select {
@@ -756,30 +756,39 @@ func (e *Engine) start(c *Cmd, req *Request, tr *tracker) {
 	// Tell the user, from a goroutine that bypasses the full queue (but
 	// not shutdown's accounting): HandleMessage must not block on I/O.
 	text := fmt.Sprintf("`%s`: the bot is busy, try again in a moment.", req.invocation())
-	e.submitNow(job{fn: func(ctx context.Context) error {
+	e.notice(job{fn: func(ctx context.Context) error {
 		req.ctx = ctx
 		e.notify(req, text)
 		return nil
 	}, what: "busy notice", tr: tr})
 }
 
-// submitNow runs j in a goroutine of its own even when MaxConcurrent
-// handlers are running; Run still waits for it at shutdown.
-func (e *Engine) submitNow(j job) {
+// notice runs j, a busy notice, in a goroutine of its own even when
+// MaxConcurrent handlers are running, without taking a handler's slot;
+// Run still waits for it at shutdown. At most MaxConcurrent notices are
+// sent at once: when the server is slow and the queue full, a flood of
+// refused commands would otherwise pile up a goroutine each; beyond
+// that, a refused command is only logged.
+func (e *Engine) notice(j job) {
 	j.tr.add()
 	e.qmu.Lock()
-	if e.closing {
+	if e.closing || e.notices >= e.opts.MaxConcurrent {
+		closing := e.closing
 		e.qmu.Unlock()
-		j.tr.interrupt()
+		if closing {
+			j.tr.interrupt()
+		} else {
+			e.log.Debug("busy notice not sent: as many are being sent as handlers may run")
+		}
 		j.tr.release()
 		return
 	}
-	e.active++
+	e.notices++
 	e.qmu.Unlock()
 	go func() {
 		e.exec(&j)
 		e.qmu.Lock()
-		e.active--
+		e.notices--
 		e.checkIdle()
 		e.qmu.Unlock()
 	}()

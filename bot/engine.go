@@ -183,10 +183,11 @@ type Engine struct {
 	waiting []*userQueue          // guarded by qmu: users with queued jobs, round-robin order
 	queued  int                   // guarded by qmu: jobs in all queues
 	active  int                   // guarded by qmu: running handler goroutines
+	notices int                   // guarded by qmu: busy notices being sent (notice), not counted in active
 	parked  int                   // guarded by qmu: idle worker goroutines waiting for a job, unclaimed
 	closing bool                  // guarded by qmu: shutdown started
 	started time.Time             // guarded by qmu: when Run started
-	idle    chan struct{}         // guarded by qmu: closed when closing and active == 0 and parked == 0
+	idle    chan struct{}         // guarded by qmu: closed when closing and active, notices and parked are 0
 	// handoff carries a job from submit to the parked worker it claimed
 	// (by decrementing parked). Unbuffered: the worker is waiting for it.
 	handoff chan job

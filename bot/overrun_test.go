@@ -2,8 +2,10 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -71,6 +73,88 @@ func TestOverrunFreesSlot(t *testing.T) {
 		}
 		if got := texts(b.SayAs("@alice", "~ops", "!fast")); !cmp.Equal(got, []string{"fast done"}) {
 			t.Errorf("alice's next command: replies %q, want fast done", got)
+		}
+	})
+}
+
+// slowSender is a backend whose Send waits for gate, counting the sends
+// in flight.
+type slowSender struct {
+	*bottest.Backend
+	gate     chan struct{}
+	inflight atomic.Int32
+	peak     atomic.Int32
+}
+
+func (s *slowSender) Send(ctx context.Context, out *bot.Outgoing) error {
+	n := s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	for {
+		old := s.peak.Load()
+		if n <= old || s.peak.CompareAndSwap(old, n) {
+			break
+		}
+	}
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Backend.Send(ctx, out)
+}
+
+// TestBusyNoticesBounded: when the queue is full and the server slow,
+// the "busy" notices do not pile up, a goroutine each: at most
+// MaxConcurrent are sent at once, the rest of the refused commands are
+// only logged; nor do they hold up the handlers' slots.
+func TestBusyNoticesBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		p := plug{"q", func(p *bot.Plugin) error {
+			p.Command("work", func(ctx context.Context, req *bot.Request) error {
+				<-gate
+				return nil
+			})
+			return nil
+		}}
+		be := &slowSender{Backend: bottest.NewBackend(), gate: make(chan struct{})}
+		var logs syncBuffer
+		e, err := bot.New(be, &bot.Options{MaxConcurrent: 2, MaxPerUser: 2, MaxQueue: 1, Logger: logger(&logs)}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		<-be.Ready()
+		h := be.Handler()
+		msg := func(i int) *bot.Message {
+			return &bot.Message{ID: fmt.Sprintf("m%d", i), From: bot.User{ID: "u-alice", Username: "alice"},
+				Room: bot.Room{ID: "r1", Name: "ops"}, Text: "!work"}
+		}
+		for i := range 3 { // two run, one waits
+			h.HandleMessage(msg(i))
+		}
+		synctest.Wait()
+		for i := 3; i < 50; i++ { // refused: busy
+			h.HandleMessage(msg(i))
+		}
+		synctest.Wait()
+		if n := be.peak.Load(); n > 2 {
+			t.Errorf("%d busy notices sent at once, want at most MaxConcurrent (2)", n)
+		}
+		if st := e.Stats(); st.Running != 2 || st.Queued != 1 {
+			t.Errorf("Stats() = %+v, want the 2 handlers running and 1 queued", st)
+		}
+		close(be.gate)
+		close(gate)
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(logs.String(), "command dropped"); n != 47 {
+			t.Errorf("%d commands dropped in the log, want 47", n)
 		}
 	})
 }

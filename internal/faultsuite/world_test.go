@@ -127,6 +127,7 @@ level = "info"
 
 [http]
 listen = "127.0.0.1:0"
+pprof = true # for a look inside a soak: /debug/pprof/ at the address in the log
 `, host, port, extra, filepath.Join(w.dir, "matterbot.db"))
 	check(os.WriteFile(w.cfg, []byte(conf), 0o600))
 	return w

@@ -185,51 +185,34 @@ func TestCheckPasswordLogin(t *testing.T) {
 	}
 }
 
-// TestCheckPasswordLoginBadTeam: a login that succeeds before the check
-// fails (an unknown team) is logged out too.
-func TestCheckPasswordLoginBadTeam(t *testing.T) {
-	w := newRunWorld(t)
-	carol, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("MATTERBOT_MATTERMOST_LOGIN", "carol")
-	t.Setenv("MATTERBOT_MATTERMOST_PASSWORD", "carol-password")
-	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", "")
-	t.Setenv("MATTERBOT_MATTERMOST_TEAM", "no-such-team")
-	var out bytes.Buffer
-	if code := run(context.Background(), []string{"check", "-c", w.config}, &out, &out); code != 1 {
-		t.Fatalf("check = %d, want 1:\n%s", code, out.String())
-	}
-	if !strings.Contains(out.String(), `FAIL  team "no-such-team" not found`) {
-		t.Errorf("report:\n%s\nwant the unknown team", out.String())
-	}
-	if after := w.srv.Sessions(carol.ID); after != 0 {
-		t.Errorf("carol has %d sessions after check, want 0", after)
-	}
-}
-
-// TestRunPasswordLoginBadTeam: run, like check, closes the session its
-// password login opened when the start fails after the login.
-func TestRunPasswordLoginBadTeam(t *testing.T) {
-	w := newRunWorld(t)
-	carol, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("MATTERBOT_MATTERMOST_LOGIN", "carol")
-	t.Setenv("MATTERBOT_MATTERMOST_PASSWORD", "carol-password")
-	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", "")
-	t.Setenv("MATTERBOT_MATTERMOST_TEAM", "no-such-team")
-	var out bytes.Buffer
-	if code := run(context.Background(), []string{"run", "-c", w.config}, &out, &out); code != 1 {
-		t.Fatalf("run = %d, want 1:\n%s", code, out.String())
-	}
-	if !strings.Contains(out.String(), `team "no-such-team" not found`) {
-		t.Errorf("output:\n%s\nwant the unknown team", out.String())
-	}
-	if after := w.srv.Sessions(carol.ID); after != 0 {
-		t.Errorf("carol has %d sessions after a failed run, want 0", after)
+// TestPasswordLoginBadTeam: check and run both close the session their
+// password login opened when they fail after the login (an unknown team).
+func TestPasswordLoginBadTeam(t *testing.T) {
+	for _, tc := range []struct{ cmd, want string }{
+		{"check", `FAIL  team "no-such-team" not found`},
+		{"run", `team "no-such-team" not found`},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			w := newRunWorld(t)
+			carol, err := w.srv.AddUser(mmtest.User{Username: "carol", Password: "carol-password"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("MATTERBOT_MATTERMOST_LOGIN", "carol")
+			t.Setenv("MATTERBOT_MATTERMOST_PASSWORD", "carol-password")
+			t.Setenv("MATTERBOT_MATTERMOST_TOKEN", "")
+			t.Setenv("MATTERBOT_MATTERMOST_TEAM", "no-such-team")
+			var out bytes.Buffer
+			if code := run(context.Background(), []string{tc.cmd, "-c", w.config}, &out, &out); code != 1 {
+				t.Fatalf("%s = %d, want 1:\n%s", tc.cmd, code, out.String())
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("output:\n%s\nwant the unknown team", out.String())
+			}
+			if after := w.srv.Sessions(carol.ID); after != 0 {
+				t.Errorf("carol has %d sessions after a failed %s, want 0", after, tc.cmd)
+			}
+		})
 	}
 }
 

@@ -66,6 +66,9 @@ type job struct {
 	fn     func(ctx context.Context) error // callbacks and notices, without cmd; plugin may be nil
 	what   string                          // for logs when fn is set
 	tr     *tracker
+	// late: the job answers a message the backend delivers late
+	// (Message.CaughtUp); it is queued even when the queue is full.
+	late bool
 
 	// pooled: it runs in a slot of the pool (work), which it gives up if
 	// it overruns its deadline. Set by work.
@@ -100,7 +103,10 @@ type userQueue struct {
 
 // submit runs j in a goroutine, or queues it when MaxConcurrent handlers
 // are running or j's user has MaxPerUser running. It reports false when
-// the engine is shutting down or the queue is full.
+// the engine is shutting down or the queue is full, unless j is late: a
+// message the backend caught up on is never refused for a full queue,
+// since no one would be told (its author posted it while the bot could
+// not hear), and the catch-up that delivers it bounds how many come.
 func (e *Engine) submit(j job) bool {
 	j.tr.add()
 	e.qmu.Lock()
@@ -132,7 +138,7 @@ func (e *Engine) submit(j job) bool {
 		go e.work(j)
 		return true
 	}
-	if e.queued >= e.opts.MaxQueue {
+	if e.queued >= e.opts.MaxQueue && !j.late {
 		e.forget(uq)
 		e.qmu.Unlock()
 		j.tr.release()
@@ -626,7 +632,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 			continue
 		}
 		for _, f := range p.onMessage {
-			if !e.submit(job{user: m.From.ID, plugin: p, fn: func(ctx context.Context) error { return f(ctx, m) }, what: "message", tr: tr}) {
+			if !e.submit(job{user: m.From.ID, plugin: p, fn: func(ctx context.Context) error { return f(ctx, m) }, what: "message", tr: tr, late: m.CaughtUp}) {
 				e.log.Warn("callback dropped: engine busy or stopping", "plugin", p.name, "callback", "message")
 			}
 		}
@@ -743,7 +749,7 @@ func (e *Engine) regexNamed(text string) (*Cmd, string) {
 // start queues a command; when the queue is full it says so.
 func (e *Engine) start(c *Cmd, req *Request, tr *tracker) {
 	req.engine, req.cmd, req.Plugin, req.tr, req.id = e, c, c.plugin, tr, newRef()
-	if e.submit(job{user: req.Message.From.ID, plugin: c.plugin, cmd: c, req: req, tr: tr}) {
+	if e.submit(job{user: req.Message.From.ID, plugin: c.plugin, cmd: c, req: req, tr: tr, late: req.Message.CaughtUp}) {
 		return
 	}
 	e.log.Warn("command dropped: engine busy or stopping", "plugin", c.plugin.name, "command", c.name, "user_id", req.Message.From.ID,
@@ -804,7 +810,7 @@ func (e *Engine) unknown(m *Message, text string, tr *tracker) {
 		req.ctx = ctx
 		e.notify(req, msg)
 		return nil
-	}, what: "unknown command", tr: tr})
+	}, what: "unknown command", tr: tr, late: m.CaughtUp})
 }
 
 // unknownText is the answer to words, which name no command, for an

@@ -84,6 +84,12 @@ type Message struct {
 	Files []FileRef
 	// Time is when the message was posted; zero when unknown.
 	Time time.Time
+	// CaughtUp reports that the backend delivers the message late: it
+	// was posted while the bot could not hear it (stopped, or its
+	// connection down), and a catch-up found it. The engine never refuses
+	// such a message for a full queue (EngineOptions.MaxQueue): its author
+	// is not there to be told to try again.
+	CaughtUp bool
 
 	// Handled, when the backend sets it, is called once when the engine
 	// is done with the message: when the channel HandleMessage returned

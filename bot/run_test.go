@@ -283,6 +283,58 @@ func TestQueueFull(t *testing.T) {
 	}
 }
 
+// A message the backend caught up on (posted while the bot could not hear
+// it) is queued even when the queue is full: its author is not there to be
+// told the bot is busy.
+func TestCaughtUpNeverRefused(t *testing.T) {
+	gate := make(chan struct{})
+	started := make(chan struct{}, 10)
+	p := plug{"q", func(p *bot.Plugin) error {
+		p.Command("work", func(ctx context.Context, req *bot.Request) error {
+			started <- struct{}{}
+			<-gate
+			return req.Reply("done " + req.Args)
+		})
+		return nil
+	}}
+	var logs syncBuffer
+	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 1, MaxQueue: 1, Logger: logger(&logs)}, p)
+	d1 := b.Post(b.Message("@alice", "~ops", "!work 1"))
+	<-started
+	dones := []<-chan struct{}{b.Post(b.Message("@alice", "~ops", "!work 2"))} // the queue is full now
+	for i := 3; i <= 6; i++ {
+		m := b.Message("@bob", "~ops", fmt.Sprintf("!work %d", i))
+		m.CaughtUp = true
+		dones = append(dones, b.Post(m))
+	}
+	if st := b.Engine.Stats(); st.Queued != 5 {
+		t.Errorf("Stats() = %+v, want 5 queued (1 live, 4 caught up past MaxQueue 1)", st)
+	}
+	// A live command is still refused.
+	got := texts(b.Deliver(b.Message("@carol", "~ops", "!work 7")))
+	if want := []string{"`!work`: the bot is busy, try again in a moment."}; !cmp.Equal(got, want) {
+		t.Errorf("live command past a full queue: replies %q, want %q", got, want)
+	}
+	close(gate)
+	<-d1
+	for _, d := range dones {
+		<-d
+	}
+	var done []string
+	for _, r := range texts(b.Replies()) {
+		if strings.HasPrefix(r, "done ") {
+			done = append(done, r)
+		}
+	}
+	slices.Sort(done)
+	if want := []string{"done 1", "done 2", "done 3", "done 4", "done 5", "done 6"}; !cmp.Equal(done, want) {
+		t.Errorf("replies %q, want %q", done, want)
+	}
+	if n := strings.Count(logs.String(), "command dropped"); n != 1 {
+		t.Errorf("%d 'command dropped' lines, want 1 (the live command):\n%s", n, logs.String())
+	}
+}
+
 func TestFairness(t *testing.T) {
 	gate := make(chan struct{})
 	started := make(chan string, 100)

@@ -235,7 +235,7 @@ func (b *Backend) tooOld(ctx context.Context, h bot.Handler, old []*mm.Post) {
 func (b *Backend) deliverCaught(ctx context.Context, h bot.Handler, posts []*mm.Post) {
 	n := 0
 	for _, p := range posts {
-		if b.deliver(ctx, h, incoming{post: p}) {
+		if b.deliver(ctx, h, incoming{post: p, caughtUp: true}) {
 			n++
 		}
 	}

@@ -65,6 +65,19 @@ func TestCatchUpEveryKindOfChannel(t *testing.T) {
 	}
 }
 
+// TestCatchUpMarksMessagesLate: a command the catch-up finds reaches
+// the engine as bot.Message.CaughtUp (never refused for a full queue);
+// one pushed live does not.
+func TestCatchUpMarksMessagesLate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.start(w.options())
+	w.say(w.ops, "", "!late live")
+	w.replyText(w.ops, "live caught_up=false")
+	w.downtime(func() { w.say(w.ops, "", "!late missed") })
+	w.replyText(w.ops, "missed caught_up=true")
+}
+
 // TestCatchUpNewChannels: while the bot's socket is down and cannot be
 // resumed, it is added to a channel, or a user it never talked to opens
 // a direct channel with it; the command posted there is answered once

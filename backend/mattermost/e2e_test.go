@@ -175,6 +175,9 @@ func (tp *testPlugin) Setup(p *bot.Plugin) error {
 		m := req.Message
 		return req.Replyf("%s `%s` direct=%v thread=%v from=%s", req.Args, m.Room, m.Direct, m.ThreadID != "", m.From)
 	})
+	p.Command("late", func(ctx context.Context, req *bot.Request) error {
+		return req.Replyf("%s caught_up=%v", req.Args, req.Message.CaughtUp)
+	})
 	p.Command("card", func(ctx context.Context, req *bot.Request) error {
 		return req.Card(bot.Card{Title: "deployed " + req.Args, Color: "good", Text: "all good",
 			Fields: []bot.Field{{Title: "env", Value: "prod", Short: true}}})

@@ -37,6 +37,7 @@ type incoming struct {
 	channelName string
 	teamID      string
 	mentions    []string // ids the server says the post mentions
+	caughtUp    bool     // read by a catch-up, not pushed live (bot.Message.CaughtUp)
 }
 
 // fromEvent returns the incoming post of a posted event.
@@ -142,6 +143,7 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 		Text:      p.Message,
 		Mentions:  mentions(p.Message),
 		Files:     files(p),
+		CaughtUp:  in.caughtUp,
 	}
 	m.RoomMentions = t.roomMentions(ctx, p, teamID)
 	if p.CreateAt > 0 {

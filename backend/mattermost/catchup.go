@@ -185,7 +185,10 @@ func (b *Backend) missed(list *mm.PostList, rf readFrom) (posts, old []*mm.Post)
 		switch {
 		case p.CreateAt < rf.since || p.DeleteAt != 0:
 		case rf.after.ID != "" && keyOf(p).compare(rf.after) <= 0:
-		case b.replied.has(p.ID):
+		case b.replied.has(p.ID) || (b.ob != nil && b.ob.answers(p.ID)):
+			// Answered: on the server, or by a reply waiting in the
+			// outbox (the server failed when it was sent, and the bot
+			// may have restarted since).
 			if b.seen.add(p.ID) {
 				b.track(p, nil)
 			}

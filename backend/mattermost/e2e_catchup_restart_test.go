@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -43,13 +44,15 @@ func (c *clock) advance(d time.Duration) {
 
 // frozenStore is a store that can stop keeping what is written to it,
 // as a process that crashes before its next save.
+// With only set, only that key is frozen.
 type frozenStore struct {
 	bot.Store
 	frozen atomic.Bool
+	only   string
 }
 
 func (s *frozenStore) Set(ctx context.Context, key string, value []byte) error {
-	if s.frozen.Load() {
+	if s.frozen.Load() && (s.only == "" || key == s.only) {
 		return nil
 	}
 	return s.Store.Set(ctx, key, value)
@@ -67,6 +70,22 @@ type restarts struct {
 	// next.
 	hangs   atomic.Int32
 	hanging chan struct{}
+	// failPosts makes the bot's POST /posts requests fail with a 503,
+	// the others pass.
+	failPosts atomic.Bool
+}
+
+// RoundTrip is the bot's transport: http.DefaultTransport, but for
+// failPosts.
+func (r *restarts) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.failPosts.Load() && req.Method == http.MethodPost && req.URL.Path == "/api/v4/posts" {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+			Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+	}
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 func newRestarts(t *testing.T) *restarts {
@@ -88,6 +107,7 @@ func (r *restarts) start(catchUp time.Duration) (stop func()) {
 	opts := r.options()
 	opts.Store, opts.CatchUp, opts.Now = r.store, catchUp, r.clock.Now
 	opts.Logger = slog.New(r.logs)
+	opts.HTTPClient = &http.Client{Transport: r}
 	hang := plug{"hang", func(p *bot.Plugin) error {
 		p.Command("hang", func(ctx context.Context, req *bot.Request) error {
 			if r.hangs.Add(1) == 1 {
@@ -257,6 +277,34 @@ func TestRestartAfterCrash(t *testing.T) {
 			checkAnswers(t, r.answered(r.ops), "a", "b", "c", "d", "e")
 		})
 	}
+}
+
+// TestRestartOutboxNotAnsweredTwice: a command answered while the server
+// fails every post has its reply in the outbox; the bot stops without its
+// position past the command saved (a crash before the save). After the
+// restart, the server still failing posts, the catch-up reads the
+// command again, and leaves it: the reply waiting in the outbox answers
+// it, once, when the server takes posts again.
+func TestRestartOutboxNotAnsweredTwice(t *testing.T) {
+	t.Parallel()
+	r := newRestarts(t)
+	r.store.only = "catch-up" // the positions' key; the outbox is kept
+	stop := r.start(0)
+	r.sentinel("a")
+	r.store.frozen.Store(true)
+	kept := r.logs.next(t, "reply kept in the outbox")
+	r.failPosts.Store(true)
+	r.post(r.alice, r.ops, "", "!echo b")
+	kept()
+	stop()
+	r.store.frozen.Store(false)
+	caughtUp := r.logs.next(t, "catching up")
+	stop = r.start(0)
+	caughtUp()
+	r.failPosts.Store(false)
+	r.sentinel("c")
+	stop()
+	checkAnswers(t, r.answered(r.ops), "a", "b", "c")
 }
 
 // TestRestartCutShort: a command whose handler the shutdown cancelled,

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/matterbot/matterbot/bot"
@@ -105,7 +106,17 @@ type outbox struct {
 	mu     sync.Mutex
 	byChan map[string][]outboxItem // guarded by mu: channel id → its posts, oldest first
 	n      int                     // guarded by mu: posts in the outbox
+	// replies counts, by post id, the posts waiting that answer it
+	// (PropReplyTo): a catch-up does not answer those again. Guarded by
+	// mu.
+	replies map[string]int
 	last   uint64                  // guarded by mu: number of the last key handed out
+
+	// failing is set when the server fails a post (no answer, a 429 or
+	// 5xx, the token refused): every post then goes to the outbox
+	// untried, so that no handler waits on the server, until a post goes
+	// through again (Backend.answered), the outbox's first included.
+	failing atomic.Bool
 
 	// wake tells the outbox's loop (runOutbox) that it has work, or that
 	// the server answers again. Size 1: a wake never blocks, and wakes
@@ -116,7 +127,14 @@ type outbox struct {
 // outboxItem is a post of the index.
 type outboxItem struct {
 	key     string
-	created int64 // Unix ms
+	created int64  // Unix ms
+	replyTo string // the post it answers (PropReplyTo), or ""
+}
+
+// replyTo returns the post e answers, or "".
+func (e *outboxEntry) replyTo() string {
+	id, _ := e.Post.Props[PropReplyTo].(string)
+	return id
 }
 
 // outboxStore is the part of a bot.Store the outbox uses.
@@ -129,7 +147,8 @@ type outboxStore interface {
 
 // newOutbox returns an empty outbox over store (nil: a map in memory).
 func newOutbox(store bot.Store, maxAge time.Duration, obs Observer) *outbox {
-	ob := &outbox{maxAge: maxAge, obs: obs, byChan: map[string][]outboxItem{}, wake: make(chan struct{}, 1)}
+	ob := &outbox{maxAge: maxAge, obs: obs, byChan: map[string][]outboxItem{}, replies: map[string]int{},
+		wake: make(chan struct{}, 1)}
 	if store == nil {
 		ob.store = memory.New().Store("backend") // lost at exit
 	} else {
@@ -146,6 +165,7 @@ func (ob *outbox) load(ctx context.Context, log warner) error {
 		return fmt.Errorf("mattermost: read the outbox: %w", err)
 	}
 	items := map[string][]outboxItem{}
+	replies := map[string]int{}
 	var last uint64
 	n := 0
 	for _, k := range keys {
@@ -160,11 +180,15 @@ func (ob *outbox) load(ctx context.Context, log warner) error {
 			continue
 		}
 		last = max(last, num)
-		items[e.Post.ChannelID] = append(items[e.Post.ChannelID], outboxItem{key: k, created: e.Created})
+		it := outboxItem{key: k, created: e.Created, replyTo: e.replyTo()}
+		items[e.Post.ChannelID] = append(items[e.Post.ChannelID], it)
+		if it.replyTo != "" {
+			replies[it.replyTo]++
+		}
 		n++
 	}
 	ob.mu.Lock()
-	ob.byChan, ob.n, ob.last = items, n, max(ob.last, last)
+	ob.byChan, ob.replies, ob.n, ob.last = items, replies, n, max(ob.last, last)
 	ob.mu.Unlock()
 	ob.observe(n)
 	if n > 0 {
@@ -229,7 +253,11 @@ func (ob *outbox) put(ctx context.Context, e *outboxEntry) (int, error) {
 	ob.mu.Lock()
 	q := ob.byChan[ch]
 	i, _ := slices.BinarySearchFunc(q, key, func(it outboxItem, k string) int { return cmp.Compare(it.key, k) })
-	ob.byChan[ch] = slices.Insert(q, i, outboxItem{key: key, created: e.Created})
+	it := outboxItem{key: key, created: e.Created, replyTo: e.replyTo()}
+	ob.byChan[ch] = slices.Insert(q, i, it)
+	if it.replyTo != "" {
+		ob.replies[it.replyTo]++
+	}
 	ob.n++
 	n := ob.n
 	ob.mu.Unlock()
@@ -264,6 +292,11 @@ func (ob *outbox) forget(channelID string, it outboxItem) {
 	q := ob.byChan[channelID]
 	i := slices.IndexFunc(q, func(x outboxItem) bool { return x.key == it.key })
 	if i >= 0 {
+		if id := q[i].replyTo; id != "" {
+			if ob.replies[id]--; ob.replies[id] <= 0 {
+				delete(ob.replies, id)
+			}
+		}
 		q = slices.Delete(q, i, i+1)
 		ob.n--
 	}
@@ -275,6 +308,13 @@ func (ob *outbox) forget(channelID string, it outboxItem) {
 	n := ob.n
 	ob.mu.Unlock()
 	ob.observe(n)
+}
+
+// answers reports whether a post waiting answers the post id.
+func (ob *outbox) answers(id string) bool {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	return ob.replies[id] > 0
 }
 
 // items returns a channel's posts, oldest first.
@@ -346,9 +386,14 @@ func (b *Backend) stamp(p *mm.Post) {
 }
 
 // post creates p, or keeps it in the outbox: with a file to upload first
-// (whose upload failed), when posts to its channel wait there, or when
-// the server could not take it within the retry budget. It returns an
-// error for a post the server refused, or one that could not be kept.
+// (whose upload failed), when posts to its channel wait there, when the
+// server is failing (see outbox.failing), or when it does not take p at
+// the first try (the client's own retries included). A reply is never
+// retried in its handler: a handler waiting on a failing server holds
+// its slot, and a long outage filled every slot and the queue behind
+// them, so that commands were refused; the outbox retries instead. It
+// returns an error for a post the server refused, or one that could not
+// be kept.
 func (b *Backend) post(ctx context.Context, p *mm.Post, file *outboxFile) error {
 	created := time.Now()
 	b.stamp(p)
@@ -356,13 +401,49 @@ func (b *Backend) post(ctx context.Context, p *mm.Post, file *outboxFile) error 
 		return b.createPost(ctx, p)
 	}
 	var err error
-	if file == nil && !b.ob.waiting(p.ChannelID) {
-		if err = b.createPost(ctx, p); err == nil || !keepable(ctx, err) {
+	switch {
+	case file != nil, b.ob.waiting(p.ChannelID):
+	case b.ob.failing.Load():
+		err = errFailing
+	default:
+		_, _, err = b.client.CreatePost(ctx, p)
+		if err == nil {
+			b.answered()
+			return nil
+		}
+		if !keepable(ctx, err) {
 			return err
 		}
 	}
 	return b.keep(ctx, &outboxEntry{Post: newOutboxPost(p), File: file, Created: created.UnixMilli()}, err)
 }
+
+// answered notes that the server took a post: posts are tried again,
+// and those waiting in the outbox are sent.
+func (b *Backend) answered() {
+	b.recovered()
+	if b.ob.depth() > 0 {
+		b.ob.kick()
+	}
+}
+
+// recovered notes that the server took a post: posts are tried again.
+func (b *Backend) recovered() {
+	if b.ob.failing.Swap(false) {
+		b.log.Info("the server answers again: replies are posted, and the outbox sent", "waiting", b.ob.depth())
+	}
+}
+
+// serverFailing reports whether err, from a post, says the server is
+// failing rather than refusing this post: no answer, a 429 or 5xx, or
+// the bot's credentials refused.
+func serverFailing(err error) bool {
+	return mm.Transient(err) || errors.Is(err, mm.ErrUnauthorized)
+}
+
+// errFailing is why a post goes to the outbox untried: the server failed
+// the last post it was sent, and the outbox is retrying.
+var errFailing = errors.New("mattermost: the server is failing; the outbox retries")
 
 // keep puts e in the outbox; cause is why it was not sent (nil: it goes
 // behind posts waiting).
@@ -378,9 +459,13 @@ func (b *Backend) keep(ctx context.Context, e *outboxEntry, cause error) error {
 		}
 		return fmt.Errorf("%w; %w", cause, err)
 	}
-	if cause != nil && !errors.Is(cause, errBehind) {
+	switch {
+	case cause != nil && !errors.Is(cause, errBehind) && !errors.Is(cause, errFailing):
+		if serverFailing(cause) && !b.ob.failing.Swap(true) {
+			b.log.Warn("the server is failing: replies go to the outbox until it answers", "err", cause)
+		}
 		b.log.Warn("reply kept in the outbox", "channel_id", e.Post.ChannelID, "waiting", n, "err", cause)
-	} else {
+	default:
 		b.log.Debug("reply queued behind the outbox", "channel_id", e.Post.ChannelID, "waiting", n)
 	}
 	return nil
@@ -433,7 +518,10 @@ func (b *Backend) runOutbox(ctx context.Context) {
 			}
 			continue
 		}
-		d := jitter(b.opts.Retry.ceiling(failures))
+		if serverFailing(err) && !ob.failing.Swap(true) {
+			b.log.Warn("the server is failing: replies go to the outbox until it answers", "err", err)
+		}
+		d := jitter(min(b.opts.Retry.ceiling(failures), outboxProbeMax(b.opts.Retry)))
 		var rl *mm.RateLimitError
 		if errors.As(err, &rl) && rl.RetryAfter > d {
 			d = rl.RetryAfter
@@ -445,16 +533,54 @@ func (b *Backend) runOutbox(ctx context.Context) {
 	}
 }
 
+// outboxProbeMax caps the outbox's wait between two tries while the
+// server fails: 4 times p.Base (4 s by default), within p.Max. The
+// outbox is the one caller still trying then (posts go there untried),
+// so its wait is how late replies come once the server is back.
+func outboxProbeMax(p RetryPolicy) time.Duration {
+	return max(p.Base, min(p.Max, 4*p.Base))
+}
+
+// outboxFlushers is how many channels the outbox sends to at once. Each
+// channel's posts go one after the other, in order; after a long outage
+// thousands wait, over many channels, and one channel at a time made
+// the replies trickle back for a minute.
+const outboxFlushers = 8
+
 // flushOutbox drops the posts past their age, then sends the others,
-// channel by channel. It returns the first error that says to try again
-// later (the server did not take a post), and leaves the rest for then.
+// outboxFlushers channels at a time, oldest channel first. It returns
+// the first error that says to try again later (the server did not
+// take a post), starts no other channel once it has one, and leaves the
+// rest for then.
 func (b *Backend) flushOutbox(ctx context.Context) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error // guarded by mu
+	)
+	sem := make(chan struct{}, outboxFlushers)
 	for _, ch := range b.ob.channels() {
-		if err := b.flushChannel(ctx, ch); err != nil {
-			return err
+		sem <- struct{}{}
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed {
+			<-sem
+			break
 		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := b.flushChannel(ctx, ch); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return first
 }
 
 // flushChannel sends the posts waiting for one channel, in order.
@@ -539,6 +665,7 @@ func (b *Backend) flushChannel(ctx context.Context, channelID string) error {
 			}
 			continue
 		}
+		b.recovered()
 		if err := ob.remove(ctx, channelID, it); err != nil {
 			return err
 		}

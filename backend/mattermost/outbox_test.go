@@ -35,6 +35,7 @@ const (
 	refuse            // no answer: connection refused
 	loseAnswer        // served, then the answer lost (connection reset)
 	unavailable       // answered 503, not served
+	hang              // no answer until the request's context ends
 )
 
 // faultTransport serves requests with a handler, in memory, as decide
@@ -78,6 +79,10 @@ func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		f.posts++
 	}
 	f.mu.Unlock()
+	if what == hang {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
 	if what == refuse {
 		if r.Body != nil {
 			_ = r.Body.Close()
@@ -203,15 +208,20 @@ func (w *outboxWorld) said(ch *mm.Channel) []string {
 	return out
 }
 
-// How long a Send took, for send: at once, or after the retry budget.
+// How long a Send took, for send: at once (the post kept untried), or
+// one try: the client's own retries (3, after 0.5, 1 and 2 s at most),
+// never the backend's.
 const (
 	atOnce = iota
-	budget
+	oneTry
 )
 
+// oneTryMax bounds a Send that tried once: the client's retries, and no
+// more.
+const oneTryMax = 4 * time.Second
+
 // send sends text to a channel and checks that Send returns nil, at once
-// or after the retry budget: MaxRetryTime, less the part of a wait that
-// would end past it (Retry.Max at most, and the client's own retries).
+// or after one try.
 func send(t *testing.T, b *Backend, ch *mm.Channel, text string, took int) {
 	t.Helper()
 	start := time.Now()
@@ -222,8 +232,8 @@ func send(t *testing.T, b *Backend, ch *mm.Channel, text string, took int) {
 	switch {
 	case took == atOnce && got != 0:
 		t.Errorf("Send(%q) returned after %v, want at once", text, got)
-	case took == budget && (got > MaxRetryTime || got < MaxRetryTime-2*DefaultRetryMax):
-		t.Errorf("Send(%q) returned after %v, want the retry budget, %v, or a little less", text, got, budget)
+	case took == oneTry && (got == 0 || got > oneTryMax):
+		t.Errorf("Send(%q) returned after %v, want after the client's retries, at most %v", text, got, oneTryMax)
 	}
 }
 
@@ -306,19 +316,20 @@ func copyCounts(m map[string]int) map[string]int {
 }
 
 // TestOutboxLongOutage: the server refuses every request for 10
-// minutes. A reply is retried for the budget (2 minutes), then kept;
-// later replies to the same channel are kept at once, behind it, without
-// a try; a reply to another channel waits its own budget. When the
-// server is back, every reply is posted once, in order per channel.
+// minutes. A reply is tried once (the client's retries), then kept; the
+// server is then taken for failing, and later replies, to the same
+// channel or another, are kept at once, without a try, so that no
+// handler waits on the server. When the server is back, every reply is
+// posted once, in order per channel, within outboxProbeMax.
 func TestOutboxLongOutage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newOutboxWorld(t)
 		b, _ := w.start(nil)
 		start := time.Now()
 		w.tr.down()
-		send(t, b, w.ops, "one", budget)
+		send(t, b, w.ops, "one", oneTry)
 		send(t, b, w.ops, "two", atOnce)
-		send(t, b, w.dev, "elsewhere", budget)
+		send(t, b, w.dev, "elsewhere", atOnce)
 		send(t, b, w.ops, "three", atOnce)
 		if n := b.ob.depth(); n != 4 {
 			t.Errorf("%d posts in the outbox, want 4", n)
@@ -326,16 +337,20 @@ func TestOutboxLongOutage(t *testing.T) {
 		if waiting, _ := w.obs.state(); waiting != 4 {
 			t.Errorf("Observer heard of %d posts waiting, want 4", waiting)
 		}
-		if n := w.logs.count("reply kept in the outbox"); n != 2 {
-			t.Errorf("%d log lines \"reply kept in the outbox\", want 2 (one per post that failed its retries)", n)
+		if n := w.logs.count("reply kept in the outbox"); n != 1 {
+			t.Errorf("%d log lines \"reply kept in the outbox\", want 1 (the post that was tried)", n)
+		}
+		if n := w.logs.count("the server is failing"); n != 1 {
+			t.Errorf("%d log lines \"the server is failing\", want 1", n)
 		}
 		time.Sleep(10*time.Minute - time.Since(start))
 		if got := w.said(w.ops); len(got) != 0 {
 			t.Fatalf("posted during the outage: %q", got)
 		}
 		w.tr.up()
-		// The outbox retries at most every Retry.Max (15s).
-		time.Sleep(DefaultRetryMax)
+		// While the server fails, the outbox tries again at least every
+		// outboxProbeMax (4 s with the default Retry).
+		time.Sleep(outboxProbeMax(RetryPolicy{Base: DefaultRetryBase, Max: DefaultRetryMax}))
 		synctest.Wait()
 		if diff := cmp.Diff([]string{"one", "two", "three"}, w.said(w.ops)); diff != "" {
 			t.Errorf("~ops after the outage (-want +got):\n%s", diff)
@@ -367,7 +382,7 @@ func TestOutboxRestart(t *testing.T) {
 		w := newOutboxWorld(t)
 		b, stop := w.start(nil)
 		w.tr.down()
-		send(t, b, w.ops, "one", budget)
+		send(t, b, w.ops, "one", oneTry)
 		send(t, b, w.ops, "two", atOnce)
 		stop()
 		time.Sleep(5 * time.Minute)
@@ -431,7 +446,7 @@ func TestOutboxLostAnswer(t *testing.T) {
 			}
 			return what
 		})
-		send(t, b, w.ops, "once", budget)
+		send(t, b, w.ops, "once", oneTry)
 		if got := w.said(w.ops); len(got) != 1 {
 			t.Fatalf("~ops = %q, want the post the first attempt made", got)
 		}
@@ -463,7 +478,7 @@ func TestOutboxMaxAge(t *testing.T) {
 		b, _ := w.start(func(o *Options) { o.OutboxMaxAge = maxAge })
 		start := time.Now()
 		w.tr.down()
-		send(t, b, w.ops, "too late", budget)
+		send(t, b, w.ops, "too late", oneTry)
 		time.Sleep(maxAge - time.Second - time.Since(start))
 		if n := b.ob.depth(); n != 1 {
 			t.Fatalf("%d posts in the outbox before the max age, want 1", n)
@@ -497,7 +512,7 @@ func TestOutboxMaxAgeAtStart(t *testing.T) {
 		w := newOutboxWorld(t)
 		b, stop := w.start(nil)
 		w.tr.down()
-		send(t, b, w.ops, "stale", budget)
+		send(t, b, w.ops, "stale", oneTry)
 		stop()
 		time.Sleep(DefaultOutboxMaxAge)
 		w.tr.up()
@@ -574,7 +589,7 @@ func TestOutboxRefused(t *testing.T) {
 		w := newOutboxWorld(t)
 		b, _ := w.start(nil)
 		w.tr.down()
-		send(t, b, w.dev, "nobody hears", budget)
+		send(t, b, w.dev, "nobody hears", oneTry)
 		if _, err := w.client().RemoveChannelMember(t.Context(), w.dev.ID, w.bot.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -642,18 +657,19 @@ func TestOutboxCardByHook(t *testing.T) {
 	})
 }
 
-// TestOutboxCloseWaitsForSends: Close waits for a Send still retrying
-// until its context ends and the post is kept, so that the store is not
-// closed under it; and no longer than its own context.
+// TestOutboxCloseWaitsForSends: Close waits for a Send whose post the
+// server has not answered until its context ends and the post is kept,
+// so that the store is not closed under it; and no longer than its own
+// context.
 func TestOutboxCloseWaitsForSends(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newOutboxWorld(t)
 		b, stop := w.start(nil)
-		w.tr.down()
+		w.tr.set(func(*http.Request) fault { return hang })
 		sctx, cancelSend := context.WithCancel(t.Context())
 		sent := make(chan error, 1)
 		go func() { sent <- b.Send(sctx, &bot.Outgoing{RoomID: w.ops.ID, Text: "last word"}) }()
-		time.Sleep(5 * time.Second) // retrying
+		time.Sleep(5 * time.Second) // waiting for the server
 		stop()
 		time.AfterFunc(3*time.Second, cancelSend) // the end of the wait for handlers
 		start := time.Now()

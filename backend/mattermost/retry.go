@@ -98,6 +98,11 @@ func equalJitter(d time.Duration) time.Duration {
 // MaxTotal since the first call or past ctx's deadline; it returns f's
 // last error. See RetryPolicy for the waits.
 func (b *Backend) retry(ctx context.Context, what string, retryable func(error) bool, f func() error) error {
+	return b.retryFor(ctx, b.opts.Retry.MaxTotal, what, retryable, f)
+}
+
+// retryFor is retry with budget in place of the policy's MaxTotal.
+func (b *Backend) retryFor(ctx context.Context, budget time.Duration, what string, retryable func(error) bool, f func() error) error {
 	p := b.opts.Retry
 	jitter := b.jitter
 	if jitter == nil {
@@ -114,7 +119,7 @@ func (b *Backend) retry(ctx context.Context, what string, retryable func(error) 
 		if errors.As(err, &rl) && rl.RetryAfter > d {
 			d = rl.RetryAfter // the server said when; sooner is refused again
 		}
-		if time.Since(start)+d > p.MaxTotal {
+		if time.Since(start)+d > budget {
 			return err
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(d).After(dl) {
@@ -131,27 +136,17 @@ func (b *Backend) retry(ctx context.Context, what string, retryable func(error) 
 	}
 }
 
-// createPost creates p, retrying transient failures. p gets its
-// pending_post_id before the first attempt and keeps it on every one, so
-// the server answers the post already made rather than posting twice
-// (the client keeps it across its own retries; this keeps it across the
-// backend's). Once posts to p's channel wait in the outbox, it stops
-// with errBehind: p goes behind them.
+// createPost creates p, retrying transient failures: for a backend
+// without an outbox (with one, see post). p gets its pending_post_id
+// before the first attempt and keeps it on every one, so the server
+// answers the post already made rather than posting twice (the client
+// keeps it across its own retries; this keeps it across the backend's).
 func (b *Backend) createPost(ctx context.Context, p *mm.Post) error {
 	b.stamp(p)
-	first := true
-	err := b.retry(ctx, "create post", mm.Transient, func() error {
-		if !first && b.ob != nil && b.ob.waiting(p.ChannelID) {
-			return errBehind
-		}
-		first = false
+	return b.retry(ctx, "create post", mm.Transient, func() error {
 		_, _, err := b.client.CreatePost(ctx, p)
 		return err
 	})
-	if err == nil && b.ob != nil && b.ob.depth() > 0 {
-		b.ob.kick() // the server answers: send what waits
-	}
-	return err
 }
 
 // maxBufferedUpload is the largest file body that is not an io.Seeker
@@ -215,7 +210,10 @@ func (b *Backend) uploadReplayable(ctx context.Context, channelID, name string, 
 }
 
 // postWebhook posts through an incoming webhook, retrying 429 and 5xx
-// answers. A webhook post has no pending_post_id, so a retry has no
+// answers for up to Retry.MaxTotal; with an outbox, for up to
+// outboxProbeMax only (a few seconds: a handler does not wait on a
+// failing server), after which its caller posts the card itself,
+// through the outbox. A webhook post has no pending_post_id, so a retry has no
 // server-side dedup: it relies on such an answer meaning the post was
 // not made, which holds in practice (a 429 is refused before the handler
 // runs; a 502, 503 or 504 comes from a proxy or a server that did not
@@ -227,7 +225,11 @@ func (b *Backend) postWebhook(ctx context.Context, hookID string, msg *mm.Webhoo
 		var ae *mm.APIError
 		return errors.As(err, &ae) && mm.Transient(err)
 	}
-	return b.retry(ctx, "post through the cards hook", answered, func() error {
+	budget := b.opts.Retry.MaxTotal
+	if b.ob != nil {
+		budget = outboxProbeMax(b.opts.Retry)
+	}
+	return b.retryFor(ctx, budget, "post through the cards hook", answered, func() error {
 		_, err := b.client.PostWebhook(ctx, hookID, msg)
 		return err
 	})

@@ -110,21 +110,27 @@ func (b *Backend) waiting(channelID string) bool {
 	return b.ob != nil && b.ob.waiting(channelID)
 }
 
-// upload uploads f to a channel, retrying transient failures, and
-// returns its FileInfo. When posts to the channel wait in the outbox, or
-// the upload fails in a way the outbox keeps (see keepable), it returns
-// the file's content instead, to keep with the post.
+// upload uploads f to a channel and returns its FileInfo: tried once
+// (the client's own retries included) when the backend has an outbox,
+// retried on transient failures otherwise. When posts to the channel
+// wait in the outbox, or the server is failing, or the upload fails in a
+// way the outbox keeps (see keepable), it returns the file's content
+// instead, to keep with the post.
 func (b *Backend) upload(ctx context.Context, channelID string, f *bot.File) (*mm.FileInfo, *outboxFile, error) {
 	body, rewind, err := replayable(f.Name, f.Body)
 	if err != nil {
 		return nil, nil, err
 	}
-	if b.waiting(channelID) {
+	if b.ob == nil {
+		fi, err := b.uploadReplayable(ctx, channelID, f.Name, body, rewind)
+		return fi, nil, err
+	}
+	if b.ob.waiting(channelID) || b.ob.failing.Load() {
 		kept, err := keepFile(f.Name, body)
 		return nil, kept, err
 	}
-	fi, err := b.uploadReplayable(ctx, channelID, f.Name, body, rewind)
-	if err == nil || b.ob == nil || rewind == nil || !keepable(ctx, err) {
+	fi, _, err := b.client.UploadFile(ctx, channelID, f.Name, body)
+	if err == nil || rewind == nil || !keepable(ctx, err) {
 		return fi, nil, err
 	}
 	if rerr := rewind(); rerr != nil {
@@ -174,7 +180,8 @@ func dropBlank(parts []string) []string {
 // the end of its retries, is posted by the bot as an attachment, which
 // the outbox keeps.
 func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot.Outgoing, last *mm.Post, file *outboxFile) (bool, error) {
-	if b.opts.CardsHook == "" || out.ThreadID != "" || len(b.teams) == 0 || b.waiting(channelID) {
+	if b.opts.CardsHook == "" || out.ThreadID != "" || len(b.teams) == 0 || b.waiting(channelID) ||
+		(b.ob != nil && b.ob.failing.Load()) {
 		return false, nil
 	}
 	ch, err := b.dir.channel(ctx, channelID)

@@ -156,8 +156,8 @@ type Mattermost struct {
 	LoopLimit int `toml:"loop_limit"`
 	// LoopWindow is the span of LoopLimit. Default 60s; positive.
 	LoopWindow time.Duration `toml:"loop_window"`
-	// OutboxMaxAge is how long a reply the server could not take (its
-	// retries over, or the bot stopping) is kept in the store and sent
+	// OutboxMaxAge is how long a reply the server could not take (down,
+	// answering 429 or 5xx, or the bot stopping) is kept in the store and sent
 	// again when the server answers, in order per channel, also after a
 	// restart; older ones are dropped with a log line. The file gives
 	// seconds or a duration string. Default 1h; 0 turns the outbox off.

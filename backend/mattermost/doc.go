@@ -43,17 +43,20 @@
 // Options.CardsHook; colours as bot.CardColor maps them, the summary as
 // the pretext) and uploads files. The bot's own addresses in the
 // text ("~team/name", a channel id) become what the server links. A 429,
-// a 5xx or no answer delays a post, an upload or a card by hook, retried
-// with backoff for up to [MaxRetryTime] or the context's deadline; other
+// a 5xx or no answer delays a post, an upload or a card by hook; other
 // 4xx are final. Each post keeps one pending_post_id across all retries,
 // so a retried post appears once. Every post carries [PropReplyTo], the id
 // of the post it answers, and [PropPendingPostID].
 //
-// A post still failing when its retries end, or when its context does
-// (a handler's deadline, the end of a shutdown), is not dropped: it goes
-// to an outbox in Options.Store, with its pending_post_id, and so does
-// every later post to the same channel while one waits there, so that
-// none overtakes another. The outbox sends them, in order per channel,
+// A post the server does not take at the first try (the client's own
+// retries, a few seconds), or before its context ends (a handler's
+// deadline, the end of a shutdown), is not dropped: it goes to an outbox
+// in Options.Store, with its pending_post_id, and so does every later
+// post to the same channel while one waits there, so that none overtakes
+// another, and every post at all until the server takes one again, so
+// that no handler waits on a failing server. Without the outbox
+// (Options.OutboxMaxAge negative), a post is retried with backoff for up
+// to [MaxRetryTime] or the context's deadline. The outbox sends them, in order per channel,
 // when the server answers again, also after a restart, and drops those
 // older than Options.OutboxMaxAge (one hour by default) with a log line.
 // Before it sends a channel's posts it reads the channel's recent posts

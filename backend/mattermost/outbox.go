@@ -18,13 +18,17 @@ import (
 	"github.com/matterbot/matterbot/storage/memory"
 )
 
-// The outbox keeps the posts the server could not take: a post still
-// failing when its retries end (Options.Retry.MaxTotal, or the reply's
-// context: a handler's deadline, the end of a shutdown) is stored
-// (Options.Store) instead of dropped, with its pending_post_id, and sent
-// again when the server answers, oldest first, until it is older than
-// Options.OutboxMaxAge. A later post to a channel with posts waiting
-// goes behind them, unsent, so that no reply overtakes another.
+// The outbox keeps the posts the server could not take: a post that
+// fails at its first try (the client's own retries included), or whose
+// context ends first (a handler's deadline, the end of a shutdown), is
+// stored (Options.Store) instead of dropped, with its pending_post_id,
+// and sent again when the server answers, oldest first, until it is
+// older than Options.OutboxMaxAge. A later post to a channel with posts
+// waiting goes behind them, unsent, so that no reply overtakes another;
+// while the server fails (outbox.failing), every post goes there
+// untried, so that no handler waits on the server: in a long outage,
+// handlers that each waited out a retry budget held every slot, and
+// commands were refused.
 //
 // A resend never makes a second post. The server answers the post made
 // for a pending_post_id it has seen, but it forgets the id after 30 s

@@ -15,14 +15,16 @@ import (
 // Retries beyond the client's. The client retries an idempotent call 3
 // times within a few seconds; a server restarting, or a proxy answering
 // 503 while it does, is down for longer. The backend retries the calls
-// whose loss would drop a reply or a command (posts, uploads, the cards
-// hook, the catch-up's reads) with its own backoff (see RetryPolicy), for
-// at most RetryPolicy.MaxTotal per call, and never past the context's
-// deadline.
+// whose loss would drop a command (the catch-up's reads) with its own
+// backoff (see RetryPolicy), for at most RetryPolicy.MaxTotal per call,
+// and never past the context's deadline. Replies (posts, uploads, the
+// cards hook) go to the outbox instead, which retries them with the same
+// backoff, its waits capped (outboxProbeMax); without an outbox they are
+// retried like the reads.
 const (
 	// MaxRetryTime is the default of RetryPolicy.MaxTotal: how long one
-	// reply (or one catch-up read) is retried after transient failures
-	// before the error is returned.
+	// catch-up read (or, without an outbox, one reply) is retried after
+	// transient failures before the error is returned.
 	MaxRetryTime = 2 * time.Minute
 	// DefaultRetryBase and DefaultRetryMax are the defaults of
 	// RetryPolicy.Base and RetryPolicy.Max.

@@ -32,13 +32,14 @@ func mark(p *mm.Post, replyTo string) {
 // the conversation if needed), in ThreadID when set. Text longer than a
 // post is split (see Split); the card and the file ride on the last part,
 // so that a reply is one post whenever it fits in one. Each post gets a
-// pending_post_id, kept on every retry (the client's and the backend's,
-// see RetryPolicy), so a retry after a lost answer never posts twice; a
-// 429 or 5xx delays the reply, up to Options.Retry.MaxTotal (default
-// MaxRetryTime), rather than drop it. A post still failing then, or when
-// ctx ends, goes to the outbox (see Options.OutboxMaxAge), and so do the
-// posts after it, and every post to a channel with posts waiting there:
-// Send returns nil for them. It returns an error for what the server
+// pending_post_id, kept on every retry (the client's and the outbox's),
+// so a retry after a lost answer never posts twice. A post the server
+// does not take at the first try (no answer, a 429 or 5xx, after the
+// client's own retries), or before ctx ends, goes to the outbox (see
+// Options.OutboxMaxAge), and so do the posts after it, every post to a
+// channel with posts waiting there, and every post while the server
+// fails: Send returns nil for them. Without the outbox, a post is
+// retried for up to Options.Retry.MaxTotal. It returns an error for what the server
 // refused, or what could not be kept.
 func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if out == nil || (out.Text == "" && out.Card == nil && out.File == nil) {

@@ -114,7 +114,7 @@ type outbox struct {
 	// (PropReplyTo): a catch-up does not answer those again. Guarded by
 	// mu.
 	replies map[string]int
-	last   uint64                  // guarded by mu: number of the last key handed out
+	last    uint64 // guarded by mu: number of the last key handed out
 
 	// failing is set when the server fails a post (no answer, a 429 or
 	// 5xx, the token refused): every post then goes to the outbox

@@ -149,14 +149,14 @@ func (c *demoCmd) Run(e *env) error {
 // on preferred, or when that is taken on a free port of 127.0.0.1.
 func startDemoWorld(listen, preferred string, sf *seedFile, logger *slog.Logger) (*world, error) {
 	if listen != "" {
-		return startWorld(listen, sf, logger)
+		return startWorld(listen, sf, "", logger)
 	}
-	w, err := startWorld(preferred, sf, logger)
+	w, err := startWorld(preferred, sf, "", logger)
 	if err == nil {
 		return w, nil
 	}
 	logger.Info("demo address taken, using a free port", "addr", preferred, "err", err)
-	return startWorld("127.0.0.1:0", sf, logger)
+	return startWorld("127.0.0.1:0", sf, "", logger)
 }
 
 // botName is the username of the world's bot.

@@ -27,7 +27,9 @@ type fakeServerCmd struct {
 	Listen   string `default:"127.0.0.1:8065" help:"Address to listen on."`
 	Seed     string `help:"TOML file describing teams, users, bots and channels (default: a small demo world)." type:"path"`
 	LogLevel string `default:"auto" enum:"auto,debug,info,warn,error" help:"Log level; requests are logged at debug. auto: debug, or warn with --chat."`
-	Chat     bool   `help:"Talk to the bot from this terminal: each line typed is posted as the seed's first plain user in town-square, and the answers are printed."`
+	// ServerVersion is mmtest.Options.ServerVersion.
+	ServerVersion string `name:"server-version" default:"current" enum:"current,5.36" help:"Server version to claim and behave like: current (today's server) or 5.36 (the 5.36.1 server the recorded exchanges come from)."`
+	Chat          bool   `help:"Talk to the bot from this terminal: each line typed is posted as the seed's first plain user in town-square, and the answers are printed."`
 	// ConfigOut overwrites only a file it wrote itself: see writeConfig.
 	ConfigOut string `name:"config-out" type:"path" placeholder:"FILE" help:"Write the bot's configuration to FILE (a file an earlier --config-out wrote is overwritten, any other is refused). Ids and tokens are the same on every start, so it stays valid."`
 }
@@ -322,7 +324,7 @@ func (c *fakeServerCmd) Run(e *env) error {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	w, err := startWorld(c.Listen, sf, logger)
+	w, err := startWorld(c.Listen, sf, c.ServerVersion, logger)
 	if err != nil {
 		return err
 	}
@@ -371,12 +373,13 @@ type world struct {
 	url string
 }
 
-// startWorld starts a fake server on addr and seeds it. Ids of the
-// seeded accounts, teams and channels, and the bots' tokens, are the
-// same on every start, so that a saved config keeps working. The caller
-// must close w.srv.
-func startWorld(addr string, sf *seedFile, logger *slog.Logger) (*world, error) {
-	srv, err := mmtest.Start(addr, &mmtest.Options{Logger: logger, StableIDs: true})
+// startWorld starts a fake server on addr, claiming the server version
+// version ("" for the current one), and seeds it. Ids of the seeded
+// accounts, teams and channels, and the bots' tokens, are the same on
+// every start, so that a saved config keeps working. The caller must
+// close w.srv.
+func startWorld(addr string, sf *seedFile, version string, logger *slog.Logger) (*world, error) {
+	srv, err := mmtest.Start(addr, &mmtest.Options{Logger: logger, StableIDs: true, ServerVersion: version})
 	if err != nil {
 		return nil, err
 	}

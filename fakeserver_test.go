@@ -145,7 +145,7 @@ func TestFakeServerWelcomeNamesProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := startWorld("127.0.0.1:0", sf, slog.New(slog.DiscardHandler))
+	w, err := startWorld("127.0.0.1:0", sf, "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,5 +371,36 @@ func TestEverydayUser(t *testing.T) {
 				t.Errorf("everydayUser(%+v) = %q, want %q", tc.accounts, got, tc.want)
 			}
 		})
+	}
+}
+
+// --server-version picks the profile the fake claims and plays; any other
+// value is refused before the server starts, naming the accepted ones.
+func TestFakeServerVersionFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, mmtest.CurrentVersion},
+		{[]string{"--server-version", "current"}, mmtest.CurrentVersion},
+		{[]string{"--server-version", "5.36"}, "5.36.1"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, url, stop := startFakeServer(t, append([]string{"--listen", "127.0.0.1:0"}, tc.args...)...)
+			defer stop()
+			resp, err := http.Get(url + "/api/v4/system/ping")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("X-Version-Id"); !strings.HasPrefix(got, tc.want+".") {
+				t.Errorf("X-Version-Id = %q, want release %s", got, tc.want)
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"fake-server", "--listen", "127.0.0.1:0", "--server-version", "5.37"}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "--server-version") || !strings.Contains(errOut.String(), `"current","5.36"`) || !strings.Contains(errOut.String(), "5.37") {
+		t.Errorf("fake-server --server-version 5.37 = %d %q, want an error naming the flag, current, 5.36 and the value", code, errOut.String())
 	}
 }

@@ -48,7 +48,7 @@ func (w *world) replies(ch *mm.Channel, user *mm.User, text string) int {
 // the socket is back.
 func TestCatchUpNewDirectChannelNoTeam(t *testing.T) {
 	t.Parallel()
-	w := newWorldOn(t, &mmtest.Options{ServerVersion: "9.11.0"})
+	w := newWorld(t) // the current profile
 	lone, opts := w.loneBot()
 	w.startEngine(w.newBackend(opts()), nil)
 	var dm *mm.Channel
@@ -68,13 +68,13 @@ func TestCatchUpNewDirectChannelNoTeam(t *testing.T) {
 }
 
 // TestCatchUpBeforeAllChannels: on a server before 6.1 (the recorded
-// 5.36) GET /users/me/channels is a 404; the bot says so once, lists its
+// 5.36, the fake's 5.36 profile) GET /users/me/channels is a 404; the bot says so once, lists its
 // channels per team as before, and still catches up in the direct
 // channel it knew. A direct channel opened while it was down stays
 // unknown to a bot in no team there: its command is not answered.
 func TestCatchUpBeforeAllChannels(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t) // 5.36.1
+	w := newWorldOn(t, &mmtest.Options{ServerVersion: mmtest.Version536})
 	lone, opts := w.loneBot()
 	known, err := w.srv.DirectChannel(w.bob.ID, lone.ID)
 	if err != nil {

@@ -8,6 +8,11 @@
 // is replayed by the tests, and every recorded WebSocket event that a REST
 // call causes is compared with what the fake publishes.
 //
+// The fake claims a server version and behaves like it
+// (Options.ServerVersion): VersionCurrent, the default, follows today's
+// server source; Version536 matches the recorded 5.36.1 server exactly
+// where the two differ (the ping's fields, routes added since).
+//
 // Start one per test, seed it through the back door, and point a client at
 // it:
 //

@@ -59,10 +59,17 @@ const (
 	recFile    = "f9srhq8qipgouctf4qqm61x5ie"
 )
 
+// newReplay starts a server playing the 5.36 profile, the recordings'
+// version, whatever opts says of ServerVersion.
 func newReplay(t *testing.T, name string, opts *Options) *replay {
 	t.Helper()
 	rp := &replay{events: make(chan event, 1024), ids: map[string]string{}, tokens: map[string]string{}, pw: map[string]string{}}
-	s := New(opts)
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.ServerVersion = Version536
+	s := New(&o)
 	s.onPublish = func(e event) {
 		select {
 		case rp.events <- e:

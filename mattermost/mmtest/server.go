@@ -26,9 +26,12 @@ type Options struct {
 	// Nil discards. Tokens and passwords are never logged.
 	Logger *slog.Logger
 
-	// ServerVersion is the version the server claims, in X-Version-Id and in
-	// the WebSocket hello. Default "5.36.1", the version of the recordings
-	// the fake is checked against.
+	// ServerVersion is the server version the fake claims (X-Version-Id,
+	// the WebSocket hello and ping) and behaves like: VersionCurrent
+	// ("current", the default) follows today's server source and claims
+	// CurrentVersion; Version536 ("5.36") matches the 5.36.1 server the
+	// recordings in testdata/recorded come from. Start and NewServer fail
+	// on any other value; New panics.
 	ServerVersion string
 
 	// RateLimit turns the server's rate limiter on. Nil (the default, as on
@@ -89,7 +92,8 @@ type RateLimit struct {
 // use. Close it when done (NewServer does it through t.Cleanup).
 type Server struct {
 	logger  *slog.Logger
-	version string
+	profile string // Options.ServerVersion: VersionCurrent or Version536
+	version string // the release claimed: "11.4.4", "5.36.1"
 	verID   string // X-Version-Id value
 	now     func() time.Time
 	maxFile int64
@@ -135,6 +139,11 @@ func NewServer(t testing.TB, opts *Options) *Server {
 // Start starts a fake server listening on addr ("127.0.0.1:8065", or
 // "127.0.0.1:0" for a free port). The caller must Close it.
 func Start(addr string, opts *Options) (*Server, error) {
+	if opts != nil {
+		if _, err := claimedVersion(opts.ServerVersion); err != nil {
+			return nil, err
+		}
+	}
 	return startServer(New(opts), addr)
 }
 
@@ -155,7 +164,8 @@ func startServer(s *Server, addr string) (*Server, error) {
 
 // New returns a server that is not listening: use it as an http.Handler
 // (for example with httptest.NewRecorder). Start and NewServer return a
-// listening one. Close releases its WebSocket hub.
+// listening one. Close releases its WebSocket hub. New panics on an
+// unknown Options.ServerVersion, a programming error.
 func New(opts *Options) *Server {
 	var o Options
 	if opts != nil {
@@ -165,7 +175,11 @@ func New(opts *Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.ServerVersion == "" {
-		o.ServerVersion = "5.36.1"
+		o.ServerVersion = VersionCurrent
+	}
+	version, err := claimedVersion(o.ServerVersion)
+	if err != nil {
+		panic(err)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -175,11 +189,12 @@ func New(opts *Options) *Server {
 	}
 	s := &Server{
 		logger:  o.Logger,
-		version: o.ServerVersion,
+		profile: o.ServerVersion,
+		version: version,
 		// <version>.<build number>.<config hash>.<licensed>, as
-		// web/handlers.go writes it; a 5.x release build has an empty
-		// build number.
-		verID:   o.ServerVersion + "..482d74aa791d53ed59a63fb53a266ea0.false",
+		// web/handlers.go writes it; the recorded 5.36.1 release build
+		// has an empty build number, and the fake keeps that form.
+		verID:   version + "..482d74aa791d53ed59a63fb53a266ea0.false",
 		now:     o.Now,
 		maxFile: o.MaxFileSize,
 		botAPI:  o.EnableBotAccountCreation,

@@ -14,7 +14,7 @@ import (
 // later answer it (api4/channel.go getChannelsForUser), and the 404 of
 // older servers.
 func TestAllUserChannels(t *testing.T) {
-	w := newWorld(t, &Options{ServerVersion: "9.11.0"})
+	w := newWorld(t, nil) // the current profile
 	dm, err := w.srv.DirectChannel(w.alice.ID, w.bob.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -114,8 +114,8 @@ func TestAllUserChannels(t *testing.T) {
 		}
 	})
 
-	t.Run("before 6.1", func(t *testing.T) {
-		old := newWorld(t, nil) // 5.36.1, as recorded
+	t.Run("5.36 profile, before 6.1", func(t *testing.T) {
+		old := newWorld(t, &Options{ServerVersion: Version536})
 		r := old.do(t, "GET", "/users/me/channels", old.aliceTok, nil)
 		if r.status != 404 || errID(t, r) != "api.context.404.app_error" {
 			t.Errorf("GET /users/me/channels on 5.36.1 = %d %s, want 404 api.context.404.app_error", r.status, r.body)

@@ -1,8 +1,10 @@
 package mmtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -637,24 +639,126 @@ func (s *Server) deletePostLocked(p *mattermost.Post, evs *[]event) {
 	s.touch()
 }
 
-// getThread is GET /posts/{post_id}/thread: the root and its live
-// replies, newest first.
+// getThread is GET /posts/{post_id}/thread (api4/post.go getPostThread,
+// app GetPostThread, store/sqlstore/post_store.go Get): the requested post
+// first, then the root and its live replies in the order the store
+// returns them, which the fake takes to be the order they were made in.
 func (q *request) getThread() {
 	s := q.s
+	var opts threadOpts
+	if !s.is536() {
+		if !mattermost.IsValidID(q.params["post_id"]) {
+			q.failURLParam("post_id") // c.RequirePostId comes first
+			return
+		}
+		if !q.threadOptions(&opts) {
+			return
+		}
+	}
 	q.readPost(func(p *mattermost.Post, _ *[]event) (any, *mattermost.APIError) {
 		root := p
 		if p.RootID != "" {
 			root = s.st.posts[p.RootID]
 		}
+		var thread []*mattermost.Post
+		for _, id := range append([]string{root.ID}, s.st.replies[root.ID]...) {
+			if x := s.st.posts[id]; x != nil && x.DeleteAt == 0 {
+				thread = append(thread, x)
+			}
+		}
 		list := newPostList()
-		ids := append([]string{root.ID}, s.st.replies[root.ID]...)
-		for i := len(ids) - 1; i >= 0; i-- {
-			if x := s.st.posts[ids[i]]; x != nil && x.DeleteAt == 0 {
+		s.addToList(list, p, true)
+		if s.is536() {
+			// release-5.36 store/sqlstore/post_store.go Get: the requested
+			// post, then every row of the thread, the requested one again,
+			// with no ORDER BY; as recorded in post_thread.json.
+			for _, x := range thread {
+				s.addToList(list, x, true)
+			}
+			return list, nil
+		}
+		// server/channels/store/sqlstore/post_store.go Get: the rows are
+		// sorted only when direction is given, filtered by fromCreateAt
+		// (and fromPost), cut to perPage+1, and the requested post is
+		// skipped rather than listed twice.
+		switch opts.direction {
+		case "down":
+			slices.SortFunc(thread, func(a, b *mattermost.Post) int {
+				return cmp.Or(cmp.Compare(a.CreateAt, b.CreateAt), strings.Compare(a.ID, b.ID))
+			})
+		case "up":
+			slices.SortFunc(thread, func(a, b *mattermost.Post) int {
+				return cmp.Or(cmp.Compare(b.CreateAt, a.CreateAt), strings.Compare(b.ID, a.ID))
+			})
+		}
+		if opts.fromCreateAt != 0 {
+			thread = slices.DeleteFunc(thread, func(x *mattermost.Post) bool {
+				if opts.direction == "down" {
+					return !(x.CreateAt > opts.fromCreateAt || opts.fromPost != "" && x.CreateAt == opts.fromCreateAt && x.ID > opts.fromPost)
+				}
+				return !(x.CreateAt < opts.fromCreateAt || opts.fromPost != "" && x.CreateAt == opts.fromCreateAt && x.ID < opts.fromPost)
+			})
+		}
+		if opts.perPage != 0 {
+			hasNext := len(thread) >= opts.perPage+1 && opts.perPage+1 > 0
+			if hasNext {
+				thread = thread[:opts.perPage]
+			}
+			list.HasNext = &hasNext
+		}
+		for _, x := range thread {
+			if x.ID != p.ID {
 				s.addToList(list, x, true)
 			}
 		}
 		return list, nil
 	})
+}
+
+// threadOpts are the paging parameters of GET /posts/{post_id}/thread on
+// today's server.
+type threadOpts struct {
+	perPage      int    // 0: every post
+	fromCreateAt int64  // 0: from the start
+	fromPost     string // with fromCreateAt, breaks create_at ties
+	direction    string // "", "up" (newest first) or "down" (oldest first)
+}
+
+// threadOptions reads the query parameters as
+// server/channels/api4/post.go getPostThread checks them, answering 400
+// invalid_body_param for a bad one. perPage 0 (the default) means every
+// post, for mobile clients that predate paging.
+func (q *request) threadOptions(o *threadOpts) bool {
+	v := q.r.URL.Query()
+	if s := v.Get("perPage"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n > 200 { // web.PerPageMaximum
+			q.failParam("perPage")
+			return false
+		}
+		o.perPage = n
+	}
+	if s := v.Get("fromCreateAt"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			q.failParam("fromCreateAt")
+			return false
+		}
+		o.fromCreateAt = n
+	}
+	o.fromPost = v.Get("fromPost")
+	if o.fromPost != "" && o.fromCreateAt == 0 {
+		q.failParam("if fromPost is set, then fromCreatAt must also be set") // sic
+		return false
+	}
+	if d := v.Get("direction"); d != "" {
+		if d != "up" && d != "down" {
+			q.failParam("direction")
+			return false
+		}
+		o.direction = d
+	}
+	return true
 }
 
 func newPostList() *mattermost.PostList {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/mattermost"
 )
 
 // profiles are the server versions the fake plays, with the release
@@ -146,5 +149,102 @@ func TestPingProfiles(t *testing.T) {
 				t.Errorf("database_status header = %q, want it set: %v", h, tc.health)
 			}
 		})
+	}
+}
+
+// TestThreadOrderProfiles: GET /posts/{id}/thread lists the requested
+// post, then the thread as the store returns it. 5.36 (release-5.36
+// store/sqlstore/post_store.go Get) lists the requested post again among
+// the thread; today's server (server/channels/store/sqlstore/post_store.go
+// Get, api4/post.go getPostThread) skips it, and sorts, filters and pages
+// by direction, fromCreateAt, fromPost and perPage.
+func TestThreadOrderProfiles(t *testing.T) {
+	type thread struct {
+		w            *world
+		root, r1, r2 string
+		createdRoot  int64
+		alias        map[string]string
+	}
+	setup := func(t *testing.T, profile string) thread {
+		w := newWorld(t, &Options{ServerVersion: profile})
+		root, err := w.srv.CreatePost(w.alice.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "root"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r1, err := w.srv.CreatePost(w.bob.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "one", RootID: root.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := w.srv.CreatePost(w.alice.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "two", RootID: root.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return thread{w: w, root: root.ID, r1: r1.ID, r2: r2.ID, createdRoot: root.CreateAt,
+			alias: map[string]string{root.ID: "root", r1.ID: "r1", r2.ID: "r2"}}
+	}
+	tests := []struct {
+		profile, of, query string
+		want               []string // order, by alias
+		hasNext            string   // "", "true", "false": has_next
+	}{
+		{Version536, "root", "", []string{"root", "root", "r1", "r2"}, ""},
+		{Version536, "r1", "", []string{"r1", "root", "r1", "r2"}, ""},
+		{Version536, "r2", "?direction=sideways&perPage=x", []string{"r2", "root", "r1", "r2"}, ""},
+		{VersionCurrent, "root", "", []string{"root", "r1", "r2"}, ""},
+		{VersionCurrent, "r1", "", []string{"r1", "root", "r2"}, ""},
+		{VersionCurrent, "root", "?direction=up", []string{"root", "r2", "r1"}, ""},
+		{VersionCurrent, "r2", "?direction=down", []string{"r2", "root", "r1"}, ""},
+		{VersionCurrent, "root", "?direction=down&perPage=1", []string{"root"}, "true"},
+		{VersionCurrent, "root", "?direction=down&perPage=2&fromCreateAt=ROOT", []string{"root", "r1", "r2"}, "false"},
+		{VersionCurrent, "r2", "?direction=up&fromCreateAt=ROOT", []string{"r2"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.profile+" "+tc.of+tc.query, func(t *testing.T) {
+			th := setup(t, tc.profile)
+			id := map[string]string{"root": th.root, "r1": th.r1, "r2": th.r2}[tc.of]
+			q := strings.ReplaceAll(tc.query, "ROOT", strconv.FormatInt(th.createdRoot, 10))
+			r := th.w.do(t, "GET", "/posts/"+id+"/thread"+q, th.w.aliceTok, nil)
+			if r.status != 200 {
+				t.Fatalf("thread = %d %s", r.status, r.body)
+			}
+			var got struct {
+				Order   []string        `json:"order"`
+				Posts   map[string]any  `json:"posts"`
+				HasNext json.RawMessage `json:"has_next"`
+			}
+			r.json(t, &got)
+			var order []string
+			for _, o := range got.Order {
+				order = append(order, th.alias[o])
+			}
+			if d := cmp.Diff(tc.want, order); d != "" {
+				t.Errorf("order (-want +got):\n%s", d)
+			}
+			if string(got.HasNext) != tc.hasNext {
+				t.Errorf("has_next = %s, want %q", got.HasNext, tc.hasNext)
+			}
+			for _, o := range got.Order {
+				if got.Posts[o] == nil {
+					t.Errorf("order names %s, missing from posts", th.alias[o])
+				}
+			}
+		})
+	}
+
+	// Today's server checks the paging parameters; 5.36 has none.
+	th := setup(t, VersionCurrent)
+	for _, q := range []struct{ query, param string }{
+		{"?direction=sideways", "direction"},
+		{"?perPage=201", "perPage"},
+		{"?perPage=many", "perPage"},
+		{"?fromCreateAt=yesterday", "fromCreateAt"},
+		{"?fromPost=" + th.r1, "if fromPost is set, then fromCreatAt must also be set"},
+	} {
+		r := th.w.do(t, "GET", "/posts/"+th.root+"/thread"+q.query, th.w.aliceTok, nil)
+		var e mattermost.APIError
+		_ = json.Unmarshal(r.body, &e)
+		if r.status != 400 || e.ID != "api.context.invalid_body_param.app_error" || !strings.Contains(e.Message, q.param) {
+			t.Errorf("thread%s = %d %s, want 400 invalid_body_param naming %q", q.query, r.status, r.body, q.param)
+		}
 	}
 }

@@ -250,13 +250,20 @@ type Backend struct {
 	hello    atomic.Pointer[string]
 	catching atomic.Bool
 	behindN  atomic.Int32
+	// rejected is set while the server does not take the bot's
+	// credentials (see regainCredentials).
+	rejected atomic.Bool
 
 	// Owned by the event loop (Run's goroutine).
 	seen       recent // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
-	loops      loopGuard
-	ignored    recent // ids of the other bots whose posts were skipped, logged once each
+	// gapSince, when set, is when the last connection ended for good
+	// (its credentials refused): the next connection is a new one,
+	// whose hello starts a catch-up from there.
+	gapSince time.Time
+	loops    loopGuard
+	ignored  recent // ids of the other bots whose posts were skipped, logged once each
 	// perTeamListing: the server lacks GET /users/me/channels (before
 	// 6.1), so catch-up lists the bot's channels per team.
 	perTeamListing bool
@@ -658,15 +665,18 @@ func rootCause(err error) error {
 // reconnection), and delivers the server's events to h until ctx is
 // done; then it returns nil.
 //
-// It returns an error, at once and without retrying, when the server
-// cannot be reached or rejects the credentials, when a team is unknown or
-// lacks the bot, when the token is revoked, or when HandleConnect fails.
-// A dropped WebSocket is reconnected; events missed meanwhile are fetched
-// over REST. An expired password session is renewed by logging in again.
+// It returns an error, at once and without retrying, when at start the
+// server cannot be reached or rejects the credentials, or a team is
+// unknown or lacks the bot; and when HandleConnect fails. A dropped
+// WebSocket is reconnected; events missed meanwhile are fetched over
+// REST. An expired password session is renewed by logging in again.
+// Credentials the server stops taking while the bot runs (a token
+// revoked or disabled, the account deactivated, a server being restored)
+// are tried again until it takes them, with a log line each time, and
+// what was posted meanwhile is then caught up (see regainCredentials).
 // After a reset of the server (a fake server restarted), Run goes on if
-// the server still knows the bot as the same account (the same token, or
-// the same password login and user id) and returns an error saying so
-// otherwise: a token it no longer accepts, or another account.
+// the server knows the bot as the same account, and returns an error
+// saying so if it knows the credentials as another account.
 // Run may be called once.
 func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 	if !b.running.CompareAndSwap(false, true) {
@@ -698,8 +708,8 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 		b.loadPositions(ctx)
 		b.bg.Go(func() { b.savePositionsEvery(ctx, positionsSaveInterval) })
 	}
-	relogged, hellos := false, 0
 	for {
+		hellos := b.hellos
 		err := b.serve(ctx, h)
 		if ctx.Err() != nil {
 			return nil
@@ -707,29 +717,106 @@ func (b *Backend) Run(ctx context.Context, h bot.Handler) error {
 		if !errors.Is(err, mm.ErrUnauthorized) {
 			return err
 		}
-		if b.opts.Token != "" {
-			// Revoked while we ran, or the server was reset and no
-			// longer knows it: nothing to retry with.
-			return startupErr(err, "%s no longer accepts the bot's token: was the server reset, or the token revoked?", b.url)
+		if b.hellos == hellos && !sleep(ctx, equalJitter(max(b.opts.WebSocket.MinBackoff, mm.DefaultMinBackoff/10))) {
+			// Refused again before any hello, though the credentials
+			// checked out: a pause, so that such a server is not asked
+			// in a loop.
+			return nil
 		}
-		// A password session expired: log in again and reconnect, unless
-		// the last login did not even get us a hello.
-		if relogged && b.hellos == hellos {
-			return b.startupError(err)
+		// The next connection is a new one: what was posted meanwhile
+		// is read when its hello comes.
+		if b.gapSince.IsZero() {
+			b.gapSince = time.Now()
 		}
-		relogged, hellos = true, b.hellos
-		b.log.Warn("session expired, logging in again")
-		me, _, lerr := b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken)
-		if lerr != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return b.startupError(lerr)
-		}
-		if me.ID != b.self.ID {
-			return b.anotherAccount(me.ID)
+		if err := b.regainCredentials(ctx, err); err != nil || ctx.Err() != nil {
+			return err
 		}
 	}
+}
+
+// sleep waits d, or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// regainCredentials runs when the server stops taking the bot's
+// credentials while it runs, cause saying so. A password session that
+// expired is renewed by logging in again. Otherwise (a token revoked or
+// disabled, the account deactivated, a password changed, a server being
+// restored) it tries again until the server takes them, or ctx is done:
+// GET /users/me for a token, a login for a password, after waits that
+// double from the WebSocket's MinBackoff to its MaxBackoff, saying so
+// in the log each time. Meanwhile Ready says why, replies wait in the
+// outbox, and the bot does not exit: under a supervisor, a bot that exits
+// is restarted, fails its start at once for the same reason, and the
+// supervisor soon gives up (systemd's StartLimitBurst), so a token
+// disabled for a minute would stop the bot for good. It returns an error
+// only when the server knows the credentials as another account (a
+// reset server: see anotherAccount).
+func (b *Backend) regainCredentials(ctx context.Context, cause error) error {
+	what := "token"
+	if b.opts.Token == "" {
+		what = "login " + strconv.Quote(b.opts.Login)
+		b.log.Warn("session expired, logging in again")
+	}
+	minWait, maxWait := b.opts.WebSocket.MinBackoff, b.opts.WebSocket.MaxBackoff
+	if minWait <= 0 {
+		minWait = mm.DefaultMinBackoff
+	}
+	if maxWait <= 0 {
+		maxWait = mm.DefaultMaxBackoff
+	}
+	start, wait := time.Now(), max(minWait, time.Millisecond)
+	defer b.rejected.Store(false)
+	for attempt := 0; ; attempt++ {
+		me, err := b.checkCredentials(ctx)
+		switch {
+		case err == nil && me.ID != b.self.ID:
+			return b.anotherAccount(me.ID)
+		case err == nil && attempt == 0:
+			if b.opts.Token != "" {
+				b.log.Warn("the server refused the bot's token on its socket, and takes it again: reconnecting", "err", cause)
+			}
+			return nil
+		case err == nil:
+			b.log.Info("the server accepts the bot's "+what+" again", "after", time.Since(start).Round(time.Millisecond))
+			return nil
+		case ctx.Err() != nil:
+			return nil
+		case attempt == 0:
+			b.rejected.Store(true)
+			b.log.Error("the server no longer accepts the bot's "+what+"; trying again until it does", "url", b.url,
+				"hint", "was it revoked or disabled, the account deactivated, or the server reset?", "err", err)
+		default:
+			b.log.Warn("the server still does not accept the bot's "+what, "attempt", attempt, "next_in", wait, "err", err)
+		}
+		t := time.NewTimer(equalJitter(wait))
+		wait = min(2*wait, max(maxWait, minWait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// checkCredentials asks the server who the bot's credentials are: GET
+// /users/me with a token, a login with a password.
+func (b *Backend) checkCredentials(ctx context.Context) (*mm.User, error) {
+	if b.opts.Token != "" {
+		me, _, err := b.client.Me(ctx)
+		return me, err
+	}
+	me, _, err := b.client.Login(ctx, b.opts.Login, b.opts.Password, b.opts.MFAToken)
+	return me, err
 }
 
 // The reasons Ready gives.
@@ -737,6 +824,7 @@ var (
 	errConnecting   = errors.New("connecting")
 	errReconnecting = errors.New("websocket disconnected: reconnecting")
 	errCatchingUp   = errors.New("catching up")
+	errRejected     = errors.New("the server does not accept the bot's credentials: trying again")
 )
 
 // Ready implements bot.Readiness. The backend is ready once it is logged
@@ -746,11 +834,15 @@ var (
 // included. Otherwise the error says which: "connecting" until the first
 // hello, "websocket disconnected: reconnecting" while the socket is down
 // (or the bot logs in again), "catching up" from a fresh connection
-// after a loss until the posts missed are read.
+// after a loss until the posts missed are read, "the server does not
+// accept the bot's credentials" while it refuses them (see Run).
 func (b *Backend) Ready() error {
 	hello := b.hello.Load()
 	if !b.connected.Load() || hello == nil {
 		return errConnecting
+	}
+	if b.rejected.Load() {
+		return errRejected
 	}
 	b.mu.Lock()
 	ws := b.ws
@@ -898,10 +990,18 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		if err := h.HandleConnect(ctx, botUser(b.self)); err != nil {
 			return err
 		}
-		if b.hellos == 1 {
+		switch {
+		case b.hellos == 1:
 			// Before the hello counts as handled: Ready says
 			// "catching up" meanwhile.
 			b.catchUpStart(ctx, h)
+		case !b.gapSince.IsZero():
+			// A new connection after the credentials were refused (or
+			// a password session renewed): nothing says what was
+			// missed, so everything since is read.
+			gap := &mm.EventsMissed{Since: b.gapSince}
+			b.gapSince = time.Time{}
+			b.catchUp(ctx, h, gap)
 		}
 		id := p.ConnectionID
 		b.hello.Store(&id)

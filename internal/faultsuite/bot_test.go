@@ -243,6 +243,20 @@ func (l *logWatch) find(since int, rx *regexp.Regexp) (int, <-chan struct{}) {
 	return -1, l.changed
 }
 
+// len returns the number of lines so far.
+func (l *logWatch) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.lines)
+}
+
+// line returns line i.
+func (l *logWatch) line(i int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lines[i]
+}
+
 // tail returns the last n lines, and where the whole log is.
 func (l *logWatch) tail(n int) string {
 	l.mu.Lock()

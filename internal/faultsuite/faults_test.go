@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -40,10 +41,7 @@ var faults = []fault{
 	{name: "long 5xx outage", inject: longOutage},
 	{name: "429 storm", inject: rateLimitStorm},
 	{name: "latency spikes", inject: latencySpikes},
-	{name: "token revoked", inject: tokenRevoked, skip: func(mode) string {
-		return "the bot exits when the server rejects its token (backend Run: \"no longer accepts the bot's token\"); " +
-			"riding out a revocation until the token works again needs a grace period and a catch-up, not built"
-	}},
+	{name: "token revoked", inject: tokenRevoked},
 	{name: "half-open link", inject: halfOpen},
 	{name: "bot restarts", inject: botRestarts},
 }
@@ -289,6 +287,10 @@ func tokenRevoked(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
 	return fmt.Sprintf("revoked for %v; reconnected after %v", d, rd), nil
 }
 
+// deadQuiet finds, in the bot's line about a dead link, how long it had
+// heard nothing.
+var deadQuiet = regexp.MustCompile(`nothing received for ([0-9.]+[a-zµ]+)`)
+
 // halfOpen black-holes the bot's WebSocket: it stays open at both ends
 // and carries nothing. The bot must find out and connect again.
 func halfOpen(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
@@ -296,13 +298,25 @@ func halfOpen(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	since := s.bot.logs.len()
 	start := time.Now()
 	s.w.proxy.BlackholeIf(func(x faultproxy.Conn) bool { return x.ID == c.ID })
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	i, err := s.bot.waitLog(wctx, since, `link dead`)
+	cancel()
+	if err != nil {
+		return "", fmt.Errorf("the bot did not find the dead link: %w", err)
+	}
+	found := time.Since(start).Round(time.Millisecond)
+	quiet := "?"
+	if m := deadQuiet.FindStringSubmatch(s.bot.logs.line(i)); m != nil {
+		quiet = m[1]
+	}
 	d, err := s.reconnected(ctx, c.ID, start)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("dead link replaced after %v", d), nil
+	return fmt.Sprintf("dead link found after %v (nothing heard for %s), replaced after %v", found, quiet, d), nil
 }
 
 // botRestarts stops the bot twice while the users go on: once as a

@@ -95,6 +95,9 @@ func runScaled(ctx context.Context, file string, scale float64) error {
 	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
 	bopts.WebSocket.MinBackoff = scaled(mm.DefaultMinBackoff)
 	bopts.WebSocket.MaxBackoff = scaled(mm.DefaultMaxBackoff)
+	// The keepalive ping is how the bot hears that its socket's session
+	// was revoked (the socket goes deaf, and its actions fail 401).
+	bopts.WebSocket.PingInterval = scaled(mm.DefaultPingInterval)
 	bopts.Retry.Base = scaled(mmbackend.DefaultRetryBase)
 	bopts.Retry.Max = scaled(mmbackend.DefaultRetryMax)
 	bopts.Retry.MaxTotal = scaled(mmbackend.MaxRetryTime)

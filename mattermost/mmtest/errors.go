@@ -62,9 +62,10 @@ var messages = map[string]string{
 	"api.reaction.save_reaction.user_id.app_error":             "You cannot save reaction for the other user.",
 	"app.file_info.get.app_error":                              "Unable to get the file info.",
 	"api.file.upload_file.too_large_detailed.app_error":        "Unable to upload file {{.Name}}. File is too large.",
-	"api.file.upload_file.incorrect_number_of_files.app_error": "Unable to upload files. Incorrect number of files specified.",
+	"api.file.upload_file.read_request.app_error":              "Unable to upload file(s). Error reading or parsing request data.", // text unverified
+	"api.file.upload_file.read_form_value.app_error":           "Unable to upload file(s). Error reading form value.",              // text unverified
+	"api.file.upload_file.multiple_channel_ids.app_error":      "Unable to upload file(s). Multiple conflicting channel_ids.",      // text unverified
 	"api.file.attachments.disabled.app_error":                  "File attachments have been disabled on this server.",
-	"api.file.file_exists.app_error":                           "Unable to attach the file: it is already attached to a post.",
 	"web.incoming_webhook.invalid.app_error":                   "Invalid webhook.",
 	"web.incoming_webhook.text.app_error":                      "No text specified.",
 	"web.incoming_webhook.parse.app_error":                     "Unable to parse incoming data.",

@@ -92,13 +92,17 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 	if b, _ := json.Marshal(props); runeLen(string(b)) > propsMaxRunes {
 		return nil, nil, apiError(http.StatusBadRequest, "model.post.is_valid.props.app_error", "")
 	}
+	// A file that cannot be attached (unknown, another user's, already on
+	// a post, or named twice) is dropped and the post made without it:
+	// app/post.go attachFilesToPost, in release-5.36 and today's
+	// server/channels/app/post.go alike, skips a file whose store
+	// AttachToPost (UPDATE FileInfo ... WHERE PostId = '' AND CreatorId =
+	// the poster) changes no row, then overwrites the post with the files
+	// it attached.
+	var attached []string
 	for _, fid := range p.FileIDs {
-		f := s.st.files[fid]
-		if f == nil || f.info.UserID != p.UserID {
-			return nil, nil, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
-		}
-		if f.info.PostID != "" {
-			return nil, nil, apiError(http.StatusBadRequest, "api.file.file_exists.app_error", "")
+		if f := s.st.files[fid]; f != nil && f.info.UserID == p.UserID && f.info.PostID == "" && !slices.Contains(attached, fid) {
+			attached = append(attached, fid)
 		}
 	}
 	if author.user.IsBot {
@@ -113,12 +117,15 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 		RootID: p.RootID, ParentID: p.RootID, Message: p.Message, Type: p.Type, Props: props,
 		Hashtags: hashtags(p.Message), PendingPostID: p.PendingPostID,
 	}
-	if len(p.FileIDs) > 0 {
-		np.FileIDs = append([]string(nil), p.FileIDs...)
-		for _, fid := range p.FileIDs {
+	if len(attached) > 0 {
+		np.FileIDs = attached
+		for _, fid := range attached {
 			f := s.st.files[fid]
 			f.info.PostID = np.ID // channel_id stays "", as 5.36 sends it
 		}
+	}
+	if len(attached) != len(p.FileIDs) {
+		np.UpdateAt = s.millis() // the store's Overwrite stamps update_at
 	}
 	s.st.posts[np.ID] = np
 	s.st.channelPosts[ch.ID] = append(s.st.channelPosts[ch.ID], np.ID)

@@ -1,8 +1,12 @@
 package mmtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -247,4 +251,218 @@ func TestThreadOrderProfiles(t *testing.T) {
 			t.Errorf("thread%s = %d %s, want 400 invalid_body_param naming %q", q.query, r.status, r.body, q.param)
 		}
 	}
+}
+
+// forEachProfile runs f once per profile, as a subtest named after it.
+func forEachProfile(t *testing.T, f func(t *testing.T, w *world)) {
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) { f(t, newWorld(t, &Options{ServerVersion: p.name})) })
+	}
+}
+
+// TestTypingPermissionFirst: POST /users/{id}/typing checks no field of
+// its body; the permission checks answer (api4/user.go publishUserTyping,
+// app HasPermissionToChannel, in release-5.36 and today alike). A missing
+// channel is 403 for everyone, as recorded from 5.36 and in today's
+// source; a channel that does not exist is allowed to system admins.
+func TestTypingPermissionFirst(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, w *world) {
+		tests := []struct {
+			name, token, user string
+			body              map[string]any
+			want              int
+		}{
+			{"no channel", w.aliceTok, w.alice.ID, map[string]any{}, 403},
+			{"no channel, admin", w.rootTok, w.root.ID, map[string]any{}, 403},
+			{"malformed channel", w.aliceTok, w.alice.ID, map[string]any{"channel_id": "nope"}, 403},
+			{"unknown channel", w.aliceTok, w.alice.ID, map[string]any{"channel_id": mattermost.NewID()}, 403},
+			{"unknown channel, admin", w.rootTok, w.root.ID, map[string]any{"channel_id": mattermost.NewID()}, 200},
+			{"member", w.aliceTok, w.alice.ID, map[string]any{"channel_id": w.ops.ID}, 200},
+			{"malformed parent", w.aliceTok, w.alice.ID, map[string]any{"channel_id": w.ops.ID, "parent_id": "junk"}, 200},
+			{"for another user", w.bobTok, w.alice.ID, map[string]any{"channel_id": w.ops.ID}, 403},
+			{"for another user, admin", w.rootTok, w.alice.ID, map[string]any{"channel_id": w.ops.ID}, 200},
+		}
+		for _, tc := range tests {
+			r := w.do(t, "POST", "/users/"+tc.user+"/typing", tc.token, tc.body)
+			wantID := ""
+			if tc.want == 403 {
+				wantID = "api.context.permissions.app_error"
+			}
+			if r.status != tc.want || errID(t, r) != wantID {
+				t.Errorf("%s: typing = %d %s, want %d %s", tc.name, r.status, r.body, tc.want, wantID)
+			}
+		}
+	})
+}
+
+// upload sends body as a multipart upload built by parts (name, file
+// name or "" for a value, content) and returns the answer.
+func (w *world) upload(t *testing.T, token string, parts ...[3]string) result {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		var pw io.Writer
+		var err error
+		if p[1] == "" {
+			pw, err = mw.CreateFormField(p[0])
+		} else {
+			pw, err = mw.CreateFormFile(p[0], p[1])
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(pw, p[2])
+	}
+	_ = mw.Close()
+	req, err := http.NewRequest("POST", w.srv.URL()+"/api/v4/files", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return result{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// TestUploadMultipart: POST /files as api4/file.go uploadFileMultipart
+// reads it (release-5.36 and today alike): no file at all is a 201 with
+// empty lists, as recorded from 5.36; client_ids must match the files;
+// a file before channel_id is the legacy buffered form.
+func TestUploadMultipart(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, w *world) {
+		ch := [3]string{"channel_id", "", w.ops.ID}
+		file := func(name string) [3]string { return [3]string{"files", name, "data of " + name} }
+		id := func(v string) [3]string { return [3]string{"client_ids", "", v} }
+		type answer struct {
+			FileInfos []struct {
+				Name string `json:"name"`
+			} `json:"file_infos"`
+			ClientIDs []string `json:"client_ids"`
+		}
+		tests := []struct {
+			name    string
+			token   string
+			parts   [][3]string
+			status  int
+			errID   string
+			files   []string
+			ids     []string
+			idsNull bool
+		}{
+			{"no files", w.aliceTok, [][3]string{ch}, 201, "", nil, []string{}, false},
+			{"nothing at all", w.aliceTok, nil, 201, "", nil, []string{}, false},
+			{"no files, not a member", w.aliceTok, [][3]string{{"channel_id", "", mattermost.NewID()}}, 201, "", nil, []string{}, false},
+			{"one file", w.aliceTok, [][3]string{ch, file("a.txt")}, 201, "", []string{"a.txt"}, []string{}, false},
+			{"client ids", w.aliceTok, [][3]string{ch, id("c1"), id("c2"), file("a.txt"), file("b.txt")}, 201, "", []string{"a.txt", "b.txt"}, []string{"c1", "c2"}, false},
+			{"client ids, no files", w.aliceTok, [][3]string{ch, id("c1")}, 400, "api.file.upload_file.incorrect_number_of_client_ids.app_error", nil, nil, false},
+			{"too few client ids", w.aliceTok, [][3]string{ch, id("c1"), file("a.txt"), file("b.txt")}, 400, "api.context.invalid_body_param.app_error", nil, nil, false},
+			{"client id after the files", w.aliceTok, [][3]string{ch, file("a.txt"), id("c1")}, 400, "api.context.invalid_body_param.app_error", nil, nil, false},
+			{"unknown field", w.aliceTok, [][3]string{ch, {"colour", "", "red"}}, 400, "api.context.invalid_body_param.app_error", nil, nil, false},
+			{"two channels", w.aliceTok, [][3]string{ch, {"channel_id", "", mattermost.NewID()}}, 400, "api.file.upload_file.multiple_channel_ids.app_error", nil, nil, false},
+			{"malformed channel", w.aliceTok, [][3]string{{"channel_id", "", "nope"}, file("a.txt")}, 400, "api.context.invalid_url_param.app_error", nil, nil, false},
+			{"not a member", w.aliceTok, [][3]string{{"channel_id", "", mattermost.NewID()}, file("a.txt")}, 403, "api.context.permissions.app_error", nil, nil, false},
+			{"legacy: file first", w.aliceTok, [][3]string{file("a.txt"), {"other", "x.bin", "skipped"}, ch, {"colour", "", "ignored"}}, 201, "", []string{"a.txt"}, []string{}, false},
+			{"legacy: no channel", w.aliceTok, [][3]string{file("a.txt")}, 400, "api.context.invalid_body_param.app_error", nil, nil, false},
+			{"legacy: client ids", w.aliceTok, [][3]string{id("c1"), file("a.txt"), ch}, 201, "", []string{"a.txt"}, []string{"c1"}, false},
+			{"legacy: wrong count", w.aliceTok, [][3]string{id("c1"), file("a.txt"), file("b.txt"), ch}, 400, "api.file.upload_file.incorrect_number_of_client_ids.app_error", nil, nil, false},
+		}
+		for _, tc := range tests {
+			r := w.upload(t, tc.token, tc.parts...)
+			if r.status != tc.status || errID(t, r) != tc.errID {
+				t.Errorf("%s: upload = %d %s, want %d %q", tc.name, r.status, r.body, tc.status, tc.errID)
+				continue
+			}
+			if r.status != 201 {
+				continue
+			}
+			var a answer
+			r.json(t, &a)
+			var names []string
+			for _, f := range a.FileInfos {
+				names = append(names, f.Name)
+			}
+			if d := cmp.Diff(tc.files, names); d != "" || !cmp.Equal(tc.ids, a.ClientIDs) {
+				t.Errorf("%s: upload = %s, want files %v and client_ids %v", tc.name, r.body, tc.files, tc.ids)
+			}
+		}
+		// A raw body: channel_id and filename are URL parameters, checked
+		// in that order; without client_id, client_ids is null.
+		for _, tc := range []struct{ query, want string }{
+			{"?filename=a.txt", "invalid_url_param channel_id"},
+			{"?channel_id=" + w.ops.ID, "invalid_url_param filename"},
+			{"", "invalid_url_param channel_id"},
+		} {
+			r := w.do(t, "POST", "/files"+tc.query, w.aliceTok, "raw")
+			var e mattermost.APIError
+			_ = json.Unmarshal(r.body, &e)
+			if r.status != 400 || "api.context."+strings.Fields(tc.want)[0]+".app_error" != e.ID || !strings.Contains(e.Message, strings.Fields(tc.want)[1]) {
+				t.Errorf("raw upload%s = %d %s, want 400 %s", tc.query, r.status, r.body, tc.want)
+			}
+		}
+		r := w.do(t, "POST", "/files?channel_id="+w.ops.ID+"&filename=a.txt", w.aliceTok, "raw")
+		if r.status != 201 || !strings.Contains(string(r.body), `"client_ids":null`) {
+			t.Errorf("raw upload = %d %s, want 201 with client_ids null", r.status, r.body)
+		}
+	})
+}
+
+// TestPostDropsUnattachableFiles: a post whose file_ids name files that
+// cannot be attached (unknown, another user's, already on a post, named
+// twice) is made with the others (app/post.go attachFilesToPost, store
+// AttachToPost, in release-5.36 and today alike).
+func TestPostDropsUnattachableFiles(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, w *world) {
+		fileID := func(tok, name string) string {
+			r := w.upload(t, tok, [3]string{"channel_id", "", w.ops.ID}, [3]string{"files", name, "x"})
+			var a mattermost.FileUploadResponse
+			r.json(t, &a)
+			if r.status != 201 || len(a.FileInfos) != 1 {
+				t.Fatalf("upload %s = %d %s", name, r.status, r.body)
+			}
+			return a.FileInfos[0].ID
+		}
+		mine, bobs, used := fileID(w.aliceTok, "mine.txt"), fileID(w.bobTok, "bobs.txt"), fileID(w.aliceTok, "used.txt")
+		if r := w.do(t, "POST", "/posts", w.aliceTok, map[string]any{"channel_id": w.ops.ID, "message": "first", "file_ids": []string{used}}); r.status != 201 {
+			t.Fatalf("post = %d %s", r.status, r.body)
+		}
+		w.takeEvents()
+		r := w.do(t, "POST", "/posts", w.aliceTok, map[string]any{"channel_id": w.ops.ID, "message": "files",
+			"file_ids": []string{mattermost.NewID(), bobs, mine, used, mine}})
+		if r.status != 201 {
+			t.Fatalf("post = %d %s, want 201", r.status, r.body)
+		}
+		var p mattermost.Post
+		r.json(t, &p)
+		if d := cmp.Diff([]string{mine}, []string(p.FileIDs)); d != "" {
+			t.Errorf("answered file_ids (-want +got):\n%s", d)
+		}
+		if p.Metadata == nil || len(p.Metadata.Files) != 1 || p.Metadata.Files[0].ID != mine {
+			t.Errorf("answered metadata.files = %+v, want only %s", p.Metadata, mine)
+		}
+		if p.UpdateAt <= p.CreateAt {
+			t.Errorf("update_at %d, want after create_at %d: the store overwrote the post", p.UpdateAt, p.CreateAt)
+		}
+		got := w.do(t, "GET", "/posts/"+p.ID, w.aliceTok, nil)
+		var stored mattermost.Post
+		got.json(t, &stored)
+		if d := cmp.Diff([]string{mine}, []string(stored.FileIDs)); d != "" {
+			t.Errorf("stored file_ids (-want +got):\n%s", d)
+		}
+		for _, e := range w.takeEvents() {
+			if e.name == "posted" && !strings.Contains(e.data["post"].(string), mine) || strings.Contains(fmt.Sprint(e.data["post"]), bobs) {
+				t.Errorf("posted event %v, want the post with %s only", e.data, mine)
+			}
+		}
+		// Nothing attachable: a post without files.
+		r = w.do(t, "POST", "/posts", w.aliceTok, map[string]any{"channel_id": w.ops.ID, "message": "none", "file_ids": []string{bobs}})
+		if r.status != 201 || strings.Contains(string(r.body), `"file_ids"`) {
+			t.Errorf("post with only another's file = %d %s, want 201 without file_ids", r.status, r.body)
+		}
+	})
 }

@@ -366,9 +366,15 @@ func (s *Server) setOnline(userID string, evs *[]event) {
 		data: map[string]any{"status": mattermost.StatusOnline, "user_id": userID}})
 }
 
-// typing is POST /users/{user_id}/typing (api4/user.go publishUserTyping):
-// only for oneself, needs create_post in the channel, publishes typing to
-// the channel without the typist.
+// typing is POST /users/{user_id}/typing (api4/user.go publishUserTyping,
+// the same in release-5.36 and today's server/channels/api4/user.go): for
+// oneself, or for anyone by a system admin; the user must hold
+// create_post in the channel (app HasPermissionToChannel: channel roles,
+// team roles, then the user's own, and nothing for a missing channel_id).
+// Neither channel_id nor parent_id is checked for form: the permission
+// check answers 403 for a missing channel, and a channel that does not
+// exist is allowed to system admins, whose typing then reaches nobody.
+// Publishes typing to the channel without the typist.
 func (q *request) typing() {
 	id := q.userParam()
 	if id == "" {
@@ -381,18 +387,20 @@ func (q *request) typing() {
 	if !q.decode("typing_request", &body) {
 		return
 	}
-	if !mattermost.IsValidID(body.ChannelID) {
-		q.failParam("channel_id")
-		return
-	}
-	if body.ParentID != "" && !mattermost.IsValidID(body.ParentID) {
-		q.failParam("parent_id")
-		return
-	}
 	s := q.s
 	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
-		ch := s.st.channels[body.ChannelID]
-		if id != q.sess.userID || ch == nil || !s.st.canPost(ch, id) {
+		if id != q.sess.userID && !s.st.isAdmin(q.sess.userID) {
+			return nil, errPerm() // manage_system
+		}
+		allowed := false
+		switch ch := s.st.channels[body.ChannelID]; {
+		case body.ChannelID == "":
+		case ch != nil:
+			allowed = s.st.hasChannelPermission(ch, id, permCreatePost)
+		default:
+			allowed = s.st.hasPermission(id, permCreatePost)
+		}
+		if !allowed {
 			return nil, errPerm()
 		}
 		*evs = append(*evs, event{name: "typing", channelID: body.ChannelID, omitUsers: map[string]bool{id: true},

@@ -494,36 +494,65 @@ func (q *request) getChannelMember() {
 	})
 }
 
-// addChannelMemberAPI is POST /channels/{channel_id}/members (api4/channel.go
-// addChannelMember): 201 ChannelMember; joining a public channel needs team
-// membership, adding others needs channel membership; a system post
-// "X added to the channel by Y." or "X joined the channel." follows.
+// addChannelMemberAPI is POST /channels/{channel_id}/members
+// (api4/channel.go addChannelMember): 201 with the membership. The body is
+// read as a JSON object, any decoding error reading as an empty one
+// (model.StringInterfaceFromJson). 5.36 adds the one user_id; today's
+// server adds user_ids when given, else user_id. A system post "X added
+// to the channel by Y." or "X joined the channel." follows each new
+// membership.
 func (q *request) addChannelMemberAPI() {
 	id := q.idParam("channel_id")
 	if id == "" {
 		return
 	}
-	var body struct {
-		UserID  string   `json:"user_id"`
-		UserIDs []string `json:"user_ids"`
-	}
-	if !q.decode("user_id", &body) {
-		return
-	}
-	uids := body.UserIDs
-	if body.UserID != "" {
-		uids = append([]string{body.UserID}, uids...)
-	}
-	if len(uids) == 0 {
-		q.failParam("user_id")
-		return
-	}
-	if !allValidIDs(uids) {
-		q.failParam("user_id")
-		return
-	}
+	var props map[string]any
+	_ = json.NewDecoder(http.MaxBytesReader(q.w, q.r.Body, maxPayload)).Decode(&props)
 	s := q.s
+	var uids []string
+	if s.is536() {
+		// release-5.36 api4/channel.go addChannelMember reads only
+		// user_id: a body with user_ids alone is a 400.
+		uid, _ := props["user_id"].(string)
+		if !mattermost.IsValidID(uid) {
+			q.failParam("user_id")
+			return
+		}
+		uids = []string{uid}
+	} else if list, ok := props["user_ids"].([]any); ok {
+		// server/channels/api4/channel.go addChannelMember: user_ids wins
+		// over user_id. (It also caps the list at maxListSize.)
+		for _, v := range list {
+			uid, ok := v.(string)
+			if !ok || !mattermost.IsValidID(uid) {
+				q.failParam("user_id in user_ids")
+				return
+			}
+			uids = append(uids, uid)
+		}
+	} else {
+		uid, _ := props["user_id"].(string)
+		if !mattermost.IsValidID(uid) {
+			q.failParam("user_id or user_ids")
+			return
+		}
+		uids = []string{uid}
+	}
+	rootID, _ := props["post_root_id"].(string)
+	if rootID != "" && !mattermost.IsValidID(rootID) {
+		q.failParam("post_root_id")
+		return
+	}
+	actor := q.sess.userID
 	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
+		if rootID != "" {
+			// GetSinglePost, then the root must be in the channel.
+			if root := s.st.posts[rootID]; root == nil || root.DeleteAt != 0 {
+				return nil, apiError(http.StatusNotFound, "app.post.get.app_error", "")
+			} else if root.ChannelID != id {
+				return nil, errParam("post_root_id")
+			}
+		}
 		ch := s.st.channels[id]
 		if ch == nil {
 			return nil, apiError(http.StatusNotFound, "app.channel.get.existing.app_error", "")
@@ -531,39 +560,94 @@ func (q *request) addChannelMemberAPI() {
 		if ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup {
 			return nil, apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.type.app_error", "")
 		}
-		actor := q.sess.userID
-		var last mattermost.ChannelMember
-		for _, uid := range uids {
-			self := uid == actor
-			// Members hold manage_{public,private}_channel_members; a team
-			// member may join a public channel (join_public_channels).
-			allowed := s.st.isAdmin(actor) || s.st.isChannelMember(ch.ID, actor) ||
-				self && ch.Type == mattermost.ChannelOpen && s.st.hasTeamPermission(ch.TeamID, actor, permJoinPublicChannels)
-			switch {
-			case !allowed:
-				return nil, errPerm()
-			case ch.DeleteAt != 0:
-				return nil, apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.deleted.app_error", "")
-			case s.st.users[uid] == nil:
-				return nil, apiError(http.StatusNotFound, "app.user.missing_account.const", "")
-			case !s.st.isTeamMember(ch.TeamID, uid): // app/channel.go addUserToChannel
-				return nil, apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", "")
+		if s.is536() {
+			m, e := s.addMemberBy(ch, uids[0], actor, evs)
+			if e != nil {
+				return nil, e
 			}
-			m, added := s.addChannelMember(ch, uid, evs)
-			last = *m
-			if added {
-				added := s.st.users[uid].user.Username
-				if self {
-					s.systemPost(ch, uid, "system_join_channel", added+" joined the channel.", map[string]any{"username": added}, evs)
-				} else {
-					by := s.st.users[actor].user.Username
-					s.systemPost(ch, actor, "system_add_to_channel", added+" added to the channel by "+by+".",
-						map[string]any{"addedUserId": uid, "addedUsername": added, "userId": actor, "username": by}, evs)
-				}
-			}
+			return *m, nil
 		}
-		return last, nil
+		// Today's server: a private channel needs
+		// manage_private_channel_members even to add oneself; each user
+		// is then added in turn, an error skipping the user; only when
+		// none is added is the last error the answer.
+		if ch.Type == mattermost.ChannelPrivate && !s.st.hasChannelPermission(ch, actor, "manage_private_channel_members") {
+			return nil, errPerm()
+		}
+		var added []mattermost.ChannelMember
+		var last *mattermost.APIError
+		for _, uid := range uids {
+			m, e := s.addMemberBy(ch, uid, actor, evs)
+			if e != nil {
+				last = e
+				continue
+			}
+			added = append(added, *m)
+		}
+		if len(added) == 0 {
+			return nil, last
+		}
+		// Another user's last_viewed_at and last_update_at are hidden
+		// (model.ChannelMember.SanitizeForCurrentUser).
+		out := make([]map[string]any, len(added))
+		for i, m := range added {
+			var v map[string]any
+			b, _ := json.Marshal(m)
+			_ = json.Unmarshal(b, &v)
+			if m.UserID != actor {
+				delete(v, "last_viewed_at")
+				delete(v, "last_update_at")
+			}
+			out[i] = v
+		}
+		if uid, ok := props["user_id"]; ok && len(added) == 1 && added[0].UserID == uid {
+			return out[0], nil
+		}
+		return out, nil
 	})
+}
+
+// addMemberBy adds userID to ch for actor (addChannelMember's checks):
+// joining a public channel oneself needs the team's join_public_channels,
+// adding anyone else manage_{public,private}_channel_members in the
+// channel, as does joining a private one; a user already in the channel is
+// answered as is. It posts the system message of a new membership. s.mu
+// held.
+func (s *Server) addMemberBy(ch *mattermost.Channel, userID, actor string, evs *[]event) (*mattermost.ChannelMember, *mattermost.APIError) {
+	self := userID == actor
+	existing := s.st.members[ch.ID][userID] != nil
+	allowed := true
+	switch {
+	case self && existing:
+	case ch.Type == mattermost.ChannelOpen && self:
+		allowed = s.st.hasTeamPermission(ch.TeamID, actor, permJoinPublicChannels)
+	case ch.Type == mattermost.ChannelOpen:
+		allowed = s.st.hasChannelPermission(ch, actor, "manage_public_channel_members")
+	default:
+		allowed = s.st.hasChannelPermission(ch, actor, "manage_private_channel_members")
+	}
+	switch {
+	case !allowed:
+		return nil, errPerm()
+	case existing:
+		return s.st.members[ch.ID][userID], nil
+	case ch.DeleteAt != 0:
+		return nil, apiError(http.StatusBadRequest, "api.channel.add_user_to_channel.deleted.app_error", "")
+	case s.st.users[userID] == nil:
+		return nil, apiError(http.StatusNotFound, "app.user.missing_account.const", "")
+	case !s.st.isTeamMember(ch.TeamID, userID): // app/channel.go addUserToChannel
+		return nil, apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", "")
+	}
+	m, _ := s.addChannelMember(ch, userID, evs)
+	name := s.st.users[userID].user.Username
+	if self {
+		s.systemPost(ch, userID, "system_join_channel", name+" joined the channel.", map[string]any{"username": name}, evs)
+	} else {
+		by := s.st.users[actor].user.Username
+		s.systemPost(ch, actor, "system_add_to_channel", name+" added to the channel by "+by+".",
+			map[string]any{"addedUserId": userID, "addedUsername": name, "userId": actor, "username": by}, evs)
+	}
+	return m, nil
 }
 
 // removeChannelMember is DELETE /channels/{channel_id}/members/{user_id}

@@ -466,3 +466,117 @@ func TestPostDropsUnattachableFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestAddChannelMembersProfiles: POST /channels/{id}/members reads only
+// user_id on 5.36 (release-5.36 api4/channel.go addChannelMember), and
+// user_ids, else user_id, today (server/channels/api4/channel.go
+// addChannelMember), answering a list unless the body named the one
+// user_id added, with another user's read timestamps hidden.
+func TestAddChannelMembersProfiles(t *testing.T) {
+	type want struct {
+		status int
+		param  string   // the invalid param named, for a 400
+		errID  string   // the error id, for another failure
+		users  []string // the members answered, by name; nil for an object
+		object string   // the member answered as an object, by name
+	}
+	tests := []struct {
+		profile, name string
+		body          func(ids map[string]string) map[string]any
+		want          want
+	}{
+		{Version536, "user_ids", func(ids map[string]string) map[string]any { return map[string]any{"user_ids": []string{ids["bob"]}} },
+			want{status: 400, param: "user_id"}},
+		{Version536, "user_id", func(ids map[string]string) map[string]any { return map[string]any{"user_id": ids["bob"]} },
+			want{status: 201, object: "bob"}},
+		{Version536, "user_id and user_ids", func(ids map[string]string) map[string]any {
+			return map[string]any{"user_id": ids["bob"], "user_ids": []string{ids["carol"]}}
+		}, want{status: 201, object: "bob"}},
+		{VersionCurrent, "user_ids", func(ids map[string]string) map[string]any {
+			return map[string]any{"user_ids": []string{ids["bob"], ids["carol"]}}
+		}, want{status: 201, users: []string{"bob", "carol"}}},
+		{VersionCurrent, "one of user_ids", func(ids map[string]string) map[string]any { return map[string]any{"user_ids": []string{ids["bob"]}} },
+			want{status: 201, users: []string{"bob"}}},
+		{VersionCurrent, "user_id", func(ids map[string]string) map[string]any { return map[string]any{"user_id": ids["bob"]} },
+			want{status: 201, object: "bob"}},
+		{VersionCurrent, "user_ids win", func(ids map[string]string) map[string]any {
+			return map[string]any{"user_id": ids["bob"], "user_ids": []string{ids["carol"]}}
+		}, want{status: 201, users: []string{"carol"}}},
+		{VersionCurrent, "a bad id in user_ids", func(ids map[string]string) map[string]any { return map[string]any{"user_ids": []string{ids["bob"], "nope"}} },
+			want{status: 400, param: "user_id in user_ids"}},
+		{VersionCurrent, "neither", func(map[string]string) map[string]any { return map[string]any{} },
+			want{status: 400, param: "user_id or user_ids"}},
+		{VersionCurrent, "an unknown user skipped", func(ids map[string]string) map[string]any {
+			return map[string]any{"user_ids": []string{mattermost.NewID(), ids["bob"]}}
+		}, want{status: 201, users: []string{"bob"}}},
+		{VersionCurrent, "only unknown users", func(map[string]string) map[string]any {
+			return map[string]any{"user_ids": []string{mattermost.NewID()}}
+		}, want{status: 404, errID: "app.user.missing_account.const"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.profile+" "+tc.name, func(t *testing.T) {
+			w := newWorld(t, &Options{ServerVersion: tc.profile})
+			carol, err := w.srv.AddUser(User{Username: "carol"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.srv.AddTeamMember(w.team.ID, carol.ID); err != nil {
+				t.Fatal(err)
+			}
+			quiet, err := w.srv.AddChannel(w.team.ID, "quiet", "Quiet", mattermost.ChannelOpen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.srv.AddChannelMember(quiet.ID, w.alice.ID); err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]string{"alice": w.alice.ID, "bob": w.bob.ID, "carol": carol.ID}
+			names := map[string]string{w.alice.ID: "alice", w.bob.ID: "bob", carol.ID: "carol"}
+			r := w.do(t, "POST", "/channels/"+quiet.ID+"/members", w.aliceTok, tc.body(ids))
+			if r.status != tc.want.status {
+				t.Fatalf("add = %d %s, want %d", r.status, r.body, tc.want.status)
+			}
+			switch {
+			case tc.want.status == 400:
+				var e mattermost.APIError
+				r.json(t, &e)
+				if e.ID != "api.context.invalid_body_param.app_error" || e.Message != "Invalid or missing "+tc.want.param+" in request body." {
+					t.Errorf("add = %s, want invalid_body_param %q", r.body, tc.want.param)
+				}
+				return
+			case tc.want.status != 201:
+				if id := errID(t, r); id != tc.want.errID {
+					t.Errorf("add error = %s, want %s", r.body, tc.want.errID)
+				}
+				return
+			}
+			var members []map[string]any
+			if tc.want.object != "" {
+				var m map[string]any
+				r.json(t, &m)
+				members = []map[string]any{m}
+				if names[m["user_id"].(string)] != tc.want.object {
+					t.Errorf("add = %s, want %s's membership as an object", r.body, tc.want.object)
+				}
+			} else {
+				if !strings.HasPrefix(string(r.body), "[") {
+					t.Fatalf("add = %s, want a list", r.body)
+				}
+				r.json(t, &members)
+				var got []string
+				for _, m := range members {
+					got = append(got, names[m["user_id"].(string)])
+				}
+				if d := cmp.Diff(tc.want.users, got); d != "" {
+					t.Errorf("members added (-want +got):\n%s", d)
+				}
+			}
+			for _, m := range members {
+				_, hasViewed := m["last_viewed_at"]
+				if hidden := tc.profile == VersionCurrent; hasViewed == hidden {
+					t.Errorf("another user's membership %v: last_viewed_at shown %v, want %v", m, hasViewed, !hidden)
+				}
+			}
+		})
+	}
+}

@@ -502,7 +502,9 @@ func TestAddChannelMembersProfiles(t *testing.T) {
 		{VersionCurrent, "user_ids win", func(ids map[string]string) map[string]any {
 			return map[string]any{"user_id": ids["bob"], "user_ids": []string{ids["carol"]}}
 		}, want{status: 201, users: []string{"carol"}}},
-		{VersionCurrent, "a bad id in user_ids", func(ids map[string]string) map[string]any { return map[string]any{"user_ids": []string{ids["bob"], "nope"}} },
+		{VersionCurrent, "a bad id in user_ids", func(ids map[string]string) map[string]any {
+			return map[string]any{"user_ids": []string{ids["bob"], "nope"}}
+		},
 			want{status: 400, param: "user_id in user_ids"}},
 		{VersionCurrent, "neither", func(map[string]string) map[string]any { return map[string]any{} },
 			want{status: 400, param: "user_id or user_ids"}},

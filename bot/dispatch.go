@@ -107,6 +107,8 @@ type userQueue struct {
 // message the backend caught up on is never refused for a full queue,
 // since no one would be told (its author posted it while the bot could
 // not hear), and the catch-up that delivers it bounds how many come.
+// Late jobs do not count against MaxQueue either: the live commands
+// that follow a big catch-up wait behind it rather than be refused.
 func (e *Engine) submit(j job) bool {
 	j.tr.add()
 	e.qmu.Lock()
@@ -138,7 +140,7 @@ func (e *Engine) submit(j job) bool {
 		go e.work(j)
 		return true
 	}
-	if e.queued >= e.opts.MaxQueue && !j.late {
+	if !j.late && e.queued-e.queuedLate >= e.opts.MaxQueue {
 		e.forget(uq)
 		e.qmu.Unlock()
 		j.tr.release()
@@ -149,6 +151,9 @@ func (e *Engine) submit(j job) bool {
 	}
 	uq.jobs = append(uq.jobs, j)
 	e.queued++
+	if j.late {
+		e.queuedLate++
+	}
 	e.qmu.Unlock()
 	return true
 }
@@ -172,6 +177,9 @@ func (e *Engine) next() (job, bool) {
 		uq.jobs = uq.jobs[1:]
 		uq.running++
 		e.queued--
+		if j.late {
+			e.queuedLate--
+		}
 		e.waiting = append(e.waiting[:i], e.waiting[i+1:]...)
 		if len(uq.jobs) > 0 {
 			e.waiting = append(e.waiting, uq) // to the back of the line

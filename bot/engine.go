@@ -182,6 +182,10 @@ type Engine struct {
 	users   map[string]*userQueue // guarded by qmu: users with jobs running or queued
 	waiting []*userQueue          // guarded by qmu: users with queued jobs, round-robin order
 	queued  int                   // guarded by qmu: jobs in all queues
+	// queuedLate counts the late jobs of queued (job.late): they do
+	// not count against MaxQueue, so that a catch-up that queued
+	// thousands does not make the live commands after it refused.
+	queuedLate int // guarded by qmu
 	active  int                   // guarded by qmu: running handler goroutines
 	notices int                   // guarded by qmu: busy notices being sent (notice), not counted in active
 	parked  int                   // guarded by qmu: idle worker goroutines waiting for a job, unclaimed
@@ -608,7 +612,7 @@ func (e *Engine) drain(cancel context.CancelFunc) {
 		dropped = append(dropped, uq.jobs...)
 		uq.jobs = nil
 	}
-	e.waiting, e.queued = nil, 0
+	e.waiting, e.queued, e.queuedLate = nil, 0, 0
 	close(e.unpark)
 	e.checkIdle()
 	running := e.active

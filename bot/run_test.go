@@ -285,7 +285,8 @@ func TestQueueFull(t *testing.T) {
 
 // A message the backend caught up on (posted while the bot could not hear
 // it) is queued even when the queue is full: its author is not there to be
-// told the bot is busy.
+// told the bot is busy. Nor do such messages count against MaxQueue: the
+// live commands after a big catch-up wait rather than be refused.
 func TestCaughtUpNeverRefused(t *testing.T) {
 	gate := make(chan struct{})
 	started := make(chan struct{}, 10)
@@ -298,20 +299,26 @@ func TestCaughtUpNeverRefused(t *testing.T) {
 		return nil
 	}}
 	var logs syncBuffer
-	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 1, MaxQueue: 1, Logger: logger(&logs)}, p)
+	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 1, MaxQueue: 2, Logger: logger(&logs)}, p)
 	d1 := b.Post(b.Message("@alice", "~ops", "!work 1"))
 	<-started
-	dones := []<-chan struct{}{b.Post(b.Message("@alice", "~ops", "!work 2"))} // the queue is full now
-	for i := 3; i <= 6; i++ {
+	var dones []<-chan struct{}
+	for i := 2; i <= 5; i++ {
 		m := b.Message("@bob", "~ops", fmt.Sprintf("!work %d", i))
 		m.CaughtUp = true
 		dones = append(dones, b.Post(m))
 	}
-	if st := b.Engine.Stats(); st.Queued != 5 {
-		t.Errorf("Stats() = %+v, want 5 queued (1 live, 4 caught up past MaxQueue 1)", st)
+	// Past MaxQueue with late jobs alone, live commands still queue, up
+	// to MaxQueue of them.
+	dones = append(dones, b.Post(b.Message("@alice", "~ops", "!work 6")), b.Post(b.Message("@dave", "~ops", "!work 7")))
+	if st := b.Engine.Stats(); st.Queued != 6 {
+		t.Errorf("Stats() = %+v, want 6 queued (4 caught up, 2 live)", st)
 	}
-	// A live command is still refused.
-	got := texts(b.Deliver(b.Message("@carol", "~ops", "!work 7")))
+	m := b.Message("@erin", "~ops", "!work 8")
+	m.CaughtUp = true
+	dones = append(dones, b.Post(m))
+	// The live queue is full: a live command is refused.
+	got := texts(b.Deliver(b.Message("@carol", "~ops", "!work 9")))
 	if want := []string{"`!work`: the bot is busy, try again in a moment."}; !cmp.Equal(got, want) {
 		t.Errorf("live command past a full queue: replies %q, want %q", got, want)
 	}
@@ -327,7 +334,7 @@ func TestCaughtUpNeverRefused(t *testing.T) {
 		}
 	}
 	slices.Sort(done)
-	if want := []string{"done 1", "done 2", "done 3", "done 4", "done 5", "done 6"}; !cmp.Equal(done, want) {
+	if want := []string{"done 1", "done 2", "done 3", "done 4", "done 5", "done 6", "done 7", "done 8"}; !cmp.Equal(done, want) {
 		t.Errorf("replies %q, want %q", done, want)
 	}
 	if n := strings.Count(logs.String(), "command dropped"); n != 1 {

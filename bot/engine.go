@@ -185,13 +185,13 @@ type Engine struct {
 	// queuedLate counts the late jobs of queued (job.late): they do
 	// not count against MaxQueue, so that a catch-up that queued
 	// thousands does not make the live commands after it refused.
-	queuedLate int // guarded by qmu
-	active  int                   // guarded by qmu: running handler goroutines
-	notices int                   // guarded by qmu: busy notices being sent (notice), not counted in active
-	parked  int                   // guarded by qmu: idle worker goroutines waiting for a job, unclaimed
-	closing bool                  // guarded by qmu: shutdown started
-	started time.Time             // guarded by qmu: when Run started
-	idle    chan struct{}         // guarded by qmu: closed when closing and active, notices and parked are 0
+	queuedLate int           // guarded by qmu
+	active     int           // guarded by qmu: running handler goroutines
+	notices    int           // guarded by qmu: busy notices being sent (notice), not counted in active
+	parked     int           // guarded by qmu: idle worker goroutines waiting for a job, unclaimed
+	closing    bool          // guarded by qmu: shutdown started
+	started    time.Time     // guarded by qmu: when Run started
+	idle       chan struct{} // guarded by qmu: closed when closing and active, notices and parked are 0
 	// handoff carries a job from submit to the parked worker it claimed
 	// (by decrementing parked). Unbuffered: the worker is waiting for it.
 	handoff chan job

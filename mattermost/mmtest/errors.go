@@ -77,7 +77,14 @@ var messages = map[string]string{
 	"model.user.is_valid.username.app_error":                   "Username must begin with a letter, and contain between 3 to 22 lowercase characters made up of numbers, letters, and the symbols '.', '-', and '_'.",
 	"mfa.validate_token.authenticate.app_error":                "Invalid MFA token.",
 	"api.user.check_user_mfa.bad_code.app_error":               "Invalid MFA token.",
-	"mmtest.fault.app_error":                                   "Injected fault (mmtest).",
+	// Routes of stats, search, preferences, emoji, bots, commands, config.
+	"api.channel.patch_update_channel.forbidden.app_error":                             "Failed to update the channel.",
+	"api.channel.update_channel.update_direct_or_group_messages_not_allowed.app_error": "You are not allowed to update the name, display_name, and purpose of direct or group messages.",
+	"api.channel.update_channel.deleted.app_error":                                     "The channel has been archived or deleted.",
+	"api.channel.update_channel.typechange.app_error":                                  "Channel type cannot be updated.",
+	"api.channel.update_channel.tried.app_error":                                       "Tried to perform an invalid update of the default channel {{.Name}}.",
+	"api.team.get_all_teams.insufficient_permissions":                                  "You don't have the appropriate permissions to list all teams",
+	"mmtest.fault.app_error":                                                           "Injected fault (mmtest).",
 }
 
 // apiError builds the AppError body for id with the HTTP status code. name

@@ -51,6 +51,7 @@ func defaultPermissions() map[string][]string {
 		permCreatePostEphemeral, permCreatePostPublic, "manage_system", "manage_bots", "manage_others_bots",
 		"create_bot", "read_bots", "read_others_bots", "create_user_access_token", "read_user_access_token",
 		"revoke_user_access_token", "edit_other_users", "read_deleted_posts", "manage_roles",
+		"list_private_teams", "read_other_users_teams",
 	}
 	for _, l := range [][]string{channelUser, channelAdmin, teamUser, teamAdmin, systemUser} {
 		for _, p := range l {

@@ -3,6 +3,7 @@ package mmtest
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -656,6 +657,8 @@ type userPatch struct {
 	FirstName *string `json:"first_name"`
 	LastName  *string `json:"last_name"`
 	Nickname  *string `json:"nickname"`
+	// Timezone replaces the whole map (model.User.Patch).
+	Timezone map[string]string `json:"timezone"`
 }
 
 // patchUser is PUT /users/{user_id}/patch (api4/user.go patchUser): a user
@@ -714,6 +717,9 @@ func (s *Server) patchUser(rec *userRec, patch userPatch) *mattermost.APIError {
 	}
 	if patch.Nickname != nil {
 		rec.user.Nickname = *patch.Nickname
+	}
+	if patch.Timezone != nil {
+		rec.user.Timezone = maps.Clone(patch.Timezone)
 	}
 	rec.user.UpdateAt = s.millis()
 	return nil

@@ -34,6 +34,8 @@ func paramClass(name string) func(byte) bool {
 	switch name {
 	case "username":
 		return func(c byte) bool { return alnum(c) || c == '_' || c == '-' || c == '.' }
+	case "category", "preference_name":
+		return func(c byte) bool { return alnum(c) || c == '_' }
 	case "team_name", "channel_name":
 		return func(c byte) bool { return alnum(c) || c == '_' || c == '-' }
 	case "emoji_name":

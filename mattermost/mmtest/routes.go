@@ -12,6 +12,8 @@ func (s *Server) routes() []route {
 		{method: "POST", pattern: "/users/usernames", auth: true, handler: (*request).getUsersByUsernames},
 		{method: "POST", pattern: "/users/status/ids", auth: true, handler: (*request).getStatusesByIDs},
 		{method: "POST", pattern: "/users/tokens/revoke", auth: true, handler: (*request).revokeToken},
+		{method: "POST", pattern: "/users/search", auth: true, handler: (*request).searchUsers},
+		{method: "GET", pattern: "/users/autocomplete", auth: true, handler: (*request).autocompleteUsers},
 		{method: "GET", pattern: "/users", auth: true, handler: (*request).getUsers},
 		{method: "POST", pattern: "/users", auth: true, handler: (*request).createUserAPI},
 		{method: "PUT", pattern: "/users/{user_id}/patch", auth: true, handler: (*request).patchUser},
@@ -19,11 +21,20 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/users/username/{username}", auth: true, handler: (*request).getUserByUsername},
 		{method: "GET", pattern: "/users/email/{email}", auth: true, handler: (*request).getUserByEmail},
 		{method: "GET", pattern: "/users/{user_id}", auth: true, handler: (*request).getUser},
+		{method: "GET", pattern: "/users/{user_id}/image", auth: true, handler: (*request).getProfileImage},
+		{method: "GET", pattern: "/users/{user_id}/sessions", auth: true, handler: (*request).getSessions},
 		{method: "GET", pattern: "/users/{user_id}/status", auth: true, handler: (*request).getStatus},
 		{method: "PUT", pattern: "/users/{user_id}/status", auth: true, handler: (*request).updateStatus},
 		{method: "POST", pattern: "/users/{user_id}/typing", auth: true, handler: (*request).typing},
 		{method: "POST", pattern: "/users/{user_id}/tokens", auth: true, handler: (*request).createToken},
 		{method: "POST", pattern: "/bots", auth: true, handler: (*request).createBot},
+
+		// preferences.go (api4/preference.go InitPreference)
+		{method: "GET", pattern: "/users/{user_id}/preferences", auth: true, handler: (*request).getPreferences},
+		{method: "PUT", pattern: "/users/{user_id}/preferences", auth: true, handler: (*request).updatePreferences},
+		{method: "POST", pattern: "/users/{user_id}/preferences/delete", auth: true, handler: (*request).deletePreferences},
+		{method: "GET", pattern: "/users/{user_id}/preferences/{category}", auth: true, handler: (*request).getPreferencesByCategory},
+		{method: "GET", pattern: "/users/{user_id}/preferences/{category}/name/{preference_name}", auth: true, handler: (*request).getPreferenceByName},
 
 		// teams.go (api4/team.go InitTeam)
 		{method: "GET", pattern: "/teams", auth: true, handler: (*request).getAllTeams},

@@ -36,6 +36,9 @@ type state struct {
 	hooks    map[string]*mattermost.IncomingWebhook
 	roles    map[string]*mattermost.Role // name → role (roles.go)
 
+	// Made on first use by their files.
+	prefs map[string]map[prefKey]string // user id → preferences (preferences.go)
+
 	lastMillis int64
 }
 

@@ -85,6 +85,7 @@ var messages = map[string]string{
 	"api.channel.update_channel.tried.app_error":                                       "Tried to perform an invalid update of the default channel {{.Name}}.",
 	"api.team.get_all_teams.insufficient_permissions":                                  "You don't have the appropriate permissions to list all teams",
 	"api.user.autocomplete_users.missing_team_id.app_error":                            "Team id parameter is required to autocomplete by channel.",
+	"api.post.search_posts.invalid_body.app_error":                                     "Unable to parse the request body.",
 	"api.preference.delete_preferences.delete.app_error":                               "Unable to delete user preferences.",
 	"api.preference.preferences_category.get.app_error":                                "Unable to get user preferences.",
 	"api.preference.update_preferences.set.app_error":                                  "Unable to set user preferences.",
@@ -93,6 +94,8 @@ var messages = map[string]string{
 	"model.preference.is_valid.category.app_error":                                     "Invalid category.",          // text unverified
 	"model.preference.is_valid.name.app_error":                                         "Invalid name.",              // text unverified
 	"model.preference.is_valid.value.app_error":                                        "Value is too long.",         // text unverified
+	"app.emoji.get.no_result":                                                          "Unable to find the emoji.",  // text unverified
+	"app.emoji.get_by_name.no_result":                                                  "Unable to find the emoji.",  // text unverified
 	"mmtest.fault.app_error":                                                           "Injected fault (mmtest).",
 }
 

@@ -87,6 +87,7 @@ func (s *Server) routes() []route {
 		{method: "POST", pattern: "/posts/{post_id}/unpin", auth: true, handler: (*request).unpinPost},
 		{method: "GET", pattern: "/posts/{post_id}/files/info", auth: true, handler: (*request).getPostFileInfos},
 		{method: "GET", pattern: "/channels/{channel_id}/posts", auth: true, handler: (*request).getChannelPosts},
+		{method: "POST", pattern: "/teams/{team_id}/posts/search", auth: true, handler: (*request).searchPostsInTeam},
 
 		// reactions.go (api4/reaction.go InitReaction)
 		{method: "POST", pattern: "/reactions", auth: true, handler: (*request).saveReaction},
@@ -103,6 +104,13 @@ func (s *Server) routes() []route {
 
 		// roles.go (api4/role.go InitRole)
 		{method: "POST", pattern: "/roles/names", auth: true, handler: (*request).getRolesByNames},
+
+		// emoji.go (api4/emoji.go InitEmoji)
+		{method: "GET", pattern: "/emoji", auth: true, handler: (*request).getEmojiList},
+		{method: "POST", pattern: "/emoji/search", auth: true, handler: (*request).searchEmojis},
+		{method: "GET", pattern: "/emoji/autocomplete", auth: true, handler: (*request).autocompleteEmojis},
+		{method: "GET", pattern: "/emoji/name/{emoji_name}", auth: true, handler: (*request).getEmojiByName},
+		{method: "GET", pattern: "/emoji/{emoji_id}", auth: true, handler: (*request).getEmoji},
 
 		// system.go (api4/system.go InitSystem)
 		{method: "GET", pattern: "/system/ping", handler: (*request).ping},

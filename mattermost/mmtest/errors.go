@@ -96,6 +96,28 @@ var messages = map[string]string{
 	"model.preference.is_valid.value.app_error":                                        "Value is too long.",         // text unverified
 	"app.emoji.get.no_result":                                                          "Unable to find the emoji.",  // text unverified
 	"app.emoji.get_by_name.no_result":                                                  "Unable to find the emoji.",  // text unverified
+	"store.sql_bot.get.missing.app_error":                                              "Bot does not exist.",        // text unverified
+	"model.bot.is_valid.username.app_error":                                            "Invalid username.",          // text unverified
+	"model.bot.is_valid.display_name.app_error":                                        "Invalid display name.",      // text unverified
+	"model.bot.is_valid.description.app_error":                                         "Invalid description.",       // text unverified
+	"model.user.is_valid.first_name.app_error":                                         "Invalid first name.",        // text unverified
+	"api.bot.teams_channels.add_message_mobile":                                        botAddMessage,
+	"api.command.duplicate_trigger.app_error":                                          "This trigger word is already in use. Please choose another word.",
+	"api.command.execute_command.start.app_error":                                      "No command trigger found.",
+	"api.command.execute_command.deleted.error":                                        "Can not run command in deleted channel.",
+	"api.command.execute_command.failed.app_error":                                     "Command with a trigger of '{{.Name}}' failed.",
+	"api.command.execute_command.not_found.app_error":                                  "Command with a trigger of '{{.Name}}' not found. To send a message beginning with \"/\", try adding an empty space at the beginning of the message.",
+	"store.sql_command.save.get.app_error":                                             "Unable to get the command.",                                           // text unverified
+	"model.command.is_valid.user_id.app_error":                                         "Invalid user id.",                                                     // text unverified
+	"model.command.is_valid.team_id.app_error":                                         "Invalid team ID.",                                                     // text unverified
+	"model.command.is_valid.trigger.app_error":                                         "Invalid trigger.",                                                     // text unverified
+	"model.command.is_valid.url.app_error":                                             "Invalid URL.",                                                         // text unverified
+	"model.command.is_valid.url_http.app_error":                                        "Invalid URL. Must be a valid URL and start with http:// or https://.", // text unverified
+	"model.command.is_valid.method.app_error":                                          "Invalid method.",                                                      // text unverified
+	"model.command.is_valid.display_name.app_error":                                    "Invalid title.",                                                       // text unverified
+	"model.command.is_valid.description.app_error":                                     "Invalid description.",                                                 // text unverified
+	"api.config.client.old_format.app_error":                                           "New format for the client configuration is not supported yet. Please specify format=old in the query string.",
+	"api.license.client.old_format.app_error":                                          "New format for the client license is not supported yet. Please specify format=old in the query string.", // text unverified
 	"mmtest.fault.app_error":                                                           "Injected fault (mmtest).",
 }
 

@@ -27,7 +27,15 @@ func (s *Server) routes() []route {
 		{method: "PUT", pattern: "/users/{user_id}/status", auth: true, handler: (*request).updateStatus},
 		{method: "POST", pattern: "/users/{user_id}/typing", auth: true, handler: (*request).typing},
 		{method: "POST", pattern: "/users/{user_id}/tokens", auth: true, handler: (*request).createToken},
-		{method: "POST", pattern: "/bots", auth: true, handler: (*request).createBot},
+
+		// bots.go (api4/bot.go InitBot)
+		{method: "POST", pattern: "/bots", auth: true, handler: (*request).createBotAPI},
+		{method: "GET", pattern: "/bots", auth: true, handler: (*request).getBots},
+		{method: "GET", pattern: "/bots/{bot_user_id}", auth: true, handler: (*request).getBot},
+		{method: "PUT", pattern: "/bots/{bot_user_id}", auth: true, handler: (*request).patchBot},
+		{method: "POST", pattern: "/bots/{bot_user_id}/disable", auth: true, handler: (*request).disableBot},
+		{method: "POST", pattern: "/bots/{bot_user_id}/enable", auth: true, handler: (*request).enableBot},
+		{method: "POST", pattern: "/bots/{bot_user_id}/assign/{user_id}", auth: true, handler: (*request).assignBot},
 
 		// preferences.go (api4/preference.go InitPreference)
 		{method: "GET", pattern: "/users/{user_id}/preferences", auth: true, handler: (*request).getPreferences},
@@ -111,6 +119,17 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/emoji/autocomplete", auth: true, handler: (*request).autocompleteEmojis},
 		{method: "GET", pattern: "/emoji/name/{emoji_name}", auth: true, handler: (*request).getEmojiByName},
 		{method: "GET", pattern: "/emoji/{emoji_id}", auth: true, handler: (*request).getEmoji},
+
+		// commands.go (api4/command.go InitCommand)
+		{method: "POST", pattern: "/commands", auth: true, handler: (*request).createCommand},
+		{method: "GET", pattern: "/commands", auth: true, handler: (*request).listCommands},
+		{method: "POST", pattern: "/commands/execute", auth: true, handler: (*request).executeCommand},
+		{method: "GET", pattern: "/commands/{command_id}", auth: true, handler: (*request).getCommand},
+		{method: "DELETE", pattern: "/commands/{command_id}", auth: true, handler: (*request).deleteCommand},
+
+		// client_config.go (api4/config.go getClientConfig, api4/license.go getClientLicense)
+		{method: "GET", pattern: "/config/client", handler: (*request).getClientConfig},
+		{method: "GET", pattern: "/license/client", handler: (*request).getClientLicense},
 
 		// system.go (api4/system.go InitSystem)
 		{method: "GET", pattern: "/system/ping", handler: (*request).ping},

@@ -37,8 +37,9 @@ type state struct {
 	roles    map[string]*mattermost.Role // name → role (roles.go)
 
 	// Made on first use by their files.
-	prefs  map[string]map[prefKey]string // user id → preferences (preferences.go)
-	emojis map[string]*emojiRec          // id → custom emoji (emoji.go)
+	prefs    map[string]map[prefKey]string // user id → preferences (preferences.go)
+	emojis   map[string]*emojiRec          // id → custom emoji (emoji.go)
+	commands map[string]*commandRec        // id → slash command (commands.go)
 
 	lastMillis int64
 }

@@ -482,34 +482,6 @@ func (q *request) revokeToken() {
 	q.ok()
 }
 
-// createBot is POST /bots (api4/bot.go createBot): 201 with the Bot. Needs
-// EnableBotAccountCreation and the create_bot permission (admins).
-func (q *request) createBot() {
-	var body struct {
-		Username    string `json:"username"`
-		DisplayName string `json:"display_name"`
-		Description string `json:"description"`
-	}
-	if !q.decode("bot", &body) {
-		return
-	}
-	s := q.s
-	q.locked(http.StatusCreated, func(evs *[]event) (any, *mattermost.APIError) {
-		if !s.st.isAdmin(q.sess.userID) {
-			return nil, errPerm()
-		}
-		if !s.botAPI {
-			return nil, apiError(http.StatusForbidden, "api.bot.create_disabled", "")
-		}
-		rec, e := s.createBot(body.Username, body.DisplayName, body.Description, q.sess.userID)
-		if e != nil {
-			return nil, e
-		}
-		*evs = append(*evs, newUserEvent(rec.user.ID))
-		return botOut(rec), nil
-	})
-}
-
 // createBot stores a bot account owned by ownerID; s.mu held.
 func (s *Server) createBot(username, displayName, description, ownerID string) (*userRec, *mattermost.APIError) {
 	rec, e := s.createUser(User{Username: username, FirstName: displayName}, true)
@@ -520,11 +492,6 @@ func (s *Server) createBot(username, displayName, description, ownerID string) (
 	rec.ownerID = ownerID
 	rec.botName = displayName
 	return rec, nil
-}
-
-func botOut(rec *userRec) mattermost.Bot {
-	return mattermost.Bot{UserID: rec.user.ID, Username: rec.user.Username, DisplayName: rec.botName,
-		Description: rec.user.BotDescription, OwnerID: rec.ownerID, CreateAt: rec.user.CreateAt, UpdateAt: rec.user.UpdateAt}
 }
 
 // getUsers is GET /users (api4/user.go getUsers) with the filters a bot

@@ -79,12 +79,12 @@ func collateLess(a, b, c, d string) bool {
 	return c < d
 }
 
-// teamChannels returns copies of the live channels of teamID that keep
-// says to keep. s.mu held.
-func (st *state) teamChannels(teamID string, keep func(*mattermost.Channel) bool) []mattermost.Channel {
+// teamChannels returns copies of the channels of teamID that keep says
+// to keep, archived ones only with archived. s.mu held.
+func (st *state) teamChannels(teamID string, archived bool, keep func(*mattermost.Channel) bool) []mattermost.Channel {
 	out := []mattermost.Channel{}
 	for _, ch := range st.channels {
-		if ch.TeamID == teamID && ch.DeleteAt == 0 && keep(ch) {
+		if ch.TeamID == teamID && (ch.DeleteAt == 0 || archived) && keep(ch) {
 			out = append(out, *ch)
 		}
 	}
@@ -106,7 +106,7 @@ func (q *request) getPrivateChannelsForTeam() {
 		if !st.hasPermission(q.sess.userID, permManageSystem) {
 			return nil, errPerm()
 		}
-		chs := st.teamChannels(tid, func(ch *mattermost.Channel) bool { return ch.Type == mattermost.ChannelPrivate })
+		chs := st.teamChannels(tid, false, func(ch *mattermost.Channel) bool { return ch.Type == mattermost.ChannelPrivate })
 		return pageOf(chs, page, perPage), nil
 	})
 }
@@ -118,8 +118,10 @@ func (q *request) getPrivateChannelsForTeam() {
 // who is no team member gets the 404 of GetTeamMember
 // (app.team.get_member.missing.app_error), and a member whose role lost
 // the permission searches the channels they belong to
-// (SearchChannelsForUser). Archived channels are left
-// out (TeamSettings.ExperimentalViewArchivedChannels off, as in 5.36).
+// (SearchChannelsForUser). Archived channels are searched when
+// TeamSettings.ExperimentalViewArchivedChannels is on: its default is off
+// in 5.36 (model/config.go) and on today
+// (server/public/model/config.go), so the current profile includes them.
 // At most 100, by display name.
 func (q *request) searchChannelsForTeam() {
 	tid := q.idParam("team_id")
@@ -132,19 +134,20 @@ func (q *request) searchChannelsForTeam() {
 	if !q.decode("channel_search", &body) {
 		return
 	}
+	archived := q.s.viewArchived()
 	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
 		st := q.s.st
 		uid := q.sess.userID
 		var chs []mattermost.Channel
 		if st.hasTeamPermission(tid, uid, permListTeamChannels) {
-			chs = st.teamChannels(tid, func(ch *mattermost.Channel) bool {
+			chs = st.teamChannels(tid, archived, func(ch *mattermost.Channel) bool {
 				return ch.Type == mattermost.ChannelOpen && channelMatches(ch, body.Term)
 			})
 		} else {
 			if !st.isTeamMember(tid, uid) {
 				return nil, apiError(http.StatusNotFound, "app.team.get_member.missing.app_error", "")
 			}
-			chs = st.teamChannels(tid, func(ch *mattermost.Channel) bool {
+			chs = st.teamChannels(tid, archived, func(ch *mattermost.Channel) bool {
 				return st.isChannelMember(ch.ID, uid) && channelMatches(ch, body.Term)
 			})
 		}
@@ -155,24 +158,25 @@ func (q *request) searchChannelsForTeam() {
 // autocompleteChannelsForTeam is GET
 // /teams/{team_id}/channels/autocomplete?name= (api4/channel.go
 // autocompleteChannelsForTeam): list_team_channels, else 403; at most 50
-// live channels matching name, by display name (store
-// AutocompleteInTeam). Servers from 6.0 on (the exact release is
-// unverified) also return the private channels the caller is a member
-// of; 5.36 returns public channels only.
+// channels matching name, by display name. 5.36's store
+// AutocompleteInTeam (store/sqlstore/channel_store.go) returns public
+// channels only; today's (server/channels/store/sqlstore/channel_store.go)
+// also the private channels the caller is a member of, and archived
+// channels as searchChannelsForTeam does.
 func (q *request) autocompleteChannelsForTeam() {
 	tid := q.idParam("team_id")
 	if tid == "" {
 		return
 	}
 	name := q.r.URL.Query().Get("name")
-	withPrivate := q.s.atLeast("6.0")
+	withPrivate, archived := !q.s.is536(), q.s.viewArchived()
 	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
 		st := q.s.st
 		uid := q.sess.userID
 		if !st.hasTeamPermission(tid, uid, permListTeamChannels) {
 			return nil, errPerm()
 		}
-		chs := st.teamChannels(tid, func(ch *mattermost.Channel) bool {
+		chs := st.teamChannels(tid, archived, func(ch *mattermost.Channel) bool {
 			visible := ch.Type == mattermost.ChannelOpen ||
 				withPrivate && ch.Type == mattermost.ChannelPrivate && st.isChannelMember(ch.ID, uid)
 			return visible && channelMatches(ch, name)
@@ -180,3 +184,7 @@ func (q *request) autocompleteChannelsForTeam() {
 		return chs[:min(len(chs), channelSearchLimit)], nil
 	})
 }
+
+// viewArchived is TeamSettings.ExperimentalViewArchivedChannels: off by
+// default in 5.36, on today.
+func (s *Server) viewArchived() bool { return !s.is536() }

@@ -48,9 +48,10 @@ func searchWorld(t *testing.T, w *world) {
 }
 
 // TestSearchChannelsForTeam follows api4/channel.go searchChannelsForTeam
-// (app SearchChannels: public channels of the team).
+// (app SearchChannels: public channels of the team), in the 5.36 profile
+// (archived channels not searched).
 func TestSearchChannelsForTeam(t *testing.T) {
-	w := newWorld(t, nil)
+	w := newWorld(t, &Options{ServerVersion: Version536})
 	searchWorld(t, w)
 	path := "/teams/" + w.team.ID + "/channels/search"
 	for _, tc := range []struct {
@@ -94,18 +95,27 @@ func TestSearchChannelsForTeam(t *testing.T) {
 	if diff := cmp.Diff([]string{"release-notes", "release-secret"}, got); diff != "" {
 		t.Errorf("search without list_team_channels (-want +got):\n%s", diff)
 	}
+
+	// Today's default, ExperimentalViewArchivedChannels on: archived
+	// channels are found too.
+	cur := newWorld(t, nil)
+	searchWorld(t, cur)
+	got = channelNames(t, cur.do(t, "POST", "/teams/"+cur.team.ID+"/channels/search", cur.aliceTok, map[string]string{"term": "release"}))
+	if diff := cmp.Diff([]string{"old-release", "release-notes"}, got); diff != "" {
+		t.Errorf("search, current profile (-want +got):\n%s", diff)
+	}
 }
 
 // TestAutocompleteChannelsForTeam follows api4/channel.go
 // autocompleteChannelsForTeam and store AutocompleteInTeam: public
-// channels on 5.36, the caller's private ones too on later servers.
+// channels on 5.36; today the caller's private ones and archived ones too.
 func TestAutocompleteChannelsForTeam(t *testing.T) {
 	for _, tc := range []struct {
 		version string
 		want    []string
 	}{
-		{"", []string{"release-notes"}},
-		{"9.11.0", []string{"release-notes", "release-secret"}},
+		{Version536, []string{"release-notes"}},
+		{VersionCurrent, []string{"old-release", "release-notes", "release-secret"}},
 	} {
 		t.Run("version "+tc.version, func(t *testing.T) {
 			w := newWorld(t, &Options{ServerVersion: tc.version})
@@ -117,7 +127,11 @@ func TestAutocompleteChannelsForTeam(t *testing.T) {
 				t.Errorf("autocomplete as alice (-want +got):\n%s", diff)
 			}
 			// bob is not in ~release-secret.
-			if diff := cmp.Diff([]string{"release-notes"}, channelNames(t, w.do(t, "GET", path, w.bobTok, nil))); diff != "" {
+			want := tc.want[:len(tc.want)-1]
+			if tc.version == Version536 {
+				want = tc.want
+			}
+			if diff := cmp.Diff(want, channelNames(t, w.do(t, "GET", path, w.bobTok, nil))); diff != "" {
 				t.Errorf("autocomplete as bob (-want +got):\n%s", diff)
 			}
 			other, err := w.srv.AddTeam("other", "Other")

@@ -77,7 +77,7 @@ func (s *Server) clientConfig(limited bool) map[string]string {
 		"PostEditTimeLimit":                "-1",
 		"MaxNotificationsPerChannel":       "1000",
 		"ExperimentalTimezone":             "true",
-		"ExperimentalViewArchivedChannels": strconv.FormatBool(s.atLeast("6.0")),
+		"ExperimentalViewArchivedChannels": strconv.FormatBool(s.viewArchived()),
 		"SendEmailNotifications":           "false",
 		"SendPushNotifications":            "false",
 		"EnableUserDeactivation":           "false",

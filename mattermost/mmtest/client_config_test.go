@@ -12,13 +12,13 @@ func TestClientConfig(t *testing.T) {
 	expect(t, "config without a session", r, ok(200))
 	r.json(t, &limited)
 	w.do(t, "GET", "/config/client?format=old", w.aliceTok, nil).json(t, &full)
-	if limited["Version"] != "5.36.1" || limited["SiteURL"] != w.srv.URL() || limited["EnableBotAccountCreation"] != "true" {
+	if limited["Version"] != CurrentVersion || limited["SiteURL"] != w.srv.URL() || limited["EnableBotAccountCreation"] != "true" {
 		t.Errorf("limited config = %v", limited)
 	}
 	if _, has := limited["EnableCommands"]; has {
 		t.Error("the limited config has EnableCommands")
 	}
-	if full["EnableCommands"] != "true" || full["EnableUserAccessTokens"] != "true" || full["Version"] != "5.36.1" {
+	if full["EnableCommands"] != "true" || full["EnableUserAccessTokens"] != "true" || full["Version"] != CurrentVersion {
 		t.Errorf("full config = %v", full)
 	}
 	expect(t, "config without format", w.do(t, "GET", "/config/client", "", nil), answer{501, "api.config.client.old_format.app_error"})

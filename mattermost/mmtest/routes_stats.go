@@ -23,14 +23,10 @@ const (
 	permReadOtherUsersTms = "read_other_users_teams"
 )
 
-// atLeast reports whether the server claims version v ("7.0") or later:
-// fields and routes that a newer server has and 5.36 has not follow the
-// claimed version (Options.ServerVersion).
-func (s *Server) atLeast(v string) bool { return versionAtLeast(s.version, v) }
-
-// channelStats is model.ChannelStats. files_count came after 5.36 (the
-// 5.36 model has the first four fields only); the fake sends it from 7.0
-// on, the exact release being unverified.
+// channelStats is model.ChannelStats: the 5.36 model
+// (model/channel_stats.go) has the first four fields, today's
+// (server/public/model/channel_stats.go) adds files_count, sent by the
+// current profile only.
 type channelStats struct {
 	ChannelID       string `json:"channel_id"`
 	MemberCount     int64  `json:"member_count"`
@@ -44,7 +40,8 @@ type channelStats struct {
 // has not joined a public channel lacks, and an unknown channel is a 403
 // too (SessionHasPermissionToChannel finds no channel). member_count
 // counts active accounts only (store GetMemberCount joins Users on
-// DeleteAt = 0); exclude_files_count=true gives files_count -1.
+// DeleteAt = 0); exclude_files_count=true gives files_count -1 (current
+// profile).
 func (q *request) getChannelStats() {
 	exclFiles, _ := strconv.ParseBool(q.r.URL.Query().Get("exclude_files_count"))
 	id := q.idParam("channel_id")
@@ -79,7 +76,7 @@ func (q *request) getChannelStats() {
 				}
 			}
 		}
-		if s.atLeast("7.0") {
+		if !s.is536() {
 			if exclFiles {
 				files = -1
 			}

@@ -139,9 +139,10 @@ func (st *state) canActForUser(sessUserID, userID string) bool {
 	return sessUserID == userID || st.hasPermission(sessUserID, permEditOtherUsers)
 }
 
-// teamUnread is model.TeamUnread; the thread counts came after 5.36 and
-// are sent from 7.0 on (the exact release unverified), as zeros: the fake
-// has no collapsed threads.
+// teamUnread is model.TeamUnread: 5.36's model/team_member.go has the
+// first five fields; today's server/public/model/team_member.go adds the
+// thread counts, sent by the current profile as zeros (the fake has no
+// collapsed threads).
 type teamUnread struct {
 	TeamID                   string `json:"team_id"`
 	MsgCount                 int64  `json:"msg_count"`
@@ -166,7 +167,7 @@ func (q *request) getTeamsUnreadForUser() {
 		return
 	}
 	exclude := q.r.URL.Query().Get("exclude_team")
-	threads := q.s.atLeast("7.0")
+	threads := !q.s.is536()
 	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
 		st := q.s.st
 		if q.sess.userID != uid && !st.hasPermission(q.sess.userID, permManageSystem) {

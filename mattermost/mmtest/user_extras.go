@@ -89,8 +89,9 @@ const dayMillis = 24 * 60 * 60 * 1000
 // recently active first (store GetSessions), tokens blanked. Login
 // sessions carry the props of app/login.go DoLogin (isMobile, isSaml,
 // isOAuthUser, is_guest; the fake records no csrf, platform, os or
-// browser) and expire after the web session length (180 days before 7.0,
-// 30 days from 7.0 on; the exact release unverified); token sessions the
+// browser) and expire after the web session length (5.36's default
+// SessionLengthWebInDays 180; today's SessionLengthWebInHours 720, 30
+// days); token sessions the
 // props of createSessionForUserAccessToken and a 100-year expiry. The
 // fake tracks no activity: last_activity_at is create_at.
 func (q *request) getSessions() {
@@ -98,9 +99,9 @@ func (q *request) getSessions() {
 	if uid == "" {
 		return
 	}
-	webDays := int64(180)
-	if q.s.atLeast("7.0") {
-		webDays = 30
+	webDays := int64(30)
+	if q.s.is536() {
+		webDays = 180
 	}
 	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
 		st := q.s.st

@@ -12,7 +12,8 @@
 // (Options.ServerVersion): VersionCurrent, the default, follows today's
 // server source; Version536 matches the recorded 5.36.1 server exactly
 // where the two differ (the ping's fields, a thread's order, members added
-// by user_ids, routes added since).
+// by user_ids, a WebSocket resume after a bad sequence number, routes added
+// since).
 //
 // Start one per test, seed it through the back door, and point a client at
 // it:

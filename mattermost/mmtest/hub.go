@@ -34,11 +34,15 @@ func (s *Server) newEventHub(o WebSocketOptions) eventHub {
 		OnDisconnect:  s.wsDisconnected,
 		GetStatuses:   s.wsStatuses,
 		ServerVersion: s.verID,
-		Logger:        s.logger,
-		AuthTimeout:   o.AuthTimeout,
-		PingInterval:  o.PingInterval,
-		PongWait:      o.PongWait,
-		ReapAfter:     o.ReapInactiveAfter,
+		// release-5.36 app/web_hub.go looks the connection up on a
+		// resume; today's server/channels/app/platform/web_hub.go removes
+		// it (RemoveInactiveByConnectionID).
+		KeepOnBadResume: s.is536(),
+		Logger:          s.logger,
+		AuthTimeout:     o.AuthTimeout,
+		PingInterval:    o.PingInterval,
+		PongWait:        o.PongWait,
+		ReapAfter:       o.ReapInactiveAfter,
 	})}
 }
 

@@ -582,3 +582,75 @@ func TestAddChannelMembersProfiles(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeAfterBadSequenceProfiles: after a resume refused for its
+// sequence_number, 5.36 (release-5.36 app/web_hub.go only looks the
+// connection up) still resumes the connection on a good try, with the
+// events missed meanwhile; today's hub (server/channels/app/platform/
+// web_hub.go, RemoveInactiveByConnectionID) has lost it and greets the
+// good try with a fresh hello.
+func TestResumeAfterBadSequenceProfiles(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) {
+			w := newWorld(t, &Options{ServerVersion: p.name})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			dial := func(query string) *websocket.Conn {
+				t.Helper()
+				wsURL := "ws" + strings.TrimPrefix(w.srv.URL(), "http") + "/api/v4/websocket" + query
+				c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + w.aliceTok}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = c.CloseNow() })
+				return c
+			}
+			read := func(c *websocket.Conn) (map[string]any, error) {
+				_, b, err := c.Read(ctx)
+				if err != nil {
+					return nil, err
+				}
+				var f map[string]any
+				return f, json.Unmarshal(b, &f)
+			}
+			c := dial("")
+			hello, err := read(c)
+			if err != nil || hello["event"] != "hello" {
+				t.Fatalf("first frame = %v, %v; want hello", hello, err)
+			}
+			cid := hello["data"].(map[string]any)["connection_id"].(string)
+			if f, err := read(c); err != nil || f["seq"] != 1.0 {
+				t.Fatalf("second frame = %v, %v; want seq 1", f, err)
+			}
+			w.srv.DropWebSockets()
+			if r := w.do(t, "POST", "/posts", w.bobTok, map[string]any{"channel_id": w.ops.ID, "message": "while away"}); r.status != 201 {
+				t.Fatalf("post = %d %s", r.status, r.body)
+			}
+			bad := dial("?connection_id=" + cid + "&sequence_number=two")
+			if f, err := read(bad); err == nil {
+				t.Fatalf("resume with a bad sequence number got %v, want the socket closed", f)
+			}
+			good := dial("?connection_id=" + cid + "&sequence_number=2")
+			f, err := read(good)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.name == Version536 {
+				// The missed events follow on: alice's status_change
+				// (offline), then bob's post.
+				if f["event"] == "hello" || f["seq"] != 2.0 {
+					t.Fatalf("first frame of the good resume = %v, want the missed events from seq 2", f)
+				}
+				for f["event"] != "posted" {
+					if f, err = read(good); err != nil {
+						t.Fatalf("reading the missed events: %v", err)
+					}
+				}
+				return
+			}
+			if f["event"] != "hello" || f["data"].(map[string]any)["connection_id"] == cid {
+				t.Errorf("first frame of the good resume = %v, want a hello with a new connection id", f)
+			}
+		})
+	}
+}

@@ -54,6 +54,12 @@ type hubOptions struct {
 	ServerVersion string
 	// Logger receives debug logs of socket life-cycle. nil discards.
 	Logger *slog.Logger
+	// KeepOnBadResume keeps a connection resumable after a resume
+	// refused for its sequence number, as the 5.36 hub did. false: the
+	// connection is lost, as today's hub takes it out of its index when
+	// the resume is checked (web_hub.go, checkConn case,
+	// RemoveInactiveByConnectionID).
+	KeepOnBadResume bool
 
 	// AuthTimeout closes a socket that has not authenticated
 	// (authCheckInterval). Default 5s.
@@ -255,11 +261,14 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.register(conn)
 			break
 		}
-		// CheckConn has already taken the connection out of the index,
-		// so a bad sequence number loses it for good.
+		// Today's CheckConn has already taken the connection out of the
+		// index, so a bad sequence number loses it for good; 5.36's only
+		// looked it up (KeepOnBadResume).
 		n, err := strconv.Atoi(q.Get("sequence_number"))
 		if err != nil || n < 0 {
-			h.forget(conn)
+			if !h.opts.KeepOnBadResume {
+				h.forget(conn)
+			}
 			h.mu.Unlock()
 			h.log.Debug("websocket resume with invalid sequence number", "conn_id", cid)
 			_ = c.CloseNow()

@@ -119,7 +119,7 @@ func (b *Backend) catchUpFrom(ctx context.Context, h bot.Handler, why string, fr
 			b.fetchLater(id, rf, true)
 			continue
 		}
-		list, _, err := b.client.ChannelPostsSince(ctx, id, rf.since-1)
+		list, err := b.postsSince(ctx, id, rf.since-1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -247,6 +247,51 @@ func (b *Backend) deliverCaught(ctx context.Context, h bot.Handler, posts []*mm.
 	}
 }
 
+// sinceLimit is the most posts the server returns for a since= read
+// (sqlstore/post_store.go GetPostsSince: LIMIT 1000, in no stated
+// order); postsPage is the page size postsSince reads beyond it with.
+const (
+	sinceLimit = 1000
+	postsPage  = 200
+)
+
+// postsSince returns the posts of a channel created, edited or deleted
+// after since (ms). One since= read is complete below the server's
+// limit; at it, some posts may be missing, and the channel is read
+// again page by page, newest first, down to since: a bot stopped while
+// a channel took a thousand posts still sees every command. Posts read
+// twice (new ones shift the pages) are one in the list.
+func (b *Backend) postsSince(ctx context.Context, channelID string, since int64) (*mm.PostList, error) {
+	list, _, err := b.client.ChannelPostsSince(ctx, channelID, since)
+	if err != nil || len(list.Order) < sinceLimit {
+		return list, err
+	}
+	if list.Posts == nil {
+		list.Posts = map[string]*mm.Post{}
+	}
+	for page := 0; ; page++ {
+		pl, _, err := b.client.ChannelPosts(ctx, channelID, page, postsPage)
+		if err != nil {
+			return nil, err
+		}
+		oldest := int64(0)
+		for i, p := range pl.Ordered() {
+			if _, ok := list.Posts[p.ID]; !ok {
+				list.Order = append(list.Order, p.ID)
+			}
+			list.Posts[p.ID] = p
+			if i == 0 || p.CreateAt < oldest {
+				oldest = p.CreateAt
+			}
+		}
+		if len(pl.Order) < postsPage || oldest <= since {
+			b.log.Info("catch-up: read a busy channel page by page", "channel_id", channelID, "pages", page+1,
+				"posts", len(list.Order))
+			return list, nil
+		}
+	}
+}
+
 func sortPosts(posts []*mm.Post) {
 	slices.SortFunc(posts, func(a, c *mm.Post) int {
 		return cmp.Or(cmp.Compare(a.CreateAt, c.CreateAt), cmp.Compare(a.ID, c.ID))
@@ -294,7 +339,7 @@ func (b *Backend) fetchLater(channelID string, rf readFrom, hold bool) {
 		var list *mm.PostList
 		err := b.retry(ctx, "catch up", mm.Transient, func() error {
 			var err error
-			list, _, err = b.client.ChannelPostsSince(ctx, channelID, rf.since-1)
+			list, err = b.postsSince(ctx, channelID, rf.since-1)
 			return err
 		})
 		select {

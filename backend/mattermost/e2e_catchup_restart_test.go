@@ -307,6 +307,34 @@ func TestRestartOutboxNotAnsweredTwice(t *testing.T) {
 	checkAnswers(t, r.answered(r.ops), "a", "b", "c")
 }
 
+// TestRestartCatchUpBusyChannel: more commands were posted in one channel
+// while the bot was stopped than the server returns for one since= read
+// (mmtest.SincePostsLimit, as the server's query): every one is answered
+// once, the oldest too.
+func TestRestartCatchUpBusyChannel(t *testing.T) {
+	t.Parallel()
+	r := newRestarts(t)
+	stop := r.start(0)
+	r.sentinel("before")
+	stop()
+	n := mmtest.SincePostsLimit + 150
+	want := []string{"before"}
+	for i := range n {
+		text := fmt.Sprintf("busy %d", i)
+		want = append(want, text)
+		r.clock.advance(time.Millisecond)
+		if _, err := r.srv.CreatePost(r.alice.ID, mm.Post{ChannelID: r.ops.ID, Message: "!echo " + text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paged := r.logs.next(t, "catch-up: read a busy channel page by page")
+	stop = r.start(0)
+	paged()
+	r.answers(r.ops, want[1:])
+	stop()
+	checkAnswers(t, r.answered(r.ops), want...)
+}
+
 // TestRestartCutShort: a command whose handler the shutdown cancelled,
 // without an answer, runs again after the restart; the position stopped
 // before it.

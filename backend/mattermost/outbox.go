@@ -685,7 +685,7 @@ func (b *Backend) madeSince(ctx context.Context, channelID string, items []outbo
 	for _, it := range items {
 		since = min(since, it.created)
 	}
-	list, _, err := b.client.ChannelPostsSince(ctx, channelID, since-outboxLookback.Milliseconds())
+	list, err := b.postsSince(ctx, channelID, since-outboxLookback.Milliseconds())
 	if err != nil {
 		return nil, err
 	}

@@ -787,6 +787,11 @@ func (s *Server) addToList(l *mattermost.PostList, p *mattermost.Post, ordered b
 	}
 }
 
+// SincePostsLimit is the most posts GET /channels/{channel_id}/posts?since=
+// returns: the server's query limits them (sqlstore/post_store.go
+// GetPostsSince, LIMIT 1000), and a client must page to read more.
+const SincePostsLimit = 1000
+
 // getChannelPosts is GET /channels/{channel_id}/posts (api4/post.go
 // getPostsForChannel): since > after > before > page/per_page.
 func (q *request) getChannelPosts() {
@@ -824,9 +829,16 @@ func (q *request) getChannelPosts() {
 		ids := s.st.channelPosts[ch.ID]
 		list := newPostList()
 		if since > 0 {
-			for i := len(ids) - 1; i >= 0; i-- {
+			// At most SincePostsLimit posts, as the server's query
+			// limits them (sqlstore/post_store.go GetPostsSince: LIMIT
+			// 1000, in no stated order): here the newest, so that a
+			// client that reads one answer as complete misses the
+			// oldest, as it may on a real server.
+			n := 0
+			for i := len(ids) - 1; i >= 0 && n < SincePostsLimit; i-- {
 				if p := s.st.posts[ids[i]]; p.UpdateAt > since {
 					s.addToList(list, p, true)
+					n++
 				}
 			}
 			return list, nil

@@ -118,6 +118,12 @@ var messages = map[string]string{
 	"model.command.is_valid.description.app_error":                                     "Invalid description.",                                                 // text unverified
 	"api.config.client.old_format.app_error":                                           "New format for the client configuration is not supported yet. Please specify format=old in the query string.",
 	"api.license.client.old_format.app_error":                                          "New format for the client license is not supported yet. Please specify format=old in the query string.", // text unverified
+	"app.user.save.email_exists.app_error":                                             "An account with that email already exists.",
+	"model.user.is_valid.email.app_error":                                              "Invalid email.",                                            // text unverified
+	"model.user.is_valid.nickname.app_error":                                           "Invalid nickname.",                                         // text unverified
+	"model.user.is_valid.last_name.app_error":                                          "Invalid last name.",                                        // text unverified
+	"model.user.is_valid.position.app_error":                                           "Invalid position: must not be longer than 128 characters.", // text unverified
+	"api.payload.parse_error":                                                          "Error parsing the payload.",                                // text unverified
 	"mmtest.fault.app_error":                                                           "Injected fault (mmtest).",
 }
 

@@ -173,33 +173,149 @@ func (q *request) getTeamsUnreadForUser() {
 		if q.sess.userID != uid && !st.hasPermission(q.sess.userID, permManageSystem) {
 			return nil, errPerm()
 		}
-		byTeam := map[string]*teamUnread{}
-		for cid, ms := range st.members {
-			m, ch := ms[uid], st.channels[cid]
-			if m == nil || ch == nil || ch.TeamID == "" || ch.TeamID == exclude || ch.DeleteAt != 0 {
-				continue
-			}
-			tu := byTeam[ch.TeamID]
-			if tu == nil {
-				tu = &teamUnread{TeamID: ch.TeamID}
-				byTeam[ch.TeamID] = tu
-			}
-			tu.MentionCount += m.MentionCount
-			tu.MentionCountRoot += m.MentionCountRoot
-			if m.NotifyProps["mark_unread"] != "mention" {
-				tu.MsgCount += ch.TotalMsgCount - m.MsgCount
-				tu.MsgCountRoot += ch.TotalMsgCountRoot - m.MsgCountRoot
-			}
-		}
+		byTeam := st.teamUnreads(uid, func(tid string) bool { return tid != exclude })
 		out := []teamUnread{}
 		for _, tu := range byTeam {
-			if threads {
-				var zero1, zero2, zero3 int64
-				tu.ThreadCount, tu.ThreadMentionCount, tu.ThreadUrgentMentionCount = &zero1, &zero2, &zero3
-			}
-			out = append(out, *tu)
+			out = append(out, tu.withThreads(threads))
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].TeamID < out[j].TeamID })
+		return out, nil
+	})
+}
+
+// teamUnreads sums, per team keep accepts, the unread messages and
+// mentions of userID's live channels there (store
+// GetChannelUnreadsForAllTeams and app GetTeamsUnreadForUser / GetTeamUnread):
+// a channel whose mark_unread is "mention" adds its mentions only; direct
+// and group channels have no team. s.mu held.
+func (st *state) teamUnreads(userID string, keep func(teamID string) bool) map[string]*teamUnread {
+	byTeam := map[string]*teamUnread{}
+	for cid, ms := range st.members {
+		m, ch := ms[userID], st.channels[cid]
+		if m == nil || ch == nil || ch.TeamID == "" || !keep(ch.TeamID) || ch.DeleteAt != 0 {
+			continue
+		}
+		tu := byTeam[ch.TeamID]
+		if tu == nil {
+			tu = &teamUnread{TeamID: ch.TeamID}
+			byTeam[ch.TeamID] = tu
+		}
+		tu.MentionCount += m.MentionCount
+		tu.MentionCountRoot += m.MentionCountRoot
+		if m.NotifyProps["mark_unread"] != "mention" {
+			tu.MsgCount += ch.TotalMsgCount - m.MsgCount
+			tu.MsgCountRoot += ch.TotalMsgCountRoot - m.MsgCountRoot
+		}
+	}
+	return byTeam
+}
+
+// withThreads returns tu with the thread counts set to zero when the
+// model has them (threads), absent otherwise.
+func (tu teamUnread) withThreads(threads bool) teamUnread {
+	if threads {
+		var a, b, c int64
+		tu.ThreadCount, tu.ThreadMentionCount, tu.ThreadUrgentMentionCount = &a, &b, &c
+	}
+	return tu
+}
+
+// getTeamUnread is GET /users/{user_id}/teams/{team_id}/unread
+// (api4/team.go getTeamUnread, app GetTeamUnread): the user themself or
+// edit_other_users, else 403; view_team on the team, else 403; the team's
+// unread counts, zero when the user has no channel there.
+func (q *request) getTeamUnread() {
+	uid := q.userParam()
+	if uid == "" {
+		return
+	}
+	tid := q.idParam("team_id")
+	if tid == "" {
+		return
+	}
+	threads := !q.s.is536()
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		if !st.canActForUser(q.sess.userID, uid) || !st.hasTeamPermission(tid, q.sess.userID, permViewTeam) {
+			return nil, errPerm()
+		}
+		tu := st.teamUnreads(uid, func(id string) bool { return id == tid })[tid]
+		if tu == nil {
+			tu = &teamUnread{TeamID: tid}
+		}
+		return tu.withThreads(threads), nil
+	})
+}
+
+// getTeamMembersByIDs is POST /teams/{team_id}/members/ids (api4/team.go
+// getTeamMembersByIds): a JSON list of user ids (400 user_ids when it is
+// not one or is empty); view_team, else 403; the memberships not left of
+// those users, by user id.
+func (q *request) getTeamMembersByIDs() {
+	tid := q.idParam("team_id")
+	if tid == "" {
+		return
+	}
+	ids, ok := q.readStringArray("user_ids")
+	if !ok {
+		return
+	}
+	if len(ids) == 0 {
+		q.failParam("user_ids")
+		return
+	}
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		if !st.hasTeamPermission(tid, q.sess.userID, permViewTeam) {
+			return nil, errPerm()
+		}
+		out := []mattermost.TeamMember{}
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if m := st.teamMembers[tid][id]; m != nil && m.DeleteAt == 0 && !seen[id] {
+				seen[id] = true
+				out = append(out, *m)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+		return out, nil
+	})
+}
+
+// getChannelMembersByIDs is POST /channels/{channel_id}/members/ids
+// (api4/channel.go getChannelMembersByIds): a JSON list of user ids (400
+// user_ids when empty; a body that is not a list is the 400
+// api.payload.parse_error of model.SortedArrayFromJSON); read_channel,
+// else 403; the memberships of those users, by user id.
+func (q *request) getChannelMembersByIDs() {
+	cid := q.idParam("channel_id")
+	if cid == "" {
+		return
+	}
+	var ids []string
+	if err := decodeJSON(q, &ids); err != nil {
+		q.fail(apiError(http.StatusBadRequest, "api.payload.parse_error", ""))
+		return
+	}
+	if len(ids) == 0 {
+		q.failParam("user_ids")
+		return
+	}
+	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
+		st := q.s.st
+		ch := st.channels[cid]
+		if ch == nil || !st.hasChannelPermission(ch, q.sess.userID, permReadChannel) {
+			return nil, errPerm()
+		}
+		out := []mattermost.ChannelMember{}
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if m := st.members[cid][id]; m != nil && !seen[id] {
+				seen[id] = true
+				out = append(out, *m)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
 		return out, nil
 	})
 }

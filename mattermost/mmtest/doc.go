@@ -38,15 +38,21 @@
 // ephemeral messages).
 //
 // What it serves: login/logout, users (me, by id, username, email, ids,
-// usernames, lists, patch, status, typing, personal access tokens, bots), teams and
-// team members, channels (O/P/D/G: by id and name, create, patch, archive,
-// members, the user's channels, mark viewed), posts (create with
-// pending_post_id de-duplication, get, patch, update, delete, thread,
-// channel pages with since/after/before, by ids, ephemeral), reactions,
-// files (multipart and raw upload, download, info), incoming webhooks
-// (/hooks/{id} and their creation), roles by name, /system/ping and the WebSocket at
-// /api/v4/websocket. Anything else answers the server's 404
-// api.context.404.app_error.
+// usernames, lists, search, autocomplete, full update and patch, status,
+// typing, profile image, sessions, preferences, personal access tokens),
+// bots (create, list, get, patch, disable, enable, assign), teams (all,
+// by id and name, stats, members, unreads), channels (O/P/D/G: by id and
+// name, create, full update and patch, archive, stats, pinned posts,
+// timezones, members, search, autocomplete, the user's channels, mark
+// viewed), posts (create with pending_post_id de-duplication, get,
+// patch, update, delete, thread, channel pages with since/after/before,
+// by ids, ephemeral, search), reactions, files (multipart and raw upload,
+// download, info), custom emoji, slash commands (create, list, execute),
+// incoming webhooks (/hooks/{id} and their creation), roles by name,
+// /system/ping, the client config and license, and the WebSocket at
+// /api/v4/websocket. docs/fake-server.md lists every route, the subsets
+// (post search, built-in commands) and the bot libraries checked against
+// it. Anything else answers the server's 404 api.context.404.app_error.
 //
 // Permissions follow the default roles: system admins may do anything;
 // members post, read and manage their channels; a team member may read, but

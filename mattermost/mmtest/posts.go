@@ -612,7 +612,7 @@ func (q *request) deletePost() {
 		if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
 			return nil, errPerm()
 		}
-		s.deletePostLocked(p, evs)
+		s.deletePostLocked(p, q.sess.userID, evs)
 		return statusOK{}, nil
 	})
 }
@@ -627,15 +627,27 @@ func (st *state) canChangePost(p *mattermost.Post, userID string) bool {
 	return p.UserID == userID && st.isChannelMember(p.ChannelID, userID)
 }
 
-// deletePostLocked soft-deletes p (and its replies). s.mu held.
-func (s *Server) deletePostLocked(p *mattermost.Post, evs *[]event) {
+// deletePostLocked soft-deletes p (and its replies) for deleterID. The
+// store marks each with props.deleteBy (store/sqlstore/post_store.go
+// Delete, in release-5.36 and today alike), as channel_posts_since.json
+// shows. s.mu held.
+func (s *Server) deletePostLocked(p *mattermost.Post, deleterID string, evs *[]event) {
 	before := s.postOut(p)
 	now := s.millis()
-	p.DeleteAt, p.UpdateAt = now, now
+	markDeleted := func(x *mattermost.Post) {
+		x.DeleteAt, x.UpdateAt = now, now
+		props := make(map[string]any, len(x.Props)+1)
+		for k, v := range x.Props {
+			props[k] = v
+		}
+		props["deleteBy"] = deleterID
+		x.Props = props
+	}
+	markDeleted(p)
 	if p.RootID == "" {
 		for _, rid := range s.st.replies[p.ID] {
 			if r := s.st.posts[rid]; r != nil && r.DeleteAt == 0 {
-				r.DeleteAt, r.UpdateAt = now, now
+				markDeleted(r)
 			}
 		}
 	} else if root := s.st.posts[p.RootID]; root != nil && root.ReplyCount > 0 {

@@ -654,3 +654,32 @@ func TestResumeAfterBadSequenceProfiles(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedPostsNameTheirDeleter: a deleted post and its replies carry
+// props.deleteBy, the deleter (store/sqlstore/post_store.go Delete, in
+// release-5.36 and today alike), as the 5.36 since= page recorded in
+// channel_posts_since.json shows.
+func TestDeletedPostsNameTheirDeleter(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, w *world) {
+		root, err := w.srv.CreatePost(w.alice.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "root"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, err := w.srv.CreatePost(w.bob.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "reply", RootID: root.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := w.do(t, "DELETE", "/posts/"+root.ID, w.rootTok, nil); r.status != 200 {
+			t.Fatalf("delete = %d %s", r.status, r.body)
+		}
+		r := w.do(t, "GET", "/channels/"+w.ops.ID+"/posts?since="+strconv.FormatInt(root.CreateAt-1, 10), w.aliceTok, nil)
+		var l mattermost.PostList
+		r.json(t, &l)
+		for _, id := range []string{root.ID, reply.ID} {
+			p := l.Posts[id]
+			if p == nil || p.DeleteAt == 0 || p.Props["deleteBy"] != w.root.ID {
+				t.Errorf("since= page has %+v for %s, want it deleted with props.deleteBy %s", p, id, w.root.ID)
+			}
+		}
+	})
+}

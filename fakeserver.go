@@ -25,7 +25,7 @@ import (
 // interrupted.
 type fakeServerCmd struct {
 	Listen   string `default:"127.0.0.1:8065" help:"Address to listen on."`
-	Seed     string `help:"TOML file describing teams, users, bots and channels (default: a small demo world)." type:"path"`
+	Seed     string `help:"TOML file describing the server, teams, users, bots and channels, in the format shown above (default: a small demo world)." type:"path"`
 	LogLevel string `default:"auto" enum:"auto,debug,info,warn,error" help:"Log level; requests are logged at debug. auto: debug, or warn with --chat."`
 	// ServerVersion is mmtest.Options.ServerVersion.
 	ServerVersion string `name:"server-version" default:"current" enum:"current,5.36" help:"Server version to claim and behave like: current (today's server) or 5.36 (the 5.36.1 server the recorded exchanges come from)."`
@@ -34,38 +34,11 @@ type fakeServerCmd struct {
 	ConfigOut string `name:"config-out" type:"path" placeholder:"FILE" help:"Write the bot's configuration to FILE (a file an earlier --config-out wrote is overwritten, any other is refused). Ids and tokens are the same on every start, so it stays valid."`
 }
 
-// seedFile is the --seed format:
-//
-//	[[teams]]
-//	name = "ops"
-//	display_name = "Ops"
-//
-//	[[users]]
-//	username = "alice"
-//	password = "alice-password"
-//	teams = ["ops"]
-//	mfa_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" # optional: login wants a TOTP code
-//
-//	[[users]]
-//	username = "sysadmin"
-//	password = "sysadmin-password"
-//	admin = true           # a system admin of the server
-//	teams = ["ops"]
-//
-//	[[bots]]
-//	username = "ops-bot"
-//	display_name = "Ops Bot"
-//	owner = "sysadmin"
-//	token = "..."          # optional; derived from the username otherwise
-//	teams = ["ops"]
-//
-//	[[channels]]
-//	team = "ops"
-//	name = "deploys"
-//	display_name = "Deploys"
-//	type = "O"             # O public (default), P private
-//	members = ["alice", "ops-bot"]
+// seedFile is the --seed format, documented in seedHelp.
 type seedFile struct {
+	Server struct {
+		EnableBotAccountCreation bool `toml:"enable_bot_account_creation"`
+	} `toml:"server"`
 	Teams []struct {
 		Name        string `toml:"name"`
 		DisplayName string `toml:"display_name"`
@@ -82,6 +55,7 @@ type seedFile struct {
 	Bots []struct {
 		Username    string   `toml:"username"`
 		DisplayName string   `toml:"display_name"`
+		Description string   `toml:"description"`
 		Owner       string   `toml:"owner"`
 		Token       string   `toml:"token"`
 		Teams       []string `toml:"teams"`
@@ -145,6 +119,52 @@ display_name = "Admins"
 type = "P"
 members = ["alice", "sysadmin", "ops-bot"]
 `
+
+// seedHelp documents the --seed format: the detailed help of
+// fake-server, and docs/fake-server.md.
+const seedHelp = `The seed file (--seed FILE) describes the world the server starts with, in
+TOML. Every table is optional; an unknown key is an error. Without --seed the
+server starts with a small demo world: team ops; users alice and bob (plain
+users) and sysadmin (a system admin); bot ops-bot; channels deploys, alerts
+and the private admins.
+
+  [server]
+  enable_bot_account_creation = true  # POST /bots may create bots; default false
+
+  [[teams]]
+  name = "ops"                        # required
+  display_name = "Ops"                # default: the name
+
+  [[users]]
+  username = "alice"                  # required: 3-22 of a-z 0-9 . - _, from a letter
+  password = "alice-password"         # for POST /users/login; none: no password login
+  email = "alice@example.com"         # default: <username>@example.com
+  admin = false                       # true: a system admin of the server
+  token = "alicetoken"                # a personal access token; default: none
+  teams = ["ops"]                     # joined with their town-square and off-topic
+  mfa_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" # base32; login wants a TOTP code
+
+  [[bots]]
+  username = "ops-bot"                # required
+  display_name = "Ops Bot"
+  description = "Runs the ops commands"
+  owner = "alice"                     # a user above; default: none
+  token = "opsbottoken"               # default: derived from the username
+  teams = ["ops"]
+
+  [[channels]]
+  team = "ops"                        # required: a team above
+  name = "deploys"                    # required
+  display_name = "Deploys"            # default: the name
+  type = "O"                          # O public (default), P private
+  members = ["alice", "ops-bot"]      # users and bots above
+
+Ids derive from names and bots' default tokens from their usernames, so a
+world seeded again has the same ids and tokens and a saved bot configuration
+keeps working.`
+
+// Help is fake-server's detailed help: the seed file format.
+func (c *fakeServerCmd) Help() string { return seedHelp }
 
 // parseSeed decodes a seed file; name is used in errors. Unknown keys are
 // errors, so a typo does not go unnoticed.
@@ -258,6 +278,11 @@ func (sf *seedFile) apply(srv *mmtest.Server) ([]account, error) {
 		bot, err := srv.AddBot(b.Username, b.DisplayName, owner)
 		if err != nil {
 			return nil, err
+		}
+		if b.Description != "" {
+			if err := srv.SetBotDescription(bot.ID, b.Description); err != nil {
+				return nil, fmt.Errorf("seed: bot %s: %w", b.Username, err)
+			}
 		}
 		users[b.Username] = bot.ID
 		if err := join("bot "+b.Username, bot.ID, b.Teams); err != nil {
@@ -379,7 +404,8 @@ type world struct {
 // every start, so that a saved config keeps working. The caller must
 // close w.srv.
 func startWorld(addr string, sf *seedFile, version string, logger *slog.Logger) (*world, error) {
-	srv, err := mmtest.Start(addr, &mmtest.Options{Logger: logger, StableIDs: true, ServerVersion: version})
+	srv, err := mmtest.Start(addr, &mmtest.Options{Logger: logger, StableIDs: true, ServerVersion: version,
+		EnableBotAccountCreation: sf.Server.EnableBotAccountCreation})
 	if err != nil {
 		return nil, err
 	}

@@ -404,3 +404,78 @@ func TestFakeServerVersionFlag(t *testing.T) {
 		t.Errorf("fake-server --server-version 5.37 = %d %q, want an error naming the flag, current, 5.36 and the value", code, errOut.String())
 	}
 }
+
+// seedHelpExample returns the seed file of seedHelp: its indented lines.
+func seedHelpExample(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, line := range strings.Split(seedHelp, "\n") {
+		if strings.HasPrefix(line, "  ") {
+			b.WriteString(strings.TrimPrefix(line, "  ") + "\n")
+		} else if line == "" {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// TestSeedHelpExample: the seed file that --help documents is one the
+// command accepts, and it does what it says: bot creation through the API
+// enabled, the bot's description set.
+func TestSeedHelpExample(t *testing.T) {
+	example := seedHelpExample(t)
+	for _, want := range []string{"[server]", "enable_bot_account_creation", "[[teams]]", "[[users]]", "[[bots]]", "description", "[[channels]]", "mfa_secret"} {
+		if !strings.Contains(example, want) {
+			t.Errorf("the documented seed file lacks %q:\n%s", want, example)
+		}
+	}
+	for _, enabled := range []bool{true, false} {
+		text := example + "\n[[users]]\nusername = \"root\"\npassword = \"root-password\"\nadmin = true\n"
+		if !enabled {
+			text = strings.Replace(text, "enable_bot_account_creation = true", "enable_bot_account_creation = false", 1)
+		}
+		sf, err := parseSeed("example.toml", text)
+		if err != nil {
+			t.Fatalf("the documented seed file does not parse: %v\n%s", err, text)
+		}
+		w, err := startWorld("127.0.0.1:0", sf, "", slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatalf("the documented seed file does not apply: %v", err)
+		}
+		defer w.srv.Close()
+		bot, ok := w.srv.User("ops-bot")
+		if !ok || bot.BotDescription != "Runs the ops commands" {
+			t.Errorf("seeded bot = %+v, want the description of the seed", bot)
+		}
+		root, _ := w.srv.User("root")
+		tok, err := w.srv.Login(root.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", w.srv.URL()+"/api/v4/bots", strings.NewReader(`{"username":"made-bot"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{true: 201, false: 403}[enabled]; resp.StatusCode != want {
+			t.Errorf("enable_bot_account_creation = %v: POST /bots = %d, want %d", enabled, resp.StatusCode, want)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"fake-server", "--help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), seedHelp[:60]) {
+		t.Errorf("fake-server --help = %d %q, want the seed format", code, out.String())
+	}
+}
+
+// TestSeedDocs: docs/fake-server.md shows the seed file --help documents.
+func TestSeedDocs(t *testing.T) {
+	doc, err := os.ReadFile("docs/fake-server.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if example := strings.TrimSpace(seedHelpExample(t)); !strings.Contains(string(doc), "```toml\n"+example+"\n```") {
+		t.Errorf("docs/fake-server.md does not show the seed file of fake-server --help:\n%s", example)
+	}
+}

@@ -3,6 +3,7 @@ package mmtest
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/matterbot/matterbot/mattermost"
 )
@@ -438,4 +439,26 @@ func (s *Server) Channel(teamID, name string) (*mattermost.Channel, bool) {
 	}
 	c := *ch
 	return &c, true
+}
+
+// SetBotDescription sets the description of bot botID, as PUT
+// /bots/{id} would (at most 1024 characters), and publishes the
+// user_updated events the server would.
+func (s *Server) SetBotDescription(botID, description string) error {
+	s.mu.Lock()
+	rec, e := s.st.botRec(botID, true)
+	if e == nil && runeLen(description) > 1024 {
+		e = apiError(http.StatusBadRequest, "model.bot.is_valid.description.app_error", "")
+	}
+	if e != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("mmtest: set description of bot %s: %w", botID, e)
+	}
+	rec.user.BotDescription = description
+	rec.user.UpdateAt = s.millis()
+	evs := userUpdatedEvents(rec)
+	s.touch()
+	s.mu.Unlock()
+	s.publish(evs)
+	return nil
 }

@@ -694,7 +694,7 @@ func (q *request) getThread() {
 			for _, x := range thread {
 				s.addToList(list, x, true)
 			}
-			return list, nil
+			return s.postListOut(list), nil
 		}
 		// server/channels/store/sqlstore/post_store.go Get: the rows are
 		// sorted only when direction is given, filtered by fromCreateAt
@@ -730,7 +730,7 @@ func (q *request) getThread() {
 				s.addToList(list, x, true)
 			}
 		}
-		return list, nil
+		return s.postListOut(list), nil
 	})
 }
 
@@ -782,6 +782,22 @@ func (q *request) threadOptions(o *threadOpts) bool {
 
 func newPostList() *mattermost.PostList {
 	return &mattermost.PostList{Order: []string{}, Posts: map[string]*mattermost.Post{}}
+}
+
+// postListToday is model.PostList as today's server encodes it
+// (server/public/model/post_list.go): first_inaccessible_post_time is
+// sent even when 0. 5.36's PostList has no such field.
+type postListToday struct {
+	*mattermost.PostList
+	FirstInaccessiblePostTime int64 `json:"first_inaccessible_post_time"`
+}
+
+// postListOut is l as the profile's server encodes a post list answer.
+func (s *Server) postListOut(l *mattermost.PostList) any {
+	if s.is536() {
+		return l
+	}
+	return postListToday{PostList: l, FirstInaccessiblePostTime: l.FirstInaccessiblePostTime}
 }
 
 // addToList puts p into the list's posts map and, if ordered, its order.
@@ -853,7 +869,7 @@ func (q *request) getChannelPosts() {
 					n++
 				}
 			}
-			return list, nil
+			return s.postListOut(list), nil
 		}
 		// Live posts (all of them for an admin's include_deleted), newest first.
 		live := make([]*mattermost.Post, 0, len(ids))
@@ -918,7 +934,7 @@ func (q *request) getChannelPosts() {
 		if olderAt >= 0 && olderAt < len(live) {
 			list.PrevPostID = live[olderAt].ID
 		}
-		return list, nil
+		return s.postListOut(list), nil
 	})
 }
 

@@ -683,3 +683,31 @@ func TestDeletedPostsNameTheirDeleter(t *testing.T) {
 		}
 	})
 }
+
+// TestPostListFieldsProfiles: today's model.PostList
+// (server/public/model/post_list.go) always sends
+// first_inaccessible_post_time; 5.36's has no such field, as the recorded
+// channel_posts_page.json shows.
+func TestPostListFieldsProfiles(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, w *world) {
+		root, err := w.srv.CreatePost(w.alice.ID, mattermost.Post{ChannelID: w.ops.ID, Message: "root", IsPinned: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := w.do(t, "POST", "/posts/"+root.ID+"/pin", w.aliceTok, nil); r.status != 200 {
+			t.Fatalf("pin = %d %s", r.status, r.body)
+		}
+		for _, path := range []string{"/channels/" + w.ops.ID + "/posts", "/posts/" + root.ID + "/thread", "/channels/" + w.ops.ID + "/pinned"} {
+			r := w.do(t, "GET", path, w.aliceTok, nil)
+			var got map[string]any
+			r.json(t, &got)
+			v, ok := got["first_inaccessible_post_time"]
+			if w.srv.is536() == ok || ok && v != 0.0 {
+				t.Errorf("GET %s: first_inaccessible_post_time = %v (sent %v), want it sent as 0 only today", path, v, ok)
+			}
+			if len(got["order"].([]any)) == 0 {
+				t.Errorf("GET %s: empty order", path)
+			}
+		}
+	})
+}

@@ -137,7 +137,7 @@ func (q *request) getPinnedPosts() {
 				s.addToList(list, p, true)
 			}
 		}
-		return list, nil
+		return s.postListOut(list), nil
 	})
 }
 

@@ -254,6 +254,12 @@ func (q *request) storeUploads(channelID string, ups []upload, clientIDs []strin
 			}
 			f := &fileRec{info: mattermost.FileInfo{ID: mattermost.NewID(), UserID: q.sess.userID, CreateAt: now, UpdateAt: now,
 				Name: base, Extension: ext, Size: int64(len(u.data)), MimeType: mt}, data: u.data}
+			if !s.is536() {
+				// server/channels/app/file.go uploadFileTask.init: the
+				// file knows its channel from the upload on; 5.36 left
+				// channel_id "" (files_upload.json, files_info.json).
+				f.info.ChannelID = channelID
+			}
 			s.st.files[f.info.ID] = f
 			fi := f.info
 			resp.FileInfos = append(resp.FileInfos, &fi)

@@ -121,7 +121,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 		np.FileIDs = attached
 		for _, fid := range attached {
 			f := s.st.files[fid]
-			f.info.PostID = np.ID // channel_id stays "", as 5.36 sends it
+			f.info.PostID = np.ID // channel_id is the upload's: "" on 5.36
 		}
 	}
 	if len(attached) != len(p.FileIDs) {

@@ -711,3 +711,26 @@ func TestPostListFieldsProfiles(t *testing.T) {
 		}
 	})
 }
+
+// TestFileChannelProfiles: today's upload stores the file's channel
+// (server/channels/app/file.go uploadFileTask.init); 5.36's left
+// channel_id "" (files_upload.json, files_info.json).
+func TestFileChannelProfiles(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, w *world) {
+		want := w.ops.ID
+		if w.srv.is536() {
+			want = ""
+		}
+		r := w.upload(t, w.aliceTok, [3]string{"channel_id", "", w.ops.ID}, [3]string{"files", "a.txt", "x"})
+		var a mattermost.FileUploadResponse
+		r.json(t, &a)
+		if len(a.FileInfos) != 1 || a.FileInfos[0].ChannelID != want {
+			t.Fatalf("upload = %s, want channel_id %q", r.body, want)
+		}
+		var fi mattermost.FileInfo
+		w.do(t, "GET", "/files/"+a.FileInfos[0].ID+"/info", w.aliceTok, nil).json(t, &fi)
+		if fi.ChannelID != want {
+			t.Errorf("file info channel_id = %q, want %q", fi.ChannelID, want)
+		}
+	})
+}

@@ -111,11 +111,15 @@ func (b *Backend) catchUpFrom(ctx context.Context, h bot.Handler, why string, fr
 	}
 	var reads []read
 	channels := b.catchUpChannels(ctx)
+	failing := false // a read failed transiently: the server is failing
 	for _, id := range channels {
 		rf := from(id)
-		if _, ok := b.behind[id]; ok {
+		if _, ok := b.behind[id]; ok || failing {
 			// Still catching up from an earlier gap: one more read in
 			// the background, from the earlier point, keeps its order.
+			// Or the server is failing: the event loop does not wait
+			// out the client's retries channel after channel (30
+			// channels held live events for a minute and a half).
 			b.fetchLater(id, rf, true)
 			continue
 		}
@@ -134,6 +138,7 @@ func (b *Backend) catchUpFrom(ctx context.Context, h bot.Handler, why string, fr
 			// posts missed in order.
 			b.log.Warn("catch-up failed, retrying in the background", "channel_id", id, "err", err)
 			b.fetchLater(id, rf, true)
+			failing = true
 			continue
 		}
 		reads = append(reads, read{rf, list})
@@ -369,6 +374,9 @@ func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string) 
 	delete(b.behind, channelID)
 	b.behindN.Store(int32(len(b.behind)))
 	for _, in := range bh.held {
+		// Held, they are as late as the posts caught up: their authors
+		// were not told to wait, and are not to be told the bot is busy.
+		in.caughtUp = true
 		b.deliver(ctx, h, in)
 	}
 }

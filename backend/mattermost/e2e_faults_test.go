@@ -496,11 +496,12 @@ func TestCatchUpHoldsLivePosts(t *testing.T) {
 	}
 	// The socket is back (catch-up runs after its hello): this command
 	// arrives live while the read of ~ops is retried in the background.
-	w.say(w.ops, "", "!echo after")
+	// Held, it is as late as the posts caught up (bot.Message.CaughtUp).
+	w.say(w.ops, "", "!late after")
 	fr.mu.Lock()
 	fr.more = 2 // the background read's next two attempts fail too
 	fr.mu.Unlock()
-	want := []string{"before", "during", "after"}
+	want := []string{"before", "during", "after caught_up=true"}
 	posts := w.answers(w.ops, want)
 	checkOnceInOrder(t, "~ops", posts, want, func(string) string { return "" })
 }

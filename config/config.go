@@ -158,7 +158,7 @@ type Mattermost struct {
 	LoopWindow time.Duration `toml:"loop_window"`
 	// OutboxMaxAge is how long a reply the server could not take (down,
 	// answering 429 or 5xx, or the bot stopping) is kept in the store and sent
-	// again when the server answers, in order per channel, also after a
+	// again when the server answers, oldest first, also after a
 	// restart; older ones are dropped with a log line. The file gives
 	// seconds or a duration string. Default 1h; 0 turns the outbox off.
 	OutboxMaxAge time.Duration `toml:"outbox_max_age"`

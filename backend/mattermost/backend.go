@@ -155,18 +155,18 @@ type Options struct {
 	// bot was stopped is never answered.
 	Store bot.Store
 	// OutboxMaxAge is how long a reply the server could not take is kept
-	// and sent again. A post still failing when its retries end (Retry,
-	// or the reply's context: a handler's deadline, the end of a
-	// shutdown) goes to an outbox in Store instead of being dropped, and
-	// is sent when the server answers again, even after a restart, in
-	// order per channel: a later reply to a channel with replies waiting
-	// goes behind them. Its pending_post_id goes with it, and a post an
+	// and sent again. A post the server does not take at the first try,
+	// or before the reply's context ends (a handler's deadline, the end
+	// of a shutdown), goes to an outbox in Store instead of being
+	// dropped, and is sent when the server answers again, even after a
+	// restart, oldest first: a later reply to the same command (or, for
+	// posts that answer none, to the same channel) goes behind those
+	// waiting. Its pending_post_id goes with it, and a post an
 	// earlier attempt made is found (PropPendingPostID), so a resend
 	// never posts twice. A reply older than OutboxMaxAge is dropped with
 	// a log line (Observer.ObserveOutboxDropped). Default
-	// DefaultOutboxMaxAge (1 hour); negative: no outbox, a reply that
-	// cannot be delivered within Retry is dropped (Send returns the
-	// error).
+	// DefaultOutboxMaxAge (1 hour); negative: no outbox, a reply is
+	// retried for Retry.MaxTotal, then dropped (Send returns the error).
 	OutboxMaxAge time.Duration
 
 	// HTTPClient makes every request, the WebSocket's included. Default: a

@@ -52,11 +52,12 @@
 // retries, a few seconds), or before its context ends (a handler's
 // deadline, the end of a shutdown), is not dropped: it goes to an outbox
 // in Options.Store, with its pending_post_id, and so does every later
-// post to the same channel while one waits there, so that none overtakes
-// another, and every post at all until the server takes one again, so
-// that no handler waits on a failing server. Without the outbox
-// (Options.OutboxMaxAge negative), a post is retried with backoff for up
-// to [MaxRetryTime] or the context's deadline. The outbox sends them, in order per channel,
+// reply to the same command while one waits there, so that none
+// overtakes another, and every post at all until the server takes one
+// again, so that no handler waits on a failing server. Without the
+// outbox (Options.OutboxMaxAge negative), a post is retried with backoff
+// for up to [MaxRetryTime] or the context's deadline. The outbox sends
+// them, oldest first,
 // when the server answers again, also after a restart, and drops those
 // older than Options.OutboxMaxAge (one hour by default) with a log line.
 // Before it sends a channel's posts it reads the channel's recent posts

@@ -23,9 +23,10 @@ import (
 // context ends first (a handler's deadline, the end of a shutdown), is
 // stored (Options.Store) instead of dropped, with its pending_post_id,
 // and sent again when the server answers, oldest first, until it is
-// older than Options.OutboxMaxAge. A later post to a channel with posts
-// waiting goes behind them, unsent, so that no reply overtakes another;
-// while the server fails (outbox.failing), every post goes there
+// older than Options.OutboxMaxAge. A later post that answers the same
+// command as posts waiting (or, answering none, to a channel with such
+// posts waiting) goes behind them, unsent, so that the replies to one
+// command keep their order (see waitingFor); while the server fails (outbox.failing), every post goes there
 // untried, so that no handler waits on the server: in a long outage,
 // handlers that each waited out a retry budget held every slot, and
 // commands were refused.
@@ -219,11 +220,25 @@ func (ob *outbox) get(ctx context.Context, key string) (*outboxEntry, error) {
 	return e, nil
 }
 
-// waiting reports whether posts to a channel wait in the outbox.
-func (ob *outbox) waiting(channelID string) bool {
+// waitingFor reports whether posts that a new post to a channel must not
+// overtake wait in the outbox: those answering the same post, replyTo
+// (the replies to one command keep their order), or, for a post that
+// answers none, those to the channel that answer none either. A reply to
+// another command does not wait behind them: after an outage, the
+// backlog is sent while new commands are answered at once (a backlog
+// that every new reply joined, at a channel's busiest, never emptied).
+func (ob *outbox) waitingFor(channelID, replyTo string) bool {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	return len(ob.byChan[channelID]) > 0
+	if replyTo != "" {
+		return ob.replies[replyTo] > 0
+	}
+	for _, it := range ob.byChan[channelID] {
+		if it.replyTo == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // depth returns the number of posts in the outbox.
@@ -361,8 +376,8 @@ func (ob *outbox) expired(created int64, now time.Time) bool {
 	return now.Sub(time.UnixMilli(created)) > ob.maxAge
 }
 
-// errBehind stops the retries of a post when posts to its channel were
-// put in the outbox meanwhile: it goes behind them.
+// errBehind is why a post goes to the outbox untried: posts it must not
+// overtake wait there (see outbox.waitingFor).
 var errBehind = errors.New("mattermost: posts to the channel wait in the outbox")
 
 // keepable reports whether a post that failed with err goes to the
@@ -406,7 +421,7 @@ func (b *Backend) post(ctx context.Context, p *mm.Post, file *outboxFile) error 
 	}
 	var err error
 	switch {
-	case file != nil, b.ob.waiting(p.ChannelID):
+	case file != nil, b.ob.waitingFor(p.ChannelID, replyToOf(p)):
 	case b.ob.failing.Load():
 		err = errFailing
 	default:
@@ -443,6 +458,12 @@ func (b *Backend) recovered() {
 // the bot's credentials refused.
 func serverFailing(err error) bool {
 	return mm.Transient(err) || errors.Is(err, mm.ErrUnauthorized)
+}
+
+// replyToOf returns the post p answers (PropReplyTo), or "".
+func replyToOf(p *mm.Post) string {
+	id, _ := p.Props[PropReplyTo].(string)
+	return id
 }
 
 // errFailing is why a post goes to the outbox untried: the server failed

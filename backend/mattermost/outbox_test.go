@@ -1,12 +1,15 @@
 package mattermost
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,6 +39,7 @@ const (
 	loseAnswer        // served, then the answer lost (connection reset)
 	unavailable       // answered 503, not served
 	hang              // no answer until the request's context ends
+	slow              // served after a second
 )
 
 // faultTransport serves requests with a handler, in memory, as decide
@@ -82,6 +86,9 @@ func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if what == hang {
 		<-r.Context().Done()
 		return nil, r.Context().Err()
+	}
+	if what == slow {
+		time.Sleep(time.Second)
 	}
 	if what == refuse {
 		if r.Body != nil {
@@ -699,5 +706,59 @@ func TestOutboxCloseWaitsForSends(t *testing.T) {
 		}
 		cancel()
 		synctest.Wait()
+	})
+}
+
+// slowText delays by a second the posts whose message starts with
+// prefix, and lets the rest through at once.
+func slowText(prefix string) func(r *http.Request) fault {
+	return func(r *http.Request) fault {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v4/posts" || r.Body == nil {
+			return pass
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var p mm.Post
+		if json.Unmarshal(body, &p) == nil && strings.HasPrefix(p.Message, prefix) {
+			return slow
+		}
+		return pass
+	}
+}
+
+// TestOutboxBacklogKeepsCommandsApart: while the outbox sends a
+// channel's backlog after an outage, a reply to another command goes out
+// at once rather than behind it; a reply to a command with replies in
+// the backlog waits behind them, in its order.
+func TestOutboxBacklogKeepsCommandsApart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, _ := w.start(nil)
+		sendTo := func(text, replyTo string) {
+			t.Helper()
+			if err := b.Send(t.Context(), &bot.Outgoing{RoomID: w.ops.ID, Text: text, ReplyTo: replyTo}); err != nil {
+				t.Fatalf("Send(%q) = %v", text, err)
+			}
+		}
+		w.tr.down()
+		sendTo("old 1", "p1")
+		sendTo("old 2", "p2")
+		sendTo("old 3", "p3")
+		// The server is back, and takes a second per backlog post.
+		w.tr.set(slowText("old"))
+		for !slices.Contains(w.said(w.ops), "old 1") {
+			time.Sleep(100 * time.Millisecond)
+		}
+		sendTo("new", "p4")           // another command: at once
+		sendTo("old 3, part 2", "p3") // behind "old 3"
+		synctest.Wait()
+		if got, want := w.said(w.ops), []string{"old 1", "new"}; !slices.Equal(got, want) {
+			t.Errorf("~ops has %q while the backlog is sent, want %q", got, want)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if got, want := w.said(w.ops), []string{"old 1", "new", "old 2", "old 3", "old 3, part 2"}; !slices.Equal(got, want) {
+			t.Errorf("~ops has %q, want %q", got, want)
+		}
 	})
 }

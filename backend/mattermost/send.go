@@ -80,7 +80,7 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 
 	var file *outboxFile // the file to keep with the last post
 	if out.File != nil {
-		fi, kept, err := b.upload(ctx, channelID, out.File)
+		fi, kept, err := b.upload(ctx, channelID, out.ReplyTo, out.File)
 		if err != nil {
 			return fmt.Errorf("mattermost: upload %q to channel %s: %w", out.File.Name, channelID, err)
 		}
@@ -106,18 +106,19 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	return nil
 }
 
-// waiting reports whether posts to a channel wait in the outbox.
-func (b *Backend) waiting(channelID string) bool {
-	return b.ob != nil && b.ob.waiting(channelID)
+// waitingFor reports whether posts that a post to a channel answering
+// replyTo must not overtake wait in the outbox (see outbox.waitingFor).
+func (b *Backend) waitingFor(channelID, replyTo string) bool {
+	return b.ob != nil && b.ob.waitingFor(channelID, replyTo)
 }
 
 // upload uploads f to a channel and returns its FileInfo: tried once
 // (the client's own retries included) when the backend has an outbox,
 // retried on transient failures otherwise. When posts to the channel
-// wait in the outbox, or the server is failing, or the upload fails in a
+// wait in the outbox (see outbox.waitingFor), or the server is failing, or the upload fails in a
 // way the outbox keeps (see keepable), it returns the file's content
 // instead, to keep with the post.
-func (b *Backend) upload(ctx context.Context, channelID string, f *bot.File) (*mm.FileInfo, *outboxFile, error) {
+func (b *Backend) upload(ctx context.Context, channelID, replyTo string, f *bot.File) (*mm.FileInfo, *outboxFile, error) {
 	body, rewind, err := replayable(f.Name, f.Body)
 	if err != nil {
 		return nil, nil, err
@@ -126,7 +127,7 @@ func (b *Backend) upload(ctx context.Context, channelID string, f *bot.File) (*m
 		fi, err := b.uploadReplayable(ctx, channelID, f.Name, body, rewind)
 		return fi, nil, err
 	}
-	if b.ob.waiting(channelID) || b.ob.failing.Load() {
+	if b.ob.waitingFor(channelID, replyTo) || b.ob.failing.Load() {
 		kept, err := keepFile(f.Name, body)
 		return nil, kept, err
 	}
@@ -181,7 +182,7 @@ func dropBlank(parts []string) []string {
 // the end of its retries, is posted by the bot as an attachment, which
 // the outbox keeps.
 func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot.Outgoing, last *mm.Post, file *outboxFile) (bool, error) {
-	if b.opts.CardsHook == "" || out.ThreadID != "" || len(b.teams) == 0 || b.waiting(channelID) ||
+	if b.opts.CardsHook == "" || out.ThreadID != "" || len(b.teams) == 0 || b.waitingFor(channelID, out.ReplyTo) ||
 		(b.ob != nil && b.ob.failing.Load()) {
 		return false, nil
 	}
@@ -194,7 +195,7 @@ func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot
 		if err := b.post(ctx, last, file); err != nil {
 			return true, fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
 		}
-		if b.waiting(channelID) {
+		if b.waitingFor(channelID, out.ReplyTo) {
 			return true, b.sendCardPost(ctx, channelID, out)
 		}
 	}

@@ -170,6 +170,36 @@ type Mattermost struct {
 	// gives seconds or a duration string. Default 15m; 0 turns the
 	// catch-up at start off (and the limit after a reconnection).
 	CatchUp time.Duration `toml:"catch_up"`
+	// Slash is the [mattermost.slash] table: the bot's own slash
+	// commands.
+	Slash Slash `toml:"slash"`
+}
+
+// Slash is the [mattermost.slash] table: the slash commands the bot
+// registers on the teams it serves, through the API, pointing at its HTTP
+// listener as the server reaches it (HTTP.PublicURL). A slash command
+// runs the same plugin command as the prefixed message, with the same
+// arguments, access rules and help: "/matterbot deploy api prod" is
+// "!deploy api prod".
+type Slash struct {
+	// Register makes the bot create (or update, never duplicate) its
+	// slash commands on each team it serves when it starts. It needs
+	// [http] public_url and the bot's permission to manage slash
+	// commands on the team (a team admin). Default true; false leaves
+	// the team's commands alone (the bot answers none).
+	Register bool `toml:"register"`
+	// Trigger is the word of the bot's umbrella command: "/TRIGGER
+	// COMMAND ARGS" runs any command. Default: the bot's username.
+	Trigger string `toml:"trigger"`
+	// Commands lists plugin commands that also get a trigger of their
+	// own: "deploy" registers "/deploy" for "!deploy". A word the server
+	// has built in ("/help", "/echo", "/status") cannot be one. Default
+	// none.
+	Commands []string `toml:"commands"`
+	// Response is how a command's replies are shown: "ephemeral" (the
+	// default: to the caller alone) or "in_channel" (a post everyone in
+	// the channel sees).
+	Response string `toml:"response"`
 }
 
 // Bounds of Mattermost.MaxMessageRunes. DefaultMessageRunes is
@@ -292,6 +322,12 @@ type HTTP struct {
 	// HMAC makes Header carry the hex HMAC-SHA256 of the body keyed with
 	// Secret ("sha256=…", GitHub's style) instead of the secret itself.
 	HMAC bool `toml:"hmac"`
+	// PublicURL is the listener's address as the Mattermost server
+	// reaches it, such as "https://bot.example.com" (a reverse proxy) or
+	// "http://10.0.0.5:8066": the base of the URLs the bot gives the
+	// server to call back, for its slash commands and interactive
+	// messages. Default "": the bot registers no slash commands.
+	PublicURL string `toml:"public_url"`
 	// PProf serves Go's profiler (net/http/pprof) under /debug/pprof/ on
 	// the listener. Default false: 404 there.
 	PProf bool `toml:"pprof"`
@@ -318,7 +354,8 @@ func Default() *Config {
 		Mattermost: Mattermost{Scheme: "https", Port: 8065, Timeout: 30 * time.Second,
 			MaxMessageRunes:  DefaultMessageRunes,
 			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow,
-			OutboxMaxAge: DefaultOutboxMaxAge, DeadLinkAfter: DefaultDeadLinkAfter, CatchUp: DefaultCatchUp},
+			OutboxMaxAge: DefaultOutboxMaxAge, DeadLinkAfter: DefaultDeadLinkAfter, CatchUp: DefaultCatchUp,
+			Slash: Slash{Register: true, Response: "ephemeral"}},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: DefaultListen},

@@ -197,7 +197,7 @@ pprof = true
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, DeadLinkAfter: 20 * time.Second, CardsHook: "hookid",
 					AllowBots: true, AllowWebhooks: true, IgnoreUsers: []string{"@errbot"}, RateLimit: 2.5, MaxMessageRunes: 4000,
 					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second, OutboxMaxAge: 15 * time.Minute,
-					CatchUp: 5 * time.Minute}
+					CatchUp: 5 * time.Minute, Slash: Slash{Register: true, Response: "ephemeral"}}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
 				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true, PProf: true}
@@ -574,6 +574,14 @@ func TestParseErrors(t *testing.T) {
 			doc:  "backend = \"console\"\n[http]\nheader = \"X Sig:\"\nhmac = true\n",
 			want: "bot.toml:2: http.secret: missing: header and hmac need a secret\n" +
 				"bot.toml:3: http.header: \"X Sig:\" is not a header name",
+		},
+		{
+			name: "public url and slash commands",
+			doc:  "backend = \"console\"\n[http]\npublic_url = \"bot.example.com\"\n[mattermost.slash]\ntrigger = \"/ops bot\"\ncommands = [\"\"]\nresponse = \"loud\"\n",
+			want: "bot.toml:3: http.public_url: \"bot.example.com\" is not an http or https URL such as \"https://bot.example.com\"\n" +
+				"bot.toml:5: mattermost.slash.trigger: \"/ops bot\" is not a trigger: one word, without the /\n" +
+				"bot.toml:6: mattermost.slash.commands[0]: must not be empty\n" +
+				"bot.toml:7: mattermost.slash.response: \"loud\" is not one of \"ephemeral\", \"in_channel\"",
 		},
 		{
 			name: "access rules",

@@ -63,7 +63,10 @@
 // address other machines reach (":8066", "0.0.0.0:8066", a host name or
 // another IP) is refused unless [http] secret is set, so that webhooks
 // are never open to the network unchecked. pprof = true adds Go's
-// profiler under /debug/pprof/.
+// profiler under /debug/pprof/. public_url is the listener's address as
+// the Mattermost server reaches it (a reverse proxy, another host): the
+// base of the URLs the bot registers for its slash commands
+// ([mattermost.slash]) and interactive messages.
 //
 // # Environment
 //
@@ -110,6 +113,10 @@
 //	MATTERBOT_MATTERMOST_LOOP_WINDOW       mattermost.loop_window
 //	MATTERBOT_MATTERMOST_OUTBOX_MAX_AGE    mattermost.outbox_max_age
 //	MATTERBOT_MATTERMOST_CATCH_UP          mattermost.catch_up
+//	MATTERBOT_MATTERMOST_SLASH_REGISTER    mattermost.slash.register
+//	MATTERBOT_MATTERMOST_SLASH_TRIGGER     mattermost.slash.trigger
+//	MATTERBOT_MATTERMOST_SLASH_COMMANDS    mattermost.slash.commands (list)
+//	MATTERBOT_MATTERMOST_SLASH_RESPONSE    mattermost.slash.response
 //	MATTERBOT_STORAGE_PATH                 storage.path
 //	MATTERBOT_LOG_LEVEL                    log.level
 //	MATTERBOT_LOG_FORMAT                   log.format
@@ -117,6 +124,7 @@
 //	MATTERBOT_HTTP_SECRET                  http.secret
 //	MATTERBOT_HTTP_HEADER                  http.header
 //	MATTERBOT_HTTP_HMAC                    http.hmac
+//	MATTERBOT_HTTP_PUBLIC_URL              http.public_url
 //	MATTERBOT_HTTP_PPROF                   http.pprof
 //
 // The access rules (an ordered list of tables) and the plugin tables (free

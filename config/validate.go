@@ -3,6 +3,7 @@ package config
 import (
 	"math"
 	"net"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -70,9 +71,22 @@ func (d *decoder) validate(cfg *Config) {
 	if cfg.HTTP.Secret.IsZero() && (cfg.HTTP.Header != "" || cfg.HTTP.HMAC) {
 		d.problem([]string{"http", "secret"}, nil, "missing: header and hmac need a secret")
 	}
+	if u := cfg.HTTP.PublicURL; u != "" {
+		pu, err := url.Parse(u)
+		if err != nil || pu.Scheme != "http" && pu.Scheme != "https" || pu.Host == "" || pu.RawQuery != "" || pu.Fragment != "" {
+			d.problem([]string{"http", "public_url"}, err, "%q is not an http or https URL such as \"https://bot.example.com\"", u)
+		}
+	}
 	if h := cfg.HTTP.Header; h != "" && strings.ContainsAny(h, " \t\r\n:") {
 		d.problem([]string{"http", "header"}, nil, "%q is not a header name", h)
 	}
+}
+
+// validTrigger reports whether t can be a slash command's trigger
+// (model.Command.IsValid): one word of at most 128 bytes, without the
+// leading slash.
+func validTrigger(t string) bool {
+	return len(t) <= 128 && !strings.HasPrefix(t, "/") && !strings.ContainsAny(t, " \t\r\n")
 }
 
 // loopback reports whether a listen address's host is reached from the
@@ -132,6 +146,11 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 	if m.MaxMessageRunes < MinMessageRunes || m.MaxMessageRunes > DefaultMessageRunes {
 		d.problem(key("max_message_runes"), nil, "%d is out of range (%d-%d)", m.MaxMessageRunes, MinMessageRunes, DefaultMessageRunes)
 	}
+	oneOf(d, []string{"mattermost", "slash", "response"}, m.Slash.Response, "ephemeral", "in_channel")
+	if t := m.Slash.Trigger; t != "" && !validTrigger(t) {
+		d.problem([]string{"mattermost", "slash", "trigger"}, nil, "%q is not a trigger: one word, without the /", t)
+	}
+	d.nonEmpty([]string{"mattermost", "slash", "commands"}, m.Slash.Commands)
 	// A token_file or password_file that failed to read has been reported;
 	// it still counts as set here, so nothing is reported missing twice.
 	token := !m.Token.IsZero() || m.TokenFile != ""

@@ -57,14 +57,15 @@ func (c *checkCmd) Run(e *env) error {
 	if cfg.Backend != "mattermost" {
 		r.ok("backend %s: no server to check", cfg.Backend)
 	} else {
-		c.server(e.ctx, r, cfg)
+		c.server(e, r, cfg)
 	}
 	return r.end()
 }
 
 // server logs in as run does and reports what the bot may do where.
-func (c *checkCmd) server(ctx context.Context, r *report, cfg *config.Config) {
-	be, err := mmbackend.New(BackendOptions(cfg.Mattermost, slog.New(slog.DiscardHandler)))
+func (c *checkCmd) server(e *env, r *report, cfg *config.Config) {
+	ctx := e.ctx
+	be, err := mmbackend.New(e.backendOptions(cfg.Mattermost, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		r.fail("%s", strings.TrimPrefix(err.Error(), "mattermost: "))
 		return

@@ -3,11 +3,14 @@ package matterbot
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
@@ -236,5 +239,30 @@ func appendConfig(t *testing.T, w *runWorld, text string) {
 	defer f.Close()
 	if _, err := f.WriteString(text); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingTransport counts the requests it passes on.
+type countingTransport struct{ n atomic.Int32 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestCommandBackendHook: Command.Backend adjusts the backend's options
+// run and check build (here an HTTP client of the team's own).
+func TestCommandBackendHook(t *testing.T) {
+	w := newRunWorld(t)
+	t.Setenv("MATTERBOT_MATTERMOST_TOKEN", w.token)
+	tr := &countingTransport{}
+	var out bytes.Buffer
+	c := &Command{Name: "matterbot", Stdout: &out, Stderr: &out,
+		Backend: func(o *mmbackend.Options) { o.HTTPClient = &http.Client{Transport: tr} }}
+	if code := c.Run(context.Background(), []string{"check", "-c", w.config}); code != 0 {
+		t.Fatalf("check = %d:\n%s", code, out.String())
+	}
+	if tr.n.Load() == 0 {
+		t.Error("check made no request through the client Command.Backend set")
 	}
 }

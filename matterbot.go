@@ -40,6 +40,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
 )
@@ -49,10 +50,20 @@ import (
 // returns. The plugins are the values bot.New receives: one subcommand
 // runs per process, so each is set up once.
 func Main(plugins ...bot.Setuper) {
-	name := programName()
+	(&Command{Plugins: plugins}).Main()
+}
+
+// Main is [Main] for c: it runs c's command line on os.Args, with the
+// signals handled as Main handles them (a graceful stop, SIGHUP to
+// reload), and exits the process with the exit code. It never returns.
+// c's Stdin, Stdout and Stderr are left to their defaults, the process's.
+func (c *Command) Main() {
+	if c.Name == "" {
+		c.Name = programName()
+	}
 	hup := &hangup{}
-	ctx, stop := onSignals(context.Background(), os.Stderr, name, os.Exit, hup)
-	c := &Command{Name: name, Plugins: plugins, hangup: hup}
+	ctx, stop := onSignals(context.Background(), os.Stderr, c.Name, os.Exit, hup)
+	c.hangup = hup
 	code := c.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -76,6 +87,14 @@ type Command struct {
 	// Stdin, Stdout and Stderr default to the process's.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+
+	// Backend, when set, adjusts the Mattermost backend's options that
+	// run and check build from the configuration ([BackendOptions]),
+	// before the backend is made: an HTTP client through a corporate
+	// proxy or with a client certificate, a WebSocket or retry policy
+	// the file has no key for. The store and the observer are set after
+	// it.
+	Backend func(*mmbackend.Options)
 
 	// hangup delivers SIGHUP to run (Main sets it); nil: run does not
 	// reload.
@@ -112,6 +131,7 @@ type env struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	hangup  *hangup // SIGHUP, for run; nil when nothing sends it
+	backend func(*mmbackend.Options)
 }
 
 type versionCmd struct{}
@@ -127,7 +147,7 @@ func (versionCmd) Run(e *env) error {
 // success, 1 when the command failed, 2 on a usage error.
 func (c *Command) Run(ctx context.Context, args []string) int {
 	e := &env{ctx: ctx, name: c.Name, version: c.Version, plugins: c.Plugins,
-		stdin: c.Stdin, stdout: c.Stdout, stderr: c.Stderr, hangup: c.hangup}
+		stdin: c.Stdin, stdout: c.Stdout, stderr: c.Stderr, hangup: c.hangup, backend: c.Backend}
 	if e.name == "" {
 		e.name = programName()
 	}

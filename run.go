@@ -50,7 +50,7 @@ func (c *runCmd) Run(e *env) error {
 	// The metrics are served on the HTTP listener: without one, nothing
 	// observes.
 	var m *metrics.Metrics
-	bopts := BackendOptions(cfg.Mattermost, logger)
+	bopts := e.backendOptions(cfg.Mattermost, logger)
 	if cfg.HTTP.Listen != "" {
 		m = metrics.New(e.version)
 		bopts.Observer = m
@@ -94,6 +94,15 @@ func (c *runCmd) Run(e *env) error {
 	// Mount other handlers on mux here, before warnShadowed.
 	warnShadowed(mux, eng, logger)
 	return serveHTTP(ctx, eng, cfg.HTTP.Listen, mux, logger)
+}
+
+// backendOptions is BackendOptions adjusted by Command.Backend.
+func (e *env) backendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options {
+	o := BackendOptions(m, logger)
+	if e.backend != nil {
+		e.backend(&o)
+	}
+	return o
 }
 
 // EngineOptions maps a configuration's engine keys (prefixes, admins,

@@ -2,14 +2,10 @@ package faultsuite
 
 import (
 	"bufio"
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,10 +14,8 @@ import (
 	"github.com/matterbot/matterbot"
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
-	"github.com/matterbot/matterbot/config"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/plugins"
-	"github.com/matterbot/matterbot/storage/bolt"
 )
 
 // The test binary is also the bot under test: with childEnv set it runs
@@ -33,9 +27,6 @@ const (
 	// factor it holds; unset or 1, the child is `matterbot run` itself.
 	scaleEnv = "MATTERBOT_FAULTSUITE_SCALE"
 )
-
-// backendStore is run.go's name for the backend's store.
-const backendStore = "backend:mattermost"
 
 // The child's memory probe: the parent writes a line on fd 3 and reads
 // the answer on fd 4 (exec.Cmd.ExtraFiles).
@@ -51,7 +42,7 @@ func TestMain(m *testing.M) {
 		os.Unsetenv(childEnv)
 		os.Unsetenv(scaleEnv)
 		go serveProbe()
-		os.Exit(runChild(cfg, scale))
+		runChild(cfg, scale) // exits
 	}
 	goleak.VerifyTestMain(m)
 }
@@ -62,60 +53,31 @@ func botPlugins() []bot.Setuper {
 	return append(plugins.Builtin(), &misbehave{})
 }
 
-// runChild runs the bot on the configuration file cfg and returns its exit
-// code. With scale 0 or 1 it is `matterbot run -c cfg`, signals and all;
-// below 1 it builds the bot the way run does (BackendOptions,
-// EngineOptions, the bolt store) with the WebSocket reconnect backoff and
-// the reply retries (their backoff and their budget) multiplied by
-// scale, so that a short run sees as many reconnections, and replies
-// kept in the outbox, in a fraction of the time.
-func runChild(cfg string, scale float64) int {
-	if scale <= 0 || scale >= 1 {
-		os.Args = []string{"matterbot", "run", "-c", cfg}
-		matterbot.Main(botPlugins()...) // exits
+// runChild runs the bot on the configuration file cfg: `matterbot run -c
+// cfg`, signals and all (Command.Main, which exits). Below 1, scale
+// multiplies the WebSocket reconnect backoff,
+// its keepalive ping and the reply retries (their backoff and their
+// budget), through Command.Backend, so that a short run sees as many
+// reconnections, and replies kept in the outbox, in a fraction of the
+// time.
+func runChild(cfg string, scale float64) {
+	c := &matterbot.Command{Name: "matterbot", Plugins: botPlugins()}
+	if scale > 0 && scale < 1 {
+		scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
+		c.Backend = func(o *mmbackend.Options) {
+			o.WebSocket.MinBackoff = scaled(mm.DefaultMinBackoff)
+			o.WebSocket.MaxBackoff = scaled(mm.DefaultMaxBackoff)
+			// The keepalive ping is how the bot hears that its socket's
+			// session was revoked (the socket goes deaf, and its
+			// actions fail 401).
+			o.WebSocket.PingInterval = scaled(mm.DefaultPingInterval)
+			o.Retry.Base = scaled(mmbackend.DefaultRetryBase)
+			o.Retry.Max = scaled(mmbackend.DefaultRetryMax)
+			o.Retry.MaxTotal = scaled(mmbackend.MaxRetryTime)
+		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := runScaled(ctx, cfg, scale); err != nil {
-		fmt.Fprintln(os.Stderr, "matterbot:", err)
-		return 1
-	}
-	return 0
-}
-
-// runScaled is run.go's runCmd.Run without the HTTP listener and the
-// reload, with scaled backoffs. Keep it in step with run.go.
-func runScaled(ctx context.Context, file string, scale float64) error {
-	cfg, err := config.Load(file)
-	if err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	bopts := matterbot.BackendOptions(cfg.Mattermost, logger)
-	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
-	bopts.WebSocket.MinBackoff = scaled(mm.DefaultMinBackoff)
-	bopts.WebSocket.MaxBackoff = scaled(mm.DefaultMaxBackoff)
-	// The keepalive ping is how the bot hears that its socket's session
-	// was revoked (the socket goes deaf, and its actions fail 401).
-	bopts.WebSocket.PingInterval = scaled(mm.DefaultPingInterval)
-	bopts.Retry.Base = scaled(mmbackend.DefaultRetryBase)
-	bopts.Retry.Max = scaled(mmbackend.DefaultRetryMax)
-	bopts.Retry.MaxTotal = scaled(mmbackend.MaxRetryTime)
-	store, err := bolt.Open(cfg.Storage.Path, &bolt.Options{Logger: logger})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	bopts.Store = store.Store(backendStore)
-	be, err := mmbackend.New(bopts)
-	if err != nil {
-		return err
-	}
-	eng, err := bot.New(be, matterbot.EngineOptions(cfg, store, logger), botPlugins()...)
-	if err != nil {
-		return err
-	}
-	return eng.Run(ctx)
+	os.Args = []string{"matterbot", "run", "-c", cfg}
+	c.Main()
 }
 
 // serveProbe answers each line on fd probeIn with the heap in use after a

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/matterbot/matterbot/mattermost"
 )
@@ -317,95 +316,4 @@ func (q *request) deleteCommand() {
 		s.touch()
 		return statusOK{}, nil
 	})
-}
-
-// executeCommand is POST /commands/execute (api4/command.go
-// executeCommand, app ExecuteCommand). Body model.CommandArgs
-// (channel_id, team_id, root_id, command). A command that is not "/" and
-// a word, or a bad channel id, is a 400
-// api.command.execute_command.start.app_error; no create_post in the
-// channel (an unknown one included) a 403; an archived channel a 400
-// api.command.execute_command.deleted.error. In a direct or group channel
-// team_id must be a team of the caller (else 403); elsewhere it is the
-// channel's. Then:
-//   - a built-in the fake runs (/away, /dnd, /offline, /online, /me,
-//     /shrug): its response, posted in the channel for in_channel (as the
-//     caller, with posted) or sent to the caller alone as an ephemeral
-//     message, and answered as the model.CommandResponse;
-//   - a custom command of the team: 500
-//     api.command.execute_command.failed.app_error, as a server answers
-//     when the command's URL cannot be reached (which is what a default
-//     server does for a URL on the loopback interface, refused by
-//     AllowedUntrustedInternalConnections): the fake never calls out;
-//   - anything else: 404 api.command.execute_command.not_found.app_error.
-func (q *request) executeCommand() {
-	var args struct {
-		ChannelID string `json:"channel_id"`
-		TeamID    string `json:"team_id"`
-		RootID    string `json:"root_id"`
-		Command   string `json:"command"`
-	}
-	if !q.decode("command_args", &args) {
-		return
-	}
-	if len(args.Command) <= 1 || !strings.HasPrefix(args.Command, "/") || !mattermost.IsValidID(args.ChannelID) {
-		q.fail(apiError(http.StatusBadRequest, "api.command.execute_command.start.app_error", ""))
-		return
-	}
-	trigger, message := args.Command, ""
-	if i := strings.IndexFunc(args.Command, unicode.IsSpace); i >= 0 {
-		trigger, message = args.Command[:i], args.Command[i+1:]
-	}
-	trigger = strings.TrimPrefix(strings.ToLower(trigger), "/")
-	s := q.s
-	q.locked(http.StatusOK, func(evs *[]event) (any, *mattermost.APIError) {
-		st := s.st
-		uid := q.sess.userID
-		ch := st.channels[args.ChannelID]
-		if ch == nil || !st.hasChannelPermission(ch, uid, permCreatePost) {
-			return nil, errPerm()
-		}
-		if ch.DeleteAt != 0 {
-			return nil, apiError(http.StatusBadRequest, "api.command.execute_command.deleted.error", "")
-		}
-		teamID := ch.TeamID
-		if ch.Type == mattermost.ChannelDirect || ch.Type == mattermost.ChannelGroup {
-			teamID = args.TeamID
-			if !st.isTeamMember(teamID, uid) && !st.hasPermission(uid, permCreatePost) {
-				return nil, errPerm()
-			}
-		}
-		for _, b := range builtinCommands {
-			if b.cmd.Trigger != trigger {
-				continue
-			}
-			resp := b.run(s, uid, message, evs)
-			s.commandResponsePost(ch, uid, args.RootID, resp, evs)
-			return resp, nil
-		}
-		for _, c := range st.teamCommands(teamID) {
-			if c.Trigger == trigger {
-				return nil, apiError(http.StatusInternalServerError, "api.command.execute_command.failed.app_error", trigger)
-			}
-		}
-		return nil, apiError(http.StatusNotFound, "api.command.execute_command.not_found.app_error", trigger)
-	})
-}
-
-// commandResponsePost delivers a built-in's response as app
-// HandleCommandResponsePost does: in_channel creates a post from the
-// caller; ephemeral (or no type) with text sends it to the caller alone.
-// s.mu held.
-func (s *Server) commandResponsePost(ch *mattermost.Channel, userID, rootID string, resp commandResponse, evs *[]event) {
-	p := &mattermost.Post{ChannelID: ch.ID, UserID: userID, RootID: rootID, Type: resp.Type, Message: resp.Text, Props: resp.Props}
-	switch {
-	case resp.ResponseType == "in_channel":
-		_, _, _ = s.createPost(p, postOpts{setOnline: true, markViewed: true}, evs)
-	case resp.Text != "":
-		p.ID, p.CreateAt, p.Type, p.ParentID = mattermost.NewID(), s.millis(), mattermost.PostTypeEphemeral, rootID
-		out := s.postOut(p)
-		*evs = append(*evs, event{name: "ephemeral_message", userID: userID, channelID: ch.ID,
-			data: map[string]any{"post": jsonString(&out)}})
-	}
-	s.touch()
 }

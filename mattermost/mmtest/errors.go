@@ -106,6 +106,14 @@ var messages = map[string]string{
 	"api.command.execute_command.start.app_error":                                      "No command trigger found.",
 	"api.command.execute_command.deleted.error":                                        "Can not run command in deleted channel.",
 	"api.command.execute_command.failed.app_error":                                     "Command with a trigger of '{{.Name}}' failed.",
+	"api.command.execute_command.failed_resp.app_error":                                "Command with a trigger of '{{.Name}}' returned response {{.Status}}.",                   // text unverified
+	"api.command.execute_command.failed_empty.app_error":                               "Command with a trigger of '{{.Name}}' returned an empty response.",                      // text unverified
+	"api.command.execute_command.create_post_failed.app_error":                         "Command '{{.Name}}' failed to post response. Please contact your System Administrator.", // text unverified
+	"api.command.command_post.forbidden.app_error":                                     "Specified user is not a member of specified channel.",                                   // text unverified
+	"api.command.team_mismatch.app_error":                                              "Unable to update commands across teams.",                                                // text unverified
+	"app.command_webhook.get.missing":                                                  "Unable to find the webhook.",                                                            // text unverified
+	"app.command_webhook.handle_command_webhook.parse":                                 "Unable to parse incoming data.",                                                         // text unverified
+	"app.command_webhook.try_use.invalid":                                              "Invalid webhook.",                                                                       // text unverified
 	"api.command.execute_command.not_found.app_error":                                  "Command with a trigger of '{{.Name}}' not found. To send a message beginning with \"/\", try adding an empty space at the beginning of the message.",
 	"store.sql_command.save.get.app_error":                                             "Unable to get the command.",                                           // text unverified
 	"model.command.is_valid.user_id.app_error":                                         "Invalid user id.",                                                     // text unverified

@@ -129,6 +129,7 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/commands", auth: true, handler: (*request).listCommands},
 		{method: "POST", pattern: "/commands/execute", auth: true, handler: (*request).executeCommand},
 		{method: "GET", pattern: "/commands/{command_id}", auth: true, handler: (*request).getCommand},
+		{method: "PUT", pattern: "/commands/{command_id}", auth: true, handler: (*request).updateCommand},
 		{method: "DELETE", pattern: "/commands/{command_id}", auth: true, handler: (*request).deleteCommand},
 
 		// client_config.go (api4/config.go getClientConfig, api4/license.go getClientLicense)
@@ -144,5 +145,6 @@ func (s *Server) routes() []route {
 func (s *Server) webRoutes() []route {
 	return []route{
 		{method: "POST", pattern: "/hooks/{hook_id}", handler: (*request).postHook},
+		{method: "POST", pattern: "/hooks/commands/{hook_id}", handler: (*request).postCommandHook},
 	}
 }

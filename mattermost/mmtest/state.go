@@ -40,6 +40,7 @@ type state struct {
 	prefs    map[string]map[prefKey]string // user id → preferences (preferences.go)
 	emojis   map[string]*emojiRec          // id → custom emoji (emoji.go)
 	commands map[string]*commandRec        // id → slash command (commands.go)
+	cmdHooks map[string]*commandHook       // id → a command run's response_url (command_exec.go)
 
 	lastMillis int64
 }

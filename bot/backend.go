@@ -147,6 +147,11 @@ type Card struct {
 	Fields    []Field
 	Image     string // URL of a large image
 	Thumbnail string // URL of a small image
+	// Actions are buttons and menus shown on the card (see Action); a
+	// click runs the handler the sending plugin declared with
+	// Plugin.OnClick. Backends without interactive messages show them
+	// as text, or leave them out.
+	Actions []Action
 }
 
 // Field is a title/value pair in a Card. Short fields may be laid out side

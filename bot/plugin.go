@@ -82,6 +82,10 @@ type Plugin struct {
 	// restart, which runs Setup again, can activate it.
 	bare bool
 
+	// Interactive messages, declared in Setup; read-only afterwards.
+	clicks map[string]*ClickHandler // by action name (OnClick)
+	forms  map[string]*FormHandler  // by dialog name (Form)
+
 	// cfgMu guards the plugin's configuration, which Engine.Reconfigure
 	// replaces while admins read it.
 	cfgMu    sync.Mutex
@@ -128,6 +132,9 @@ func (p *Plugin) Engine() *Engine { return p.engine }
 // id: "@" + User.ID, "~" + Room.ID) at any time, from a schedule or a
 // callback. See Engine.Send.
 func (p *Plugin) Send(ctx context.Context, to string, out Outgoing) error {
+	if err := p.stampOutgoing(&out); err != nil {
+		return err
+	}
 	return p.engine.Send(ctx, to, out)
 }
 

@@ -145,6 +145,9 @@ func startsWithBlock(text string) bool {
 }
 
 func (r *Request) send(out *Outgoing) error {
+	if err := r.Plugin.stampOutgoing(out); err != nil {
+		return err
+	}
 	if err := r.engine.sent(r.engine.backend.Send(r.replyContext(), out)); err != nil {
 		return fmt.Errorf("bot: reply: %w", err)
 	}
@@ -230,6 +233,9 @@ func (r *Request) Ephemeral(text string) error {
 func (r *Request) Send(to string, out Outgoing) error {
 	if out.ReplyTo == "" {
 		out.ReplyTo = r.Message.ID
+	}
+	if err := r.Plugin.stampOutgoing(&out); err != nil {
+		return err
 	}
 	return r.engine.sent(r.engine.Send(r.ctx, to, out))
 }

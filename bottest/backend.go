@@ -39,6 +39,8 @@ type Backend struct {
 	typing     int               // guarded by mu
 	handler    bot.Handler       // guarded by mu: set once connected
 	ready      chan struct{}     // closed once connected
+
+	dialogs []*bot.Dialog // guarded by mu: opened, not yet taken (Dialogs)
 }
 
 // NewBackend returns a Backend with the default users and rooms.

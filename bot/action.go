@@ -301,7 +301,7 @@ func (p *Plugin) stampCard(card *Card) (*Card, error) {
 	cc.Actions = make([]Action, len(card.Actions))
 	for i, a := range card.Actions {
 		if a.Plugin != "" && a.Plugin != p.name {
-			q := p.engine.byName[a.Plugin]
+			q := p.engine.registry().byName[a.Plugin]
 			if q == nil || q.clicks[a.Name] == nil {
 				return nil, fmt.Errorf("bot: card action %q of plugin %q: no such click handler", a.Name, a.Plugin)
 			}
@@ -357,7 +357,7 @@ const (
 // why. It implements ActionHandler.
 func (e *Engine) HandleClick(ctx context.Context, c *Click) {
 	c.engine, c.id = e, newRef()
-	p := e.byName[c.Plugin]
+	p := e.registry().byName[c.Plugin]
 	var h *ClickHandler
 	if p != nil {
 		h = p.clicks[c.Action]

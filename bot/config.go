@@ -118,7 +118,7 @@ func unset(v reflect.Value) bool {
 func (e *Engine) checkPluginTables() {
 	var names []string
 	for n := range e.options().PluginConfig {
-		if e.byName[n] == nil {
+		if e.registry().byName[n] == nil {
 			names = append(names, n)
 		}
 	}
@@ -140,8 +140,9 @@ func (e *Engine) closestPlugin(name string) string {
 	if len(words) == 0 {
 		return "" // [plugins.""]
 	}
-	names := make([]string, len(e.plugins))
-	for i, p := range e.plugins {
+	ps := e.registry().plugins
+	names := make([]string, len(ps))
+	for i, p := range ps {
 		names[i] = p.name
 	}
 	if s := suggest(words, names); len(s) > 0 {

@@ -497,7 +497,7 @@ const (
 // cancelled dialog runs nothing. It implements ActionHandler.
 func (e *Engine) HandleSubmission(ctx context.Context, s *Submission) {
 	s.engine, s.id = e, newRef()
-	p := e.byName[s.Plugin]
+	p := e.registry().byName[s.Plugin]
 	var f *FormHandler
 	if p != nil {
 		f = p.forms[s.Dialog]

@@ -635,7 +635,8 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	tr.handled = m.Handled
 	defer tr.release()
 
-	for _, p := range e.plugins {
+	reg := e.registry()
+	for _, p := range reg.plugins {
 		if len(p.onMessage) == 0 || !p.isActive() {
 			continue
 		}
@@ -646,7 +647,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 		}
 	}
 	text, addressed, explicit := address(s, m)
-	c, req := e.command(m, text, addressed)
+	c, req := e.command(reg, m, text, addressed)
 	// While a question waits for its author's answer (Request.Ask), a
 	// command given with the prefix runs as a command, and the question
 	// still waits; any other message from the author there answers it.
@@ -657,7 +658,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	if matched {
 		e.start(c, req, tr)
 	}
-	for _, c := range e.listeners {
+	for _, c := range reg.listeners {
 		if !c.plugin.isActive() {
 			continue
 		}
@@ -667,7 +668,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 		}
 	}
 	if addressed && text != "" && !matched {
-		if c, args := e.regexNamed(text); c != nil {
+		if c, args := reg.regexNamed(text); c != nil {
 			e.start(c, &Request{Message: m, Command: c.name, Args: args}, tr)
 		} else if !s.opts.SuppressUnknownCommand {
 			e.unknown(m, text, tr)
@@ -686,19 +687,19 @@ func (e *Engine) Addressed(m *Message) bool {
 	if addressed {
 		return true
 	}
-	c, _ := e.command(m, text, addressed)
+	c, _ := e.command(e.registry(), m, text, addressed)
 	return c != nil
 }
 
 // command returns the command or regex command m runs, with its
 // request, or nil. text is m's text after the prefix, when addressed.
-func (e *Engine) command(m *Message, text string, addressed bool) (*Cmd, *Request) {
+func (e *Engine) command(reg *registry, m *Message, text string, addressed bool) (*Cmd, *Request) {
 	if addressed && text != "" {
-		if c, args := e.lookup(text); c != nil {
+		if c, args := reg.lookup(text); c != nil {
 			return c, &Request{Message: m, Command: c.name, Args: args}
 		}
 	}
-	for _, c := range e.regexes {
+	for _, c := range reg.regexes {
 		subject := m.Text
 		if c.prefixed {
 			if !addressed {
@@ -721,13 +722,13 @@ func (e *Engine) command(m *Message, text string, addressed bool) (*Cmd, *Reques
 // command's name, an alias, or the first word of the pattern's literal
 // prefix (`^ticket #(\d+)$` is named by "ticket"). Its usage is the
 // answer, rather than "not found".
-func (e *Engine) regexNamed(text string) (*Cmd, string) {
+func (reg *registry) regexNamed(text string) (*Cmd, string) {
 	words := strings.Fields(strings.ToLower(text))
 	var (
 		best *Cmd
 		n    int // words of best's name in text
 	)
-	for _, c := range e.regexes {
+	for _, c := range reg.regexes {
 		if c.hidden || !c.plugin.isActive() {
 			continue
 		}
@@ -880,12 +881,13 @@ const maxListed = 10
 func (e *Engine) visibleNames(admin bool) []string {
 	var out []string
 	visible := func(c *Cmd) bool { return !c.hidden && (admin || !c.admin) && c.plugin.isActive() }
-	for n, c := range e.cmds {
+	reg := e.registry()
+	for n, c := range reg.cmds {
 		if visible(c) {
 			out = append(out, n)
 		}
 	}
-	for _, c := range e.regexes {
+	for _, c := range reg.regexes {
 		if visible(c) {
 			out = append(out, c.name)
 			out = append(out, c.aliases...)
@@ -990,12 +992,12 @@ func lastRune(s string) rune {
 
 // lookup finds the command with the longest name that starts text, and
 // returns it with the rest of text.
-func (e *Engine) lookup(text string) (*Cmd, string) {
+func (reg *registry) lookup(text string) (*Cmd, string) {
 	type span struct{ start, end int }
 	var spans [8]span
 	n := 0
 	clean := true // words separated by single spaces, no upper case
-	for i := 0; i < len(text) && n < min(e.maxWords, len(spans)); {
+	for i := 0; i < len(text) && n < min(reg.maxWords, len(spans)); {
 		for i < len(text) && isSpace(text[i]) {
 			i++
 		}
@@ -1020,7 +1022,7 @@ func (e *Engine) lookup(text string) (*Cmd, string) {
 		if !clean {
 			name = normalizeName(name)
 		}
-		if c := e.cmds[name]; c != nil && c.plugin.isActive() {
+		if c := reg.cmds[name]; c != nil && c.plugin.isActive() {
 			return c, strings.TrimSpace(text[spans[k-1].end:])
 		}
 	}
@@ -1071,7 +1073,7 @@ func (e *Engine) callbacks(each func(p *Plugin, tr *tracker)) <-chan struct{} {
 	}
 	tr := newTracker()
 	defer tr.release()
-	for _, p := range e.plugins {
+	for _, p := range e.registry().plugins {
 		if p.isActive() {
 			each(p, tr)
 		}

@@ -141,15 +141,9 @@ type Engine struct {
 	opts Options
 	log  *slog.Logger
 
-	plugins   []*Plugin
-	byName    map[string]*Plugin
-	cmds      map[string]*Cmd // by normalized name and alias
-	maxWords  int             // words in the longest command name
-	regexes   []*Cmd          // regex commands, in declaration order
-	listeners []*Cmd
-	schedules []Schedule
-	hooks     []Hook
-	mux       *http.ServeMux // the active plugins' webhooks; built by New
+	// routes holds the registered plugins and what they declared; never
+	// nil after New. Register and Unregister replace it as a whole.
+	routes atomic.Pointer[registry]
 
 	smu       sync.Mutex
 	svc       sync.WaitGroup // schedule loops and webhook handlers; Add under smu
@@ -160,10 +154,13 @@ type Engine struct {
 	// reconf serializes Reconfigure with itself and with the activations
 	// and deactivations of Run.
 	reconf  sync.Mutex
-	stopped bool                     // guarded by reconf: Run is stopping; Reconfigure refuses
-	set     atomic.Pointer[settings] // the settings in force; never nil after New
-	base    atomic.Pointer[context.Context]
-	resolve sync.Mutex // serializes the changes of set: connects and Reconfigure
+	stopped bool // guarded by reconf: Run is stopping; Reconfigure refuses
+	// activated is set once Run has activated the plugins: from then on
+	// Register activates the plugins it adds. Guarded by reconf.
+	activated bool
+	set       atomic.Pointer[settings] // the settings in force; never nil after New
+	base      atomic.Pointer[context.Context]
+	resolve   sync.Mutex // serializes the changes of set: connects and Reconfigure
 	// connected is closed once the first HandleConnect has succeeded and
 	// its OnConnect hooks are done: timers wait for it to send.
 	connected chan struct{}
@@ -247,14 +244,11 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	}
 	e := &Engine{
 		backend: backend,
-		byName:  map[string]*Plugin{},
-		cmds:    map[string]*Cmd{},
 		waiters: map[convKey]*waiter{},
 		users:   map[string]*userQueue{},
 		idle:    make(chan struct{}),
 		handoff: make(chan job),
 		unpark:  make(chan struct{}),
-		mux:     http.NewServeMux(),
 
 		connected: make(chan struct{}),
 	}
@@ -299,13 +293,26 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	}
 	in := e.opts
 	e.set.Store(&settings{opts: &in})
+	var ps []*Plugin
+	names := map[string]bool{}
 	for _, v := range plugins {
-		if err := e.add(v); err != nil {
+		p, err := e.setup(v)
+		if err != nil {
 			return nil, err
 		}
+		if names[p.name] {
+			return nil, fmt.Errorf("bot: plugin %q registered twice", p.name)
+		}
+		names[p.name] = true
+		ps = append(ps, p)
 	}
+	r, err := newRegistry(ps)
+	if err != nil {
+		return nil, err
+	}
+	e.routes.Store(r)
 	for _, n := range o.Inactive {
-		if e.byName[n] == nil {
+		if r.byName[n] == nil {
 			return nil, fmt.Errorf("bot: inactive plugin %q is not registered", n)
 		}
 	}
@@ -358,56 +365,35 @@ func pluginName(v Setuper) string {
 	return strings.ToLower(t.Name())
 }
 
-func (e *Engine) add(v Setuper) error {
+// setup builds the plugin of v: it calls v's Setup and checks what it
+// declared. A plugin whose required configuration is missing is
+// returned bare (see Plugin.Config), without error.
+func (e *Engine) setup(v Setuper) (*Plugin, error) {
 	if v == nil {
-		return errors.New("bot: nil plugin")
+		return nil, errors.New("bot: nil plugin")
 	}
 	name := pluginName(v)
 	if name == "" || strings.ContainsAny(name, " \t:/") {
-		return fmt.Errorf("bot: plugin %T: bad name %q (give the type a Name() string method)", v, name)
+		return nil, fmt.Errorf("bot: plugin %T: bad name %q (give the type a Name() string method)", v, name)
 	}
-	if e.byName[name] != nil {
-		return fmt.Errorf("bot: plugin %q registered twice", name)
-	}
-	p := &Plugin{engine: e, value: v, name: name, store: e.opts.Storage.Store(name)}
+	p := &Plugin{engine: e, value: v, name: name, store: e.opts.Storage.Store(name), mux: http.NewServeMux()}
 	err := v.Setup(p)
 	if mc := (*MissingConfigError)(nil); len(p.missingKeys()) > 0 && (err == nil || errors.As(err, &mc)) {
 		// Never activated: registered so that it is listed, with nothing
 		// else, since Setup stopped short or declared with missing values.
 		p.bare = true
-		e.plugins = append(e.plugins, p)
-		e.byName[name] = p
-		return nil
+		return p, nil
 	}
 	if err != nil {
-		return fmt.Errorf("bot: plugin %s: setup: %w", name, err)
+		return nil, fmt.Errorf("bot: plugin %s: setup: %w", name, err)
 	}
 	if err := errors.Join(p.errs...); err != nil {
-		return fmt.Errorf("bot: plugin %s: %w", name, err)
+		return nil, fmt.Errorf("bot: plugin %s: %w", name, err)
 	}
 	if len(p.timers.handlers) > 0 {
 		p.timers.store = e.opts.Storage.Store(name + timerStoreSuffix)
 	}
-	for _, c := range p.cmds {
-		switch {
-		case c.listener:
-			e.listeners = append(e.listeners, c)
-			continue
-		case c.re != nil:
-			e.regexes = append(e.regexes, c)
-		default:
-			for _, n := range append([]string{c.name}, c.aliases...) {
-				if prev := e.cmds[n]; prev != nil {
-					return fmt.Errorf("bot: plugin %s: command %q already declared by plugin %s", name, n, prev.plugin.name)
-				}
-				e.cmds[n] = c
-				e.maxWords = max(e.maxWords, strings.Count(n, " ")+1)
-			}
-		}
-	}
-	e.plugins = append(e.plugins, p)
-	e.byName[name] = p
-	return nil
+	return p, nil
 }
 
 // Run connects a backend that implements Connector and resolves the
@@ -461,11 +447,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	// Under reconf: a Reconfigure then runs wholly before or after the
 	// activations, never rewriting a configuration being activated.
 	e.reconf.Lock()
-	for _, p := range e.plugins {
+	for _, p := range e.registry().plugins {
 		if !slices.Contains(e.opts.Inactive, p.name) {
 			e.reportActivation(p, e.activate(hctx, p))
 		}
 	}
+	e.activated = true
 	e.reconf.Unlock()
 
 	bctx, bcancel := context.WithCancelCause(ctx)
@@ -483,7 +470,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.ShutdownTimeout)
 	defer dcancel()
-	for _, p := range e.plugins {
+	for _, p := range e.registry().plugins {
 		if err := e.deactivate(dctx, p); err != nil {
 			e.log.Warn("plugin deactivation failed", "plugin", p.name, "err", err)
 		}
@@ -677,7 +664,7 @@ func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 	// Wait for the OnConnect hooks (they run concurrently, each with its
 	// deadline) so that a backend delivers events to a ready bot.
 	tr := newTracker()
-	for _, p := range e.plugins {
+	for _, p := range e.registry().plugins {
 		if !p.isActive() {
 			continue
 		}
@@ -780,10 +767,12 @@ type Stats struct {
 // Stats returns a snapshot of the engine's work.
 func (e *Engine) Stats() Stats {
 	e.qmu.Lock()
-	s := Stats{Started: e.started, Running: e.active, Queued: e.queued, Plugins: len(e.plugins)}
+	s := Stats{Started: e.started, Running: e.active, Queued: e.queued}
 	e.qmu.Unlock()
 	s.RepliesSent, s.RepliesFailed = e.repliesSent.Load(), e.repliesFailed.Load()
-	for _, p := range e.plugins {
+	ps := e.registry().plugins
+	s.Plugins = len(ps)
+	for _, p := range ps {
 		if p.isActive() {
 			s.Active++
 		}
@@ -794,11 +783,19 @@ func (e *Engine) Stats() Stats {
 // Schedules returns the periodic jobs plugins declared with Plugin.Every
 // and Plugin.Cron. Run runs them while their plugin is active; calling
 // a Schedule's Run directly is for tests.
-func (e *Engine) Schedules() []Schedule { return slices.Clone(e.schedules) }
+func (e *Engine) Schedules() []Schedule {
+	var out []Schedule
+	for _, p := range e.registry().plugins {
+		for _, s := range p.scheds {
+			out = append(out, s.Schedule)
+		}
+	}
+	return out
+}
 
 // Webhooks returns the HTTP endpoints plugins declared with
 // Plugin.Webhook and Webhook. HTTPHandler serves them all.
-func (e *Engine) Webhooks() []Hook { return slices.Clone(e.hooks) }
+func (e *Engine) Webhooks() []Hook { return slices.Clone(e.registry().hooks) }
 
 // goService runs f in a goroutine that Run waits for before it returns.
 // It reports false, and does not run f, once Run has stopped.

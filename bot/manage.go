@@ -67,7 +67,7 @@ func (p *Plugin) info() PluginInfo {
 // Plugins describes the registered plugins, sorted by name.
 func (e *Engine) Plugins() []PluginInfo {
 	var ps []PluginInfo
-	for _, p := range e.plugins {
+	for _, p := range e.registry().plugins {
 		ps = append(ps, p.info())
 	}
 	slices.SortFunc(ps, func(a, b PluginInfo) int { return strings.Compare(a.Name, b.Name) })
@@ -77,7 +77,7 @@ func (e *Engine) Plugins() []PluginInfo {
 // Commands describes the commands of the active plugins, sorted by name.
 func (e *Engine) Commands() []CommandInfo {
 	var cs []CommandInfo
-	for _, p := range e.plugins {
+	for _, p := range e.registry().plugins {
 		if p.isActive() {
 			cs = append(cs, p.info().Commands...)
 		}
@@ -88,7 +88,7 @@ func (e *Engine) Commands() []CommandInfo {
 
 // Active reports whether the named plugin is registered and active.
 func (e *Engine) Active(name string) bool {
-	p := e.byName[name]
+	p := e.registry().byName[name]
 	return p != nil && p.isActive()
 }
 
@@ -99,7 +99,7 @@ var ErrNoPlugin = errors.New("bot: no such plugin")
 // its commands and webhooks become available and its schedules start.
 // Activating an active plugin does nothing.
 func (e *Engine) Activate(ctx context.Context, name string) error {
-	p := e.byName[name]
+	p := e.registry().byName[name]
 	if p == nil {
 		return fmt.Errorf("%w: %q", ErrNoPlugin, name)
 	}
@@ -110,7 +110,7 @@ func (e *Engine) Activate(ctx context.Context, name string) error {
 // become unavailable, its schedules are cancelled and waited for (up to
 // ctx), and its OnDeactivate hooks run. Running handlers finish.
 func (e *Engine) Deactivate(ctx context.Context, name string) error {
-	p := e.byName[name]
+	p := e.registry().byName[name]
 	if p == nil {
 		return fmt.Errorf("%w: %q", ErrNoPlugin, name)
 	}
@@ -199,7 +199,7 @@ func safely(f func() error) (err error) {
 // Plugin.Config) as indented JSON, with fields tagged secret:"" replaced
 // by "******". It returns "{}" for a plugin without configuration.
 func (e *Engine) PluginConfig(name string) (string, error) {
-	p := e.byName[name]
+	p := e.registry().byName[name]
 	if p == nil {
 		return "", fmt.Errorf("%w: %q", ErrNoPlugin, name)
 	}

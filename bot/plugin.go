@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
@@ -75,8 +76,10 @@ type Plugin struct {
 	onJoin       []func(context.Context, *Join) error
 	onLeave      []func(context.Context, *Leave) error
 	scheds       []*schedule
-	timers       timers  // one-shot timers: handlers declared in Setup, and their loop's state
-	errs         []error // declaration mistakes, reported by New
+	hooks        []Hook         // webhooks, for the engine's registry
+	mux          *http.ServeMux // the plugin's own webhooks: declaring one checks its pattern
+	timers       timers         // one-shot timers: handlers declared in Setup, and their loop's state
+	errs         []error        // declaration mistakes, reported by New
 	// bare is set by New for a plugin registered without what its Setup
 	// declared, because its required configuration was missing: only a
 	// restart, which runs Setup again, can activate it.

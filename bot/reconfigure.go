@@ -126,7 +126,7 @@ func (e *Engine) pluginChanges(opts *Options) ([]pluginChange, error) {
 		out  []pluginChange
 		errs []error
 	)
-	for _, p := range e.plugins {
+	for _, p := range e.registry().plugins {
 		raw, ok := opts.PluginConfig[p.name]
 		table, err := tableJSON(raw, ok)
 		p.cfgMu.Lock()

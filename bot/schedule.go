@@ -77,7 +77,6 @@ func (p *Plugin) Cron(spec string, f func(ctx context.Context) error) {
 
 func (p *Plugin) addSchedule(s *schedule) {
 	p.scheds = append(p.scheds, s)
-	p.engine.schedules = append(p.engine.schedules, s.Schedule)
 }
 
 // next returns when s runs next after a run due at prev finished at now,

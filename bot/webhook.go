@@ -290,11 +290,11 @@ func (p *Plugin) addHook(pattern string, serve func(context.Context, http.Respon
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.engine.serveHook(ep, w, r) })
 	// ServeMux panics on a bad or conflicting pattern: a declaration
 	// error, reported by New like the others.
-	if err := safely(func() error { p.engine.mux.Handle(pattern, h); return nil }); err != nil {
+	if err := safely(func() error { p.mux.Handle(pattern, h); return nil }); err != nil {
 		p.errs = append(p.errs, fmt.Errorf("webhook %q: %s", pattern, strings.TrimPrefix(err.Error(), "panic: ")))
 		return ep
 	}
-	p.engine.hooks = append(p.engine.hooks, Hook{Plugin: p.name, Pattern: pattern, Handler: h})
+	p.hooks = append(p.hooks, Hook{Plugin: p.name, Pattern: pattern, Handler: h})
 	return ep
 }
 
@@ -303,7 +303,12 @@ func (p *Plugin) addHook(pattern string, serve func(context.Context, http.Respon
 // declared, or whose plugin is inactive, gets 404; a declared path with
 // another method gets 405 with an Allow header; a request before Run or
 // after shutdown gets 503.
-func (e *Engine) HTTPHandler() http.Handler { return e.mux }
+//
+// The handler follows the plugins registered and unregistered at run
+// time (Register, Unregister).
+func (e *Engine) HTTPHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.registry().mux.ServeHTTP(w, r) })
+}
 
 // serveHook serves one request to ep: checks, body, handler, errors.
 func (e *Engine) serveHook(ep *Endpoint, w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,7 @@ const (
 	EventLeaveTeam            = "leave_team"
 	EventChannelMemberUpdated = "channel_member_updated"
 	EventPreferencesChanged   = "preferences_changed"
+	EventOpenDialog           = "open_dialog" // to one user: open data["dialog"], a JSON OpenDialogRequest
 )
 
 // EventMissed is the Type of an event made by [WebSocket], not by the

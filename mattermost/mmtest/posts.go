@@ -87,6 +87,7 @@ func (s *Server) createPost(p *mattermost.Post, o postOpts, evs *[]event) (*matt
 		if err != nil {
 			return nil, nil, errParam("props.attachments")
 		}
+		generateActionIDs(atts) // model.Post.PreCommit
 		props["attachments"] = atts
 	}
 	if b, _ := json.Marshal(props); runeLen(string(b)) > propsMaxRunes {
@@ -538,63 +539,76 @@ func (q *request) editPost(id string, msg *string, pinned *bool, props *map[stri
 		if p == nil || p.DeleteAt != 0 || !s.st.canChangePost(p, q.sess.userID) {
 			return nil, errPerm()
 		}
-		if s.st.channels[p.ChannelID].DeleteAt != 0 {
-			return nil, apiError(http.StatusBadRequest, "api.post.update_post.find.app_error", "")
+		return s.updatePostLocked(p, msg, pinned, props, fileIDs, true, evs)
+	})
+}
+
+// updatePostLocked applies the fields that are not nil to p (app/post.go
+// UpdatePost) and queues post_edited. With keepServerProps (a client's
+// edit, safeUpdate) the server-set props survive new props; without (an
+// integration's update of its post, DoPostActionWithCookie), new props
+// replace the old ones whole. s.mu held.
+func (s *Server) updatePostLocked(p *mattermost.Post, msg *string, pinned *bool, props *map[string]any, fileIDs *[]string,
+	keepServerProps bool, evs *[]event) (mattermost.Post, *mattermost.APIError) {
+	if s.st.channels[p.ChannelID].DeleteAt != 0 {
+		return mattermost.Post{}, apiError(http.StatusBadRequest, "api.post.update_post.find.app_error", "")
+	}
+	next := *p
+	if msg != nil && *msg != p.Message {
+		if runeLen(*msg) > mattermost.PostMessageMaxRunes {
+			return mattermost.Post{}, apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", "")
 		}
-		next := *p
-		if msg != nil && *msg != p.Message {
-			if runeLen(*msg) > mattermost.PostMessageMaxRunes {
-				return nil, apiError(http.StatusBadRequest, "model.post.is_valid.msg.app_error", "")
-			}
-			next.Message = *msg
-			next.Hashtags = hashtags(*msg)
+		next.Message = *msg
+		next.Hashtags = hashtags(*msg)
+	}
+	if pinned != nil {
+		next.IsPinned = *pinned
+	}
+	if props != nil {
+		np := make(map[string]any, len(*props))
+		for k, v := range *props {
+			np[k] = v
 		}
-		if pinned != nil {
-			next.IsPinned = *pinned
+		if raw, ok := np["attachments"]; ok {
+			atts, err := normalizeAttachments(raw)
+			if err != nil {
+				return mattermost.Post{}, errParam("props.attachments")
+			}
+			generateActionIDs(atts)
+			np["attachments"] = atts
 		}
-		if props != nil {
-			np := make(map[string]any, len(*props))
-			for k, v := range *props {
-				np[k] = v
-			}
-			if raw, ok := np["attachments"]; ok {
-				atts, err := normalizeAttachments(raw)
-				if err != nil {
-					return nil, errParam("props.attachments")
-				}
-				np["attachments"] = atts
-			}
+		if keepServerProps {
 			// Server-set props survive a client patch.
 			for _, k := range []string{"from_bot", "from_webhook", "override_username", "override_icon_url"} {
 				if v, ok := p.Props[k]; ok {
 					np[k] = v
 				}
 			}
-			next.Props = np
 		}
-		if fileIDs != nil && len(*fileIDs) > mattermost.PostFileIDsMax {
-			return nil, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
-		}
-		now := s.millis()
-		next.UpdateAt = now
-		if next.Message != p.Message {
-			next.EditAt = now
-			// The store keeps the old version as a deleted copy pointing at
-			// the post (sqlstore/post_store.go Update: edit history); since=
-			// queries return it, as recorded in channel_posts_since.
-			old := *p
-			old.ID, old.OriginalID, old.DeleteAt, old.UpdateAt = mattermost.NewID(), p.ID, now, now
-			s.st.posts[old.ID] = &old
-			s.st.channelPosts[p.ChannelID] = append(s.st.channelPosts[p.ChannelID], old.ID)
-			s.st.allPosts = append(s.st.allPosts, old.ID)
-		}
-		next.PendingPostID = ""
-		*p = next
-		out := s.postOut(p)
-		*evs = append(*evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
-		s.touch()
-		return out, nil
-	})
+		next.Props = np
+	}
+	if fileIDs != nil && len(*fileIDs) > mattermost.PostFileIDsMax {
+		return mattermost.Post{}, apiError(http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "")
+	}
+	now := s.millis()
+	next.UpdateAt = now
+	if next.Message != p.Message {
+		next.EditAt = now
+		// The store keeps the old version as a deleted copy pointing at
+		// the post (sqlstore/post_store.go Update: edit history); since=
+		// queries return it, as recorded in channel_posts_since.
+		old := *p
+		old.ID, old.OriginalID, old.DeleteAt, old.UpdateAt = mattermost.NewID(), p.ID, now, now
+		s.st.posts[old.ID] = &old
+		s.st.channelPosts[p.ChannelID] = append(s.st.channelPosts[p.ChannelID], old.ID)
+		s.st.allPosts = append(s.st.allPosts, old.ID)
+	}
+	next.PendingPostID = ""
+	*p = next
+	out := s.postOut(p)
+	*evs = append(*evs, event{name: "post_edited", channelID: p.ChannelID, data: map[string]any{"post": jsonString(&out)}})
+	s.touch()
+	return out, nil
 }
 
 // deletePost is DELETE /posts/{post_id} (api4/post.go deletePost,

@@ -101,6 +101,11 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/channels/{channel_id}/posts", auth: true, handler: (*request).getChannelPosts},
 		{method: "POST", pattern: "/teams/{team_id}/posts/search", auth: true, handler: (*request).searchPostsInTeam},
 
+		// actions.go (api4/integration_action.go InitAction)
+		{method: "POST", pattern: "/posts/{post_id}/actions/{action_id}", auth: true, handler: (*request).doPostAction},
+		{method: "POST", pattern: "/actions/dialogs/open", handler: (*request).openDialog},
+		{method: "POST", pattern: "/actions/dialogs/submit", auth: true, handler: (*request).submitDialog},
+
 		// reactions.go (api4/reaction.go InitReaction)
 		{method: "POST", pattern: "/reactions", auth: true, handler: (*request).saveReaction},
 		{method: "GET", pattern: "/posts/{post_id}/reactions", auth: true, handler: (*request).getReactions},

@@ -2,6 +2,7 @@ package mmtest
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,6 +111,9 @@ type Server struct {
 	onPublish func(event)
 
 	closeOnce sync.Once
+
+	keyOnce sync.Once
+	key     *ecdsa.PrivateKey // the signing key of trigger ids; see signingKey
 
 	faultMu sync.Mutex
 	// fields under faultMu

@@ -2,14 +2,12 @@ package mmtest
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -201,12 +199,10 @@ func (s *Server) commandCall(c command, userID string, ch *mattermost.Channel, t
 
 // triggerID returns a new trigger id for userID in the two forms of
 // model.GenerateTriggerId: the client's (an id) and the one a command or
-// action receives, base64 of "client:user:millis:signature". The fake's
-// signature is not an ECDSA one: only the fake reads it back.
+// action receives, signed, which POST /actions/dialogs/open takes (see
+// newTriggerID).
 func (s *Server) triggerID(userID string) (client, full string) {
-	client = mattermost.NewID()
-	raw := client + ":" + userID + ":" + strconv.FormatInt(s.millis(), 10) + ":mmtest"
-	return client, base64.StdEncoding.EncodeToString([]byte(raw))
+	return s.newTriggerID(userID)
 }
 
 var (

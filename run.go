@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
@@ -65,6 +66,7 @@ func (c *runCmd) Run(e *env) error {
 	}
 	defer store.Close() // after the engine has stopped
 	bopts.Store = store.Store(backendStore)
+	bopts.Slash.URL = slashURL(cfg, logger)
 	be, err := mmbackend.New(bopts)
 	if err != nil {
 		return err
@@ -91,6 +93,7 @@ func (c *runCmd) Run(e *env) error {
 	}
 	m.Engine(eng)
 	mux.Handle("/metrics", getOnly(m.Handler()))
+	mux.Handle(mmbackend.SlashPath, be.SlashHandler())
 	// Mount other handlers on mux here, before warnShadowed.
 	warnShadowed(mux, eng, logger)
 	return serveHTTP(ctx, eng, cfg.HTTP.Listen, mux, logger)
@@ -181,9 +184,32 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 		LoopWindow:       m.LoopWindow,
 		OutboxMaxAge:     outbox,
 		CatchUp:          catchUp,
-		WebSocket:        mm.WebSocketOptions{DeadLinkAfter: deadLink},
-		Logger:           logger,
+		Slash: mmbackend.SlashOptions{
+			NoRegister: !m.Slash.Register,
+			Trigger:    m.Slash.Trigger,
+			Commands:   m.Slash.Commands,
+			InChannel:  m.Slash.Response == "in_channel",
+		},
+		WebSocket: mm.WebSocketOptions{DeadLinkAfter: deadLink},
+		Logger:    logger,
 	}
+}
+
+// slashURL returns where the server is to call the bot's slash commands:
+// [http] public_url plus mmbackend.SlashPath, or "" (no slash commands)
+// when there is no public address or no listener, which it logs.
+func slashURL(cfg *config.Config, logger *slog.Logger) string {
+	switch {
+	case !cfg.Mattermost.Slash.Register:
+		return ""
+	case cfg.HTTP.PublicURL == "":
+		logger.Info("slash commands not registered: set [http] public_url, the bot's address as the server reaches it")
+		return ""
+	case cfg.HTTP.Listen == "":
+		logger.Warn("slash commands not registered: [http] listen is off, so nothing would serve them")
+		return ""
+	}
+	return strings.TrimSuffix(cfg.HTTP.PublicURL, "/") + mmbackend.SlashPath
 }
 
 // backendStore is the name of the Mattermost backend's store in the

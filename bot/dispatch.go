@@ -637,7 +637,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 
 	reg := e.registry()
 	for _, p := range reg.plugins {
-		if len(p.onMessage) == 0 || !p.isActive() {
+		if len(p.onMessage) == 0 || !p.isActive() || m.Slash {
 			continue
 		}
 		for _, f := range p.onMessage {
@@ -651,7 +651,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	// While a question waits for its author's answer (Request.Ask), a
 	// command given with the prefix runs as a command, and the question
 	// still waits; any other message from the author there answers it.
-	if (c == nil || !explicit) && e.answer(m, tr) {
+	if (c == nil || !explicit) && !m.Slash && e.answer(m, tr) {
 		return tr.done
 	}
 	matched := c != nil
@@ -659,7 +659,7 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 		e.start(c, req, tr)
 	}
 	for _, c := range reg.listeners {
-		if !c.plugin.isActive() {
+		if !c.plugin.isActive() || m.Slash {
 			continue
 		}
 		if groups := c.re.FindStringSubmatch(m.Text); groups != nil {
@@ -961,6 +961,12 @@ func levenshtein(a, b string) int {
 // message.
 func address(s *settings, m *Message) (text string, addressed, explicit bool) {
 	t := strings.TrimSpace(m.Text)
+	if m.Slash {
+		if t == "" {
+			t = "help" // "/ops" alone
+		}
+		return t, true, true
+	}
 	if p := s.opts.Prefix; strings.HasPrefix(t, p) {
 		return strings.TrimSpace(t[len(p):]), true, true
 	}

@@ -31,7 +31,21 @@ type Room struct {
 	// Team is the handle of the team that owns the room; empty for
 	// direct messages and for backends without teams.
 	Team string
+	// Kind is what sort of room it is: RoomChannel, RoomGroup or
+	// RoomDirect; "" when the backend does not say.
+	Kind string
 }
+
+// The kinds of room (Room.Kind).
+const (
+	// RoomChannel is a channel of a team, public or private.
+	RoomChannel = "channel"
+	// RoomGroup is a group conversation of a few people, outside teams
+	// (Mattermost's group message).
+	RoomGroup = "group"
+	// RoomDirect is a conversation of two people (a direct message).
+	RoomDirect = "direct"
+)
 
 // String returns the room as "~name", or "~team/name" when it has a team.
 func (r Room) String() string {
@@ -90,6 +104,14 @@ type Message struct {
 	// such a message for a full queue (EngineOptions.MaxQueue): its author
 	// is not there to be told to try again.
 	CaughtUp bool
+	// Slash reports that the message is a slash command ("/ops deploy
+	// api"), delivered by a backend that serves them: no post holds it
+	// and nobody else saw it. Text is the command without the trigger and
+	// without the prefix ("deploy api"); it is addressed to the bot as a
+	// prefixed message is, and it reaches no listener, no OnMessage
+	// callback and no pending question (Request.Ask). The replies go
+	// where the backend shows a slash command's answer.
+	Slash bool
 
 	// Handled, when the backend sets it, is called once when the engine
 	// is done with the message: when the channel HandleMessage returned

@@ -108,3 +108,19 @@ func (c *Client) TeamCommands(ctx context.Context, teamID string) ([]*Command, *
 func (c *Client) DeleteCommand(ctx context.Context, commandID string) (*Response, error) {
 	return c.do(ctx, &request{method: http.MethodDelete, path: "/commands/" + pathEscape(commandID), route: "/api/v4/commands/{command_id}", idempotent: true}, nil)
 }
+
+// ExecuteCommand runs a slash command ("/away", "/deploy api") in a
+// channel as the client's user, as the web app does when someone types
+// it; teamID is needed in a direct or group channel, rootID runs it in a
+// thread. It returns the command's response, which the server has
+// already applied (posted, or shown to the user alone).
+// https://developers.mattermost.com/api-documentation/#/operations/ExecuteCommand
+func (c *Client) ExecuteCommand(ctx context.Context, channelID, teamID, rootID, command string) (*CommandResponse, *Response, error) {
+	out := new(CommandResponse)
+	body := map[string]string{"channel_id": channelID, "team_id": teamID, "root_id": rootID, "command": command}
+	r, err := c.do(ctx, &request{method: http.MethodPost, path: "/commands/execute", route: "/api/v4/commands/execute", body: body}, out)
+	if err != nil {
+		return nil, r, err
+	}
+	return out, r, nil
+}

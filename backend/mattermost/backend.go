@@ -184,6 +184,8 @@ type Options struct {
 	// waits, the WebSocket's reconnects and the posts caught up, for
 	// metrics. Default nil: nobody.
 	Observer Observer
+	// Slash configures the bot's own slash commands. Default: none.
+	Slash SlashOptions
 	// Now returns the current time, for the age of the posts a catch-up
 	// reads (CatchUp) and the time the positions are saved at. Default
 	// time.Now; tests that move a fake server's clock set it.
@@ -298,6 +300,8 @@ type Backend struct {
 	ob *outbox
 	// sending counts the Sends in flight, which Close waits for.
 	sending inflight
+	// slash holds the registered slash commands and their runs.
+	slash slashState
 }
 
 var (
@@ -989,6 +993,9 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		b.hellos++
 		if err := h.HandleConnect(ctx, botUser(b.self)); err != nil {
 			return err
+		}
+		if b.hellos == 1 {
+			b.startSlash(ctx, h)
 		}
 		switch {
 		case b.hellos == 1:

@@ -111,7 +111,7 @@ func (t *translator) roomMentions(ctx context.Context, p *mm.Post, teamID string
 		if err != nil || ch == nil || team == nil {
 			continue // not a channel the bot can see: plain text
 		}
-		rooms = append(rooms, bot.Room{ID: ch.ID, Name: ch.Name, Team: team.Name})
+		rooms = append(rooms, bot.Room{ID: ch.ID, Name: ch.Name, Team: team.Name, Kind: roomKind(ch.Type)})
 	}
 	return rooms
 }

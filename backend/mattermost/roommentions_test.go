@@ -35,9 +35,9 @@ func TestRoomRefs(t *testing.T) {
 
 func TestRoomMentions(t *testing.T) {
 	const otherTeamID, otherOpsID = "o4abhgi4hfb3xqdwp4ixd58t4r", "o5abhgi4hfb3xqdwp4ixd58t4r"
-	ops := bot.Room{ID: opsID, Name: "ops", Team: "testteam"}
-	secret := bot.Room{ID: secretID, Name: "secret", Team: "testteam"}
-	otherOps := bot.Room{ID: otherOpsID, Name: "ops", Team: "other"}
+	ops := bot.Room{ID: opsID, Name: "ops", Team: "testteam", Kind: bot.RoomChannel}
+	secret := bot.Room{ID: secretID, Name: "secret", Team: "testteam", Kind: bot.RoomChannel}
+	otherOps := bot.Room{ID: otherOpsID, Name: "ops", Team: "other", Kind: bot.RoomChannel}
 	listed := map[string]any{"ops": map[string]any{"display_name": "Ops", "team_name": "testteam"}}
 	tests := []struct {
 		name        string

@@ -121,7 +121,7 @@ func (b *Backend) CreateRoom(ctx context.Context, team, name string, private boo
 	}
 	b.dir.putChannel(ch)
 	b.dir.join(ch.ID)
-	return bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name}, nil
+	return bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name, Kind: roomKind(ch.Type)}, nil
 }
 
 // InviteToRoom adds a user to a channel. The bot must be allowed to
@@ -199,7 +199,7 @@ func (b *Backend) JoinedRooms(ctx context.Context) ([]bot.Room, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mattermost: list joined rooms: team of %s: %w", ch.ID, err)
 		}
-		rooms = append(rooms, bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name})
+		rooms = append(rooms, bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name, Kind: roomKind(ch.Type)})
 	}
 	bot.SortRooms(rooms)
 	return rooms, nil

@@ -45,6 +45,9 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if out == nil || (out.Text == "" && out.Card == nil && out.File == nil) {
 		return errors.New("mattermost: send: nothing to send")
 	}
+	if taken, err := b.slashReply(ctx, out, false); taken {
+		return err
+	}
 	if !b.connected.Load() {
 		return errNotConnected
 	}
@@ -304,6 +307,9 @@ func (b *Backend) SendEphemeral(ctx context.Context, userID string, out *bot.Out
 	if out == nil || out.RoomID == "" || out.File != nil {
 		return b.sendDirect(ctx, userID, out)
 	}
+	if taken, err := b.slashReply(ctx, out, true); taken {
+		return err
+	}
 	p := &mm.Post{ChannelID: out.RoomID, RootID: out.ThreadID, Message: out.Text}
 	if out.Card != nil {
 		p.Props = cardProps(out.Card)
@@ -412,7 +418,7 @@ func (b *Backend) Room(ctx context.Context, team, name string) (bot.Room, error)
 		if err != nil {
 			return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", t.Name, name, err)
 		}
-		return bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name}, nil
+		return bot.Room{ID: ch.ID, Name: ch.Name, Team: t.Name, Kind: roomKind(ch.Type)}, nil
 	}
 	if len(teams) == 1 {
 		return bot.Room{}, fmt.Errorf("mattermost: room ~%s/%s: %w", teams[0].Name, name, bot.ErrUnknown)

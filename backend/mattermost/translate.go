@@ -173,7 +173,7 @@ func (t *translator) room(ctx context.Context, channelID string, in incoming) (r
 		}
 		name, typ, teamID = ch.Name, ch.Type, ch.TeamID
 	}
-	r := bot.Room{ID: channelID, Name: name}
+	r := bot.Room{ID: channelID, Name: name, Kind: roomKind(typ)}
 	if teamID != "" {
 		team, err := t.dir.team(ctx, teamID)
 		if err != nil {
@@ -182,6 +182,19 @@ func (t *translator) room(ctx context.Context, channelID string, in incoming) (r
 		r.Team = team.Name
 	}
 	return r, typ, teamID, nil
+}
+
+// roomKind returns the bot.Room kind of a channel type.
+func roomKind(typ string) string {
+	switch typ {
+	case mm.ChannelDirect:
+		return bot.RoomDirect
+	case mm.ChannelGroup:
+		return bot.RoomGroup
+	case mm.ChannelOpen, mm.ChannelPrivate:
+		return bot.RoomChannel
+	}
+	return ""
 }
 
 // permalink returns the web app's link to a post, built as the seed

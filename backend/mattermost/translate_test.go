@@ -138,7 +138,7 @@ func recordedPost(t *testing.T, name string) *mm.PostedEvent {
 
 func TestMessageFromRecordings(t *testing.T) {
 	bob := bot.User{ID: bobID, Username: "bob", FullName: "Bob Builder"}
-	ops := bot.Room{ID: opsID, Name: "ops", Team: "testteam"}
+	ops := bot.Room{ID: opsID, Name: "ops", Team: "testteam", Kind: bot.RoomChannel}
 	tests := []struct {
 		name          string
 		file          string
@@ -157,7 +157,7 @@ func TestMessageFromRecordings(t *testing.T) {
 			file: "ws_posted_dm.json",
 			// The server lists alice (the bot here) as mentioned in a DM.
 			want: &bot.Message{
-				From: bob, Room: bot.Room{ID: dmID, Name: aliceID + "__" + bobID},
+				From: bob, Room: bot.Room{ID: dmID, Name: aliceID + "__" + bobID, Kind: bot.RoomDirect},
 				Direct: true, Text: "!echo dm", Mentions: []string{"alice"},
 			},
 		},
@@ -165,7 +165,7 @@ func TestMessageFromRecordings(t *testing.T) {
 			name: "group",
 			file: "ws_posted_group.json",
 			want: &bot.Message{
-				From: bob, Room: bot.Room{ID: groupID, Name: "40bb2a2a44f0d47287885db355b086b6e55af470"},
+				From: bob, Room: bot.Room{ID: groupID, Name: "40bb2a2a44f0d47287885db355b086b6e55af470", Kind: bot.RoomGroup},
 				Text: "hi group",
 			},
 		},

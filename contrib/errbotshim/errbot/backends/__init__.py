@@ -1,0 +1,1 @@
+"""Backends of the matterbot Errbot shim: only the identifier and message model."""

@@ -169,6 +169,24 @@ type Options struct {
 	// retried for Retry.MaxTotal, then dropped (Send returns the error).
 	OutboxMaxAge time.Duration
 
+	// PublicURL is the bot's HTTP listener as the server reaches it
+	// ("https://bot.example.com"): the server calls PublicURL+ActionPath
+	// when a user clicks a card's action, and PublicURL+DialogPath with a
+	// dialog's submission (see Interactions). Default "": cards with
+	// actions and dialogs cannot be sent (Send fails).
+	PublicURL string
+	// ActionSecret is the key that signs the actions of cards and the
+	// dialogs, so that a request that does not come from a message the
+	// bot sent is refused. Default "": a key generated once and kept in
+	// Store (in memory without a Store: then buttons stop working when
+	// the bot restarts).
+	ActionSecret mm.Secret
+	// ActionLifetime is how long a card's actions and a dialog work
+	// after they are sent; a later click gets an ephemeral message that
+	// the button expired. Default DefaultActionLifetime (7 days);
+	// negative: they never expire.
+	ActionLifetime time.Duration
+
 	// HTTPClient makes every request, the WebSocket's included. Default: a
 	// client built from Timeout and Insecure.
 	HTTPClient *http.Client
@@ -224,6 +242,9 @@ type Backend struct {
 	log    *slog.Logger
 	client *mm.Client
 	limit  int // runes per post
+
+	keyMu sync.Mutex
+	key   []byte // guarded by keyMu: signs interactive messages; see actionKey
 
 	running    atomic.Bool
 	connecting atomic.Bool // Connect was called
@@ -340,6 +361,10 @@ func New(opts Options) (*Backend, error) {
 	if o.CatchUp == 0 {
 		o.CatchUp = DefaultCatchUp
 	}
+	if o.ActionLifetime == 0 {
+		o.ActionLifetime = DefaultActionLifetime
+	}
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
 	if o.Now == nil {
 		o.Now = time.Now
 	}

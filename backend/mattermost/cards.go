@@ -1,6 +1,7 @@
 package mattermost
 
 import (
+	"context"
 	"strings"
 
 	"github.com/matterbot/matterbot/bot"
@@ -8,8 +9,20 @@ import (
 )
 
 // attachment returns c as a message attachment, the element of a post's
-// props.attachments (and of a webhook's "attachments").
-func attachment(c *bot.Card) *mm.Attachment {
+// props.attachments (and of a webhook's "attachments"), with its actions
+// signed (see Options.PublicURL).
+func (b *Backend) attachment(ctx context.Context, c *bot.Card) (*mm.Attachment, error) {
+	a := cardAttachment(c)
+	acts, err := b.actions(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	a.Actions = acts
+	return a, nil
+}
+
+// cardAttachment returns c as a message attachment, without its actions.
+func cardAttachment(c *bot.Card) *mm.Attachment {
 	a := &mm.Attachment{
 		Fallback:  cardFallback(c),
 		Pretext:   c.Summary,
@@ -54,6 +67,10 @@ func cardFallback(c *bot.Card) string {
 // cardProps returns post props holding c as the only attachment. The
 // server stores attachments as []*Attachment; so do we, so that the post
 // encodes as the server's would.
-func cardProps(c *bot.Card) map[string]any {
-	return map[string]any{"attachments": []*mm.Attachment{attachment(c)}}
+func (b *Backend) cardProps(ctx context.Context, c *bot.Card) (map[string]any, error) {
+	a, err := b.attachment(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"attachments": []*mm.Attachment{a}}, nil
 }

@@ -1,6 +1,7 @@
 package mattermost
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestAttachment(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(&tc.want, attachment(&tc.card)); diff != "" {
+			if diff := cmp.Diff(&tc.want, cardAttachment(&tc.card)); diff != "" {
 				t.Errorf("attachment(%+v) mismatch (-want +got):\n%s", tc.card, diff)
 			}
 		})
@@ -73,7 +74,11 @@ func TestAttachment(t *testing.T) {
 func TestCardPropsRoundTrip(t *testing.T) {
 	card := &bot.Card{Title: "deployed api", Link: "https://example.com", Text: "all good",
 		Fields: []bot.Field{{Title: "env", Value: "prod", Short: true}}}
-	b, err := json.Marshal(&mm.Post{Message: "", Props: cardProps(card)})
+	props, err := new(Backend).cardProps(context.Background(), card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(&mm.Post{Message: "", Props: props})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,9 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 		if sent || err != nil {
 			return err
 		}
-		last.Props = cardProps(out.Card)
+		if last.Props, err = b.cardProps(ctx, out.Card); err != nil {
+			return err
+		}
 	}
 	if last.Message == "" && last.Props == nil && last.FileIDs == nil && file == nil {
 		return nil
@@ -202,7 +204,11 @@ func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot
 			return true, b.sendCardPost(ctx, channelID, out)
 		}
 	}
-	msg := &mm.WebhookMessage{Channel: ch.Name, Attachments: []*mm.Attachment{attachment(out.Card)},
+	att, err := b.attachment(ctx, out.Card)
+	if err != nil {
+		return true, err
+	}
+	msg := &mm.WebhookMessage{Channel: ch.Name, Attachments: []*mm.Attachment{att},
 		Props: map[string]any{PropReplyTo: out.ReplyTo}}
 	err = b.postWebhook(ctx, b.opts.CardsHook, msg)
 	var ae *mm.APIError
@@ -218,7 +224,11 @@ func (b *Backend) sendCardByHook(ctx context.Context, channelID string, out *bot
 
 // sendCardPost posts out's card alone, as an attachment.
 func (b *Backend) sendCardPost(ctx context.Context, channelID string, out *bot.Outgoing) error {
-	p := &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Props: cardProps(out.Card)}
+	props, err := b.cardProps(ctx, out.Card)
+	if err != nil {
+		return err
+	}
+	p := &mm.Post{ChannelID: channelID, RootID: out.ThreadID, Props: props}
 	mark(p, out.ReplyTo)
 	if err := b.post(ctx, p, nil); err != nil {
 		return fmt.Errorf("mattermost: send to channel %s: %w", channelID, err)
@@ -312,7 +322,11 @@ func (b *Backend) SendEphemeral(ctx context.Context, userID string, out *bot.Out
 	}
 	p := &mm.Post{ChannelID: out.RoomID, RootID: out.ThreadID, Message: out.Text}
 	if out.Card != nil {
-		p.Props = cardProps(out.Card)
+		props, err := b.cardProps(ctx, out.Card)
+		if err != nil {
+			return err
+		}
+		p.Props = props
 	}
 	mark(p, out.ReplyTo)
 	_, _, err := b.client.CreateEphemeralPost(ctx, userID, p)

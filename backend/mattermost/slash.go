@@ -437,7 +437,11 @@ func (b *Backend) slashReply(ctx context.Context, out *bot.Outgoing, ephemeral b
 		resp.ResponseType = mm.CommandResponseInChannel
 	}
 	if out.Card != nil {
-		resp.Attachments = []any{attachment(out.Card)}
+		att, err := b.attachment(ctx, out.Card)
+		if err != nil {
+			return true, err
+		}
+		resp.Attachments = []any{att}
 	}
 	run.mu.Lock()
 	if !run.sealed {

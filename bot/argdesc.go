@@ -173,3 +173,11 @@ func argSpecOf(args []Arg) (*argSpec, error) {
 	}
 	return spec, nil
 }
+
+// CheckArgs reports the mistakes in args that CommandArgs would report
+// when the plugin is set up: for a host that validates a plugin's
+// description before it builds the plugin.
+func CheckArgs(args []Arg) error {
+	_, err := argSpecOf(args)
+	return err
+}

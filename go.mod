@@ -7,6 +7,7 @@ require github.com/alecthomas/kong v1.17.0
 require github.com/chzyer/readline v1.5.1
 
 require (
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/hashicorp/cronexpr v1.1.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/common v0.72.0

@@ -1,0 +1,138 @@
+package execplugin_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matterbot/matterbot/bot"
+	"github.com/matterbot/matterbot/bottest"
+)
+
+const longLivedCommands = `
+[[commands]]
+name = "echo"
+[[commands]]
+name = "argv"
+  [[commands.args]]
+  name = "n"
+  type = "int"
+  positional = true
+[[commands]]
+name = "store"
+[[commands]]
+name = "ask"
+no_answer = "No answer, no greeting."
+[[commands]]
+name = "sleep"
+timeout = "300ms"
+[[commands]]
+name = "crash"
+[[commands]]
+name = "send"
+[[commands]]
+name = "usage"
+usage = "<right>"
+[[webhooks]]
+name = "hook"
+pattern = "POST /hook/{name}"
+auth = "public"
+`
+
+func TestLongLivedGo(t *testing.T) {
+	var log logBuffer
+	b := bottest.NewWithOptions(t, &bot.Options{Logger: log.logger(), AskTimeout: time.Minute},
+		load(t, files(t, map[string]string{"plugin.toml": goManifest("longlived", longLivedCommands)}), &log))
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"echo", "!echo hello", []string{"echo hello"}},
+		{"typed", "!argv 42", []string{`{"n":42}`}},
+		{"store round trip", "!store k1", []string{`{"v":"K1"}`}},
+		{"usage error from the plugin", "!usage", []string{"`!usage`: say it right.\nUsage: `!usage <right>`"}},
+		{"cancelled at the deadline", "!sleep", []string{"cancelled timeout", "`!sleep` timed out after 300ms."}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, bottest.Texts(b.Say(tc.in))); diff != "" {
+				t.Errorf("Say(%q) (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+	if !strings.Contains(log.String(), `msg="hello received" plugin=goplug version=1`) {
+		t.Errorf("the plugin's log line is not in the log:\n%s", log.String())
+	}
+
+	t.Run("ask", func(t *testing.T) {
+		if got := bottest.Texts(b.Say("!ask")); !cmp.Equal(got, []string{"name?"}) {
+			t.Fatalf("ask: %q", got)
+		}
+		if got := bottest.Texts(b.Say("bob")); !cmp.Equal(got, []string{"hello bob"}) {
+			t.Errorf("answer: %q", got)
+		}
+	})
+	t.Run("send", func(t *testing.T) {
+		rs := b.Say("!send")
+		if len(rs) != 1 || rs[0].Text != "sent" || rs[0].To != "~"+bottest.DefaultTeam+"/ops" {
+			t.Errorf("send: %+v", rs)
+		}
+	})
+	t.Run("webhook", func(t *testing.T) {
+		rec := b.Webhook(httptest.NewRequest("POST", "/hook/x", strings.NewReader("payload")))
+		if rec.Code != 201 || rec.Body.String() != "PAYLOAD" || rec.Header().Get("X-Plugin") != "yes" {
+			t.Errorf("webhook: %s %v", bottest.Response(rec), rec.Header())
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		before := len(b.Replies())
+		var want []string
+		var chans []<-chan struct{}
+		for i := range 40 {
+			in := "echo " + strings.Repeat("x", i)
+			want = append(want, in)
+			chans = append(chans, b.Post(b.Message("@alice", "~ops", "!"+in)))
+		}
+		for _, c := range chans {
+			<-c
+		}
+		got := bottest.Texts(b.Replies()[before:])
+		slices.Sort(got)
+		slices.Sort(want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("replies to 40 commands at once (-want +got):\n%s", diff)
+		}
+	})
+	// A crash fails the request, and the program comes back.
+	t.Run("crash and restart", func(t *testing.T) {
+		if got := bottest.Texts(bottest.Unref(b.Say("!crash"))); !cmp.Equal(got, []string{"Sorry, `!crash` failed (ref REF)."}) {
+			t.Errorf("crash: %q", got)
+		}
+		waitFor(t, "the restart", func() bool { return strings.Contains(log.String(), "plugin program restarted") })
+		if got := bottest.Texts(b.Say("!echo back")); !cmp.Equal(got, []string{"echo back"}) {
+			t.Errorf("after the restart: %q", got)
+		}
+	})
+}
+
+func TestLongLivedDeactivate(t *testing.T) {
+	var log logBuffer
+	b := bottest.NewWithOptions(t, &bot.Options{Logger: log.logger()},
+		load(t, files(t, map[string]string{"plugin.toml": goManifest("longlived", longLivedCommands)}), &log))
+	if err := b.Engine.Deactivate(context.Background(), "goplug"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Engine.Activate(context.Background(), "goplug"); err != nil {
+		t.Fatal(err)
+	}
+	if got := bottest.Texts(b.Say("!echo again")); !cmp.Equal(got, []string{"echo again"}) {
+		t.Errorf("after reactivation: %q", got)
+	}
+	_ = http.StatusOK
+}

@@ -1,0 +1,186 @@
+// Command plugin is an exec plugin for the tests and benchmarks of
+// package execplugin, in both modes: "plugin oneshot" answers the request
+// on its standard input; "plugin longlived" speaks the long-lived
+// protocol. Its handlers:
+//
+//	echo     replies with the request's args
+//	argv     replies with the typed arguments, as JSON
+//	store    long-lived: sets key args to "v", reads it back, replies with it
+//	ask      asks "name?" and replies "hello <answer>"
+//	sleep    sleeps until cancelled, then replies "cancelled <reason>"
+//	crash    exits with status 3 (long-lived: the whole program)
+//	noop     replies nothing
+//	send     sends "sent" to ~ops
+//	hook     answers a webhook with 201 and the body upper-cased
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
+type msg = map[string]any
+
+var (
+	outMu sync.Mutex
+	out   = bufio.NewWriter(os.Stdout)
+)
+
+func write(m msg) {
+	b, _ := json.Marshal(m)
+	outMu.Lock()
+	defer outMu.Unlock()
+	out.Write(append(b, '\n'))
+	out.Flush()
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "oneshot" {
+		var req msg
+		if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+			fmt.Fprintln(os.Stderr, "bad request:", err)
+			os.Exit(2)
+		}
+		oneshot(req)
+		return
+	}
+	longlived()
+}
+
+func oneshot(req msg) {
+	switch req["handler"] {
+	case "echo":
+		write(msg{"type": "text", "text": "echo " + fmt.Sprint(req["args"])})
+	case "argv":
+		b, _ := json.Marshal(req["arguments"])
+		write(msg{"type": "text", "text": string(b)})
+	case "ask":
+		answers, _ := req["answers"].([]any)
+		if len(answers) == 0 {
+			write(msg{"type": "ask", "text": "name?", "state": msg{"step": 1}})
+			return
+		}
+		a := answers[0].(msg)
+		write(msg{"type": "text", "text": fmt.Sprintf("hello %v (state %v)", a["text"], req["state"])})
+	case "crash":
+		fmt.Fprintln(os.Stderr, "about to crash")
+		os.Exit(3)
+	case "noop":
+	}
+}
+
+var (
+	cancelMu sync.Mutex
+	cancels  = map[string]chan string{}
+	calls    = map[string]chan msg{}
+	callN    int
+)
+
+// call makes a call and waits for its result.
+func call(method string, params msg) msg {
+	cancelMu.Lock()
+	callN++
+	id := fmt.Sprintf("c%d", callN)
+	ch := make(chan msg, 1)
+	calls[id] = ch
+	cancelMu.Unlock()
+	write(msg{"type": "call", "call": id, "method": method, "params": params})
+	return <-ch
+}
+
+func longlived() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<20)
+	var wg sync.WaitGroup
+	for in.Scan() {
+		var m msg
+		if err := json.Unmarshal(in.Bytes(), &m); err != nil {
+			fmt.Fprintln(os.Stderr, "bad line:", err)
+			os.Exit(2)
+		}
+		switch m["type"] {
+		case "hello":
+			if m["describe"] == true {
+				write(msg{"type": "ready", "protocol": 1, "manifest": msg{"commands": []msg{{"name": "echo", "help": "described"}}}})
+				continue
+			}
+			write(msg{"type": "log", "level": "info", "msg": "hello received", "attrs": msg{"version": m["version"]}})
+			write(msg{"type": "ready", "protocol": m["protocol"]})
+		case "request":
+			id := m["id"].(string)
+			cancelMu.Lock()
+			cancels[id] = make(chan string, 1)
+			cancelMu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				handle(id, m)
+			}()
+		case "cancel":
+			cancelMu.Lock()
+			if ch := cancels[m["id"].(string)]; ch != nil {
+				ch <- m["reason"].(string)
+			}
+			cancelMu.Unlock()
+		case "result":
+			cancelMu.Lock()
+			ch := calls[m["call"].(string)]
+			delete(calls, m["call"].(string))
+			cancelMu.Unlock()
+			ch <- m
+		case "deactivate":
+			wg.Wait()
+			return
+		}
+	}
+}
+
+func handle(id string, req msg) {
+	done := msg{"type": "done", "id": id}
+	defer func() { write(done) }()
+	switch req["handler"] {
+	case "echo":
+		write(msg{"type": "text", "id": id, "text": "echo " + fmt.Sprint(req["args"])})
+	case "argv":
+		b, _ := json.Marshal(req["arguments"])
+		write(msg{"type": "text", "id": id, "text": string(b)})
+	case "store":
+		key := fmt.Sprint(req["args"])
+		call("store.set", msg{"key": key, "value": msg{"v": strings.ToUpper(key)}})
+		r := call("store.get", msg{"key": key})
+		b, _ := json.Marshal(r["value"].(msg)["value"])
+		write(msg{"type": "text", "id": id, "text": string(b)})
+	case "ask":
+		r := call("ask", msg{"id": id, "text": "name?"})
+		if e, ok := r["error"].(msg); ok {
+			done["error"] = msg{"kind": "no_answer", "message": e["message"]}
+			return
+		}
+		a := r["value"].(msg)["message"].(msg)
+		write(msg{"type": "text", "id": id, "text": "hello " + fmt.Sprint(a["text"])})
+	case "sleep":
+		cancelMu.Lock()
+		ch := cancels[id]
+		cancelMu.Unlock()
+		reason := <-ch
+		write(msg{"type": "text", "id": id, "text": "cancelled " + reason})
+	case "crash":
+		fmt.Fprintln(os.Stderr, "about to crash")
+		os.Exit(3)
+	case "send":
+		r := call("send", msg{"to": "~ops", "text": "sent", "id": id})
+		if r["error"] != nil {
+			done["error"] = msg{"message": fmt.Sprint(r["error"])}
+		}
+	case "hook":
+		w := req["webhook"].(msg)
+		write(msg{"type": "http", "id": id, "status": 201, "headers": msg{"X-Plugin": []string{"yes"}}, "body": strings.ToUpper(fmt.Sprint(w["body"]))})
+	case "usage":
+		done["error"] = msg{"kind": "usage", "message": "say it right"}
+	case "noop":
+	}
+}

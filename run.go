@@ -67,6 +67,7 @@ func (c *runCmd) Run(e *env) error {
 	defer store.Close() // after the engine has stopped
 	bopts.Store = store.Store(backendStore)
 	bopts.Slash.URL = slashURL(cfg, logger)
+	interactOptions(cfg.HTTP, &bopts)
 	be, err := mmbackend.New(bopts)
 	if err != nil {
 		return err
@@ -94,6 +95,7 @@ func (c *runCmd) Run(e *env) error {
 	m.Engine(eng)
 	mux.Handle("/metrics", getOnly(m.Handler()))
 	mux.Handle(mmbackend.SlashPath, be.SlashHandler())
+	mountInteractions(mux, be, eng)
 	// Mount other handlers on mux here, before warnShadowed.
 	warnShadowed(mux, eng, logger)
 	return serveHTTP(ctx, eng, cfg.HTTP.Listen, mux, logger)

@@ -328,10 +328,22 @@ type HTTP struct {
 	// server to call back, for its slash commands and interactive
 	// messages. Default "": the bot registers no slash commands.
 	PublicURL string `toml:"public_url"`
+	// ActionSecret is the key that signs the buttons, menus and dialogs
+	// the bot sends, so that the listener refuses a click that does not
+	// come from a message of this bot. Default "": a key is generated
+	// once and kept in the bot's storage (one log line says so).
+	ActionSecret Secret `toml:"action_secret"`
+	// ActionLifetime is how long buttons, menus and dialogs work after
+	// they are sent; a later click is answered that the button expired.
+	// Default DefaultActionLifetime (7 days); 0: they never expire.
+	ActionLifetime time.Duration `toml:"action_lifetime"`
 	// PProf serves Go's profiler (net/http/pprof) under /debug/pprof/ on
 	// the listener. Default false: 404 there.
 	PProf bool `toml:"pprof"`
 }
+
+// DefaultActionLifetime is the default of HTTP.ActionLifetime.
+const DefaultActionLifetime = 7 * 24 * time.Hour
 
 // DefaultListen is the default of HTTP.Listen: port 8066, next to
 // Mattermost's 8065, on the loopback interface.
@@ -358,7 +370,7 @@ func Default() *Config {
 			Slash: Slash{Register: true, Response: "ephemeral"}},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
-		HTTP:    HTTP{Listen: DefaultListen},
+		HTTP:    HTTP{Listen: DefaultListen, ActionLifetime: DefaultActionLifetime},
 	}
 }
 

@@ -200,7 +200,7 @@ pprof = true
 					CatchUp: 5 * time.Minute, Slash: Slash{Register: true, Response: "ephemeral"}}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
-				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true, PProf: true}
+				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true, PProf: true, ActionLifetime: DefaultActionLifetime}
 			},
 		},
 		{

@@ -66,7 +66,10 @@
 // profiler under /debug/pprof/. public_url is the listener's address as
 // the Mattermost server reaches it (a reverse proxy, another host): the
 // base of the URLs the bot registers for its slash commands
-// ([mattermost.slash]) and interactive messages.
+// ([mattermost.slash]) and interactive messages. action_secret signs the
+// buttons, menus and dialogs (default: a key generated once and kept in
+// the storage), action_lifetime is how long they work (default 7 days, 0
+// forever).
 //
 // # Environment
 //
@@ -125,6 +128,8 @@
 //	MATTERBOT_HTTP_HEADER                  http.header
 //	MATTERBOT_HTTP_HMAC                    http.hmac
 //	MATTERBOT_HTTP_PUBLIC_URL              http.public_url
+//	MATTERBOT_HTTP_ACTION_SECRET           http.action_secret
+//	MATTERBOT_HTTP_ACTION_LIFETIME         http.action_lifetime
 //	MATTERBOT_HTTP_PPROF                   http.pprof
 //
 // The access rules (an ordered list of tables) and the plugin tables (free

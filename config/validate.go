@@ -77,6 +77,9 @@ func (d *decoder) validate(cfg *Config) {
 			d.problem([]string{"http", "public_url"}, err, "%q is not an http or https URL such as \"https://bot.example.com\"", u)
 		}
 	}
+	if cfg.HTTP.ActionLifetime < 0 {
+		d.problem([]string{"http", "action_lifetime"}, nil, "must not be negative, got %v (0: buttons never expire)", cfg.HTTP.ActionLifetime)
+	}
 	if h := cfg.HTTP.Header; h != "" && strings.ContainsAny(h, " \t\r\n:") {
 		d.problem([]string{"http", "header"}, nil, "%q is not a header name", h)
 	}

@@ -160,3 +160,36 @@ commands = ["hello"]`)
 		t.Errorf("in_channel post = %+v, want alice's, from a webhook, as the server posts it", last)
 	}
 }
+
+// TestAccessByRole: a rule by Mattermost role follows the roles the
+// server gives, read when the command runs (a channel admin, a team
+// admin counting as one, the role taken away), and "!acl why" tells an
+// admin which rule decides.
+func TestAccessByRole(t *testing.T) {
+	w := newRunWorld(t)
+	bob := w.addBob(t)
+	bobUser, _ := w.srv.User("bob")
+	alice, _ := w.srv.User("alice")
+	w.editConfig(t, `team = "ops-team"`, `team = "ops-team"
+
+[[access.rule]]
+match = "echo"
+allowroles = ["channel_admin"]`)
+	b := startRun(t, w)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.ask(t, bob, "!echo hi", "`!echo`: you are not allowed to run this command.", b.stderr.String)
+	w.ask(t, w.alice, "!acl why echo @bob", "for @bob in ~ops: denied by access rule 1 (match echo): @bob has roles member here, none of allowroles channel_admin.", b.stderr.String)
+	must(w.srv.SetChannelAdmin(w.ops.ID, bobUser.ID, true))
+	w.ask(t, bob, "!echo as a channel admin", "as a channel admin", b.stderr.String)
+	w.ask(t, w.alice, "!acl why echo @bob", "allowed by access rule 1 (match echo).", b.stderr.String)
+	must(w.srv.SetChannelAdmin(w.ops.ID, bobUser.ID, false))
+	w.ask(t, bob, "!echo again", "`!echo`: you are not allowed to run this command.", b.stderr.String)
+	w.ask(t, w.alice, "!echo before", "`!echo`: you are not allowed to run this command.", b.stderr.String)
+	must(w.srv.SetTeamAdmin(w.ops.TeamID, alice.ID, true))
+	w.ask(t, w.alice, "!echo as a team admin", "as a team admin", b.stderr.String)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -28,11 +29,20 @@ type ACL struct {
 // change rights; a glob ("@ops-*", "~team/*") is matched against the
 // current name.
 //
+// Beside Errbot's keys, a rule knows the chat system's structure: teams
+// (by name, globs allowed, without a sigil: "ops", "dev-*"), kinds of
+// room (RoomChannel, RoomGroup, RoomDirect) and the user's roles there
+// (RoleSystemAdmin, RoleTeamAdmin, RoleChannelAdmin, RoleGuest), which the
+// backend tells (RoleChecker).
+//
 // The checks, in order, the first failing one refusing: AdminOnly;
 // AllowUsers (when set, the user must be in it); DenyUsers (the user must
-// not be in it); then for a message in a room AllowMUC, AllowRooms (when
-// set, the room must be in it) and DenyRooms; for a direct message
-// AllowPrivate.
+// not be in it); AllowRoles (when set, the user must have one of them)
+// and DenyRoles (none of them); AllowKinds (when set, the room must be of
+// one of these kinds); for a room of a team, AllowTeams (when set, the
+// team must be in it) and DenyTeams; then for a message in a room
+// AllowMUC, AllowRooms (when set, the room must be in it) and DenyRooms;
+// for a direct message AllowPrivate.
 type Rule struct {
 	AdminOnly    bool     `toml:"admin_only"`
 	AllowUsers   []string `toml:"allowusers"`
@@ -41,7 +51,81 @@ type Rule struct {
 	DenyRooms    []string `toml:"denyrooms"`
 	AllowPrivate *bool    `toml:"allowprivate"` // nil means true
 	AllowMUC     *bool    `toml:"allowmuc"`     // nil means true: commands in rooms
+	AllowTeams   []string `toml:"allowteams"`
+	DenyTeams    []string `toml:"denyteams"`
+	AllowRoles   []string `toml:"allowroles"`
+	DenyRoles    []string `toml:"denyroles"`
+	AllowKinds   []string `toml:"allowkinds"`
 }
+
+// The roles a Rule names (AllowRoles, DenyRoles). An admin role covers
+// those below it, as the chat system's permissions do: a system admin
+// counts as a team admin and a channel admin, a team admin as a channel
+// admin in the team's channels.
+const (
+	RoleSystemAdmin  = "system_admin"
+	RoleTeamAdmin    = "team_admin"
+	RoleChannelAdmin = "channel_admin"
+	// RoleGuest is a guest account (Mattermost's guest accounts), to
+	// keep guests out with DenyRoles.
+	RoleGuest = "guest"
+)
+
+// Roles are a user's roles in a room, as a RoleChecker tells them.
+type Roles struct {
+	SystemAdmin, TeamAdmin, ChannelAdmin, Guest bool
+}
+
+// Has reports whether the roles include role (one of the Role
+// constants), an admin role covering those below it.
+func (r Roles) Has(role string) bool {
+	switch role {
+	case RoleSystemAdmin:
+		return r.SystemAdmin
+	case RoleTeamAdmin:
+		return r.SystemAdmin || r.TeamAdmin
+	case RoleChannelAdmin:
+		return r.SystemAdmin || r.TeamAdmin || r.ChannelAdmin
+	case RoleGuest:
+		return r.Guest
+	}
+	return false
+}
+
+// String lists the roles, "system_admin team_admin", or "member".
+func (r Roles) String() string {
+	var out []string
+	for _, n := range []struct {
+		on   bool
+		name string
+	}{{r.SystemAdmin, RoleSystemAdmin}, {r.TeamAdmin, RoleTeamAdmin}, {r.ChannelAdmin, RoleChannelAdmin}, {r.Guest, RoleGuest}} {
+		if n.on {
+			out = append(out, n.name)
+		}
+	}
+	if len(out) == 0 {
+		return "member"
+	}
+	return strings.Join(out, " ")
+}
+
+// RoleChecker is implemented by backends that know the chat system's
+// roles: the access rules that name roles (Rule.AllowRoles,
+// Rule.DenyRoles) ask it, when a command is run, for the user's roles in
+// the room (room.Team and room.ID tell where). A backend without it
+// cannot serve such rules: New refuses them.
+type RoleChecker interface {
+	Roles(ctx context.Context, userID string, room Room) (Roles, error)
+}
+
+// roomKinds are the kinds a Rule may name.
+var roomKinds = []string{RoomChannel, RoomGroup, RoomDirect}
+
+// roleNames are the roles a Rule may name.
+var roleNames = []string{RoleSystemAdmin, RoleTeamAdmin, RoleChannelAdmin, RoleGuest}
+
+// usesRoles reports whether the rule needs a RoleChecker.
+func (r Rule) usesRoles() bool { return len(r.AllowRoles) > 0 || len(r.DenyRoles) > 0 }
 
 // check validates the syntax of the rule's names.
 func (r Rule) check() error {
@@ -59,6 +143,25 @@ func (r Rule) check() error {
 			}
 		}
 	}
+	for _, list := range [][]string{r.AllowTeams, r.DenyTeams} {
+		for _, t := range list {
+			if _, err := path.Match(strings.ToLower(t), ""); err != nil || t == "" || strings.ContainsAny(t, "@~/ ") {
+				return fmt.Errorf("team %q: want a team name, such as ops, or a glob like dev-*", t)
+			}
+		}
+	}
+	for _, list := range [][]string{r.AllowRoles, r.DenyRoles} {
+		for _, role := range list {
+			if !slices.Contains(roleNames, role) {
+				return fmt.Errorf("role %q: want one of %s", role, strings.Join(roleNames, ", "))
+			}
+		}
+	}
+	for _, k := range r.AllowKinds {
+		if !slices.Contains(roomKinds, k) {
+			return fmt.Errorf("kind %q: want one of %s", k, strings.Join(roomKinds, ", "))
+		}
+	}
 	return nil
 }
 
@@ -68,10 +171,14 @@ type compiledACL struct {
 }
 
 type compiledRule struct {
+	name                     string // "access rule 2 (deploy*)", for Explain
 	adminOnly                bool
 	allowUsers, denyUsers    *nameSet
 	allowRooms, denyRooms    *nameSet
 	allowPrivate, allowGroup bool
+	allowTeams, denyTeams    []string // lower case names and globs; nil: no check
+	allowRoles, denyRoles    []string
+	allowKinds               []string
 }
 
 // nameSet is a list of resolved ids and globs.
@@ -115,6 +222,11 @@ func (e *Engine) compileRule(ctx context.Context, r Rule) (compiledRule, error) 
 		adminOnly:    r.AdminOnly,
 		allowPrivate: r.AllowPrivate == nil || *r.AllowPrivate,
 		allowGroup:   r.AllowMUC == nil || *r.AllowMUC,
+		allowTeams:   lower(r.AllowTeams),
+		denyTeams:    lower(r.DenyTeams),
+		allowRoles:   r.AllowRoles,
+		denyRoles:    r.DenyRoles,
+		allowKinds:   r.AllowKinds,
 	}
 	var err error
 	if c.allowUsers, err = e.nameSet(ctx, r.AllowUsers); err != nil {
@@ -167,6 +279,29 @@ func (e *Engine) nameSet(ctx context.Context, list []string) (*nameSet, error) {
 	return s, nil
 }
 
+// lower returns list in lower case; nil for an empty list.
+func lower(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.ToLower(s)
+	}
+	return out
+}
+
+// matchAny reports whether name matches one of the lower-case globs.
+func matchAny(globs []string, name string) bool {
+	name = strings.ToLower(name)
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // rule returns the rule for a command of a plugin.
 func (st *connState) rule(plugin, cmd string) *compiledRule {
 	if len(st.acls) > 0 {
@@ -184,36 +319,134 @@ func (st *connState) rule(plugin, cmd string) *compiledRule {
 	return &st.defACL
 }
 
+// verdict is an access decision: refused with reason (for the user) or
+// allowed (reason ""), with the rule that decided (source) and why
+// (detail), for Explain.
+type verdict struct {
+	reason, source, detail string
+}
+
 // refuse returns why the request's user may not run c, or "".
 func (e *Engine) refuse(req *Request, c *Cmd) string {
+	v := e.decide(req.ctx, req.Message.From, req.Message.Room, req.Message.Direct, c)
+	if v.reason != "" && v.detail != "" {
+		e.log.Debug("command refused", "plugin", c.plugin.name, "command", c.name, "user_id", req.Message.From.ID,
+			"rule", v.source, "why", v.detail)
+	}
+	return v.reason
+}
+
+// decide applies the access rules to user running c in room (a direct
+// message to the bot when direct).
+func (e *Engine) decide(ctx context.Context, u User, room Room, direct bool, c *Cmd) verdict {
 	st := e.settings().conn
-	m := req.Message
-	admin := st.admins[m.From.ID]
+	admin := st.admins[u.ID]
 	if c.admin && !admin {
-		return "only bot admins may run this command"
+		return verdict{"only bot admins may run this command", "the command itself (admin only)", u.String() + " is not a bot admin"}
 	}
 	r := st.rule(c.plugin.name, c.name)
+	deny := func(reason, detail string) verdict { return verdict{reason, r.name, detail} }
 	switch {
 	case r.adminOnly && !admin:
-		return "only bot admins may run this command"
-	case r.allowUsers != nil && !r.allowUsers.user(m.From):
-		return "you are not allowed to run this command"
-	case r.denyUsers != nil && r.denyUsers.user(m.From):
-		return "you are not allowed to run this command"
+		return deny("only bot admins may run this command", "admin_only, and "+u.String()+" is not a bot admin")
+	case r.allowUsers != nil && !r.allowUsers.user(u):
+		return deny("you are not allowed to run this command", u.String()+" is not in allowusers")
+	case r.denyUsers != nil && r.denyUsers.user(u):
+		return deny("you are not allowed to run this command", u.String()+" is in denyusers")
 	}
-	if m.Direct {
-		if !r.allowPrivate {
-			return "this command cannot be run in a direct message"
+	if len(r.allowRoles) > 0 || len(r.denyRoles) > 0 {
+		rc, ok := e.backend.(RoleChecker)
+		if !ok {
+			return deny("you are not allowed to run this command", "the backend cannot tell roles")
 		}
-		return ""
+		roles, err := rc.Roles(ctx, u.ID, room)
+		if err != nil {
+			e.log.Warn("roles not known: command refused", "user_id", u.ID, "room_id", room.ID, "err", err)
+			return deny("your roles could not be checked; try again", "the roles of "+u.String()+" could not be read: "+err.Error())
+		}
+		if len(r.allowRoles) > 0 && !slices.ContainsFunc(r.allowRoles, roles.Has) {
+			return deny("you are not allowed to run this command",
+				fmt.Sprintf("%s has roles %s here, none of allowroles %s", u, roles, strings.Join(r.allowRoles, ", ")))
+		}
+		if i := slices.IndexFunc(r.denyRoles, roles.Has); i >= 0 {
+			return deny("you are not allowed to run this command", fmt.Sprintf("%s is %s here, in denyroles", u, r.denyRoles[i]))
+		}
+	}
+	kind := room.Kind
+	if kind == "" {
+		kind = RoomChannel
+		if direct {
+			kind = RoomDirect
+		}
+	}
+	if len(r.allowKinds) > 0 && !slices.Contains(r.allowKinds, kind) {
+		return deny(fmt.Sprintf("this command cannot be run in a %s", kindName(kind)),
+			fmt.Sprintf("a %s is not in allowkinds %s", kindName(kind), strings.Join(r.allowKinds, ", ")))
+	}
+	if room.Team != "" {
+		switch {
+		case r.allowTeams != nil && !matchAny(r.allowTeams, room.Team):
+			return deny("this command cannot be run in this team", "team "+room.Team+" is not in allowteams")
+		case r.denyTeams != nil && matchAny(r.denyTeams, room.Team):
+			return deny("this command cannot be run in this team", "team "+room.Team+" is in denyteams")
+		}
+	}
+	if direct {
+		if !r.allowPrivate {
+			return deny("this command cannot be run in a direct message", "allowprivate is false")
+		}
+		return verdict{source: r.name}
 	}
 	switch {
 	case !r.allowGroup:
-		return "this command can only be run in a direct message"
-	case r.allowRooms != nil && !r.allowRooms.room(m.Room):
-		return "this command cannot be run in this room"
-	case r.denyRooms != nil && r.denyRooms.room(m.Room):
-		return "this command cannot be run in this room"
+		return deny("this command can only be run in a direct message", "allowmuc is false")
+	case r.allowRooms != nil && !r.allowRooms.room(room):
+		return deny("this command cannot be run in this room", room.String()+" is not in allowrooms")
+	case r.denyRooms != nil && r.denyRooms.room(room):
+		return deny("this command cannot be run in this room", room.String()+" is in denyrooms")
 	}
-	return ""
+	return verdict{source: r.name}
+}
+
+// kindName names a kind of room for people.
+func kindName(kind string) string {
+	switch kind {
+	case RoomDirect:
+		return "direct message"
+	case RoomGroup:
+		return "group message"
+	}
+	return kind
+}
+
+// Explain tells which access rule lets user run the named command
+// ("deploy", "plugin list") in room (direct: a direct message with the
+// bot), and why: a line for an admin, such as "`!deploy` for @bob in
+// ~ops/ops: denied by access rule 2 (match deploy*): @bob is not in
+// allowusers." It asks the backend for roles when the rule names some.
+// It returns an error wrapping ErrUnknown for a command that does not
+// exist.
+func (e *Engine) Explain(ctx context.Context, command string, user User, room Room, direct bool) (string, error) {
+	reg := e.registry()
+	c, _ := reg.lookup(strings.TrimSpace(strings.ToLower(command)))
+	if c == nil {
+		for _, rc := range reg.regexes {
+			if rc.name == normalizeName(command) {
+				c = rc
+			}
+		}
+	}
+	if c == nil || e.settings().conn == nil {
+		return "", fmt.Errorf("bot: explain: command %q: %w", command, ErrUnknown)
+	}
+	where := room.String()
+	if direct {
+		where = "a direct message"
+	}
+	v := e.decide(ctx, user, room, direct, c)
+	head := fmt.Sprintf("`%s%s` (%s:%s) for %s in %s: ", e.options().Prefix, c.name, c.plugin.name, c.name, user, where)
+	if v.reason == "" {
+		return head + "allowed by " + v.source + ".", nil
+	}
+	return head + "denied by " + v.source + ": " + v.detail + ".", nil
 }

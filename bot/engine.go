@@ -291,6 +291,13 @@ func New(backend Backend, opts *Options, plugins ...Setuper) (*Engine, error) {
 	if err := o.checkAccess(); err != nil {
 		return nil, err
 	}
+	if _, ok := backend.(RoleChecker); !ok {
+		for _, acl := range append([]ACL{{Pattern: "default", Rule: o.DefaultACL}}, o.ACLs...) {
+			if acl.usesRoles() {
+				return nil, fmt.Errorf("bot: ACL %q: allowroles and denyroles need a backend that knows roles (RoleChecker); %T does not", acl.Pattern, backend)
+			}
+		}
+	}
 	in := e.opts
 	e.set.Store(&settings{opts: &in})
 	var ps []*Plugin
@@ -714,14 +721,16 @@ func (e *Engine) connect(ctx context.Context, opts *Options, self User) (*connSt
 		}
 		st.admins[u.ID] = true
 	}
-	for _, acl := range opts.ACLs {
+	for i, acl := range opts.ACLs {
 		r, err := e.compileRule(ctx, acl.Rule)
+		r.name = fmt.Sprintf("access rule %d (match %s)", i+1, acl.Pattern)
 		if err != nil {
 			return nil, fmt.Errorf("ACL %q: %w", acl.Pattern, err)
 		}
 		st.acls = append(st.acls, compiledACL{pattern: strings.ToLower(acl.Pattern), rule: r})
 	}
 	r, err := e.compileRule(ctx, opts.DefaultACL)
+	r.name = "the default access rule"
 	if err != nil {
 		return nil, fmt.Errorf("default ACL: %w", err)
 	}

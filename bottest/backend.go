@@ -40,7 +40,8 @@ type Backend struct {
 	handler    bot.Handler       // guarded by mu: set once connected
 	ready      chan struct{}     // closed once connected
 
-	dialogs []*bot.Dialog // guarded by mu: opened, not yet taken (Dialogs)
+	dialogs []*bot.Dialog        // guarded by mu: opened, not yet taken (Dialogs)
+	roles   map[string]bot.Roles // guarded by mu: by user id, for bot.RoleChecker (SetRoles)
 }
 
 // NewBackend returns a Backend with the default users and rooms.

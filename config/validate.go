@@ -202,6 +202,27 @@ func (d *decoder) rule(p []string, r *bot.Rule) {
 	d.users(sub(p, "denyusers"), r.DenyUsers)
 	d.rooms(sub(p, "allowrooms"), r.AllowRooms)
 	d.rooms(sub(p, "denyrooms"), r.DenyRooms)
+	for _, k := range []struct {
+		key  string
+		list []string
+	}{{"allowteams", r.AllowTeams}, {"denyteams", r.DenyTeams}} {
+		for i, t := range k.list {
+			if t == "" || strings.ContainsAny(t, "@~/ ") || validGlob(t) != nil {
+				d.problem(sub(p, k.key, index(i)), nil, "%q is not a team: write its name, such as \"ops\", or a glob such as \"dev-*\"", t)
+			}
+		}
+	}
+	for _, k := range []struct {
+		key  string
+		list []string
+	}{{"allowroles", r.AllowRoles}, {"denyroles", r.DenyRoles}} {
+		for i, role := range k.list {
+			oneOf(d, sub(p, k.key, index(i)), role, bot.RoleSystemAdmin, bot.RoleTeamAdmin, bot.RoleChannelAdmin, bot.RoleGuest)
+		}
+	}
+	for i, kind := range r.AllowKinds {
+		oneOf(d, sub(p, "allowkinds", index(i)), kind, bot.RoomChannel, bot.RoomGroup, bot.RoomDirect)
+	}
 }
 
 // users checks a list of user names: each needs the @, as in Errbot, and

@@ -1,6 +1,7 @@
 // Package admin is the built-in plugin for managing plugins at run time,
 // for bot admins only: "!plugin list", "!plugin activate <name>",
-// "!plugin deactivate <name>" and "!plugin config <name>".
+// "!plugin deactivate <name>" and "!plugin config <name>"; and for
+// the access rules "!acl why <command> [@user]".
 package admin
 
 import (
@@ -32,7 +33,36 @@ func (a *Plugin) Setup(p *bot.Plugin) error {
 	bot.Command(p, "plugin activate", a.activate).Help("activate a plugin").AdminOnly()
 	bot.Command(p, "plugin deactivate", a.deactivate).Help("deactivate a plugin").AdminOnly()
 	bot.Command(p, "plugin config", a.config).Help("show a plugin's configuration (secrets hidden)").AdminOnly()
+	p.Command("acl why", a.why).Usage("<command> [@user]").
+		Help("tell which access rule lets a user (you by default) run a command here, or refuses it, and why").AdminOnly()
 	return nil
+}
+
+// why explains the access decision for a command, a user and the room
+// the question is asked in.
+func (a *Plugin) why(ctx context.Context, req *bot.Request) error {
+	words, err := req.Words()
+	if err != nil {
+		return err
+	}
+	u := req.Message.From
+	if n := len(words); n > 1 && strings.HasPrefix(words[n-1], "@") {
+		if u, err = a.engine.User(ctx, words[n-1]); err != nil {
+			return bot.Usagef("no user %s", words[n-1])
+		}
+		words = words[:n-1]
+	}
+	if len(words) == 0 {
+		return bot.Usagef("which command?")
+	}
+	text, err := a.engine.Explain(ctx, strings.Join(words, " "), u, req.Message.Room, req.Message.Direct)
+	if errors.Is(err, bot.ErrUnknown) {
+		return bot.Usagef("no command %q", strings.Join(words, " "))
+	}
+	if err != nil {
+		return err
+	}
+	return req.Reply(text)
 }
 
 func (a *Plugin) list(ctx context.Context, req *bot.Request) error {

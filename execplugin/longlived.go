@@ -256,7 +256,12 @@ func (s *supervisor) spawn(ctx context.Context, describe bool) (*process, *inbou
 		return nil, nil, fmt.Errorf("execplugin %s: %w%s", pl.m.Name, err, p.stderr.Tail())
 	}
 	if err := p.sendJSON(ctx, hello); err != nil {
-		return fail(fmt.Errorf("hello: %w", err))
+		select {
+		case <-p.dead:
+			return fail(fmt.Errorf("the program exited before ready: %v", p.err))
+		default:
+			return fail(fmt.Errorf("hello: %w", err))
+		}
 	}
 	t := time.NewTimer(pl.startTimeout())
 	defer t.Stop()

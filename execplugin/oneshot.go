@@ -127,7 +127,7 @@ func (pl *Plugin) readReplies(ctx context.Context, inv *invocation, r io.Reader)
 	left := pl.maxOutput()
 	for n := 1; ; n++ {
 		line, err := readLine(br, left)
-		left -= len(line)
+		left -= len(line) + 1 // and its newline
 		if err == io.EOF && len(line) == 0 {
 			return nil
 		}

@@ -167,12 +167,21 @@ func (s *stderrLog) line() {
 	s.pl.log.Info("plugin stderr", append([]any{"stream", "stderr", "line", line}, s.attrs...)...)
 }
 
-// Close logs a last line without a newline.
+// Close logs a last line without a newline, and how many lines were
+// dropped.
 func (s *stderrLog) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.partial) > 0 && !s.cut {
 		s.line()
+	}
+	l := s.pl.stderr
+	l.mu.Lock()
+	dropped := l.dropped
+	l.dropped = 0
+	l.mu.Unlock()
+	if dropped > 0 {
+		s.pl.log.Warn("plugin stderr lines dropped", append([]any{"dropped", dropped}, s.attrs...)...)
 	}
 	return nil
 }

@@ -58,6 +58,7 @@ func (c *checkCmd) Run(e *env) error {
 		r.ok("backend %s: no server to check", cfg.Backend)
 	} else {
 		c.server(e, r, cfg)
+		checkInteractions(e.ctx, r, cfg, e.plugins)
 	}
 	return r.end()
 }

@@ -447,3 +447,17 @@ func (e *Engine) callClick(ctx context.Context, log *slog.Logger, c *Click, h *C
 	}()
 	return h.h(ctx, c)
 }
+
+// Interactive returns the names of the plugins that declared click
+// handlers (OnClick) or dialogs (Form), in registration order: they need
+// the backend's way back from the chat server (on Mattermost, the bot's
+// public address).
+func (e *Engine) Interactive() []string {
+	var out []string
+	for _, p := range e.registry().plugins {
+		if len(p.clicks) > 0 || len(p.forms) > 0 {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}

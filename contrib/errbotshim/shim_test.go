@@ -1,4 +1,4 @@
-package errbotshim
+package errbotshim_test
 
 import (
 	"bytes"

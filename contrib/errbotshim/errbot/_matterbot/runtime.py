@@ -365,12 +365,10 @@ class Command:
         if self.admin_only:
             d["admin"] = True
         if self.is_re:
-            pattern, problem = rx.to_re2(self.pattern.pattern, self.pattern.flags)
-            if problem:
-                warnings.append("regex command %s: %s; matterbot sends it every %s message and "
-                                "Python decides" % (self.errbot_name, problem,
-                                                    "prefixed" if self.prefixed else ""))
-                pattern = r"(?s).+"
+            pattern, loosened = rx.to_re2(self.pattern.pattern, self.pattern.flags)
+            if loosened:
+                warnings.append("regex command %s: RE2 has no %s: matterbot matches a looser "
+                                "pattern, the plugin's own decides" % (self.errbot_name, loosened))
             d["pattern"] = pattern
             d["prefixed"] = bool(self.prefixed)
         else:
@@ -396,7 +394,7 @@ class Webhook:
 
     def manifest(self):
         return [{"name": "%s %s" % (self.name, m), "pattern": "%s %s" % (m, self.path),
-                 "handler": self.handler} for m in self.methods]
+                 "handler": "%s %s" % (self.handler, m)} for m in self.methods]
 
 
 _RULE_PART = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -476,25 +474,6 @@ CALLBACK_EVENTS = {
     "callback_room_left": "leave",
     "callback_connect": "connect",
 }
-
-_SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|api_?key)")
-
-
-def _config_type(v):
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, (list, tuple)):
-        return "array"
-    if isinstance(v, dict):
-        return "table"
-    return None
-
 
 def find_plug(path):
     """The .plug file named, or the only one in the directory named."""
@@ -607,18 +586,13 @@ class Runtime:
             m["webhooks"] = hooks
         if events:
             m["events"] = events
-        template = self.plugin.get_configuration_template()
-        if isinstance(template, Mapping) and template:
-            cfg = {}
-            for k, v in template.items():
-                entry = {}
-                t = _config_type(v)
-                if t:
-                    entry["type"] = t
-                if _SECRET_KEY.search(str(k)):
-                    entry["secret"] = True
-                cfg[str(k)] = entry
-            m["config"] = cfg
+        # No "config" section: the bot then passes the [plugins.NAME]
+        # table as it is, and check_configuration judges it as Errbot's
+        # !plugin config does (every key of the template, no other, the
+        # same types), and no table at all is configure(None). Declared
+        # keys would reach the plugin filled with zero values when absent
+        # (docs/exec-plugins.md §2.7), which Errbot plugins cannot tell
+        # from values set.
         return m
 
     # Lifecycle.
@@ -713,7 +687,11 @@ class Runtime:
     def _execute(self, c, msg, arg, out):
         def reply(r):
             if r:
-                out({"type": "text", "text": self.bot.process_template(c.template, r)})
+                # Errbot's markdown rendering drops the newlines a text ends
+                # with (argparse's usage has one); so does Mattermost.
+                text = self.bot.process_template(c.template, r).rstrip("\n")
+                if text:
+                    out({"type": "text", "text": text})
         try:
             if inspect.isgeneratorfunction(c.func):
                 for r in c.method(msg, arg):
@@ -721,17 +699,22 @@ class Runtime:
             else:
                 reply(c.method(msg, arg))
         except CommandError as e:
+            # Errbot sends the reason as a plain reply; matterbot would put
+            # "`!x` failed: " before a user error. Errbot's words win: the
+            # user reads what they read before, and the log says why.
             reason = e.reason
             if e.template:
                 reason = self.bot.process_template(e.template, reason)
-            return {"message": str(reason), "kind": "user"}
+            log.info("command %s: CommandError: %s", c.errbot_name, reason)
+            out({"type": "text", "text": str(reason)})
+            return None
         except Exception as e:
             return {"message": "%s: %s: %s\n%s" % (c.errbot_name, type(e).__name__, e,
                                                    traceback.format_exc()), "kind": "internal"}
         return None
 
     def _webhook(self, req, out):
-        w = self.webhooks.get(req.get("handler"))
+        w = self.webhooks.get((req.get("handler") or "").split(" ")[0])
         wh = req.get("webhook") or {}
         if w is None:
             return {"message": "no webhook %r" % req.get("handler"), "status": 404, "kind": "user"}

@@ -425,7 +425,9 @@ func (b *Backend) post(ctx context.Context, p *mm.Post, file *outboxFile) error 
 	case b.ob.failing.Load():
 		err = errFailing
 	default:
-		_, _, err = b.client.CreatePost(ctx, p)
+		tctx, cancel := context.WithTimeout(ctx, replyTry(b.opts.Retry))
+		_, _, err = b.client.CreatePost(tctx, p)
+		cancel()
 		if err == nil {
 			b.answered()
 			return nil
@@ -465,6 +467,22 @@ func replyToOf(p *mm.Post) string {
 	id, _ := p.Props[PropReplyTo].(string)
 	return id
 }
+
+// replyTry bounds a reply's try in its handler, the client's own
+// retries and its waits on 429 answers included: 5 times p.Base (5 s by
+// default), and never under minReplyTry, which a post takes on a slow
+// server whatever the backoff's scale. Past it the reply goes to the
+// outbox. A client told by 429s
+// to wait waits up to a minute per call; in a storm of them every
+// handler waited out the storm in its slot, and the queue behind them
+// filled. A post whose answer this cuts off may have been made: the
+// outbox finds it (PropPendingPostID) before it sends again.
+func replyTry(p RetryPolicy) time.Duration {
+	return max(5*p.Base, minReplyTry)
+}
+
+// minReplyTry is the least replyTry.
+const minReplyTry = 2 * time.Second
 
 // errFailing is why a post goes to the outbox untried: the server failed
 // the last post it was sent, and the outbox is retrying.

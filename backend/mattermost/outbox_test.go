@@ -40,6 +40,7 @@ const (
 	unavailable       // answered 503, not served
 	hang              // no answer until the request's context ends
 	slow              // served after a second
+	limited           // answered 429, Retry-After: 1, not served
 )
 
 // faultTransport serves requests with a handler, in memory, as decide
@@ -99,6 +100,9 @@ func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	if what == unavailable {
 		return failure(r, http.StatusServiceUnavailable), nil
+	}
+	if what == limited {
+		return failure(r, http.StatusTooManyRequests, "Retry-After", "1"), nil
 	}
 	f.h.ServeHTTP(rec, r)
 	if what == loseAnswer {
@@ -676,7 +680,7 @@ func TestOutboxCloseWaitsForSends(t *testing.T) {
 		sctx, cancelSend := context.WithCancel(t.Context())
 		sent := make(chan error, 1)
 		go func() { sent <- b.Send(sctx, &bot.Outgoing{RoomID: w.ops.ID, Text: "last word"}) }()
-		time.Sleep(5 * time.Second) // waiting for the server
+		time.Sleep(time.Second) // waiting for the server (replyTry cuts it at 5 s)
 		stop()
 		time.AfterFunc(3*time.Second, cancelSend) // the end of the wait for handlers
 		start := time.Now()
@@ -759,6 +763,35 @@ func TestOutboxBacklogKeepsCommandsApart(t *testing.T) {
 		synctest.Wait()
 		if got, want := w.said(w.ops), []string{"old 1", "new", "old 2", "old 3", "old 3, part 2"}; !slices.Equal(got, want) {
 			t.Errorf("~ops has %q, want %q", got, want)
+		}
+	})
+}
+
+// TestOutboxRateLimitStorm: the server answers every request 429
+// (Retry-After: 1) for a minute. A reply is not held in its handler for
+// the storm (the client would wait up to a minute on 429s): it goes to
+// the outbox after replyTry, the server is taken for failing and the
+// replies after it are kept at once; they are all posted, once, in
+// order, when the storm ends.
+func TestOutboxRateLimitStorm(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newOutboxWorld(t)
+		b, _ := w.start(nil)
+		w.tr.set(func(*http.Request) fault { return limited })
+		start := time.Now()
+		if err := b.Send(t.Context(), &bot.Outgoing{RoomID: w.ops.ID, Text: "one"}); err != nil {
+			t.Fatal(err)
+		}
+		if took, most := time.Since(start), replyTry(RetryPolicy{Base: DefaultRetryBase}); took > most {
+			t.Errorf("Send during a 429 storm returned after %v, want at most replyTry, %v", took, most)
+		}
+		send(t, b, w.ops, "two", atOnce)
+		time.Sleep(time.Minute - time.Since(start))
+		w.tr.up()
+		time.Sleep(outboxProbeMax(RetryPolicy{Base: DefaultRetryBase, Max: DefaultRetryMax}) + time.Second)
+		synctest.Wait()
+		if got, want := w.said(w.ops), []string{"one", "two"}; !slices.Equal(got, want) {
+			t.Errorf("~ops = %q, want %q", got, want)
 		}
 	})
 }

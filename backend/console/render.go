@@ -223,13 +223,55 @@ func (r *renderer) card(c *bot.Card) []line {
 	return append(summary, r.box(c)...)
 }
 
+// block is a part of a card's box: lines, or a pair of short fields.
+type block struct {
+	lines []line // before wrapping
+	pair  *[2]*bot.Field
+}
+
+// actions renders a card's buttons on one line, "[ Approve ] [ Reject ]",
+// and each menu on a line of its own with its choices: "[ Env ▾ ]
+// Staging, Production", "[ Owner ▾ ] (a user)". The console cannot
+// click them; they show what the card offers on Mattermost.
+func (r *renderer) actions(acts []bot.Action) []block {
+	var out []block
+	var buttons line
+	for _, a := range acts {
+		st := sBold
+		if a.Disabled {
+			st = sDim
+		}
+		if a.Kind == bot.ActionButton {
+			if len(buttons) > 0 {
+				buttons = append(buttons, span{text: " "})
+			}
+			buttons = append(buttons, span{text: "[ " + sanitize(a.Label) + " ]", st: st})
+			continue
+		}
+		var choices string
+		switch a.Kind {
+		case bot.ActionUsers:
+			choices = "(a user)"
+		case bot.ActionChannels:
+			choices = "(a channel)"
+		default:
+			names := make([]string, len(a.Options))
+			for i, o := range a.Options {
+				names[i] = sanitize(o.Text)
+			}
+			choices = strings.Join(names, ", ")
+		}
+		out = append(out, block{lines: []line{{{text: "[ " + sanitize(a.Label) + " ▾ ] ", st: st}, {text: choices, st: sDim}}}})
+	}
+	if len(buttons) > 0 {
+		out = append([]block{{lines: []line{buttons}}}, out...)
+	}
+	return out
+}
+
 // box renders c, but its summary, as a box.
 func (r *renderer) box(c *bot.Card) []line {
 	maxInner := max(r.cols()-2-4, 16) // two for the post's indent, four for the edges
-	type block struct {
-		lines []line // before wrapping
-		pair  *[2]*bot.Field
-	}
 	var sections [][]block
 
 	var head []block
@@ -270,6 +312,7 @@ func (r *renderer) box(c *bot.Card) []line {
 		}
 	}
 	sections = append(sections, images)
+	sections = append(sections, r.actions(c.Actions))
 
 	// The box is as wide as its widest unwrapped line, within the screen.
 	// Pairs of short fields share one left column width, so they align.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -329,4 +330,29 @@ func waitReplies(t *testing.T, b *bottest.Bot, n int) []bottest.Reply {
 		time.Sleep(time.Millisecond)
 	}
 	return got
+}
+
+// BenchmarkErrbotCommand measures one Errbot command through the engine,
+// execplugin and the shim (a request line, a thread in Python, a text
+// reply and done): go test -run '^$' -bench ErrbotCommand ./contrib/errbotshim/
+func BenchmarkErrbotCommand(b *testing.B) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		b.Skip("python3 is not installed")
+	}
+	runner, err := filepath.Abs("matterbot-errbot")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pl, err := execplugin.New(filepath.Join("examples", "greeter"), &execplugin.Options{ErrbotRunner: []string{py, runner}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bot := bottest.New(b, pl)
+	b.ReportAllocs()
+	for b.Loop() {
+		if got := bot.Say("!hello"); len(got) != 1 {
+			b.Fatalf("!hello = %+v", got)
+		}
+	}
 }

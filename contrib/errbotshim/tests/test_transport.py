@@ -226,6 +226,16 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertFalse(any(b'"slow got' in line for line in b.raw))
 
+    def test_hung_command_does_not_keep_it_alive(self):
+        b = Bot(self, PLUGINS / "noisy" / "noisy.plug")
+        b.send(hello())
+        self.assertEqual(b.recv()["type"], "ready")
+        b.send(request("1", "cmd:hang"))
+        b.send({"type": "cancel", "id": "1", "reason": "shutdown"})
+        self.assertEqual(b.recv(), {"type": "done", "id": "1"})
+        code, _ = b.finish()  # standard input closes: it exits, the thread hanging
+        self.assertEqual(code, 0)
+
     def test_ignores_what_it_does_not_know(self):
         b = Bot(self, EXAMPLES / "greeter" / "greeter.plug")
         b.send({"type": "future_thing", "x": 1})

@@ -13,6 +13,7 @@ matterbot logs with the plugin's name; its logging goes to ``log`` lines.
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 import os
 import sys
 import threading
@@ -76,7 +77,8 @@ class Transport(Host):
         self._closed = False
         self._open = {}          # request id -> "running" | "done"
         self._olock = threading.Lock()
-        self._workers = []
+        self._executor = None
+        self._concurrency = 16
         self.exit_code = 0
         # exit ends the process (os._exit: the reading thread is blocked in
         # a read, and request threads may still run). Tests replace it.
@@ -210,8 +212,18 @@ class Transport(Host):
             return
         with self._olock:
             self._open[rid] = "running"
-        t = threading.Thread(target=self._serve, args=(req,), name="request-" + rid, daemon=True)
-        t.start()
+        self._pool().submit(self._serve, req)
+
+    def _pool(self):
+        """The threads requests run in, made as needed and kept (a thread
+        per request costs more than the rest of the round trip). Room for
+        four times what the bot sends at once (hello's
+        limits.concurrency): a cancelled command's thread runs on while
+        the bot already sends the next request."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=4 * self._concurrency,
+                                                thread_name_prefix="request")
+        return self._executor
 
     def _cancel(self, m):
         # A thread cannot be stopped from outside: the request is closed now
@@ -284,6 +296,9 @@ class Transport(Host):
                 continue
             t = m.get("type")
             if t == "hello":
+                limit = (m.get("limits") or {}).get("concurrency")
+                if isinstance(limit, int) and limit > 0:
+                    self._concurrency = limit
                 # activate() may call the store: serve its results meanwhile.
                 th = threading.Thread(target=self._hello, args=(m,), name="hello", daemon=True)
                 th.start()
@@ -333,7 +348,13 @@ def main(argv=None):
     root.handlers[:] = [_LogHandler(t)]
     root.setLevel(logging.INFO)
     logging.getLogger("errbot").setLevel(logging.DEBUG)
-    return t.run()
+    code = t.run()
+    # Exit now: a command still running (cancelled, stuck) must not keep
+    # the process alive, and the request pool's threads would be joined.
+    sys.stderr.flush()
+    with t._wlock:
+        wfile.flush()
+    os._exit(code)
 
 
 class _LineReader:

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import threading
 
 from errbot import BotPlugin, botcmd
 
@@ -29,3 +30,7 @@ class Noisy(BotPlugin):
     @botcmd
     def whoami(self, msg, args):
         return "%s in %s (%s)" % (msg.frm.person, msg.to, self.bot_config.BOT_PREFIX)
+
+    @botcmd
+    def hang(self, msg, args):
+        threading.Event().wait()  # never returns

@@ -43,8 +43,15 @@ func (c *checkCmd) Run(e *env) error {
 		return err // file:line problems, one a line
 	}
 	r.ok("configuration %s: valid", c.Config)
-	names := make([]string, len(e.plugins))
-	for i, p := range e.plugins {
+	plugins, failed := e.execPlugins(cfg, slog.New(slog.DiscardHandler))
+	for _, f := range failed {
+		r.fail("exec plugin not loaded: %v", f)
+	}
+	if len(cfg.Exec.Dirs) > 0 && len(failed) == 0 {
+		r.ok("[exec] dirs: %d exec plugins load", len(plugins)-len(e.plugins)-1)
+	}
+	names := make([]string, len(plugins))
+	for i, p := range plugins {
 		names[i] = bot.PluginName(p)
 	}
 	if unknown := cfg.UnknownPlugins(names); len(unknown) > 0 {

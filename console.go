@@ -75,7 +75,8 @@ func (c *consoleCmd) Run(e *env) error {
 	if !slices.ContainsFunc(opts.Admins, func(a string) bool { return strings.EqualFold(a, as) }) {
 		opts.Admins = append(slices.Clip(opts.Admins), as)
 	}
-	eng, err := bot.New(be, opts, e.plugins...)
+	plugins, _ := e.execPlugins(cfg, logger)
+	eng, err := bot.New(be, opts, plugins...)
 	if err != nil {
 		return err
 	}

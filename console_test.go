@@ -19,6 +19,24 @@ func TestConsole(t *testing.T) {
 	if err := os.WriteFile(prefixed, []byte("backend = \"console\"\ngroupchat_nick_prefixed = true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Exec plugins: one that loads, one whose manifest is broken.
+	for name, content := range map[string]string{
+		"plugins/hi/plugin.toml":     "protocol = 1\nname = \"hi\"\nversion = \"1\"\nmode = \"oneshot\"\nexec = [\"./hi.sh\"]\n[[commands]]\nname = \"hi\"\nhelp = \"say hi\"\n",
+		"plugins/hi/hi.sh":           "#!/bin/sh\necho '{\"type\":\"text\",\"text\":\"hi from sh\"}'\n",
+		"plugins/broken/plugin.toml": "protocol = 1\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	execConf := filepath.Join(dir, "exec.toml")
+	if err := os.WriteFile(execConf, []byte("backend = \"console\"\n[exec]\ndirs = [\"plugins\"]\nwatch = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	bad := filepath.Join(dir, "bad.toml")
 	if err := os.WriteFile(bad, []byte("prefix = 1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -61,6 +79,12 @@ func TestConsole(t *testing.T) {
 			cmd:   consoleCmd{Config: prefixed},
 			input: "!echo hi\n",
 			want:  []string{"ops-bot › ~town-square: @you: hi"},
+		},
+		{
+			name:  "exec plugins",
+			cmd:   consoleCmd{Config: execConf, Log: filepath.Join(dir, "exec.log")},
+			input: "!help hi\n!hi\n!plugin reload hi\n",
+			want:  []string{"say hi", "ops-bot › ~town-square: hi from sh", "Reloaded hi: version 1 (was 1)."},
 		},
 		{
 			name:  "storage file",
@@ -106,6 +130,9 @@ func TestConsole(t *testing.T) {
 				got = got[i+len(w):]
 			}
 		})
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "exec.log")); !strings.Contains(string(b), "plugins/broken/plugin.toml: name: missing") {
+		t.Errorf("the log does not name the broken exec plugin:\n%s", b)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bot.db")); err != nil {
 		t.Errorf("--storage did not make its file: %v", err)

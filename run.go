@@ -76,7 +76,8 @@ func (c *runCmd) Run(e *env) error {
 	if m != nil {
 		eopts.Observer = m
 	}
-	eng, err := bot.New(be, eopts, e.plugins...)
+	plugins, _ := e.execPlugins(cfg, logger)
+	eng, err := bot.New(be, eopts, plugins...)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,9 @@ type Config struct {
 	// HTTP is the [http] table: the HTTP listener for plugin webhooks
 	// and the operations endpoints.
 	HTTP HTTP `toml:"http"`
+	// Exec is the [exec] table: plugins in any language, run as child
+	// processes (docs/exec-plugins.md).
+	Exec Exec `toml:"exec"`
 
 	// File is the path the configuration was read from; "" for Default.
 	File string `toml:"-"`
@@ -278,6 +281,28 @@ type Storage struct {
 	Path string `toml:"path"`
 }
 
+// Exec is the [exec] table: where exec plugins are, and what they may
+// have (docs/exec-plugins.md §1). Relative paths are relative to the
+// configuration file's directory, and may name environment variables
+// as storage.path does.
+type Exec struct {
+	// Dirs are the plugin directories: each subdirectory holds a plugin.
+	// Default none.
+	Dirs []string `toml:"dirs"`
+	// WorkDir, when set, runs each plugin in WorkDir/NAME; by default a
+	// plugin runs in its own directory.
+	WorkDir string `toml:"work_dir"`
+	// AllowToken lists the plugins that get the bot's token when their
+	// manifest asks for it.
+	AllowToken []string `toml:"allow_token"`
+	// Watch reloads a plugin when its files change. Default true.
+	Watch bool `toml:"watch"`
+	// ErrbotRunner is the command that runs Errbot plugins (a directory
+	// with a .plug file): the program and its arguments. Default none:
+	// such directories are skipped.
+	ErrbotRunner []string `toml:"errbot_runner"`
+}
+
 // Log is the [log] table.
 type Log struct {
 	// Level is "debug", "info" (default), "warn" or "error".
@@ -371,6 +396,7 @@ func Default() *Config {
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: DefaultListen, ActionLifetime: DefaultActionLifetime},
+		Exec:    Exec{Watch: true},
 	}
 }
 
@@ -420,6 +446,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	} else {
 		cfg.Storage.Path = p
 	}
+	d.execPaths(&cfg.Exec, filepath.Dir(name), lookupEnv)
 	d.validate(cfg)
 	if cfg.Storage.Path != "" && !filepath.IsAbs(cfg.Storage.Path) {
 		cfg.Storage.Path = filepath.Join(filepath.Dir(name), cfg.Storage.Path)

@@ -131,6 +131,11 @@
 //	MATTERBOT_HTTP_ACTION_SECRET           http.action_secret
 //	MATTERBOT_HTTP_ACTION_LIFETIME         http.action_lifetime
 //	MATTERBOT_HTTP_PPROF                   http.pprof
+//	MATTERBOT_EXEC_DIRS                    exec.dirs (list)
+//	MATTERBOT_EXEC_WORK_DIR                exec.work_dir
+//	MATTERBOT_EXEC_ALLOW_TOKEN             exec.allow_token (list)
+//	MATTERBOT_EXEC_WATCH                   exec.watch
+//	MATTERBOT_EXEC_ERRBOT_RUNNER           exec.errbot_runner (list)
 //
 // The access rules (an ordered list of tables) and the plugin tables (free
 // form, and plugin names may hold "_") have no variables. A MATTERBOT_

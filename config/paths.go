@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -82,4 +83,24 @@ func isEnvName(s string) bool {
 
 func isEnvNameByte(c byte, first bool) bool {
 	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || !first && '0' <= c && c <= '9'
+}
+
+// execPaths expands the variables in the paths of [exec] and makes them
+// relative to dir, the configuration file's.
+func (d *decoder) execPaths(e *Exec, dir string, lookupEnv func(string) (string, bool)) {
+	fix := func(key []string, p string) string {
+		x, err := expandPath(p, lookupEnv)
+		if err != nil {
+			d.problem(key, err, "%v", err)
+			return p
+		}
+		if x != "" && !filepath.IsAbs(x) {
+			x = filepath.Join(dir, x)
+		}
+		return x
+	}
+	for i, p := range e.Dirs {
+		e.Dirs[i] = fix([]string{"exec", "dirs", index(i)}, p)
+	}
+	e.WorkDir = fix([]string{"exec", "work_dir"}, e.WorkDir)
 }

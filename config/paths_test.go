@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestExpandPath(t *testing.T) {
@@ -113,4 +115,25 @@ func FuzzExpandPath(f *testing.F) {
 			t.Errorf("expandPath(%q) = %q: %d dollar signs, from %d $$", s, got, n, m)
 		}
 	})
+}
+
+func TestExecPaths(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "matterbot.toml")
+	doc := "backend = \"console\"\n[exec]\ndirs = [\"plugins\", \"/abs\", \"$PLUGINS/x\"]\nwork_dir = \"run\"\nerrbot_runner = [\"python3\", \"shim\"]\nallow_token = [\"deploy\"]\n"
+	cfg, err := Parse(conf, []byte(doc), envOf(map[string]string{"PLUGINS": "/p"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Exec{
+		Dirs: []string{filepath.Join(dir, "plugins"), "/abs", "/p/x"}, WorkDir: filepath.Join(dir, "run"),
+		AllowToken: []string{"deploy"}, Watch: true, ErrbotRunner: []string{"python3", "shim"},
+	}
+	if diff := cmp.Diff(want, cfg.Exec); diff != "" {
+		t.Errorf("Exec (-want +got):\n%s", diff)
+	}
+	_, err = Parse(conf, []byte("backend = \"console\"\n[exec]\ndirs = [\"\"]\nwatch = \"yes\"\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "exec.dirs[0]") || !strings.Contains(err.Error(), "exec.watch") {
+		t.Errorf("bad [exec]: %v", err)
+	}
 }

@@ -50,6 +50,9 @@ func (d *decoder) validate(cfg *Config) {
 	}
 	d.mattermost(&cfg.Mattermost, cfg.Backend == "mattermost")
 	d.access(&cfg.Access)
+	d.nonEmpty([]string{"exec", "dirs"}, cfg.Exec.Dirs)
+	d.nonEmpty([]string{"exec", "allow_token"}, cfg.Exec.AllowToken)
+	d.nonEmpty([]string{"exec", "errbot_runner"}, cfg.Exec.ErrbotRunner)
 	if cfg.Storage.Path == "" {
 		d.problem([]string{"storage", "path"}, nil, "must not be empty")
 	}

@@ -143,12 +143,13 @@ func (b *Backend) catchUpFrom(ctx context.Context, h bot.Handler, why string, fr
 		}
 		reads = append(reads, read{rf, list})
 	}
+	answered := map[string]bool{}
 	for _, r := range reads {
-		b.noteReplies(r.list)
+		b.noteReplies(r.list, answered)
 	}
 	var posts, old []*mm.Post
 	for _, r := range reads {
-		p, o := b.missed(r.list, r.from)
+		p, o := b.missed(r.list, r.from, answered)
 		posts, old = append(posts, p...), append(old, o...)
 	}
 	sortPosts(posts)
@@ -169,14 +170,19 @@ func (b *Backend) othersPosts(posts []*mm.Post) int {
 	return n
 }
 
-// noteReplies records the posts the bot's own posts in list answer.
-func (b *Backend) noteReplies(list *mm.PostList) {
+// noteReplies records the posts the bot's own posts in list answer, in
+// replied and in answered. The catch-up that read list checks answered:
+// replied keeps the last few thousand only, and a catch-up may read more
+// (a channel whose position stayed far back); a command whose answer
+// replied had forgotten was answered again.
+func (b *Backend) noteReplies(list *mm.PostList, answered map[string]bool) {
 	for _, p := range list.Ordered() {
 		if p.UserID != b.self.ID {
 			continue
 		}
 		if replyTo, ok := p.Props[PropReplyTo].(string); ok && replyTo != "" {
 			b.replied.add(replyTo)
+			answered[replyTo] = true
 		}
 	}
 }
@@ -184,13 +190,13 @@ func (b *Backend) noteReplies(list *mm.PostList) {
 // missed returns the posts of list that rf says to deliver, and those too
 // old to: both without the deleted ones (since also returns posts edited
 // or deleted after it), those created before rf.since, those up to
-// rf.after and those the bot has answered.
-func (b *Backend) missed(list *mm.PostList, rf readFrom) (posts, old []*mm.Post) {
+// rf.after and those the bot has answered (answered, see noteReplies).
+func (b *Backend) missed(list *mm.PostList, rf readFrom, answered map[string]bool) (posts, old []*mm.Post) {
 	for _, p := range list.Ordered() {
 		switch {
 		case p.CreateAt < rf.since || p.DeleteAt != 0:
 		case rf.after.ID != "" && keyOf(p).compare(rf.after) <= 0:
-		case b.replied.has(p.ID) || (b.ob != nil && b.ob.answers(p.ID)):
+		case answered[p.ID] || b.replied.has(p.ID) || (b.ob != nil && b.ob.answers(p.ID)):
 			// Answered: on the server, or by a reply waiting in the
 			// outbox (the server failed when it was sent, and the bot
 			// may have restarted since).
@@ -413,8 +419,9 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 		b.fetchLater(r.channelID, r.from, false)
 		return
 	}
-	b.noteReplies(r.list)
-	posts, old := b.missed(r.list, r.from)
+	answered := map[string]bool{}
+	b.noteReplies(r.list, answered)
+	posts, old := b.missed(r.list, r.from, answered)
 	sortPosts(posts)
 	b.log.Info("caught up", "channel_id", r.channelID, "since_ms", r.from.since, "posts", b.othersPosts(posts))
 	b.tooOld(ctx, h, old)

@@ -115,7 +115,13 @@ type outbox struct {
 	// (PropReplyTo): a catch-up does not answer those again. Guarded by
 	// mu.
 	replies map[string]int
-	last    uint64 // guarded by mu: number of the last key handed out
+	// sent remembers, for sentMemory, the posts answered by posts that
+	// left the outbox: a catch-up that read a channel before such a post
+	// was sent, and looks for it after it left, must still find it.
+	// Guarded by mu.
+	sent    map[string]time.Time // post id → when the last post answering it left
+	sentLog []sentReply          // sent, oldest first, for pruning
+	last    uint64               // guarded by mu: number of the last key handed out
 
 	// failing is set when the server fails a post (no answer, a 429 or
 	// 5xx, the token refused): every post then goes to the outbox
@@ -128,6 +134,17 @@ type outbox struct {
 	// that come while one is pending are one.
 	wake chan struct{}
 }
+
+// sentReply is a post answered by a post that left the outbox, and when.
+type sentReply struct {
+	replyTo string
+	at      time.Time
+}
+
+// sentMemory is how long the outbox remembers the posts its sent posts
+// answered: longer than a catch-up takes from its read to its check,
+// background retries included (Retry.MaxTotal).
+const sentMemory = 15 * time.Minute
 
 // outboxItem is a post of the index.
 type outboxItem struct {
@@ -153,7 +170,7 @@ type outboxStore interface {
 // newOutbox returns an empty outbox over store (nil: a map in memory).
 func newOutbox(store bot.Store, maxAge time.Duration, obs Observer) *outbox {
 	ob := &outbox{maxAge: maxAge, obs: obs, byChan: map[string][]outboxItem{}, replies: map[string]int{},
-		wake: make(chan struct{}, 1)}
+		sent: map[string]time.Time{}, wake: make(chan struct{}, 1)}
 	if store == nil {
 		ob.store = memory.New().Store("backend") // lost at exit
 	} else {
@@ -315,6 +332,7 @@ func (ob *outbox) forget(channelID string, it outboxItem) {
 			if ob.replies[id]--; ob.replies[id] <= 0 {
 				delete(ob.replies, id)
 			}
+			ob.rememberSent(id)
 		}
 		q = slices.Delete(q, i, i+1)
 		ob.n--
@@ -329,11 +347,31 @@ func (ob *outbox) forget(channelID string, it outboxItem) {
 	ob.observe(n)
 }
 
-// answers reports whether a post waiting answers the post id.
+// answers reports whether a post waiting answers the post id, or one
+// sent (or dropped) within sentMemory did.
 func (ob *outbox) answers(id string) bool {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	return ob.replies[id] > 0
+	_, sent := ob.sent[id]
+	return ob.replies[id] > 0 || sent
+}
+
+// rememberSent notes that a post answering id left the outbox, and
+// forgets those older than sentMemory. Called with mu held.
+func (ob *outbox) rememberSent(id string) {
+	now := time.Now()
+	ob.sent[id] = now
+	ob.sentLog = append(ob.sentLog, sentReply{id, now})
+	n := 0
+	for n < len(ob.sentLog) && now.Sub(ob.sentLog[n].at) > sentMemory {
+		if r := ob.sentLog[n]; ob.sent[r.replyTo].Equal(r.at) {
+			delete(ob.sent, r.replyTo)
+		}
+		n++
+	}
+	if n > 0 {
+		ob.sentLog = slices.Delete(ob.sentLog, 0, n)
+	}
 }
 
 // items returns a channel's posts, oldest first.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -794,4 +795,67 @@ func TestOutboxRateLimitStorm(t *testing.T) {
 			t.Errorf("~ops = %q, want %q", got, want)
 		}
 	})
+}
+
+// TestOutboxRemembersSent: once a post answering a command has left the
+// outbox, the outbox still says the command is answered for sentMemory:
+// a catch-up that read the channel before the post was sent finds it.
+func TestOutboxRemembersSent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ob := newOutbox(nil, time.Hour, nil)
+		e := &outboxEntry{Post: outboxPost{ChannelID: "ch", Props: map[string]any{PropReplyTo: "cmd1"}}, Created: 1}
+		if _, err := ob.put(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+		if !ob.answers("cmd1") {
+			t.Fatal("answers(cmd1) = false while its reply waits")
+		}
+		ob.forget("ch", ob.items("ch")[0])
+		if !ob.answers("cmd1") {
+			t.Error("answers(cmd1) = false just after its reply was sent")
+		}
+		time.Sleep(sentMemory + time.Second)
+		e.Post.Props = map[string]any{PropReplyTo: "cmd2"}
+		if _, err := ob.put(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+		ob.forget("ch", ob.items("ch")[0])
+		if ob.answers("cmd1") {
+			t.Errorf("answers(cmd1) = true %v after its reply was sent, want forgotten", sentMemory)
+		}
+		if !ob.answers("cmd2") {
+			t.Error("answers(cmd2) = false just after its reply was sent")
+		}
+	})
+}
+
+// TestCatchUpReadsMoreAnswersThanRemembered: a catch-up that reads more
+// answered commands than the backend remembers answers for (replied: a
+// few thousand) answers none of them again.
+func TestCatchUpReadsMoreAnswersThanRemembered(t *testing.T) {
+	w := newOutboxWorld(t)
+	b, _ := w.start(nil)
+	list := &mm.PostList{Posts: map[string]*mm.Post{}}
+	const n = 6000
+	for i := range n {
+		cmd := &mm.Post{ID: fmt.Sprintf("cmd%05d", i), ChannelID: w.ops.ID, UserID: w.bob.ID, CreateAt: int64(2 * i), Message: "!echo x"}
+		reply := &mm.Post{ID: fmt.Sprintf("rep%05d", i), ChannelID: w.ops.ID, UserID: w.bot.ID, CreateAt: int64(2*i + 1),
+			Message: "x", Props: map[string]any{PropReplyTo: cmd.ID}}
+		for _, p := range []*mm.Post{cmd, reply} {
+			list.Posts[p.ID] = p
+			list.Order = append(list.Order, p.ID)
+		}
+	}
+	answered := map[string]bool{}
+	b.noteReplies(list, answered)
+	posts, old := b.missed(list, readFrom{}, answered)
+	var cmds int
+	for _, p := range posts {
+		if p.UserID == w.bob.ID {
+			cmds++
+		}
+	}
+	if cmds != 0 || len(old) != 0 {
+		t.Errorf("catch-up would deliver %d of %d answered commands again (%d too old)", cmds, n, len(old))
+	}
 }

@@ -220,6 +220,25 @@ func TestTickerUnderBottest(t *testing.T) {
 	}
 }
 
+// TestTickerStateKeptByDeactivate: an Errbot plugin saves its state in
+// deactivate (self["ticks"] = ...) and reads it back in activate, the
+// usual way to survive a restart.
+func TestTickerStateKeptByDeactivate(t *testing.T) {
+	var log logBuffer
+	opts := &bot.Options{Logger: log.logger(), Storage: memory.New()}
+	b := bottest.NewWithOptions(t, opts, errbotPlugin(t, "ticker", &log))
+	b.Say("!tick start 0.01 3")
+	waitReplies(t, b, 3)
+	b.Stop() // deactivate: the plugin saves its ticks
+	b = bottest.NewWithOptions(t, opts, errbotPlugin(t, "ticker", &log))
+	if got := bottest.Texts(b.Say("!tick count")); !cmp.Equal(got, []string{"3 ticks (saved at the last stop)."}) {
+		t.Errorf("!tick count after a restart = %q, want 3 ticks saved.\nlog:\n%s", got, log.String())
+	}
+	if strings.Contains(log.String(), "deactivate failed") {
+		t.Errorf("the deactivate hook failed:\n%s", log.String())
+	}
+}
+
 func TestCookiesUnderBottest(t *testing.T) {
 	var log logBuffer
 	b := bottest.NewWithOptions(t, &bot.Options{Logger: log.logger()}, errbotPlugin(t, "cookies", &log))

@@ -207,6 +207,24 @@ class ServeTest(unittest.TestCase):
             self.assertIn(s, stderr)
         self.assertIn("deactivating after 1 activations", [log["msg"] for log in b.logs])
 
+    def test_deactivate_then_input_closed(self):
+        # As execplugin does: deactivate, then standard input closed at once.
+        # The hook's writes still reach the bot (see the adapter in call).
+        b = Bot(self, PLUGINS / "noisy" / "noisy.plug")
+        b.send(hello())
+        self.assertEqual(b.recv()["type"], "ready")
+        b.send({"type": "deactivate"})
+        b.p.stdin.close()
+        calls = []
+        while True:
+            m = b.recv(hold=("store.set",))
+            if m is None:
+                break
+            calls.append((m["method"], m["params"]["key"]))
+        self.assertEqual(b.p.wait(timeout=WAIT), 0)
+        self.assertEqual(calls, [("store.set", "last_words"), ("store.set", "deactivations")])
+        self.assertIn("deactivating after 1 activations", [log["msg"] for log in b.logs])
+
     def test_cancel(self):
         b = Bot(self, PLUGINS / "noisy" / "noisy.plug")
         b.send(hello())

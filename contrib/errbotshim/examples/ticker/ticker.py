@@ -6,8 +6,14 @@ class Ticker(BotPlugin):
 
     def activate(self):
         super().activate()
-        self.ticks = 0
+        self.ticks = self.get("ticks", 0)  # saved by deactivate
         self.target = None
+
+    def deactivate(self):
+        # Errbot plugins keep their state this way.
+        self["ticks"] = self.ticks
+        self["stopped"] = True
+        super().deactivate()
 
     def tick(self, label):
         self.ticks += 1
@@ -27,6 +33,11 @@ class Ticker(BotPlugin):
         """Stop ticking."""
         self.stop_poller(self.tick, args=("tick",))
         return "Stopped after %d ticks." % self.ticks
+
+    @botcmd
+    def tick_count(self, msg, args):
+        """How many ticks so far, across restarts."""
+        return "%d ticks%s." % (self.ticks, " (saved at the last stop)" if self.get("stopped") else "")
 
     @botcmd
     def tell(self, msg, args):

@@ -9,10 +9,13 @@ class Noisy(BotPlugin):
     def activate(self):
         print("activating, on standard output")
         super().activate()
-        self["activations"] = self.get("activations", 0) + 1
+        self.activations = self.get("activations", 0) + 1
+        self["activations"] = self.activations
 
     def deactivate(self):
-        self.log.info("deactivating after %d activations", self["activations"])
+        self["last_words"] = "bye"
+        self["deactivations"] = 1
+        self.log.info("deactivating after %d activations", self.activations)
         super().deactivate()
 
     @botcmd

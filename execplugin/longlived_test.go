@@ -136,3 +136,26 @@ func TestLongLivedDeactivate(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// A long-lived plugin's schedule, run as the engine runs it. (Advance
+// cannot drive a long-lived plugin: its process's pipes are I/O, which a
+// synctest bubble never waits out.)
+func TestLongLivedSchedule(t *testing.T) {
+	var log logBuffer
+	b := bottest.New(t, load(t, files(t, map[string]string{"plugin.toml": goManifest("longlived", longLivedCommands+`
+[[schedules]]
+name = "tick"
+every = "1h"
+handler = "send"
+`)}), &log))
+	s := b.Engine.Schedules()
+	if len(s) != 1 || s[0].String() != "every 1h0m0s" {
+		t.Fatalf("Schedules() = %+v", s)
+	}
+	if err := s[0].Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Replies(); len(got) != 1 || got[0].Text != "sent" {
+		t.Errorf("the schedule sent %+v", got)
+	}
+}

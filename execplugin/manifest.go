@@ -518,17 +518,6 @@ func (d *Declared) validate(prefix string) *ManifestError {
 	bad := func(field, format string, args ...any) *ManifestError {
 		return &ManifestError{Field: prefix + field, Err: fmt.Errorf(format, args...)}
 	}
-	handlers := map[string]string{} // handler → field that declared it
-	handler := func(field, h, name string) *ManifestError {
-		if h == "" {
-			h = name
-		}
-		if prev, ok := handlers[h]; ok {
-			return bad(field, "handler %q is already %s's: give one a handler of its own", h, prev)
-		}
-		handlers[h] = prefix + field
-		return nil
-	}
 	for i, c := range d.Commands {
 		f := fmt.Sprintf("commands[%d]", i)
 		if strings.TrimSpace(c.Name) == "" {
@@ -561,9 +550,6 @@ func (d *Declared) validate(prefix string) *ManifestError {
 				return bad(f+".args", "%v", err)
 			}
 		}
-		if err := handler(f, c.Handler, normalize(c.Name)); err != nil {
-			return err
-		}
 	}
 	for i, r := range d.Regex {
 		f := fmt.Sprintf("regex[%d]", i)
@@ -576,9 +562,6 @@ func (d *Declared) validate(prefix string) *ManifestError {
 		if err := d.checkCommon(prefix, f, r.Common); err != nil {
 			return err
 		}
-		if err := handler(f, r.Handler, normalize(r.Name)); err != nil {
-			return err
-		}
 	}
 	for i, l := range d.Listeners {
 		f := fmt.Sprintf("listeners[%d]", i)
@@ -587,9 +570,6 @@ func (d *Declared) validate(prefix string) *ManifestError {
 		}
 		if err := checkPattern(l.Pattern); err != nil {
 			return bad(f+".pattern", "%v", err)
-		}
-		if err := handler(f, l.Handler, l.Name); err != nil {
-			return err
 		}
 	}
 	for i, s := range d.Schedules {
@@ -606,9 +586,6 @@ func (d *Declared) validate(prefix string) *ManifestError {
 			if err := checkCron(s.Cron); err != nil {
 				return bad(f+".cron", "%q: %v", s.Cron, err)
 			}
-		}
-		if err := handler(f, s.Handler, s.Name); err != nil {
-			return err
 		}
 	}
 	for i, w := range d.Webhooks {
@@ -634,9 +611,6 @@ func (d *Declared) validate(prefix string) *ManifestError {
 			if path == strings.TrimSuffix(r, "/") || strings.HasPrefix(path, r) || strings.HasSuffix(r, "/") && path+"/" == r {
 				return bad(f+".pattern", "%s is the bot's own", r)
 			}
-		}
-		if err := handler(f, w.Handler, w.Name); err != nil {
-			return err
 		}
 	}
 	for i, e := range d.Events {

@@ -38,7 +38,6 @@ func TestManifestErrors(t *testing.T) {
 		{"secret env", head + "env = [\"MATTERBOT_MATTERMOST_TOKEN\"]\n", "env[0]", "hold its secrets"},
 		{"reserved path", head + "[[webhooks]]\nname = \"w\"\npattern = \"GET /healthz\"\n", "webhooks[0].pattern", "the bot's own"},
 		{"hmac without secret key", head + "[[webhooks]]\nname = \"w\"\npattern = \"POST /w\"\nauth = \"hmac\"\n", "webhooks[0].secret_config", "missing"},
-		{"duplicate handler", head + "[[commands]]\nname = \"a\"\n[[listeners]]\nname = \"a\"\npattern = \"x\"\n", "listeners[0]", `handler "a" is already commands[0]'s`},
 		{"event", head + "events = [\"typing\"]\n", "events[0]", `"typing" is not one of`},
 		{"text output long-lived", strings.Replace(head, "oneshot", "longlived", 1) + "output = \"text\"\n", "output", "one-shot plugins only"},
 		{"config default type", head + "[config.n]\ntype = \"int\"\ndefault = \"x\"\n", "config.n.default", `"x" is not of type int`},

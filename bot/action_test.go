@@ -268,3 +268,30 @@ func TestInteractDeclarationErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDialogFromSlashCommand: a command with a trigger id (a slash
+// command) opens a dialog; one without says it cannot.
+func TestDialogFromSlashCommand(t *testing.T) {
+	var got []string
+	b := bottest.New(t, approvals(&got), plug{"opener", func(p *bot.Plugin) error {
+		p.Command("open", func(ctx context.Context, req *bot.Request) error {
+			if err := req.OpenDialog("deploy", bot.DialogOptions{Value: "slash"}); err != nil {
+				return bot.UserErrorf("%v", err)
+			}
+			return nil
+		})
+		bot.Form(p, "deploy", "Deploy", func(ctx context.Context, s *bot.Submission, f deployForm) error { return nil })
+		return nil
+	}})
+	m := b.Message("@bob", "~ops", "!open")
+	m.TriggerID = "trigger-1"
+	if rs := b.Deliver(m); len(rs) != 0 {
+		t.Errorf("!open with a trigger id answered %+v", rs)
+	}
+	if ds := b.Backend.Dialogs(); len(ds) != 1 || ds[0].Plugin != "opener" || ds[0].Value != "slash" {
+		t.Errorf("dialogs = %+v, want the opener's deploy", ds)
+	}
+	if rs := b.Say("!open"); len(rs) != 1 || !strings.Contains(rs[0].Text, "no trigger id") {
+		t.Errorf("!open as a message = %+v, want the error", rs)
+	}
+}

@@ -414,6 +414,15 @@ func (c *Click) OpenDialog(name string, o DialogOptions) error {
 	return c.plugin.OpenDialog(c.Context(), c.TriggerID, name, o)
 }
 
+// OpenDialog opens the plugin's dialog name (declared with Form) in the
+// client of the user whose slash command started the handler
+// (Message.TriggerID); see Plugin.OpenDialog. A command given as a
+// message has no trigger id: it fails then, and the handler may answer
+// with a card whose button opens the dialog instead.
+func (r *Request) OpenDialog(name string, o DialogOptions) error {
+	return r.Plugin.OpenDialog(r.Context(), r.Message.TriggerID, name, o)
+}
+
 // Submission is a dialog's submission, as a backend delivers it to the
 // engine (ActionHandler) and the engine hands it, checked, to the form's
 // handler.

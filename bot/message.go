@@ -112,6 +112,10 @@ type Message struct {
 	// callback and no pending question (Request.Ask). The replies go
 	// where the backend shows a slash command's answer.
 	Slash bool
+	// TriggerID, set by a backend for a slash command, lets the handler
+	// open a dialog in the caller's client (Request.OpenDialog) for a few
+	// seconds; "" otherwise.
+	TriggerID string
 
 	// Handled, when the backend sets it, is called once when the engine
 	// is done with the message: when the channel HandleMessage returned

@@ -413,6 +413,8 @@ func (b *Backend) slashMessage(ctx context.Context, f map[string][]string, cmd s
 		Mentions: mentions(text),
 		Time:     b.opts.Now(),
 		Slash:    true,
+		// A handler may open a dialog with it (Request.OpenDialog).
+		TriggerID: get("trigger_id"),
 	}, nil
 }
 

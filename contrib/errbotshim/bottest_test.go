@@ -109,6 +109,7 @@ func TestGreeterUnderBottest(t *testing.T) {
 		{"@alice", "~town-square", "!greet room", []string{"Hello, everyone in ~town-square!"}},
 		{"@alice", "", "greet room", []string{"This is just the two of us, alice."}},
 		{"@alice", "~town-square", "!handshake", []string{"*secret handshake*"}},
+		{"@alice", "~town-square", "!botname", []string{"I am ops-bot."}}, // from the connect event
 		{"@alice", "~town-square", "!greet", []string{"Hello, alice!"}},
 		// Errbot: "This command requires bot-admin privileges".
 		{"@bob", "", "!greeting Yo", []string{"`!greeting`: only bot admins may run this command."}},

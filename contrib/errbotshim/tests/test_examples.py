@@ -17,7 +17,7 @@ class GreeterTest(unittest.TestCase):
 
     def test_manifest(self):
         cmds = {c["name"]: c for c in self.h.manifest["commands"]}
-        self.assertEqual(sorted(cmds), ["farewell", "greet", "greet each", "greet room",
+        self.assertEqual(sorted(cmds), ["botname", "farewell", "greet", "greet each", "greet room",
                                         "greeting", "handshake", "hello", "oops", "shout",
                                         "welcome"])
         self.assertEqual(cmds["greet each"]["aliases"], ["greet_each"])  # !greet_each too
@@ -27,6 +27,7 @@ class GreeterTest(unittest.TestCase):
         self.assertEqual(cmds["hello"]["help"], "Say hello to you, or to whom you name.")
         self.assertEqual(cmds["hello"]["handler"], "cmd:hello")
         self.assertNotIn("regex", self.h.manifest)
+        self.assertEqual(self.h.manifest["events"], ["connect"])  # to learn the bot's account
         self.assertNotIn("config", self.h.manifest)
 
     def test_hello(self):
@@ -45,6 +46,12 @@ class GreeterTest(unittest.TestCase):
 
     def test_split_args_with_separator(self):
         self.assertEqual(texts(self.h.command("!greet each ann, bob ,")[0]), ["Hi ann. Hi bob."])
+
+    def test_bot_identifier_from_connect(self):
+        self.assertEqual(self.h.rt.bot.bot_identifier.person, "@matterbot")  # hello's name
+        self.h.event("connect", {"kind": "connect", "user": {"id": "u-ops", "username": "ops-bot"}})
+        self.assertEqual((self.h.rt.bot.bot_identifier.person, self.h.rt.bot.bot_identifier.userid),
+                         ("@ops-bot", "u-ops"))
 
     def test_message_identifiers(self):
         self.assertEqual(texts(self.h.command("!greet room")[0]),

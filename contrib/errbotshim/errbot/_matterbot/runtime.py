@@ -577,7 +577,9 @@ class Runtime:
         cmds = [c.manifest(self.warnings) for c in self.commands.values() if not c.is_re]
         regex = [c.manifest(self.warnings) for c in self.commands.values() if c.is_re]
         hooks = [e for w in self.webhooks.values() for e in w.manifest()]
-        events = sorted({CALLBACK_EVENTS[c] for c in self.callbacks})
+        # "connect" always: its user is the bot's own account, which hello
+        # does not name, and self.bot_identifier needs.
+        events = sorted({CALLBACK_EVENTS[c] for c in self.callbacks} | {"connect"})
         if cmds:
             m["commands"] = cmds
         if regex:

@@ -29,6 +29,11 @@ class Greeter(BotPlugin):
             return "This is just the two of us, %s." % msg.frm.nick
         return "Hello, everyone in %s!" % msg.to
 
+    @botcmd
+    def botname(self, msg, args):
+        """The bot's own name."""
+        return "I am %s." % self.bot_identifier.nick
+
     @botcmd(hidden=True)
     def handshake(self, msg, args):
         """The secret handshake."""

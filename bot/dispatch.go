@@ -636,6 +636,15 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 	defer tr.release()
 
 	reg := e.registry()
+	if m.Edited {
+		// Only the commands that asked for it run again; nothing else
+		// sees an edit.
+		text, addressed, _ := address(s, m)
+		if c, req := e.command(reg, m, text, addressed); c != nil && c.rerun > 0 && !m.Time.IsZero() && time.Since(m.Time) <= c.rerun {
+			e.start(c, req, tr)
+		}
+		return tr.done
+	}
 	for _, p := range reg.plugins {
 		if len(p.onMessage) == 0 || !p.isActive() || m.Slash {
 			continue
@@ -1037,13 +1046,37 @@ func (reg *registry) lookup(text string) (*Cmd, string) {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// HandleReaction implements Handler: it runs the OnReaction callbacks.
+// HandleReaction implements Handler: it runs the OnReaction callbacks
+// and, for a reaction added by someone else than the bot, the reaction
+// triggers of its emoji (Plugin.Reaction).
 func (e *Engine) HandleReaction(r *Reaction) <-chan struct{} {
-	return e.callbacks(func(p *Plugin, tr *tracker) {
+	st := e.settings().conn
+	if st == nil {
+		return closed
+	}
+	tr := newTracker()
+	defer tr.release()
+	reg := e.registry()
+	for _, p := range reg.plugins {
+		if !p.isActive() {
+			continue
+		}
 		for _, f := range p.onReaction {
 			e.submitFunc(p, tr, func(ctx context.Context) error { return f(ctx, r) }, "reaction")
 		}
-	})
+	}
+	if r.Removed || r.User.ID == st.self.ID {
+		return tr.done
+	}
+	emoji := strings.ToLower(strings.Trim(r.Emoji, ":"))
+	for _, c := range reg.reactions {
+		if c.emoji != emoji || !c.plugin.isActive() {
+			continue
+		}
+		m := &Message{ID: r.MessageID, From: r.User, Room: r.Room, Direct: r.Room.Kind == RoomDirect}
+		e.start(c, &Request{Message: m, Command: c.name, Reaction: r}, tr)
+	}
+	return tr.done
 }
 
 // HandlePresence implements Handler: it runs the OnPresence callbacks.

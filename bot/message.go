@@ -116,6 +116,13 @@ type Message struct {
 	// open a dialog in the caller's client (Request.OpenDialog) for a few
 	// seconds; "" otherwise.
 	TriggerID string
+	// Edited reports that the message is a new version of one the
+	// engine saw: its author edited it. Only a command declared with
+	// Cmd.RerunOnEdit runs again, when the message was posted (Time)
+	// within the command's window; nothing else sees it. The backend
+	// replaces the first run's replies with the new run's (the
+	// Mattermost backend edits its posts).
+	Edited bool
 
 	// Handled, when the backend sets it, is called once when the engine
 	// is done with the message: when the channel HandleMessage returned

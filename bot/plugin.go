@@ -284,6 +284,8 @@ type Cmd struct {
 	re       *regexp.Regexp // regex commands and listeners
 	prefixed bool           // regex commands: only after the prefix
 	listener bool
+	emoji    string        // reaction triggers (Reaction): the emoji, without colons
+	rerun    time.Duration // RerunOnEdit's window; 0: not re-run
 }
 
 type divert int
@@ -387,6 +389,28 @@ func (p *Plugin) Listen(pattern string, h HandlerFunc) *Cmd {
 	return c
 }
 
+// Reaction declares a reaction trigger: h runs when someone adds the
+// emoji (its name, with or without colons: "rocket", ":rocket:") to a
+// message the bot can see, as Errbot has no way to. The request's
+// Message stands for the message reacted to: its ID and Room, From the
+// user who reacted (whom the access rules check, the command being
+// "reaction EMOJI", and whom replies answer), no text; Request.Reaction
+// is the reaction. Replies go to the room (not to the message's thread,
+// which the reaction does not tell). Like a listener it is hidden from
+// help, and a refusal is logged, not said. Removing the reaction, and
+// the bot's own reactions, start nothing.
+//
+//	p.Reaction("rocket", d.deployApproved)
+func (p *Plugin) Reaction(emoji string, h HandlerFunc) *Cmd {
+	emoji = strings.ToLower(strings.Trim(strings.TrimSpace(emoji), ":"))
+	c := p.Command("reaction "+emoji, h)
+	c.listener, c.hidden, c.emoji = true, true, emoji
+	if emoji == "" || strings.ContainsAny(emoji, " \t") {
+		p.errs = append(p.errs, fmt.Errorf("reaction %q: want an emoji name such as rocket", emoji))
+	}
+	return c
+}
+
 // Alias adds other names for the command.
 func (c *Cmd) Alias(names ...string) *Cmd {
 	for _, n := range names {
@@ -428,6 +452,24 @@ func (c *Cmd) InThread() *Cmd { c.divert = divertThread; return c }
 // Private sends the command's replies as a direct message to the caller
 // (Errbot's DIVERT_TO_PRIVATE).
 func (c *Cmd) Private() *Cmd { c.divert = divertPrivate; return c }
+
+// DefaultEditWindow is RerunOnEdit's window when it is given none.
+const DefaultEditWindow = 2 * time.Minute
+
+// RerunOnEdit makes the command run again when its author edits the
+// message within window of posting it (0 or less: DefaultEditWindow):
+// a typo fixed in "!deploy api prdo" deploys to prod. The new run's
+// replies replace the first run's where the backend can edit its posts
+// (Mattermost: the bot's replies are updated in place, extra old ones
+// deleted); elsewhere they are sent anew. An edit that names another
+// command re-runs it if that command asked for it too.
+func (c *Cmd) RerunOnEdit(window time.Duration) *Cmd {
+	if window <= 0 {
+		window = DefaultEditWindow
+	}
+	c.rerun = window
+	return c
+}
 
 // Prefixed sets whether a regex command needs the prefix (default true).
 func (c *Cmd) Prefixed(required bool) *Cmd { c.prefixed = required; return c }

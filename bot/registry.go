@@ -20,6 +20,7 @@ type registry struct {
 	maxWords  int             // words in the longest command name
 	regexes   []*Cmd          // regex commands, in declaration order
 	listeners []*Cmd
+	reactions []*Cmd // reaction triggers (Plugin.Reaction)
 	hooks     []Hook
 	mux       *http.ServeMux // the plugins' webhooks
 }
@@ -46,6 +47,9 @@ func newRegistry(plugins []*Plugin) (*registry, error) {
 		}
 		for _, c := range p.cmds {
 			switch {
+			case c.emoji != "":
+				r.reactions = append(r.reactions, c)
+				continue
 			case c.listener:
 				r.listeners = append(r.listeners, c)
 				continue

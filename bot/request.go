@@ -33,6 +33,9 @@ type Request struct {
 	Match []string
 	// Plugin is the plugin that declared the command.
 	Plugin *Plugin
+	// Reaction is the reaction that started a reaction trigger
+	// (Plugin.Reaction); nil for the others.
+	Reaction *Reaction
 
 	engine *Engine
 	cmd    *Cmd
@@ -79,6 +82,9 @@ func (r *Request) IsAdmin() bool { return r.engine.IsAdmin(r.Message.From.ID) }
 // invocation names the command in engine messages: "!deploy", or
 // "deploy listener".
 func (r *Request) invocation() string {
+	if r.cmd.emoji != "" {
+		return r.cmd.plugin.name + " :" + r.cmd.emoji + ": reaction"
+	}
 	if r.cmd.listener {
 		return r.cmd.plugin.name + " listener"
 	}

@@ -323,6 +323,9 @@ type Backend struct {
 	sending inflight
 	// slash holds the registered slash commands and their runs.
 	slash slashState
+	// answers holds the bot's replies to recent posts, for re-runs on
+	// edit.
+	answers answers
 }
 
 var (
@@ -1045,6 +1048,8 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		if in := fromEvent(p); !b.hold(in) {
 			b.deliver(ctx, h, in)
 		}
+	case *mm.PostEditedEvent:
+		b.edited(ctx, h, p.Post)
 	case *mm.EventsMissed:
 		b.catchUp(ctx, h, p)
 	case *mm.ReactionEvent:
@@ -1127,6 +1132,7 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool 
 		if replyTo, ok := p.Props[PropReplyTo].(string); ok && replyTo != "" {
 			b.loops.answered(replyTo, p.CreateAt)
 			b.replied.add(replyTo)
+			b.answers.add(replyTo, p.ID)
 		}
 	}
 	m, err := b.tr.message(ctx, in)

@@ -53,6 +53,12 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	}
 	b.sending.add()
 	defer b.sending.done()
+	if taken, err := b.editReply(ctx, out); taken {
+		if err != nil {
+			return fmt.Errorf("mattermost: edit a reply to %s: %w", out.ReplyTo, err)
+		}
+		return nil
+	}
 	channelID, err := b.destination(ctx, out)
 	if err != nil {
 		return err

@@ -43,6 +43,8 @@ func TestEditRerunAndReaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Edited once the first run is over, as a person would.
+	b.waitLog(t, `msg=command .*command=ship outcome=ok`)
 	mark := b.mark()
 	if _, _, err := w.alice.EditPost(ctx, p.ID, "!ship v1.3"); err != nil {
 		t.Fatal(err)
@@ -54,6 +56,7 @@ func TestEditRerunAndReaction(t *testing.T) {
 
 	s := w.say(t, "!state api")
 	w.reply(t, s)
+	b.waitLog(t, `msg=command .*command=state outcome=ok`)
 
 	if _, _, err := w.alice.EditPost(ctx, s.ID, "!state web"); err != nil {
 		t.Fatal(err)

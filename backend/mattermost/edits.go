@@ -61,6 +61,19 @@ func (a *answers) add(postID, replyID string) {
 	}
 }
 
+// noteReply notes a post the bot made that answers another (its
+// PropReplyTo) as soon as the server takes it, before it comes back over
+// the WebSocket, which a catch-up may hold back: an edit right after is
+// then still matched to the reply.
+func (b *Backend) noteReply(p *mm.Post) {
+	if p == nil {
+		return
+	}
+	if replyTo := replyToOf(p); replyTo != "" {
+		b.answers.add(replyTo, p.ID)
+	}
+}
+
 // startEdit begins a re-run for postID; false when the bot did not answer
 // it lately.
 func (a *answers) startEdit(postID string) bool {

@@ -464,9 +464,11 @@ func (b *Backend) post(ctx context.Context, p *mm.Post, file *outboxFile) error 
 		err = errFailing
 	default:
 		tctx, cancel := context.WithTimeout(ctx, replyTry(b.opts.Retry))
-		_, _, err = b.client.CreatePost(tctx, p)
+		var made *mm.Post
+		made, _, err = b.client.CreatePost(tctx, p)
 		cancel()
 		if err == nil {
+			b.noteReply(made)
 			b.answered()
 			return nil
 		}

@@ -146,7 +146,10 @@ func (b *Backend) retryFor(ctx context.Context, budget time.Duration, what strin
 func (b *Backend) createPost(ctx context.Context, p *mm.Post) error {
 	b.stamp(p)
 	return b.retry(ctx, "create post", mm.Transient, func() error {
-		_, _, err := b.client.CreatePost(ctx, p)
+		made, _, err := b.client.CreatePost(ctx, p)
+		if err == nil {
+			b.noteReply(made)
+		}
 		return err
 	})
 }

@@ -288,12 +288,10 @@ func (pl *Plugin) startTimeout() time.Duration {
 	return defaultStartTimeout
 }
 
+// limitTimeout is the plugin-wide timeout hello reports.
 func (pl *Plugin) limitTimeout() time.Duration {
 	if t := pl.timeout(0); t > 0 {
 		return t
-	}
-	if pl.bp != nil {
-		return 0
 	}
 	return defaultTimeout
 }

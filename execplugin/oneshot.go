@@ -123,7 +123,7 @@ func (pl *Plugin) execOnce(ctx context.Context, inv *invocation) error {
 // readReplies acts on the replies a one-shot program writes, until it
 // closes its output or writes done.
 func (pl *Plugin) readReplies(ctx context.Context, inv *invocation, r io.Reader) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReader(r)
 	left := pl.maxOutput()
 	for n := 1; ; n++ {
 		line, err := readLine(br, left)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/matterbot/matterbot/bottest"
+	"github.com/matterbot/matterbot/execplugin"
 )
 
 // An exec plugin under bottest is tested as a Go plugin is: Say, Advance
@@ -58,4 +59,16 @@ esac
 			t.Errorf("webhook: %s", bottest.Response(rec))
 		}
 	})
+}
+
+// The example of docs/exec-plugins.md §12 and §13, as written there.
+func TestDocExample(t *testing.T) {
+	pl, err := execplugin.New("testdata/greeter", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bottest.New(t, pl)
+	if got := bottest.Texts(b.Say("!hello")); !cmp.Equal(got, []string{"hello, @alice"}) {
+		t.Errorf("hello: %q", got)
+	}
 }

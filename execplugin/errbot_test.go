@@ -3,7 +3,6 @@ package execplugin_test
 import (
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,5 +57,4 @@ func TestErrbotShim(t *testing.T) {
 	if t.Failed() {
 		t.Log(log.String())
 	}
-	_ = strings.Contains
 }

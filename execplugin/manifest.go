@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -681,7 +682,8 @@ func fitsType(v any, t string) bool {
 		_, ok := v.(bool)
 		return ok
 	case "int":
-		return isInteger(v)
+		f, ok := v.(float64) // through encoding/json
+		return isInteger(v) || ok && f == math.Trunc(f)
 	case "float":
 		switch v.(type) {
 		case float64, int64, json.Number:

@@ -513,7 +513,7 @@ class Runtime:
         hello = hello or {}
         bot = hello.get("bot") or {}
         self.bot = ShimBot(self.host, self.plugin_dir,
-                           bot_config={"BOT_PREFIX": bot.get("prefix", "!")},
+                           bot_config={"BOT_PREFIX": bot.get("prefix") or "!"},  # "" in describe
                            bot_user={"username": bot.get("name")},
                            call_later=self._call_later,
                            templates=Templates([str(self.plugin_dir / "templates")],

@@ -117,8 +117,12 @@ func TestWebSocketDeadLink(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				fake, hc, pn := startFakeNet(t, relayed(0))
 				// No backoff: the new connection is dialed the instant
-				// the old one is found dead.
-				w := newTestWS(t, hc, &WebSocketOptions{MinBackoff: time.Nanosecond})
+				// the old one is found dead. No keepalive ping action:
+				// its reply at 30 s and 60 s is news too, and whether
+				// it or the ping frame due at the same instant comes
+				// first is up to the scheduler (10 to 12 ping frames
+				// by a minute); the dead-link watch is the same.
+				w := newTestWS(t, hc, &WebSocketOptions{MinBackoff: time.Nanosecond, PingInterval: time.Hour})
 				runWS(t, w)
 				expect(t, w, EventHello, 0)
 				first := <-fake.dialed

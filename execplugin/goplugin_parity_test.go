@@ -132,6 +132,15 @@ default = 3
 		if err != nil || strings.Contains(shown, "hunter2") || !strings.Contains(shown, "******") {
 			t.Errorf("PluginConfig = %s, %v", shown, err)
 		}
+		// A new table (a reload of the configuration file) is in force at once.
+		next := *opts
+		next.PluginConfig = map[string]any{"cfg": map[string]any{"url": "https://y", "retries": 5}}
+		if err := b.Engine.Reconfigure(context.Background(), &next); err != nil {
+			t.Fatal(err)
+		}
+		if got := bottest.Texts(b.Say("!show")); !cmp.Equal(got, []string{`{"password":null,"retries":5,"url":"https://y"}`}) {
+			t.Errorf("config after Reconfigure: %q", got)
+		}
 	})
 	t.Run("unknown key", func(t *testing.T) {
 		var log logBuffer

@@ -547,7 +547,6 @@ func (pl *Plugin) webhook(p *bot.Plugin, w Webhook) {
 	if h == "" {
 		h = w.Name
 	}
-	header := w.Header
 	ep := p.Webhook(w.Pattern, func(rw http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body) // already read and bounded by the engine
 		if w.Auth == "secret" || w.Auth == "hmac" {
@@ -556,7 +555,7 @@ func (pl *Plugin) webhook(p *bot.Plugin, w Webhook) {
 				return
 			}
 		}
-		inv := &invocation{kind: "webhook", handler: h, webhook: webhookOf(w, r, body, header)}
+		inv := &invocation{kind: "webhook", handler: h, webhook: webhookOf(w, r, body)}
 		ctx := r.Context()
 		if t := pl.timeout(w.Timeout); t > 0 {
 			var cancel context.CancelFunc
@@ -648,7 +647,7 @@ func secretHeader(w Webhook) string {
 }
 
 // webhookOf describes r for the plugin.
-func webhookOf(w Webhook, r *http.Request, body []byte, header string) *wireWebhook {
+func webhookOf(w Webhook, r *http.Request, body []byte) *wireWebhook {
 	ww := &wireWebhook{Method: r.Method, Path: r.URL.Path, Pattern: w.Pattern, RemoteAddr: r.RemoteAddr}
 	if q := r.URL.Query(); len(q) > 0 {
 		ww.Query = q
@@ -659,7 +658,6 @@ func webhookOf(w Webhook, r *http.Request, body []byte, header string) *wireWebh
 	} else if w.Auth == "" || w.Auth == "default" {
 		hdr.Del("X-Webhook-Secret")
 	}
-	_ = header
 	if len(hdr) > 0 {
 		ww.Headers = hdr
 	}

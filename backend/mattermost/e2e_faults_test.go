@@ -379,9 +379,11 @@ func unavailable(r *http.Request, body string) *http.Response {
 }
 
 // TestLostAnswersPostOnce: the server makes the reply but its answer is
-// lost more times in a row than the client retries, so the backend
-// retries too. Every attempt carries the same pending_post_id, so the
-// reply is posted once.
+// lost more times in a row than the client retries (4 tries in all), so
+// the reply goes to the outbox. Every attempt carries the same
+// pending_post_id, and the outbox looks for the post made before it
+// sends again (or sends with that id, which the server answers with the
+// post made): the reply is posted once.
 func TestLostAnswersPostOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -403,8 +405,8 @@ func TestLostAnswersPostOnce(t *testing.T) {
 	lose.mu.Lock()
 	left := lose.n
 	lose.mu.Unlock()
-	if left != 0 {
-		t.Errorf("%d answers left to lose, want all 5 lost", left)
+	if left > 1 {
+		t.Errorf("%d answers left to lose, want the client's 4 tries lost at least", left)
 	}
 	var got []string
 	for _, p := range w.botPosts(w.ops) {

@@ -2,9 +2,11 @@ package matterbot
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -15,12 +17,15 @@ import (
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
+	"github.com/matterbot/matterbot/examples/release"
 	"github.com/matterbot/matterbot/mattermost"
 )
 
 // demoCmd runs, in one process, the fake server with the default world,
-// the bot with the command's plugins connected to it over HTTP and
-// WebSocket as run would, and a chat on this terminal. When standard
+// the bot with the command's plugins (and examples/release) connected to
+// it over HTTP and WebSocket as run would, with its listener on a free
+// loopback port that the server calls for buttons, dialogs and slash
+// commands, and a chat on this terminal. When standard
 // input is not a terminal, its lines are the user's messages, or a short
 // script when it has none, and the demo ends with them.
 type demoCmd struct {
@@ -35,6 +40,26 @@ type demoCmd struct {
 // demoAddr is where the demo's fake server listens by default: the port
 // of a real Mattermost, so that a client's usual address works.
 const demoAddr = "127.0.0.1:8065"
+
+// demoPlugin is the name of the example plugin (examples/release) the
+// demo adds to the command's plugins, unless one has the name: a card
+// with a button, a menu and a dialog, and a slash command of its own
+// (demoSlashConfig).
+const demoPlugin = "release"
+
+// demoSlashConfig gives the demo's plugin a slash command of its own,
+// /release, beside the bot's /ops-bot.
+const demoSlashConfig = "[mattermost.slash]\ncommands = [\"release\"]\n"
+
+// hasPlugin reports whether plugins has one named name.
+func hasPlugin(plugins []bot.Setuper, name string) bool {
+	for _, p := range plugins {
+		if n, ok := p.(interface{ Name() string }); ok && n.Name() == name {
+			return true
+		}
+	}
+	return false
+}
 
 // demoAnswerWait is how long a piped line waits for the bot's answer
 // before the next is posted. The bot answers in milliseconds; a line
@@ -70,30 +95,52 @@ func (c *demoCmd) Run(e *env) error {
 		return err
 	}
 	defer w.srv.Close()
+	// The bot's listener, on a free port of the loopback, is where the
+	// fake server calls for buttons, dialogs and slash commands.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: bot listener: %w", err)
+	}
+	defer ln.Close() // for the returns before the bot serves it
 
 	// The bot is configured as run would be from the config the fake
 	// server prints: the defaults, and these lines.
-	text, _ := w.botConfig() // the default world has a bot and a team
+	text, _ := w.botConfig(ln.Addr().String()) // the default world has a bot and a team
+	plugins := slices.Clip(e.plugins)
+	if !hasPlugin(plugins, demoPlugin) {
+		plugins = append(plugins, &release.Plugin{})
+	}
+	text += demoSlashConfig
 	cfg, err := config.Parse("(demo)", []byte(text), nil)
 	if err != nil {
 		return err
 	}
-	be, err := mmbackend.New(BackendOptions(cfg.Mattermost, logger))
+	bopts := BackendOptions(cfg.Mattermost, logger)
+	bopts.Slash.URL = slashURL(cfg, logger)
+	interactOptions(cfg.HTTP, &bopts)
+	// A key of its own each time (the demo keeps nothing): no warning
+	// that a generated one is kept in memory only.
+	bopts.ActionSecret = mattermost.Secret(rand.Text())
+	be, err := mmbackend.New(bopts)
 	if err != nil {
 		return err
 	}
 	connected := make(chan struct{}, 1) // size 1: the hook never blocks
-	plugins := append(slices.Clip(e.plugins), readyPlugin{name: "demo", connected: connected})
+	plugins = append(plugins, readyPlugin{name: "demo", connected: connected})
 	eng, err := bot.New(be, e.engineOptions(cfg, nil, logger), plugins...)
 	if err != nil {
 		return err
 	}
+	mux := httpHandler(eng, cfg.HTTP)
+	mux.Handle(mmbackend.SlashPath, be.SlashHandler())
+	mountInteractions(mux, be, eng)
+	warnShadowed(mux, eng, logger)
 	// The bot stops after the chat, not with e.ctx, so that its last
 	// answers are sent and printed.
 	botCtx, stopBot := context.WithCancel(context.WithoutCancel(e.ctx))
 	defer stopBot()
 	ran := make(chan error, 1) // size 1: the engine's goroutine never blocks
-	go func() { ran <- eng.Run(botCtx) }()
+	go func() { ran <- serveListener(botCtx, eng, ln, mux, logger) }()
 	select {
 	case <-connected:
 	case err := <-ran:

@@ -17,6 +17,7 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 
+	"github.com/matterbot/matterbot/config"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
 
@@ -40,8 +41,9 @@ type seedFile struct {
 		EnableBotAccountCreation bool `toml:"enable_bot_account_creation"`
 	} `toml:"server"`
 	Teams []struct {
-		Name        string `toml:"name"`
-		DisplayName string `toml:"display_name"`
+		Name        string   `toml:"name"`
+		DisplayName string   `toml:"display_name"`
+		Admins      []string `toml:"admins"`
 	} `toml:"teams"`
 	Users []struct {
 		Username  string   `toml:"username"`
@@ -77,6 +79,7 @@ const defaultSeed = `
 [[teams]]
 name = "ops"
 display_name = "Ops"
+admins = ["ops-bot"]
 
 [[users]]
 username = "alice"
@@ -125,8 +128,9 @@ members = ["alice", "sysadmin", "ops-bot"]
 const seedHelp = `The seed file (--seed FILE) describes the world the server starts with, in
 TOML. Every table is optional; an unknown key is an error. Without --seed the
 server starts with a small demo world: team ops; users alice and bob (plain
-users) and sysadmin (a system admin); bot ops-bot; channels deploys, alerts
-and the private admins.
+users) and sysadmin (a system admin); bot ops-bot, an admin of team ops (so
+that it may register its slash commands); channels deploys, alerts and the
+private admins.
 
   [server]
   enable_bot_account_creation = true  # POST /bots may create bots; default false
@@ -134,6 +138,7 @@ and the private admins.
   [[teams]]
   name = "ops"                        # required
   display_name = "Ops"                # default: the name
+  admins = ["ops-bot"]                # team admins, among its members: users and bots below
 
   [[users]]
   username = "alice"                  # required: 3-22 of a-z 0-9 . - _, from a letter
@@ -324,6 +329,20 @@ func (sf *seedFile) apply(srv *mmtest.Server) ([]account, error) {
 			}
 		}
 	}
+	// Team admins last, once the members have joined: a bot that is
+	// one may register its slash commands, as on a real server where an
+	// admin made it one.
+	for _, t := range sf.Teams {
+		for _, a := range t.Admins {
+			uid, ok := users[a]
+			if !ok {
+				return nil, fmt.Errorf("seed: team %s: unknown admin %q", t.Name, a)
+			}
+			if err := srv.SetTeamAdmin(teams[t.Name], uid, true); err != nil {
+				return nil, fmt.Errorf("seed: team %s: admin %s: not a member of the team", t.Name, a)
+			}
+		}
+	}
 	return accounts, nil
 }
 
@@ -442,9 +461,11 @@ func (w *world) bot() (account, bool) {
 }
 
 // botConfig returns the configuration lines for the first bot of the
-// world (admins, then the [mattermost] table), and false when the world
-// has no bot or no team.
-func (w *world) botConfig() (string, bool) {
+// world (admins, the [mattermost] table, then the [http] table: the bot's
+// listener on listen, which is also the address the fake server calls
+// for buttons, dialogs and slash commands), and false when the world has
+// no bot or no team.
+func (w *world) botConfig(listen string) (string, bool) {
 	b, ok := w.bot()
 	if !ok || len(w.seed.Teams) == 0 {
 		return "", false
@@ -459,6 +480,9 @@ func (w *world) botConfig() (string, bool) {
 	}
 	fmt.Fprintf(&s, "[mattermost]\nserver = %q\nscheme = \"http\"\nport = %s\nteam = %q\ntoken = %q\n",
 		u.Hostname(), u.Port(), w.teamNames()[0], b.token)
+	// The fake calls the loopback, as a server whose
+	// AllowedUntrustedInternalConnections lists it.
+	fmt.Fprintf(&s, "[http]\nlisten = %q\npublic_url = %q\n", listen, "http://"+listen)
 	return s.String(), true
 }
 
@@ -481,7 +505,7 @@ const configOutMarker = "# Written by matterbot fake-server --config-out"
 // configOutMarker), so that the same command can be run again after a
 // restart, and refuses to overwrite any other file.
 func (w *world) writeConfig(path string) error {
-	text, ok := w.botConfig()
+	text, ok := w.botConfig(config.DefaultListen)
 	if !ok {
 		return fmt.Errorf("--config-out: the seed has no bot or no team to write a configuration for")
 	}
@@ -522,7 +546,7 @@ func (w *world) printWelcome(out io.Writer, name string, chat bool, configOut st
 	}
 	fmt.Fprintf(&b, "teams: %s\n", strings.Join(w.teamNames(), ", "))
 	writeAccounts(&b, w.accounts)
-	if text, ok := w.botConfig(); ok {
+	if text, ok := w.botConfig(config.DefaultListen); ok {
 		if configOut != "" {
 			fmt.Fprintf(&b, "\nbot config written to %s: run `%s run -c %s`\n\n", configOut, name, configOut)
 		} else {

@@ -131,8 +131,26 @@ func TestFakeServerCommand(t *testing.T) {
 	if got := cfg.Mattermost.Token.Reveal(); got != tok[1] {
 		t.Errorf("printed config token %q, want the bot's %q", got, tok[1])
 	}
-	if me := getMe(t, url, tok[1]); me.Username != "ops-bot" || !me.IsBot {
+	me := getMe(t, url, tok[1])
+	if me.Username != "ops-bot" || !me.IsBot {
 		t.Errorf("GET /users/me with the printed token = %+v, want the bot ops-bot", me)
+	}
+	// Out of the box, buttons, dialogs and slash commands work: the
+	// server calls the bot's listener, and the bot is a team admin, so
+	// it may register its slash commands.
+	if cfg.HTTP.Listen != config.DefaultListen || cfg.HTTP.PublicURL != "http://"+config.DefaultListen {
+		t.Errorf("printed config: [http] listen %q, public_url %q; want the default listener and its URL", cfg.HTTP.Listen, cfg.HTTP.PublicURL)
+	}
+	c, err := mm.NewClient(url, mm.Secret(tok[1]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	team, _, err := c.TeamByName(context.Background(), "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _, err := c.TeamMember(context.Background(), team.ID, me.ID); err != nil || !strings.Contains(m.Roles, "team_admin") {
+		t.Errorf("the bot's membership of team ops = %+v, %v; want a team admin", m, err)
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("fake-server exit code = %d after interrupt, want 0", code)

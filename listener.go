@@ -130,6 +130,12 @@ func serveHTTP(ctx context.Context, eng *bot.Engine, addr string, handler http.H
 	if err != nil {
 		return fmt.Errorf("http listener: %w", err)
 	}
+	return serveListener(ctx, eng, ln, handler, logger)
+}
+
+// serveListener is serveHTTP on a listener already open, which it
+// closes.
+func serveListener(ctx context.Context, eng *bot.Engine, ln net.Listener, handler http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: httpReadHeaderTimeout,
@@ -147,6 +153,7 @@ func serveHTTP(ctx context.Context, eng *bot.Engine, addr string, handler http.H
 	ran := make(chan error, 1) // size 1: never blocks the engine goroutine
 	go func() { ran <- eng.Run(ctx) }()
 
+	var err error
 	select {
 	case err = <-ran:
 	case serr := <-served: // the listener failed under us

@@ -1,5 +1,6 @@
-// Package release is an example plugin with buttons, a menu and a
-// dialog: a release waits on a card until someone approves it.
+// Package release is an example plugin with buttons, a menu, a dialog
+// and a slash command: a release waits on a card until someone approves
+// it.
 //
 //	!release api 1.4.2
 //
@@ -9,8 +10,13 @@
 // answers the clicking user alone. The plugin releases nothing itself:
 // Releaser does the work.
 //
-// On Mattermost the buttons need the bot's public address ([http]
-// public_url), which the server calls when someone clicks.
+// As a slash command (with [mattermost.slash] commands = ["release"]),
+// /release api 1.4.2 posts the same card in the channel, for others to
+// approve, and /release schedule api 1.4.2 opens the dialog at once.
+//
+// On Mattermost the buttons and slash commands need the bot's public
+// address ([http] public_url), which the server calls when someone
+// clicks.
 package release
 
 import (
@@ -57,6 +63,7 @@ func (r *Plugin) Name() string { return "release" }
 func (r *Plugin) Setup(p *bot.Plugin) error {
 	p.Describe("releases that wait for an approval, on a card with buttons")
 	bot.Command(p, "release", r.release).Help("ask for the approval of a release, on a card with buttons")
+	bot.Command(p, "release schedule", r.scheduleCmd).Help("schedule a release in a dialog (a slash command opens it at once)")
 	p.OnClick("approve", r.approve).AdminOnly()
 	p.OnClick("env", r.chooseEnv)
 	p.OnClick("schedule", r.schedule)
@@ -82,7 +89,30 @@ func card(release, env, status string, waiting bool) *bot.Card {
 
 func (r *Plugin) release(ctx context.Context, req *bot.Request, a releaseArgs) error {
 	rel := a.Service + " " + a.Version
-	return req.Card(*card(rel, r.envOf(rel), "waiting for approval", true))
+	c := card(rel, r.envOf(rel), "waiting for approval", true)
+	if req.Message.Slash {
+		// A slash command's replies are shown to its caller alone, and
+		// an approval is for others to give: the card goes to the
+		// channel, as the bot's post, when the bot may post there.
+		out := bot.Outgoing{Card: c, ThreadID: req.Message.ThreadID}
+		if err := req.Plugin.Send(ctx, "~"+req.Message.Room.ID, out); err == nil {
+			return nil
+		}
+	}
+	return req.Card(*c)
+}
+
+// scheduleCmd opens the Schedule dialog when run as a slash command,
+// which gives it a trigger id; a message cannot open a dialog, so then
+// it posts the card, whose Schedule… button does.
+func (r *Plugin) scheduleCmd(ctx context.Context, req *bot.Request, a releaseArgs) error {
+	rel := a.Service + " " + a.Version
+	if req.Message.TriggerID == "" {
+		c := card(rel, r.envOf(rel), "waiting for approval", true)
+		c.Summary = "Click **Schedule…** to pick a time (`/release schedule` opens the dialog at once)."
+		return req.Card(*c)
+	}
+	return req.OpenDialog("schedule", r.scheduleDialog(rel))
 }
 
 func (r *Plugin) envOf(release string) string {
@@ -117,8 +147,13 @@ func (r *Plugin) chooseEnv(ctx context.Context, c *bot.Click) error {
 }
 
 func (r *Plugin) schedule(ctx context.Context, c *bot.Click) error {
-	return c.OpenDialog("schedule", bot.DialogOptions{Value: c.Value, Intro: "When should **" + c.Value + "** go out?",
-		SubmitLabel: "Schedule", Defaults: scheduleForm{Env: r.envOf(c.Value)}})
+	return c.OpenDialog("schedule", r.scheduleDialog(c.Value))
+}
+
+// scheduleDialog is the Schedule dialog of release.
+func (r *Plugin) scheduleDialog(release string) bot.DialogOptions {
+	return bot.DialogOptions{Value: release, Intro: "When should **" + release + "** go out?",
+		SubmitLabel: "Schedule", Defaults: scheduleForm{Env: r.envOf(release)}}
 }
 
 func (r *Plugin) scheduled(ctx context.Context, s *bot.Submission, f scheduleForm) error {

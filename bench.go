@@ -29,6 +29,7 @@ import (
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 	"github.com/matterbot/matterbot/plugins/echo"
+	"github.com/matterbot/matterbot/storage/bolt"
 )
 
 // benchCmd measures the whole path of a command (posted event written to
@@ -49,11 +50,17 @@ type benchCmd struct {
 	Warmup     int    `default:"200" help:"Untimed commands before each run."`
 	InProcess  bool   `name:"in-process" help:"Run the bot in this process: allocations and RSS then include the fake server and the load."`
 	Profile    string `help:"Write the bot's CPU and allocation profiles to FILE.cpu and FILE.mem (the whole process with --in-process)." placeholder:"FILE"`
+	Scale      bool   `help:"Measure what grows with the world instead (see --worlds): start, RSS, REST calls per command, catch-up, in a child process with the default configuration."`
+	Worlds     string `default:"10x10,1000x5000,10000x50000" help:"The worlds of --scale: CHANNELSxUSERS, comma-separated." placeholder:"CxU,..."`
+	Verbose    bool   `short:"v" help:"With --scale, say more: the calls of each catch-up by route."`
 
 	// BotOf makes this process the bot under test: it connects to the
 	// given fake server with the token in MATTERBOT_BENCH_TOKEN and
 	// answers the parent on stdin/stdout (see runBotChild).
 	BotOf string `name:"bot-of" hidden:"" help:"Internal: run only the bot against this server URL."`
+	// BotStore, with BotOf, gives the bot a store in this file, as run
+	// does.
+	BotStore string `name:"bot-store" hidden:"" help:"Internal: with --bot-of, the bot's store file."`
 }
 
 const (
@@ -73,7 +80,10 @@ func (c *benchCmd) Run(e *env) error {
 			return err
 		}
 		defer stop()
-		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), e.plugins, e.stdin, e.stdout)
+		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), c.BotStore, e.plugins, e.stdin, e.stdout)
+	}
+	if c.Scale {
+		return c.runScale(e)
 	}
 	if c.Commands < 1 || c.Throughput < 1 || c.Users < 1 || c.Channels < 1 || c.Warmup < 0 {
 		return fmt.Errorf("bench: --commands, --throughput, --users and --channels must be at least 1, --warmup at least 0")
@@ -101,9 +111,9 @@ func (c *benchCmd) Run(e *env) error {
 			return perr
 		}
 		defer stop()
-		b, err = startBotInProcess(e.ctx, f.url, f.token, e.plugins)
+		b, err = startBotInProcess(e.ctx, f.url, f.token, "", e.plugins)
 	} else {
-		b, err = startBotChild(e.ctx, f.url, f.token, c.Profile, e.stderr)
+		b, err = startBotChild(e.ctx, f.url, f.token, c.Profile, "", e.stderr)
 	}
 	if err != nil {
 		return fmt.Errorf("bench: start bot: %w", err)
@@ -451,6 +461,7 @@ type memSample struct {
 	RSS        uint64        // VmRSS, bytes; 0 where /proc is missing
 	PeakRSS    uint64        // VmHWM
 	CPU        time.Duration // user + system time of the process, 10 ms steps; 0 where /proc is missing
+	Connect    time.Duration // the bot's start to its first connection (the child's bot only)
 }
 
 func readMem() memSample {
@@ -546,8 +557,10 @@ type botUnderTest interface {
 // newBenchBot builds the bot as run does, with the options of a default
 // configuration (typing indicator, loop guard, no client-side rate cap,
 // metrics, a log line per command: what users get), the command's plugins, the echo plugin if they lack
-// it, and a plugin that reports the connection.
-func newBenchBot(url, token string, plugins []bot.Setuper, connected chan<- struct{}) (*bot.Engine, error) {
+// it, and a plugin that reports the connection. With storePath, the bot
+// keeps its store there, as run does (the catch-up positions, the
+// outbox); the returned func closes it once the engine has stopped.
+func newBenchBot(url, token, storePath string, plugins []bot.Setuper, connected chan<- struct{}) (*bot.Engine, func(), error) {
 	cfg := config.Default()
 	m := cfg.Mattermost
 	m.Server = url // a site URL: scheme and port come from it
@@ -562,18 +575,30 @@ func newBenchBot(url, token string, plugins []bot.Setuper, connected chan<- stru
 	logger := cfg.Log.NewLogger(io.Discard)
 	bopts := BackendOptions(m, logger)
 	bopts.Observer = obs
+	closeStore := func() {}
+	var storage bot.Storage
+	if storePath != "" {
+		store, err := bolt.Open(storePath, &bolt.Options{Logger: logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		storage, closeStore = store, func() { _ = store.Close() }
+		bopts.Store = store.Store(backendStore)
+	}
 	be, err := mmbackend.New(bopts)
 	if err != nil {
-		return nil, err
+		closeStore()
+		return nil, nil, err
 	}
-	eopts := EngineOptions(cfg, nil, logger)
+	eopts := EngineOptions(cfg, storage, logger)
 	eopts.Observer = obs
 	eng, err := bot.New(be, eopts, benchPlugins(plugins, connected)...)
 	if err != nil {
-		return nil, err
+		closeStore()
+		return nil, nil, err
 	}
 	obs.Engine(eng)
-	return eng, nil
+	return eng, closeStore, nil
 }
 
 // benchPlugins returns the bot's plugins, the echo plugin that the bench
@@ -609,17 +634,27 @@ func (r readyPlugin) Setup(p *bot.Plugin) error {
 // inProcessBot is the bench bot running in this process, in a goroutine
 // owned by startBot.
 type inProcessBot struct {
-	cancel context.CancelFunc
-	done   chan error // size 1: the bot's goroutine never blocks on it
+	cancel  context.CancelFunc
+	done    chan error    // size 1: the bot's goroutine never blocks on it
+	connect time.Duration // Run's start to the first connection
 }
 
-func startBotInProcess(ctx context.Context, url, token string, plugins []bot.Setuper) (*inProcessBot, error) {
+func startBotInProcess(ctx context.Context, url, token, storePath string, plugins []bot.Setuper) (*inProcessBot, error) {
 	connected := make(chan struct{}, 1)
-	eng, err := newBenchBot(url, token, plugins, connected)
+	eng, closeStore, err := newBenchBot(url, token, storePath, plugins, connected)
 	if err != nil {
 		return nil, err
 	}
-	return startBot(ctx, eng.Run, connected, benchWait)
+	start := time.Now()
+	b, err := startBot(ctx, func(ctx context.Context) error {
+		defer closeStore()
+		return eng.Run(ctx)
+	}, connected, benchWait)
+	if err != nil {
+		return nil, err
+	}
+	b.connect = time.Since(start)
+	return b, nil
 }
 
 // startBot runs run in a goroutine and waits until connected is
@@ -645,7 +680,11 @@ func startBot(ctx context.Context, run func(context.Context) error, connected <-
 	}
 }
 
-func (b *inProcessBot) mem() (memSample, error) { return readMem(), nil }
+func (b *inProcessBot) mem() (memSample, error) {
+	m := readMem()
+	m.Connect = b.connect
+	return m, nil
+}
 
 func (b *inProcessBot) stop() { _ = b.shutdown() } // the figures are out by then
 
@@ -666,7 +705,8 @@ type childBot struct {
 
 // startBotChild starts the bench bot in a child process, its log going to
 // stderr, and waits until it is connected.
-func startBotChild(ctx context.Context, url, token, profile string, stderr io.Writer) (*childBot, error) {
+// With storePath, the bot keeps its store there.
+func startBotChild(ctx context.Context, url, token, profile, storePath string, stderr io.Writer) (*childBot, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -674,6 +714,9 @@ func startBotChild(ctx context.Context, url, token, profile string, stderr io.Wr
 	args := []string{"bench", "--bot-of", url}
 	if profile != "" {
 		args = append(args, "--profile", profile)
+	}
+	if storePath != "" {
+		args = append(args, "--bot-store", storePath)
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), benchTokenEnv+"="+token)
@@ -725,11 +768,11 @@ func (b *childBot) stop() {
 }
 
 // runBotChild is the child side of childBot.
-func runBotChild(ctx context.Context, url, token string, plugins []bot.Setuper, in io.Reader, out io.Writer) error {
+func runBotChild(ctx context.Context, url, token, storePath string, plugins []bot.Setuper, in io.Reader, out io.Writer) error {
 	if token == "" {
 		return fmt.Errorf("bench: --bot-of needs the bot's token in %s", benchTokenEnv)
 	}
-	b, err := startBotInProcess(ctx, url, token, plugins)
+	b, err := startBotInProcess(ctx, url, token, storePath, plugins)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -742,7 +785,8 @@ func runBotChild(ctx context.Context, url, token string, plugins []bot.Setuper, 
 		if sc.Text() != "mem" {
 			continue
 		}
-		m, _ := json.Marshal(readMem()) // plain numbers: cannot fail
+		s, _ := b.mem()
+		m, _ := json.Marshal(s) // plain numbers: cannot fail
 		if _, err := fmt.Fprintf(out, "%s\n", m); err != nil {
 			break
 		}

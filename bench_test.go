@@ -76,7 +76,7 @@ func TestBenchBotChild(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- runBotChild(context.Background(), f.url, f.token, plugins.Builtin(), inR, outW)
+		done <- runBotChild(context.Background(), f.url, f.token, "", plugins.Builtin(), inR, outW)
 		outW.Close()
 	}()
 	sc := bufio.NewScanner(outR)
@@ -167,11 +167,47 @@ func TestBenchBotChildStderr(t *testing.T) {
 	web := httptest.NewServer(http.NotFoundHandler()) // not a Mattermost server
 	defer web.Close()
 	var stderr bytes.Buffer
-	if b, err := startBotChild(context.Background(), web.URL, "tok", "", &stderr); err == nil {
+	if b, err := startBotChild(context.Background(), web.URL, "tok", "", "", &stderr); err == nil {
 		b.stop()
 		t.Fatal("startBotChild against a plain web server = a running bot, want an error")
 	}
 	if want := web.URL + " is not a Mattermost server"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("child's stderr = %q, want it to contain %q", stderr.String(), want)
+	}
+}
+
+// TestBenchScaleShortRun runs the scale bench, bot in-process, on two
+// small worlds: every command, the catch-ups' included, must be answered
+// exactly once, or the run fails.
+func TestBenchScaleShortRun(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"bench", "--scale", "--in-process", "--worlds=3x4,12x30", "-v"}
+	if code := run(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("run(%q) = %d, want 0; stderr %q", args, code, errOut.String())
+	}
+	for _, want := range []string{
+		"bot in-process",
+		"| channels | users | start → connected |",
+		"| 3 | 4 | ",
+		"| 12 | 30 | ",
+		"(N=30; heap ",
+		"catch-up of 2000 commands in 12 channels: ",
+		"GET /api/v4/channels/{id}/posts",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output = %q, want it to contain %q", out.String(), want)
+		}
+	}
+}
+
+func TestParseWorlds(t *testing.T) {
+	got, err := parseWorlds("10x10, 1000x5000")
+	if err != nil || len(got) != 2 || got[1] != (scaleWorld{1000, 5000}) {
+		t.Errorf("parseWorlds = %v, %v; want [{10 10} {1000 5000}]", got, err)
+	}
+	for _, bad := range []string{"", "10", "0x5", "ax5", "10x"} {
+		if _, err := parseWorlds(bad); err == nil {
+			t.Errorf("parseWorlds(%q) = nil error, want one", bad)
+		}
 	}
 }

@@ -154,6 +154,8 @@ type process struct {
 	stdout  *os.File
 	stderr  *stderrLog
 	started time.Time
+	// describe: started with a describe hello (§11), to read its manifest
+	describe bool
 
 	out   chan []byte   // lines for the writer
 	quit  chan struct{} // closed: the writer writes what is queued, closes stdin and returns
@@ -216,7 +218,7 @@ func (s *supervisor) spawn(ctx context.Context, describe bool) (*process, *inbou
 	// before the reader has read it.
 	cmd.Stdin, cmd.Stdout = inR, outW
 	p := &process{
-		s: s, pl: pl, cmd: cmd, stdin: inW, stdout: outR, stderr: pl.newStderr(),
+		s: s, pl: pl, cmd: cmd, stdin: inW, stdout: outR, stderr: pl.newStderr(), describe: describe,
 		out: make(chan []byte, outQueue), quit: make(chan struct{}), ready: make(chan *inbound, 1),
 		dead: make(chan struct{}), open: map[string]*mailbox{}, warned: map[string]bool{},
 	}
@@ -759,8 +761,12 @@ func (inv *invocation) message() *bot.Message {
 }
 
 // shutdown stops the process: open requests are cancelled, then
-// deactivate, then its input is closed; it is sent SIGTERM after
-// stopWait, and SIGKILL after the kill grace.
+// deactivate is sent. The program's input stays open until it exits, so
+// that the calls its deactivate hook makes get their results; if it is
+// still running after stopWait, its input is closed and it is sent
+// SIGTERM, and SIGKILL after the kill grace. A describe process, which
+// has no hook to run and exits at the end of its input (§11), has its
+// input closed at once.
 func (p *process) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.closing = true
@@ -775,7 +781,9 @@ func (p *process) shutdown(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopWait)
 	defer cancel()
 	_ = p.sendJSON(sctx, map[string]string{"type": "deactivate"}) // gone already: fine
-	p.closeInput()
+	if p.describe {
+		p.closeInput()
+	}
 	t := time.NewTimer(stopWait)
 	defer t.Stop()
 	var err error
@@ -783,6 +791,7 @@ func (p *process) shutdown(ctx context.Context) error {
 	case <-p.dead:
 	case <-t.C:
 		err = fmt.Errorf("execplugin %s: the program did not exit within %v of deactivate; killed", p.pl.m.Name, stopWait)
+		p.closeInput()
 		cancelStop := stopGroup(p.cmd, p.pl.o.killGrace(), func() {})
 		<-p.dead
 		cancelStop()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/bottest"
+	"github.com/matterbot/matterbot/storage/memory"
 )
 
 const longLivedCommands = `
@@ -135,6 +136,35 @@ func TestLongLivedDeactivate(t *testing.T) {
 		t.Errorf("after reactivation: %q", got)
 	}
 	_ = http.StatusOK
+}
+
+// A deactivate hook's calls get their results: the program's input stays
+// open until it exits. Its hook reads a counter and writes it back plus
+// one, which needs the read's result.
+func TestLongLivedDeactivateHookUsesStore(t *testing.T) {
+	var log logBuffer
+	st := memory.New()
+	opts := &bot.Options{Logger: log.logger(), Storage: st,
+		PluginConfig: map[string]any{"goplug": map[string]any{"hook_store": true}}}
+	b := bottest.NewWithOptions(t, opts,
+		load(t, files(t, map[string]string{"plugin.toml": goManifest("longlived", longLivedCommands)}), &log))
+	ctx := context.Background()
+	for range 2 {
+		start := time.Now()
+		if err := b.Engine.Deactivate(ctx, "goplug"); err != nil {
+			t.Fatalf("Deactivate: %v\n%s", err, log.String())
+		}
+		if d := time.Since(start); d > 4*time.Second {
+			t.Errorf("Deactivate took %v: the program did not exit on its own", d)
+		}
+		if err := b.Engine.Activate(ctx, "goplug"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.Store("goplug").Get(ctx, "deactivations")
+	if err != nil || string(got) != "2" {
+		t.Errorf("store deactivations = %s, %v; want 2 (read and written by each deactivate hook)\n%s", got, err, log.String())
+	}
 }
 
 // A long-lived plugin's schedule, run as the engine runs it. (Advance

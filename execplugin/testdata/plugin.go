@@ -12,6 +12,10 @@
 //	noop     replies nothing
 //	send     sends "sent" to ~ops
 //	hook     answers a webhook with 201 and the body upper-cased
+//
+// Long-lived, with hook_store = true in its configuration, its deactivate
+// hook reads the store's "deactivations" (a number) and writes it back
+// plus one, then exits.
 package main
 
 import (
@@ -95,7 +99,10 @@ func call(method string, params msg) msg {
 func longlived() {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<20)
-	var wg sync.WaitGroup
+	var (
+		wg        sync.WaitGroup
+		hookStore bool
+	)
 	for in.Scan() {
 		var m msg
 		if err := json.Unmarshal(in.Bytes(), &m); err != nil {
@@ -109,6 +116,8 @@ func longlived() {
 				continue
 			}
 			write(msg{"type": "log", "level": "info", "msg": "hello received", "attrs": msg{"version": m["version"]}})
+			cfg, _ := m["config"].(msg)
+			hookStore = cfg["hook_store"] == true
 			write(msg{"type": "ready", "protocol": m["protocol"]})
 		case "request":
 			id := m["id"].(string)
@@ -133,8 +142,19 @@ func longlived() {
 			cancelMu.Unlock()
 			ch <- m
 		case "deactivate":
-			wg.Wait()
-			return
+			if !hookStore {
+				wg.Wait()
+				return
+			}
+			// The hook's calls need their results: the loop goes on
+			// reading while it runs.
+			go func() {
+				wg.Wait()
+				r := call("store.get", msg{"key": "deactivations"})
+				n, _ := r["value"].(msg)["value"].(float64)
+				call("store.set", msg{"key": "deactivations", "value": n + 1})
+				os.Exit(0)
+			}()
 		}
 	}
 }

@@ -223,7 +223,9 @@ func TestTickerUnderBottest(t *testing.T) {
 
 // TestTickerStateKeptByDeactivate: an Errbot plugin saves its state in
 // deactivate (self["ticks"] = ...) and reads it back in activate, the
-// usual way to survive a restart.
+// usual way to survive a restart. Its hook also reads the store (the
+// number of stops so far), which needs the bot to answer the hook's
+// calls.
 func TestTickerStateKeptByDeactivate(t *testing.T) {
 	var log logBuffer
 	opts := &bot.Options{Logger: log.logger(), Storage: memory.New()}
@@ -232,8 +234,13 @@ func TestTickerStateKeptByDeactivate(t *testing.T) {
 	waitReplies(t, b, 3)
 	b.Stop() // deactivate: the plugin saves its ticks
 	b = bottest.NewWithOptions(t, opts, errbotPlugin(t, "ticker", &log))
-	if got := bottest.Texts(b.Say("!tick count")); !cmp.Equal(got, []string{"3 ticks (saved at the last stop)."}) {
+	if got := bottest.Texts(b.Say("!tick count")); !cmp.Equal(got, []string{"3 ticks (saved at stop 1)."}) {
 		t.Errorf("!tick count after a restart = %q, want 3 ticks saved.\nlog:\n%s", got, log.String())
+	}
+	b.Stop()
+	b = bottest.NewWithOptions(t, opts, errbotPlugin(t, "ticker", &log))
+	if got := bottest.Texts(b.Say("!tick count")); !cmp.Equal(got, []string{"3 ticks (saved at stop 2)."}) {
+		t.Errorf("!tick count after a second restart = %q, want stop 2: the hook read stop 1.\nlog:\n%s", got, log.String())
 	}
 	if strings.Contains(log.String(), "deactivate failed") {
 		t.Errorf("the deactivate hook failed:\n%s", log.String())

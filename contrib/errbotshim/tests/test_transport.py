@@ -110,11 +110,11 @@ class Bot:
         return out
 
     def close(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
         if self.p.poll() is None:
-            try:
-                self.p.stdin.close()
-            except OSError:
-                pass
             try:
                 self.p.wait(timeout=WAIT)
             except subprocess.TimeoutExpired:
@@ -207,23 +207,43 @@ class ServeTest(unittest.TestCase):
             self.assertIn(s, stderr)
         self.assertIn("deactivating after 1 activations", [log["msg"] for log in b.logs])
 
-    def test_deactivate_then_input_closed(self):
-        # As execplugin does: deactivate, then standard input closed at once.
-        # The hook's writes still reach the bot (see the adapter in call).
+    def test_deactivate_hook_reads_and_writes(self):
+        # As execplugin does: deactivate, and standard input stays open
+        # until the process exits, so the hook's calls get their results.
+        b = Bot(self, PLUGINS / "noisy" / "noisy.plug")
+        b.store["deactivations"] = 2
+        b.send(hello())
+        self.assertEqual(b.recv()["type"], "ready")
+        b.send({"type": "deactivate"})
+        calls = []
+        while True:
+            m = b.recv(hold=("store.get", "store.set"))
+            if m is None:
+                break
+            calls.append((m["method"], m["params"]["key"]))
+            b.answer(m)
+        self.assertEqual(b.p.wait(timeout=WAIT), 0)
+        self.assertEqual(calls, [("store.set", "last_words"), ("store.get", "deactivations"),
+                                 ("store.set", "deactivations")])
+        self.assertEqual(b.store["deactivations"], 3)
+        self.assertIn("deactivating after 1 activations", [log["msg"] for log in b.logs])
+
+    def test_input_closed_during_deactivate(self):
+        # The bot gone (or past its 5 s): the call waiting fails, the hook
+        # is logged as failed, and the process exits all the same.
         b = Bot(self, PLUGINS / "noisy" / "noisy.plug")
         b.send(hello())
         self.assertEqual(b.recv()["type"], "ready")
         b.send({"type": "deactivate"})
+        call = b.recv(hold=("store.set",))
+        self.assertEqual(call["params"]["key"], "last_words")
         b.p.stdin.close()
-        calls = []
-        while True:
-            m = b.recv(hold=("store.set",))
-            if m is None:
-                break
-            calls.append((m["method"], m["params"]["key"]))
+        while b.recv() is not None:
+            pass
         self.assertEqual(b.p.wait(timeout=WAIT), 0)
-        self.assertEqual(calls, [("store.set", "last_words"), ("store.set", "deactivations")])
-        self.assertIn("deactivating after 1 activations", [log["msg"] for log in b.logs])
+        self.assertNotIn("deactivations", b.store)
+        self.assertTrue(any(log["msg"].startswith("deactivate failed") and "cancelled" in log["msg"]
+                            for log in b.logs), b.logs)
 
     def test_cancel(self):
         b = Bot(self, PLUGINS / "noisy" / "noisy.plug")

@@ -52,13 +52,12 @@ class _LogHandler(logging.Handler):
 
 
 class _Call:
-    __slots__ = ("event", "value", "error", "method")
+    __slots__ = ("event", "value", "error")
 
     def __init__(self):
         self.event = threading.Event()
         self.value = None
         self.error = None
-        self.method = None
 
 
 class Transport(Host):
@@ -104,32 +103,18 @@ class Transport(Host):
         finally:
             self.exit(1)
 
-    # Calls (§7).
-    # ADAPTER (protocol gap, docs/exec-plugins.md §5.1): the bot closes
-    # standard input right after "deactivate", so the results of the calls
-    # a deactivate hook makes never arrive; the bot still reads and
-    # carries out those calls until the process exits. Errbot plugins save
-    # their state in deactivate (self["k"] = v): writes made once standard
-    # input is closed are sent without waiting for their result, and
-    # writes waiting when it closes count as done. Reads cannot work then.
-    # Remove when the bot keeps standard input open until the process
-    # exits (or for the 5 s it waits).
-    _FIRE_AND_FORGET = ("store.set", "store.delete", "send")
-
+    # Calls (§7). The bot answers them until the process exits, those of
+    # the deactivate hook included (it keeps standard input open after
+    # "deactivate"); once standard input is closed, none can be answered.
     def call(self, method, params):
         with self._clock:
-            closed = self._closed
-            if closed and method not in self._FIRE_AND_FORGET:
-                raise CallError("cancelled", "the bot closed standard input")
+            if self._closed:
+                raise CallError("cancelled", "%s: the bot closed standard input" % method)
             self._seq += 1
             cid = "c%d" % self._seq
             c = _Call()
-            c.method = method
-            if not closed:
-                self._calls[cid] = c
+            self._calls[cid] = c
         self.write({"type": "call", "call": cid, "method": method, "params": params})
-        if closed:
-            return {}
         c.event.wait()
         if c.error is not None:
             code = c.error.get("code", "failed")
@@ -155,10 +140,7 @@ class Transport(Host):
             self._closed = True
             calls, self._calls = self._calls, {}
         for c in calls.values():
-            if c.method in self._FIRE_AND_FORGET:
-                c.value = {}  # ADAPTER (see call): the bot carries it out
-            else:
-                c.error = {"code": "cancelled", "message": "the bot closed standard input"}
+            c.error = {"code": "cancelled", "message": "the bot closed standard input"}
             c.event.set()
 
     # Host.
@@ -290,8 +272,8 @@ class Transport(Host):
 
     def _deactivate_and_exit(self):
         """§5.1: the process runs its deactivate hook and exits. The hook
-        may use the store (Errbot plugins save their state there), so the
-        exit waits for it, not for standard input to close."""
+        may use the store (Errbot plugins save their state there): the bot
+        answers its calls until the process exits."""
         self._deactivate()
         with self._wlock:
             self.wfile.flush()

@@ -12,7 +12,7 @@ class Ticker(BotPlugin):
     def deactivate(self):
         # Errbot plugins keep their state this way.
         self["ticks"] = self.ticks
-        self["stopped"] = True
+        self["stops"] = self.get("stops", 0) + 1
         super().deactivate()
 
     def tick(self, label):
@@ -37,7 +37,8 @@ class Ticker(BotPlugin):
     @botcmd
     def tick_count(self, msg, args):
         """How many ticks so far, across restarts."""
-        return "%d ticks%s." % (self.ticks, " (saved at the last stop)" if self.get("stopped") else "")
+        stops = self.get("stops", 0)
+        return "%d ticks%s." % (self.ticks, " (saved at stop %d)" % stops if stops else "")
 
     @botcmd
     def tell(self, msg, args):

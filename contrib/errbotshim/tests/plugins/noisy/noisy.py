@@ -14,7 +14,7 @@ class Noisy(BotPlugin):
 
     def deactivate(self):
         self["last_words"] = "bye"
-        self["deactivations"] = 1
+        self["deactivations"] = self.get("deactivations", 0) + 1  # a read, then a write
         self.log.info("deactivating after %d activations", self.activations)
         super().deactivate()
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/bottest"
+	"github.com/matterbot/matterbot/config"
 )
 
 const parityManifest = `protocol = 1
@@ -86,7 +87,9 @@ func TestAsIfGoPlugins(t *testing.T) {
 	}
 }
 
-// Required and secret configuration keys behave as a Go plugin's.
+// Required and secret configuration keys behave as a Go plugin's. A key
+// the table leaves out and that has no default is absent from what the
+// program gets, not a zero value.
 func TestConfig(t *testing.T) {
 	manifest := `protocol = 1
 name = "cfg"
@@ -103,6 +106,8 @@ secret = true
 [config.retries]
 type = "int"
 default = 3
+[config.limit]
+type = "int"
 `
 	script := "#!/bin/sh\nreq=$(cat)\ncfg=$(printf '%s' \"$req\" | sed 's/.*\"config\":\\({[^}]*}\\).*/\\1/' | sed 's/\"/\\\\\"/g')\nprintf '{\"type\":\"text\",\"text\":\"%s\"}\\n' \"$cfg\"\n"
 	dir := files(t, map[string]string{"plugin.toml": manifest, "run.sh": script})
@@ -123,9 +128,9 @@ default = 3
 	})
 	t.Run("set", func(t *testing.T) {
 		var log logBuffer
-		opts := &bot.Options{Logger: log.logger(), PluginConfig: map[string]any{"cfg": map[string]any{"url": "https://x", "password": "hunter2"}}}
+		opts := &bot.Options{Logger: log.logger(), PluginConfig: map[string]any{"cfg": map[string]any{"url": "https://x", "password": "hunter2", "limit": 0}}}
 		b := bottest.NewWithOptions(t, opts, load(t, dir, &log))
-		if got := bottest.Texts(b.Say("!show")); !cmp.Equal(got, []string{`{"password":"hunter2","retries":3,"url":"https://x"}`}) {
+		if got := bottest.Texts(b.Say("!show")); !cmp.Equal(got, []string{`{"limit":0,"password":"hunter2","retries":3,"url":"https://x"}`}) {
 			t.Errorf("config the program gets: %q", got)
 		}
 		shown, err := b.Engine.PluginConfig("cfg")
@@ -138,8 +143,23 @@ default = 3
 		if err := b.Engine.Reconfigure(context.Background(), &next); err != nil {
 			t.Fatal(err)
 		}
-		if got := bottest.Texts(b.Say("!show")); !cmp.Equal(got, []string{`{"password":null,"retries":5,"url":"https://y"}`}) {
-			t.Errorf("config after Reconfigure: %q", got)
+		if got := bottest.Texts(b.Say("!show")); !cmp.Equal(got, []string{`{"retries":5,"url":"https://y"}`}) {
+			t.Errorf("config after Reconfigure: %q, want limit and password absent", got)
+		}
+		if shown, err := b.Engine.PluginConfig("cfg"); err != nil || strings.Contains(shown, "password") || strings.Contains(shown, "limit") {
+			t.Errorf("PluginConfig after Reconfigure = %s, %v; want limit and password absent", shown, err)
+		}
+	})
+	t.Run("from a file", func(t *testing.T) {
+		// The path of the matterbot command: the table decoded from TOML.
+		cfg, err := config.Parse("matterbot.toml", []byte("backend = \"console\"\n[plugins.cfg]\nurl = \"https://z\"\nlimit = 7\n"), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log logBuffer
+		b := bottest.NewWithOptions(t, &bot.Options{Logger: log.logger(), PluginConfig: cfg.PluginTables()}, load(t, dir, &log))
+		if got := bottest.Texts(b.Say("!show")); !cmp.Equal(got, []string{`{"limit":7,"retries":3,"url":"https://z"}`}) {
+			t.Errorf("config the program gets: %q", got)
 		}
 	})
 	t.Run("unknown key", func(t *testing.T) {

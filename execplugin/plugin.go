@@ -205,7 +205,9 @@ var configGoTypes = map[string]reflect.Type{
 // table into: a struct built from the manifest's config keys, tagged
 // for required and secret keys, so that the engine checks and reports
 // the table as it does a Go plugin's; or a map when the manifest
-// declares no keys.
+// declares no keys. A key that may be absent (not required, no default)
+// is a pointer, omitted from the JSON when the table leaves it out, so
+// that the program can tell "not set" from a zero value.
 func (pl *Plugin) setupConfig(p *bot.Plugin) error {
 	keys := slices.Sorted(mapKeys(pl.m.Config))
 	if len(keys) == 0 {
@@ -217,7 +219,14 @@ func (pl *Plugin) setupConfig(p *bot.Plugin) error {
 	fields := make([]reflect.StructField, len(keys))
 	for i, k := range keys {
 		c := pl.m.Config[k]
-		tag := fmt.Sprintf(`json:%q toml:%q`, k, k)
+		typ, jsonTag := configGoTypes[c.Type], k
+		if !c.Required && c.Default == nil {
+			jsonTag += ",omitempty"
+			if typ.Kind() != reflect.Interface {
+				typ = reflect.PointerTo(typ)
+			}
+		}
+		tag := fmt.Sprintf(`json:%q toml:%q`, jsonTag, k)
 		if c.Required {
 			tag += ` required:""`
 		}
@@ -225,7 +234,7 @@ func (pl *Plugin) setupConfig(p *bot.Plugin) error {
 			tag += ` secret:""`
 			pl.secret[k] = true
 		}
-		fields[i] = reflect.StructField{Name: "K" + strconv.Itoa(i), Type: configGoTypes[c.Type], Tag: reflect.StructTag(tag)}
+		fields[i] = reflect.StructField{Name: "K" + strconv.Itoa(i), Type: typ, Tag: reflect.StructTag(tag)}
 	}
 	v := reflect.New(reflect.StructOf(fields))
 	for i, k := range keys {

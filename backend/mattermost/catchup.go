@@ -370,9 +370,9 @@ func (b *Backend) hold(in incoming) bool {
 	return bh != nil
 }
 
-// release delivers, in order, the live posts held for a channel, and
-// stops holding them.
-func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string) {
+// release delivers, in order, the live posts held for a channel, but
+// those read (nil: none), and stops holding them.
+func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string, read *mm.PostList) {
 	bh := b.behind[channelID]
 	if bh == nil {
 		return
@@ -380,6 +380,14 @@ func (b *Backend) release(ctx context.Context, h bot.Handler, channelID string) 
 	delete(b.behind, channelID)
 	b.behindN.Store(int32(len(b.behind)))
 	for _, in := range bh.held {
+		if read != nil {
+			if _, ok := read.Posts[in.post.ID]; ok {
+				// The read had it, and delivered it or found it
+				// answered: deliver's guard against replays may have
+				// forgotten it by now, after a read of thousands.
+				continue
+			}
+		}
 		// Held, they are as late as the posts caught up: their authors
 		// were not told to wait, and are not to be told the bot is busy.
 		in.caughtUp = true
@@ -409,7 +417,7 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 	last := b.readDone(r)
 	if r.err != nil {
 		if last {
-			b.release(ctx, h, r.channelID)
+			b.release(ctx, h, r.channelID, nil)
 		}
 		if ctx.Err() != nil || !mm.Transient(r.err) {
 			b.log.Warn("catch-up failed", "channel_id", r.channelID, "err", r.err)
@@ -427,7 +435,7 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 	b.tooOld(ctx, h, old)
 	b.deliverCaught(ctx, h, posts)
 	if last {
-		b.release(ctx, h, r.channelID)
+		b.release(ctx, h, r.channelID, r.list)
 	}
 }
 

@@ -859,3 +859,32 @@ func TestCatchUpReadsMoreAnswersThanRemembered(t *testing.T) {
 		t.Errorf("catch-up would deliver %d of %d answered commands again (%d too old)", cmds, n, len(old))
 	}
 }
+
+// TestReleaseSkipsPostsRead: the live posts held while a channel's
+// catch-up read was retried are delivered once the read is in, but not
+// those the read had (it delivered them, or found them answered): after
+// a read of thousands, deliver's guard against replays may have
+// forgotten them.
+func TestReleaseSkipsPostsRead(t *testing.T) {
+	w := newOutboxWorld(t)
+	b, _ := w.start(nil)
+	mk := func(text string) *mm.Post {
+		p, err := w.srv.CreatePost(w.bob.ID, mm.Post{ChannelID: w.ops.ID, Message: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	both, after := mk("!echo read and held"), mk("!echo held only")
+	b.behind[w.ops.ID] = &behind{held: []incoming{{post: both}, {post: after}}}
+	read := &mm.PostList{Posts: map[string]*mm.Post{both.ID: both}, Order: []string{both.ID}}
+	rec := &recorder{}
+	b.release(t.Context(), rec, w.ops.ID, read)
+	var got []string
+	for _, m := range rec.messages {
+		got = append(got, m.Text)
+	}
+	if want := []string{"!echo held only"}; !slices.Equal(got, want) {
+		t.Errorf("released %q, want %q", got, want)
+	}
+}

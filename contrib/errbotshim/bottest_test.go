@@ -47,18 +47,24 @@ func (l *logBuffer) logger() *slog.Logger {
 // errbot_runner does: the runner describes it, the engine runs it.
 func errbotPlugin(t *testing.T, name string, log *logBuffer) *execplugin.Plugin {
 	t.Helper()
+	return errbotPluginAt(t, filepath.Join("examples", name), log)
+}
+
+// errbotPluginAt is errbotPlugin for the plugin in dir.
+func errbotPluginAt(t *testing.T, dir string, log *logBuffer) *execplugin.Plugin {
+	t.Helper()
 	py := python3(t)
 	runner, err := filepath.Abs("matterbot-errbot")
 	if err != nil {
 		t.Fatal(err)
 	}
 	touchSources(t)
-	pl, err := execplugin.New(filepath.Join("examples", name), &execplugin.Options{
+	pl, err := execplugin.New(dir, &execplugin.Options{
 		ErrbotRunner: []string{py, runner}, Logger: log.logger(),
 		KillGrace: time.Second, RestartDelay: 50 * time.Millisecond,
 	})
 	if err != nil {
-		t.Fatalf("execplugin.New(examples/%s): %v", name, err)
+		t.Fatalf("execplugin.New(%s): %v", dir, err)
 	}
 	return pl
 }
@@ -160,30 +166,60 @@ func TestNotesUnderBottest(t *testing.T) {
 	run(t, b, &log, []step{{"@alice", "~town-square", "!note list", []string{"* 1. call bob"}}})
 }
 
-// TestNotesBadConfigUnderBottest: a table that does not fit the
+// TestNotesBadConfigUnderBottest: a table that lacks a key of the
 // plugin's template is refused by its check_configuration, as Errbot's
 // !plugin config refuses it: the plugin is not activated, the log says
-// why, and the bot serves the rest.
+// why, and the bot serves the rest. A wrong type or an unknown key is
+// refused at load, with the key named, as for any plugin: the runner
+// declares the template's keys and types.
 func TestNotesBadConfigUnderBottest(t *testing.T) {
-	for name, table := range map[string]map[string]any{
-		"wrong type":  {"MAX_NOTES": "many", "BULLET": "*"},
-		"missing key": {"MAX_NOTES": 3},
-		"unknown key": {"MAX_NOTES": 3, "BULLET": "*", "COLOR": "red"},
+	t.Run("missing key", func(t *testing.T) {
+		var log logBuffer
+		opts := &bot.Options{Logger: log.logger(), PluginConfig: map[string]any{"Notes": map[string]any{"MAX_NOTES": 3}}}
+		b := bottest.NewWithOptions(t, opts, &help.Plugin{}, errbotPlugin(t, "notes", &log))
+		if got := bottest.Texts(b.Say("!note list")); len(got) != 1 || !strings.Contains(got[0], "not found") {
+			t.Errorf("!note list = %q, want not found: the plugin is active with a bad table", got)
+		}
+		if !strings.Contains(log.String(), "does not fit its template") {
+			t.Errorf("no log line says the table does not fit:\n%s", log.String())
+		}
+		if got := bottest.Texts(b.Say("!help")); len(got) == 0 {
+			t.Errorf("!help: no answer; the bot should serve the other plugins")
+		}
+	})
+	for name, tc := range map[string]struct {
+		table map[string]any
+		want  string
+	}{
+		"wrong type":  {map[string]any{"MAX_NOTES": "many", "BULLET": "*"}, "MAX_NOTES"},
+		"unknown key": {map[string]any{"MAX_NOTES": 3, "BULLET": "*", "COLOR": "red"}, "COLOR"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var log logBuffer
-			opts := &bot.Options{Logger: log.logger(), PluginConfig: map[string]any{"Notes": table}}
-			b := bottest.NewWithOptions(t, opts, &help.Plugin{}, errbotPlugin(t, "notes", &log))
-			if got := bottest.Texts(b.Say("!note list")); len(got) != 1 || !strings.Contains(got[0], "not found") {
-				t.Errorf("!note list = %q, want not found: the plugin is active with a bad table", got)
-			}
-			if !strings.Contains(log.String(), "does not fit its template") {
-				t.Errorf("no log line says the table does not fit:\n%s", log.String())
-			}
-			if got := bottest.Texts(b.Say("!help")); len(got) == 0 {
-				t.Errorf("!help: no answer; the bot should serve the other plugins")
+			opts := &bot.Options{Logger: log.logger(), PluginConfig: map[string]any{"Notes": tc.table}}
+			_, err := bottest.Start(t, bottest.NewBackend(), opts, errbotPlugin(t, "notes", &log))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Start = %v, want an error naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigSecretMasked: a key whose name says it holds a secret is
+// masked by !plugin config (Engine.PluginConfig), and the plugin gets it.
+func TestConfigSecretMasked(t *testing.T) {
+	var log logBuffer
+	opts := &bot.Options{Logger: log.logger(), PluginConfig: map[string]any{
+		"Failing": map[string]any{"URL": "https://chat", "PASSWORD": "hunter2"}}}
+	b := bottest.NewWithOptions(t, opts, errbotPluginAt(t, filepath.Join("tests", "plugins", "failing"), &log))
+	run(t, b, &log, []step{{"@alice", "~town-square", "!url", []string{"https://chat"}}})
+	shown, err := b.Engine.PluginConfig("Failing")
+	if err != nil || strings.Contains(shown, "hunter2") || !strings.Contains(shown, `"PASSWORD": "******"`) ||
+		!strings.Contains(shown, `"URL": "https://chat"`) {
+		t.Errorf("PluginConfig(Failing) = %s, %v; want PASSWORD masked", shown, err)
+	}
+	if strings.Contains(log.String(), "hunter2") {
+		t.Errorf("the secret is in the log:\n%s", log.String())
 	}
 }
 

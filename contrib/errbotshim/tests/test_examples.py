@@ -111,7 +111,14 @@ class NotesTest(unittest.TestCase):
         h.command("!note add one")
         self.assertEqual(texts(h.command("!note add two")[0]), ["I keep 1 notes at most."])
         self.assertEqual(texts(h.command("!note list")[0]), ["* 1. one"])
-        self.assertNotIn("config", h.manifest)  # the table comes as is: the template judges it
+
+    def test_config_declared_from_the_template(self):
+        # The bot checks the types and refuses unknown keys at load; never
+        # required, no default: no table is configure(None), and the
+        # template judges the rest.
+        h = Harness("notes", describe_only=True)
+        self.assertEqual(h.manifest["config"], {"MAX_NOTES": {"type": "int", "help": "template: 5"},
+                                                "BULLET": {"type": "string", "help": "template: '-'"}})
 
     def test_no_table_is_no_configuration(self):
         h = Harness("notes", describe_only=True)
@@ -128,6 +135,28 @@ class NotesTest(unittest.TestCase):
             h.rt.configure({"MAX_NOTES": 1})
         with self.assertRaisesRegex(ValidationException, "not the same type"):
             h.rt.configure({"MAX_NOTES": "1", "BULLET": "*"})
+
+    def test_config_types_and_secrets(self):
+        rt = Harness("notes", describe_only=True).rt
+        rt.plugin.get_configuration_template = lambda: {
+            "API_TOKEN": "xyz", "dbPassword": "", "ROOM": "~ops", "ON": True, "RATE": 1.5,
+            "HOSTS": ("a", "b"), "LIMITS": {"cpu": 1}, "ANY": None, "MONKEY": "see"}
+        self.assertEqual(rt.manifest()["config"], {
+            "API_TOKEN": {"type": "string", "secret": True},
+            "dbPassword": {"type": "string", "secret": True},
+            "ROOM": {"type": "string", "help": "template: '~ops'"},
+            "ON": {"type": "bool", "help": "template: True"},
+            "RATE": {"type": "float", "help": "template: 1.5"},
+            "HOSTS": {"type": "array", "help": "template: ('a', 'b')"},
+            "LIMITS": {"type": "table", "help": "template: {'cpu': 1}"},
+            "ANY": {"help": "template: None"},
+            "MONKEY": {"type": "string", "help": "template: 'see'"}})
+
+    def test_config_keys_matterbot_cannot_take(self):
+        rt = Harness("notes", describe_only=True).rt
+        rt.plugin.get_configuration_template = lambda: {"A KEY": 1, "B": 2}
+        self.assertNotIn("config", rt.manifest())  # passed as it is, as before
+        self.assertTrue(any("'A KEY'" in w for w in rt.warnings), rt.warnings)
 
     def test_arg_botcmd_errors(self):
         h = Harness("notes")

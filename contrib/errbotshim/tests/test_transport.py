@@ -156,7 +156,7 @@ class DescribeTest(unittest.TestCase):
         self.assertEqual(ready["protocol"], 1)
         names = [c["name"] for c in ready["manifest"]["commands"]]
         self.assertEqual(names, ["note add", "note del", "note list", "note stats"])
-        self.assertNotIn("config", ready["manifest"])
+        self.assertEqual(sorted(ready["manifest"]["config"]), ["BULLET", "MAX_NOTES"])
         self.assertEqual(b.store, {})  # activate() did not run: it would write "notes"
         self.assertEqual(b.finish()[0], 0)
 
@@ -303,7 +303,7 @@ class FailureTest(unittest.TestCase):
 
     def test_bad_config(self):
         b = Bot(self, PLUGINS / "failing" / "failing.plug")
-        b.send(hello(config={"URL": 5}))
+        b.send(hello(config={"URL": 5, "PASSWORD": ""}))
         self.assertIsNone(b.recv())
         code, stderr = b.finish()
         self.assertEqual(code, 1)
@@ -311,7 +311,7 @@ class FailureTest(unittest.TestCase):
 
     def test_configured(self):
         b = Bot(self, PLUGINS / "failing" / "failing.plug")
-        b.send(hello(config={"URL": "https://chat"}))
+        b.send(hello(config={"URL": "https://chat", "PASSWORD": "hunter2"}))
         self.assertEqual(b.recv()["type"], "ready")
         b.send(request("1", "cmd:url"))
         self.assertEqual(b.until_done("1")[0]["text"], "https://chat")

@@ -588,14 +588,44 @@ class Runtime:
             m["webhooks"] = hooks
         if events:
             m["events"] = events
-        # No "config" section: the bot then passes the [plugins.NAME]
-        # table as it is, and check_configuration judges it as Errbot's
-        # !plugin config does (every key of the template, no other, the
-        # same types), and no table at all is configure(None). Declared
-        # keys would reach the plugin filled with zero values when absent
-        # (docs/exec-plugins.md §2.7), which Errbot plugins cannot tell
-        # from values set.
+        config = self._config_manifest()
+        if config:
+            m["config"] = config
         return m
+
+    def _config_manifest(self):
+        """The manifest's config section (§2.7) from the plugin's
+        configuration template: each key with the type of its example
+        value, secret when its name says so (masked by !plugin config),
+        never required and without a default: Errbot's template is an
+        example, and no table at all is configure(None). The bot checks
+        the types and refuses unknown keys at load, with the file and
+        line; check_configuration still judges the rest (every key of the
+        template, what is inside lists and tables)."""
+        try:
+            template = self.plugin.get_configuration_template()
+        except Exception as e:
+            self.warnings.append("get_configuration_template failed (%s: %s): the configuration "
+                                 "is passed as it is" % (type(e).__name__, e))
+            return None
+        if not isinstance(template, Mapping) or not template:
+            return None
+        out = {}
+        for k, v in template.items():
+            if not isinstance(k, str) or not k or any(c in k for c in ' ."'):
+                self.warnings.append("configuration key %r cannot be declared to matterbot: the "
+                                     "configuration is passed as it is" % (k,))
+                return None
+            d = {}
+            t = _config_type(v)
+            if t:
+                d["type"] = t
+            if secret_key(k):
+                d["secret"] = True  # and its example value is not repeated
+            else:
+                d["help"] = "template: %s" % _short_repr(v)
+            out[k] = d
+        return out
 
     # Lifecycle.
     def configure(self, config):
@@ -839,6 +869,43 @@ def http_reply(resp):
     if hdrs:
         r["headers"] = hdrs
     return r
+
+
+def _config_type(v):
+    """The manifest's config type (§2.7) of a template's example value,
+    or None (any)."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, (list, tuple)):
+        return "array"
+    if isinstance(v, Mapping):
+        return "table"
+    return None
+
+
+_SECRET_WORDS = {"password", "passwd", "pass", "secret", "token", "key", "apikey", "credential",
+                 "credentials", "pwd"}
+
+
+def secret_key(name):
+    """Whether a configuration key's name says it holds a secret: one of
+    its words (split at _, -, case changes) is password, secret, token,
+    key, … Errbot has no notion of secret keys; a false positive only
+    masks a value in !plugin config."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)
+    return any(w.lower() in _SECRET_WORDS for w in words) or any(
+        s in name.lower() for s in ("password", "secret", "token"))
+
+
+def _short_repr(v):
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
 
 
 def _like_template(template, config):

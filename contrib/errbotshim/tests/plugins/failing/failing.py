@@ -3,7 +3,7 @@ from errbot import BotPlugin, botcmd
 
 class Failing(BotPlugin):
     def get_configuration_template(self):
-        return {"URL": "https://example.com"}
+        return {"URL": "https://example.com", "PASSWORD": ""}
 
     def activate(self):
         if self.config is None:

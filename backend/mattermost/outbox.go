@@ -128,6 +128,8 @@ type outbox struct {
 	// untried, so that no handler waits on the server, until a post goes
 	// through again (Backend.answered), the outbox's first included.
 	failing atomic.Bool
+	// posted counts the posts the outbox's loop has sent.
+	posted atomic.Int64
 
 	// wake tells the outbox's loop (runOutbox) that it has work, or that
 	// the server answers again. Size 1: a wake never blocks, and wakes
@@ -590,14 +592,17 @@ func (b *Backend) runOutbox(ctx context.Context) {
 			failures = 0
 			continue
 		}
+		postedBefore := ob.posted.Load()
 		err := b.flushOutbox(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		if err == nil {
+		if err == nil || ob.posted.Load() > postedBefore {
+			// Done; or a channel failed while others were sent to,
+			// failing before the server came back: again at once.
 			failures = 0
 			if ob.depth() > 0 {
-				ob.kick() // put while it sent
+				ob.kick() // put while it sent, or left by a failure
 			}
 			continue
 		}
@@ -748,6 +753,7 @@ func (b *Backend) flushChannel(ctx context.Context, channelID string) error {
 			}
 			continue
 		}
+		ob.posted.Add(1)
 		b.recovered()
 		if err := ob.remove(ctx, channelID, it); err != nil {
 			return err

@@ -361,8 +361,10 @@ func TestOutboxLongOutage(t *testing.T) {
 		}
 		w.tr.up()
 		// While the server fails, the outbox tries again at least every
-		// outboxProbeMax (4 s with the default Retry).
-		time.Sleep(outboxProbeMax(RetryPolicy{Base: DefaultRetryBase, Max: DefaultRetryMax}))
+		// outboxProbeMax (4 s with the default Retry); a try under way
+		// when the server came back may fail first, after the client's
+		// retries (oneTryMax).
+		time.Sleep(outboxProbeMax(RetryPolicy{Base: DefaultRetryBase, Max: DefaultRetryMax}) + oneTryMax)
 		synctest.Wait()
 		if diff := cmp.Diff([]string{"one", "two", "three"}, w.said(w.ops)); diff != "" {
 			t.Errorf("~ops after the outage (-want +got):\n%s", diff)

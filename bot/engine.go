@@ -749,6 +749,15 @@ func (e *Engine) Self() User {
 // Prefix returns the command prefix ("!").
 func (e *Engine) Prefix() string { return e.options().Prefix }
 
+// AltPrefixes returns the alternative prefixes in force
+// (Options.AltPrefixes, as configured; the bot's own "@username", always
+// one, is not listed). The caller owns the slice.
+func (e *Engine) AltPrefixes() []string { return slices.Clone(e.options().AltPrefixes) }
+
+// Admins returns the bot's admins in force (Options.Admins, as
+// configured: "@alice"). The caller owns the slice.
+func (e *Engine) Admins() []string { return slices.Clone(e.options().Admins) }
+
 // Version returns Options.Version.
 func (e *Engine) Version() string { return e.opts.Version }
 

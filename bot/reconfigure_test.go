@@ -177,6 +177,27 @@ func TestReconfigureSettings(t *testing.T) {
 	}
 }
 
+// TestReconfigureAccessors: Prefix, AltPrefixes and Admins report the
+// settings in force.
+func TestReconfigureAccessors(t *testing.T) {
+	b := bottest.NewWithOptions(t, &bot.Options{Prefix: "!", AltPrefixes: []string{"ops:"}, Admins: []string{"@alice"}}, adminPlug)
+	type got struct {
+		Prefix      string
+		Alt, Admins []string
+	}
+	read := func() got { return got{b.Engine.Prefix(), b.Engine.AltPrefixes(), b.Engine.Admins()} }
+	if diff := cmp.Diff(got{"!", []string{"ops:"}, []string{"@alice"}}, read()); diff != "" {
+		t.Errorf("before Reconfigure (-want +got):\n%s", diff)
+	}
+	b.Engine.Admins()[0] = "@mallory" // the caller's copy
+	if err := b.Engine.Reconfigure(context.Background(), &bot.Options{Prefix: "?", Admins: []string{"@alice", "@bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got{"?", nil, []string{"@alice", "@bob"}}, read()); diff != "" {
+		t.Errorf("after Reconfigure (-want +got):\n%s", diff)
+	}
+}
+
 // TestReconfigureDivert moves a command's replies to a thread.
 func TestReconfigureDivert(t *testing.T) {
 	b := bottest.New(t, adminPlug)

@@ -166,6 +166,11 @@ type process struct {
 
 	calls sync.WaitGroup // call goroutines
 
+	// botMu serializes syncBot, and holds it while the bot message is
+	// queued, so that a request sent after syncBot returns follows it.
+	botMu sync.Mutex
+	bot   *wireBot // guarded by botMu: what the program was last told of the bot
+
 	mu      sync.Mutex
 	open    map[string]*mailbox // guarded by mu: requests in progress, by id
 	isReady bool                // guarded by mu: ready came
@@ -238,14 +243,12 @@ func (s *supervisor) spawn(ctx context.Context, describe bool) (*process, *inbou
 
 	hello := wireHello{
 		Type: "hello", Protocol: Protocol, Plugin: pl.m.Name, Version: pl.m.Version, Describe: describe,
-		Bot: wireBot{Name: "matterbot"},
+		Bot: pl.botInfo(),
 		Limits: wireLimits{
 			Timeout: pl.limitTimeout().Seconds(), Concurrency: cap(pl.sem), MaxOutput: pl.maxOutput(),
 		},
 	}
-	if pl.bp != nil {
-		hello.Bot.Version, hello.Bot.Prefix = pl.bp.Engine().Version(), pl.bp.Engine().Prefix()
-	}
+	p.bot = hello.Bot
 	if describe {
 		hello.Config = json.RawMessage("{}")
 	} else {
@@ -521,6 +524,9 @@ func (s *supervisor) invoke(ctx context.Context, inv *invocation) error {
 		delete(p.open, id)
 		p.mu.Unlock()
 	}()
+	if err := p.syncBot(ctx); err != nil {
+		return fmt.Errorf("execplugin %s: bot: %w", pl.m.Name, err)
+	}
 	if err := p.sendJSON(ctx, pl.request(ctx, inv, id, false)); err != nil {
 		return fmt.Errorf("execplugin %s: request: %w", pl.m.Name, err)
 	}
@@ -573,6 +579,21 @@ func (s *supervisor) invoke(ctx context.Context, inv *invocation) error {
 			return fmt.Errorf("execplugin %s: no done after cancel: %w", pl.m.Name, ctx.Err())
 		}
 	}
+}
+
+// syncBot sends the program a bot message when what it was told of the
+// bot (hello's bot, or the last bot message) is no longer so: the bot
+// has connected, or a configuration reload changed its prefix, alternative
+// prefixes or admins.
+func (p *process) syncBot(ctx context.Context) error {
+	p.botMu.Lock()
+	defer p.botMu.Unlock()
+	b := p.pl.botInfo()
+	if b.equal(p.bot) {
+		return nil
+	}
+	p.bot = b
+	return p.sendJSON(ctx, wireBotMessage{Type: "bot", Bot: b})
 }
 
 // cancel tells the program to give up request id.

@@ -40,6 +40,8 @@ name = "send"
 [[commands]]
 name = "usage"
 usage = "<right>"
+[[commands]]
+name = "whoami"
 [[webhooks]]
 name = "hook"
 pattern = "POST /hook/{name}"
@@ -164,6 +166,47 @@ func TestLongLivedDeactivateHookUsesStore(t *testing.T) {
 	got, err := st.Store("goplug").Get(ctx, "deactivations")
 	if err != nil || string(got) != "2" {
 		t.Errorf("store deactivations = %s, %v; want 2 (read and written by each deactivate hook)\n%s", got, err, log.String())
+	}
+}
+
+// The program knows the bot: hello's bot names its prefix, alternative
+// prefixes and admins; its account once the bot has connected, in a bot
+// message if hello came first; and a bot message tells a configuration
+// reload's changes before the next request.
+func TestLongLivedBotInfo(t *testing.T) {
+	var log logBuffer
+	opts := &bot.Options{Logger: log.logger(), Admins: []string{"@alice"}, AltPrefixes: []string{"ops:"}}
+	dir := files(t, map[string]string{"plugin.toml": goManifest("longlived", longLivedCommands)})
+	b := bottest.NewWithOptions(t, opts, load(t, dir, &log))
+	// Told at the connect, before any request.
+	waitFor(t, "the bot message", func() bool { return strings.Contains(log.String(), "bot message received") })
+	user := `"user":{"bot":true,"full_name":"Ops Bot","id":"u-ops-bot","username":"ops-bot"}`
+	// The engine activates plugins before the backend connects: hello
+	// does not know the account yet.
+	want := `{"bot":{"admins":["@alice"],"alt_prefixes":["ops:"],"name":"matterbot","prefix":"!",` + user + `,"version":"dev"},"from":["hello","bot"]}`
+	if got := bottest.Texts(b.Say("!whoami")); !cmp.Equal(got, []string{want}) {
+		t.Errorf("!whoami = %q\nwant %s", got, want)
+	}
+	next := *opts
+	next.Admins, next.AltPrefixes = []string{"@alice", "@bob"}, nil
+	if err := b.Engine.Reconfigure(context.Background(), &next); err != nil {
+		t.Fatal(err)
+	}
+	want = `{"bot":{"admins":["@alice","@bob"],"alt_prefixes":[],"name":"matterbot","prefix":"!",` + user + `,"version":"dev"},"from":["hello","bot","bot"]}`
+	if got := bottest.Texts(b.Say("!whoami")); !cmp.Equal(got, []string{want}) {
+		t.Errorf("!whoami after Reconfigure = %q\nwant %s", got, want)
+	}
+	// Activated after the connect: hello says it all.
+	ctx := context.Background()
+	if err := b.Engine.Deactivate(ctx, "goplug"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Engine.Activate(ctx, "goplug"); err != nil {
+		t.Fatal(err)
+	}
+	want = strings.Replace(want, `"from":["hello","bot","bot"]`, `"from":["hello"]`, 1)
+	if got := bottest.Texts(b.Say("!whoami")); !cmp.Equal(got, []string{want}) {
+		t.Errorf("!whoami after reactivation = %q\nwant %s", got, want)
 	}
 }
 

@@ -36,11 +36,13 @@ name = "ask"
 name = "crash"
 [[commands]]
 name = "noop"
+[[commands]]
+name = "whoami"
 `
 
 func TestOneShotGo(t *testing.T) {
 	var log logBuffer
-	b := bottest.NewWithOptions(t, &bot.Options{Logger: log.logger()},
+	b := bottest.NewWithOptions(t, &bot.Options{Logger: log.logger(), Admins: []string{"@alice"}},
 		load(t, files(t, map[string]string{"plugin.toml": goManifest("oneshot", oneShotCommands)}), &log))
 	tests := []struct {
 		name, in string
@@ -52,6 +54,8 @@ func TestOneShotGo(t *testing.T) {
 		{"did you mean", "!ecko", []string{`Command "ecko" not found. Did you mean ` + "`!echo`?"}},
 		{"no reply", "!noop", nil},
 		{"crash", "!crash", []string{"Sorry, `!crash` failed (ref REF)."}},
+		{"the bot", "!whoami", []string{`{"admins":["@alice"],"alt_prefixes":[],"name":"matterbot","prefix":"!",` +
+			`"user":{"bot":true,"full_name":"Ops Bot","id":"u-ops-bot","username":"ops-bot"},"version":"dev"}`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -158,6 +158,14 @@ func (pl *Plugin) Setup(p *bot.Plugin) error {
 		pl.ll = &supervisor{pl: pl}
 		p.OnActivate(pl.ll.start)
 		p.OnDeactivate(pl.ll.stop)
+		// Once connected, the bot knows its account: the program learns
+		// it now, not at its next request.
+		p.OnConnect(func(ctx context.Context, _ bot.User) error {
+			if proc := pl.ll.current(); proc != nil {
+				_ = proc.syncBot(ctx) // gone meanwhile: its successor's hello says it all
+			}
+			return nil
+		})
 	}
 	return nil
 }
@@ -369,8 +377,31 @@ func (pl *Plugin) request(ctx context.Context, inv *invocation, id string, withC
 	}
 	if withConfig {
 		r.Config = pl.config()
+		r.Bot = pl.botInfo()
 	}
 	return r
+}
+
+// botInfo describes the bot as it is now. Before the plugin is set up
+// (a describe hello) only the name is known.
+func (pl *Plugin) botInfo() *wireBot {
+	b := &wireBot{Name: "matterbot", AltPrefixes: []string{}, Admins: []string{}}
+	if pl.bp == nil {
+		return b
+	}
+	e := pl.bp.Engine()
+	b.Version, b.Prefix = e.Version(), e.Prefix()
+	if a := e.AltPrefixes(); a != nil {
+		b.AltPrefixes = a
+	}
+	if a := e.Admins(); a != nil {
+		b.Admins = a
+	}
+	if self := e.Self(); self.ID != "" {
+		u := userOf(self)
+		b.User = &u
+	}
+	return b
 }
 
 // invoke runs inv on the plugin's program.

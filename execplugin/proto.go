@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -118,6 +119,7 @@ type wireRequest struct {
 	Webhook   *wireWebhook    `json:"webhook,omitempty"`
 	Event     *wireEvent      `json:"event,omitempty"`
 	Config    json.RawMessage `json:"config,omitempty"`
+	Bot       *wireBot        `json:"bot,omitempty"`
 	Deadline  string          `json:"deadline"`
 	Answers   []*wireMessage  `json:"answers,omitempty"`
 	State     json.RawMessage `json:"state,omitempty"`
@@ -129,15 +131,34 @@ type wireHello struct {
 	Plugin   string          `json:"plugin"`
 	Version  string          `json:"version"`
 	Config   json.RawMessage `json:"config"`
-	Bot      wireBot         `json:"bot"`
+	Bot      *wireBot        `json:"bot"`
 	Describe bool            `json:"describe"`
 	Limits   wireLimits      `json:"limits"`
 }
 
+// wireBot describes the bot: hello's bot, the bot message, a one-shot
+// request's bot.
 type wireBot struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Prefix  string `json:"prefix"`
+	Name        string    `json:"name"`
+	Version     string    `json:"version"`
+	Prefix      string    `json:"prefix"`
+	AltPrefixes []string  `json:"alt_prefixes"`
+	Admins      []string  `json:"admins"`
+	User        *wireUser `json:"user,omitempty"` // the bot's account, once connected
+}
+
+// equal reports whether b and o say the same.
+func (b *wireBot) equal(o *wireBot) bool {
+	return b.Name == o.Name && b.Version == o.Version && b.Prefix == o.Prefix &&
+		slices.Equal(b.AltPrefixes, o.AltPrefixes) && slices.Equal(b.Admins, o.Admins) &&
+		(b.User == nil) == (o.User == nil) && (b.User == nil || *b.User == *o.User)
+}
+
+// wireBotMessage tells a long-lived program that what hello's bot said
+// changed.
+type wireBotMessage struct {
+	Type string   `json:"type"`
+	Bot  *wireBot `json:"bot"`
 }
 
 type wireLimits struct {

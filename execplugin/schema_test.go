@@ -253,7 +253,7 @@ func (v *validator) validate(file string, s map[string]any, x any, at string, er
 // the bot (fromBot) or by a plugin.
 func schemaFor(typ string, fromBot bool) string {
 	switch typ {
-	case "hello", "request", "cancel", "result", "deactivate", "ready", "done", "call", "log":
+	case "hello", "request", "cancel", "result", "deactivate", "ready", "done", "call", "log", "bot":
 		return typ + ".json"
 	}
 	return "reply.json"
@@ -271,6 +271,8 @@ func TestValidator(t *testing.T) {
 		{"call.json", `{"type":"call","call":"c1","method":"store.get","params":{}}`},
 		{"manifest.json", `{"protocol":1,"name":"x","version":"1","mode":"oneshot","exec":["a"],"commands":[{"name":"c","nope":1}]}`},
 		{"request.json", `{"type":"request","protocol":2}`},
+		{"bot.json", `{"type":"bot","bot":{"name":"m","version":"1","prefix":"!","user":{"username":"x"}}}`},
+		{"hello.json", `{"type":"hello","protocol":1,"plugin":"p","version":"1","config":{},"describe":false,"limits":{"timeout":1,"concurrency":1,"max_output":1},"bot":{"name":"m","version":"1","prefix":"!","admins":"@alice"}}`},
 	}
 	for _, tc := range bad {
 		var x any
@@ -384,7 +386,7 @@ done
 			}
 			want := []string{"request/command", "request/regex", "request/listener", "request/event", "request/webhook"}
 			if mode == "longlived" {
-				want = append(want, "hello", "result", "cancel", "deactivate")
+				want = append(want, "hello", "bot", "result", "cancel", "deactivate")
 			}
 			for _, w := range want {
 				if !seen[w] {

@@ -12,6 +12,9 @@
 //	noop     replies nothing
 //	send     sends "sent" to ~ops
 //	hook     answers a webhook with 201 and the body upper-cased
+//	whoami   replies with what it knows of the bot: one-shot, the
+//	         request's bot; long-lived, hello's bot updated by bot
+//	         messages, and how it learnt it
 //
 // Long-lived, with hook_store = true in its configuration, its deactivate
 // hook reads the store's "deactivations" (a number) and writes it back
@@ -73,6 +76,9 @@ func oneshot(req msg) {
 	case "crash":
 		fmt.Fprintln(os.Stderr, "about to crash")
 		os.Exit(3)
+	case "whoami":
+		b, _ := json.Marshal(req["bot"])
+		write(msg{"type": "text", "text": string(b)})
 	case "noop":
 	}
 }
@@ -82,6 +88,8 @@ var (
 	cancels  = map[string]chan string{}
 	calls    = map[string]chan msg{}
 	callN    int
+	botInfo  any      // hello's bot, then each bot message's
+	botFrom  []string // "hello" or "bot", for each
 )
 
 // call makes a call and waits for its result.
@@ -118,6 +126,9 @@ func longlived() {
 			write(msg{"type": "log", "level": "info", "msg": "hello received", "attrs": msg{"version": m["version"]}})
 			cfg, _ := m["config"].(msg)
 			hookStore = cfg["hook_store"] == true
+			cancelMu.Lock()
+			botInfo, botFrom = m["bot"], append(botFrom, "hello")
+			cancelMu.Unlock()
 			write(msg{"type": "ready", "protocol": m["protocol"]})
 		case "request":
 			id := m["id"].(string)
@@ -129,6 +140,11 @@ func longlived() {
 				defer wg.Done()
 				handle(id, m)
 			}()
+		case "bot":
+			cancelMu.Lock()
+			botInfo, botFrom = m["bot"], append(botFrom, "bot")
+			cancelMu.Unlock()
+			write(msg{"type": "log", "level": "info", "msg": "bot message received"})
 		case "cancel":
 			cancelMu.Lock()
 			if ch := cancels[m["id"].(string)]; ch != nil {
@@ -201,6 +217,11 @@ func handle(id string, req msg) {
 		write(msg{"type": "http", "id": id, "status": 201, "headers": msg{"X-Plugin": []string{"yes"}}, "body": strings.ToUpper(fmt.Sprint(w["body"]))})
 	case "usage":
 		done["error"] = msg{"kind": "usage", "message": "say it right"}
+	case "whoami":
+		cancelMu.Lock()
+		b, _ := json.Marshal(msg{"bot": botInfo, "from": botFrom})
+		cancelMu.Unlock()
+		write(msg{"type": "text", "id": id, "text": string(b)})
 	case "noop":
 	}
 }

@@ -12,12 +12,11 @@ import (
 // DefaultPresenceInterval is the default of Options.PresenceInterval.
 const DefaultPresenceInterval = time.Minute
 
-// Bounds of one presence poll: at most maxPresenceUsers users, asked
-// presenceBatch at a time (a POST body of about 15 KB).
-const (
-	maxPresenceUsers = 1000
-	presenceBatch    = 500
-)
+// presenceBatch is how many users one request of a presence poll asks
+// about: a POST body of about 15 KB, far below the server's limit on a
+// request's size (ServiceSettings.MaximumPayloadSizeBytes, 300 KB by
+// default); the server sets no limit of its own on the count.
+const presenceBatch = 500
 
 // The server sends a status_change event only to the user it is about
 // (server/channels/app/platform/status.go BroadcastStatus publishes it
@@ -27,9 +26,10 @@ const (
 // (presenceIn) delivers the changes.
 
 // pollPresence asks the server, every interval until ctx is done, for the
-// status of the users in the directory (the people the bot has seen: the
-// senders, reactors, members it met), and hands each answer to the event
-// loop. A failed poll is logged once per run of failures and skipped.
+// status of every user in the directory (the people the bot has seen:
+// the senders, reactors, members it met, up to Options.UserCache), in
+// batches, and hands each answer to the event loop. A failed poll is
+// logged once per run of failures and skipped.
 func (b *Backend) pollPresence(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -40,7 +40,7 @@ func (b *Backend) pollPresence(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		ids := b.dir.otherUserIDs(maxPresenceUsers)
+		ids := b.dir.otherUserIDs()
 		if len(ids) == 0 {
 			continue
 		}
@@ -80,13 +80,18 @@ func (b *Backend) pollPresence(ctx context.Context, every time.Duration) {
 // seen. The first status seen of a user (the first poll, or the first
 // after the user was met) is only remembered, so that starting the bot
 // or meeting someone is not reported as a change; so are statuses polled
-// before the first hello. Called by the event loop.
+// before the first hello. The statuses remembered are those of the poll:
+// a user the directory forgot is forgotten here too. Called by the event
+// loop.
 func (b *Backend) presenceIn(h bot.Handler, ss []*mm.Status) {
+	last := b.statuses
+	b.statuses = make(map[string]string, len(ss))
 	for _, s := range ss {
 		if s == nil || s.UserID == "" || s.UserID == b.self.ID {
 			continue
 		}
-		old, seen := b.noteStatus(s.UserID, s.Status)
+		old, seen := last[s.UserID]
+		b.statuses[s.UserID] = s.Status
 		if !seen || old == s.Status || b.hellos == 0 {
 			continue
 		}
@@ -109,17 +114,12 @@ func (b *Backend) noteStatus(userID, status string) (old string, seen bool) {
 	return old, seen
 }
 
-// otherUserIDs returns the ids of up to n cached users other than the
-// bot, in id order.
-func (d *directory) otherUserIDs(n int) []string {
+// otherUserIDs returns the ids of the cached users other than the bot,
+// in id order.
+func (d *directory) otherUserIDs() []string {
 	d.mu.Lock()
-	ids := make([]string, 0, len(d.users))
-	for id := range d.users {
-		if id != d.self {
-			ids = append(ids, id)
-		}
-	}
+	ids := d.users.ids()
 	d.mu.Unlock()
 	slices.Sort(ids)
-	return ids[:min(len(ids), n)]
+	return ids
 }

@@ -71,7 +71,7 @@ func presenceBackend(t *testing.T, srv *statusServer, ids ...string) *Backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.dir = newDirectory(newFakeLookup(), aliceID)
+	b.dir = newDirectory(newFakeLookup(), aliceID, dirOptions{})
 	for _, id := range append([]string{aliceID}, ids...) {
 		if _, err := b.dir.user(t.Context(), id); err != nil {
 			t.Fatal(err)
@@ -212,18 +212,50 @@ func TestPresenceEventAndPoll(t *testing.T) {
 	}
 }
 
-// TestOtherUserIDs: the poll asks for at most n users, never the bot.
-func TestOtherUserIDs(t *testing.T) {
-	d := newDirectory(newFakeLookup(), aliceID)
-	for i := range 5 {
-		d.putUser(&mm.User{ID: fmt.Sprintf("user%022d", i), Username: fmt.Sprintf("u%d", i)})
-	}
-	d.putUser(&mm.User{ID: aliceID, Username: "alice"})
-	want := []string{"user0000000000000000000000", "user0000000000000000000001", "user0000000000000000000002"}
-	if diff := cmp.Diff(want, d.otherUserIDs(3)); diff != "" {
-		t.Errorf("otherUserIDs(3) (-want +got):\n%s", diff)
-	}
-	if got := d.otherUserIDs(10); len(got) != 5 || slices.Contains(got, aliceID) {
-		t.Errorf("otherUserIDs(10) = %v, want the 5 others", got)
-	}
+// TestPresenceEveryUser: a poll asks about every user the directory
+// holds, 1,234 of them, never the bot, in requests of at most
+// presenceBatch users; a change of the last one is delivered.
+func TestPresenceEveryUser(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 1234
+		srv := &statusServer{status: map[string]string{}}
+		b := presenceBackend(t, srv)
+		var ids []string
+		for i := range n {
+			id := fmt.Sprintf("user%022d", i)
+			ids = append(ids, id)
+			b.dir.putUser(&mm.User{ID: id, Username: fmt.Sprintf("u%d", i)})
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b.pollPresence(ctx, time.Minute)
+		}()
+		h := &recorder{}
+		b.presenceIn(h, <-b.polled) // the baseline
+		srv.set(ids[n-1], mm.StatusOnline)
+		b.presenceIn(h, <-b.polled)
+		cancel()
+		<-done
+		if len(h.presences) != 1 || h.presences[0].User.ID != ids[n-1] {
+			t.Errorf("presences = %+v, want the last user online", h.presences)
+		}
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		var asked []string
+		for _, req := range srv.asked[:len(srv.asked)/2] { // the first poll
+			if len(req) > presenceBatch {
+				t.Errorf("a request asked about %d users, want at most %d", len(req), presenceBatch)
+			}
+			asked = append(asked, req...)
+		}
+		slices.Sort(asked)
+		if diff := cmp.Diff(ids, asked); diff != "" {
+			t.Errorf("users asked about in one poll (-want +got):\n%s", diff)
+		}
+		if got, want := len(srv.asked), 2*((n+presenceBatch-1)/presenceBatch); got != want {
+			t.Errorf("%d requests for two polls, want %d", got, want)
+		}
+	})
 }

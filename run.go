@@ -140,7 +140,8 @@ func EngineOptions(cfg *config.Config, store bot.Storage, logger *slog.Logger) *
 // Mattermost backend's options, logging to logger (nil: discarded). The
 // file and the options give some zero values different meanings (in the
 // file, presence_interval = 0, loop_limit = 0, outbox_max_age = 0,
-// dead_link_after = 0 and catch_up = 0 turn the feature off; in the options, zero means the
+// dead_link_after = 0 and catch_up = 0 turn the feature off, and
+// user_cache_ttl = 0 never expires; in the options, zero means the
 // default): this is the
 // one place that translates them. The backend's Store is not in the file:
 // run gives it a store of its own in [storage].
@@ -165,6 +166,10 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 	if catchUp == 0 {
 		catchUp = -1
 	}
+	userTTL := m.UserCacheTTL
+	if userTTL == 0 {
+		userTTL = -1
+	}
 	return mmbackend.Options{
 		Server:           m.Server,
 		Scheme:           m.Scheme,
@@ -187,6 +192,8 @@ func BackendOptions(m config.Mattermost, logger *slog.Logger) mmbackend.Options 
 		LoopWindow:       m.LoopWindow,
 		OutboxMaxAge:     outbox,
 		CatchUp:          catchUp,
+		UserCache:        m.UserCache,
+		UserCacheTTL:     userTTL,
 		Slash: mmbackend.SlashOptions{
 			NoRegister: !m.Slash.Register,
 			Trigger:    m.Slash.Trigger,

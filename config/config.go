@@ -173,6 +173,16 @@ type Mattermost struct {
 	// gives seconds or a duration string. Default 15m; 0 turns the
 	// catch-up at start off (and the limit after a reconnection).
 	CatchUp time.Duration `toml:"catch_up"`
+	// UserCache is how many users the bot keeps in memory (about 500
+	// bytes each), the least recently seen forgotten first: on a big
+	// server, the people who used the bot lately. A sender it does not
+	// hold costs a request. Default 10000; at least 1.
+	UserCache int `toml:"user_cache"`
+	// UserCacheTTL is how long the bot trusts what it holds of a user
+	// (the server's events keep it current meanwhile) before asking
+	// again. The file gives seconds or a duration string. Default 1h; 0
+	// never asks again.
+	UserCacheTTL time.Duration `toml:"user_cache_ttl"`
 	// Slash is the [mattermost.slash] table: the bot's own slash
 	// commands.
 	Slash Slash `toml:"slash"`
@@ -214,7 +224,7 @@ const (
 )
 
 // Defaults of Mattermost.PresenceInterval, LoopLimit, LoopWindow,
-// OutboxMaxAge, DeadLinkAfter and CatchUp: those of the Mattermost backend and
+// OutboxMaxAge, DeadLinkAfter, CatchUp, UserCache and UserCacheTTL: those of the Mattermost backend and
 // client, repeated for the same reason and pinned by the same test.
 // Mattermost.RateLimit defaults to 0, no cap.
 const (
@@ -224,6 +234,8 @@ const (
 	DefaultOutboxMaxAge     = time.Hour
 	DefaultDeadLinkAfter    = 10 * time.Second
 	DefaultCatchUp          = 15 * time.Minute
+	DefaultUserCache        = 10000
+	DefaultUserCacheTTL     = time.Hour
 )
 
 // DefaultTypingAfter is the default of Config.TypingAfter.
@@ -392,6 +404,7 @@ func Default() *Config {
 			MaxMessageRunes:  DefaultMessageRunes,
 			PresenceInterval: DefaultPresenceInterval, LoopLimit: DefaultLoopLimit, LoopWindow: DefaultLoopWindow,
 			OutboxMaxAge: DefaultOutboxMaxAge, DeadLinkAfter: DefaultDeadLinkAfter, CatchUp: DefaultCatchUp,
+			UserCache: DefaultUserCache, UserCacheTTL: DefaultUserCacheTTL,
 			Slash: Slash{Register: true, Response: "ephemeral"}},
 		Storage: Storage{Path: "matterbot.db"},
 		Log:     Log{Level: "info", Format: "text"},

@@ -197,7 +197,8 @@ pprof = true
 					Scheme: "http", Port: 443, Insecure: true, Timeout: 5 * time.Second, DeadLinkAfter: 20 * time.Second, CardsHook: "hookid",
 					AllowBots: true, AllowWebhooks: true, IgnoreUsers: []string{"@errbot"}, RateLimit: 2.5, MaxMessageRunes: 4000,
 					PresenceInterval: 30 * time.Second, LoopLimit: 5, LoopWindow: 10 * time.Second, OutboxMaxAge: 15 * time.Minute,
-					CatchUp: 5 * time.Minute, Slash: Slash{Register: true, Response: "ephemeral"}}
+					CatchUp: 5 * time.Minute, UserCache: DefaultUserCache, UserCacheTTL: DefaultUserCacheTTL,
+					Slash: Slash{Register: true, Response: "ephemeral"}}
 				c.Storage.Path = "/var/lib/matterbot/bot.db"
 				c.Log = Log{Level: "debug", Format: "json"}
 				c.HTTP = HTTP{Listen: "127.0.0.1:8080", Secret: NewSecret("s3cret"), HMAC: true, PProf: true, ActionLifetime: DefaultActionLifetime}

@@ -77,7 +77,7 @@
 // counts as unset. The name is MATTERBOT_ followed by the dotted key in
 // upper case with "." replaced by "_". Lists are comma-separated; booleans
 // are parsed by strconv.ParseBool; timeout, dead_link_after, typing_after,
-// presence_interval, loop_window, outbox_max_age and catch_up take seconds
+// presence_interval, loop_window, outbox_max_age, catch_up and user_cache_ttl take seconds
 // or a duration string. A variable for token, password or team removes token_file,
 // password_file or teams from the file (and the other way round), so the
 // environment wins instead of causing a "not both" error. The variables:
@@ -116,6 +116,8 @@
 //	MATTERBOT_MATTERMOST_LOOP_WINDOW       mattermost.loop_window
 //	MATTERBOT_MATTERMOST_OUTBOX_MAX_AGE    mattermost.outbox_max_age
 //	MATTERBOT_MATTERMOST_CATCH_UP          mattermost.catch_up
+//	MATTERBOT_MATTERMOST_USER_CACHE        mattermost.user_cache
+//	MATTERBOT_MATTERMOST_USER_CACHE_TTL    mattermost.user_cache_ttl
 //	MATTERBOT_MATTERMOST_SLASH_REGISTER    mattermost.slash.register
 //	MATTERBOT_MATTERMOST_SLASH_TRIGGER     mattermost.slash.trigger
 //	MATTERBOT_MATTERMOST_SLASH_COMMANDS    mattermost.slash.commands (list)

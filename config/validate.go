@@ -149,6 +149,12 @@ func (d *decoder) mattermost(m *Mattermost, required bool) {
 	if m.CatchUp < 0 {
 		d.problem(key("catch_up"), nil, "must not be negative, got %v (0 turns the catch-up off)", m.CatchUp)
 	}
+	if m.UserCache < 1 {
+		d.problem(key("user_cache"), nil, "must be at least 1, got %d", m.UserCache)
+	}
+	if m.UserCacheTTL < 0 {
+		d.problem(key("user_cache_ttl"), nil, "must not be negative, got %v (0 never expires)", m.UserCacheTTL)
+	}
 	if m.MaxMessageRunes < MinMessageRunes || m.MaxMessageRunes > DefaultMessageRunes {
 		d.problem(key("max_message_runes"), nil, "%d is out of range (%d-%d)", m.MaxMessageRunes, MinMessageRunes, DefaultMessageRunes)
 	}

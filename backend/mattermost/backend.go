@@ -117,6 +117,17 @@ type Options struct {
 	// off when none does.
 	PresenceInterval time.Duration
 
+	// UserCache is how many users the bot keeps in memory, the least
+	// recently seen forgotten first; UserCacheTTL is how long it trusts
+	// what it keeps of one (the server's user_updated events keep them
+	// current meanwhile) before it asks again. A sender the bot does not
+	// hold costs one request (several new senders at once share one).
+	// Defaults DefaultUserCache (10,000, about 5 MiB) and
+	// DefaultUserCacheTTL (1 hour); a negative UserCacheTTL never
+	// expires them. Observer.ObserveCache counts the hits and misses.
+	UserCache    int
+	UserCacheTTL time.Duration
+
 	// RateLimit caps the requests per second the bot sends, when
 	// positive. Default 0: no cap of the bot's own; the bot keeps to what
 	// the server says (X-Ratelimit-* headers, 429 Retry-After). A server's
@@ -224,6 +235,10 @@ type Observer interface {
 	// ObserveOutbox reports the number of posts waiting in the outbox
 	// (see Options.OutboxMaxAge), after each change.
 	ObserveOutbox(waiting int)
+	// ObserveCache reports a lookup in one of the backend's caches
+	// (CacheUsers): hit when the cache answered it, a miss when the
+	// server had to be asked.
+	ObserveCache(cache string, hit bool)
 	// ObserveOutboxDropped reports a post dropped from the outbox:
 	// reason "expired" when it was older than Options.OutboxMaxAge,
 	// "refused" when the server refused it when it was sent again (the
@@ -364,6 +379,9 @@ func New(opts Options) (*Backend, error) {
 	if o.CatchUp == 0 {
 		o.CatchUp = DefaultCatchUp
 	}
+	if o.UserCache < 0 {
+		return nil, fmt.Errorf("mattermost: negative UserCache %d", o.UserCache)
+	}
 	if o.ActionLifetime == 0 {
 		o.ActionLifetime = DefaultActionLifetime
 	}
@@ -501,7 +519,11 @@ func (b *Backend) connect(ctx context.Context) error {
 		return b.startupError(err)
 	}
 	b.self = me
-	b.dir = newDirectory(clientLookup{b.client}, me.ID)
+	dopts := dirOptions{users: b.opts.UserCache, usersTTL: b.opts.UserCacheTTL, now: b.opts.Now}
+	if o := b.opts.Observer; o != nil {
+		dopts.observe = func(hit bool) { o.ObserveCache(CacheUsers, hit) }
+	}
+	b.dir = newDirectory(clientLookup{b.client}, me.ID, dopts)
 	b.dir.putUser(me)
 	b.tr = &translator{dir: b.dir, self: me.ID, site: b.url, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
 	if err := b.resolveIgnored(ctx); err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestLinkChannels(t *testing.T) {
-	b := &Backend{dir: newDirectory(newFakeLookup(), aliceID), url: "https://chat.example.com"}
+	b := &Backend{dir: newDirectory(newFakeLookup(), aliceID, dirOptions{}), url: "https://chat.example.com"}
 	inTeam := &mm.Channel{ID: opsID, TeamID: teamID, Type: mm.ChannelOpen, Name: "ops"}
 	direct := &mm.Channel{ID: dmID, Type: mm.ChannelDirect}
 	link := "[~secret](https://chat.example.com/testteam/channels/secret)"

@@ -2,10 +2,12 @@ package mattermost
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	mm "github.com/matterbot/matterbot/mattermost"
 )
@@ -24,18 +26,23 @@ type lookup interface {
 // directory caches users, channels and teams by id and by name, so that
 // the path of a message from a known sender in a known channel makes no
 // REST call. Events keep it correct (see directory.apply): renames,
-// archived channels, new memberships. Entries are never evicted: a bot
-// sees a bounded set of people and channels, and an entry is a few
+// archived channels, new memberships. Users are many on a big server:
+// at most Options.UserCache are kept, each for Options.UserCacheTTL (see
+// userCache); the bot itself is always. Channels and teams are kept:
+// the bot's channels are listed at connect anyway, and a channel is a few
 // hundred bytes.
 //
 // The cached values are shared: callers must not modify them.
 type directory struct {
 	api  lookup
 	self string // the bot's user id
+	// observe, when set, is told of each user lookup: hit when the
+	// cache answered it.
+	observe func(hit bool)
 
 	mu       sync.Mutex
-	users    map[string]*mm.User    // by id
-	userIDs  map[string]string      // username → id
+	me       *mm.User               // the bot itself, never evicted
+	users    *userCache             // the others
 	channels map[string]*mm.Channel // by id
 	chanIDs  map[chanKey]string     // team id + name → id
 	teams    map[string]*mm.Team    // by id
@@ -45,13 +52,34 @@ type directory struct {
 
 type chanKey struct{ teamID, name string }
 
-func newDirectory(api lookup, self string) *directory {
+// dirOptions size a directory's user cache; zero values mean the
+// defaults.
+type dirOptions struct {
+	users    int           // DefaultUserCache when 0
+	usersTTL time.Duration // DefaultUserCacheTTL when 0; negative: never expire
+	now      func() time.Time
+	observe  func(hit bool)
+}
+
+func newDirectory(api lookup, self string, o dirOptions) *directory {
+	if o.users <= 0 {
+		o.users = DefaultUserCache
+	}
+	switch {
+	case o.usersTTL == 0:
+		o.usersTTL = DefaultUserCacheTTL
+	case o.usersTTL < 0:
+		o.usersTTL = 0
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 	return &directory{
 		api:      api,
 		self:     self,
+		observe:  o.observe,
 		mine:     map[string]bool{},
-		users:    map[string]*mm.User{},
-		userIDs:  map[string]string{},
+		users:    newUserCache(o.users, o.usersTTL, o.now),
 		channels: map[string]*mm.Channel{},
 		chanIDs:  map[chanKey]string{},
 		teams:    map[string]*mm.Team{},
@@ -59,55 +87,105 @@ func newDirectory(api lookup, self string) *directory {
 	}
 }
 
-// user returns the user with the given id.
+// user returns the user with the given id. A user cached but older than
+// the cache's expiry is asked again; if the server cannot say, the
+// cached one is returned.
 func (d *directory) user(ctx context.Context, id string) (*mm.User, error) {
 	d.mu.Lock()
-	u := d.users[id]
+	u, fresh := d.lookupUser(id)
 	d.mu.Unlock()
-	if u != nil {
+	d.observed(fresh)
+	if fresh {
 		return u, nil
 	}
-	u, err := d.api.user(ctx, id)
+	got, err := d.api.user(ctx, id)
 	if err != nil {
+		if u != nil && ctx.Err() == nil && !errors.Is(err, mm.ErrNotFound) {
+			return u, nil
+		}
 		return nil, err
 	}
-	d.putUser(u)
-	return u, nil
+	return d.putUser(got), nil
+}
+
+// lookupUser returns the cached user with the given id and whether it is
+// fresh. d.mu held.
+func (d *directory) lookupUser(id string) (*mm.User, bool) {
+	if d.me != nil && id == d.me.ID {
+		return d.me, true
+	}
+	return d.users.get(id)
+}
+
+func (d *directory) observed(hit bool) {
+	if d.observe != nil {
+		d.observe(hit)
+	}
 }
 
 // userByName returns the user with the given username (any case, no @).
 func (d *directory) userByName(ctx context.Context, username string) (*mm.User, error) {
 	username = strings.ToLower(username)
 	d.mu.Lock()
-	u := d.users[d.userIDs[username]]
+	var (
+		u     *mm.User
+		fresh bool
+	)
+	if d.me != nil && strings.ToLower(d.me.Username) == username {
+		u, fresh = d.me, true
+	} else {
+		u, fresh = d.users.getByName(username)
+	}
 	d.mu.Unlock()
-	if u != nil {
+	d.observed(fresh)
+	if fresh {
 		return u, nil
 	}
-	u, err := d.api.userByName(ctx, username)
+	got, err := d.api.userByName(ctx, username)
 	if err != nil {
+		if u != nil && ctx.Err() == nil && !errors.Is(err, mm.ErrNotFound) {
+			return u, nil
+		}
 		return nil, err
 	}
-	d.putUser(u)
-	return u, nil
+	return d.putUser(got), nil
 }
 
-// cachedUser returns the user with the given id if it is cached.
+// cachedUser returns the user with the given id if it is cached, fresh
+// or not.
 func (d *directory) cachedUser(id string) *mm.User {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.users[id]
+	u, _ := d.lookupUser(id)
+	return u
 }
 
-// putUser stores u, forgetting the name it had before if it changed.
-func (d *directory) putUser(u *mm.User) {
+// putUser stores u, forgetting the name it had before if it changed, and
+// returns what the directory keeps of it (see slimUser). The bot itself
+// is kept whole.
+func (d *directory) putUser(u *mm.User) *mm.User {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if old := d.users[u.ID]; old != nil && old.Username != u.Username {
-		delete(d.userIDs, old.Username)
+	if u.ID == d.self {
+		d.me = u
+		return u
 	}
-	d.users[u.ID] = u
-	d.userIDs[strings.ToLower(u.Username)] = u.ID
+	d.users.put(u)
+	got, _ := d.users.get(u.ID)
+	return got
+}
+
+// updateUser stores u if it is the bot or a user the directory holds: a
+// user_updated event about someone the bot never met does not fill the
+// cache.
+func (d *directory) updateUser(u *mm.User) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if u.ID == d.self {
+		d.me = u
+		return
+	}
+	d.users.update(u)
 }
 
 // channel returns the channel with the given id.
@@ -248,7 +326,7 @@ func (d *directory) apply(ev *mm.Event) {
 	case *mm.UserUpdatedEvent:
 		// The server sanitizes the user it broadcasts (no e-mail, say);
 		// what the bot uses (username, names, is_bot) is always there.
-		d.putUser(p.User)
+		d.updateUser(p.User)
 	case *mm.ChannelUpdatedEvent:
 		d.putChannel(p.Channel)
 	case *mm.ChannelDeletedEvent:

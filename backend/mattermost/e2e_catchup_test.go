@@ -190,6 +190,7 @@ func (o *observer) ObserveReconnect(resumed bool)      { o.reconnects <- resumed
 func (o *observer) ObserveCatchUp(posts int)           { o.caught <- posts }
 func (o *observer) ObserveOutbox(int)                  {}
 func (o *observer) ObserveOutboxDropped(string)        {}
+func (o *observer) ObserveCache(string, bool)          {}
 
 func (o *observer) count(key string) int {
 	o.mu.Lock()

@@ -48,7 +48,7 @@ func (r *recorder) HandleJoin(j *bot.Join) <-chan struct{} {
 // offlineBackend is a Backend connected to a fake directory, for
 // handling events without a server.
 func offlineBackend(self string) *Backend {
-	dir := newDirectory(newFakeLookup(), self)
+	dir := newDirectory(newFakeLookup(), self, dirOptions{})
 	me, _ := dir.user(context.Background(), self)
 	return &Backend{
 		log:     slog.New(slog.DiscardHandler),

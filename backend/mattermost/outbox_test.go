@@ -298,6 +298,7 @@ func (o *outboxObserver) ObserveRequest(string, string, int, time.Duration) {}
 func (o *outboxObserver) ObserveRateLimitWait(time.Duration)                {}
 func (o *outboxObserver) ObserveReconnect(bool)                             {}
 func (o *outboxObserver) ObserveCatchUp(int)                                {}
+func (o *outboxObserver) ObserveCache(string, bool)                         {}
 func (o *outboxObserver) ObserveOutbox(n int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

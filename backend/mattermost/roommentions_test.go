@@ -72,7 +72,7 @@ func TestRoomMentions(t *testing.T) {
 			api := newFakeLookup()
 			api.teams[otherTeamID] = &mm.Team{ID: otherTeamID, Name: "other"}
 			api.channels[otherOpsID] = &mm.Channel{ID: otherOpsID, TeamID: otherTeamID, Type: "O", Name: "ops"}
-			tr := &translator{dir: newDirectory(api, aliceID), self: aliceID, defaultTeam: tc.defaultTeam}
+			tr := &translator{dir: newDirectory(api, aliceID, dirOptions{}), self: aliceID, defaultTeam: tc.defaultTeam}
 			p := &mm.Post{ID: "p", UserID: bobID, ChannelID: tc.channelID, Message: tc.text, Props: tc.props}
 			got, err := tr.message(t.Context(), incoming{post: p})
 			if err != nil {
@@ -104,7 +104,7 @@ func TestRoomMentions(t *testing.T) {
 
 func TestRoomMentionsBounded(t *testing.T) {
 	api := newFakeLookup()
-	tr := &translator{dir: newDirectory(api, aliceID), self: aliceID}
+	tr := &translator{dir: newDirectory(api, aliceID, dirOptions{}), self: aliceID}
 	text := ""
 	for i := range 3 * maxRoomMentions {
 		text += " ~x" + string(rune('a'+i%26)) + string(rune('a'+i/26))

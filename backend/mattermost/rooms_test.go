@@ -33,7 +33,7 @@ func TestPresenceOfOthers(t *testing.T) {
 // TestDirectoryJoinLeave: the bot's own user_added and user_removed
 // keep the set of its channels, as JoinRoom and LeaveRoom do.
 func TestDirectoryJoinLeave(t *testing.T) {
-	d := newDirectory(newFakeLookup(), botID)
+	d := newDirectory(newFakeLookup(), botID, dirOptions{})
 	d.apply(&mm.Event{Payload: &mm.UserAddedEvent{UserID: botID, ChannelID: opsID}})
 	d.apply(&mm.Event{Payload: &mm.UserAddedEvent{UserID: bobID, ChannelID: secretID}})
 	if got, want := d.myChannels(), []string{opsID}; !slices.Equal(got, want) {

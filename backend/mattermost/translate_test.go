@@ -196,7 +196,7 @@ func TestMessageFromRecordings(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			api := newFakeLookup()
-			tr := &translator{dir: newDirectory(api, aliceID), self: aliceID, allowBots: tc.allowBots, allowWebhooks: tc.allowWebhooks}
+			tr := &translator{dir: newDirectory(api, aliceID, dirOptions{}), self: aliceID, allowBots: tc.allowBots, allowWebhooks: tc.allowWebhooks}
 			ev := recordedPost(t, tc.file)
 			got, err := tr.message(t.Context(), fromEvent(ev))
 			if err != nil {
@@ -215,7 +215,7 @@ func TestMessageFromRecordings(t *testing.T) {
 }
 
 func TestMessageThread(t *testing.T) {
-	tr := &translator{dir: newDirectory(newFakeLookup(), botID), self: botID}
+	tr := &translator{dir: newDirectory(newFakeLookup(), botID, dirOptions{}), self: botID}
 	ev := recordedPost(t, "ws_posted_own_thread_reply.json") // alice's post, not ours here
 	got, err := tr.message(t.Context(), fromEvent(ev))
 	if err != nil || got == nil {
@@ -228,7 +228,7 @@ func TestMessageThread(t *testing.T) {
 
 func TestMessageNoRESTForKnownSender(t *testing.T) {
 	api := newFakeLookup()
-	dir := newDirectory(api, aliceID)
+	dir := newDirectory(api, aliceID, dirOptions{})
 	dir.putUser(api.users[aliceID]) // as connect does with the bot's user
 	tr := &translator{dir: dir, self: aliceID}
 	ev := recordedPost(t, "ws_posted_channel.json")
@@ -263,7 +263,7 @@ func TestMessageNoRESTForKnownSender(t *testing.T) {
 }
 
 func TestMessageUnknownSender(t *testing.T) {
-	tr := &translator{dir: newDirectory(newFakeLookup(), aliceID), self: aliceID}
+	tr := &translator{dir: newDirectory(newFakeLookup(), aliceID, dirOptions{}), self: aliceID}
 	p := &mm.Post{ID: "p1", UserID: "nobodynobodynobodynobodyxx", ChannelID: opsID, Message: "hi"}
 	_, err := tr.message(t.Context(), incoming{post: p})
 	if err == nil {
@@ -343,7 +343,7 @@ func TestMentions(t *testing.T) {
 
 func TestDirectoryEvents(t *testing.T) {
 	api := newFakeLookup()
-	d := newDirectory(api, aliceID)
+	d := newDirectory(api, aliceID, dirOptions{})
 	ctx := t.Context()
 	mustUser := func(name string) *mm.User {
 		t.Helper()
@@ -400,7 +400,7 @@ func TestDirectoryEvents(t *testing.T) {
 }
 
 func TestDirectoryMembership(t *testing.T) {
-	d := newDirectory(newFakeLookup(), aliceID)
+	d := newDirectory(newFakeLookup(), aliceID, dirOptions{})
 	for _, f := range []string{"ws_user_added.json", "ws_posted_dm.json", "ws_posted_group.json"} {
 		for _, ev := range recordedEvents(t, f) {
 			d.apply(ev)
@@ -433,7 +433,7 @@ func sorted(s []string) []string {
 
 func TestDirectoryConcurrent(t *testing.T) {
 	api := newFakeLookup()
-	d := newDirectory(api, aliceID)
+	d := newDirectory(api, aliceID, dirOptions{})
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -462,7 +462,7 @@ func BenchmarkMessage(b *testing.B) {
 		b.Fatal(err)
 	}
 	frame := []byte(rec.Frames[0])
-	tr := &translator{dir: newDirectory(newFakeLookup(), aliceID), self: aliceID}
+	tr := &translator{dir: newDirectory(newFakeLookup(), aliceID, dirOptions{}), self: aliceID}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -49,6 +49,7 @@ const (
 	CatchUpPosts         = "matterbot_catchup_posts_total"
 	OutboxWaiting        = "matterbot_outbox_waiting"
 	OutboxDropped        = "matterbot_outbox_dropped_total"
+	CacheLookups         = "matterbot_cache_lookups_total"
 )
 
 // Names returns the names of the metrics the package defines, without
@@ -56,7 +57,7 @@ const (
 func Names() []string {
 	return []string{Commands, CommandDuration, RepliesSent, RepliesFailed, HandlersRunning, HandlersQueued,
 		PluginsActive, Ready, BuildInfo, APIRequests, APIRequestDuration, RateLimitWaits, RateLimitWaitSeconds,
-		WebSocketReconnects, CatchUpPosts, OutboxWaiting, OutboxDropped}
+		WebSocketReconnects, CatchUpPosts, OutboxWaiting, OutboxDropped, CacheLookups}
 }
 
 // commandBuckets spans what handlers take: a lookup in milliseconds, a
@@ -83,6 +84,9 @@ type Metrics struct {
 	catchUp         prometheus.Counter
 	outboxWaiting   prometheus.Gauge
 	outboxDropped   *prometheus.CounterVec // reason
+	cacheLookups    *prometheus.CounterVec // cache, result
+	userHits        prometheus.Counter     // cacheLookups' users/hit, found once
+	userMisses      prometheus.Counter     // cacheLookups' users/miss
 
 	// The children of the vectors by label values, found without the
 	// vectors' hashing of the values on every command and request.
@@ -165,7 +169,12 @@ func New(version string) *Metrics {
 		outboxDropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: OutboxDropped,
 			Help: "Posts dropped from the outbox: reason=\"expired\" when older than outbox_max_age, \"refused\" when the server refused them when sent again."},
 			[]string{"reason"}),
+		cacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{Name: CacheLookups,
+			Help: "Lookups in the Mattermost backend's caches, by cache (users) and result: hit, or miss when the server was asked."},
+			[]string{"cache", "result"}),
 	}
+	m.userHits = m.cacheLookups.WithLabelValues(mmbackend.CacheUsers, "hit")
+	m.userMisses = m.cacheLookups.WithLabelValues(mmbackend.CacheUsers, "miss")
 	m.reconnects.WithLabelValues("true")
 	m.reconnects.WithLabelValues("false")
 	m.outboxDropped.WithLabelValues("expired")
@@ -175,7 +184,7 @@ func New(version string) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()}})
 	build.Set(1)
 	m.reg.MustRegister(m.commands, m.commandDuration, m.requests, m.requestDuration, m.waits, m.waitSeconds,
-		m.reconnects, m.catchUp, m.outboxWaiting, m.outboxDropped, build, (*engineCollector)(m),
+		m.reconnects, m.catchUp, m.outboxWaiting, m.outboxDropped, m.cacheLookups, build, (*engineCollector)(m),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -270,6 +279,20 @@ func (m *Metrics) ObserveOutbox(waiting int) { m.outboxWaiting.Set(float64(waiti
 
 // ObserveOutboxDropped implements mmbackend.Observer.
 func (m *Metrics) ObserveOutboxDropped(reason string) { m.outboxDropped.WithLabelValues(reason).Inc() }
+
+// ObserveCache implements mmbackend.Observer.
+func (m *Metrics) ObserveCache(cache string, hit bool) {
+	switch {
+	case cache == mmbackend.CacheUsers && hit:
+		m.userHits.Inc()
+	case cache == mmbackend.CacheUsers:
+		m.userMisses.Inc()
+	case hit:
+		m.cacheLookups.WithLabelValues(cache, "hit").Inc()
+	default:
+		m.cacheLookups.WithLabelValues(cache, "miss").Inc()
+	}
+}
 
 // engineCollector collects the engine's state at scrape time, from one
 // Stats call.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/internal/metrics"
 )
@@ -76,6 +77,10 @@ func TestMetrics(t *testing.T) {
 	m.ObserveOutbox(4)
 	m.ObserveOutbox(3)
 	m.ObserveOutboxDropped("expired")
+	m.ObserveCache(mmbackend.CacheUsers, true)
+	m.ObserveCache(mmbackend.CacheUsers, true)
+	m.ObserveCache(mmbackend.CacheUsers, false)
+	m.ObserveCache("other", false)
 
 	got, families := scrape(t, m)
 	want := map[string]float64{
@@ -101,6 +106,9 @@ func TestMetrics(t *testing.T) {
 		`matterbot_outbox_waiting`:                                                                   3,
 		`matterbot_outbox_dropped_total{reason="expired"}`:                                           1,
 		`matterbot_outbox_dropped_total{reason="refused"}`:                                           0,
+		`matterbot_cache_lookups_total{cache="users",result="hit"}`:                                  2,
+		`matterbot_cache_lookups_total{cache="users",result="miss"}`:                                 1,
+		`matterbot_cache_lookups_total{cache="other",result="miss"}`:                                 1,
 		`matterbot_handlers_running`:                                                                 2,
 		`matterbot_handlers_queued`:                                                                  5,
 		`matterbot_plugins_active`:                                                                   4,

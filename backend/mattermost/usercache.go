@@ -1,0 +1,175 @@
+package mattermost
+
+import (
+	"strings"
+	"time"
+
+	mm "github.com/matterbot/matterbot/mattermost"
+)
+
+// Defaults of Options.UserCache and Options.UserCacheTTL.
+const (
+	DefaultUserCache    = 10000
+	DefaultUserCacheTTL = time.Hour
+)
+
+// CacheUsers is the cache name Observer.ObserveCache reports the user
+// cache under.
+const CacheUsers = "users"
+
+// userCache holds the users the directory has met: at most size, the
+// least recently used forgotten first, each good for ttl after the server
+// last described it (a lookup, or a user_updated event). It is not safe
+// for concurrent use: the directory's mutex guards it.
+//
+// A company's server may hold tens of thousands of people, and a bot
+// that answers them all met every one: without a bound the cache grew by
+// about 2 KiB of resident memory per person met, forever. An entry keeps
+// only what the bot uses of a user (see slimUser), a few hundred bytes.
+type userCache struct {
+	size int
+	ttl  time.Duration // 0: entries never expire
+	now  func() time.Time
+
+	byID   map[string]*userEntry
+	byName map[string]*userEntry // lowercase username → entry
+	// The entries from the most recently used (head) to the least
+	// (tail).
+	head, tail *userEntry
+}
+
+type userEntry struct {
+	u          *mm.User
+	at         time.Time // when the server last described u
+	prev, next *userEntry
+}
+
+func newUserCache(size int, ttl time.Duration, now func() time.Time) *userCache {
+	return &userCache{size: max(size, 1), ttl: ttl, now: now,
+		byID: map[string]*userEntry{}, byName: map[string]*userEntry{}}
+}
+
+// get returns the user with the given id, marking it used, and whether
+// it is fresh (not older than ttl). A stale user is still returned, for
+// when the server cannot be asked.
+func (c *userCache) get(id string) (u *mm.User, fresh bool) {
+	e := c.byID[id]
+	if e == nil {
+		return nil, false
+	}
+	c.touch(e)
+	return e.u, c.fresh(e)
+}
+
+// getByName is get by lowercase username.
+func (c *userCache) getByName(name string) (u *mm.User, fresh bool) {
+	e := c.byName[name]
+	if e == nil {
+		return nil, false
+	}
+	c.touch(e)
+	return e.u, c.fresh(e)
+}
+
+func (c *userCache) fresh(e *userEntry) bool {
+	return c.ttl <= 0 || c.now().Sub(e.at) < c.ttl
+}
+
+// put stores u (a slim copy) as fresh and most recently used, forgetting
+// the name it had before if it changed, and the least recently used
+// users beyond size. It reports how many were forgotten.
+func (c *userCache) put(u *mm.User) (evicted int) {
+	u = slimUser(u)
+	name := strings.ToLower(u.Username)
+	if e := c.byID[u.ID]; e != nil {
+		if old := strings.ToLower(e.u.Username); old != name && c.byName[old] == e {
+			delete(c.byName, old)
+		}
+		e.u, e.at = u, c.now()
+		c.byName[name] = e
+		c.touch(e)
+		return 0
+	}
+	e := &userEntry{u: u, at: c.now()}
+	c.byID[u.ID] = e
+	c.byName[name] = e
+	c.pushFront(e)
+	for len(c.byID) > c.size {
+		c.remove(c.tail)
+		evicted++
+	}
+	return evicted
+}
+
+// update stores u if its id is cached: an event about a user the bot
+// has not met does not fill the cache.
+func (c *userCache) update(u *mm.User) {
+	if c.byID[u.ID] != nil {
+		c.put(u)
+	}
+}
+
+// len returns the number of users cached.
+func (c *userCache) len() int { return len(c.byID) }
+
+// ids returns the ids of the cached users, most recently used first.
+func (c *userCache) ids() []string {
+	ids := make([]string, 0, len(c.byID))
+	for e := c.head; e != nil; e = e.next {
+		ids = append(ids, e.u.ID)
+	}
+	return ids
+}
+
+func (c *userCache) remove(e *userEntry) {
+	c.unlink(e)
+	delete(c.byID, e.u.ID)
+	if name := strings.ToLower(e.u.Username); c.byName[name] == e {
+		delete(c.byName, name)
+	}
+}
+
+func (c *userCache) touch(e *userEntry) {
+	if c.head == e {
+		return
+	}
+	c.unlink(e)
+	c.pushFront(e)
+}
+
+func (c *userCache) pushFront(e *userEntry) {
+	e.prev, e.next = nil, c.head
+	if c.head != nil {
+		c.head.prev = e
+	}
+	c.head = e
+	if c.tail == nil {
+		c.tail = e
+	}
+}
+
+func (c *userCache) unlink(e *userEntry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		c.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		c.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+}
+
+// slimUser returns a copy of u with only what the bot uses of a user:
+// its id, names, roles, whether it is a bot and whether it is
+// deactivated. The rest (notification settings, time zone, props) is
+// most of a user's size.
+func slimUser(u *mm.User) *mm.User {
+	return &mm.User{
+		ID: u.ID, CreateAt: u.CreateAt, UpdateAt: u.UpdateAt, DeleteAt: u.DeleteAt,
+		Username: u.Username, Nickname: u.Nickname, FirstName: u.FirstName, LastName: u.LastName,
+		Roles: u.Roles, IsBot: u.IsBot,
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/matterbot/matterbot/bot"
@@ -96,66 +98,118 @@ func (b *Backend) cutoff() int64 {
 	return b.now() - b.opts.CatchUp.Milliseconds()
 }
 
-// catchUpFrom reads, in every channel of the bot's, the posts from where
-// from says, and delivers those not handled yet, oldest first, each
-// once. The bot's channels are listed again first: it may have been
-// added to a channel, or sent a first direct message, while the socket
-// was down. A post the bot answered (its own posts say so, PropReplyTo)
-// is not delivered again, whichever channel the answer is in.
+// catchUpFrom reads, in the channels of the bot's that have posts from
+// where from says, those posts, and delivers those not handled yet,
+// oldest first, each once. The bot's channels are listed again first: it
+// may have been added to a channel, or sent a first direct message,
+// while the socket was down; and the listing gives each channel's
+// last_post_at, the create_at of its newest post, so that a channel with
+// nothing from where from says is not read: the cost of a catch-up
+// follows what was missed, not how many channels the bot is in. A post
+// the bot answered (its own posts say so, PropReplyTo) is not delivered
+// again, whichever channel the answer is in.
 func (b *Backend) catchUpFrom(ctx context.Context, h bot.Handler, why string, from func(channelID string) readFrom) {
 	b.catching.Store(true)
 	defer b.catching.Store(false)
-	type read struct {
-		from readFrom
-		list *mm.PostList
-	}
-	var reads []read
-	channels := b.catchUpChannels(ctx)
-	failing := false // a read failed transiently: the server is failing
+	channels, lastPost := b.catchUpChannels(ctx)
+	var reads []*channelRead
+	quiet := 0
 	for _, id := range channels {
 		rf := from(id)
-		if _, ok := b.behind[id]; ok || failing {
+		if _, ok := b.behind[id]; ok {
 			// Still catching up from an earlier gap: one more read in
 			// the background, from the earlier point, keeps its order.
-			// Or the server is failing: the event loop does not wait
-			// out the client's retries channel after channel (30
-			// channels held live events for a minute and a half).
 			b.fetchLater(id, rf, true)
 			continue
 		}
-		list, err := b.postsSince(ctx, id, rf.since-1)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if !mm.Transient(err) {
-				// Left, or the channel is gone: nothing to catch up.
-				b.log.Warn("catch-up failed", "channel_id", id, "err", err)
-				continue
-			}
+		if at, ok := lastPost[id]; ok && at < rf.since {
+			quiet++ // nothing posted there since
+			continue
+		}
+		reads = append(reads, &channelRead{id: id, from: rf})
+	}
+	b.readChannels(ctx, reads)
+	if ctx.Err() != nil {
+		return
+	}
+	var lists []*channelRead
+	for _, r := range reads {
+		switch {
+		case r.later:
+			// The server is failing: the event loop does not wait out
+			// the client's retries channel after channel (30 channels
+			// held live events for a minute and a half).
+			b.fetchLater(r.id, r.from, true)
+		case r.err == nil:
+			lists = append(lists, r)
+		case !mm.Transient(r.err):
+			// Left, or the channel is gone: nothing to catch up.
+			b.log.Warn("catch-up failed", "channel_id", r.id, "err", r.err)
+		default:
 			// The server is failing: read the channel again later, and
 			// hold its live posts until then, so that they follow the
 			// posts missed in order.
-			b.log.Warn("catch-up failed, retrying in the background", "channel_id", id, "err", err)
-			b.fetchLater(id, rf, true)
-			failing = true
-			continue
+			b.log.Warn("catch-up failed, retrying in the background", "channel_id", r.id, "err", r.err)
+			b.fetchLater(r.id, r.from, true)
 		}
-		reads = append(reads, read{rf, list})
 	}
 	answered := map[string]bool{}
-	for _, r := range reads {
+	for _, r := range lists {
 		b.noteReplies(r.list, answered)
 	}
 	var posts, old []*mm.Post
-	for _, r := range reads {
+	for _, r := range lists {
 		p, o := b.missed(r.list, r.from, answered)
 		posts, old = append(posts, p...), append(old, o...)
 	}
 	sortPosts(posts)
-	b.log.Info("catching up", "why", why, "channels", len(channels), "posts", b.othersPosts(posts))
+	b.log.Info("catching up", "why", why, "channels", len(channels), "posts", b.othersPosts(posts),
+		"read", len(reads), "quiet", quiet)
 	b.tooOld(ctx, h, old)
 	b.deliverCaught(ctx, h, posts)
+}
+
+// catchUpReaders is how many channels a catch-up reads at once.
+const catchUpReaders = 4
+
+// channelRead is one channel a catch-up reads, and what it got.
+type channelRead struct {
+	id    string
+	from  readFrom
+	list  *mm.PostList
+	err   error
+	later bool // not read: another read found the server failing
+}
+
+// readChannels reads the channels of reads, catchUpReaders at a time,
+// and waits for them. Once a read fails transiently, those not started
+// yet are left for later (channelRead.later): the server is failing.
+func (b *Backend) readChannels(ctx context.Context, reads []*channelRead) {
+	var (
+		wg      sync.WaitGroup
+		next    atomic.Int64
+		failing atomic.Bool
+	)
+	for range min(catchUpReaders, len(reads)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reads) {
+					return
+				}
+				r := reads[i]
+				if failing.Load() || ctx.Err() != nil {
+					r.later = true
+					continue
+				}
+				r.list, r.err = b.postsSince(ctx, r.id, r.from.since-1)
+				if r.err != nil && mm.Transient(r.err) {
+					failing.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // othersPosts returns how many of posts are not the bot's own: those
@@ -440,19 +494,27 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 }
 
 // catchUpChannels returns the channels to catch up in: the bot's
-// channels as the server lists them now, and those known before the gap.
-// Servers since 6.1 list them all in one call (direct and group channels
-// included, which a bot in no team can list no other way); older ones
-// answer 404, and the bot then lists them per team (direct and group
-// channels come with every team), saying so once. A listing that fails
-// is logged and the known channels are still read.
-func (b *Backend) catchUpChannels(ctx context.Context) []string {
+// channels as the server lists them now, and those known before the gap;
+// and the last_post_at of those the listing gave. Servers since 6.1 list
+// them all in one call (direct and group channels included, which a bot
+// in no team can list no other way); older ones answer 404, and the bot
+// then lists them per team (direct and group channels come with every
+// team), saying so once. A listing that fails is logged and the known
+// channels are still read, all of them.
+func (b *Backend) catchUpChannels(ctx context.Context) ([]string, map[string]int64) {
+	lastPost := map[string]int64{}
+	note := func(chs []*mm.Channel) {
+		b.joinListed(chs)
+		for _, ch := range chs {
+			lastPost[ch.ID] = ch.LastPostAt
+		}
+	}
 	if !b.perTeamListing {
 		chs, _, err := b.client.AllMyChannels(ctx)
 		switch {
 		case err == nil:
-			b.joinListed(chs)
-			return b.dir.myChannels()
+			note(chs)
+			return b.dir.myChannels(), lastPost
 		case errors.Is(err, mm.ErrNotFound):
 			b.perTeamListing = true
 			b.log.Info("catch-up: the server cannot list all the bot's channels at once (before 6.1); listing them per team")
@@ -460,7 +522,7 @@ func (b *Backend) catchUpChannels(ctx context.Context) []string {
 			if ctx.Err() == nil {
 				b.log.Warn("catch-up: cannot list the bot's channels; reading the known ones", "err", err)
 			}
-			return b.dir.myChannels()
+			return b.dir.myChannels(), lastPost
 		}
 	}
 	for _, t := range b.teams {
@@ -471,9 +533,9 @@ func (b *Backend) catchUpChannels(ctx context.Context) []string {
 			}
 			continue
 		}
-		b.joinListed(chs)
+		note(chs)
 	}
-	return b.dir.myChannels()
+	return b.dir.myChannels(), lastPost
 }
 
 // joinListed records channels the server lists as the bot's.

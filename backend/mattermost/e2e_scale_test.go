@@ -1,0 +1,99 @@
+package mattermost_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/matterbot/matterbot/bot"
+	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/mattermost/mmtest"
+)
+
+// clockedWorld is a world whose fake server stamps posts with c; the
+// world was seeded a minute before c's time, so that its seeding's
+// posts (the join messages of town-square and off-topic) are old.
+func clockedWorld(t *testing.T) (*world, *clock) {
+	t.Helper()
+	c := &clock{now: time.Now()}
+	w := newWorldOn(t, &mmtest.Options{Now: c.Now})
+	c.advance(time.Minute)
+	return w, c
+}
+
+// sayAt posts text as alice in ch, one second of the clock after the
+// previous post.
+func (w *world) sayAt(c *clock, ch *mm.Channel, text string) {
+	w.t.Helper()
+	c.advance(time.Second)
+	if _, err := w.srv.CreatePost(w.alice.ID, mm.Post{ChannelID: ch.ID, Message: text}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// postReads returns, by channel id, the reads of a channel's posts
+// (GET /channels/{id}/posts) ct counted.
+func postReads(ct *countingTransport) map[string]int {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	out := map[string]int{}
+	for k, n := range ct.paths {
+		if id, ok := strings.CutPrefix(k, "GET /api/v4/channels/"); ok && strings.HasSuffix(id, "/posts") {
+			out[strings.TrimSuffix(id, "/posts")] += n
+		}
+	}
+	return out
+}
+
+// TestCatchUpReadsChannelsWithNewPosts: a bot in 30 channels whose
+// socket cannot resume reads, to catch up, only the two channels where
+// something was posted while it was away (the listing of its channels
+// says each one's last_post_at), and answers each command there once.
+func TestCatchUpReadsChannelsWithNewPosts(t *testing.T) {
+	t.Parallel()
+	w, c := clockedWorld(t)
+	var extra []*mm.Channel
+	for i := range 28 {
+		ch, err := w.srv.AddChannel(w.team.ID, fmt.Sprintf("quiet-%d", i), "Quiet", mm.ChannelOpen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []*mm.User{w.alice, w.bot} {
+			if err := w.srv.AddChannelMember(ch.ID, u.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		extra = append(extra, ch)
+	}
+	opts, ct := w.countedOptions()
+	opts.Now = c.Now
+	// One command at a time per user: the replies come in the order
+	// the commands were delivered.
+	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1})
+	w.sayAt(c, w.ops, "!echo warm")
+	w.replyText(w.ops, "warm")
+	busy := extra[7]
+	c.advance(time.Minute)
+	before := postReads(ct)
+	w.downtime(func() {
+		for i := range 3 {
+			w.sayAt(c, w.ops, fmt.Sprintf("!echo ops %d", i))
+			w.sayAt(c, busy, fmt.Sprintf("!echo busy %d", i))
+		}
+	})
+	checkOnceInOrder(t, "~ops", w.answers(w.ops, []string{"ops 0", "ops 1", "ops 2"}),
+		[]string{"warm", "ops 0", "ops 1", "ops 2"}, func(string) string { return "" })
+	checkOnceInOrder(t, "~"+busy.Name, w.answers(busy, []string{"busy 0", "busy 1", "busy 2"}),
+		[]string{"busy 0", "busy 1", "busy 2"}, func(string) string { return "" })
+	read := map[string]int{}
+	for id, n := range postReads(ct) {
+		if n > before[id] {
+			read[id] = n - before[id]
+		}
+	}
+	want := map[string]int{w.ops.ID: 1, busy.ID: 1}
+	if len(read) != len(want) || read[w.ops.ID] != 1 || read[busy.ID] != 1 {
+		t.Errorf("catch-up read the posts of %d channels %v, want %v (~ops %s, ~%s %s)", len(read), read, want, w.ops.ID, busy.Name, busy.ID)
+	}
+}

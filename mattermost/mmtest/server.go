@@ -55,6 +55,12 @@ type Options struct {
 	// limiter inject a fake clock here.
 	Now func() time.Time
 
+	// WebApp serves every path outside the API (/api/v4/, the
+	// WebSocket included) and the webhooks (/hooks/), where a real
+	// server serves its web app; matterbot fake-server serves its
+	// playground page there. Nil (the default) answers them 404.
+	WebApp http.Handler
+
 	// StableIDs derives the ids of accounts (users and bots), teams and
 	// channels from their names: an account's and a team's from its
 	// name, a channel's from its team's id and its name, a direct or
@@ -102,6 +108,7 @@ type Server struct {
 	stable  bool    // Options.StableIDs
 	router  *router // /api/v4
 	web     *router // /hooks
+	webApp  http.Handler
 	limiter *rateLimiter
 	hub     eventHub
 	hs      *httptest.Server
@@ -203,6 +210,7 @@ func New(opts *Options) *Server {
 		maxFile: o.MaxFileSize,
 		botAPI:  o.EnableBotAccountCreation,
 		stable:  o.StableIDs,
+		webApp:  o.WebApp,
 		st:      newState(),
 		changed: make(chan struct{}),
 	}
@@ -262,7 +270,7 @@ type request struct {
 }
 
 // ServeHTTP serves the REST API, the WebSocket upgrade and incoming
-// webhooks.
+// webhooks, and Options.WebApp every other path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	token, fromQuery := apiToken(r)
@@ -290,6 +298,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rt, _ := s.web.match(r.Method, path); rt != nil {
 		s.serveAPI(w, r, s.web, path, token, fromQuery, start)
+		return
+	}
+	if s.webApp != nil {
+		s.webApp.ServeHTTP(w, r)
 		return
 	}
 	http.NotFound(w, r)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,34 @@ func TestStatusOKBody(t *testing.T) {
 	}
 	if got, want := b.String(), `{"status":"OK"}`; got != want {
 		t.Errorf("writeJSONBody(statusOK{}) = %q, want %q", got, want)
+	}
+}
+
+// Options.WebApp serves what is neither the API nor a webhook, as a real
+// server serves its web app; without it those paths are 404.
+func TestWebApp(t *testing.T) {
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "app "+r.URL.Path) })
+	for _, tc := range []struct {
+		name     string
+		app      http.Handler
+		path     string
+		status   int
+		contains string
+	}{
+		{"page", app, "/playground", 200, "app /playground"},
+		{"root", app, "/", 200, "app /"},
+		{"api", app, "/api/v4/system/ping", 200, `"status":"OK"`},
+		{"unknown api route", app, "/api/v4/nothing", 404, "api.context.404.app_error"},
+		{"no app", nil, "/playground", 404, "404 page not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(&Options{WebApp: tc.app})
+			defer s.Close()
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.contains) {
+				t.Errorf("GET %s = %d %q, want %d with %q", tc.path, rec.Code, rec.Body.String(), tc.status, tc.contains)
+			}
+		})
 	}
 }

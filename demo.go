@@ -18,6 +18,7 @@ import (
 	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
 	"github.com/matterbot/matterbot/examples/release"
+	"github.com/matterbot/matterbot/internal/playground"
 	"github.com/matterbot/matterbot/mattermost"
 )
 
@@ -222,6 +223,8 @@ func (c *demoCmd) printWelcome(out io.Writer, w *world) error {
 		}
 	}
 	fmt.Fprintf(&b, "matterbot demo: a fake Mattermost server at %s, the bot @%s connected to it\n", w.url, botName(w))
+	fmt.Fprintf(&b, "playground: %s%s?user=%s, a chat in your browser, while the demo runs: try !release api 1.4.2\n", w.url, playground.Path, user)
+	b.WriteString("  (a card: click its button, menu and dialog) and the slash command /release schedule api 1.4.2\n")
 	fmt.Fprintf(&b, "join from another terminal or a Mattermost client: log in as %s, password %q, team %s\n",
 		user, password, w.teamNames()[0])
 	fmt.Fprintf(&b, "  curl -si -d '{\"login_id\":%q,\"password\":%q}' %s/api/v4/users/login | grep -i ^token\n",

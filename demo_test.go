@@ -45,6 +45,8 @@ func TestDemoPipedLines(t *testing.T) {
 	}
 	wantInOrder(t, out,
 		"matterbot demo: a fake Mattermost server at http://127.0.0.1:",
+		"playground: http://127.0.0.1:",
+		"/playground?user=alice, a chat in your browser",
 		`log in as alice, password "alice-password", team ops`,
 		"~town-square alice: !echo hello from a pipe\n",
 		"~town-square ops-bot: hello from a pipe\n",

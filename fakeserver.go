@@ -18,6 +18,7 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/matterbot/matterbot/config"
+	"github.com/matterbot/matterbot/internal/playground"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
 
@@ -393,6 +394,26 @@ func (c *fakeServerCmd) Run(e *env) error {
 	return nil
 }
 
+// logins returns the accounts the playground offers: the users that log
+// in with a password, or else have a token. A user with MFA needs a
+// code the page cannot make: it is offered with its token only.
+func (sf *seedFile) logins() []playground.Login {
+	var out []playground.Login
+	for _, u := range sf.Users {
+		l := playground.Login{Username: u.Username, Admin: u.Admin}
+		switch {
+		case u.Password != "" && u.MFASecret == "":
+			l.Password = u.Password
+		case u.Token != "":
+			l.Token = u.Token
+		default:
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // loadSeed reads the seed file path, or the default world for "".
 func loadSeed(path string) (*seedFile, error) {
 	if path == "" {
@@ -424,7 +445,7 @@ type world struct {
 // close w.srv.
 func startWorld(addr string, sf *seedFile, version string, logger *slog.Logger) (*world, error) {
 	srv, err := mmtest.Start(addr, &mmtest.Options{Logger: logger, StableIDs: true, ServerVersion: version,
-		EnableBotAccountCreation: sf.Server.EnableBotAccountCreation})
+		EnableBotAccountCreation: sf.Server.EnableBotAccountCreation, WebApp: playground.Handler(sf.logins())})
 	if err != nil {
 		return nil, err
 	}
@@ -541,6 +562,7 @@ func checkConfigOut(path string) error {
 func (w *world) printWelcome(out io.Writer, name string, chat bool, configOut string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "fake Mattermost server at %s (Ctrl-C stops it)\n", w.url)
+	fmt.Fprintf(&b, "playground: %s%s (chat with the bot in a browser, as any of the users below)\n", w.url, playground.Path)
 	if w.url != w.srv.URL() {
 		fmt.Fprintf(&b, "listening on %s, all interfaces\n", strings.TrimPrefix(w.srv.URL(), "http://"))
 	}

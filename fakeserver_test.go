@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -134,6 +135,22 @@ func TestFakeServerCommand(t *testing.T) {
 	me := getMe(t, url, tok[1])
 	if me.Username != "ops-bot" || !me.IsBot {
 		t.Errorf("GET /users/me with the printed token = %+v, want the bot ops-bot", me)
+	}
+	// The playground is served where the welcome says, and offers the
+	// users that log in with a password.
+	if !strings.Contains(out.String(), "playground: "+url+"/playground ") {
+		t.Errorf("output %q does not give the playground's address", out.String())
+	}
+	for path, want := range map[string]string{"/playground": "<title>matterbot playground</title>", "/playground/logins": `{"username":"alice","password":"alice-password"}`} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s = %d, want 200 with %q", path, resp.StatusCode, want)
+		}
 	}
 	// Out of the box, buttons, dialogs and slash commands work: the
 	// server calls the bot's listener, and the bot is a team admin, so

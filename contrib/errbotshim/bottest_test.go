@@ -115,7 +115,7 @@ func TestGreeterUnderBottest(t *testing.T) {
 		{"@alice", "~town-square", "!greet room", []string{"Hello, everyone in ~town-square!"}},
 		{"@alice", "", "greet room", []string{"This is just the two of us, alice."}},
 		{"@alice", "~town-square", "!handshake", []string{"*secret handshake*"}},
-		{"@alice", "~town-square", "!botname", []string{"I am ops-bot."}}, // from the connect event
+		{"@alice", "~town-square", "!botname", []string{"I am ops-bot."}}, // from the bot message
 		{"@alice", "~town-square", "!greet", []string{"Hello, alice!"}},
 		// Errbot: "This command requires bot-admin privileges".
 		{"@bob", "", "!greeting Yo", []string{"`!greeting`: only bot admins may run this command."}},
@@ -250,6 +250,11 @@ func TestTickerUnderBottest(t *testing.T) {
 	got = b.Say("!report")
 	if d := cmp.Diff([]string{"@alice: Report for alice: 2 ticks."}, where(got)); d != "" {
 		t.Errorf("send_templated (-want +got):\n%s", d)
+	}
+	// warn_admins: a direct message to each of the bot's admins.
+	got = b.Say("!alarm fire")
+	if d := cmp.Diff([]string{"@alice: alarm raised by @alice: fire", "~test/town-square: Admins warned."}, where(got)); d != "" {
+		t.Errorf("warn_admins (-want +got):\n%s", d)
 	}
 	got = b.SayInThread("@alice", "~town-square", "p-root", "!reply here")
 	if len(got) != 1 || got[0].ThreadID != "p-root" || got[0].Text != "in the thread" {

@@ -8,6 +8,7 @@ import unittest
 from support import Harness, message, texts
 
 from errbot import ValidationException
+from errbot._matterbot.runtime import Runtime
 from errbot.templating import jinja2
 
 
@@ -27,7 +28,7 @@ class GreeterTest(unittest.TestCase):
         self.assertEqual(cmds["hello"]["help"], "Say hello to you, or to whom you name.")
         self.assertEqual(cmds["hello"]["handler"], "cmd:hello")
         self.assertNotIn("regex", self.h.manifest)
-        self.assertEqual(self.h.manifest["events"], ["connect"])  # to learn the bot's account
+        self.assertNotIn("events", self.h.manifest)  # the bot message names the bot's account
         self.assertNotIn("config", self.h.manifest)
 
     def test_hello(self):
@@ -47,11 +48,33 @@ class GreeterTest(unittest.TestCase):
     def test_split_args_with_separator(self):
         self.assertEqual(texts(self.h.command("!greet each ann, bob ,")[0]), ["Hi ann. Hi bob."])
 
-    def test_bot_identifier_from_connect(self):
-        self.assertEqual(self.h.rt.bot.bot_identifier.person, "@matterbot")  # hello's name
-        self.h.event("connect", {"kind": "connect", "user": {"id": "u-ops", "username": "ops-bot"}})
+    def test_bot_identifier_from_the_bot(self):
+        self.assertEqual(self.h.rt.bot.bot_identifier.person, "@matterbot")  # hello without user
+        self.h.rt.learn({"name": "matterbot", "version": "1", "prefix": "!",
+                         "user": {"id": "u-ops", "username": "ops-bot", "full_name": "Ops"}})
         self.assertEqual((self.h.rt.bot.bot_identifier.person, self.h.rt.bot.bot_identifier.userid),
                          ("@ops-bot", "u-ops"))
+        self.assertEqual(texts(self.h.command("!botname")[0]), ["I am ops-bot."])
+        h = Harness("greeter", bot={"user": {"id": "u-ops", "username": "ops-bot"}})
+        self.assertEqual(h.rt.bot.bot_identifier.person, "@ops-bot")  # hello with user
+
+    def test_bot_config_from_the_bot(self):
+        h = Harness("greeter", bot={"alt_prefixes": ["ops:"], "admins": ["@alice"]})
+        c = h.rt.plugin.bot_config
+        self.assertEqual((c.BOT_PREFIX, c.BOT_ALT_PREFIXES, c.BOT_ADMINS, c.BOT_ADMINS_NOTIFICATIONS),
+                         ("!", ("ops:",), ("@alice",), ("@alice",)))
+        h.rt.learn({"name": "matterbot", "version": "1", "prefix": "?", "alt_prefixes": [],
+                    "admins": ["@alice", "@bob"]})  # a configuration reload
+        self.assertEqual((c.BOT_PREFIX, c.BOT_ALT_PREFIXES, c.BOT_ADMINS),
+                         ("?", (), ("@alice", "@bob")))
+
+    def test_bot_message_before_load(self):
+        # hello is served in a thread: a bot message may come first.
+        h = Harness("greeter", describe_only=True)
+        rt = Runtime(h.rt.plug, h.host)
+        rt.learn({"prefix": "?", "user": {"id": "u-ops", "username": "ops-bot"}})
+        rt.load({"bot": {"name": "matterbot", "prefix": "!"}})
+        self.assertEqual((rt.bot.bot_identifier.person, rt.bot.bot_config.BOT_PREFIX), ("@ops-bot", "?"))
 
     def test_message_identifiers(self):
         self.assertEqual(texts(self.h.command("!greet room")[0]),
@@ -243,6 +266,13 @@ class TickerTest(unittest.TestCase):
         self.h.command("!report")
         self.assertEqual([(s["to"], s["text"]) for s in self.h.host.sent],
                          [("@u-alice", "Report for alice: 0 ticks.")])
+
+    def test_warn_admins(self):
+        h = Harness("ticker", bot={"admins": ["@alice", "@bob"]})
+        self.assertEqual(texts(h.command("!alarm fire")[0]), ["Admins warned."])
+        self.assertEqual([(s["to"], s["text"]) for s in h.host.sent],
+                         [("@u-alice", "alarm raised by @alice: fire"),
+                          ("@u-bob", "alarm raised by @alice: fire")])
 
     def test_warn_admins_without_admins_logs(self):
         with self.assertLogs("errbot.matterbot", logging.WARNING) as cm:

@@ -207,6 +207,17 @@ class ServeTest(unittest.TestCase):
             self.assertIn(s, stderr)
         self.assertIn("deactivating after 1 activations", [log["msg"] for log in b.logs])
 
+    def test_bot_message(self):
+        b = Bot(self, PLUGINS / "noisy" / "noisy.plug")
+        b.send(hello())
+        self.assertEqual(b.recv()["type"], "ready")
+        b.send({"type": "bot", "bot": {"name": "matterbot", "version": "test", "prefix": "?",
+                                       "alt_prefixes": [], "admins": ["@alice"],
+                                       "user": {"id": "u-ops", "username": "ops-bot"}}})
+        b.send(request("1", "cmd:whoami"))
+        self.assertEqual(b.until_done("1")[0]["text"], "@alice in ~town-square (?)")
+        self.assertEqual(b.deactivate()[0], 0)
+
     def test_deactivate_hook_reads_and_writes(self):
         # As execplugin does: deactivate, and standard input stays open
         # until the process exits, so the hook's calls get their results.

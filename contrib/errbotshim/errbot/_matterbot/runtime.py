@@ -94,7 +94,8 @@ class Host:
 
 class BotConfig:
     """Errbot's config module as a plugin reads it (self.bot_config): what
-    hello tells (BOT_PREFIX) and Errbot's defaults for the rest."""
+    the bot tells (BOT_PREFIX, BOT_ALT_PREFIXES, BOT_ADMINS: hello's bot,
+    then bot messages) and Errbot's defaults for the rest."""
 
     def __init__(self, values=None):
         self.BOT_ADMINS = ()
@@ -168,6 +169,19 @@ class ShimBot:
         self.templates = templates or Templates([os.path.join(self.plugin_dir, "templates")])
         self.log = logging.getLogger("errbot.matterbot")
 
+    def learn(self, info):
+        """Take what the protocol says of the bot (§3.6: hello's bot, a bot
+        message): its prefixes and admins, and its account once known."""
+        c = self.bot_config
+        if info.get("prefix"):  # "" in a describe hello
+            c.BOT_PREFIX = info["prefix"]
+        c.BOT_ALT_PREFIXES = tuple(info.get("alt_prefixes") or ())
+        c.BOT_ADMINS = tuple(info.get("admins") or ())
+        c.BOT_ADMINS_NOTIFICATIONS = c.BOT_ADMINS
+        u = info.get("user")
+        if u:
+            self.bot_identifier = person_from(u)
+
     # Errbot's plugin manager calls these; matterbot registered the
     # commands from the manifest, so there is nothing to do.
     def inject_commands_from(self, plugin):
@@ -240,8 +254,8 @@ class ShimBot:
     def warn_admins(self, warning):
         admins = self.bot_config.BOT_ADMINS_NOTIFICATIONS or ()
         if not admins:
-            # The protocol does not tell a plugin who the admins are: the
-            # warning goes to the bot's log, where the operator sees it.
+            # A bot without admins: the warning goes to the bot's log,
+            # where the operator sees it.
             self.log.warning("warn_admins: %s", warning)
             return
         for admin in admins:
@@ -506,18 +520,34 @@ class Runtime:
         self.filters = []
         self.callbacks = []
         self.warnings = []
+        self._bot_lock = threading.Lock()
+        self._bot_info = None  # a bot message that came before load made self.bot
+
+    def learn(self, info):
+        """A bot message (§5, §3.6): what the bot says of itself now. It
+        may come while load runs (hello is served in a thread of its
+        own): load takes it then."""
+        with self._bot_lock:
+            if self.bot is None:
+                self._bot_info = info
+                return
+            self.bot.learn(info)
 
     # Loading and describing.
     def load(self, hello=None):
         """Read the .plug, import the module and make the plugin object."""
         hello = hello or {}
-        bot = hello.get("bot") or {}
-        self.bot = ShimBot(self.host, self.plugin_dir,
-                           bot_config={"BOT_PREFIX": bot.get("prefix") or "!"},  # "" in describe
-                           bot_user={"username": bot.get("name")},
-                           call_later=self._call_later,
-                           templates=Templates([str(self.plugin_dir / "templates")],
-                                               use_jinja=self._use_jinja))
+        info = hello.get("bot") or {}
+        bot = ShimBot(self.host, self.plugin_dir,
+                      bot_user={"username": info.get("name")},
+                      call_later=self._call_later,
+                      templates=Templates([str(self.plugin_dir / "templates")],
+                                          use_jinja=self._use_jinja))
+        bot.learn(info)
+        with self._bot_lock:
+            if self._bot_info is not None:
+                bot.learn(self._bot_info)  # newer than hello's
+            self.bot = bot
         try:
             self.info = PluginInfo.load(self.plug)
         except Exception as e:
@@ -577,9 +607,7 @@ class Runtime:
         cmds = [c.manifest(self.warnings) for c in self.commands.values() if not c.is_re]
         regex = [c.manifest(self.warnings) for c in self.commands.values() if c.is_re]
         hooks = [e for w in self.webhooks.values() for e in w.manifest()]
-        # "connect" always: its user is the bot's own account, which hello
-        # does not name, and self.bot_identifier needs.
-        events = sorted({CALLBACK_EVENTS[c] for c in self.callbacks} | {"connect"})
+        events = sorted({CALLBACK_EVENTS[c] for c in self.callbacks})
         if cmds:
             m["commands"] = cmds
         if regex:

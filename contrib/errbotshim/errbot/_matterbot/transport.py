@@ -311,6 +311,8 @@ class Transport(Host):
                 self._result(m)
             elif t == "cancel":
                 self._cancel(m)
+            elif t == "bot":
+                self.runtime.learn(m.get("bot") or {})
             elif t == "deactivate":
                 th = threading.Thread(target=self._deactivate_and_exit, name="deactivate",
                                       daemon=True)

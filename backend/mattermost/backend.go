@@ -293,7 +293,7 @@ type Backend struct {
 	rejected atomic.Bool
 
 	// Owned by the event loop (Run's goroutine).
-	seen       recent // ids of the posts delivered, against replays
+	seen       window // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
 	// gapSince, when set, is when the last connection ended for good
@@ -311,7 +311,12 @@ type Backend struct {
 	behind map[string]*behind
 	// replied holds the ids of posts the bot has answered, as its own
 	// posts say (PropReplyTo): a catch-up never delivers them again.
-	replied recent
+	// Its window goes by the create_at of the answers.
+	replied window
+	// readsFrom counts the background catch-up reads not done yet by
+	// the time (ms) they read from: the duplicate guards keep what
+	// they may read again (see guardFloor).
+	readsFrom map[int64]int
 
 	// pos tracks how far each channel is handled, for a catch-up after
 	// a restart; nil without Options.Store. saved is what the last run
@@ -441,14 +446,14 @@ func New(opts Options) (*Backend, error) {
 	return &Backend{
 		ob:      ob,
 		pos:     pos,
-		replied: newRecent(4096),
+		replied: newWindow(guardKeep),
 		opts:    o,
 		url:     site,
 		log:     o.Logger,
 		client:  c,
 		limit:   o.MaxMessageRunes,
 		dms:     map[string]string{},
-		seen:    newRecent(4096),
+		seen:    newWindow(guardKeep),
 		loops:   newLoopGuard(o.LoopLimit, o.LoopWindow),
 		ignored: newRecent(1024),
 		behind:  map[string]*behind{},
@@ -1143,7 +1148,7 @@ func (b *Backend) leave(ctx context.Context, h bot.Handler, p *mm.UserRemovedEve
 // reached the engine.
 func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool {
 	p := in.post
-	if !b.seen.add(p.ID) {
+	if !b.seen.add(p.ID, p.CreateAt, b.guardFloor()) {
 		b.log.Debug("post already delivered", "post_id", p.ID)
 		return false
 	}
@@ -1153,7 +1158,7 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool 
 	if p.UserID == b.self.ID {
 		if replyTo, ok := p.Props[PropReplyTo].(string); ok && replyTo != "" {
 			b.loops.answered(replyTo, p.CreateAt)
-			b.replied.add(replyTo)
+			b.replied.add(replyTo, p.CreateAt, b.guardFloor())
 			b.answers.add(replyTo, p.ID)
 		}
 	}
@@ -1295,12 +1300,6 @@ type recent struct {
 
 func newRecent(n int) recent {
 	return recent{ids: make(map[string]struct{}, n), ring: make([]string, n)}
-}
-
-// has reports whether id is among the last n added.
-func (r *recent) has(id string) bool {
-	_, ok := r.ids[id]
-	return ok
 }
 
 // add records id and reports whether it was new.

@@ -226,8 +226,9 @@ func (b *Backend) othersPosts(posts []*mm.Post) int {
 
 // noteReplies records the posts the bot's own posts in list answer, in
 // replied and in answered. The catch-up that read list checks answered:
-// replied keeps the last few thousand only, and a catch-up may read more
-// (a channel whose position stayed far back); a command whose answer
+// replied keeps the answers from where a catch-up may read on (see
+// guardFloor), and a catch-up after a restart may read further back (a
+// channel whose position stayed far back); a command whose answer
 // replied had forgotten was answered again.
 func (b *Backend) noteReplies(list *mm.PostList, answered map[string]bool) {
 	for _, p := range list.Ordered() {
@@ -235,7 +236,7 @@ func (b *Backend) noteReplies(list *mm.PostList, answered map[string]bool) {
 			continue
 		}
 		if replyTo, ok := p.Props[PropReplyTo].(string); ok && replyTo != "" {
-			b.replied.add(replyTo)
+			b.replied.add(replyTo, p.CreateAt, b.guardFloor())
 			answered[replyTo] = true
 		}
 	}
@@ -254,7 +255,7 @@ func (b *Backend) missed(list *mm.PostList, rf readFrom, answered map[string]boo
 			// Answered: on the server, or by a reply waiting in the
 			// outbox (the server failed when it was sent, and the bot
 			// may have restarted since).
-			if b.seen.add(p.ID) {
+			if b.seen.add(p.ID, p.CreateAt, b.guardFloor()) {
 				b.track(p, nil)
 			}
 		case p.CreateAt < rf.cutoff:
@@ -276,7 +277,7 @@ func (b *Backend) tooOld(ctx context.Context, h bot.Handler, old []*mm.Post) {
 	ad, _ := h.(bot.Addresser)
 	n, oldest := 0, int64(0)
 	for _, p := range old {
-		if !b.seen.add(p.ID) {
+		if !b.seen.add(p.ID, p.CreateAt, b.guardFloor()) {
 			continue
 		}
 		b.track(p, nil)
@@ -363,6 +364,29 @@ func sortPosts(posts []*mm.Post) {
 	})
 }
 
+// guardFloor returns the earliest create_at (ms) a catch-up may read
+// from: catchUpMargin before the last post delivered, or where a
+// background read not done yet reads from. The duplicate guards (seen,
+// replied) forget no post from there on. Called by the event loop.
+func (b *Backend) guardFloor() int64 {
+	f := b.lastPostAt - catchUpMargin
+	for since := range b.readsFrom {
+		f = min(f, since)
+	}
+	return f
+}
+
+// readingFrom counts a background read from since (ms) that starts (+1)
+// or ends (-1). Called by the event loop.
+func (b *Backend) readingFrom(since int64, d int) {
+	if b.readsFrom == nil {
+		b.readsFrom = map[int64]int{}
+	}
+	if b.readsFrom[since] += d; b.readsFrom[since] <= 0 {
+		delete(b.readsFrom, since)
+	}
+}
+
 // caughtUp is the result of a catch-up read retried in the background.
 type caughtUp struct {
 	channelID string
@@ -399,6 +423,7 @@ func (b *Backend) fetchLater(channelID string, rf readFrom, hold bool) {
 		bh.from = bh.from.earlier(rf)
 		rf = bh.from
 	}
+	b.readingFrom(rf.since, 1)
 	ctx := b.bgCtx
 	b.bg.Go(func() {
 		var list *mm.PostList
@@ -468,6 +493,9 @@ func (b *Backend) readDone(r caughtUp) bool {
 // channel the server cannot read is not frozen, and its missed commands
 // are answered late rather than never. Called by the event loop.
 func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
+	// The guards keep what this read returned until it is delivered:
+	// the count drops after.
+	defer b.readingFrom(r.from.since, -1)
 	last := b.readDone(r)
 	if r.err != nil {
 		if last {

@@ -55,7 +55,7 @@ func offlineBackend(self string) *Backend {
 		self:    me,
 		dir:     dir,
 		tr:      &translator{dir: dir, self: self},
-		seen:    newRecent(64),
+		seen:    newWindow(64),
 		ignored: newRecent(64),
 	}
 }

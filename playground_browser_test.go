@@ -59,7 +59,7 @@ type browser struct {
 }
 
 // newBrowser starts Chromium and opens a tab; t's cleanup closes both.
-// Every action fails after a minute.
+// The browser lives two minutes at most, and each step (run) 30 s.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -75,15 +75,29 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("lang", "en-US"),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	b := &browser{t: t, ctx: ctx}
 	t.Cleanup(func() {
 		cancelTimeout()
-		cancelTab()
+		cancelBrowser()
 		cancelAlloc() // waits for the browser to exit
 	})
-	// Listen starts the browser and opens the tab.
+	return openTab(t, ctx)
+}
+
+// newTab opens another tab of b's browser, a session of its own.
+func (b *browser) newTab() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	return openTab(b.t, ctx)
+}
+
+// openTab opens the tab of the chromedp context ctx (starting the
+// browser for the first one) and watches its page for errors.
+func openTab(t *testing.T, ctx context.Context) *browser {
+	t.Helper()
+	b := &browser{t: t, ctx: ctx}
 	err := chromedp.Listen(ctx, func(ev any) {
 		var msg string
 		switch e := ev.(type) {
@@ -108,7 +122,7 @@ func newBrowser(t *testing.T) *browser {
 		b.mu.Unlock()
 	})
 	if err != nil {
-		t.Fatalf("start %s: %v", chromiumPath(t), err)
+		t.Fatalf("open a tab of %s: %v", chromiumPath(t), err)
 	}
 	return b
 }
@@ -207,7 +221,8 @@ func pressEnter(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) 
 // Chromium, as a person uses it: a command answered with a card, its
 // menu and its button updating the card, a dialog refusing a value with
 // the error under its field then taking another, a slash command
-// opening the dialog, an ephemeral answer, a thread and a reaction.
+// opening the dialog, an ephemeral answer, a thread, a reaction, a group
+// message seen from another user's tab, and a direct message.
 func TestPlaygroundBrowser(t *testing.T) {
 	b := newBrowser(t)
 	d := startDemo(t)
@@ -305,6 +320,30 @@ func TestPlaygroundBrowser(t *testing.T) {
 		waitJS(`document.querySelector('#posts .post:has(.attachment) .reaction.mine[data-emoji="rocket"]')?.textContent.includes("1")`),
 	)
 	b.screenshot("6-thread")
+
+	// A group message, seen from bob's tab as it happens.
+	bob := b.newTab()
+	bob.run("open the playground as bob",
+		chromedp.EmulateViewport(1280, 760),
+		chromedp.Navigate(d.url+"/playground?user=bob&channel=town-square"),
+		waitJS(`document.body.dataset.ready === "true" && document.body.dataset.connected === "true"`),
+	)
+	b.run("a group message",
+		chromedp.Click(chromedp.CSS(`#new-dm`)),
+		chromedp.Click(chromedp.CSS(`#dialog .people input[data-username="bob"]`)),
+		chromedp.Click(chromedp.CSS(`#dialog .people input[data-username="ops-bot"]`)),
+		chromedp.Click(chromedp.CSS(`#dialog .btn.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#channels .chan.active[data-channel="alice, bob, ops-bot"]`)),
+		typeLine("#input", "!echo hello, group"),
+		waitJS(postWith(posts, ".message", "hello, group")+` && [...document.querySelectorAll("#posts .post .name")].some(e => e.textContent === "ops-bot")`),
+	)
+	bob.run("bob sees the group message",
+		chromedp.Click(chromedp.CSS(`#channels .chan.unread[data-channel="alice, bob, ops-bot"]`)),
+		waitJS(`document.querySelector("#channel-name").textContent === "alice, ops-bot"`),
+		waitJS(postWith(posts, ".message", "!echo hello, group")),
+		waitJS(postWith(posts, ".message", "hello, group")),
+	)
+	bob.screenshot("7-group")
 
 	// A direct message with the bot: no prefix needed.
 	b.run("direct message",

@@ -344,6 +344,21 @@ func formatPost(where, who string, p *mattermost.Post) string {
 				fmt.Fprintf(&b, "      %s: %v\n", f.Title, f.Value)
 			}
 		}
+		// A terminal cannot click: the buttons and menus are named, and
+		// the playground clicks them.
+		var acts []string
+		for _, act := range a.Actions {
+			switch {
+			case act == nil:
+			case act.Type == mattermost.ActionTypeSelect:
+				acts = append(acts, "["+act.Name+" ▾]")
+			default:
+				acts = append(acts, "["+act.Name+"]")
+			}
+		}
+		if len(acts) > 0 {
+			fmt.Fprintf(&b, "      %s (click them in the playground)\n", strings.Join(acts, " "))
+		}
 	}
 	return b.String()
 }

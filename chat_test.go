@@ -73,11 +73,13 @@ func TestFakeServerChat(t *testing.T) {
 	// a card, is printed.
 	say("!echo hi")
 	cmd := posted(town.ID, alice.ID, "!echo hi")
-	card := map[string]any{"title": "Deploy", "text": "api to prod", "fields": []any{map[string]any{"title": "by", "value": "alice"}}}
+	card := map[string]any{"title": "Deploy", "text": "api to prod", "fields": []any{map[string]any{"title": "by", "value": "alice"}},
+		"actions": []any{map[string]any{"name": "Approve", "type": "button"}, map[string]any{"name": "Env", "type": "select"}}}
 	if _, err := srv.CreatePost(bot.ID, mattermost.Post{ChannelID: town.ID, RootID: cmd.ID, Message: "hi\nthere", Props: map[string]any{"attachments": []any{card}}}); err != nil {
 		t.Fatal(err)
 	}
-	waitOutput(t, out, "~town-square (thread) ops-bot: hi\n    there\n    [card] Deploy: api to prod\n      by: alice\n", done)
+	waitOutput(t, out, "~town-square (thread) ops-bot: hi\n    there\n    [card] Deploy: api to prod\n      by: alice\n"+
+		"      [Approve] [Env ▾] (click them in the playground)\n", done)
 	if strings.Contains(out.String(), "alice: !echo hi") {
 		t.Errorf("the chat echoed alice's own line:\n%s", out.String())
 	}

@@ -353,6 +353,11 @@ func (e *Engine) exec(j *job) {
 		use *UserError
 	)
 	switch {
+	case errors.Is(err, ErrNoMatch):
+		e.done(req, OutcomeNoMatch, time.Since(start))
+		if !j.cmd.listener {
+			e.fallThrough(req)
+		}
 	case errors.As(err, &ue):
 		msg := fmt.Sprintf("`%s`: %v.", req.invocation(), ue.Err)
 		if syn := j.cmd.synopsis(); syn != j.cmd.name || j.cmd.args != nil {
@@ -656,34 +661,85 @@ func (e *Engine) HandleMessage(m *Message) <-chan struct{} {
 		}
 	}
 	text, addressed, explicit := address(s, m)
-	c, req := e.command(reg, m, text, addressed)
+	c, req, at := e.commandFrom(reg, m, text, addressed, true, 0)
 	// While a question waits for its author's answer (Request.Ask), a
 	// command given with the prefix runs as a command, and the question
 	// still waits; any other message from the author there answers it.
 	if (c == nil || !explicit) && !m.Slash && e.answer(m, tr) {
 		return tr.done
 	}
-	matched := c != nil
-	if matched {
-		e.start(c, req, tr)
-	}
-	for _, c := range reg.listeners {
-		if !c.plugin.isActive() || m.Slash {
+	var heard []*Request // the listeners' runs
+	for _, l := range reg.listeners {
+		if !l.plugin.isActive() || m.Slash {
 			continue
 		}
-		if groups := c.re.FindStringSubmatch(m.Text); groups != nil {
-			matched = true
-			e.start(c, &Request{Message: m, Command: c.name, Args: m.Text, Match: groups}, tr)
+		if groups := l.re.FindStringSubmatch(m.Text); groups != nil {
+			heard = append(heard, &Request{Message: m, Command: l.name, Args: m.Text, Match: groups, cmd: l})
 		}
 	}
-	if addressed && text != "" && !matched {
-		if c, args := reg.regexNamed(text); c != nil {
-			e.start(c, &Request{Message: m, Command: c.name, Args: args}, tr)
-		} else if !s.opts.SuppressUnknownCommand {
-			e.unknown(m, text, tr)
-		}
+	if c != nil {
+		req.rest = dispatchRest{s: s, reg: reg, text: text, addressed: addressed, explicit: explicit, at: at, heard: len(heard) > 0}
+		e.start(c, req, tr)
+	}
+	for _, r := range heard {
+		e.start(r.cmd, r, tr)
+	}
+	if c == nil && len(heard) == 0 {
+		e.unmatched(s, reg, m, text, addressed, tr)
 	}
 	return tr.done
+}
+
+// unmatched answers an addressed message that no command, regex command
+// or listener took: with the usage of a regex command it names, or "not
+// found".
+func (e *Engine) unmatched(s *settings, reg *registry, m *Message, text string, addressed bool, tr *tracker) {
+	if !addressed || text == "" {
+		return
+	}
+	if c, args := reg.regexNamed(text); c != nil {
+		e.start(c, &Request{Message: m, Command: c.name, Args: args}, tr)
+	} else if !s.opts.SuppressUnknownCommand {
+		e.unknown(m, text, tr)
+	}
+}
+
+// dispatchRest is what HandleMessage would have done had it not chosen
+// a request's command: kept with the request (Request.rest, a value: no
+// allocation per command), for a handler that returns ErrNoMatch. The
+// zero value (reg nil) goes on with nothing.
+type dispatchRest struct {
+	s         *settings
+	reg       *registry // as the message found it
+	text      string    // after the prefix
+	addressed bool
+	explicit  bool
+	at        int  // the regex command chosen is reg.regexes[at]; -1: a command by name
+	heard     bool // a listener matched the message
+}
+
+// fallThrough goes on with the dispatch of req's message as if req's
+// command had not matched: its handler returned ErrNoMatch. Called from
+// the handler's goroutine, before the run releases its tracker.
+func (e *Engine) fallThrough(req *Request) {
+	r := req.rest
+	if r.reg == nil {
+		return
+	}
+	m := req.Message
+	if c, next, at := e.commandFrom(r.reg, m, r.text, r.addressed, false, r.at+1); c != nil {
+		next.rest = r
+		next.rest.at = at
+		e.start(c, next, req.tr)
+		return
+	}
+	if r.heard {
+		return
+	}
+	if r.explicit && !m.Slash && e.answer(m, req.tr) {
+		return
+	}
+	e.unmatched(r.s, r.reg, m, r.text, r.addressed, req.tr)
 }
 
 // Addressed implements Addresser.
@@ -703,12 +759,21 @@ func (e *Engine) Addressed(m *Message) bool {
 // command returns the command or regex command m runs, with its
 // request, or nil. text is m's text after the prefix, when addressed.
 func (e *Engine) command(reg *registry, m *Message, text string, addressed bool) (*Cmd, *Request) {
-	if addressed && text != "" {
+	c, req, _ := e.commandFrom(reg, m, text, addressed, true, 0)
+	return c, req
+}
+
+// commandFrom is command: with byName, a command by name first; then
+// the regex commands from reg.regexes[from] on. It also returns the
+// index of the regex command chosen, -1 for a command by name.
+func (e *Engine) commandFrom(reg *registry, m *Message, text string, addressed, byName bool, from int) (*Cmd, *Request, int) {
+	if byName && addressed && text != "" {
 		if c, args := reg.lookup(text); c != nil {
-			return c, &Request{Message: m, Command: c.name, Args: args}
+			return c, &Request{Message: m, Command: c.name, Args: args}, -1
 		}
 	}
-	for _, c := range reg.regexes {
+	for i := from; i < len(reg.regexes); i++ {
+		c := reg.regexes[i]
 		subject := m.Text
 		if c.prefixed {
 			if !addressed {
@@ -720,10 +785,10 @@ func (e *Engine) command(reg *registry, m *Message, text string, addressed bool)
 			continue
 		}
 		if groups := c.re.FindStringSubmatch(subject); groups != nil {
-			return c, &Request{Message: m, Command: c.name, Args: subject, Match: groups}
+			return c, &Request{Message: m, Command: c.name, Args: subject, Match: groups}, i
 		}
 	}
-	return nil, nil
+	return nil, nil, 0
 }
 
 // regexNamed returns the visible regex command that text names without

@@ -203,6 +203,84 @@ func TestRegexAndListeners(t *testing.T) {
 	}
 }
 
+// A handler that returns bot.ErrNoMatch hands the message back: the
+// engine goes on as if its command had not matched.
+func TestNoMatch(t *testing.T) {
+	decline := func(ctx context.Context, req *bot.Request) error {
+		if strings.Contains(req.Args, "no") {
+			return fmt.Errorf("not for me: %w", bot.ErrNoMatch)
+		}
+		return req.Replyf("%s took %s", req.Command, req.Args)
+	}
+	p := plug{"nm", func(p *bot.Plugin) error {
+		p.Command("pick", decline)
+		p.Regex("first", `^pick (\w+)$`, decline).Usage("<word>")
+		p.Regex("second", `^pick (\w+)`, reply("second took it"))
+		p.Regex("ticket", `^ticket (\S+)$`, decline).Usage("#<n>")
+		p.Regex("thanks", `(?i)\bthanks\b`, decline).Prefixed(false)
+		p.Listen(`\bheard\b`, reply("a listener heard"))
+		p.Command("ask", func(ctx context.Context, req *bot.Request) error {
+			m, err := req.Ask(ctx, "name?")
+			if err != nil {
+				return err
+			}
+			return req.Replyf("hello %s", m.Text)
+		})
+		return nil
+	}}
+	var obs runs
+	b := bottest.NewWithOptions(t, &bot.Options{Observer: &obs}, p)
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"taken", "!ticket 42", []string{"ticket took ticket 42"}},
+		{"a command declines: the regex commands try", "!pick nope", []string{"second took it"}},
+		{"a regex command declines: the next one runs", "!ticket no", []string{"`!ticket`: \"no\" does not fit.\nUsage: `!ticket #<n>`"}},
+		{"declined, a listener heard: nothing more", "!ticket no-heard", []string{"a listener heard"}},
+		{"unprefixed, declined: nothing", "thanks no", nil},
+		{"unprefixed, taken", "thanks a lot", []string{"thanks took thanks a lot"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, texts(b.Say(tc.in))); diff != "" {
+				t.Errorf("Say(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+	t.Run("not found", func(t *testing.T) {
+		b := bottest.New(t, plug{"nm2", func(p *bot.Plugin) error {
+			p.Regex("anything", `^(.*)$`, func(ctx context.Context, req *bot.Request) error { return bot.ErrNoMatch }).Hidden()
+			p.Command("status", reply("ok"))
+			return nil
+		}})
+		want := []string{"Command \"stauts\" not found. Did you mean `!status`?"}
+		if diff := cmp.Diff(want, texts(b.Say("!stauts"))); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("an answer to a question", func(t *testing.T) {
+		if got := texts(b.Say("!ask")); !cmp.Equal(got, []string{"name?"}) {
+			t.Fatalf("!ask = %q", got)
+		}
+		// ticket declines "!ticket no", which no other command takes: it
+		// answers the question, as if ticket had not matched.
+		if got := texts(b.Say("!ticket no")); !cmp.Equal(got, []string{"hello !ticket no"}) {
+			t.Errorf("the answer = %q", got)
+		}
+	})
+	n := 0
+	for _, r := range obs.take() {
+		if r.Outcome == bot.OutcomeNoMatch {
+			n++
+		}
+	}
+	if n != 6 { // pick, first, ticket, ticket, thanks, ticket
+		t.Errorf("%d runs with outcome no_match, want 6", n)
+	}
+}
+
 func TestAddressing(t *testing.T) {
 	p := plug{"addr", func(p *bot.Plugin) error {
 		p.Command("deploy", echoArgs)

@@ -37,12 +37,15 @@ const (
 	// OutcomeCancelled: shutdown cancelled the handler, or the command
 	// came as shutdown began and did not run.
 	OutcomeCancelled Outcome = "cancelled"
+	// OutcomeNoMatch: the handler returned ErrNoMatch: the message was
+	// not for it after all, and the engine went on without it.
+	OutcomeNoMatch Outcome = "no_match"
 )
 
 // Outcomes lists every Outcome, in the order of the constants.
 func Outcomes() []Outcome {
 	return []Outcome{OutcomeOK, OutcomeUsage, OutcomeError, OutcomeDenied, OutcomeBusy,
-		OutcomeTimeout, OutcomeNoAnswer, OutcomeCancelled}
+		OutcomeTimeout, OutcomeNoAnswer, OutcomeCancelled, OutcomeNoMatch}
 }
 
 // CommandRun is one run of a command or listener, as the engine reports

@@ -44,6 +44,7 @@ type Request struct {
 	rctx   context.Context // replies are sent under it; see Engine.replyBase
 	tr     *tracker
 	asking atomic.Int32 // Ask calls waiting for an answer
+	rest   dispatchRest // what dispatch goes on with if the handler returns ErrNoMatch; zero: nothing
 }
 
 // Context returns the handler's context.
@@ -269,6 +270,19 @@ func (r *Request) OpenFile(f FileRef) (io.ReadCloser, error) {
 	}
 	return fo.OpenFile(r.ctx, f.ID)
 }
+
+// ErrNoMatch is returned (wrapped or not) by a command's or regex
+// command's handler that finds, after all, that the message is not for
+// it: its own check of the text failed where the engine's match
+// succeeded (a pattern the engine's RE2 approximates, for instance). The
+// engine then goes on as if the command had not matched: the next regex
+// command whose pattern matches runs; if none does and no listener heard
+// the message, the message answers a pending Request.Ask, or gets the
+// usage of the regex command it names, or "not found"
+// (Options.SuppressUnknownCommand), as it would have. A handler that
+// returns it should not have replied. From a listener it only ends the
+// run. The run's outcome is OutcomeNoMatch.
+var ErrNoMatch = errors.New("bot: no match")
 
 // ErrNoAnswer is returned (wrapped) by Request.Ask when the user did not
 // answer in time. A handler that returns it gets the command's NoAnswer

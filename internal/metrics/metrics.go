@@ -142,7 +142,7 @@ func New(version string) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{Name: Commands,
-			Help: "Commands and listeners run, by plugin, command (\"listen\" for listeners) and outcome (ok, usage, error, denied, busy, timeout, no_answer, cancelled)."},
+			Help: "Commands and listeners run, by plugin, command (\"listen\" for listeners) and outcome (ok, usage, error, denied, busy, timeout, no_answer, cancelled, no_match)."},
 			[]string{"plugin", "command", "outcome"}),
 		commandDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: CommandDuration,
 			Help:    "Time the handlers of commands and listeners ran, by plugin and command.",

@@ -42,6 +42,18 @@ name = "usage"
 usage = "<right>"
 [[commands]]
 name = "whoami"
+[[regex]]
+name = "pick"
+pattern = '^pick (\w+)$'
+handler = "nomatch"
+[[regex]]
+name = "pick any"
+pattern = '^pick'
+handler = "echo"
+[[regex]]
+name = "ticket"
+pattern = '^ticket (\w+)$'
+handler = "nomatch"
 [[webhooks]]
 name = "hook"
 pattern = "POST /hook/{name}"
@@ -61,6 +73,9 @@ func TestLongLivedGo(t *testing.T) {
 		{"store round trip", "!store k1", []string{`{"v":"K1"}`}},
 		{"usage error from the plugin", "!usage", []string{"`!usage`: say it right.\nUsage: `!usage <right>`"}},
 		{"cancelled at the deadline", "!sleep", []string{"cancelled timeout", "`!sleep` timed out after 300ms."}},
+		{"regex taken", "!pick yes", []string{"took pick yes"}},
+		{"regex handed back: the next one", "!pick nope", []string{"echo pick nope"}},
+		{"regex handed back: its usage", "!ticket no", []string{"`!ticket`: \"no\" does not fit."}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

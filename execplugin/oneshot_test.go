@@ -38,6 +38,18 @@ name = "crash"
 name = "noop"
 [[commands]]
 name = "whoami"
+[[regex]]
+name = "pick"
+pattern = '^pick (\w+)$'
+handler = "nomatch"
+[[regex]]
+name = "pick any"
+pattern = '^pick'
+handler = "echo"
+[[regex]]
+name = "ticket"
+pattern = '^ticket (\w+)$'
+handler = "nomatch"
 `
 
 func TestOneShotGo(t *testing.T) {
@@ -54,6 +66,9 @@ func TestOneShotGo(t *testing.T) {
 		{"did you mean", "!ecko", []string{`Command "ecko" not found. Did you mean ` + "`!echo`?"}},
 		{"no reply", "!noop", nil},
 		{"crash", "!crash", []string{"Sorry, `!crash` failed (ref REF)."}},
+		{"regex taken", "!pick yes", []string{"took pick yes"}},
+		{"regex handed back: the next one", "!pick nope", []string{"echo pick nope"}},
+		{"regex handed back: its usage", "!ticket no", []string{"`!ticket`: \"no\" does not fit."}},
 		{"the bot", "!whoami", []string{`{"admins":["@alice"],"alt_prefixes":[],"name":"matterbot","prefix":"!",` +
 			`"user":{"bot":true,"full_name":"Ops Bot","id":"u-ops-bot","username":"ops-bot"},"version":"dev"}`}},
 	}

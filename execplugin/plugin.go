@@ -329,6 +329,7 @@ type invocation struct {
 	ask     *inbound   // one-shot: the question to ask, then run again
 	doneOK  bool       // done was written
 	err     *wireError // done's error
+	noMatch bool       // done said no_match
 	sendErr error      // the failure of the last reply sent
 }
 
@@ -509,7 +510,10 @@ func (pl *Plugin) act(ctx context.Context, inv *invocation, in *inbound) error {
 		inv.resp = in.httpReply()
 		return nil
 	case typeDone:
-		inv.doneOK, inv.err = true, in.Error
+		if in.NoMatch && inv.kind != "command" && inv.kind != "regex" && inv.kind != "listener" {
+			return fmt.Errorf("done: no_match in a %s: only a command, regex command or listener can hand its message back", inv.kind)
+		}
+		inv.doneOK, inv.err, inv.noMatch = true, in.Error, in.NoMatch
 		return nil
 	}
 	return fmt.Errorf("unknown reply type %q", in.Type)
@@ -566,6 +570,9 @@ func (pl *Plugin) outgoing(text *string, card *wireCard, file *wireFile, thread 
 
 // result turns the end of inv into the handler's error.
 func (pl *Plugin) result(inv *invocation) error {
+	if inv.noMatch {
+		return fmt.Errorf("execplugin %s: the program said no match: %w", pl.m.Name, bot.ErrNoMatch)
+	}
 	e := inv.err
 	if e == nil {
 		return nil

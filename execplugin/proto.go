@@ -257,7 +257,8 @@ type inbound struct {
 	Body       *string             `json:"body"`
 	BodyBase64 string              `json:"body_base64"`
 	// done
-	Error *wireError `json:"error"`
+	Error   *wireError `json:"error"`
+	NoMatch bool       `json:"no_match"`
 	// ready
 	Protocol int             `json:"protocol"`
 	Manifest json.RawMessage `json:"manifest"`
@@ -368,6 +369,9 @@ func (in *inbound) check() error {
 			}
 		}
 	case typeDone:
+		if in.NoMatch && in.Error != nil {
+			return errors.New("done: no_match with an error: one or the other")
+		}
 		if in.Error != nil {
 			switch in.Error.Kind {
 			case "", "internal", "user", "usage", "no_answer":

@@ -236,6 +236,13 @@ func (v *validator) validate(file string, s map[string]any, x any, at string, er
 			fail("matches %d of oneOf, want 1 (%s)", n, strings.Join(all, "; "))
 		}
 	}
+	if not, ok := s["not"].(map[string]any); ok {
+		var e []string
+		v.validate(file, not, x, at, &e)
+		if len(e) == 0 {
+			fail("matches what not excludes")
+		}
+	}
 	if anyOf := list(s["anyOf"]); len(anyOf) > 0 {
 		ok := false
 		for _, sub := range anyOf {
@@ -272,6 +279,8 @@ func TestValidator(t *testing.T) {
 		{"manifest.json", `{"protocol":1,"name":"x","version":"1","mode":"oneshot","exec":["a"],"commands":[{"name":"c","nope":1}]}`},
 		{"request.json", `{"type":"request","protocol":2}`},
 		{"bot.json", `{"type":"bot","bot":{"name":"m","version":"1","prefix":"!","user":{"username":"x"}}}`},
+		{"done.json", `{"type":"done","id":"1","no_match":true,"error":{"message":"x"}}`},
+		{"reply.json", `{"type":"done","no_match":"yes"}`},
 		{"hello.json", `{"type":"hello","protocol":1,"plugin":"p","version":"1","config":{},"describe":false,"limits":{"timeout":1,"concurrency":1,"max_output":1},"bot":{"name":"m","version":"1","prefix":"!","admins":"@alice"}}`},
 	}
 	for _, tc := range bad {

@@ -12,6 +12,8 @@
 //	noop     replies nothing
 //	send     sends "sent" to ~ops
 //	hook     answers a webhook with 201 and the body upper-cased
+//	nomatch  hands the message back (done no_match) when args has "no";
+//	         else replies "took " and the args
 //	whoami   replies with what it knows of the bot: one-shot, the
 //	         request's bot; long-lived, hello's bot updated by bot
 //	         messages, and how it learnt it
@@ -79,6 +81,12 @@ func oneshot(req msg) {
 	case "whoami":
 		b, _ := json.Marshal(req["bot"])
 		write(msg{"type": "text", "text": string(b)})
+	case "nomatch":
+		if strings.Contains(fmt.Sprint(req["args"]), "no") {
+			write(msg{"type": "done", "no_match": true})
+			return
+		}
+		write(msg{"type": "text", "text": "took " + fmt.Sprint(req["args"])})
 	case "noop":
 	}
 }
@@ -217,6 +225,12 @@ func handle(id string, req msg) {
 		write(msg{"type": "http", "id": id, "status": 201, "headers": msg{"X-Plugin": []string{"yes"}}, "body": strings.ToUpper(fmt.Sprint(w["body"]))})
 	case "usage":
 		done["error"] = msg{"kind": "usage", "message": "say it right"}
+	case "nomatch":
+		if strings.Contains(fmt.Sprint(req["args"]), "no") {
+			done["no_match"] = true
+			return
+		}
+		write(msg{"type": "text", "id": id, "text": "took " + fmt.Sprint(req["args"])})
 	case "whoami":
 		cancelMu.Lock()
 		b, _ := json.Marshal(msg{"bot": botInfo, "from": botFrom})

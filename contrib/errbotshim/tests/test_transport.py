@@ -164,7 +164,7 @@ class DescribeTest(unittest.TestCase):
         b = Bot(self, EXAMPLES / "cookies")
         b.send(hello(describe=True))
         m = b.recv()
-        self.assertEqual(len(m["manifest"]["regex"]), 4)
+        self.assertEqual(len(m["manifest"]["regex"]), 5)
         self.assertTrue(any("look-around" in log["msg"] for log in b.logs))
 
 
@@ -206,6 +206,14 @@ class ServeTest(unittest.TestCase):
                   "and sys.stdout.write"):
             self.assertIn(s, stderr)
         self.assertIn("deactivating after 1 activations", [log["msg"] for log in b.logs])
+
+    def test_no_match(self):
+        # RE2 matched "bake burnt", the plugin's look-ahead does not.
+        b = Bot(self, EXAMPLES / "cookies" / "cookies.plug")
+        b.send(hello())
+        self.assertEqual(b.recv()["type"], "ready")
+        b.send(dict(request("1", "re:bake", "bake burnt", text="!bake burnt"), kind="regex"))
+        self.assertEqual(b.until_done("1"), [{"type": "done", "id": "1", "no_match": True}])
 
     def test_bot_message(self):
         b = Bot(self, PLUGINS / "noisy" / "noisy.plug")

@@ -38,6 +38,11 @@ from . import regex as rx
 
 log = logging.getLogger("errbot.matterbot")
 
+# What Runtime.handle returns for a regex command whose Python pattern
+# does not match the text matterbot's RE2 pattern matched: the done says
+# no_match (§6.10), and matterbot goes on as if it had not matched.
+NO_MATCH = {"no_match": True}
+
 # The Errbot version the shim answers to a .plug's [Errbot] Min and Max.
 ERRBOT_VERSION = (6, 2, 0, 1)
 
@@ -679,7 +684,8 @@ class Runtime:
     # Requests.
     def handle(self, req, out):
         """Serve one request (§3.3). out(reply) sends a reply (§6) for it;
-        the return value is None or the done's error object (§6.10)."""
+        the return value is None, the done's error object (§6.10), or
+        NO_MATCH."""
         kind = req.get("kind")
         # A send made while serving a message names it (the bot marks the
         # post as an answer to it); schedules and webhooks answer none.
@@ -719,7 +725,7 @@ class Runtime:
         if c.is_re:
             match = list(c.pattern.finditer(args)) if c.matchall else c.pattern.search(args)
             if not match:
-                return None  # RE2 matched, Python does not: not for this command
+                return NO_MATCH  # RE2 matched, Python does not: not for this command
         msg, cmd, args = self._filters(msg, c.errbot_name, args)
         if msg is None:
             return None

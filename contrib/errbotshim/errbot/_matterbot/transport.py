@@ -20,7 +20,7 @@ import threading
 import traceback
 
 from ..botplugin import ValidationException
-from .runtime import (CallError, Host, LoadError, NotFound, Runtime, Unsupported,
+from .runtime import (NO_MATCH, CallError, Host, LoadError, NotFound, Runtime, Unsupported,
                       current_request, find_plug)
 
 PROTOCOL = 1
@@ -183,13 +183,16 @@ class Transport(Host):
             return self._open.get(rid) == "running"
 
     def _finish(self, rid, error=None):
-        """Write rid's done, once."""
+        """Write rid's done, once. error is None, the done's error object,
+        or NO_MATCH."""
         with self._olock:
             if self._open.get(rid) != "running":
                 return
             self._open[rid] = "done"
         d = {"type": "done", "id": rid}
-        if error:
+        if error is NO_MATCH:
+            d["no_match"] = True
+        elif error:
             d["error"] = error
         self.write(d)
 

@@ -25,3 +25,8 @@ class Cookies(BotPlugin):
     def bake(self, msg, match):
         """Bake a cookie of some kind (never burnt)."""
         return "Baking a %s cookie." % match.group(1)
+
+    @re_botcmd(pattern=r"^bake burnt$")
+    def bake_burnt(self, msg, match):
+        """What bake leaves out."""
+        return "No burnt cookies here."

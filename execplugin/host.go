@@ -293,16 +293,42 @@ func (h *Host) newPlugin(m *Manifest, dir, file string) (*Plugin, error) {
 		stderr: newStderrLimiter(),
 	}
 	if m.Describe {
-		if err := pl.describe(file); err != nil {
+		if err := pl.describe(file, h.takenCommands(m.Name)); err != nil {
 			return nil, err
 		}
 	}
 	return pl, nil
 }
 
-// describe runs the program with a describe hello and completes the
-// manifest with the declarations of its ready.
-func (pl *Plugin) describe(file string) error {
+// takenCommands returns, sorted, the names and aliases of the commands
+// (not regex commands: their names do not clash) of the bot's plugins
+// other than the one named except; nil before the bot runs (at startup
+// the Go plugins' commands are not known yet).
+func (h *Host) takenCommands(except string) []string {
+	if h.engine == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range h.engine.Plugins() {
+		if p.Name == except {
+			continue
+		}
+		for _, c := range p.Commands {
+			if c.Regex == "" {
+				out = append(out, c.Name)
+				out = append(out, c.Aliases...)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// describe runs the program with a describe hello (telling it the
+// command names taken, when known) and completes the manifest with the
+// declarations of its ready.
+func (pl *Plugin) describe(file string, taken []string) error {
+	pl.taken = taken
 	s := &supervisor{pl: pl}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	defer s.cancel()

@@ -251,6 +251,7 @@ func (s *supervisor) spawn(ctx context.Context, describe bool) (*process, *inbou
 	p.bot = hello.Bot
 	if describe {
 		hello.Config = json.RawMessage("{}")
+		hello.TakenCommands = pl.taken
 	} else {
 		hello.Config = pl.config()
 	}

@@ -48,6 +48,7 @@ type Plugin struct {
 	ids    atomic.Uint64
 	stderr *stderrLimiter
 	ll     *supervisor // long-lived mode; nil for one-shot
+	taken  []string    // the describe hello's taken_commands
 }
 
 // Name returns the manifest's name.

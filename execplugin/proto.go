@@ -134,6 +134,9 @@ type wireHello struct {
 	Bot      *wireBot        `json:"bot"`
 	Describe bool            `json:"describe"`
 	Limits   wireLimits      `json:"limits"`
+	// TakenCommands: in a describe hello, when the bot runs (a reload), the
+	// names and aliases of the other plugins' commands.
+	TakenCommands []string `json:"taken_commands,omitempty"`
 }
 
 // wireBot describes the bot: hello's bot, the bot message, a one-shot

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -373,6 +374,60 @@ func TestWatcherUnderBottest(t *testing.T) {
 	if len(seen) != 1 || !strings.HasPrefix(seen[0], "connected 1, joined 1, left 1, mentions 1, messages ") ||
 		!strings.HasSuffix(seen[0], ", presence 1, reactions 1") {
 		t.Errorf("!seen = %q\n%s", seen, log.String())
+	}
+}
+
+// hiPlugin is a Go plugin whose command "hello" an Errbot example has too.
+type hiPlugin struct{}
+
+func (hiPlugin) Setup(p *bot.Plugin) error {
+	p.Command("hello", func(ctx context.Context, req *bot.Request) error { return req.Reply("Go says hello") })
+	return nil
+}
+
+// TestClashRenamedOnReload: an Errbot plugin added while the bot runs is
+// told the command names taken, and renames its clashing command as
+// Errbot does (CLASSNAME-NAME), instead of being refused.
+func TestClashRenamedOnReload(t *testing.T) {
+	py := python3(t)
+	runner, err := filepath.Abs("matterbot-errbot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	touchSources(t)
+	var log logBuffer
+	root := t.TempDir()
+	h := execplugin.NewHost(&execplugin.Options{Dirs: []string{root}, ErrbotRunner: []string{py, runner},
+		Logger: log.logger(), KillGrace: time.Second})
+	plugins, err := h.Load([]string{"hiplugin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bottest.NewWithOptions(t, &bot.Options{Logger: log.logger(), Admins: []string{"@alice"}},
+		append([]bot.Setuper{hiPlugin{}}, plugins...)...)
+	for _, f := range []string{"greeter.plug", "greeter.py", "templates/welcome.md"} {
+		data, err := os.ReadFile(filepath.Join("examples", "greeter", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(root, "greeter", f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := bottest.Texts(b.Say("!plugin reload")); len(got) != 1 || !strings.Contains(got[0], "Greeter") {
+		t.Fatalf("!plugin reload = %q\n%s", got, log.String())
+	}
+	run(t, b, &log, []step{
+		{"@alice", "~town-square", "!hello", []string{"Go says hello"}},
+		{"@alice", "~town-square", "!greeter-hello", []string{"Hello, alice!"}},
+		{"@alice", "~town-square", "!greet", []string{"Hello, alice!"}},
+	})
+	if !strings.Contains(log.String(), "renamed greeter-hello") {
+		t.Errorf("no warning names the renamed command:\n%s", log.String())
 	}
 }
 

@@ -130,14 +130,15 @@ class Harness:
     transport does, driven with requests."""
 
     def __init__(self, example, config=None, describe_only=False, use_jinja=False, prefix="!",
-                 bot=None):
+                 bot=None, taken=()):
         self.host = FakeHost()
         self.clock = Clock()
         self.prefix = prefix
         self.rt = Runtime(EXAMPLES / example, self.host, call_later=self.clock.call_later,
                           use_jinja=use_jinja)
         self.rt.load({"bot": dict({"name": "matterbot", "version": "test", "prefix": prefix,
-                                   "alt_prefixes": [], "admins": []}, **(bot or {}))})
+                                   "alt_prefixes": [], "admins": []}, **(bot or {})),
+                      "taken_commands": list(taken)})
         self.manifest = self.rt.manifest()
         if not describe_only:
             self.rt.configure(config or {})

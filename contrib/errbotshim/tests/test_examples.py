@@ -31,6 +31,20 @@ class GreeterTest(unittest.TestCase):
         self.assertNotIn("events", self.h.manifest)  # the bot message names the bot's account
         self.assertNotIn("config", self.h.manifest)
 
+    def test_clashing_names_renamed(self):
+        # As Errbot: CLASSNAME-NAME, and a warning.
+        h = Harness("greeter", taken=["hello", "greet_each", "plugin list"])
+        cmds = {c["name"]: c for c in h.manifest["commands"]}
+        self.assertNotIn("hello", cmds)
+        self.assertNotIn("greet each", cmds)
+        self.assertEqual(cmds["greeter-hello"]["handler"], "cmd:hello")
+        self.assertNotIn("aliases", cmds["greeter-hello"])
+        self.assertEqual(cmds["greeter-greet each"]["aliases"], ["greeter-greet_each"])
+        self.assertIn("greet room", cmds)  # no clash
+        self.assertTrue(any("Greeter.hello clashes with another plugin's command hello so it has "
+                            "been renamed greeter-hello" in w for w in h.rt.warnings), h.rt.warnings)
+        self.assertEqual(texts(h.command("!greeter-hello")[0]), ["Hello, alice!"])
+
     def test_hello(self):
         self.assertEqual(self.h.command("!hello"), ([{"type": "text", "text": "Hello, alice!"}], None))
         self.assertEqual(texts(self.h.command("!hello Dinah")[0]), ["Hello, Dinah!"])

@@ -371,8 +371,10 @@ class Command:
             self.handler = "re:" + self.errbot_name
         else:
             # Errbot runs deploy_rollback for "!deploy rollback" and
-            # "!deploy_rollback": matterbot's name has the spaces.
+            # "!deploy_rollback": matterbot's name has the spaces, the
+            # alias the underscores.
             self.name = " ".join(w for w in self.errbot_name.lower().split("_") if w)
+            self.alias = self.errbot_name.lower()
             self.handler = "cmd:" + self.errbot_name
 
     def manifest(self, warnings):
@@ -391,8 +393,8 @@ class Command:
             d["pattern"] = pattern
             d["prefixed"] = bool(self.prefixed)
         else:
-            if self.errbot_name.lower() != self.name:
-                d["aliases"] = [self.errbot_name.lower()]
+            if self.alias != self.name:
+                d["aliases"] = [self.alias]
             if self.syntax:
                 d["usage"] = self.syntax
         return d
@@ -525,6 +527,7 @@ class Runtime:
         self.filters = []
         self.callbacks = []
         self.warnings = []
+        self.taken = frozenset()  # the other plugins' command names (a describe hello's)
         self._bot_lock = threading.Lock()
         self._bot_info = None  # a bot message that came before load made self.bot
 
@@ -542,6 +545,7 @@ class Runtime:
     def load(self, hello=None):
         """Read the .plug, import the module and make the plugin object."""
         hello = hello or {}
+        self.taken = frozenset(hello.get("taken_commands") or ())
         info = hello.get("bot") or {}
         bot = ShimBot(self.host, self.plugin_dir,
                       bot_user={"username": info.get("name")},
@@ -606,9 +610,33 @@ class Runtime:
             if getattr(type(self.plugin), name, None) is not getattr(BotPlugin, name):
                 self.callbacks.append(name)
 
+    def _rename_clashes(self):
+        """Errbot renames a command whose name another plugin's command
+        has to CLASSNAME-NAME and warns the admins: so does the shim, with
+        the names matterbot says are taken (a describe hello's
+        taken_commands, given when the bot already runs: a reload or a new
+        directory; at startup matterbot refuses the plugin instead). The
+        handler is unchanged: the serving process needs no renaming."""
+        if not self.taken:
+            return
+        cls = type(self.plugin).__name__
+        for c in self.commands.values():
+            if c.is_re:
+                continue
+            names = {c.name, c.errbot_name.lower()}
+            if not names & self.taken:
+                continue
+            new = ("%s-%s" % (cls, c.errbot_name)).lower()
+            self.warnings.append("%s.%s clashes with another plugin's command %s so it has been "
+                                 "renamed %s" % (self.info.name, c.errbot_name,
+                                                 sorted(names & self.taken)[0], new))
+            c.alias = new
+            c.name = " ".join(w for w in new.split("_") if w)
+
     def manifest(self):
         """The described part of the manifest (§11): ready.manifest."""
         m = {}
+        self._rename_clashes()
         cmds = [c.manifest(self.warnings) for c in self.commands.values() if not c.is_re]
         regex = [c.manifest(self.warnings) for c in self.commands.values() if c.is_re]
         hooks = [e for w in self.webhooks.values() for e in w.manifest()]

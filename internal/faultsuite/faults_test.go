@@ -200,15 +200,17 @@ func serverErrors(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
 	return fmt.Sprintf("%d bursts: %s", bursts, strings.Join(parts, " ")), nil
 }
 
-// retryBudget is how long the bot retries a reply before it keeps it in
-// its outbox: mmbackend.MaxRetryTime, scaled as the bot's.
+// retryBudget is how long the bot retries a catch-up read before it
+// gives its channel's held posts up and reads again later:
+// mmbackend.MaxRetryTime, scaled as the bot's. (A reply goes to the
+// outbox after one try.)
 func (m mode) retryBudget() time.Duration {
 	return time.Duration(float64(mmbackend.MaxRetryTime) * m.scale())
 }
 
 // longOutage answers every request 503 for longer than the bot retries a
-// reply, while its WebSocket stays up and brings commands: the server's
-// database is down, say. The replies wait in the outbox.
+// catch-up read, while its WebSocket stays up and brings commands: the
+// server's database is down, say. The replies wait in the outbox.
 func longOutage(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
 	d := s.mode.retryBudget() + s.mode.span(2*time.Second)
 	s.w.srv.FailNext(1<<30, http.StatusServiceUnavailable)
@@ -217,7 +219,7 @@ func longOutage(ctx context.Context, s *suite, r *rand.Rand) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("every request answered 503 for %v (the bot retries a reply for %v)", d, s.mode.retryBudget()), nil
+	return fmt.Sprintf("every request answered 503 for %v (longer than the bot retries a catch-up read, %v)", d, s.mode.retryBudget()), nil
 }
 
 // rateLimitStorm answers the bot's requests 429 (Retry-After: 1) for a

@@ -25,13 +25,13 @@ import (
 //	go test -run TestPlaygroundBrowser -screenshots .
 var screenshots = flag.Bool("screenshots", false, "write the playground's screenshots into docs/img")
 
-// chromiumPath returns the browser to drive: $MATTERBOT_CHROMIUM, or the
+// chromiumPath returns the browser to drive: $CHROME_BIN, or the
 // first of Debian's chromium and its usual other names on $PATH. It
 // skips the test when there is none, or fails it when
-// $MATTERBOT_BROWSER_REQUIRED is set, as .ci/run sets it.
+// $BROWSER_TESTS is "required", as .ci/run sets it.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("MATTERBOT_CHROMIUM"); p != "" {
+	if p := os.Getenv("CHROME_BIN"); p != "" {
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
@@ -40,8 +40,8 @@ func chromiumPath(t *testing.T) string {
 		}
 	}
 	msg := "no chromium on this machine, so the playground is not tested in a browser " +
-		"(install one: apt-get install chromium; or set MATTERBOT_CHROMIUM to a Chrome or Chromium binary)"
-	if os.Getenv("MATTERBOT_BROWSER_REQUIRED") != "" { // CI installs one
+		"(install one: apt-get install chromium; or set CHROME_BIN to a Chrome or Chromium binary)"
+	if os.Getenv("BROWSER_TESTS") == "required" { // CI installs one
 		t.Fatal(msg)
 	}
 	t.Skip(msg)

@@ -346,6 +346,10 @@ type Backend struct {
 	// answers holds the bot's replies to recent posts, for re-runs on
 	// edit.
 	answers answers
+	// lk holds the posts waiting for their senders to be looked up;
+	// the lookups report on looked. Owned by the event loop.
+	lk     lookups
+	looked chan lookedUp
 }
 
 var (
@@ -458,6 +462,7 @@ func New(opts Options) (*Backend, error) {
 		ignored: newRecent(1024),
 		behind:  map[string]*behind{},
 		caught:  make(chan caughtUp),
+		looked:  make(chan lookedUp),
 		polled:  make(chan []*mm.Status),
 	}, nil
 }
@@ -1022,6 +1027,12 @@ func (b *Backend) serve(ctx context.Context, h bot.Handler) error {
 			if fatal == nil {
 				b.presenceIn(h, ss)
 			}
+		case r := <-b.looked:
+			// Senders looked up in the background: their posts are
+			// delivered here, in order.
+			if fatal == nil {
+				b.lookedUpIn(ctx, h, r)
+			}
 		}
 	}
 	if err := <-errc; fatal == nil {
@@ -1162,15 +1173,27 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool 
 			b.answers.add(replyTo, p.ID)
 		}
 	}
+	if b.waits(in) {
+		return true
+	}
+	return b.handOver(ctx, h, in)
+}
+
+// handOver gives a post to the engine, unless it is not the engine's
+// business (see translator.skip), its sender or channel cannot be
+// resolved, or a loop is suspected; it reports whether the engine got
+// it. Every post not given is handled at once in its channel's position.
+func (b *Backend) handOver(ctx context.Context, h bot.Handler, in incoming) bool {
+	p := in.post
 	m, err := b.tr.message(ctx, in)
 	if err != nil {
 		b.log.Warn("post dropped", "post_id", p.ID, "channel_id", p.ChannelID, "err", err)
-		b.track(p, nil)
+		b.track(in, nil)
 		return false
 	}
 	if m == nil {
 		b.skipped(ctx, p)
-		b.track(p, nil)
+		b.track(in, nil)
 		return false
 	}
 	if fromProgram(p, m) {
@@ -1180,33 +1203,40 @@ func (b *Backend) deliver(ctx context.Context, h bot.Handler, in incoming) bool 
 		case loopTripped:
 			b.log.Warn("loop suspected: ignoring a program in a channel", "user_id", p.UserID, "channel_id", p.ChannelID,
 				"answers", b.loops.limit, "window", time.Duration(b.loops.window)*time.Millisecond)
-			b.track(p, nil)
+			b.track(in, nil)
 			return false
 		case loopMuted:
 			b.log.Debug("post skipped", "post_id", p.ID, "why", "loop suspected")
-			b.track(p, nil)
+			b.track(in, nil)
 			return false
 		}
 	}
-	b.track(p, m)
+	b.track(in, m)
 	h.HandleMessage(m)
 	return true
 }
 
-// track notes p in the channels' positions (Options.Store): handled now,
-// or, with m, when the engine is done with m (Message.Handled). The
-// bot's own posts are left out: a channel's position stays before them,
-// so that a catch-up after a restart reads them and learns which
-// commands they answer.
-func (b *Backend) track(p *mm.Post, m *bot.Message) {
+// track notes a post in the channels' positions (Options.Store): handled
+// now, or, with m, when the engine is done with m (Message.Handled). A
+// post counted already while it waited for its sender (in.handled) is
+// not counted again. The bot's own posts are left out: a channel's
+// position stays before them, so that a catch-up after a restart reads
+// them and learns which commands they answer.
+func (b *Backend) track(in incoming, m *bot.Message) {
+	p := in.post
 	if b.pos == nil || p.UserID == b.self.ID {
 		return
 	}
-	if m == nil {
+	switch {
+	case in.handled != nil && m == nil:
+		in.handled(true)
+	case in.handled != nil:
+		m.Handled = in.handled
+	case m == nil:
 		b.pos.handled(p.ChannelID, keyOf(p))
-		return
+	default:
+		m.Handled = b.pos.start(p.ChannelID, keyOf(p))
 	}
-	m.Handled = b.pos.start(p.ChannelID, keyOf(p))
 }
 
 // skipped notes a post the engine does not see. The first post of
@@ -1264,6 +1294,11 @@ type clientLookup struct{ c *mm.Client }
 func (l clientLookup) user(ctx context.Context, id string) (*mm.User, error) {
 	u, _, err := l.c.User(ctx, id)
 	return u, err
+}
+
+func (l clientLookup) usersByIDs(ctx context.Context, ids []string) ([]*mm.User, error) {
+	us, _, err := l.c.UsersByIDs(ctx, ids)
+	return us, err
 }
 
 func (l clientLookup) userByName(ctx context.Context, name string) (*mm.User, error) {

@@ -256,7 +256,7 @@ func (b *Backend) missed(list *mm.PostList, rf readFrom, answered map[string]boo
 			// outbox (the server failed when it was sent, and the bot
 			// may have restarted since).
 			if b.seen.add(p.ID, p.CreateAt, b.guardFloor()) {
-				b.track(p, nil)
+				b.track(incoming{post: p}, nil)
 			}
 		case p.CreateAt < rf.cutoff:
 			old = append(old, p)
@@ -280,11 +280,17 @@ func (b *Backend) tooOld(ctx context.Context, h bot.Handler, old []*mm.Post) {
 		if !b.seen.add(p.ID, p.CreateAt, b.guardFloor()) {
 			continue
 		}
-		b.track(p, nil)
+		b.track(incoming{post: p}, nil)
 		if p.UserID == b.self.ID {
 			continue
 		}
-		m, err := b.tr.message(ctx, incoming{post: p})
+		// Counted for a log line: a sender the directory does not hold
+		// is not asked for.
+		in := incoming{post: p, sender: b.dir.cachedUser(p.UserID)}
+		if in.sender == nil {
+			in.sender = &mm.User{ID: p.UserID}
+		}
+		m, err := b.tr.message(ctx, in)
 		if err != nil || m == nil || (ad != nil && !ad.Addressed(m)) {
 			continue
 		}

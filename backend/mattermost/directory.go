@@ -16,6 +16,8 @@ import (
 // provides it through clientLookup; tests substitute a counting fake.
 type lookup interface {
 	user(ctx context.Context, id string) (*mm.User, error)
+	// usersByIDs returns those of the users with the given ids that exist.
+	usersByIDs(ctx context.Context, ids []string) ([]*mm.User, error)
 	userByName(ctx context.Context, username string) (*mm.User, error)
 	channel(ctx context.Context, id string) (*mm.Channel, error)
 	channelByName(ctx context.Context, teamID, name string) (*mm.Channel, error)
@@ -158,6 +160,15 @@ func (d *directory) cachedUser(id string) *mm.User {
 	defer d.mu.Unlock()
 	u, _ := d.lookupUser(id)
 	return u
+}
+
+// knowsUser reports whether the user with the given id is cached and
+// fresh: user would answer without asking the server.
+func (d *directory) knowsUser(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, fresh := d.lookupUser(id)
+	return fresh
 }
 
 // putUser stores u, forgetting the name it had before if it changed, and

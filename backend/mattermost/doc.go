@@ -26,10 +26,15 @@
 // met are polled (Options.PresenceInterval) and their changes delivered.
 // Users, channels and teams are cached and kept current by the events
 // that change them, so a message from a known sender in a known channel
-// costs no REST call. Posts are delivered once each: replays after a
+// costs no REST call; the users cached are bounded (Options.UserCache).
+// A post from a sender the bot does not hold waits while the sender is
+// looked up in the background, several at once (POST /users/ids): the
+// posts of other channels and other people flow meanwhile, and each
+// channel's order, and each person's, hold. Posts are delivered once each: replays after a
 // resumed connection are dropped by id, and when the server cannot resume
-// (events were lost) the bot's channels are listed again and their posts
-// since the last one seen are fetched over REST and delivered in order. A
+// (events were lost) the bot's channels are listed again and the posts
+// since the last one seen are fetched over REST, in the channels whose
+// last post is that recent, and delivered in order. A
 // channel whose read fails with a 429, a 5xx or no answer is read again
 // in the background until it succeeds; its live posts wait for it.
 // Each message carries its permalink (bot.Message.Permalink), built as

@@ -2,7 +2,9 @@ package mattermost_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,5 +97,112 @@ func TestCatchUpReadsChannelsWithNewPosts(t *testing.T) {
 	want := map[string]int{w.ops.ID: 1, busy.ID: 1}
 	if len(read) != len(want) || read[w.ops.ID] != 1 || read[busy.ID] != 1 {
 		t.Errorf("catch-up read the posts of %d channels %v, want %v (~ops %s, ~%s %s)", len(read), read, want, w.ops.ID, busy.Name, busy.ID)
+	}
+}
+
+// gatedTransport holds the lookups of users (POST /users/ids) while its
+// gate is shut, and counts the requests by method and path, ids
+// replaced by {id}.
+type gatedTransport struct {
+	mu   sync.Mutex
+	gate chan struct{} // closed: open
+	reqs map[string]int
+}
+
+func newGatedTransport() *gatedTransport {
+	g := &gatedTransport{gate: make(chan struct{}), reqs: map[string]int{}}
+	close(g.gate)
+	return g
+}
+
+// shut holds the lookups from now on; open lets them go.
+func (g *gatedTransport) shut() {
+	g.mu.Lock()
+	g.gate = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gatedTransport) open() {
+	g.mu.Lock()
+	close(g.gate)
+	g.mu.Unlock()
+}
+
+func (g *gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	route := r.Method + " " + idPath(r.URL.Path)
+	g.mu.Lock()
+	g.reqs[route]++
+	gate := g.gate
+	g.mu.Unlock()
+	if route == "POST /api/v4/users/ids" {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (g *gatedTransport) count(route string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.reqs[route]
+}
+
+// idPath replaces the ids in a path by {id}.
+func idPath(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if mm.IsValidID(p) {
+			parts[i] = "{id}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// TestNewSendersDoNotStall: 250 people the bot never met post a command
+// each in ~ops while the server is slow to say who they are; meanwhile
+// alice, whom the bot knows, is answered in ~secret. Then the lookups
+// answer: every command in ~ops is answered once, in the order sent,
+// and the senders were looked up in batches (POST /users/ids), never one
+// by one.
+func TestNewSendersDoNotStall(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	gt := newGatedTransport()
+	opts := w.options()
+	opts.HTTPClient = &http.Client{Transport: gt}
+	w.startEngine(w.newBackend(opts), &bot.Options{MaxPerUser: 1, MaxConcurrent: 1})
+	w.say(w.secret, "", "!echo warm")
+	w.replyText(w.secret, "warm")
+	gt.shut()
+	const n = 250
+	var want []string
+	for i := range n {
+		u, err := w.srv.AddUser(mmtest.User{Username: fmt.Sprintf("new%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := fmt.Sprintf("from new%d", i)
+		want = append(want, text)
+		if _, err := w.srv.CreatePost(u.ID, mm.Post{ChannelID: w.ops.ID, Message: "!echo " + text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.say(w.secret, "", "!echo not stalled")
+	w.replyText(w.secret, "not stalled")
+	if got := len(w.botPosts(w.ops)); got != 0 {
+		t.Errorf("%d replies in ~ops before the senders were known, want 0", got)
+	}
+	gt.open()
+	checkOnceInOrder(t, "~ops", w.answers(w.ops, want), want, func(string) string { return "" })
+	if got := gt.count("GET /api/v4/users/{id}"); got != 0 {
+		t.Errorf("%d lookups of one user (GET /users/{id}), want none", got)
+	}
+	// alice's, then one for each of the first two senders (two lookups
+	// run at once), then the others 100 at a time.
+	if got, most := gt.count("POST /api/v4/users/ids"), 1+2+(n+99)/100; got > most {
+		t.Errorf("%d lookups of users (POST /users/ids) for %d senders, want at most %d", got, n, most)
 	}
 }

@@ -71,6 +71,7 @@ func TestCatchUpLookBackBeyondTheGuard(t *testing.T) {
 	must(err)
 	must(b.Connect(t.Context()))
 	b.seen, b.replied = newWindow(keep), newWindow(keep)
+	b.dir.putUser(bob) // delivered at once, not after a lookup
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	b.bgCtx = ctx

@@ -38,6 +38,12 @@ type incoming struct {
 	teamID      string
 	mentions    []string // ids the server says the post mentions
 	caughtUp    bool     // read by a catch-up, not pushed live (bot.Message.CaughtUp)
+	// sender, when set, is the post's sender as a lookup just gave it:
+	// not asked of the directory again.
+	sender *mm.User
+	// handled, when set, is the post's catch-up position, taken when it
+	// started waiting for its sender (see Backend.waits).
+	handled func(complete bool)
 }
 
 // fromEvent returns the incoming post of a posted event.
@@ -119,9 +125,12 @@ func (t *translator) message(ctx context.Context, in incoming) (*bot.Message, er
 	if p == nil || t.skip(p) != "" {
 		return nil, nil
 	}
-	sender, err := t.dir.user(ctx, p.UserID)
-	if err != nil {
-		return nil, fmt.Errorf("sender %s of post %s: %w", p.UserID, p.ID, err)
+	sender := in.sender
+	if sender == nil {
+		var err error
+		if sender, err = t.dir.user(ctx, p.UserID); err != nil {
+			return nil, fmt.Errorf("sender %s of post %s: %w", p.UserID, p.ID, err)
+		}
 	}
 	if sender.IsBot && !t.allowBots {
 		return nil, nil

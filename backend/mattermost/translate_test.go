@@ -84,6 +84,20 @@ func find[T any](f *fakeLookup, m map[string]*T, match func(*T) bool, what strin
 func (f *fakeLookup) user(_ context.Context, id string) (*mm.User, error) {
 	return find(f, f.users, func(u *mm.User) bool { return u.ID == id }, "user "+id)
 }
+func (f *fakeLookup) usersByIDs(_ context.Context, ids []string) ([]*mm.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	var out []*mm.User
+	for _, id := range ids {
+		if u := f.users[id]; u != nil {
+			cp := *u
+			out = append(out, &cp)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeLookup) userByName(_ context.Context, name string) (*mm.User, error) {
 	return find(f, f.users, func(u *mm.User) bool { return u.Username == name }, "user "+name)
 }

@@ -241,6 +241,9 @@ func TestPlaygroundBrowser(t *testing.T) {
 		waitJS(postWith(posts, ".message", "!release api 1.4.2")),
 		chromedp.WaitVisible(chromedp.CSS(`#posts .attachment button[data-action="Approve"]`)),
 		waitJS(postWith(posts, ".field", "waiting for approval")),
+		// The colour bar is the card's colour: warning, as
+		// bot.CardColor makes it.
+		waitJS(`getComputedStyle(document.querySelector("#posts .attachment")).getPropertyValue("--bar").trim() === "#DAA038"`),
 	)
 	b.screenshot("1-card")
 
@@ -280,6 +283,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#posts .attachment button[data-action="Approve"]`)),
 		waitJS(postWith(posts, ".field", "released, approved by @alice")),
 		waitJS(`document.querySelectorAll('#posts .attachment button[data-action="Approve"]').length === 0`),
+		waitJS(`getComputedStyle(document.querySelector("#posts .attachment")).getPropertyValue("--bar").trim() === "#2EB886"`),
 		waitJS(postWith(ephemeral, ".message", "Released api 1.4.2 to prod.")),
 		waitJS(postWith(ephemeral, ".only-you", "(Only visible to you)")),
 	)
@@ -303,6 +307,15 @@ func TestPlaygroundBrowser(t *testing.T) {
 	b.run("/ops-bot echo",
 		typeLine("#input", "/ops-bot echo just for me"),
 		waitJS(postWith(ephemeral, ".message", "just for me")),
+	)
+
+	// A card's pretext: release schedule as a message (no trigger id to
+	// open a dialog with) answers with the card and a word above it.
+	b.run("!release schedule",
+		typeLine("#input", "!release schedule db 9.1"),
+		waitJS(postWith(posts, ".pretext", "Click Schedule… to pick a time")),
+		waitJS(postWith(posts, ".pretext strong", "Schedule…")),
+		waitJS(postWith(posts, ".att-title", "Release db 9.1")),
 	)
 
 	// A thread, and a reaction.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/plugins"
 )
@@ -22,14 +23,15 @@ type liveDemo struct {
 	done  chan int
 }
 
-// startDemo runs the demo with the built-ins, its standard input a pipe
-// kept open, until its welcome is printed; t's cleanup stops it.
-func startDemo(t *testing.T) *liveDemo {
+// startDemo runs the demo with the built-ins and extra, its standard
+// input a pipe kept open, until its welcome is printed; t's cleanup
+// stops it.
+func startDemo(t *testing.T, extra ...bot.Setuper) *liveDemo {
 	t.Helper()
 	in, typed := io.Pipe()
 	d := &liveDemo{out: &notifyWriter{wrote: make(chan struct{}, 1)}, typed: typed, done: make(chan int, 1)}
 	go func() {
-		c := &Command{Name: "matterbot", Plugins: plugins.Builtin(), Stdin: in, Stdout: d.out, Stderr: io.Discard}
+		c := &Command{Name: "matterbot", Plugins: append(plugins.Builtin(), extra...), Stdin: in, Stdout: d.out, Stderr: io.Discard}
 		d.done <- c.Run(context.Background(), []string{"demo", "--listen", "127.0.0.1:0"})
 	}()
 	t.Cleanup(func() { d.stop(t) })

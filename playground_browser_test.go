@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/matterbot/matterbot/bot"
 )
 
 // screenshots makes TestPlaygroundBrowser write its screenshots into
@@ -217,6 +219,47 @@ func pressEnter(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) 
 	return chromedp.Void{}, nil
 }
 
+// pick is a plugin for the browser test with the menus the release card
+// lacks: of the server's users and of its channels. A choice is said on
+// the card.
+type pick struct{}
+
+func (pick) Setup(p *bot.Plugin) error {
+	card := func(said string) *bot.Card {
+		return &bot.Card{Title: "Pick", Text: said, Actions: []bot.Action{
+			bot.UserMenu("Reviewer", "reviewer"), bot.ChannelMenu("Room", "room")}}
+	}
+	bot.Command(p, "pick", func(ctx context.Context, req *bot.Request, _ struct{}) error {
+		return req.Card(*card("nothing picked"))
+	})
+	chose := func(ctx context.Context, c *bot.Click) error {
+		return c.Update("", card(c.Action+" "+c.Selected))
+	}
+	p.OnClick("reviewer", chose)
+	p.OnClick("room", chose)
+	return nil
+}
+
+// choose picks the option labelled text in the menu sel once its
+// options are there, as a person does (the value changes, then
+// "change"), and waits for the card to say "ACTION VALUE".
+func choose(sel, action, text string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		return chromedp.Void{}, chromedp.Do(ctx,
+			waitJS(fmt.Sprintf(`(() => {
+				const s = document.querySelector(%q);
+				const o = s && [...s.options].find(o => o.text === %q);
+				if (!o) return false;
+				s.value = o.value;
+				s.dispatchEvent(new Event("change"));
+				window.picked = o.value;
+				return true;
+			})()`, sel, text)),
+			waitJS(fmt.Sprintf(`[...document.querySelectorAll("#posts .attachment .message")].some(m => m.textContent === %q + " " + window.picked)`, action)),
+		)
+	}
+}
+
 // TestPlaygroundBrowser: the demo's playground in a real headless
 // Chromium, as a person uses it: a command answered with a card, its
 // menu and its button updating the card, a dialog refusing a value with
@@ -225,7 +268,7 @@ func pressEnter(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) 
 // message seen from another user's tab, and a direct message.
 func TestPlaygroundBrowser(t *testing.T) {
 	b := newBrowser(t)
-	d := startDemo(t)
+	d := startDemo(t, pick{})
 	const posts, thread, ephemeral = "#posts .post", "#thread .post", "#posts .post.ephemeral"
 
 	b.run("open the playground as alice in town-square",
@@ -316,6 +359,14 @@ func TestPlaygroundBrowser(t *testing.T) {
 		waitJS(postWith(posts, ".pretext", "Click Schedule… to pick a time")),
 		waitJS(postWith(posts, ".pretext strong", "Schedule…")),
 		waitJS(postWith(posts, ".att-title", "Release db 9.1")),
+	)
+
+	// Menus of users and of channels.
+	b.run("!pick",
+		typeLine("#input", "!pick"),
+		waitJS(postWith(posts, ".message", "nothing picked")),
+		choose(`#posts .attachment select[data-action="Reviewer"]`, "reviewer", "@bob"),
+		choose(`#posts .attachment select[data-action="Room"]`, "room", "Deploys"),
 	)
 
 	// A thread, and a reaction.

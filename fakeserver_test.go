@@ -14,7 +14,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/matterbot/matterbot/config"
+	"github.com/matterbot/matterbot/internal/playground"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
 )
@@ -512,5 +515,44 @@ func TestSeedDocs(t *testing.T) {
 	}
 	if example := strings.TrimSpace(seedHelpExample(t)); !strings.Contains(string(doc), "```toml\n"+example+"\n```") {
 		t.Errorf("docs/fake-server.md does not show the seed file of fake-server --help:\n%s", example)
+	}
+}
+
+// The playground offers the users that can log in: with their password,
+// or with their token when they have no password or need an MFA code;
+// bots and users with neither are left out.
+func TestSeedLogins(t *testing.T) {
+	sf, err := parseSeed("logins.toml", `
+[[users]]
+username = "alice"
+password = "alice-password"
+[[users]]
+username = "carol"
+token = "caroltoken"
+admin = true
+[[users]]
+username = "dave"
+password = "dave-password"
+token = "davetoken"
+mfa_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+[[users]]
+username = "erin"
+password = "erin-password"
+mfa_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+[[users]]
+username = "frank"
+[[bots]]
+username = "ops-bot"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []playground.Login{
+		{Username: "alice", Password: "alice-password"},
+		{Username: "carol", Token: "caroltoken", Admin: true},
+		{Username: "dave", Token: "davetoken"},
+	}
+	if diff := cmp.Diff(want, sf.logins()); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 )
 
@@ -61,6 +62,36 @@ func (c *Client) MyChannels(ctx context.Context, teamID string) ([]*Channel, *Re
 	return chs, r, nil
 }
 
+// MyChannelsFunc is MyChannels passing each channel to f rather than
+// returning them all: the answer is decoded as it arrives, one channel
+// at a time, so that a client in thousands of channels never holds them
+// all at once (ten thousand channels are about 4 MB of JSON, and more
+// decoded). f must not keep ch, which is reused. An answer broken or
+// cut short is an error after f has seen the channels before the break.
+func (c *Client) MyChannelsFunc(ctx context.Context, teamID string, f func(ch *Channel)) (*Response, error) {
+	return c.channelsFunc(ctx, &request{method: http.MethodGet, path: "/users/me/teams/" + pathEscape(teamID) + "/channels",
+		route: "/api/v4/users/me/teams/{team_id}/channels", idempotent: true, stream: true}, f)
+}
+
+// channelsFunc sends rq, a streamed GET of a list of channels, and
+// decodes its answer as it comes, within the client's timeout.
+func (c *Client) channelsFunc(ctx context.Context, rq *request, f func(ch *Channel)) (*Response, error) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	r, err := c.do(ctx, rq, nil)
+	if err != nil {
+		return r, err
+	}
+	defer r.Body.Close()
+	if err := eachChannel(r.Body, f); err != nil {
+		return r, fmt.Errorf("mattermost: %s %s: decode answer: %w", rq.method, rq.path, err)
+	}
+	return r, nil
+}
+
 // MyChannelMembers returns our memberships of the channels of a team
 // (and of our direct and group channels), with their roles.
 // https://developers.mattermost.com/api-documentation/#/operations/GetChannelMembersForUser
@@ -90,6 +121,57 @@ func (c *Client) AllMyChannels(ctx context.Context) ([]*Channel, *Response, erro
 		return nil, r, fmt.Errorf("mattermost: GET /users/me/channels: decode answer: %w", err)
 	}
 	return chs, r, nil
+}
+
+// AllMyChannelsFunc is AllMyChannels passing each channel to f, as
+// MyChannelsFunc does.
+func (c *Client) AllMyChannelsFunc(ctx context.Context, f func(ch *Channel)) (*Response, error) {
+	return c.channelsFunc(ctx, &request{method: http.MethodGet, path: "/users/me/channels", route: "/api/v4/users/me/channels",
+		idempotent: true, stream: true}, f)
+}
+
+// eachChannel decodes a JSON array of channels (or null) as it reads
+// it, one element at a time into one Channel, which it passes to f after
+// each. The answer of GET /users/{user_id}/channels for a user in no
+// channel, "[" and the store's not-found error (see
+// decodeStreamedChannels), is an empty list.
+func eachChannel(r io.Reader, f func(*Channel)) error {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return err
+	case tok == nil:
+		return nil // null
+	case tok != json.Delim('['):
+		return fmt.Errorf("want an array of channels, got %v", tok)
+	}
+	var (
+		ch    Channel
+		first = true
+	)
+	for dec.More() {
+		ch = Channel{}
+		if first {
+			first = false
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return err
+			}
+			var e APIError
+			if json.Unmarshal(raw, &e) == nil && e.ID == "app.channel.get_channels.not_found.app_error" {
+				return nil
+			}
+			if err := json.Unmarshal(raw, &ch); err != nil {
+				return err
+			}
+		} else if err := dec.Decode(&ch); err != nil {
+			return err
+		}
+		f(&ch)
+	}
+	_, err = dec.Token() // the closing ]
+	return err
 }
 
 // decodeStreamedChannels decodes the answer of GET

@@ -1,6 +1,7 @@
 package mattermost
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -179,8 +180,58 @@ func TestAllMyChannels(t *testing.T) {
 			if diff := cmp.Diff(tc.wantIDs, ids); diff != "" {
 				t.Errorf("AllMyChannels() ids (-want +got):\n%s", diff)
 			}
+			// The same, one channel at a time.
+			ids = []string{}
+			_, err = c.AllMyChannelsFunc(t.Context(), func(ch *Channel) { ids = append(ids, ch.ID) })
+			if err != nil {
+				t.Fatalf("AllMyChannelsFunc(): %v", err)
+			}
+			if diff := cmp.Diff(tc.wantIDs, ids); diff != "" {
+				t.Errorf("AllMyChannelsFunc() ids (-want +got):\n%s", diff)
+			}
 		})
 	}
+}
+
+// TestMyChannelsFunc: each channel of the answer reaches f, decoded
+// whole and alone (no field of the one before left over); a broken
+// answer is an error.
+func TestMyChannelsFunc(t *testing.T) {
+	c, mux, _ := setup(t, nil)
+	body := `[{"id":"q3k36jcewi8e3ymftf4xc1g9wo","type":"O","team_id":"g4abhgi4hfb3xqdwp4ixd58t4r","name":"ops","header":"h","last_post_at":42},` +
+		`{"id":"5g5stom4x3f8ikrcy6huy6wpnw","type":"D","name":"a__b"}]`
+	mux.HandleFunc("/api/v4/users/me/teams/g4abhgi4hfb3xqdwp4ixd58t4r/channels", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, http.MethodGet)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body))
+	})
+	var got []Channel
+	if _, err := c.MyChannelsFunc(t.Context(), "g4abhgi4hfb3xqdwp4ixd58t4r", func(ch *Channel) { got = append(got, *ch) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []Channel{
+		{ID: "q3k36jcewi8e3ymftf4xc1g9wo", Type: "O", TeamID: "g4abhgi4hfb3xqdwp4ixd58t4r", Name: "ops", Header: "h", LastPostAt: 42},
+		{ID: "5g5stom4x3f8ikrcy6huy6wpnw", Type: "D", Name: "a__b"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("MyChannelsFunc channels (-want +got):\n%s", diff)
+	}
+	body = `[{"id":"q3k36jcewi8e3ymftf4xc1g9wo"},`
+	if _, err := c.MyChannelsFunc(t.Context(), "g4abhgi4hfb3xqdwp4ixd58t4r", func(*Channel) {}); err == nil {
+		t.Error("MyChannelsFunc of a broken answer: nil error, want one")
+	}
+}
+
+// FuzzEachChannel: any body decodes to channels or an error, never a
+// panic.
+func FuzzEachChannel(f *testing.F) {
+	f.Add([]byte(`[{"id":"5g5stom4x3f8ikrcy6huy6wpnw","type":"D"}]`))
+	f.Add([]byte(`[{"id":"x"},`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = eachChannel(bytes.NewReader(b), func(*Channel) {})
+	})
 }
 
 // errAny stands for "some error" in tables.

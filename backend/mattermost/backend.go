@@ -577,11 +577,11 @@ func (b *Backend) connect(ctx context.Context) error {
 			return startupErr(nil, "%s is not a member of team %q: add the bot to the team", me.Username, name)
 		}
 		b.teams = append(b.teams, t)
-		chs, _, err := b.client.MyChannels(ctx, t.ID)
-		if err != nil {
+		// One at a time: a bot in ten thousand channels does not hold
+		// them all, whole, at once.
+		if _, err := b.client.MyChannelsFunc(ctx, t.ID, b.joinListed); err != nil {
 			return b.startupError(err)
 		}
-		b.joinListed(chs)
 	}
 	b.tr.defaultTeam = b.teams[0].ID
 	if len(b.opts.Teams) > 0 {

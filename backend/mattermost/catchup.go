@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -537,17 +538,14 @@ func (b *Backend) caughtUpIn(ctx context.Context, h bot.Handler, r caughtUp) {
 // channels are still read, all of them.
 func (b *Backend) catchUpChannels(ctx context.Context) ([]string, map[string]int64) {
 	lastPost := map[string]int64{}
-	note := func(chs []*mm.Channel) {
-		b.joinListed(chs)
-		for _, ch := range chs {
-			lastPost[ch.ID] = ch.LastPostAt
-		}
+	note := func(ch *mm.Channel) {
+		b.joinListed(ch)
+		lastPost[strings.Clone(ch.ID)] = ch.LastPostAt
 	}
 	if !b.perTeamListing {
-		chs, _, err := b.client.AllMyChannels(ctx)
+		_, err := b.client.AllMyChannelsFunc(ctx, note)
 		switch {
 		case err == nil:
-			note(chs)
 			return b.dir.myChannels(), lastPost
 		case errors.Is(err, mm.ErrNotFound):
 			b.perTeamListing = true
@@ -560,22 +558,18 @@ func (b *Backend) catchUpChannels(ctx context.Context) ([]string, map[string]int
 		}
 	}
 	for _, t := range b.teams {
-		chs, _, err := b.client.MyChannels(ctx, t.ID)
-		if err != nil {
+		if _, err := b.client.MyChannelsFunc(ctx, t.ID, note); err != nil {
 			if ctx.Err() == nil {
 				b.log.Warn("catch-up: cannot list the bot's channels; reading the known ones", "team_id", t.ID, "err", err)
 			}
-			continue
 		}
-		note(chs)
 	}
 	return b.dir.myChannels(), lastPost
 }
 
-// joinListed records channels the server lists as the bot's.
-func (b *Backend) joinListed(chs []*mm.Channel) {
-	for _, ch := range chs {
-		b.dir.putChannel(ch)
-		b.dir.join(ch.ID)
-	}
+// joinListed records a channel the server lists as the bot's. ch may be
+// reused after (see mm.Client.MyChannelsFunc).
+func (b *Backend) joinListed(ch *mm.Channel) {
+	b.dir.putChannel(ch)
+	b.dir.join(ch.ID)
 }

@@ -30,9 +30,9 @@ type lookup interface {
 // REST call. Events keep it correct (see directory.apply): renames,
 // archived channels, new memberships. Users are many on a big server:
 // at most Options.UserCache are kept, each for Options.UserCacheTTL (see
-// userCache); the bot itself is always. Channels and teams are kept:
-// the bot's channels are listed at connect anyway, and a channel is a few
-// hundred bytes.
+// userCache); the bot itself is always. Channels and teams are kept, as
+// much of them as the bot uses (chanInfo): the bot's channels are listed
+// at connect anyway.
 //
 // The cached values are shared: callers must not modify them.
 type directory struct {
@@ -43,13 +43,13 @@ type directory struct {
 	observe func(hit bool)
 
 	mu       sync.Mutex
-	me       *mm.User               // the bot itself, never evicted
-	users    *userCache             // the others
-	channels map[string]*mm.Channel // by id
-	chanIDs  map[chanKey]string     // team id + name → id
-	teams    map[string]*mm.Team    // by id
-	teamIDs  map[string]string      // name → id
-	mine     map[string]bool        // ids of the channels the bot is in
+	me       *mm.User            // the bot itself, never evicted
+	users    *userCache          // the others
+	channels map[string]chanInfo // by id
+	chanIDs  map[chanKey]string  // team id + name → id
+	teams    map[string]*mm.Team // by id
+	teamIDs  map[string]string   // name → id
+	mine     map[string]bool     // ids of the channels the bot is in
 }
 
 type chanKey struct{ teamID, name string }
@@ -82,7 +82,7 @@ func newDirectory(api lookup, self string, o dirOptions) *directory {
 		observe:  o.observe,
 		mine:     map[string]bool{},
 		users:    newUserCache(o.users, o.usersTTL, o.now),
-		channels: map[string]*mm.Channel{},
+		channels: map[string]chanInfo{},
 		chanIDs:  map[chanKey]string{},
 		teams:    map[string]*mm.Team{},
 		teamIDs:  map[string]string{},
@@ -167,12 +167,11 @@ func (d *directory) cachedUser(id string) *mm.User {
 func (d *directory) knowsUser(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, fresh := d.lookupUser(id)
-	return fresh
+	return (d.me != nil && id == d.me.ID) || d.users.isFresh(id)
 }
 
 // putUser stores u, forgetting the name it had before if it changed, and
-// returns what the directory keeps of it (see slimUser). The bot itself
+// returns what the directory keeps of it (see person). The bot itself
 // is kept whole.
 func (d *directory) putUser(u *mm.User) *mm.User {
 	d.mu.Lock()
@@ -201,53 +200,87 @@ func (d *directory) updateUser(u *mm.User) {
 
 // channel returns the channel with the given id.
 func (d *directory) channel(ctx context.Context, id string) (*mm.Channel, error) {
-	d.mu.Lock()
-	ch := d.channels[id]
-	d.mu.Unlock()
-	if ch != nil {
+	if ch := d.cachedChannel(id); ch != nil {
 		return ch, nil
 	}
 	ch, err := d.api.channel(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	d.putChannel(ch)
-	return ch, nil
+	return d.putChannel(ch), nil
 }
 
 // channelByName returns the channel called name in the team.
 func (d *directory) channelByName(ctx context.Context, teamID, name string) (*mm.Channel, error) {
 	name = strings.ToLower(name)
 	d.mu.Lock()
-	ch := d.channels[d.chanIDs[chanKey{teamID, name}]]
+	ci, ok := d.channels[d.chanIDs[chanKey{teamID, name}]]
 	d.mu.Unlock()
-	if ch != nil {
-		return ch, nil
+	if ok {
+		return ci.channel(), nil
 	}
 	ch, err := d.api.channelByName(ctx, teamID, name)
 	if err != nil {
 		return nil, err
 	}
-	d.putChannel(ch)
-	return ch, nil
+	return d.putChannel(ch), nil
 }
 
-// putChannel stores ch, forgetting the name it had before if it changed.
-func (d *directory) putChannel(ch *mm.Channel) {
+// putChannel stores what the bot uses of ch (chanInfo), forgetting the
+// name it had before if it changed, and returns it.
+func (d *directory) putChannel(ch *mm.Channel) *mm.Channel {
+	ci := chanInfoOf(ch)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if old := d.channels[ch.ID]; old != nil && (old.Name != ch.Name || old.TeamID != ch.TeamID) {
+	if t := d.teams[ci.TeamID]; t != nil {
+		ci.TeamID = t.ID // one copy of a team's id for all its channels
+	}
+	if old, ok := d.channels[ci.ID]; ok && (old.Name != ci.Name || old.TeamID != ci.TeamID) {
 		delete(d.chanIDs, chanKey{old.TeamID, old.Name})
 	}
-	d.channels[ch.ID] = ch
-	d.chanIDs[chanKey{ch.TeamID, ch.Name}] = ch.ID
+	d.channels[ci.ID] = ci
+	d.chanIDs[chanKey{ci.TeamID, ci.Name}] = ci.ID
+	return ci.channel()
+}
+
+// chanInfo is what the directory keeps of a channel: its id, team,
+// type, names and whether it is archived. The header, purpose and props
+// are most of a channel's size, and a bot in ten thousand channels holds
+// them all.
+type chanInfo struct {
+	ID, TeamID, Type, Name, DisplayName string
+	DeleteAt                            int64
+}
+
+func chanInfoOf(ch *mm.Channel) chanInfo {
+	typ := ch.Type
+	switch typ { // one copy of each type for all channels
+	case mm.ChannelOpen:
+		typ = mm.ChannelOpen
+	case mm.ChannelPrivate:
+		typ = mm.ChannelPrivate
+	case mm.ChannelDirect:
+		typ = mm.ChannelDirect
+	case mm.ChannelGroup:
+		typ = mm.ChannelGroup
+	}
+	return chanInfo{ID: ch.ID, TeamID: ch.TeamID, Type: typ, Name: ch.Name, DisplayName: ch.DisplayName, DeleteAt: ch.DeleteAt}
+}
+
+// channel returns ci as an mm.Channel, new: the caller may keep it.
+func (ci chanInfo) channel() *mm.Channel {
+	return &mm.Channel{ID: ci.ID, TeamID: ci.TeamID, Type: ci.Type, Name: ci.Name, DisplayName: ci.DisplayName, DeleteAt: ci.DeleteAt}
 }
 
 // cachedChannel returns the channel with the given id if it is cached.
 func (d *directory) cachedChannel(id string) *mm.Channel {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.channels[id]
+	ci, ok := d.channels[id]
+	d.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return ci.channel()
 }
 
 // team returns the team with the given id.
@@ -342,10 +375,9 @@ func (d *directory) apply(ev *mm.Event) {
 		d.putChannel(p.Channel)
 	case *mm.ChannelDeletedEvent:
 		d.mu.Lock()
-		if ch := d.channels[p.ChannelID]; ch != nil {
-			archived := *ch // cached values are shared: copy, don't modify
-			archived.DeleteAt = p.DeleteAt
-			d.channels[p.ChannelID] = &archived
+		if ci, ok := d.channels[p.ChannelID]; ok {
+			ci.DeleteAt = p.DeleteAt
+			d.channels[p.ChannelID] = ci
 		}
 		d.mu.Unlock()
 	case *mm.PostedEvent:
@@ -373,7 +405,16 @@ func (d *directory) join(channelID string) {
 		return
 	}
 	d.mu.Lock()
-	d.mine[channelID] = true
+	if !d.mine[channelID] {
+		// The channel's own id, or a copy: the id of a decoded post
+		// shares one allocation with all the post's text.
+		if ci, ok := d.channels[channelID]; ok {
+			channelID = ci.ID
+		} else {
+			channelID = strings.Clone(channelID)
+		}
+		d.mine[channelID] = true
+	}
 	d.mu.Unlock()
 }
 

@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/matterbot/matterbot/bot"
@@ -40,6 +41,8 @@ func (a *answers) add(postID, replyID string) {
 	}
 	an := a.by[postID]
 	if an == nil {
+		// Copies: a decoded post's ids share its text's allocation.
+		postID = strings.Clone(postID)
 		an = &replyRec{}
 		a.by[postID] = an
 		a.order = append(a.order, postID)
@@ -53,6 +56,7 @@ func (a *answers) add(postID, replyID string) {
 			return // the edit of a reply comes back as post_edited, not posted; a replay
 		}
 	}
+	replyID = strings.Clone(replyID)
 	if !an.editing || an.next >= len(an.replies) {
 		an.replies = append(an.replies, replyID)
 		if an.editing {

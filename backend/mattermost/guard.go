@@ -1,9 +1,11 @@
 package mattermost
 
+import "strings"
+
 // guardKeep is how many post ids a duplicate guard (window) keeps at
 // least, whatever their age: the posts a resumed WebSocket replays (the
 // server keeps the last 128 events of a connection) are among them.
-const guardKeep = 4096
+const guardKeep = 1024
 
 // window is a duplicate guard: a set of post ids that forgets an id only
 // when it holds more than keep and the post is older than the floor it
@@ -45,6 +47,10 @@ func (w *window) add(id string, at, floor int64) bool {
 	if w.ids == nil {
 		w.ids = map[string]struct{}{}
 	}
+	// A copy: the id of a decoded post shares one allocation with all
+	// the post's text (mm's decoder batches them), which the guard
+	// would keep alive for as long as it keeps the id.
+	id = strings.Clone(id)
 	w.ids[id] = struct{}{}
 	w.queue = append(w.queue, windowEntry{id, at})
 	for len(w.ids) > w.keep && w.head < len(w.queue) && w.queue[w.head].at < floor {

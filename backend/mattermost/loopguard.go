@@ -1,6 +1,9 @@
 package mattermost
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Defaults of Options.LoopLimit and Options.LoopWindow.
 const (
@@ -138,7 +141,7 @@ func (g *loopGuard) check(userID, channelID, postID string, at int64) verdict {
 			clear(g.asked)
 		}
 	}
-	g.asked[postID] = askedPost{key: k, at: at}
+	g.asked[strings.Clone(postID)] = askedPost{key: k, at: at} // a copy, see window.add
 	return loopPass
 }
 

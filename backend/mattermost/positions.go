@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,6 +97,7 @@ func (ps *positions) load(ctx context.Context) (savedPositions, bool, error) {
 // start notes a post delivered to the engine and returns the function
 // the engine calls when it is done with it (Message.Handled).
 func (ps *positions) start(channelID string, k postKey) func(complete bool) {
+	k.ID = strings.Clone(k.ID) // a copy, see window.add
 	ps.mu.Lock()
 	c := ps.channel(channelID)
 	i, _ := slices.BinarySearchFunc(c.pending, k, func(p pendingPost, k postKey) int { return p.key.compare(k) })
@@ -109,6 +111,7 @@ func (ps *positions) start(channelID string, k postKey) func(complete bool) {
 
 // handled notes a post handled without the engine.
 func (ps *positions) handled(channelID string, k postKey) {
+	k.ID = strings.Clone(k.ID) // a copy, see window.add
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	c := ps.channel(channelID)
@@ -162,7 +165,7 @@ func (ps *positions) channel(id string) *chanPos {
 	c := ps.chans[id]
 	if c == nil {
 		c = &chanPos{}
-		ps.chans[id] = c
+		ps.chans[strings.Clone(id)] = c // a copy, see window.add
 	}
 	return c
 }

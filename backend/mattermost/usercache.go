@@ -25,7 +25,7 @@ const CacheUsers = "users"
 // A company's server may hold tens of thousands of people, and a bot
 // that answers them all met every one: without a bound the cache grew by
 // about 2 KiB of resident memory per person met, forever. An entry keeps
-// only what the bot uses of a user (see slimUser), a few hundred bytes.
+// only what the bot uses of a user (person), about 300 bytes.
 type userCache struct {
 	size int
 	ttl  time.Duration // 0: entries never expire
@@ -39,9 +39,30 @@ type userCache struct {
 }
 
 type userEntry struct {
-	u          *mm.User
+	u          person
 	at         time.Time // when the server last described u
 	prev, next *userEntry
+}
+
+// person is what the directory keeps of a user: what the bot uses (its
+// id, names, roles, whether it is a bot or deactivated). A whole mm.User
+// is three times the size, before its settings (notify props, time
+// zone), which are most of it.
+type person struct {
+	ID, Username, FirstName, LastName, Nickname, Roles string
+	DeleteAt                                           int64
+	IsBot                                              bool
+}
+
+func personOf(u *mm.User) person {
+	return person{ID: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Nickname: u.Nickname,
+		Roles: u.Roles, DeleteAt: u.DeleteAt, IsBot: u.IsBot}
+}
+
+// user returns p as an mm.User, new: the caller may keep it.
+func (p *person) user() *mm.User {
+	return &mm.User{ID: p.ID, Username: p.Username, FirstName: p.FirstName, LastName: p.LastName, Nickname: p.Nickname,
+		Roles: p.Roles, DeleteAt: p.DeleteAt, IsBot: p.IsBot}
 }
 
 func newUserCache(size int, ttl time.Duration, now func() time.Time) *userCache {
@@ -58,7 +79,7 @@ func (c *userCache) get(id string) (u *mm.User, fresh bool) {
 		return nil, false
 	}
 	c.touch(e)
-	return e.u, c.fresh(e)
+	return e.u.user(), c.fresh(e)
 }
 
 // getByName is get by lowercase username.
@@ -68,18 +89,25 @@ func (c *userCache) getByName(name string) (u *mm.User, fresh bool) {
 		return nil, false
 	}
 	c.touch(e)
-	return e.u, c.fresh(e)
+	return e.u.user(), c.fresh(e)
+}
+
+// isFresh reports whether the user with the given id is cached and not
+// older than ttl, without marking it used.
+func (c *userCache) isFresh(id string) bool {
+	e := c.byID[id]
+	return e != nil && c.fresh(e)
 }
 
 func (c *userCache) fresh(e *userEntry) bool {
 	return c.ttl <= 0 || c.now().Sub(e.at) < c.ttl
 }
 
-// put stores u (a slim copy) as fresh and most recently used, forgetting
+// put stores what the bot uses of u (person) as fresh and most recently used, forgetting
 // the name it had before if it changed, and the least recently used
 // users beyond size. It reports how many were forgotten.
-func (c *userCache) put(u *mm.User) (evicted int) {
-	u = slimUser(u)
+func (c *userCache) put(mu *mm.User) (evicted int) {
+	u := personOf(mu)
 	name := strings.ToLower(u.Username)
 	if e := c.byID[u.ID]; e != nil {
 		if old := strings.ToLower(e.u.Username); old != name && c.byName[old] == e {
@@ -91,7 +119,7 @@ func (c *userCache) put(u *mm.User) (evicted int) {
 		return 0
 	}
 	e := &userEntry{u: u, at: c.now()}
-	c.byID[u.ID] = e
+	c.byID[e.u.ID] = e
 	c.byName[name] = e
 	c.pushFront(e)
 	for len(c.byID) > c.size {
@@ -160,16 +188,4 @@ func (c *userCache) unlink(e *userEntry) {
 		c.tail = e.prev
 	}
 	e.prev, e.next = nil, nil
-}
-
-// slimUser returns a copy of u with only what the bot uses of a user:
-// its id, names, roles, whether it is a bot and whether it is
-// deactivated. The rest (notification settings, time zone, props) is
-// most of a user's size.
-func slimUser(u *mm.User) *mm.User {
-	return &mm.User{
-		ID: u.ID, CreateAt: u.CreateAt, UpdateAt: u.UpdateAt, DeleteAt: u.DeleteAt,
-		Username: u.Username, Nickname: u.Nickname, FirstName: u.FirstName, LastName: u.LastName,
-		Roles: u.Roles, IsBot: u.IsBot,
-	}
 }

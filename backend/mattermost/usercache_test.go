@@ -138,3 +138,23 @@ type failingLookup struct {
 }
 
 func (f *failingLookup) user(context.Context, string) (*mm.User, error) { return nil, f.err }
+
+// TestDirectoryChannelSlim: the directory keeps what the bot uses of a
+// channel, and hands out copies.
+func TestDirectoryChannelSlim(t *testing.T) {
+	d := newDirectory(newFakeLookup(), aliceID, dirOptions{})
+	d.putChannel(&mm.Channel{ID: opsID, TeamID: teamID, Type: mm.ChannelOpen, Name: "ops", DisplayName: "Ops",
+		Header: "a long header", Purpose: "a purpose", Props: map[string]any{"x": 1}, LastPostAt: 42})
+	got := d.cachedChannel(opsID)
+	want := &mm.Channel{ID: opsID, TeamID: teamID, Type: mm.ChannelOpen, Name: "ops", DisplayName: "Ops"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cached channel (-want +got):\n%s", diff)
+	}
+	got.Name = "changed"
+	if again := d.cachedChannel(opsID); again.Name != "ops" {
+		t.Errorf("a change to a channel handed out reached the cache: %q", again.Name)
+	}
+	if ch, err := d.channelByName(t.Context(), teamID, "OPS"); err != nil || ch.ID != opsID {
+		t.Errorf("channelByName(OPS) = %v, %v; want ~ops from the cache", ch, err)
+	}
+}

@@ -43,16 +43,17 @@ import (
 // binary too. --in-process keeps everything in one process (used by the
 // unit test) and says so in the report.
 type benchCmd struct {
-	Commands   int    `default:"2000" help:"Commands timed one at a time, for the latency percentiles."`
-	Throughput int    `default:"10000" help:"Commands for the throughput run."`
-	Users      int    `default:"8" help:"Users sending commands in the throughput run."`
-	Channels   int    `default:"4" help:"Channels of the throughput run; every user sends in every channel, one command in flight each."`
-	Warmup     int    `default:"200" help:"Untimed commands before each run."`
-	InProcess  bool   `name:"in-process" help:"Run the bot in this process: allocations and RSS then include the fake server and the load."`
-	Profile    string `help:"Write the bot's CPU and allocation profiles to FILE.cpu and FILE.mem (the whole process with --in-process)." placeholder:"FILE"`
-	Scale      bool   `help:"Measure what grows with the world instead (see --worlds): start, RSS, REST calls per command, catch-up, in a child process with the default configuration."`
-	Worlds     string `default:"10x10,1000x5000,10000x50000" help:"The worlds of --scale: CHANNELSxUSERS, comma-separated." placeholder:"CxU,..."`
-	Verbose    bool   `short:"v" help:"With --scale, say more: the calls of each catch-up by route."`
+	Commands   int           `default:"2000" help:"Commands timed one at a time, for the latency percentiles."`
+	Throughput int           `default:"10000" help:"Commands for the throughput run."`
+	Users      int           `default:"8" help:"Users sending commands in the throughput run."`
+	Channels   int           `default:"4" help:"Channels of the throughput run; every user sends in every channel, one command in flight each."`
+	Warmup     int           `default:"200" help:"Untimed commands before each run."`
+	InProcess  bool          `name:"in-process" help:"Run the bot in this process: allocations and RSS then include the fake server and the load."`
+	Profile    string        `help:"Write the bot's CPU and allocation profiles to FILE.cpu and FILE.mem (the whole process with --in-process)." placeholder:"FILE"`
+	Scale      bool          `help:"Measure what grows with the world instead (see --worlds): start, RSS, REST calls per command, catch-up, in a child process with the default configuration."`
+	Worlds     string        `default:"10x10,1000x5000,10000x50000" help:"The worlds of --scale: CHANNELSxUSERS, comma-separated." placeholder:"CxU,..."`
+	Verbose    bool          `short:"v" help:"With --scale, say more: the calls of each catch-up by route."`
+	Quiet      time.Duration `default:"3s" help:"With --scale, how long the world is quiet (on the fake server's clock) before the command that precedes each gap: a catch-up also reads the channels that had posts in the 2 s before the last post the bot saw."`
 
 	// BotOf makes this process the bot under test: it connects to the
 	// given fake server with the token in MATTERBOT_BENCH_TOKEN and

@@ -181,7 +181,7 @@ func TestBenchBotChildStderr(t *testing.T) {
 // exactly once, or the run fails.
 func TestBenchScaleShortRun(t *testing.T) {
 	var out, errOut bytes.Buffer
-	args := []string{"bench", "--scale", "--in-process", "--worlds=3x4,12x30", "-v"}
+	args := []string{"bench", "--scale", "--in-process", "--worlds=3x4,12x30", "--quiet=0s", "-v"}
 	if code := run(context.Background(), args, &out, &errOut); code != 0 {
 		t.Fatalf("run(%q) = %d, want 0; stderr %q", args, code, errOut.String())
 	}

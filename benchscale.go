@@ -36,7 +36,8 @@ import (
 //     senders);
 //   - catch-up: REST calls and time to answer 100 and 2,000 commands
 //     posted while the bot's socket was down and could not resume, from
-//     the new connection to the last reply.
+//     the new connection to the last reply; the gap comes after --quiet
+//     (3 s) without posts, and one command.
 //
 // Every command is checked answered exactly once.
 
@@ -226,6 +227,15 @@ func (c *benchCmd) scaleOne(e *env, wd scaleWorld, missed []int) (scaleResult, e
 	}
 
 	for _, n := range missed {
+		// A catch-up reads again, in every channel they came in, the
+		// posts of its look-back margin: 2 s before the last post the
+		// bot saw. Right after the load, that is hundreds of channels;
+		// here the gap comes after a quiet spell (on the fake's clock)
+		// and one command, as most do.
+		f.quiet(c.Quiet)
+		if _, err := f.run(e.ctx, []scaleCmd{{known, f.channels[0]}}, 1); err != nil {
+			return r, err
+		}
 		cu, err := f.catchUp(e.ctx, n)
 		if err != nil {
 			return r, fmt.Errorf("catch-up of %d commands: %w", n, err)
@@ -247,6 +257,7 @@ type scaleFake struct {
 	users    []*mm.User
 	channels []*mm.Channel
 
+	offset  atomic.Int64 // of the fake's clock from the wall clock, ns (see quiet)
 	calls   atomic.Int64 // REST calls, the WebSocket's upgrade excepted
 	replies atomic.Int64 // POST /api/v4/posts
 	// postsRead counts the posts of the answers to GET
@@ -263,6 +274,7 @@ type scaleFake struct {
 	wsArmed  bool             // the WebSocket requests' times are noted in wsAt
 	wsAt     time.Time        // the last WebSocket request's
 	lastAt   time.Time        // the last reply's arrival
+	lastPost int64            // the create_at of the last command posted, ms, plus a second
 }
 
 // scaleCmd is one command to send: who, where.
@@ -272,7 +284,8 @@ type scaleCmd struct {
 }
 
 func startScaleFake(wd scaleWorld) (*scaleFake, error) {
-	f := &scaleFake{srv: mmtest.New(nil), served: make(chan error, 1), answered: map[int]int{}, waiting: map[int]chan struct{}{}}
+	f := &scaleFake{served: make(chan error, 1), answered: map[int]int{}, waiting: map[int]chan struct{}{}}
+	f.srv = mmtest.New(&mmtest.Options{Now: f.now})
 	if err := f.seed(wd); err != nil {
 		f.srv.Close()
 		return nil, err
@@ -406,6 +419,23 @@ func (w *captureWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// quiet moves the fake's clock d past the last post: the world was
+// quiet that long. The fake gives every post a millisecond of its own,
+// so under load its clock runs ahead of the wall clock (ten times, for
+// the load of a big world): the bench cannot wait the quiet out.
+func (f *scaleFake) quiet(d time.Duration) {
+	f.mu.Lock()
+	last := f.lastPost
+	f.mu.Unlock()
+	ahead := time.Until(time.UnixMilli(last).Add(d))
+	if ahead > time.Duration(f.offset.Load()) {
+		f.offset.Store(int64(ahead))
+	}
+}
+
+// now is the fake's clock: the wall clock, moved on by quiet.
+func (f *scaleFake) now() time.Time { return time.Now().Add(time.Duration(f.offset.Load())) }
+
 // routeOf replaces the ids in path by {id}.
 func routeOf(path string) string {
 	parts := strings.Split(path, "/")
@@ -425,8 +455,15 @@ func (f *scaleFake) post(c scaleCmd) (<-chan struct{}, error) {
 	done := make(chan struct{})
 	f.waiting[id] = done
 	f.mu.Unlock()
-	_, err := f.srv.CreatePost(c.user.ID, mm.Post{ChannelID: c.ch.ID, Message: pathbench.CommandMarker + strconv.Itoa(id)})
-	return done, err
+	p, err := f.srv.CreatePost(c.user.ID, mm.Post{ChannelID: c.ch.ID, Message: pathbench.CommandMarker + strconv.Itoa(id)})
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	// The reply comes a millisecond or so later: quiet counts from there.
+	f.lastPost = max(f.lastPost, p.CreateAt+1000)
+	f.mu.Unlock()
+	return done, nil
 }
 
 // run sends cmds, inflight at a time, each waiting for its reply, and

@@ -173,7 +173,7 @@ type Mattermost struct {
 	// gives seconds or a duration string. Default 15m; 0 turns the
 	// catch-up at start off (and the limit after a reconnection).
 	CatchUp time.Duration `toml:"catch_up"`
-	// UserCache is how many users the bot keeps in memory (about 500
+	// UserCache is how many users the bot keeps in memory (about 350
 	// bytes each), the least recently seen forgotten first: on a big
 	// server, the people who used the bot lately. A sender it does not
 	// hold costs a request. Default 10000; at least 1.

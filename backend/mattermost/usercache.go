@@ -25,7 +25,7 @@ const CacheUsers = "users"
 // A company's server may hold tens of thousands of people, and a bot
 // that answers them all met every one: without a bound the cache grew by
 // about 2 KiB of resident memory per person met, forever. An entry keeps
-// only what the bot uses of a user (person), about 300 bytes.
+// only what the bot uses of a user (person), about 350 bytes.
 type userCache struct {
 	size int
 	ttl  time.Duration // 0: entries never expire

@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -74,6 +75,18 @@ type Storage struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// Group commit of Set and Delete (see write).
+	wmu     sync.Mutex
+	wq      []*writeOp // guarded by wmu: writes waiting for the next commit
+	writing bool       // guarded by wmu: a committer runs
+	commits atomic.Int64
+}
+
+// writeOp is a Set or Delete waiting for its commit.
+type writeOp struct {
+	fn   func(*bbolt.Tx) error
+	done chan error // size 1
 }
 
 // Open opens, or creates with mode 0600, the database file at path (an
@@ -231,6 +244,64 @@ func (s *Storage) view(fn func(*bbolt.Tx) error) (err error) {
 	return s.db.View(fn)
 }
 
+// write runs fn in a write transaction shared with the other writes
+// waiting meanwhile, and returns when it is on disk: a group commit. A
+// lone write is committed at once (one fsync, as update); writes that
+// come while a commit is under way go together in the next one, one
+// fsync for all. A bot keeps replies in its outbox from every handler at
+// once while the server fails; one fsync each made the handlers queue up
+// behind the disk. fn must be safe to run twice: when one write of a
+// batch fails, the others are run again each in its own transaction.
+func (s *Storage) write(fn func(*bbolt.Tx) error) error {
+	op := &writeOp{fn: fn, done: make(chan error, 1)}
+	s.wmu.Lock()
+	s.wq = append(s.wq, op)
+	if !s.writing {
+		s.writing = true
+		go s.commitLoop()
+	}
+	s.wmu.Unlock()
+	return <-op.done
+}
+
+// commitLoop commits the writes waiting, batch after batch, until none
+// is left.
+func (s *Storage) commitLoop() {
+	s.wmu.Lock()
+	for len(s.wq) > 0 {
+		batch := s.wq
+		s.wq = nil
+		s.wmu.Unlock()
+		s.commit(batch)
+		s.wmu.Lock()
+	}
+	s.writing = false
+	s.wmu.Unlock()
+}
+
+// commit runs a batch of writes in one transaction; if one fails, each
+// runs again alone, so that only it fails.
+func (s *Storage) commit(batch []*writeOp) {
+	s.commits.Add(1)
+	err := s.update(func(tx *bbolt.Tx) error {
+		for _, op := range batch {
+			if err := op.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		for _, op := range batch {
+			op.done <- s.update(op.fn)
+		}
+		return
+	}
+	for _, op := range batch {
+		op.done <- err
+	}
+}
+
 // update is view for a write transaction.
 func (s *Storage) update(fn func(*bbolt.Tx) error) (err error) {
 	defer s.recoverCorrupt(&err)
@@ -323,12 +394,13 @@ func (st *store) Get(ctx context.Context, key string) ([]byte, error) {
 	return out, nil
 }
 
-// Set stores value under key, in its own fsynced transaction.
+// Set stores value under key, on disk when it returns (fsynced; writes
+// made at the same moment share the fsync, see Storage.write).
 func (st *store) Set(ctx context.Context, key string, value []byte) error {
 	if err := st.check(ctx, "set", key, true); err != nil {
 		return err
 	}
-	err := st.s.update(func(tx *bbolt.Tx) error {
+	err := st.s.write(func(tx *bbolt.Tx) error {
 		b, err := tx.Bucket(pluginsBucket).CreateBucketIfNotExists(st.bucket)
 		if err != nil {
 			return err
@@ -357,7 +429,7 @@ func (st *store) Delete(ctx context.Context, key string) error {
 	if key == "" {
 		return nil // such a key cannot exist
 	}
-	err := st.s.update(func(tx *bbolt.Tx) error {
+	err := st.s.write(func(tx *bbolt.Tx) error {
 		b := st.bucketOf(tx)
 		if b == nil {
 			return nil

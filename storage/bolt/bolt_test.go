@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -291,4 +292,37 @@ func TestDamagedLeafPage(t *testing.T) {
 	if err := s.Store("q").Set(t.Context(), "k", []byte("v")); err != nil {
 		t.Errorf("Set after a recovered panic = %v", err)
 	}
+}
+
+// TestGroupCommit: writes made at the same moment share transactions (and
+// their fsync), each is on disk when it returns, and one that fails fails
+// alone.
+func TestGroupCommit(t *testing.T) {
+	s := open(t, nil)
+	st := s.Store("p")
+	ctx := t.Context()
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = st.Set(ctx, fmt.Sprintf("k%03d", i), []byte(fmt.Sprint(i))) })
+	}
+	var bad error
+	wg.Go(func() { bad = st.Set(ctx, strings.Repeat("x", 40000), []byte("too long a key")) })
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Set k%03d = %v", i, err)
+		}
+		if got, err := st.Get(ctx, fmt.Sprintf("k%03d", i)); err != nil || string(got) != fmt.Sprint(i) {
+			t.Fatalf("Get k%03d = %q, %v", i, got, err)
+		}
+	}
+	if bad == nil {
+		t.Error("Set with a 40,000-byte key = nil, want bbolt's error")
+	}
+	if c := bolt.Commits(s); c >= n {
+		t.Errorf("%d commits for %d writes at once, want fewer (shared)", c, n+1)
+	}
+	t.Logf("%d writes at once in %d commits", n+1, bolt.Commits(s))
 }

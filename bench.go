@@ -238,22 +238,11 @@ func startBenchFake(users, channels int) (*benchFake, error) {
 
 func (f *benchFake) seed(users, channels int) error {
 	s := f.srv
-	team, err := s.AddTeam(benchTeam, "Bench")
-	if err != nil {
-		return err
-	}
-	owner, err := s.AddUser(mmtest.User{Username: "owner"})
-	if err != nil {
-		return err
-	}
-	b, err := s.AddBot("benchbot", "Bench Bot", owner.ID)
+	team, b, err := seedBenchBot(s)
 	if err != nil {
 		return err
 	}
 	f.botID = b.ID
-	if err := s.AddTeamMember(team.ID, b.ID); err != nil {
-		return err
-	}
 	for i := range users {
 		u, err := s.AddUser(mmtest.User{Username: "user" + strconv.Itoa(i)})
 		if err != nil {
@@ -278,6 +267,27 @@ func (f *benchFake) seed(users, channels int) error {
 	}
 	f.token, err = s.CreateToken(b.ID, "bench")
 	return err
+}
+
+// seedBenchBot adds the bench team, its owner, and the bot, a member of
+// the team, to s.
+func seedBenchBot(s *mmtest.Server) (*mm.Team, *mm.User, error) {
+	team, err := s.AddTeam(benchTeam, "Bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	owner, err := s.AddUser(mmtest.User{Username: "owner"})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.AddBot("benchbot", "Bench Bot", owner.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.AddTeamMember(team.ID, b.ID); err != nil {
+		return nil, nil, err
+	}
+	return team, b, nil
 }
 
 func (f *benchFake) close() {

@@ -303,22 +303,11 @@ func startScaleFake(wd scaleWorld) (*scaleFake, error) {
 
 func (f *scaleFake) seed(wd scaleWorld) error {
 	s := f.srv
-	team, err := s.AddTeam(benchTeam, "Bench")
-	if err != nil {
-		return err
-	}
-	owner, err := s.AddUser(mmtest.User{Username: "owner"})
-	if err != nil {
-		return err
-	}
-	b, err := s.AddBot("benchbot", "Bench Bot", owner.ID)
+	team, b, err := seedBenchBot(s)
 	if err != nil {
 		return err
 	}
 	f.botID = b.ID
-	if err := s.AddTeamMember(team.ID, b.ID); err != nil {
-		return err
-	}
 	for i := range wd.users {
 		u, err := s.AddUser(mmtest.User{Username: "user" + strconv.Itoa(i)})
 		if err != nil {

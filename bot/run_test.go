@@ -250,10 +250,11 @@ func TestFlood(t *testing.T) {
 	}
 }
 
-func TestQueueFull(t *testing.T) {
-	gate := make(chan struct{})
-	started := make(chan struct{}, 1)
-	p := plug{"q", func(p *bot.Plugin) error {
+// gatedWork is a plugin whose command work says it started on started,
+// waits for gate to close, and replies "done ARGS".
+func gatedWork() (p plug, gate, started chan struct{}) {
+	gate, started = make(chan struct{}), make(chan struct{}, 10)
+	p = plug{"q", func(p *bot.Plugin) error {
 		p.Command("work", func(ctx context.Context, req *bot.Request) error {
 			started <- struct{}{}
 			<-gate
@@ -261,6 +262,11 @@ func TestQueueFull(t *testing.T) {
 		})
 		return nil
 	}}
+	return p, gate, started
+}
+
+func TestQueueFull(t *testing.T) {
+	p, gate, started := gatedWork()
 	var logs syncBuffer
 	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 1, MaxQueue: 1, Logger: logger(&logs)}, p)
 	// MaxPerUser defaults to 1 here: the second command waits in the queue.
@@ -288,16 +294,7 @@ func TestQueueFull(t *testing.T) {
 // told the bot is busy. Nor do such messages count against MaxQueue: the
 // live commands after a big catch-up wait rather than be refused.
 func TestCaughtUpNeverRefused(t *testing.T) {
-	gate := make(chan struct{})
-	started := make(chan struct{}, 10)
-	p := plug{"q", func(p *bot.Plugin) error {
-		p.Command("work", func(ctx context.Context, req *bot.Request) error {
-			started <- struct{}{}
-			<-gate
-			return req.Reply("done " + req.Args)
-		})
-		return nil
-	}}
+	p, gate, started := gatedWork()
 	var logs syncBuffer
 	b := bottest.NewWithOptions(t, &bot.Options{MaxConcurrent: 1, MaxQueue: 2, Logger: logger(&logs)}, p)
 	d1 := b.Post(b.Message("@alice", "~ops", "!work 1"))

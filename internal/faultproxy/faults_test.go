@@ -78,16 +78,24 @@ func readLine(t *testing.T, c net.Conn) string {
 	return line[:len(line)-1]
 }
 
+// open opens a connection through p whose first line is first, and
+// returns the client's end, its reader, and the server's end, once the
+// server has read that line.
+func open(t *testing.T, p *Proxy, srv *lineServer, first string) (net.Conn, *bufio.Reader, net.Conn) {
+	t.Helper()
+	c, r := dial(t, p)
+	writeLine(t, c, first)
+	s := srv.next(t)
+	readLine(t, s)
+	return c, r, s
+}
+
 // TestConnsFirstLine: connections are told apart by their first line.
 func TestConnsFirstLine(t *testing.T) {
 	srv := startLines(t)
 	p := startProxy(t, srv.ln.Addr().String())
-	rest, _ := dial(t, p)
-	writeLine(t, rest, "POST /api/v4/posts HTTP/1.1")
-	readLine(t, srv.next(t))
-	ws, _ := dial(t, p)
-	writeLine(t, ws, "GET /api/v4/websocket?connection_id=x HTTP/1.1")
-	readLine(t, srv.next(t))
+	open(t, p, srv, "POST /api/v4/posts HTTP/1.1")
+	open(t, p, srv, "GET /api/v4/websocket?connection_id=x HTTP/1.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := p.WaitConn(ctx, WebSocket)
@@ -123,14 +131,8 @@ func TestOrderlyClosePassedOn(t *testing.T) {
 func TestCutIf(t *testing.T) {
 	srv := startLines(t)
 	p := startProxy(t, srv.ln.Addr().String())
-	rest, _ := dial(t, p)
-	writeLine(t, rest, "POST /api/v4/posts HTTP/1.1")
-	restS := srv.next(t)
-	readLine(t, restS)
-	ws, _ := dial(t, p)
-	writeLine(t, ws, "GET /api/v4/websocket HTTP/1.1")
-	wsS := srv.next(t)
-	readLine(t, wsS)
+	rest, _, restS := open(t, p, srv, "POST /api/v4/posts HTTP/1.1")
+	ws, _, wsS := open(t, p, srv, "GET /api/v4/websocket HTTP/1.1")
 	if n := p.CutIf(WebSocket); n != 1 {
 		t.Errorf("CutIf(WebSocket) = %d, want 1", n)
 	}
@@ -152,14 +154,8 @@ func TestCutIf(t *testing.T) {
 func TestBlackholeIf(t *testing.T) {
 	srv := startLines(t)
 	p := startProxy(t, srv.ln.Addr().String())
-	rest, _ := dial(t, p)
-	writeLine(t, rest, "POST /api/v4/posts HTTP/1.1")
-	restS := srv.next(t)
-	readLine(t, restS)
-	ws, wsR := dial(t, p)
-	writeLine(t, ws, "GET /api/v4/websocket HTTP/1.1")
-	wsS := srv.next(t)
-	readLine(t, wsS)
+	rest, _, restS := open(t, p, srv, "POST /api/v4/posts HTTP/1.1")
+	ws, wsR, wsS := open(t, p, srv, "GET /api/v4/websocket HTTP/1.1")
 	if n := p.BlackholeIf(WebSocket); n != 1 {
 		t.Errorf("BlackholeIf(WebSocket) = %d, want 1", n)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -49,7 +50,7 @@ type benchCmd struct {
 	Channels   int           `default:"4" help:"Channels of the throughput run; every user sends in every channel, one command in flight each."`
 	Warmup     int           `default:"200" help:"Untimed commands before each run."`
 	InProcess  bool          `name:"in-process" help:"Run the bot in this process: allocations and RSS then include the fake server and the load."`
-	Profile    string        `help:"Write the bot's CPU and allocation profiles to FILE.cpu and FILE.mem (the whole process with --in-process)." placeholder:"FILE"`
+	Profile    string        `help:"Write the bot's CPU and allocation profiles to FILE.cpu and FILE.mem (the whole process with --in-process); a child bot also writes its live heap and memory classes at the last sample to FILE.heap and FILE.classes." placeholder:"FILE"`
 	Scale      bool          `help:"Measure what grows with the world instead (see --worlds): start, RSS, REST calls per command, catch-up, in a child process with the default configuration."`
 	Worlds     string        `default:"10x10,1000x5000,10000x50000" help:"The worlds of --scale: CHANNELSxUSERS, comma-separated." placeholder:"CxU,..."`
 	Verbose    bool          `short:"v" help:"With --scale, say more: the calls of each catch-up by route."`
@@ -81,7 +82,7 @@ func (c *benchCmd) Run(e *env) error {
 			return err
 		}
 		defer stop()
-		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), c.BotStore, e.plugins, e.stdin, e.stdout)
+		return runBotChild(e.ctx, c.BotOf, os.Getenv(benchTokenEnv), c.BotStore, c.Profile, e.plugins, e.stdin, e.stdout)
 	}
 	if c.Scale {
 		return c.runScale(e)
@@ -541,6 +542,7 @@ func startProfile(file string) (stop func(), err error) {
 	if file == "" {
 		return func() {}, nil
 	}
+	runtime.MemProfileRate = 4096 // before the allocations it should see
 	cpu, err := os.Create(file + ".cpu")
 	if err != nil {
 		return nil, fmt.Errorf("bench: profile: %w", err)
@@ -557,6 +559,38 @@ func startProfile(file string) (stop func(), err error) {
 			_ = mem.Close()
 		}
 	}, nil
+}
+
+// writeMemClasses writes to file where the runtime's memory goes (the
+// /memory/classes/ metrics, and the heap's goal and live bytes), one
+// line each; a failure only loses them.
+func writeMemClasses(file string) {
+	var samples []rtmetrics.Sample
+	for _, d := range rtmetrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") || strings.HasPrefix(d.Name, "/gc/heap/goal") || strings.HasPrefix(d.Name, "/gc/heap/live") {
+			samples = append(samples, rtmetrics.Sample{Name: d.Name})
+		}
+	}
+	rtmetrics.Read(samples)
+	var b strings.Builder
+	for _, s := range samples {
+		if s.Value.Kind() == rtmetrics.KindUint64 {
+			fmt.Fprintf(&b, "%-50s %8.2f MiB\n", s.Name, float64(s.Value.Uint64())/(1<<20))
+		}
+	}
+	_ = os.WriteFile(file, []byte(b.String()), 0o644)
+}
+
+// writeHeapProfile writes the live heap, after a collection, to file; a
+// failure only loses the profile.
+func writeHeapProfile(file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		return
+	}
+	runtime.GC()
+	_ = pprof.Lookup("heap").WriteTo(f, 0)
+	_ = f.Close()
 }
 
 // botUnderTest is the running bot, in this process or a child.
@@ -779,7 +813,12 @@ func (b *childBot) stop() {
 }
 
 // runBotChild is the child side of childBot.
-func runBotChild(ctx context.Context, url, token, storePath string, plugins []bot.Setuper, in io.Reader, out io.Writer) error {
+//
+// With profile set, each memory sample also writes the live heap, once
+// collected, to profile+".heap", sampled finer than the default so that
+// small structures show, and the runtime's memory classes to
+// profile+".classes" (the last sample's win).
+func runBotChild(ctx context.Context, url, token, storePath, profile string, plugins []bot.Setuper, in io.Reader, out io.Writer) error {
 	if token == "" {
 		return fmt.Errorf("bench: --bot-of needs the bot's token in %s", benchTokenEnv)
 	}
@@ -797,6 +836,10 @@ func runBotChild(ctx context.Context, url, token, storePath string, plugins []bo
 			continue
 		}
 		s, _ := b.mem()
+		if profile != "" {
+			writeMemClasses(profile + ".classes")
+			writeHeapProfile(profile + ".heap")
+		}
 		m, _ := json.Marshal(s) // plain numbers: cannot fail
 		if _, err := fmt.Fprintf(out, "%s\n", m); err != nil {
 			break

@@ -76,7 +76,7 @@ func TestBenchBotChild(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- runBotChild(context.Background(), f.url, f.token, "", plugins.Builtin(), inR, outW)
+		done <- runBotChild(context.Background(), f.url, f.token, "", "", plugins.Builtin(), inR, outW)
 		outW.Close()
 	}()
 	sc := bufio.NewScanner(outR)

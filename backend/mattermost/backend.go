@@ -534,6 +534,9 @@ func (b *Backend) connect(ctx context.Context) error {
 		dopts.observe = func(hit bool) { o.ObserveCache(CacheUsers, hit) }
 	}
 	b.dir = newDirectory(clientLookup{b.client}, me.ID, dopts)
+	if b.pos != nil {
+		b.pos.intern = b.dir.channelID
+	}
 	b.dir.putUser(me)
 	b.tr = &translator{dir: b.dir, self: me.ID, site: b.url, allowBots: b.opts.AllowBots, allowWebhooks: b.opts.AllowWebhooks}
 	if err := b.resolveIgnored(ctx); err != nil {

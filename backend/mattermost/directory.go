@@ -43,13 +43,22 @@ type directory struct {
 	observe func(hit bool)
 
 	mu       sync.Mutex
-	me       *mm.User            // the bot itself, never evicted
-	users    *userCache          // the others
-	channels map[string]chanInfo // by id
-	chanIDs  map[chanKey]string  // team id + name → id
+	me       *mm.User              // the bot itself, never evicted
+	users    *userCache            // the others
+	channels map[string]*chanEntry // by id: the channels held, and those the bot is in
+	chanIDs  map[chanKey]*chanEntry
 	teams    map[string]*mm.Team // by id
 	teamIDs  map[string]string   // name → id
-	mine     map[string]bool     // ids of the channels the bot is in
+}
+
+// chanEntry is one channel the directory knows of: what it holds of it
+// (info, when known), and whether the bot is in it. One entry and one
+// copy of its id serve both: a bot in ten thousand channels held them
+// in three maps.
+type chanEntry struct {
+	info   chanInfo // info.ID is the entry's id, known or not
+	known  bool     // info holds the channel
+	member bool     // the bot is in it
 }
 
 type chanKey struct{ teamID, name string }
@@ -80,10 +89,9 @@ func newDirectory(api lookup, self string, o dirOptions) *directory {
 		api:      api,
 		self:     self,
 		observe:  o.observe,
-		mine:     map[string]bool{},
 		users:    newUserCache(o.users, o.usersTTL, o.now),
-		channels: map[string]chanInfo{},
-		chanIDs:  map[chanKey]string{},
+		channels: map[string]*chanEntry{},
+		chanIDs:  map[chanKey]*chanEntry{},
 		teams:    map[string]*mm.Team{},
 		teamIDs:  map[string]string{},
 	}
@@ -214,10 +222,13 @@ func (d *directory) channel(ctx context.Context, id string) (*mm.Channel, error)
 func (d *directory) channelByName(ctx context.Context, teamID, name string) (*mm.Channel, error) {
 	name = strings.ToLower(name)
 	d.mu.Lock()
-	ci, ok := d.channels[d.chanIDs[chanKey{teamID, name}]]
+	var ch *mm.Channel
+	if e := d.chanIDs[chanKey{teamID, name}]; e != nil {
+		ch = e.info.channel()
+	}
 	d.mu.Unlock()
-	if ok {
-		return ci.channel(), nil
+	if ch != nil {
+		return ch, nil
 	}
 	ch, err := d.api.channelByName(ctx, teamID, name)
 	if err != nil {
@@ -235,11 +246,22 @@ func (d *directory) putChannel(ch *mm.Channel) *mm.Channel {
 	if t := d.teams[ci.TeamID]; t != nil {
 		ci.TeamID = t.ID // one copy of a team's id for all its channels
 	}
-	if old, ok := d.channels[ci.ID]; ok && (old.Name != ci.Name || old.TeamID != ci.TeamID) {
-		delete(d.chanIDs, chanKey{old.TeamID, old.Name})
+	e := d.channels[ci.ID]
+	switch {
+	case e == nil:
+		ci.ID = strings.Clone(ci.ID) // the key's copy, see join
+		e = &chanEntry{}
+		d.channels[ci.ID] = e
+	case e.known:
+		if old := e.info; old.Name != ci.Name || old.TeamID != ci.TeamID {
+			delete(d.chanIDs, chanKey{old.TeamID, old.Name})
+		}
+		fallthrough
+	default:
+		ci.ID = e.info.ID
 	}
-	d.channels[ci.ID] = ci
-	d.chanIDs[chanKey{ci.TeamID, ci.Name}] = ci.ID
+	e.info, e.known = ci, true
+	d.chanIDs[chanKey{ci.TeamID, ci.Name}] = e
 	return ci.channel()
 }
 
@@ -275,12 +297,11 @@ func (ci chanInfo) channel() *mm.Channel {
 // cachedChannel returns the channel with the given id if it is cached.
 func (d *directory) cachedChannel(id string) *mm.Channel {
 	d.mu.Lock()
-	ci, ok := d.channels[id]
-	d.mu.Unlock()
-	if !ok {
-		return nil
+	defer d.mu.Unlock()
+	if e := d.channels[id]; e != nil && e.known {
+		return e.info.channel()
 	}
-	return ci.channel()
+	return nil
 }
 
 // team returns the team with the given id.
@@ -375,9 +396,8 @@ func (d *directory) apply(ev *mm.Event) {
 		d.putChannel(p.Channel)
 	case *mm.ChannelDeletedEvent:
 		d.mu.Lock()
-		if ci, ok := d.channels[p.ChannelID]; ok {
-			ci.DeleteAt = p.DeleteAt
-			d.channels[p.ChannelID] = ci
+		if e := d.channels[p.ChannelID]; e != nil && e.known {
+			e.info.DeleteAt = p.DeleteAt
 		}
 		d.mu.Unlock()
 	case *mm.PostedEvent:
@@ -405,23 +425,41 @@ func (d *directory) join(channelID string) {
 		return
 	}
 	d.mu.Lock()
-	if !d.mine[channelID] {
-		// The channel's own id, or a copy: the id of a decoded post
-		// shares one allocation with all the post's text.
-		if ci, ok := d.channels[channelID]; ok {
-			channelID = ci.ID
-		} else {
-			channelID = strings.Clone(channelID)
-		}
-		d.mine[channelID] = true
-	}
+	d.entry(channelID).member = true
 	d.mu.Unlock()
+}
+
+// entry returns the entry of a channel, made on first use. d.mu held.
+func (d *directory) entry(channelID string) *chanEntry {
+	e := d.channels[channelID]
+	if e == nil {
+		// A copy: the id of a decoded post shares one allocation with
+		// all the post's text.
+		channelID = strings.Clone(channelID)
+		e = &chanEntry{info: chanInfo{ID: channelID}}
+		d.channels[channelID] = e
+	}
+	return e
+}
+
+// channelID returns the directory's copy of a channel's id, made on first
+// use, for those that keep it (the catch-up positions): one copy per
+// channel for all.
+func (d *directory) channelID(id string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.entry(id).info.ID
 }
 
 // leave records that the bot left a channel.
 func (d *directory) leave(channelID string) {
 	d.mu.Lock()
-	delete(d.mine, channelID)
+	if e := d.channels[channelID]; e != nil {
+		e.member = false
+		if !e.known {
+			delete(d.channels, channelID)
+		}
+	}
 	d.mu.Unlock()
 }
 
@@ -430,9 +468,11 @@ func (d *directory) leave(channelID string) {
 func (d *directory) myChannels() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	ids := make([]string, 0, len(d.mine))
-	for id := range d.mine {
-		ids = append(ids, id)
+	var ids []string
+	for id, e := range d.channels {
+		if e.member {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	return ids

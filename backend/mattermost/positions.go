@@ -53,6 +53,11 @@ type positions struct {
 	store  bot.Store
 	saving sync.Mutex // one save at a time, so that the last one wins
 
+	// intern, when set, returns the one copy of a channel's id the
+	// backend keeps (directory.channelID): the positions keep it rather
+	// than a copy of their own. Set before the first post.
+	intern func(id string) string
+
 	mu    sync.Mutex
 	chans map[string]*chanPos // guarded by mu
 	dirty bool                // guarded by mu: changed since the last save
@@ -157,6 +162,11 @@ func (ps *positions) advance(c *chanPos) {
 		n++
 	}
 	c.pending = slices.Delete(c.pending, 0, n)
+	if len(c.pending) == 0 {
+		// Most channels are quiet most of the time: ten thousand of
+		// them each kept an array for their last post.
+		c.pending = nil
+	}
 }
 
 // channel returns a channel's state, made on first use. Call with ps.mu
@@ -165,7 +175,12 @@ func (ps *positions) channel(id string) *chanPos {
 	c := ps.chans[id]
 	if c == nil {
 		c = &chanPos{}
-		ps.chans[strings.Clone(id)] = c // a copy, see window.add
+		if ps.intern != nil {
+			id = ps.intern(id)
+		} else {
+			id = strings.Clone(id) // a copy, see window.add
+		}
+		ps.chans[id] = c
 	}
 	return c
 }

@@ -25,11 +25,13 @@ const CacheUsers = "users"
 // A company's server may hold tens of thousands of people, and a bot
 // that answers them all met every one: without a bound the cache grew by
 // about 2 KiB of resident memory per person met, forever. An entry keeps
-// only what the bot uses of a user (person), about 350 bytes.
+// only what the bot uses of a user (person): about 230 bytes with its
+// share of the maps, for a user with short names.
 type userCache struct {
 	size int
 	ttl  time.Duration // 0: entries never expire
 	now  func() time.Time
+	base time.Time // entries' times are counted from it (userEntry.at)
 
 	byID   map[string]*userEntry
 	byName map[string]*userEntry // lowercase username → entry
@@ -40,35 +42,71 @@ type userCache struct {
 
 type userEntry struct {
 	u          person
-	at         time.Time // when the server last described u
+	at         time.Duration // when the server last described u, from the cache's base
 	prev, next *userEntry
 }
 
 // person is what the directory keeps of a user: what the bot uses (its
 // id, names, roles, whether it is a bot or deactivated). A whole mm.User
 // is three times the size, before its settings (notify props, time
-// zone), which are most of it.
+// zone), which are most of it. The six strings are kept end to end in
+// one: one allocation rather than six, and 48 bytes of struct rather
+// than 112.
 type person struct {
-	ID, Username, FirstName, LastName, Nickname, Roles string
-	DeleteAt                                           int64
-	IsBot                                              bool
+	s        string    // id, username, first name, last name, nickname, roles
+	ends     [5]uint32 // where each of the first five ends in s
+	deleteAt int64
+	isBot    bool
 }
 
 func personOf(u *mm.User) person {
-	return person{ID: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Nickname: u.Nickname,
-		Roles: u.Roles, DeleteAt: u.DeleteAt, IsBot: u.IsBot}
+	p := person{deleteAt: u.DeleteAt, isBot: u.IsBot}
+	fields := [...]string{u.ID, u.Username, u.FirstName, u.LastName, u.Nickname, u.Roles}
+	var b strings.Builder
+	n := 0
+	for _, f := range fields {
+		n += len(f)
+	}
+	b.Grow(n)
+	for i, f := range fields {
+		b.WriteString(f)
+		if i < len(p.ends) {
+			p.ends[i] = uint32(b.Len())
+		}
+	}
+	p.s = b.String()
+	return p
 }
+
+// field returns the i-th string of p (see person.s).
+func (p *person) field(i int) string {
+	start, end := uint32(0), uint32(len(p.s))
+	if i > 0 {
+		start = p.ends[i-1]
+	}
+	if i < len(p.ends) {
+		end = p.ends[i]
+	}
+	return p.s[start:end]
+}
+
+func (p *person) id() string       { return p.field(0) }
+func (p *person) username() string { return p.field(1) }
 
 // user returns p as an mm.User, new: the caller may keep it.
 func (p *person) user() *mm.User {
-	return &mm.User{ID: p.ID, Username: p.Username, FirstName: p.FirstName, LastName: p.LastName, Nickname: p.Nickname,
-		Roles: p.Roles, DeleteAt: p.DeleteAt, IsBot: p.IsBot}
+	return &mm.User{ID: p.field(0), Username: p.field(1), FirstName: p.field(2), LastName: p.field(3),
+		Nickname: p.field(4), Roles: p.field(5), DeleteAt: p.deleteAt, IsBot: p.isBot}
 }
 
 func newUserCache(size int, ttl time.Duration, now func() time.Time) *userCache {
-	return &userCache{size: max(size, 1), ttl: ttl, now: now,
+	return &userCache{size: max(size, 1), ttl: ttl, now: now, base: now(),
 		byID: map[string]*userEntry{}, byName: map[string]*userEntry{}}
 }
+
+// since returns now as a time from the cache's base (see userEntry.at):
+// 8 bytes an entry rather than a time.Time's 24, on the monotonic clock.
+func (c *userCache) since() time.Duration { return c.now().Sub(c.base) }
 
 // get returns the user with the given id, marking it used, and whether
 // it is fresh (not older than ttl). A stale user is still returned, for
@@ -100,7 +138,7 @@ func (c *userCache) isFresh(id string) bool {
 }
 
 func (c *userCache) fresh(e *userEntry) bool {
-	return c.ttl <= 0 || c.now().Sub(e.at) < c.ttl
+	return c.ttl <= 0 || c.since()-e.at < c.ttl
 }
 
 // put stores what the bot uses of u (person) as fresh and most recently used, forgetting
@@ -108,18 +146,23 @@ func (c *userCache) fresh(e *userEntry) bool {
 // users beyond size. It reports how many were forgotten.
 func (c *userCache) put(mu *mm.User) (evicted int) {
 	u := personOf(mu)
-	name := strings.ToLower(u.Username)
-	if e := c.byID[u.ID]; e != nil {
-		if old := strings.ToLower(e.u.Username); old != name && c.byName[old] == e {
+	name := strings.ToLower(u.username())
+	if e := c.byID[mu.ID]; e != nil {
+		if old := strings.ToLower(e.u.username()); old != name && c.byName[old] == e {
 			delete(c.byName, old)
 		}
-		e.u, e.at = u, c.now()
+		e.u, e.at = u, c.since()
+		// The keys are the entry's own strings: re-keyed, so that the
+		// old person's string can go.
+		delete(c.byID, mu.ID)
+		c.byID[u.id()] = e
+		delete(c.byName, name)
 		c.byName[name] = e
 		c.touch(e)
 		return 0
 	}
-	e := &userEntry{u: u, at: c.now()}
-	c.byID[e.u.ID] = e
+	e := &userEntry{u: u, at: c.since()}
+	c.byID[e.u.id()] = e
 	c.byName[name] = e
 	c.pushFront(e)
 	for len(c.byID) > c.size {
@@ -144,15 +187,15 @@ func (c *userCache) len() int { return len(c.byID) }
 func (c *userCache) ids() []string {
 	ids := make([]string, 0, len(c.byID))
 	for e := c.head; e != nil; e = e.next {
-		ids = append(ids, e.u.ID)
+		ids = append(ids, e.u.id())
 	}
 	return ids
 }
 
 func (c *userCache) remove(e *userEntry) {
 	c.unlink(e)
-	delete(c.byID, e.u.ID)
-	if name := strings.ToLower(e.u.Username); c.byName[name] == e {
+	delete(c.byID, e.u.id())
+	if name := strings.ToLower(e.u.username()); c.byName[name] == e {
 		delete(c.byName, name)
 	}
 }

@@ -3,6 +3,7 @@ package mattermost
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,6 +76,21 @@ func TestUserCacheSlim(t *testing.T) {
 	want := &mm.User{ID: bobID, Username: "bob", FirstName: "Bob", LastName: "B", Nickname: "bb", Roles: "system_user", IsBot: true, DeleteAt: 7}
 	if diff := cmp.Diff(want, got); diff != "" || !fresh {
 		t.Errorf("cached user (-want +got), fresh %v:\n%s", fresh, diff)
+	}
+
+	// Renamed, with a name emptied and one not ASCII: the old name is
+	// forgotten, the new one found, the fields kept apart.
+	c.put(&mm.User{ID: bobID, Username: "robert", FirstName: "Rébert", Nickname: "", Roles: "system_user system_admin"})
+	got, _ = c.get(bobID)
+	want = &mm.User{ID: bobID, Username: "robert", FirstName: "Rébert", Roles: "system_user system_admin"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("renamed user (-want +got):\n%s", diff)
+	}
+	if u, _ := c.getByName("bob"); u != nil {
+		t.Errorf("getByName(bob) after the rename = %v, want nil", u)
+	}
+	if u, _ := c.getByName("robert"); u == nil || u.ID != bobID || c.len() != 1 {
+		t.Errorf("getByName(robert) = %v with %d cached, want bob alone", u, c.len())
 	}
 }
 
@@ -156,5 +172,23 @@ func TestDirectoryChannelSlim(t *testing.T) {
 	}
 	if ch, err := d.channelByName(t.Context(), teamID, "OPS"); err != nil || ch.ID != opsID {
 		t.Errorf("channelByName(OPS) = %v, %v; want ~ops from the cache", ch, err)
+	}
+
+	// The bot in a channel the directory does not hold: a member, not a
+	// channel it can describe, until it is told; one entry for both.
+	d.join(secretID)
+	if ch := d.cachedChannel(secretID); ch != nil {
+		t.Errorf("cachedChannel(dev) after a join alone = %v, want nil", ch)
+	}
+	d.putChannel(&mm.Channel{ID: secretID, TeamID: teamID, Type: mm.ChannelOpen, Name: "secret"})
+	if ch := d.cachedChannel(secretID); ch == nil || ch.Name != "secret" || !slices.Equal(d.myChannels(), []string{secretID}) {
+		t.Errorf("after putChannel(dev): cached %v, mine %q; want dev, [dev]", ch, d.myChannels())
+	}
+	if id := d.channelID(secretID); id != secretID || len(d.channels) != 2 {
+		t.Errorf("channelID(dev) = %q with %d entries, want %q and 2", id, len(d.channels), secretID)
+	}
+	d.leave(secretID)
+	if ch := d.cachedChannel(secretID); ch == nil || len(d.myChannels()) != 0 {
+		t.Errorf("after leave(dev): cached %v, mine %q; want dev still described, none mine", ch, d.myChannels())
 	}
 }

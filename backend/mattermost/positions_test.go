@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,6 +54,7 @@ func TestPositions(t *testing.T) {
 	}
 	ps.handled("old", k(5, "o"))
 	ps.handled("d", k(100, "g"))
+	ps.handled("odd \"id\" é\n", k(200, `p\q<`)) // not an id: quoted as JSON does
 
 	if err := ps.save(ctx, 1000, 50, false); err != nil {
 		t.Fatal(err)
@@ -62,8 +64,9 @@ func TestPositions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := savedPositions{SavedAt: 1000, Channels: map[string]postKey{
-		"c": k(30, "c"), // older than 50, but with a post pending
-		"d": k(100, "g"),
+		"c":              k(30, "c"), // older than 50, but with a post pending
+		"d":              k(100, "g"),
+		"odd \"id\" é\n": k(200, `p\q<`),
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("saved (-want +got):\n%s", diff)
@@ -82,5 +85,16 @@ func TestPositions(t *testing.T) {
 	}
 	if _, ok, err := newPositions(memory.New().Store("x")).load(ctx); ok || err != nil {
 		t.Errorf("load() of an empty store = %v, %v; want nothing, no error", ok, err)
+	}
+}
+
+// TestAppendJSONString: the positions' encoder quotes as encoding/json
+// does, ids and anything else.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "eofczhjqg7d4pd5iz5pcjmmjfo", "a-b_C9", `a"b`, `a\b`, "é", "a\nb", "a<b>&", "\x00"} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", s, got, want)
+		}
 	}
 }

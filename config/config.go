@@ -173,10 +173,11 @@ type Mattermost struct {
 	// gives seconds or a duration string. Default 15m; 0 turns the
 	// catch-up at start off (and the limit after a reconnection).
 	CatchUp time.Duration `toml:"catch_up"`
-	// UserCache is how many users the bot keeps in memory (about 350
+	// UserCache is how many users the bot keeps in memory (about 250
 	// bytes each), the least recently seen forgotten first: on a big
 	// server, the people who used the bot lately. A sender it does not
-	// hold costs a request. Default 10000; at least 1.
+	// hold costs a lookup, made in the background, several senders a
+	// request. Default 5000; at least 1.
 	UserCache int `toml:"user_cache"`
 	// UserCacheTTL is how long the bot trusts what it holds of a user
 	// (the server's events keep it current meanwhile) before asking
@@ -234,7 +235,7 @@ const (
 	DefaultOutboxMaxAge     = time.Hour
 	DefaultDeadLinkAfter    = 10 * time.Second
 	DefaultCatchUp          = 15 * time.Minute
-	DefaultUserCache        = 10000
+	DefaultUserCache        = 5000
 	DefaultUserCacheTTL     = time.Hour
 )
 

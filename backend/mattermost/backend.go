@@ -122,7 +122,7 @@ type Options struct {
 	// what it keeps of one (the server's user_updated events keep them
 	// current meanwhile) before it asks again. A sender the bot does not
 	// hold costs one request (several new senders at once share one).
-	// Defaults DefaultUserCache (10,000, about 3.5 MB) and
+	// Defaults DefaultUserCache (5,000, about 1.2 MB) and
 	// DefaultUserCacheTTL (1 hour); a negative UserCacheTTL never
 	// expires them. Observer.ObserveCache counts the hits and misses.
 	UserCache    int

@@ -1099,9 +1099,14 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		if old, seen := b.noteStatus(p.UserID, p.Status); seen && old == p.Status {
 			return nil // already delivered from a poll
 		}
-		u, err := b.dir.user(ctx, p.UserID)
-		if err != nil {
-			b.log.Debug("status of unknown user", "user_id", p.UserID, "err", err)
+		// The server sends a status_change only to the user it is
+		// about (see presence.go): this is the bot's own, which the
+		// directory always holds. Anyone else's is delivered only if
+		// the directory holds them, as a poll's would be (presenceIn),
+		// not looked up: nothing asked about that user.
+		u := b.dir.cachedUser(p.UserID)
+		if u == nil {
+			b.log.Debug("status of unknown user", "user_id", p.UserID)
 			return nil
 		}
 		h.HandlePresence(&bot.Presence{User: botUser(u), Status: p.Status})

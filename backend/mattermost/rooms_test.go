@@ -8,14 +8,22 @@ import (
 	mm "github.com/matterbot/matterbot/mattermost"
 )
 
-// TestPresenceOfOthers: a status_change about another user (servers with
-// the AccurateStatuses feature broadcast them to everyone; others send a
-// user only its own, see TestEventsReachPlugins) reaches HandlePresence;
-// one about a user the server does not know is dropped.
+// TestPresenceOfOthers: a status_change about another user (a server
+// that broadcasts them to everyone, as the AccurateStatuses feature of
+// a fork does; Mattermost sends a user only its own, see
+// TestEventsReachPlugins) reaches HandlePresence for a user the
+// directory holds; one about a user it does not hold, known to the
+// server or not, is dropped without asking the server: on such a server
+// every status of 50,000 people would cost a lookup.
 func TestPresenceOfOthers(t *testing.T) {
 	b := offlineBackend(aliceID)
+	api := b.dir.api.(*fakeLookup)
+	if _, err := b.dir.user(t.Context(), bobID); err != nil {
+		t.Fatal(err)
+	}
+	before := api.count()
 	h := &recorder{}
-	for _, id := range []string{bobID, "nosuchuserxxxxxxxxxxxxxxxx"} {
+	for _, id := range []string{bobID, adminID, "nosuchuserxxxxxxxxxxxxxxxx"} {
 		frame := fmt.Sprintf(`{"event":"status_change","data":{"status":"away","user_id":%q},"broadcast":{"user_id":""},"seq":1}`, id)
 		ev, _, err := mm.DecodeFrame([]byte(frame))
 		if err != nil {
@@ -27,6 +35,9 @@ func TestPresenceOfOthers(t *testing.T) {
 	}
 	if len(h.presences) != 1 || h.presences[0].User.Username != "bob" || h.presences[0].Status != "away" {
 		t.Errorf("presences = %+v, want bob away only", h.presences)
+	}
+	if n := api.count() - before; n != 0 {
+		t.Errorf("status changes made %d lookups, want none", n)
 	}
 }
 

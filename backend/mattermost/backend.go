@@ -1089,12 +1089,10 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 		if in := fromEvent(p); !b.hold(in) {
 			b.deliver(ctx, h, in)
 		}
-	case *mm.PostEditedEvent:
-		b.edited(ctx, h, p.Post)
 	case *mm.EventsMissed:
 		b.catchUp(ctx, h, p)
-	case *mm.ReactionEvent:
-		b.reaction(ctx, h, p, ev.Broadcast.ChannelID, ev.Type == mm.EventReactionRemoved)
+	case *mm.PostEditedEvent, *mm.ReactionEvent, *mm.UserAddedEvent, *mm.UserRemovedEvent:
+		b.event(ctx, h, ev, nil)
 	case *mm.StatusChangeEvent:
 		if old, seen := b.noteStatus(p.UserID, p.Status); seen && old == p.Status {
 			return nil // already delivered from a poll
@@ -1110,22 +1108,44 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 			return nil
 		}
 		h.HandlePresence(&bot.Presence{User: botUser(u), Status: p.Status})
-	case *mm.UserAddedEvent:
-		u, err := b.dir.user(ctx, p.UserID)
-		if err != nil {
-			b.log.Debug("join of unknown user", "user_id", p.UserID, "err", err)
-			return nil
-		}
-		room, _, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
-		if err != nil {
-			b.log.Debug("join in unknown channel", "channel_id", p.ChannelID, "err", err)
-			return nil
-		}
-		h.HandleJoin(&bot.Join{User: botUser(u), Room: room})
-	case *mm.UserRemovedEvent:
-		b.leave(ctx, h, p)
 	}
 	return nil
+}
+
+// event delivers an event other than a post that names a user: an edit
+// (edited), a reaction, a user added to or removed from a channel. From
+// the socket (a nil), it waits, like a post (see waits), while its user
+// is looked up, or while earlier items of its user or channel wait; a
+// is the answer of the lookup it waited for.
+func (b *Backend) event(ctx context.Context, h bot.Handler, ev *mm.Event, a *lookupAnswer) {
+	switch p := ev.Payload.(type) {
+	case *mm.PostEditedEvent:
+		b.edited(ctx, h, ev, p.Post, a)
+	case *mm.ReactionEvent:
+		b.reaction(ctx, h, ev, p, a)
+	case *mm.UserAddedEvent:
+		b.added(ctx, h, ev, p, a)
+	case *mm.UserRemovedEvent:
+		b.leave(ctx, h, ev, p, a)
+	}
+}
+
+// added delivers a user_added event as a bot.Join.
+func (b *Backend) added(ctx context.Context, h bot.Handler, ev *mm.Event, p *mm.UserAddedEvent, a *lookupAnswer) {
+	if a == nil && b.eventWaits(ev, p.UserID, p.ChannelID) {
+		return
+	}
+	u, err := b.userOf(ctx, p.UserID, a)
+	if err != nil {
+		b.log.Debug("join of unknown user", "user_id", p.UserID, "err", err)
+		return
+	}
+	room, _, _, err := b.tr.room(ctx, p.ChannelID, incoming{})
+	if err != nil {
+		b.log.Debug("join in unknown channel", "channel_id", p.ChannelID, "err", err)
+		return
+	}
+	h.HandleJoin(&bot.Join{User: botUser(u), Room: room})
 }
 
 // leave delivers a user_removed event as a bot.Leave, when h takes them.
@@ -1135,7 +1155,7 @@ func (b *Backend) handle(ctx context.Context, h bot.Handler, ev *mm.Event) error
 // channel the bot
 // was removed from can no longer be read: the room is then the cached
 // channel, or its id alone.
-func (b *Backend) leave(ctx context.Context, h bot.Handler, p *mm.UserRemovedEvent) {
+func (b *Backend) leave(ctx context.Context, h bot.Handler, ev *mm.Event, p *mm.UserRemovedEvent, a *lookupAnswer) {
 	lh, ok := h.(bot.LeaveHandler)
 	if !ok {
 		return
@@ -1149,7 +1169,10 @@ func (b *Backend) leave(ctx context.Context, h bot.Handler, p *mm.UserRemovedEve
 	case "":
 		uid = b.self.ID
 	}
-	u, err := b.dir.user(ctx, uid)
+	if a == nil && b.eventWaits(ev, uid, p.ChannelID) {
+		return
+	}
+	u, err := b.userOf(ctx, uid, a)
 	if err != nil {
 		b.log.Debug("leave of unknown user", "user_id", uid, "err", err)
 		return
@@ -1274,20 +1297,24 @@ func (b *Backend) skipped(ctx context.Context, p *mm.Post) {
 
 // reaction delivers a reaction event, except the bot's own. Servers
 // before 7 leave the reaction's channel_id out; the broadcast has it.
-func (b *Backend) reaction(ctx context.Context, h bot.Handler, p *mm.ReactionEvent, channelID string, removed bool) {
+func (b *Backend) reaction(ctx context.Context, h bot.Handler, ev *mm.Event, p *mm.ReactionEvent, a *lookupAnswer) {
 	r := p.Reaction
 	if r == nil || r.UserID == b.self.ID {
 		return
 	}
-	u, err := b.dir.user(ctx, r.UserID)
+	channelID := r.ChannelID
+	if channelID == "" {
+		channelID = ev.Broadcast.ChannelID
+	}
+	if a == nil && b.eventWaits(ev, r.UserID, channelID) {
+		return
+	}
+	u, err := b.userOf(ctx, r.UserID, a)
 	if err != nil {
 		b.log.Debug("reaction of unknown user", "user_id", r.UserID, "err", err)
 		return
 	}
-	rr := &bot.Reaction{MessageID: r.PostID, Emoji: r.EmojiName, User: botUser(u), Removed: removed}
-	if r.ChannelID != "" {
-		channelID = r.ChannelID
-	}
+	rr := &bot.Reaction{MessageID: r.PostID, Emoji: r.EmojiName, User: botUser(u), Removed: ev.Type == mm.EventReactionRemoved}
 	if channelID != "" {
 		if room, _, _, err := b.tr.room(ctx, channelID, incoming{}); err == nil {
 			rr.Room = room

@@ -3,6 +3,7 @@ package mattermost_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,29 @@ func (wt *watcher) expect(t *testing.T, want string) {
 			got = append(got, s)
 		case <-timeout:
 			t.Fatalf("plugin never saw %q; saw %q", want, got)
+		}
+	}
+}
+
+// expectAll waits for the watcher to report every line of want, in any
+// order, skipping other lines.
+func (wt *watcher) expectAll(t *testing.T, want []string) {
+	t.Helper()
+	timeout := time.After(waitLimit)
+	missing := map[string]bool{}
+	for _, s := range want {
+		missing[s] = true
+	}
+	var other []string
+	for len(missing) > 0 {
+		select {
+		case s := <-wt.seen:
+			if !missing[s] {
+				other = append(other, s)
+			}
+			delete(missing, s)
+		case <-timeout:
+			t.Fatalf("plugin never saw %q; saw besides %q", slices.Sorted(maps.Keys(missing)), other)
 		}
 	}
 }

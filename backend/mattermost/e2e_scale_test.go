@@ -1,6 +1,7 @@
 package mattermost_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
+	"github.com/matterbot/matterbot/plugins/echo"
 )
 
 // clockedWorld is a world whose fake server stamps posts with c; the
@@ -100,9 +102,10 @@ func TestCatchUpReadsChannelsWithNewPosts(t *testing.T) {
 	}
 }
 
-// gatedTransport holds the lookups of users (POST /users/ids) while its
-// gate is shut, and counts the requests by method and path, ids
-// replaced by {id}.
+// gatedTransport holds the lookups of users (POST /users/ids, and GET
+// /users/{id}, which the event loop would wait for) while its gate is
+// shut, and counts the requests by method and path, ids replaced by
+// {id}.
 type gatedTransport struct {
 	mu   sync.Mutex
 	gate chan struct{} // closed: open
@@ -134,7 +137,7 @@ func (g *gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	g.reqs[route]++
 	gate := g.gate
 	g.mu.Unlock()
-	if route == "POST /api/v4/users/ids" {
+	if route == "POST /api/v4/users/ids" || route == "GET /api/v4/users/{id}" {
 		select {
 		case <-gate:
 		case <-r.Context().Done():
@@ -204,5 +207,78 @@ func TestNewSendersDoNotStall(t *testing.T) {
 	// run at once), then the others 100 at a time.
 	if got, most := gt.count("POST /api/v4/users/ids"), 1+2+(n+99)/100; got > most {
 		t.Errorf("%d lookups of users (POST /users/ids) for %d senders, want at most %d", got, n, most)
+	}
+}
+
+// TestEventsOfNewUsersDoNotStall: people the bot never met react to a
+// post in ~ops, join it and leave it while the server is slow to say
+// who they are; meanwhile alice, whom the bot knows, is answered in
+// ~secret. Then the lookups answer, and the plugin sees every one of
+// those events, whose users were looked up in batches (POST /users/ids),
+// never one by one.
+func TestEventsOfNewUsersDoNotStall(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const n = 5
+	var reactors, joiners, leavers []*mm.User
+	for _, group := range []struct {
+		users *[]*mm.User
+		name  string
+		inOps bool
+	}{{&reactors, "reactor", true}, {&joiners, "joiner", false}, {&leavers, "leaver", true}} {
+		for i := range n {
+			u, err := w.srv.AddUser(mmtest.User{Username: fmt.Sprintf("%s%d", group.name, i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.srv.AddTeamMember(w.team.ID, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if group.inOps {
+				if err := w.srv.AddChannelMember(w.ops.ID, u.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			*group.users = append(*group.users, u)
+		}
+	}
+	gt := newGatedTransport()
+	opts := w.options()
+	opts.HTTPClient = &http.Client{Transport: gt}
+	wt := newWatcher()
+	w.startEngine(w.newBackend(opts), nil, wt, echo.Plugin{})
+	announcement := w.say(w.ops, "", "!echo announcement")
+	w.replyText(w.ops, "announcement")
+	gt.shut()
+	ctx := context.Background()
+	var want []string
+	for _, u := range reactors {
+		if _, _, err := w.client(u.ID).AddReaction(ctx, announcement.ID, "tada"); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("reaction +tada @%s ~ops-team/ops %s", u.Username, announcement.ID))
+	}
+	for _, u := range joiners {
+		if err := w.srv.AddChannelMember(w.ops.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("join @%s ~ops-team/ops", u.Username))
+	}
+	for _, u := range leavers {
+		if _, err := w.client(u.ID).RemoveChannelMember(ctx, w.ops.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("leave @%s ~ops-team/ops", u.Username))
+	}
+	w.say(w.secret, "", "!echo not stalled")
+	w.replyText(w.secret, "not stalled")
+	gt.open()
+	wt.expectAll(t, want)
+	if got := gt.count("GET /api/v4/users/{id}"); got != 0 {
+		t.Errorf("%d lookups of one user (GET /users/{id}), want none", got)
+	}
+	// alice's, then the new users' in a few batches.
+	if got, most := gt.count("POST /api/v4/users/ids"), 1+3*n; got > most {
+		t.Errorf("%d lookups of users (POST /users/ids) for %d users, want at most %d", got, 3*n, most)
 	}
 }

@@ -78,6 +78,13 @@ func (b *Backend) noteReply(p *mm.Post) {
 	}
 }
 
+// has reports whether the bot answered postID lately.
+func (a *answers) has(postID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.by[postID] != nil
+}
+
 // startEdit begins a re-run for postID; false when the bot did not answer
 // it lately.
 func (a *answers) startEdit(postID string) bool {
@@ -128,12 +135,29 @@ func (a *answers) finishEdit(postID string) []string {
 // bot.Message with Edited set: the engine runs its command again if the
 // command asked for it (bot.Cmd.RerunOnEdit), and the replies replace
 // the old ones (see editReply). Edits of other posts, and of the bot's
-// own, are not the engine's business.
-func (b *Backend) edited(ctx context.Context, h bot.Handler, p *mm.Post) {
-	if p == nil || p.UserID == b.self.ID || !b.answers.startEdit(p.ID) {
+// own, are not the engine's business. The edit of a post whose sender
+// the directory no longer holds waits for the sender's lookup (see
+// Backend.event); a is that lookup's answer.
+func (b *Backend) edited(ctx context.Context, h bot.Handler, ev *mm.Event, p *mm.Post, a *lookupAnswer) {
+	if p == nil || p.UserID == b.self.ID || !b.answers.has(p.ID) {
 		return
 	}
-	m, err := b.tr.message(ctx, incoming{post: p})
+	if a == nil && b.eventWaits(ev, p.UserID, p.ChannelID) {
+		return
+	}
+	in := incoming{post: p}
+	if a != nil {
+		u, err := b.userOf(ctx, p.UserID, a)
+		if err != nil {
+			b.log.Debug("edited post dropped", "post_id", p.ID, "err", err)
+			return
+		}
+		in.sender = u
+	}
+	if !b.answers.startEdit(p.ID) {
+		return
+	}
+	m, err := b.tr.message(ctx, in)
 	if err != nil || m == nil {
 		b.answers.finishEdit(p.ID)
 		if err != nil {

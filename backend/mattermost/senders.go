@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
@@ -20,6 +21,13 @@ import (
 // channel's order, and each person's, hold. A waiting post is counted in
 // its channel's catch-up position from the start (positions.start), so
 // that a restart meanwhile reads it again.
+//
+// The other events that name a user wait the same way, in the same
+// queue, under the same rules (see Backend.event): a reaction (everyone
+// reacting to an announcement), a user added to or removed from a
+// channel, the edit of a post the bot answered. A status change does
+// not wait: it is delivered for a user the directory holds, and only
+// then (see handle).
 
 // senderLookups is how many batches of senders are looked up at once.
 const senderLookups = 2
@@ -30,11 +38,22 @@ type lookups struct {
 	want    []string        // ids to look up, not asked yet
 	asked   map[string]bool // ids in want or being looked up
 	running int             // lookups in flight
-	// waiting holds the posts not delivered yet, in the order they
-	// came; byChannel and byUser count them per channel and sender.
-	waiting   []incoming
+	// waiting holds the posts and other events not delivered yet, in
+	// the order they came; byChannel and byUser count them per channel
+	// and user.
+	waiting   []waiter
 	byChannel map[string]int
 	byUser    map[string]int
+}
+
+// waiter is an item of lookups.waiting: a post (in), or another event
+// (ev) that names a user (see Backend.event).
+type waiter struct {
+	in incoming  // the post; unset for another event
+	ev *mm.Event // the other event; nil for a post
+	// user is the post's sender or the user the event names, channel
+	// the channel it is in ("" if it names none): the orders it keeps.
+	user, channel string
 }
 
 // lookedUp is the answer to a background lookup of senders.
@@ -44,6 +63,15 @@ type lookedUp struct {
 	err   error
 }
 
+// lookupAnswer is what a background lookup said, for the events that waited
+// for it: found has each user asked for, nil for one the server does
+// not know, unless the server refused to say (refused: a 4xx for the
+// whole batch).
+type lookupAnswer struct {
+	found   map[string]*mm.User
+	refused bool
+}
+
 // needsSender reports whether delivering p would ask the server for its
 // sender: a post the engine may see, whose sender the directory does not
 // hold (or holds expired).
@@ -51,8 +79,16 @@ func (b *Backend) needsSender(p *mm.Post) bool {
 	return p.UserID != "" && b.tr.skip(p) == "" && !b.dir.knowsUser(p.UserID)
 }
 
+// needs reports whether delivering w would ask the server for its user.
+func (b *Backend) needs(w *waiter) bool {
+	if w.ev == nil {
+		return b.needsSender(w.in.post)
+	}
+	return !b.dir.knowsUser(w.user)
+}
+
 // waits reports whether in must wait for a sender lookup, its own or an
-// earlier post's of its channel or sender; if so, it is queued, counted
+// earlier item's of its channel or sender; if so, it is queued, counted
 // in its channel's position, and its sender asked for.
 func (b *Backend) waits(in incoming) bool {
 	p := in.post
@@ -68,17 +104,38 @@ func (b *Backend) waits(in incoming) bool {
 	if b.pos != nil && p.UserID != b.self.ID {
 		in.handled = b.pos.start(p.ChannelID, keyOf(p))
 	}
+	b.enqueue(waiter{in: in, user: p.UserID, channel: p.ChannelID}, need)
+	return true
+}
+
+// eventWaits reports whether ev, an event other than a post that names
+// user in channel, must wait for a lookup of user, or behind an earlier
+// waiting item of that user or channel; if so, it is queued and user
+// asked for.
+func (b *Backend) eventWaits(ev *mm.Event, user, channel string) bool {
+	need := !b.dir.knowsUser(user)
+	if !need && b.lk.byChannel[channel] == 0 && b.lk.byUser[user] == 0 {
+		return false
+	}
+	if b.bgCtx == nil {
+		return false // as in waits
+	}
+	b.enqueue(waiter{ev: ev, user: user, channel: channel}, need)
+	return true
+}
+
+// enqueue adds w to the waiting items and, if need, asks for its user.
+func (b *Backend) enqueue(w waiter, need bool) {
 	if b.lk.byChannel == nil {
 		b.lk.byChannel, b.lk.byUser = map[string]int{}, map[string]int{}
 	}
-	b.lk.waiting = append(b.lk.waiting, in)
-	b.lk.byChannel[p.ChannelID]++
-	b.lk.byUser[p.UserID]++
+	b.lk.waiting = append(b.lk.waiting, w)
+	b.lk.byChannel[w.channel]++
+	b.lk.byUser[w.user]++
 	if need {
 		b.dir.observed(false) // the lookup the directory would have made
-		b.askSender(p.UserID)
+		b.askSender(w.user)
 	}
-	return true
 }
 
 // askSender queues a lookup of a sender, unless one is asked already.
@@ -124,12 +181,11 @@ func (b *Backend) startLookups() {
 }
 
 // lookedUpIn takes the answer of a background lookup: the users found go
-// to the directory, and the waiting posts whose senders are now known,
-// or known to be unknown, are delivered, in each channel's order. A
-// lookup that still fails after the retry budget is asked again (its
-// posts keep waiting); one the server refuses (4xx) lets its posts go,
-// whose delivery then asks for each sender alone. Called by the event
-// loop.
+// to the directory, and the waiting items whose users are now known, or
+// known to be unknown, are delivered, in each channel's order. A lookup
+// that still fails after the retry budget is asked again (its items keep
+// waiting); one the server refuses (4xx) lets its items go, whose
+// delivery then asks for each user alone. Called by the event loop.
 func (b *Backend) lookedUpIn(ctx context.Context, h bot.Handler, r lookedUp) {
 	b.lk.running--
 	if r.err != nil && ctx.Err() == nil && mm.Transient(r.err) {
@@ -141,52 +197,55 @@ func (b *Backend) lookedUpIn(ctx context.Context, h bot.Handler, r lookedUp) {
 	if r.err != nil && ctx.Err() == nil {
 		b.log.Warn("sender lookup failed", "users", len(r.ids), "err", r.err)
 	}
-	found := make(map[string]*mm.User, len(r.ids))
+	a := &lookupAnswer{found: make(map[string]*mm.User, len(r.ids)), refused: r.err != nil}
 	for _, id := range r.ids {
 		delete(b.lk.asked, id)
-		found[id] = nil
+		a.found[id] = nil
 	}
 	for _, u := range r.users {
 		if u != nil {
-			found[u.ID] = b.dir.putUser(u)
+			a.found[u.ID] = b.dir.putUser(u)
 		}
 	}
-	b.releaseSenders(ctx, h, found)
+	b.releaseWaiting(ctx, h, a)
 	b.startLookups()
 }
 
-// releaseSenders delivers, in the order they came, the waiting posts
-// whose senders are known (cached, or in found: the answer of a lookup,
-// nil for an id the server does not know) and that no earlier waiting
-// post of their channel or sender holds back. A post whose sender is
-// still missing holds back its channel and sender, and is asked for
-// again if no lookup has it (the directory forgot it meanwhile).
-func (b *Backend) releaseSenders(ctx context.Context, h bot.Handler, found map[string]*mm.User) {
+// releaseWaiting delivers, in the order they came, the waiting items
+// whose users are known (cached, or in a: the answer of a lookup) and
+// that no earlier waiting item of their channel or user holds back. An
+// item whose user is still missing holds back its channel and user, and
+// its user is asked for again if no lookup has it (the directory forgot
+// it meanwhile).
+func (b *Backend) releaseWaiting(ctx context.Context, h bot.Handler, a *lookupAnswer) {
 	var (
 		keep    = b.lk.waiting[:0]
 		chHeld  = map[string]bool{}
 		usrHeld = map[string]bool{}
 	)
-	for _, in := range b.lk.waiting {
-		p := in.post
-		held := chHeld[p.ChannelID] || usrHeld[p.UserID]
+	for _, w := range b.lk.waiting {
+		held := chHeld[w.channel] || usrHeld[w.user]
 		if !held {
-			if u, ok := found[p.UserID]; ok && u != nil {
-				in.sender = u
-			} else if !ok && b.needsSender(p) {
-				b.askSender(p.UserID)
+			if u, ok := a.found[w.user]; ok && u != nil {
+				w.in.sender = u
+			} else if !ok && b.needs(&w) {
+				b.askSender(w.user)
 				held = true
 			}
 		}
 		if held {
-			chHeld[p.ChannelID], usrHeld[p.UserID] = true, true
-			keep = append(keep, in)
+			chHeld[w.channel], usrHeld[w.user] = true, true
+			keep = append(keep, w)
+			continue
+		}
+		b.unwait(w)
+		if w.ev != nil {
+			b.event(ctx, h, w.ev, a)
 			continue
 		}
 		// Known, or unknown to the server: delivering asks for the
 		// sender alone, and drops the post if that fails too.
-		b.unwait(p)
-		b.handOver(ctx, h, in)
+		b.handOver(ctx, h, w.in)
 	}
 	clear(b.lk.waiting[len(keep):])
 	b.lk.waiting = keep
@@ -195,12 +254,30 @@ func (b *Backend) releaseSenders(ctx context.Context, h bot.Handler, found map[s
 	}
 }
 
-// unwait uncounts a waiting post.
-func (b *Backend) unwait(p *mm.Post) {
-	if b.lk.byChannel[p.ChannelID]--; b.lk.byChannel[p.ChannelID] <= 0 {
-		delete(b.lk.byChannel, p.ChannelID)
+// unwait uncounts a waiting item.
+func (b *Backend) unwait(w waiter) {
+	if b.lk.byChannel[w.channel]--; b.lk.byChannel[w.channel] <= 0 {
+		delete(b.lk.byChannel, w.channel)
 	}
-	if b.lk.byUser[p.UserID]--; b.lk.byUser[p.UserID] <= 0 {
-		delete(b.lk.byUser, p.UserID)
+	if b.lk.byUser[w.user]--; b.lk.byUser[w.user] <= 0 {
+		delete(b.lk.byUser, w.user)
 	}
+}
+
+// userOf returns the user with the given id that an event names: as the
+// lookup it waited for found them (a; nil when it did not wait), or else
+// as the directory holds them. A user that lookup did not find is
+// unknown to the server: an error wrapping mm.ErrNotFound, without
+// asking again; if the server refused the lookup, the user is asked for
+// alone.
+func (b *Backend) userOf(ctx context.Context, id string, a *lookupAnswer) (*mm.User, error) {
+	if a != nil {
+		switch u, ok := a.found[id]; {
+		case u != nil:
+			return u, nil
+		case ok && !a.refused:
+			return nil, fmt.Errorf("user %s: %w", id, mm.ErrNotFound)
+		}
+	}
+	return b.dir.user(ctx, id)
 }

@@ -51,8 +51,9 @@ type lookups struct {
 type waiter struct {
 	in incoming  // the post; unset for another event
 	ev *mm.Event // the other event; nil for a post
-	// user is the post's sender or the user the event names, channel
-	// the channel it is in ("" if it names none): the orders it keeps.
+	// user is the post's sender or the user the event names ("" for a
+	// post the engine will not see), channel the channel it is in (""
+	// if it names none): the orders it keeps.
 	user, channel string
 }
 
@@ -101,10 +102,21 @@ func (b *Backend) waits(in incoming) bool {
 		// loop takes the lookups' answers; delivering looks up.
 		return false
 	}
+	user := p.UserID
+	if !need && b.tr.skip(p) != "" {
+		// Not the engine's (a system post, the bot's own): it keeps
+		// its channel's order, for the positions, but its sender has
+		// no order to keep. The admin who removes someone from a
+		// channel where others wait is not held up elsewhere.
+		if b.lk.byChannel[p.ChannelID] == 0 {
+			return false
+		}
+		user = ""
+	}
 	if b.pos != nil && p.UserID != b.self.ID {
 		in.handled = b.pos.start(p.ChannelID, keyOf(p))
 	}
-	b.enqueue(waiter{in: in, user: p.UserID, channel: p.ChannelID}, need)
+	b.enqueue(waiter{in: in, user: user, channel: p.ChannelID}, need)
 	return true
 }
 
@@ -234,7 +246,10 @@ func (b *Backend) releaseWaiting(ctx context.Context, h bot.Handler, a *lookupAn
 			}
 		}
 		if held {
-			chHeld[w.channel], usrHeld[w.user] = true, true
+			chHeld[w.channel] = true
+			if w.user != "" {
+				usrHeld[w.user] = true
+			}
 			keep = append(keep, w)
 			continue
 		}

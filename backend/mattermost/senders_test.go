@@ -230,3 +230,25 @@ func (r *lookupRig) name(id string) string {
 	}
 	return id
 }
+
+// TestSkippedPostHoldsItsChannelOnly: a post the engine will not see (a
+// system post of alice's, who removed someone from ~ops) waits behind
+// an earlier post of its channel whose sender is looked up, but holds
+// up nothing of alice's elsewhere.
+func TestSkippedPostHoldsItsChannelOnly(t *testing.T) {
+	r := newLookupRig(t)
+	r.handle(r.post(bobID, opsID, "first"))
+	sys := r.post(aliceID, opsID, "someone removed from the channel.")
+	sys.Payload.(*mm.PostedEvent).Post.Type = "system_remove_from_channel"
+	r.handle(sys)
+	r.handle(r.post(aliceID, secretID, "meanwhile"))
+	r.want("message @alice ~testteam/secret meanwhile")
+	if n := len(r.b.lk.waiting); n != 2 {
+		t.Errorf("%d posts waiting, want bob's and the system post", n)
+	}
+	r.answer()
+	r.want("message @bob ~testteam/ops first")
+	if n := len(r.b.lk.waiting); n != 0 {
+		t.Errorf("%d posts waiting after the lookup, want none", n)
+	}
+}

@@ -48,6 +48,11 @@ func (b *Backend) Send(ctx context.Context, out *bot.Outgoing) error {
 	if taken, err := b.slashReply(ctx, out, false); taken {
 		return err
 	}
+	return b.send(ctx, out)
+}
+
+// send is Send for what is no slash command's reply: posted by the bot.
+func (b *Backend) send(ctx context.Context, out *bot.Outgoing) error {
 	if !b.connected.Load() {
 		return errNotConnected
 	}
@@ -326,6 +331,12 @@ func (b *Backend) SendEphemeral(ctx context.Context, userID string, out *bot.Out
 	if taken, err := b.slashReply(ctx, out, true); taken {
 		return err
 	}
+	return b.sendEphemeral(ctx, userID, out)
+}
+
+// sendEphemeral is SendEphemeral for what is no slash command's reply:
+// the bot's ephemeral post, or its direct message.
+func (b *Backend) sendEphemeral(ctx context.Context, userID string, out *bot.Outgoing) error {
 	p := &mm.Post{ChannelID: out.RoomID, RootID: out.ThreadID, Message: out.Text}
 	if out.Card != nil {
 		props, err := b.cardProps(ctx, out.Card)

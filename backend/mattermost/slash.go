@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -50,8 +51,9 @@ type SlashOptions struct {
 	// command sends as ephemeral are always ephemeral.
 	InChannel bool
 	// Wait is how long the answer to the server waits for the command's
-	// replies; those sent later go through the run's response URL.
-	// Default DefaultSlashWait.
+	// replies; those sent later go through the run's response URL, which
+	// the server takes five times within 30 minutes, and are posted by
+	// the bot after that. Default DefaultSlashWait.
 	Wait time.Duration
 }
 
@@ -81,16 +83,17 @@ type slashCmd struct {
 
 // slashRun is one run of a slash command: the replies the engine sends
 // for it are kept for the answer to the server until it is written
-// (sealed), and then posted through the response URL.
+// (sealed), and then posted through the response URL while it takes
+// them, and by the bot after that.
 type slashRun struct {
-	channelID, userID string
-	responseURL       string
-	start             time.Time
+	channelID, rootID, userID string
+	responseURL               string
+	start                     time.Time
 
 	mu     sync.Mutex
 	sealed bool                  // guarded by mu: the answer was written
 	resps  []*mm.CommandResponse // guarded by mu: replies before the answer
-	uses   int                   // guarded by mu: answers sent to responseURL
+	uses   int                   // guarded by mu: answers sent to responseURL; slashRunUses once it refused one
 }
 
 // slashState is the backend's part for slash commands.
@@ -263,7 +266,9 @@ func sameCommand(a, b *mm.Command) bool {
 // server's command response: the first as the response, the others as
 // extra responses, ephemeral unless SlashOptions.InChannel. It waits
 // SlashOptions.Wait for them; later ones are posted to the run's
-// response URL. A file is posted by the bot in the channel as usual.
+// response URL, and by the bot once that takes no more (five answers,
+// 30 minutes), ephemeral ones as ephemeral posts. A file is posted by
+// the bot in the channel as usual.
 func (b *Backend) SlashHandler() http.Handler {
 	return http.HandlerFunc(b.serveSlash)
 }
@@ -304,7 +309,8 @@ func (b *Backend) serveSlash(w http.ResponseWriter, r *http.Request) {
 		slashAnswer(w, &mm.CommandResponse{ResponseType: mm.CommandResponseEphemeral, Text: "Sorry, I could not run this command."})
 		return
 	}
-	run := &slashRun{channelID: f.Get("channel_id"), userID: m.From.ID, responseURL: f.Get("response_url"), start: b.opts.Now()}
+	run := &slashRun{channelID: f.Get("channel_id"), rootID: f.Get("root_id"), userID: m.From.ID,
+		responseURL: f.Get("response_url"), start: b.opts.Now()}
 	b.addRun(m.ID, run)
 	done := h.HandleMessage(m)
 	wait := b.opts.Slash.Wait
@@ -360,7 +366,7 @@ func (b *Backend) addRun(id string, run *slashRun) {
 		b.slash.runs = map[string]*slashRun{}
 	}
 	for k, r := range b.slash.runs {
-		if run.start.Sub(r.start) > slashRunLifetime {
+		if run.start.Sub(r.start) >= slashRunLifetime {
 			delete(b.slash.runs, k)
 		}
 	}
@@ -421,8 +427,13 @@ func (b *Backend) slashMessage(ctx context.Context, f map[string][]string, cmd s
 // slashReply takes out when it answers a slash command (its ReplyTo is
 // a slash command's message) in the command's channel: kept for the
 // answer, or, once that is written, posted through the run's response
-// URL. It reports false for anything else, which Send posts as usual,
-// and for a file, which no command response carries.
+// URL. When the response URL no longer takes it (its uses or its
+// lifetime are over by the bot's count, or the server refuses it, or
+// cannot be reached there), the bot posts it itself, in the run's
+// channel and thread, as an ephemeral post when the response would have
+// been ephemeral (see slashFallback). It reports false for anything
+// else, which Send posts as usual, and for a file, which no command
+// response carries.
 func (b *Backend) slashReply(ctx context.Context, out *bot.Outgoing, ephemeral bool) (bool, error) {
 	if !strings.HasPrefix(out.ReplyTo, slashIDPrefix) || out.File != nil {
 		return false, nil
@@ -451,14 +462,47 @@ func (b *Backend) slashReply(ctx context.Context, out *bot.Outgoing, ephemeral b
 		run.mu.Unlock()
 		return true, nil
 	}
-	if run.uses >= slashRunUses || b.opts.Now().Sub(run.start) > slashRunLifetime {
+	// The server's bounds (model.CommandWebhook): TryUse(id, 5), and a
+	// hook is found while CreateAt > now - CommandWebhookLifetime.
+	if run.uses >= slashRunUses || b.opts.Now().Sub(run.start) >= slashRunLifetime {
 		run.mu.Unlock()
-		return true, fmt.Errorf("mattermost: slash command reply: the response URL is used up (%d answers, %v)", slashRunUses, slashRunLifetime)
+		b.log.Debug("slash command reply posted by the bot: the response URL is used up", "channel_id", run.channelID)
+		return true, b.slashFallback(ctx, run, out, resp.ResponseType == mm.CommandResponseEphemeral)
 	}
 	run.uses++
 	run.mu.Unlock()
-	return true, b.postResponse(ctx, run.responseURL, resp)
+	err := b.postResponse(ctx, run.responseURL, resp)
+	if !errors.Is(err, errResponseRefused) {
+		return true, err
+	}
+	// Nothing was posted: the server refused the answer (an expired
+	// hook, its uses over, by its count) or was not reached at that
+	// address (its SiteURL, which the bot may not reach).
+	run.mu.Lock()
+	run.uses = slashRunUses
+	run.mu.Unlock()
+	b.log.Warn("slash command reply posted by the bot: the response URL did not take it", "channel_id", run.channelID, "err", err)
+	return true, b.slashFallback(ctx, run, out, resp.ResponseType == mm.CommandResponseEphemeral)
 }
+
+// slashFallback posts out, a reply of run the response URL no longer
+// takes, as the bot, where the server would have shown it: in the run's
+// channel and thread; to the caller alone (an ephemeral post, or a
+// direct message, see SendEphemeral) when ephemeral.
+func (b *Backend) slashFallback(ctx context.Context, run *slashRun, out *bot.Outgoing, ephemeral bool) error {
+	o := *out
+	// A reply meant for a thread under the command's message (which is
+	// no post) goes where the run's answers went.
+	o.RoomID, o.ThreadID = run.channelID, run.rootID
+	if ephemeral {
+		return b.sendEphemeral(ctx, run.userID, &o)
+	}
+	return b.send(ctx, &o)
+}
+
+// errResponseRefused marks an answer a response URL did not take and
+// did not post: the server refused it (4xx), or was not reached.
+var errResponseRefused = errors.New("the response URL did not take it")
 
 // postResponse posts resp to a slash command run's response URL (on the
 // server: POST /hooks/commands/{id}).
@@ -474,14 +518,26 @@ func (b *Backend) postResponse(ctx context.Context, url string, resp *mm.Command
 	req.Header.Set("Content-Type", "application/json")
 	r, err := b.client.HTTPClient().Do(req)
 	if err != nil {
+		// A connection never made posted nothing; after that, the
+		// server may have posted it.
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("mattermost: slash command reply: %w: %w", errResponseRefused, err)
+		}
 		return fmt.Errorf("mattermost: slash command reply: %w", err)
 	}
 	defer r.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(r.Body, 1024))
-	if r.StatusCode != http.StatusOK {
-		return fmt.Errorf("mattermost: slash command reply: the server answered %s: %s", r.Status, bytes.TrimSpace(msg))
+	switch {
+	case r.StatusCode == http.StatusOK:
+		return nil
+	case r.StatusCode >= 400 && r.StatusCode < 500:
+		// 404 app.command_webhook.get.missing (expired), 400
+		// app.command_webhook.try_use.invalid (used up): checked before
+		// anything is posted.
+		return fmt.Errorf("mattermost: slash command reply: %w: the server answered %s: %s", errResponseRefused, r.Status, bytes.TrimSpace(msg))
 	}
-	return nil
+	return fmt.Errorf("mattermost: slash command reply: the server answered %s: %s", r.Status, bytes.TrimSpace(msg))
 }
 
 // startSlash notes the engine that serves the slash commands and, on

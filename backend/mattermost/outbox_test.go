@@ -757,6 +757,9 @@ func TestOutboxBacklogKeepsCommandsApart(t *testing.T) {
 		for !slices.Contains(w.said(w.ops), "old 1") {
 			time.Sleep(100 * time.Millisecond)
 		}
+		// The server has "old 1"; the outbox takes its answer (and
+		// learns that the server works again) in the same instant.
+		synctest.Wait()
 		sendTo("new", "p4")           // another command: at once
 		sendTo("old 3, part 2", "p3") // behind "old 3"
 		synctest.Wait()

@@ -296,6 +296,9 @@ type Backend struct {
 	seen       window // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
+	// contactAt is when the bot first asked the server (ms): on a first
+	// run with the store, the catch-up reads from there (catchUpStart).
+	contactAt int64
 	// gapSince, when set, is when the last connection ended for good
 	// (its credentials refused): the next connection is a new one,
 	// whose hello starts a catch-up from there.
@@ -512,6 +515,7 @@ func (b *Backend) connect(ctx context.Context) error {
 			b.log.Warn("outbox not read", "err", err)
 		}
 	}
+	b.contactAt = b.now()
 	// The first contact, retries included, takes at most Timeout: a
 	// server that never answers is reported after Timeout, not after
 	// each retry's Timeout and the waits between them.

@@ -66,13 +66,19 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 // did not handle (Options.Store): in each channel, those after its
 // position, or those since the last run last saved in a channel with
 // none (the bot joined it while it was stopped), within Options.CatchUp.
-// A first run with the store has nothing to catch up.
+// A first run with the store, or a run without one, reads from its first
+// contact with the server (less the margin): the commands posted while
+// its socket was not up yet were once lost.
 func (b *Backend) catchUpStart(ctx context.Context, h bot.Handler) {
-	if b.pos == nil || b.opts.CatchUp < 0 {
+	if b.opts.CatchUp < 0 {
 		return
 	}
-	if !b.hasSaved {
-		b.log.Info("catch-up: no position saved yet; starting from now")
+	if b.pos == nil || !b.hasSaved {
+		if b.pos != nil {
+			b.log.Info("catch-up: no position saved yet; starting from the login")
+		}
+		rf := readFrom{since: b.contactAt - catchUpMargin, cutoff: b.cutoff()}
+		b.catchUpFrom(ctx, h, "started", func(string) readFrom { return rf })
 		b.savePositions(ctx, true)
 		return
 	}

@@ -1,7 +1,9 @@
 package mattermost_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +11,9 @@ import (
 
 	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
+	"github.com/matterbot/matterbot/mattermost/mmtest"
+	"github.com/matterbot/matterbot/plugins/echo"
+	"github.com/matterbot/matterbot/storage/memory"
 )
 
 // downtime restarts the server's WebSocket side, so the bot's connection
@@ -235,6 +240,47 @@ func TestCatchUpObserved(t *testing.T) {
 	for _, key := range []string{"GET /api/v4/users/me 200", "GET /api/v4/channels/{channel_id}/posts 200", "POST /api/v4/posts 201"} {
 		if obs.count(key) == 0 {
 			t.Errorf("no request %s observed; observed %v", key, obs.routes)
+		}
+	}
+}
+
+// TestFirstStartCatchesUpFromConnect: on the first run with a store (no
+// position saved yet), a command posted once the bot has logged in but
+// before its WebSocket is up is answered: the bot reads what it missed
+// from its login, not from its socket's hello. So is one posted a moment
+// before the login (the catch-up's margin); nothing older is.
+func TestFirstStartCatchesUpFromConnect(t *testing.T) {
+	t.Parallel()
+	c := &clock{now: time.Now()}
+	w := newWorldOn(t, &mmtest.Options{Now: c.Now})
+	logs := newLogLines()
+	opts := w.options()
+	opts.Store = memory.New().Store("mattermost:backend")
+	opts.Logger = slog.New(logs)
+	opts.Now = c.Now
+	w.say(w.ops, "", "!echo too old")
+	c.advance(time.Minute) // the bot starts a minute later
+	w.srv.RefuseWebSockets(time.Hour)
+	refused := logs.next(t, "websocket disconnected")
+	eng := mustEngine(t, w.newBackend(opts), nil, echo.Plugin{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("engine Run: %v", err)
+		}
+	})
+	refused() // logged in; the socket is refused
+	w.say(w.ops, "", "!echo early")
+	w.srv.RefuseWebSockets(0)
+	w.replyText(w.ops, "early")
+	w.say(w.ops, "", "!echo after")
+	w.replyText(w.ops, "after")
+	for _, p := range w.srv.Posts(w.ops.ID) {
+		if p.UserID == w.bot.ID && p.Message == "too old" {
+			t.Error("a command posted a minute before the bot started was answered")
 		}
 	}
 }

@@ -276,7 +276,7 @@ const positionsSaveInterval = 5 * time.Second
 func (b *Backend) loadPositions(ctx context.Context) {
 	saved, ok, err := b.pos.load(ctx)
 	if err != nil {
-		b.log.Warn("catch-up: cannot read the positions saved; starting from now", "err", err)
+		b.log.Warn("catch-up: cannot read the positions saved; starting from the login", "err", err)
 	}
 	b.saved, b.hasSaved = saved, ok
 	b.loaded.Store(true)

@@ -100,6 +100,7 @@ func (c *checkCmd) server(e *env, r *report, cfg *config.Config) {
 		account = "a bot account"
 	}
 	r.ok("logged in to %s as @%s, %s", cfg.Mattermost.URL(), me.Username, account)
+	checkNames(ctx, r, be, cfg)
 
 	// What a user may do in a channel is what the roles of its channel
 	// membership, its team membership and its account grant
@@ -255,4 +256,39 @@ func (r *report) end() error {
 		return &cliError{fmt.Sprintf("check found %s", plural(r.problems, "problem")), nil}
 	}
 	return nil
+}
+
+// checkNames reports the admins and the names of the access rules that
+// the server does not know: run starts without them (each fails closed,
+// see bot.Options.Admins and bot.Rule), which check calls a failure, as
+// the file asks for what the bot will not do.
+func checkNames(ctx context.Context, r *report, be bot.Backend, cfg *config.Config) {
+	opts := EngineOptions(cfg, nil, nil)
+	n := len(opts.Admins)
+	for _, rule := range append([]bot.Rule{opts.DefaultACL}, aclRules(opts.ACLs)...) {
+		n += len(rule.AllowUsers) + len(rule.DenyUsers) + len(rule.AllowRooms) + len(rule.DenyRooms)
+	}
+	if n == 0 {
+		return
+	}
+	unknown, err := bot.UnknownNames(ctx, be, opts)
+	switch {
+	case err != nil:
+		r.fail("admins and access rules: %v", err)
+	case len(unknown) > 0:
+		for _, u := range unknown {
+			r.fail("%s", u)
+		}
+	default:
+		r.ok("admins and access rules: the server knows every person and room they name")
+	}
+}
+
+// aclRules returns the rules of acls.
+func aclRules(acls []bot.ACL) []bot.Rule {
+	rules := make([]bot.Rule, len(acls))
+	for i, a := range acls {
+		rules[i] = a.Rule
+	}
+	return rules
 }

@@ -29,6 +29,7 @@ func TestCheck(t *testing.T) {
 			want: []string{
 				"ok    configuration {config}: valid",
 				"ok    logged in to {url} as @opsbot, a bot account",
+				"ok    admins and access rules: the server knows every person and room they name",
 				"note  may not post ephemeral messages (create_post_ephemeral, a system admin's by default): they go as direct messages",
 				"ok    team ops-team: a member (roles: team_user)",
 				"ok    team ops-team: may post in 3 channels: ~off-topic, ~ops, ~town-square",
@@ -101,6 +102,18 @@ func TestCheck(t *testing.T) {
 				"ok    configuration {config}: valid",
 				"FAIL  {config}:13: plugins.eho: no plugin eho in this bot; did you mean [plugins.echo]?",
 				"ok    logged in to {url} as @opsbot, a bot account",
+			},
+		},
+		{
+			name: "unknown admin",
+			setup: func(t *testing.T, w *runWorld) {
+				replaceConfig(t, w, `admins = ["@alice"]`, `admins = ["@alice", "@nobody"]`)
+			},
+			wantCode: 1,
+			want: []string{
+				"ok    logged in to {url} as @opsbot, a bot account",
+				"FAIL  admin @nobody: no such user on the server: not an admin",
+				"1 problem, 2 notes",
 			},
 		},
 		{
@@ -238,6 +251,22 @@ func appendConfig(t *testing.T, w *runWorld, text string) {
 	}
 	defer f.Close()
 	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replaceConfig replaces old, which must be there, with new in the
+// world's configuration file.
+func replaceConfig(t *testing.T, w *runWorld, old, new string) {
+	t.Helper()
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), old) {
+		t.Fatalf("the configuration has no %q:\n%s", old, cfg)
+	}
+	if err := os.WriteFile(w.config, []byte(strings.Replace(string(cfg), old, new, 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

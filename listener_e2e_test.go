@@ -181,14 +181,7 @@ func TestReadyz(t *testing.T) {
 // TestPprof: pprof = true serves Go's profiler under /debug/pprof/.
 func TestPprof(t *testing.T) {
 	w := newRunWorld(t)
-	cfg, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = []byte(strings.Replace(string(cfg), `listen = "127.0.0.1:0"`, "listen = \"127.0.0.1:0\"\npprof = true", 1))
-	if err := os.WriteFile(w.config, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	replaceConfig(t, w, `listen = "127.0.0.1:0"`, "listen = \"127.0.0.1:0\"\npprof = true")
 	b := startRun(t, w)
 	addr := b.httpAddr(t)
 	b.waitLog(t, `msg="profiler served" path=/debug/pprof/`)

@@ -25,7 +25,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
-	"github.com/matterbot/matterbot/bot"
 	"github.com/matterbot/matterbot/config"
 	mm "github.com/matterbot/matterbot/mattermost"
 	"github.com/matterbot/matterbot/mattermost/mmtest"
@@ -270,12 +269,6 @@ func TestRunStartupErrors(t *testing.T) {
 			is:     func(err error) bool { return errors.Is(err, context.DeadlineExceeded) },
 			config: fmt.Sprintf("server = \"127.0.0.1\"\nport = %d\ntimeout = \"100ms\"\n", mutePort) + token,
 			want:   fmt.Sprintf("matterbot: http://127.0.0.1:%d did not answer within 100ms (timeout)", mutePort),
-		},
-		{
-			name:   "unknown admin",
-			is:     func(err error) bool { return errors.Is(err, bot.ErrUnknown) },
-			config: "admins = [\"@nobody\"]\n[mattermost]\nserver = \"127.0.0.1\"\nport = $PORT\n" + token,
-			want:   "matterbot: admin @nobody: no such user on the server",
 		},
 		{
 			name:   "bad config file",
@@ -550,5 +543,19 @@ func TestBackendOptions(t *testing.T) {
 				t.Errorf("BackendOptions(%+v) mismatch (-want +got):\n%s", tc.in, diff)
 			}
 		})
+	}
+}
+
+// TestRunUnknownAdmin: an admin the server does not know (renamed while
+// the bot was down) does not stop run: it says so in the log, at error
+// level, and answers commands.
+func TestRunUnknownAdmin(t *testing.T) {
+	w := newRunWorld(t)
+	replaceConfig(t, w, `admins = ["@alice"]`, `admins = ["@alice", "@nobody"]`)
+	b := launchRun(t, w)
+	b.waitLog(t, `level=ERROR msg="name not resolved: fix the configuration" problem="admin @nobody: no such user on the server: not an admin"`)
+	b.waitLog(t, `msg=connected`)
+	if got := w.reply(t, w.say(t, "!echo up")); got != "up" {
+		t.Errorf("reply = %q, want up", got)
 	}
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -25,9 +26,12 @@ type ACL struct {
 //
 // Users are written "@username", rooms "~room" or "~team/room". A name
 // without glob characters is resolved to its stable id when the backend
-// first connects (an unknown name is a startup error), so renames do not
-// change rights; a glob ("@ops-*", "~team/*") is matched against the
-// current name.
+// first connects, so renames do not change rights; a glob ("@ops-*",
+// "~team/*") is matched against the current name. A name the server does
+// not know then fails closed, with an error in the log: in an allow
+// list it lets no one in, in a deny list it makes the rule refuse
+// everyone until the configuration is fixed (Engine.Reconfigure refuses
+// it).
 //
 // Beside Errbot's keys, a rule knows the chat system's structure: teams
 // (by name, globs allowed, without a sigil: "ops", "dev-*"), kinds of
@@ -171,7 +175,10 @@ type compiledACL struct {
 }
 
 type compiledRule struct {
-	name                     string // "access rule 2 (deploy*)", for Explain
+	name string // "access rule 2 (deploy*)", for Explain
+	// broken says why the rule refuses everyone: a name in one of its
+	// deny lists that the server did not know.
+	broken                   string
 	adminOnly                bool
 	allowUsers, denyUsers    *nameSet
 	allowRooms, denyRooms    *nameSet
@@ -217,8 +224,13 @@ func (s *nameSet) room(r Room) bool {
 	return false
 }
 
-func (e *Engine) compileRule(ctx context.Context, r Rule) (compiledRule, error) {
+// compileRule resolves the names of r, the rule called name, to ids. A
+// name the server does not know is left out, and noted in unknown under
+// the rule's name; in a deny list it also breaks the rule (see
+// compiledRule.broken).
+func (e *Engine) compileRule(ctx context.Context, r Rule, name string, unknown *[]string) (compiledRule, error) {
 	c := compiledRule{
+		name:         name,
 		adminOnly:    r.AdminOnly,
 		allowPrivate: r.AllowPrivate == nil || *r.AllowPrivate,
 		allowGroup:   r.AllowMUC == nil || *r.AllowMUC,
@@ -228,55 +240,77 @@ func (e *Engine) compileRule(ctx context.Context, r Rule) (compiledRule, error) 
 		denyRoles:    r.DenyRoles,
 		allowKinds:   r.AllowKinds,
 	}
-	var err error
-	if c.allowUsers, err = e.nameSet(ctx, r.AllowUsers); err != nil {
-		return c, err
-	}
-	if c.denyUsers, err = e.nameSet(ctx, r.DenyUsers); err != nil {
-		return c, err
-	}
-	if c.allowRooms, err = e.nameSet(ctx, r.AllowRooms); err != nil {
-		return c, err
-	}
-	if c.denyRooms, err = e.nameSet(ctx, r.DenyRooms); err != nil {
-		return c, err
+	for _, l := range []struct {
+		key  string
+		list []string
+		set  **nameSet
+		deny bool
+	}{
+		{"allowusers", r.AllowUsers, &c.allowUsers, false},
+		{"denyusers", r.DenyUsers, &c.denyUsers, true},
+		{"allowrooms", r.AllowRooms, &c.allowRooms, false},
+		{"denyrooms", r.DenyRooms, &c.denyRooms, true},
+	} {
+		set, missing, err := e.nameSet(ctx, l.list)
+		if err != nil {
+			return c, err
+		}
+		*l.set = set
+		for _, m := range missing {
+			what := "left out: it lets no one in"
+			if l.deny {
+				what = "the rule refuses everyone"
+				if c.broken == "" {
+					c.broken = fmt.Sprintf("%s %s is unknown to the server", l.key, m)
+				}
+			}
+			*unknown = append(*unknown, fmt.Sprintf("%s: %s %s: unknown to the server: %s", name, l.key, m, what))
+		}
 	}
 	return c, nil
 }
 
-// nameSet resolves the literal names of list; nil for an empty list.
-func (e *Engine) nameSet(ctx context.Context, list []string) (*nameSet, error) {
+// nameSet resolves the literal names of list; nil for an empty list. The
+// names the server does not know are left out and returned in missing.
+func (e *Engine) nameSet(ctx context.Context, list []string) (s *nameSet, missing []string, err error) {
 	if len(list) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	s := &nameSet{ids: map[string]bool{}}
+	s = &nameSet{ids: map[string]bool{}}
 	for _, n := range list {
 		if strings.ContainsAny(n, `*?[\`) {
 			if _, err := path.Match(n, ""); err != nil {
-				return nil, fmt.Errorf("glob %q: %w", n, err)
+				return nil, nil, fmt.Errorf("glob %q: %w", n, err)
 			}
 			s.globs = append(s.globs, strings.ToLower(n))
 			continue
 		}
 		a, err := ParseAddress(n)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		var id string
 		if a.User != "" {
-			u, err := e.backend.User(ctx, a.User)
-			if err != nil {
-				return nil, fmt.Errorf("user %s: %w", n, err)
-			}
-			s.ids[u.ID] = true
-			continue
+			var u User
+			u, err = e.backend.User(ctx, a.User)
+			id = u.ID
+		} else {
+			var r Room
+			r, err = e.backend.Room(ctx, a.Team, a.Room)
+			id = r.ID
 		}
-		r, err := e.backend.Room(ctx, a.Team, a.Room)
-		if err != nil {
-			return nil, fmt.Errorf("room %s: %w", n, err)
+		switch {
+		case errors.Is(err, ErrUnknown):
+			missing = append(missing, n)
+		case err != nil && a.User != "":
+			return nil, nil, fmt.Errorf("user %s: %w", n, err)
+		case err != nil:
+			return nil, nil, fmt.Errorf("room %s: %w", n, err)
+		default:
+			s.ids[id] = true
 		}
-		s.ids[r.ID] = true
 	}
-	return s, nil
+	return s, missing, nil
 }
 
 // lower returns list in lower case; nil for an empty list.
@@ -347,6 +381,8 @@ func (e *Engine) decide(ctx context.Context, u User, room Room, direct bool, c *
 	r := st.rule(c.plugin.name, c.name)
 	deny := func(reason, detail string) verdict { return verdict{reason, r.name, detail} }
 	switch {
+	case r.broken != "":
+		return deny("this command is locked until a bot admin fixes its access rule", r.broken+": the rule refuses everyone")
 	case r.adminOnly && !admin:
 		return deny("only bot admins may run this command", "admin_only, and "+u.String()+" is not a bot admin")
 	case r.allowUsers != nil && !r.allowUsers.user(u):

@@ -62,7 +62,6 @@ func TestConnectBeforeActivation(t *testing.T) {
 		want    string
 	}{
 		{"bad token", rejected, bot.Options{}, "bot: backend: " + rejected.Reason},
-		{"unknown admin", nil, bot.Options{Admins: []string{"@nobody"}}, "bot: admin @nobody: no such user on the server"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,8 +34,10 @@ type Options struct {
 
 	// Admins are the bot's administrators, as "@username". They are
 	// resolved once to stable user ids when the backend first connects,
-	// so a renamed admin keeps the rights; a name that does not resolve
-	// makes Run fail. [BOT_ADMINS]
+	// so a renamed admin keeps the rights. A name the server does not
+	// know (an admin renamed while the bot was down) is logged as an
+	// error and is no one's: the bot runs with the others, rather than
+	// not at all. Reconfigure refuses it. [BOT_ADMINS]
 	Admins []string
 	// ACLs are access rules, tried in order; the first whose Pattern
 	// matches a command decides. [ACCESS_CONTROLS]
@@ -568,12 +570,21 @@ func (e *Engine) connectFirst(ctx context.Context, c Connector) error {
 	e.resolve.Lock()
 	defer e.resolve.Unlock()
 	s := e.settings()
-	st, err := e.connect(ctx, s.opts, User{})
+	st, unknown, err := e.connect(ctx, s.opts, User{})
 	if err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
+	e.logUnknown(unknown)
 	e.set.Store(&settings{opts: s.opts, conn: st})
 	return nil
+}
+
+// logUnknown logs the names of the options the server did not know at
+// the first connect (see connect): the bot runs without them.
+func (e *Engine) logUnknown(unknown []string) {
+	for _, u := range unknown {
+		e.log.Error("name not resolved: fix the configuration", "problem", u)
+	}
 }
 
 // closeBackend calls the backend's Close, if it has one.
@@ -642,8 +653,9 @@ func (e *Engine) drain(cancel context.CancelFunc) {
 }
 
 // HandleConnect implements Handler. On the first connect it resolves the
-// admins and the user and room names in ACLs to stable ids; an unknown
-// name is an error, and Run returns it. Then it runs the plugins'
+// admins and the user and room names in ACLs to stable ids (a name the
+// server does not know is logged, see connect; a server that cannot
+// answer is an error, and Run returns it). Then it runs the plugins'
 // OnConnect hooks and returns when they are done.
 func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 	e.resolve.Lock()
@@ -651,8 +663,11 @@ func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 	s := e.settings()
 	st := s.conn
 	if st == nil {
-		var err error
-		st, err = e.connect(ctx, s.opts, self)
+		var (
+			unknown []string
+			err     error
+		)
+		st, unknown, err = e.connect(ctx, s.opts, self)
 		if err != nil {
 			err = fmt.Errorf("bot: %w", err)
 			if f := e.failConnect; f != nil {
@@ -660,6 +675,7 @@ func (e *Engine) HandleConnect(ctx context.Context, self User) error {
 			}
 			return err
 		}
+		e.logUnknown(unknown)
 	} else {
 		next := *st
 		next.self = self
@@ -707,35 +723,55 @@ func prefixes(opts *Options, self User) []string {
 	return ps
 }
 
+// UnknownNames resolves the admins and the user and room names of the
+// access rules of opts through b, a connected backend, as the engine does
+// when it first connects, and returns a line for each name b does not
+// know and what the engine then does without it (see Options.Admins and
+// Rule). The error is any other failure: b could not answer. Programs
+// that check a configuration without running it, such as matterbot
+// check, call it.
+func UnknownNames(ctx context.Context, b Backend, opts *Options) ([]string, error) {
+	e := &Engine{backend: b}
+	_, unknown, err := e.connect(ctx, opts, User{})
+	return unknown, err
+}
+
 // connect resolves the admins and the names in the ACLs of opts to ids,
-// through the backend, for the bot self.
-func (e *Engine) connect(ctx context.Context, opts *Options, self User) (*connState, error) {
-	st := &connState{self: self, prefixes: prefixes(opts, self), admins: map[string]bool{}}
+// through the backend, for the bot self. A name the server does not
+// know (a person or a channel renamed while the bot was down) fails
+// closed, and is returned in unknown, one line each: an admin is no
+// one's; a name in an allow list lets no one in; a name in a deny list
+// makes its rule refuse everyone (see compiledRule.broken). Stopping the
+// bot for it, as it once did, took a whole team's chat-ops down at the
+// first restart after a rename. Any other failure (the server cannot
+// answer) is an error.
+func (e *Engine) connect(ctx context.Context, opts *Options, self User) (st *connState, unknown []string, err error) {
+	st = &connState{self: self, prefixes: prefixes(opts, self), admins: map[string]bool{}}
 	for _, a := range opts.Admins {
 		u, err := e.backend.User(ctx, strings.TrimPrefix(a, "@"))
 		if errors.Is(err, ErrUnknown) {
-			return nil, &StartupError{Reason: fmt.Sprintf("admin %s: no such user on the server", a), Err: err}
+			unknown = append(unknown, fmt.Sprintf("admin %s: no such user on the server: not an admin", a))
+			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("admin %s: %w", a, err)
+			return nil, nil, fmt.Errorf("admin %s: %w", a, err)
 		}
 		st.admins[u.ID] = true
 	}
 	for i, acl := range opts.ACLs {
-		r, err := e.compileRule(ctx, acl.Rule)
-		r.name = fmt.Sprintf("access rule %d (match %s)", i+1, acl.Pattern)
+		name := fmt.Sprintf("access rule %d (match %s)", i+1, acl.Pattern)
+		r, err := e.compileRule(ctx, acl.Rule, name, &unknown)
 		if err != nil {
-			return nil, fmt.Errorf("ACL %q: %w", acl.Pattern, err)
+			return nil, nil, fmt.Errorf("ACL %q: %w", acl.Pattern, err)
 		}
 		st.acls = append(st.acls, compiledACL{pattern: strings.ToLower(acl.Pattern), rule: r})
 	}
-	r, err := e.compileRule(ctx, opts.DefaultACL)
-	r.name = "the default access rule"
+	r, err := e.compileRule(ctx, opts.DefaultACL, "the default access rule", &unknown)
 	if err != nil {
-		return nil, fmt.Errorf("default ACL: %w", err)
+		return nil, nil, fmt.Errorf("default ACL: %w", err)
 	}
 	st.defACL = r
-	return st, nil
+	return st, unknown, nil
 }
 
 // Self returns the bot's own identity, known once the backend connected.

@@ -90,9 +90,14 @@ func (e *Engine) Reconfigure(ctx context.Context, opts *Options) error {
 	s := e.settings()
 	var conn *connState
 	if s.conn != nil {
-		conn, err = e.connect(ctx, &next, s.conn.self)
+		var unknown []string
+		conn, unknown, err = e.connect(ctx, &next, s.conn.self)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("bot: %w", err))
+		}
+		// Someone is there to fix it: the settings in force stay.
+		for _, u := range unknown {
+			errs = append(errs, fmt.Errorf("bot: %s", u))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -233,12 +233,12 @@ func TestReconfigureInvalid(t *testing.T) {
 		{
 			name: "unknown user in an ACL",
 			opts: bot.Options{Prefix: "?", ACLs: []bot.ACL{{Pattern: "ping", Rule: bot.Rule{AllowUsers: []string{"@nobody"}}}}},
-			want: []string{`ACL "ping": user @nobody`},
+			want: []string{"access rule 1 (match ping): allowusers @nobody: unknown to the server"},
 		},
 		{
 			name: "unknown room in the default ACL",
 			opts: bot.Options{Prefix: "?", DefaultACL: bot.Rule{DenyRooms: []string{"~nowhere"}}},
-			want: []string{"default ACL: room ~nowhere"},
+			want: []string{"the default access rule: denyrooms ~nowhere: unknown to the server"},
 		},
 		{
 			name: "unknown key in a plugin table",

@@ -66,9 +66,6 @@ func TestStartErrors(t *testing.T) {
 		opts *bot.Options
 		want string
 	}{
-		{"unknown admin", &bot.Options{Admins: []string{"@alice", "@nobody"}}, "bot: admin @nobody: no such user on the server"},
-		{"unknown acl user", &bot.Options{ACLs: []bot.ACL{{Pattern: "deploy", Rule: bot.Rule{AllowUsers: []string{"@ghost"}}}}}, `bot: ACL "deploy": user @ghost`},
-		{"unknown acl room", &bot.Options{DefaultACL: bot.Rule{DenyRooms: []string{"~nowhere"}}}, "bot: default ACL: room ~nowhere"},
 		{"bad glob", &bot.Options{DefaultACL: bot.Rule{DenyUsers: []string{"@[x"}}}, `glob "@[x"`},
 	}
 	for _, tc := range tests {
@@ -78,6 +75,58 @@ func TestStartErrors(t *testing.T) {
 				t.Errorf("Start() error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestUnknownNamesFailClosed: names the server does not know at start
+// (people and channels renamed while the bot was down) do not stop it;
+// each is logged as an error and fails closed: an unknown admin is no
+// one's, an unknown name in an allow list lets no one in, one in a deny
+// list makes its rule refuse everyone, bot admins too.
+func TestUnknownNamesFailClosed(t *testing.T) {
+	var logs syncBuffer
+	opts := &bot.Options{
+		Admins: []string{"@alice", "@nobody"},
+		Logger: logger(&logs),
+		ACLs: []bot.ACL{
+			{Pattern: "status", Rule: bot.Rule{AllowUsers: []string{"@ghost", "@bob"}}},
+			{Pattern: "joke", Rule: bot.Rule{DenyUsers: []string{"@ghost"}}},
+			{Pattern: "listen", Rule: bot.Rule{AllowRooms: []string{"~nowhere", "~ops"}}},
+			{Pattern: "deploy", Rule: bot.Rule{DenyRooms: []string{"~town-square", "~gone"}}},
+		},
+		DefaultACL: bot.Rule{DenyRooms: []string{"~town-square"}},
+	}
+	b, err := bottest.Start(t, bottest.NewBackend(), opts, opsPlugins()...)
+	if err != nil {
+		t.Fatalf("Start() = %v, want the bot running", err)
+	}
+	for _, tc := range []struct{ user, room, text, want string }{
+		{"@alice", "~ops", "!deploy rollback", "rolled back"}, // the known admin still is
+		{"@bob", "~ops", "!deploy rollback", "`!deploy rollback`: only bot admins may run this command."},
+		{"@bob", "~ops", "!status", "ok"}, // the allow list's known name
+		{"@alice", "~ops", "!status", "`!status`: you are not allowed to run this command."},
+		{"@bob", "~ops", "lol", "heard"},
+		{"@alice", "~ops", "!joke", "`!joke`: this command is locked until a bot admin fixes its access rule."},
+		{"@bob", "~ops", "!deploy", "`!deploy`: this command is locked until a bot admin fixes its access rule."},
+	} {
+		if got := texts(b.SayAs(tc.user, tc.room, tc.text)); !cmp.Equal(got, []string{tc.want}) {
+			t.Errorf("%s in %s says %q: replies %q, want %q", tc.user, tc.room, tc.text, got, tc.want)
+		}
+	}
+	l := logs.String()
+	for _, want := range []string{
+		`level=ERROR msg="name not resolved: fix the configuration" problem="admin @nobody: no such user on the server: not an admin"`,
+		`problem="access rule 1 (match status): allowusers @ghost: unknown to the server: left out: it lets no one in"`,
+		`problem="access rule 2 (match joke): denyusers @ghost: unknown to the server: the rule refuses everyone"`,
+		`problem="access rule 3 (match listen): allowrooms ~nowhere: unknown to the server: left out: it lets no one in"`,
+		`problem="access rule 4 (match deploy): denyrooms ~gone: unknown to the server: the rule refuses everyone"`,
+	} {
+		if !strings.Contains(l, want) {
+			t.Errorf("log lacks %s:\n%s", want, l)
+		}
+	}
+	if strings.Contains(l, "~town-square: unknown") || strings.Contains(l, "default access rule:") {
+		t.Errorf("a known room was logged unknown:\n%s", l)
 	}
 }
 

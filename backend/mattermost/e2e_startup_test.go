@@ -203,16 +203,14 @@ func TestStartupFailureActivatesNoPlugin(t *testing.T) {
 	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close) // after the parallel subtests
 	tests := []struct {
-		name   string
-		edit   func(*mmbackend.Options)
-		admins []string
-		want   string
+		name string
+		edit func(*mmbackend.Options)
+		want string
 	}{
-		{"bad token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, nil, "rejected the token"},
-		{"bad password", func(o *mmbackend.Options) { o.Token, o.Login, o.Password = "", "alice", "nope" }, nil, `rejected the login "alice"`},
-		{"unknown team", func(o *mmbackend.Options) { o.Teams = []string{"nope"} }, nil, `team "nope" not found`},
-		{"untrusted certificate", func(o *mmbackend.Options) { o.Server = tlsSrv.URL }, nil, "not trusted"},
-		{"unknown admin", func(o *mmbackend.Options) {}, []string{"@nobody"}, "admin @nobody: no such user"},
+		{"bad token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, "rejected the token"},
+		{"bad password", func(o *mmbackend.Options) { o.Token, o.Login, o.Password = "", "alice", "nope" }, `rejected the login "alice"`},
+		{"unknown team", func(o *mmbackend.Options) { o.Teams = []string{"nope"} }, `team "nope" not found`},
+		{"untrusted certificate", func(o *mmbackend.Options) { o.Server = tlsSrv.URL }, "not trusted"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,7 +221,7 @@ func TestStartupFailureActivatesNoPlugin(t *testing.T) {
 			tc.edit(&opts)
 			var activated atomic.Int32
 			counted := &onActivate{f: func() { activated.Add(1) }}
-			eng := mustEngine(t, mustBackend(t, opts), &bot.Options{Admins: tc.admins, Logger: opts.Logger}, counted, echo.Plugin{})
+			eng := mustEngine(t, mustBackend(t, opts), &bot.Options{Logger: opts.Logger}, counted, echo.Plugin{})
 			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
 			err := eng.Run(ctx)

@@ -296,9 +296,12 @@ type Backend struct {
 	seen       window // ids of the posts delivered, against replays
 	lastPostAt int64  // create_at (ms) of the newest post delivered
 	hellos     int    // hello events seen
-	// contactAt is when the bot first asked the server (ms): on a first
-	// run with the store, the catch-up reads from there (catchUpStart).
-	contactAt int64
+	// contactAt is when the bot first asked the server (ms, its own
+	// clock), and loginPosts each channel's last_post_at (the server's
+	// clock) as the login listed it: on a first run with the store, the
+	// catch-up reads from there (catchUpStart), and drops them.
+	contactAt  int64
+	loginPosts map[string]int64
 	// gapSince, when set, is when the last connection ended for good
 	// (its credentials refused): the next connection is a new one,
 	// whose hello starts a catch-up from there.
@@ -586,7 +589,7 @@ func (b *Backend) connect(ctx context.Context) error {
 		b.teams = append(b.teams, t)
 		// One at a time: a bot in ten thousand channels does not hold
 		// them all, whole, at once.
-		if _, err := b.client.MyChannelsFunc(ctx, t.ID, b.joinListed); err != nil {
+		if _, err := b.client.MyChannelsFunc(ctx, t.ID, b.loginListed); err != nil {
 			return b.startupError(err)
 		}
 	}

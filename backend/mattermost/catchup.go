@@ -66,9 +66,14 @@ func (b *Backend) catchUp(ctx context.Context, h bot.Handler, gap *mm.EventsMiss
 // did not handle (Options.Store): in each channel, those after its
 // position, or those since the last run last saved in a channel with
 // none (the bot joined it while it was stopped), within Options.CatchUp.
-// A first run with the store, or a run without one, reads from its first
-// contact with the server (less the margin): the commands posted while
-// its socket was not up yet were once lost.
+// A first run with the store, or a run without one, reads each channel
+// after its newest post when the bot logged in (its last_post_at then, on
+// the server's clock; for a channel the login did not list, from the
+// login on the bot's clock): the commands posted while its socket was
+// not up yet were once lost. Not before: the commands of the minutes
+// before are not its to answer (another bot on the account, Errbot
+// before the move, may have), and a clock that differs from the
+// server's would read some of them, or leave out some after.
 func (b *Backend) catchUpStart(ctx context.Context, h bot.Handler) {
 	if b.opts.CatchUp < 0 {
 		return
@@ -77,11 +82,23 @@ func (b *Backend) catchUpStart(ctx context.Context, h bot.Handler) {
 		if b.pos != nil {
 			b.log.Info("catch-up: no position saved yet; starting from the login")
 		}
-		rf := readFrom{since: b.contactAt - catchUpMargin, cutoff: b.cutoff()}
-		b.catchUpFrom(ctx, h, "started", func(string) readFrom { return rf })
+		cutoff := b.cutoff()
+		b.catchUpFrom(ctx, h, "started", func(id string) readFrom {
+			if at, ok := b.loginPosts[id]; ok {
+				// After it: that post was there before the login.
+				// (A post in the same millisecond, after the
+				// listing, would be missed: rarer than the
+				// answered command read again that "at" would
+				// bring.)
+				return readFrom{since: at + 1, cutoff: cutoff}
+			}
+			return readFrom{since: b.contactAt, cutoff: cutoff}
+		})
+		b.loginPosts = nil
 		b.savePositions(ctx, true)
 		return
 	}
+	b.loginPosts = nil
 	cutoff := b.cutoff()
 	floor := b.now() - max(b.opts.CatchUp, maxLookBack).Milliseconds()
 	b.catchUpFrom(ctx, h, "restarted", func(id string) readFrom {
@@ -571,6 +588,16 @@ func (b *Backend) catchUpChannels(ctx context.Context) ([]string, map[string]int
 		}
 	}
 	return b.dir.myChannels(), lastPost
+}
+
+// loginListed is joinListed for the login's listing, which also notes
+// the channel's last_post_at (see catchUpStart).
+func (b *Backend) loginListed(ch *mm.Channel) {
+	b.joinListed(ch)
+	if b.loginPosts == nil {
+		b.loginPosts = map[string]int64{}
+	}
+	b.loginPosts[b.dir.channelID(ch.ID)] = ch.LastPostAt
 }
 
 // joinListed records a channel the server lists as the bot's. ch may be

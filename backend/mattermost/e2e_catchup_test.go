@@ -247,8 +247,7 @@ func TestCatchUpObserved(t *testing.T) {
 // TestFirstStartCatchesUpFromConnect: on the first run with a store (no
 // position saved yet), a command posted once the bot has logged in but
 // before its WebSocket is up is answered: the bot reads what it missed
-// from its login, not from its socket's hello. So is one posted a moment
-// before the login (the catch-up's margin); nothing older is.
+// from its login, not from its socket's hello; not one posted before.
 func TestFirstStartCatchesUpFromConnect(t *testing.T) {
 	t.Parallel()
 	c := &clock{now: time.Now()}

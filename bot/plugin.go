@@ -446,7 +446,8 @@ func (c *Cmd) NoAnswer(text string) *Cmd { c.noAnswer = text; return c }
 
 // InThread sends the command's replies in a thread: the thread the command
 // came from, or a new one started on the command (Errbot's
-// DIVERT_TO_THREAD).
+// DIVERT_TO_THREAD). A slash command, which is no post, starts none: its
+// replies go where its answers are shown.
 func (c *Cmd) InThread() *Cmd { c.divert = divertThread; return c }
 
 // Private sends the command's replies as a direct message to the caller

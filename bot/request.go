@@ -93,8 +93,8 @@ func (r *Request) invocation() string {
 }
 
 // destination returns where replies go: the room and thread of the
-// message, a new thread on it (Cmd.InThread), or the author's direct
-// messages (Cmd.Private).
+// message, a new thread on it (Cmd.InThread; not on a slash command,
+// which is no post), or the author's direct messages (Cmd.Private).
 func (r *Request) destination() Outgoing {
 	m := r.Message
 	d := divertNone
@@ -104,7 +104,7 @@ func (r *Request) destination() Outgoing {
 	switch {
 	case d == divertPrivate && !m.Direct:
 		return Outgoing{UserID: m.From.ID, ReplyTo: m.ID}
-	case d == divertThread && m.ThreadID == "":
+	case d == divertThread && m.ThreadID == "" && !m.Slash:
 		return Outgoing{RoomID: m.Room.ID, ThreadID: m.ID, ReplyTo: m.ID}
 	}
 	return Outgoing{RoomID: m.Room.ID, ThreadID: m.ThreadID, ReplyTo: m.ID}

@@ -1,7 +1,6 @@
 package mattermost_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -262,15 +261,7 @@ func TestFirstStartCatchesUpFromConnect(t *testing.T) {
 	w.srv.RefuseWebSockets(time.Hour)
 	refused := logs.next(t, "websocket disconnected")
 	eng := mustEngine(t, w.newBackend(opts), nil, echo.Plugin{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("engine Run: %v", err)
-		}
-	})
+	runUntilCleanup(t, eng)
 	refused() // logged in; the socket is refused
 	w.say(w.ops, "", "!echo early")
 	w.srv.RefuseWebSockets(0)

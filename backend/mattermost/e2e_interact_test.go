@@ -97,15 +97,7 @@ func newInteractWorld(t *testing.T) *interactWorld {
 	eng := mustEngine(t, be, nil, w.plugin, &testPlugin{connects: connects})
 	h := be.Interactions(eng)
 	handler.Store(&h)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("engine Run: %v", err)
-		}
-	})
+	runUntilCleanup(t, eng)
 	select {
 	case <-connects:
 	case <-time.After(waitLimit):

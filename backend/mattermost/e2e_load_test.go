@@ -59,6 +59,20 @@ func (w *world) runEngine(be bot.Backend, engOpts *bot.Options, plugins ...bot.S
 	return connects, stop
 }
 
+// runUntilCleanup runs eng until the test ends, and fails the test if
+// Run returns an error then.
+func runUntilCleanup(t testing.TB, eng *bot.Engine) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("engine Run: %v", err)
+		}
+	})
+}
+
 // newBackend is mmbackend.New that fails the test on error.
 func (w *world) newBackend(opts mmbackend.Options) *mmbackend.Backend {
 	w.t.Helper()

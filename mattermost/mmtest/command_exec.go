@@ -447,7 +447,8 @@ func (q *request) postCommandHook() {
 	s.mu.Lock()
 	e := func() *mattermost.APIError {
 		h := s.st.cmdHooks[id]
-		if h == nil || s.millis()-h.createAt > commandHookLifetime {
+		// Found while CreateAt > now - CommandWebhookLifetime.
+		if h == nil || s.millis()-h.createAt >= commandHookLifetime {
 			return apiError(http.StatusNotFound, "app.command_webhook.get.missing", "")
 		}
 		rec := s.st.commands[h.commandID]

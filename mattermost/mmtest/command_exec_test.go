@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/matterbot/matterbot/mattermost"
@@ -192,4 +194,36 @@ func TestUpdateCommand(t *testing.T) {
 			expect(t, "PUT", w.do(t, "PUT", tc.path, tc.token, tc.body), tc.want)
 		})
 	}
+}
+
+// TestCommandHookLifetime: a response_url is found while its CreateAt >
+// now - model.CommandWebhookLifetime (store CommandWebhook().Get): it
+// takes an answer a millisecond before its 30 minutes, and at 30
+// minutes it is a 404 app.command_webhook.get.missing.
+func TestCommandHookLifetime(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		now = time.Unix(1_800_000_000, 0)
+	)
+	w := newWorld(t, &Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	setNow := func(ms int64) { mu.Lock(); now = time.UnixMilli(ms); mu.Unlock() }
+	ce := newCommandEndpoint(t)
+	expect(t, "create", w.do(t, "POST", "/commands", w.rootTok, map[string]any{"team_id": w.team.ID, "trigger": "ops", "url": ce.srv.URL, "method": "P"}), ok(201))
+	// run runs /ops and returns its response_url's path and creation
+	// time (the fake's clock only moves forward, a millisecond per
+	// stamp while it stands still: each check gets a run of its own).
+	run := func() (string, int64) {
+		ce.answer(200, "application/json", `{}`)
+		expect(t, "execute", w.do(t, "POST", "/commands/execute", w.aliceTok, map[string]string{"channel_id": w.ops.ID, "command": "/ops"}), ok(200))
+		hook := strings.TrimPrefix((<-ce.reqs).PostForm.Get("response_url"), w.srv.URL())
+		w.srv.mu.Lock()
+		defer w.srv.mu.Unlock()
+		return hook, w.srv.st.cmdHooks[strings.TrimPrefix(hook, "/hooks/commands/")].createAt
+	}
+	hook, created := run()
+	setNow(created + commandHookLifetime - 1)
+	expect(t, "a millisecond before 30 minutes", w.do(t, "POST", hook, "", map[string]string{"text": "in time"}), ok(200))
+	hook, created = run()
+	setNow(created + commandHookLifetime)
+	expect(t, "at 30 minutes", w.do(t, "POST", hook, "", map[string]string{"text": "too late"}), answer{404, "app.command_webhook.get.missing"})
 }

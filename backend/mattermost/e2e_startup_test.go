@@ -193,11 +193,14 @@ func (u *unavailableTransport) RoundTrip(r *http.Request) (*http.Response, error
 	return resp, nil
 }
 
-// TestStartupFailureActivatesNoPlugin: a bot that cannot start says so
-// in one line, without activating (and logging) a plugin first.
-func TestStartupFailureActivatesNoPlugin(t *testing.T) {
+// TestStartupErrors: a bot that cannot start says why in one line, a
+// *bot.StartupError, without activating (and logging) a plugin first.
+func TestStartupErrors(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	if _, err := w.srv.AddTeam("lonely", "Lonely"); err != nil {
+		t.Fatal(err)
+	}
 	tlsSrv := httptest.NewUnstartedServer(w.srv)
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
 	tlsSrv.StartTLS()
@@ -210,7 +213,10 @@ func TestStartupFailureActivatesNoPlugin(t *testing.T) {
 		{"bad token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, "rejected the token"},
 		{"bad password", func(o *mmbackend.Options) { o.Token, o.Login, o.Password = "", "alice", "nope" }, `rejected the login "alice"`},
 		{"unknown team", func(o *mmbackend.Options) { o.Teams = []string{"nope"} }, `team "nope" not found`},
+		{"not a member", func(o *mmbackend.Options) { o.Teams = []string{"lonely"} }, `opsbot is not a member of`},
+		{"unreachable", func(o *mmbackend.Options) { o.Server = "http://127.0.0.1:1" }, "cannot reach http://127.0.0.1:1"},
 		{"untrusted certificate", func(o *mmbackend.Options) { o.Server = tlsSrv.URL }, "not trusted"},
+		{"unknown ignored user", func(o *mmbackend.Options) { o.IgnoreUsers = []string{"@bob", "@nobody"} }, "ignore_users: no user @nobody"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

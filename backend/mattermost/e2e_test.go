@@ -904,42 +904,6 @@ func TestTokenRevokedThenRestored(t *testing.T) {
 	checkOnceInOrder(t, "~ops", w.botPosts(w.ops), []string{"before", "unheard", "after"}, func(string) string { return "" })
 }
 
-func TestStartupErrors(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	lonely, err := w.srv.AddTeam("lonely", "Lonely")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = lonely
-	tests := []struct {
-		name string
-		edit func(*mmbackend.Options)
-		want string
-	}{
-		{"bad token", func(o *mmbackend.Options) { o.Token = "wrongwrongwrongwrongwrong1" }, "rejected the token"},
-		{"bad password", func(o *mmbackend.Options) { o.Token, o.Login, o.Password = "", "alice", "nope" }, `rejected the login "alice"`},
-		{"unknown team", func(o *mmbackend.Options) { o.Teams = []string{"nope"} }, `team "nope" not found`},
-		{"not a member", func(o *mmbackend.Options) { o.Teams = []string{"lonely"} }, `opsbot is not a member of`},
-		{"unreachable", func(o *mmbackend.Options) { o.Server = "http://127.0.0.1:1" }, "cannot reach http://127.0.0.1:1"},
-		{"unknown ignored user", func(o *mmbackend.Options) { o.IgnoreUsers = []string{"@bob", "@nobody"} }, "ignore_users: no user @nobody"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			opts := w.options()
-			tc.edit(&opts)
-			be := mustBackend(t, opts)
-			eng := mustEngine(t, be, nil, echo.Plugin{})
-			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-			defer cancel()
-			err := eng.Run(ctx)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("Run error = %v; want one line with %q", err, tc.want)
-			}
-		})
-	}
-}
-
 // countingTransport counts the requests to each path.
 type countingTransport struct {
 	mu    sync.Mutex

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	mmbackend "github.com/matterbot/matterbot/backend/mattermost"
+	"github.com/matterbot/matterbot/bot"
 	mm "github.com/matterbot/matterbot/mattermost"
 )
 
@@ -158,6 +159,57 @@ commands = ["hello"]`)
 	posts := w.srv.Posts(w.ops.ID)
 	if last := posts[len(posts)-1]; last.Message != "in the open" || last.UserID != alice.ID || last.Props["from_webhook"] != "true" {
 		t.Errorf("in_channel post = %+v, want alice's, from a webhook, as the server posts it", last)
+	}
+}
+
+// confirm asks the caller to confirm, then says what the answer was.
+type confirm struct{}
+
+func (confirm) Name() string { return "confirm" }
+
+func (confirm) Setup(p *bot.Plugin) error {
+	p.Command("confirm", func(ctx context.Context, req *bot.Request) error {
+		m, err := req.Ask(ctx, "deploy api to prod?")
+		if err != nil {
+			return err
+		}
+		return req.Reply("confirmed: " + m.Text)
+	})
+	return nil
+}
+
+// TestSlashFollowUp: through matterbot run, a slash command's question
+// is its response, and the reply that follows the caller's answer goes
+// through the run's response_url: the server posts it in the channel, as
+// the caller's, from_webhook, as it posts the response.
+func TestSlashFollowUp(t *testing.T) {
+	w := newRunWorld(t)
+	if err := w.srv.SetTeamAdmin(w.ops.TeamID, w.bot.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	proxy := newPublicProxy(t)
+	w.editConfig(t, `listen = "127.0.0.1:0"`, `listen = "127.0.0.1:0"
+public_url = "`+proxy.srv.URL+`/"`,
+		`team = "ops-team"`, `team = "ops-team"
+
+[mattermost.slash]
+response = "in_channel"`)
+	b := startRun(t, w, confirm{})
+	proxy.point(t, b)
+	b.waitLog(t, `msg="slash command registered" team=ops-team trigger=/opsbot`)
+	if r := w.slash(t, "/opsbot confirm"); r.Text != "deploy api to prod?" || r.ResponseType != mm.CommandResponseInChannel {
+		t.Errorf("/opsbot confirm answered %q (%s), want the question, in_channel", r.Text, r.ResponseType)
+	}
+	w.say(t, "yes")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice, _ := w.srv.User("alice")
+	p, err := w.srv.WaitForPost(ctx, w.ops.ID, func(p *mm.Post) bool { return p.Message == "confirmed: yes" })
+	if err != nil {
+		t.Fatalf("the follow-up never came: %v\n%s", err, b.stderr.String())
+	}
+	if p.UserID != alice.ID || p.Props["from_webhook"] != "true" {
+		t.Errorf("the follow-up = %+v, want alice's, from_webhook, as the server posts a response_url's answer", p)
 	}
 }
 

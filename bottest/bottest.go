@@ -138,8 +138,8 @@ func NewWithOptions(t T, opts *bot.Options, plugins ...bot.Setuper) *Bot {
 }
 
 // Start builds an engine on be, runs it until the test ends, and waits
-// until it has connected. It returns the error of bot.New or of a failed
-// start (an unknown admin, say) instead of failing the test.
+// until it has connected. It returns the error of bot.New (a plugin's
+// failing Setup, say) or of a failed start instead of failing the test.
 func Start(t T, be *Backend, opts *bot.Options, plugins ...bot.Setuper) (*Bot, error) {
 	t.Helper()
 	e, err := bot.New(be, opts, plugins...)

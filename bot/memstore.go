@@ -87,3 +87,17 @@ func (s *memStore) Update(_ context.Context, key string, fn func([]byte, bool) (
 	}
 	return nil
 }
+
+// Batch applies changes under the lock, at once (Batcher).
+func (s *memStore) Batch(_ context.Context, changes []Change) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range changes {
+		if c.Delete {
+			delete(s.data, c.Key)
+		} else {
+			s.data[c.Key] = slices.Clone(c.Value)
+		}
+	}
+	return nil
+}

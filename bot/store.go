@@ -29,6 +29,29 @@ type Store interface {
 	Update(ctx context.Context, key string, fn func(old []byte, exists bool) (new []byte, err error)) error
 }
 
+// Change is one write of a Batch: Value stored under Key, or, with
+// Delete set, Key removed (Value ignored; an absent key is not an error,
+// as with Store.Delete).
+type Change struct {
+	Key    string
+	Value  []byte
+	Delete bool
+}
+
+// Batcher is implemented by stores that can apply several changes in one
+// write. It is optional: find it with a type assertion on a Store
+// (st.(bot.Batcher)), and fall back to Set and Delete without it. A
+// Store's own backend state uses it to write only what changed, many keys
+// at a time, rather than one big value.
+type Batcher interface {
+	// Batch applies changes in order, atomically: when it returns nil
+	// all of them are stored (on disk, for a disk store: one commit, one
+	// fsync), and when it returns an error none is. A key may appear
+	// more than once: the last change wins. The store does not keep
+	// the Values after Batch returns.
+	Batch(ctx context.Context, changes []Change) error
+}
+
 // ErrNotFound is returned (possibly wrapped) by Store.Get when a key is
 // absent. Test for it with errors.Is.
 var ErrNotFound = errors.New("bot: key not found")

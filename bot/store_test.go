@@ -79,3 +79,29 @@ func TestJSONHelpers(t *testing.T) {
 		t.Errorf("SetJSON(chan) error = nil, want an encode error")
 	}
 }
+
+// TestMemStoreBatch: the engine's default store is a Batcher too.
+func TestMemStoreBatch(t *testing.T) {
+	ctx := context.Background()
+	s := (&memStorage{}).Store("p")
+	b, ok := s.(Batcher)
+	if !ok {
+		t.Fatal("the default store is not a Batcher")
+	}
+	if err := s.Set(ctx, "gone", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	v := []byte("1")
+	err := b.Batch(ctx, []Change{{Key: "a", Value: v}, {Key: "gone", Delete: true}, {Key: "b", Value: []byte("2")}})
+	if err != nil {
+		t.Fatalf("Batch = %v", err)
+	}
+	v[0] = 'X'
+	keys, _ := s.Keys(ctx, "")
+	if diff := cmp.Diff([]string{"a", "b"}, keys); diff != "" {
+		t.Errorf("keys after Batch (-want +got):\n%s", diff)
+	}
+	if got, _ := s.Get(ctx, "a"); string(got) != "1" {
+		t.Errorf("Get(a) = %q, want 1", got)
+	}
+}

@@ -330,11 +330,8 @@ func (st *store) check(ctx context.Context, op, key string, checkKey bool) error
 		return st.errorf(op, key, errors.New("empty plugin name"))
 	}
 	if checkKey {
-		switch {
-		case key == "":
-			return st.errorf(op, key, bbolterrors.ErrKeyRequired)
-		case len(key) > bbolt.MaxKeySize:
-			return st.errorf(op, key, bbolterrors.ErrKeyTooLarge)
+		if err := validKey(key, false); err != nil {
+			return st.errorf(op, key, err)
 		}
 	}
 	return nil
@@ -440,6 +437,68 @@ func (st *store) Delete(ctx context.Context, key string) error {
 		return st.errorf("delete", key, err)
 	}
 	return nil
+}
+
+// Batch applies changes in one transaction (bot.Batcher): all or none,
+// on disk when it returns. It goes through the same group commit as Set
+// and Delete, so it shares its fsync with the writes made meanwhile.
+func (st *store) Batch(ctx context.Context, changes []bot.Change) error {
+	if err := st.check(ctx, "batch", "", false); err != nil {
+		return err
+	}
+	for i, c := range changes {
+		if err := validKey(c.Key, c.Delete); err != nil {
+			return st.batchError(changes, fmt.Errorf("change %d: %s %q: %w", i, opOf(c), c.Key, err))
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	err := st.s.write(func(tx *bbolt.Tx) error {
+		b, err := tx.Bucket(pluginsBucket).CreateBucketIfNotExists(st.bucket)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			switch {
+			case !c.Delete:
+				err = b.Put([]byte(c.Key), nonNil(c.Value))
+			case c.Key != "": // an empty key cannot exist, as for Delete
+				err = b.Delete([]byte(c.Key))
+			}
+			if err != nil {
+				return fmt.Errorf("%s %q: %w", opOf(c), c.Key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st.batchError(changes, err)
+	}
+	return nil
+}
+
+// validKey checks a key as bbolt takes it; an empty one is valid for a
+// delete (it deletes nothing).
+func validKey(key string, del bool) error {
+	switch {
+	case key == "" && !del:
+		return bbolterrors.ErrKeyRequired
+	case len(key) > bbolt.MaxKeySize:
+		return bbolterrors.ErrKeyTooLarge
+	}
+	return nil
+}
+
+func opOf(c bot.Change) string {
+	if c.Delete {
+		return "delete"
+	}
+	return "set"
+}
+
+func (st *store) batchError(changes []bot.Change, err error) error {
+	return fmt.Errorf("storage/bolt: batch of %d in %s: %w", len(changes), st.bucket, err)
 }
 
 // Keys returns the keys starting with prefix, in byte order (bbolt's).

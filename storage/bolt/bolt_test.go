@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bbolterrors "go.etcd.io/bbolt/errors"
 	"go.uber.org/goleak"
 
 	"github.com/matterbot/matterbot/bot"
@@ -325,4 +327,76 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("%d commits for %d writes at once, want fewer (shared)", c, n+1)
 	}
 	t.Logf("%d writes at once in %d commits", n+1, bolt.Commits(s))
+}
+
+// TestBatchGroupCommit: a Batch is one transaction, committed with the
+// Sets made meanwhile (one fsync for all); one that fails inside its
+// transaction writes none of its changes and fails alone.
+func TestBatchGroupCommit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := open(t, nil)
+		st := s.Store("p")
+		ctx := t.Context()
+		if err := bolt.NestBucket(s, "p", "nested"); err != nil {
+			t.Fatal(err)
+		}
+		batch := func(cs ...bot.Change) error { return st.(bot.Batcher).Batch(ctx, cs) }
+		set := func(k string) bot.Change { return bot.Change{Key: k, Value: []byte(k)} }
+		mustSet := func(k string) {
+			if err := st.Set(ctx, k, []byte(k)); err != nil {
+				t.Errorf("Set(%q) = %v", k, err)
+			}
+		}
+		mustSet("old")
+
+		// Round 1: a Set, a Batch and a Set, while a commit is under way.
+		release := make(chan struct{})
+		held := bolt.Hold(s, release)
+		synctest.Wait()
+		before := bolt.Commits(s)
+		var wg sync.WaitGroup
+		wg.Go(func() { mustSet("a") })
+		wg.Go(func() {
+			if err := batch(set("b"), set("c"), bot.Change{Key: "old", Delete: true}); err != nil {
+				t.Errorf("Batch = %v", err)
+			}
+		})
+		wg.Go(func() { mustSet("d") })
+		synctest.Wait() // all three queued behind the held commit
+		close(release)
+		wg.Wait()
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		if got := bolt.Commits(s) - before; got != 1 {
+			t.Errorf("%d commits for a Set, a Batch and a Set at once, want 1", got)
+		}
+		wantKeys := func(want ...string) {
+			t.Helper()
+			got, err := st.Keys(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("Keys = %q, want %q", got, want)
+			}
+		}
+		wantKeys("a", "b", "c", "d", "nested")
+
+		// Round 2: a Batch that fails in its transaction, with Sets.
+		release = make(chan struct{})
+		held = bolt.Hold(s, release)
+		synctest.Wait()
+		var bad error
+		wg.Go(func() { mustSet("e") })
+		wg.Go(func() { bad = batch(set("f"), bot.Change{Key: "a", Delete: true}, set("nested"), set("g")) })
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		<-held
+		if !errors.Is(bad, bbolterrors.ErrIncompatibleValue) {
+			t.Errorf("Batch writing over a bucket = %v, want bbolt's incompatible value", bad)
+		}
+		wantKeys("a", "b", "c", "d", "e", "nested")
+	})
 }

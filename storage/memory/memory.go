@@ -140,6 +140,33 @@ func (st *store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Batch applies changes at once (bot.Batcher): all or none, none seen
+// half done by the other operations.
+func (st *store) Batch(ctx context.Context, changes []bot.Change) error {
+	for i, c := range changes {
+		if c.Delete && c.Key == "" {
+			continue // such a key cannot exist, as for Delete
+		}
+		if err := validKey(c.Key); err != nil {
+			return fmt.Errorf("storage/memory: batch of %d: change %d: %w", len(changes), i, err)
+		}
+	}
+	m, err := st.lock(ctx, "batch", "", false)
+	if err != nil {
+		return err
+	}
+	defer st.s.mu.Unlock()
+	for _, c := range changes {
+		if c.Delete {
+			delete(m, c.Key)
+			continue
+		}
+		st.put(c.Key, c.Value)
+		m = st.s.data[st.plugin] // made by the first put
+	}
+	return nil
+}
+
 // Keys returns the keys starting with prefix, in byte order.
 func (st *store) Keys(ctx context.Context, prefix string) ([]string, error) {
 	m, err := st.lock(ctx, "keys", prefix, false)

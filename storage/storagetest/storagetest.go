@@ -10,7 +10,9 @@
 // open, so that plugins behave the same on every engine: an empty key is
 // invalid; an empty value is a value (distinct from absent); keys and values
 // are arbitrary bytes; returned values are copies; Close is idempotent and
-// later calls fail with an error, never a panic.
+// later calls fail with an error, never a panic. A store that implements
+// bot.Batcher is checked for it too: all or nothing, the last change of a
+// key winning.
 package storagetest
 
 import (
@@ -52,6 +54,9 @@ func Run(t *testing.T, open func(t *testing.T) bot.Storage) {
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
 		{"Canceled", testCanceled},
 		{"Close", testClose},
+		{"Batch", testBatch},
+		{"BatchAtomic", testBatchAtomic},
+		{"BatchConcurrent", testBatchConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -468,5 +473,116 @@ func testClose(t *testing.T, s bot.Storage) {
 	}
 	if _, err := s.Store("new").Get(ctx, "k"); err == nil || errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("Get on a store opened after Close = %v, want an error other than ErrNotFound", err)
+	}
+}
+
+// batcher returns st's bot.Batcher, or skips the test.
+func batcher(t *testing.T, st bot.Store) bot.Batcher {
+	t.Helper()
+	b, ok := st.(bot.Batcher)
+	if !ok {
+		t.Skip("the store does not implement bot.Batcher")
+	}
+	return b
+}
+
+func testBatch(t *testing.T, s bot.Storage) {
+	st := s.Store("p")
+	b := batcher(t, st)
+	ctx := t.Context()
+	mustSet(t, st, "gone", "v")
+	mustSet(t, st, "kept", "v")
+	in := []byte("abc")
+	err := b.Batch(ctx, []bot.Change{
+		{Key: "a", Value: in},
+		{Key: "gone", Delete: true},
+		{Key: "never", Delete: true}, // absent: not an error
+		{Key: "", Delete: true},      // cannot exist: not an error
+		{Key: "twice", Value: []byte("1")},
+		{Key: "twice", Value: []byte("2")},
+		{Key: "empty", Value: nil},
+		{Key: "set then deleted", Value: []byte("x")},
+		{Key: "set then deleted", Delete: true, Value: []byte("ignored")},
+	})
+	if err != nil {
+		t.Fatalf("Batch = %v", err)
+	}
+	in[0] = 'X' // the store keeps no alias
+	wantValue(t, st, "a", "abc")
+	wantValue(t, st, "twice", "2")
+	wantValue(t, st, "empty", "")
+	wantValue(t, st, "kept", "v")
+	wantMissing(t, st, "gone")
+	wantKeys(t, st, "", "a", "empty", "kept", "twice")
+	if err := b.Batch(ctx, nil); err != nil {
+		t.Errorf("Batch(nil) = %v", err)
+	}
+	wantKeys(t, s.Store("other"), "")
+
+	ctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := b.Batch(ctx, []bot.Change{{Key: "a", Value: []byte("changed")}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Batch with a canceled context = %v, want context.Canceled", err)
+	}
+	wantValue(t, st, "a", "abc")
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Batch(t.Context(), []bot.Change{{Key: "a", Value: []byte("v")}}); err == nil {
+		t.Errorf("Batch after Close = nil, want an error")
+	}
+}
+
+// testBatchAtomic: a batch with one bad change stores none of them.
+func testBatchAtomic(t *testing.T, s bot.Storage) {
+	st := s.Store("p")
+	b := batcher(t, st)
+	mustSet(t, st, "old", "v")
+	tooLong := string(bytes.Repeat([]byte("x"), 32<<10+1))
+	for _, bad := range []bot.Change{{Key: "", Value: []byte("v")}, {Key: tooLong, Value: []byte("v")}} {
+		err := b.Batch(t.Context(), []bot.Change{
+			{Key: "new", Value: []byte("v")},
+			{Key: "old", Delete: true},
+			bad,
+			{Key: "after", Value: []byte("v")},
+		})
+		if err == nil {
+			t.Errorf("Batch with a key of %d bytes = nil, want an error", len(bad.Key))
+		}
+		wantKeys(t, st, "", "old")
+	}
+}
+
+// testBatchConcurrent: batches and single writes at once all land.
+func testBatchConcurrent(t *testing.T, s bot.Storage) {
+	const workers = 8
+	st := s.Store("p")
+	b := batcher(t, st)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range 10 {
+				k := fmt.Sprintf("w%d/k%d", w, i)
+				if w%2 == 0 {
+					if err := st.Set(t.Context(), k, []byte(k)); err != nil {
+						t.Errorf("Set(%q) = %v", k, err)
+					}
+					continue
+				}
+				err := b.Batch(t.Context(), []bot.Change{{Key: k, Value: []byte(k)}, {Key: k + "/2", Value: []byte(k)}})
+				if err != nil {
+					t.Errorf("Batch(%q) = %v", k, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	keys, err := st.Keys(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := workers / 2 * 10 * 3; len(keys) != want {
+		t.Errorf("%d keys after the writes, want %d", len(keys), want)
 	}
 }

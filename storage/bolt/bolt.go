@@ -189,6 +189,15 @@ func (s *Storage) Store(plugin string) bot.Store {
 	return &store{s: s, bucket: []byte(plugin)}
 }
 
+// PageBytes returns the bytes of the database pages the writes have
+// written to the file since Open (bbolt's count of the pages its
+// commits allocate; each commit also writes a meta page, 4 KiB): what
+// the writes cost the disk, for benchmarks and capacity planning.
+func (s *Storage) PageBytes() int64 {
+	st := s.db.Stats()
+	return st.TxStats.GetPageAlloc()
+}
+
 // Close releases the file. Later operations fail. Close is idempotent;
 // it waits for running transactions to finish.
 func (s *Storage) Close() error {

@@ -400,3 +400,116 @@ func TestBatchGroupCommit(t *testing.T) {
 		wantKeys("a", "b", "c", "d", "e", "nested")
 	})
 }
+
+// BenchmarkPositions compares three ways to keep 10,000 small records
+// (the Mattermost backend's catch-up positions: a channel id and a post
+// key, about 70 bytes each) when some of them change: one value of all,
+// rewritten by a Set; one key each, those that changed written by a
+// Batch; and a log, those that changed appended in values of at most
+// 1,900 bytes under new keys, which a Batch replaces by values of all
+// once the log has grown by as much. page-B/op is what bbolt wrote to
+// the file (its meta page aside): a commit rewrites every page it
+// changes, and the keys that change are spread over every page.
+func BenchmarkPositions(b *testing.B) {
+	const records, chunk = 10000, 1900
+	entry := func(i, at int) string {
+		return fmt.Sprintf(`"%026d":{"at":%d,"id":"%026d"},`, i, 1700000000000+at, i)
+	}
+	var all []byte
+	for i := range records {
+		all = append(all, entry(i, 0)...)
+	}
+	b.Run("one-value", func(b *testing.B) {
+		s := open(b, nil)
+		st := s.Store("backend:mattermost")
+		before := s.PageBytes()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := st.Set(b.Context(), "catch-up", all); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(s.PageBytes()-before)/float64(b.N), "page-B/op")
+	})
+	for _, changed := range []int{10, 100, 300, 1000} {
+		b.Run(fmt.Sprintf("per-key-%d", changed), func(b *testing.B) {
+			s := open(b, nil)
+			bt := s.Store("backend:mattermost").(bot.Batcher)
+			key := func(i int) string { return fmt.Sprintf("catch-up/%026d", i) }
+			var cs []bot.Change
+			for i := range records {
+				cs = append(cs, bot.Change{Key: key(i), Value: []byte(entry(i, 0))})
+			}
+			if err := bt.Batch(b.Context(), cs); err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			before := s.PageBytes()
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n++
+				cs = cs[:0]
+				for range changed {
+					i := rng.IntN(records)
+					cs = append(cs, bot.Change{Key: key(i), Value: []byte(entry(i, n))})
+				}
+				if err := bt.Batch(b.Context(), cs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(s.PageBytes()-before)/float64(b.N), "page-B/op")
+		})
+		b.Run(fmt.Sprintf("log-%d", changed), func(b *testing.B) {
+			s := open(b, nil)
+			bt := s.Store("backend:mattermost").(bot.Batcher)
+			seq := 0
+			var logged []string
+			// write appends values of at most chunk bytes, made of
+			// data, and deletes the keys of the log before them when
+			// compact.
+			write := func(data []byte, compact bool) int {
+				var cs []bot.Change
+				for len(data) > 0 {
+					n := min(chunk, len(data))
+					seq++
+					cs = append(cs, bot.Change{Key: fmt.Sprintf("catch-up/%016x", seq), Value: data[:n]})
+					data = data[n:]
+				}
+				if compact {
+					for _, k := range logged {
+						cs = append(cs, bot.Change{Key: k, Delete: true})
+					}
+					logged = nil
+				}
+				for _, c := range cs {
+					if !c.Delete {
+						logged = append(logged, c.Key)
+					}
+				}
+				if err := bt.Batch(b.Context(), cs); err != nil {
+					b.Fatal(err)
+				}
+				return len(cs)
+			}
+			write(all, true)
+			rng := rand.New(rand.NewPCG(1, 2))
+			before := s.PageBytes()
+			b.ReportAllocs()
+			n, grown := 0, 0
+			for b.Loop() {
+				n++
+				var delta []byte
+				for range changed {
+					delta = append(delta, entry(rng.IntN(records), n)...)
+				}
+				write(delta, false)
+				if grown += len(delta); grown >= len(all) {
+					write(all, true)
+					grown = 0
+				}
+			}
+			b.ReportMetric(float64(s.PageBytes()-before)/float64(b.N), "page-B/op")
+		})
+	}
+}

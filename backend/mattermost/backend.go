@@ -158,7 +158,9 @@ type Options struct {
 
 	// Store keeps what the backend must remember across restarts, under
 	// keys of its own: the outbox (keys "outbox/..."), and how far the
-	// bot has handled each channel (key "catch-up"), so that on start it
+	// bot has handled each channel (keys "catch-up..."; in a store that
+	// is a bot.Batcher, as matterbot run's is, a save writes only the
+	// channels that moved since the last), so that on start it
 	// answers the commands posted while it was stopped (see CatchUp).
 	// Give it a store of its own (bot.Storage.Store with a name no
 	// plugin has; matterbot run passes "backend:mattermost"). Default
@@ -325,10 +327,11 @@ type Backend struct {
 	readsFrom map[int64]int
 
 	// pos tracks how far each channel is handled, for a catch-up after
-	// a restart; nil without Options.Store. saved is what the last run
-	// saved, and hasSaved whether it saved anything; set by Run.
+	// a restart; nil without Options.Store. savedAt is when the last run
+	// last saved them (ms), and hasSaved whether it saved any; set by
+	// Run.
 	pos      *positions
-	saved    savedPositions
+	savedAt  int64
 	hasSaved bool
 	// loaded is set once Run has read the saved positions: until then,
 	// a save would overwrite them with nothing.

@@ -105,7 +105,7 @@ func (b *Backend) catchUpStart(ctx context.Context, h bot.Handler) {
 		if k, ok := b.pos.position(id); ok {
 			return readFrom{since: max(k.At, floor), after: k, cutoff: cutoff}
 		}
-		return readFrom{since: max(b.saved.SavedAt-catchUpMargin, floor), cutoff: cutoff}
+		return readFrom{since: max(b.savedAt-catchUpMargin, floor), cutoff: cutoff}
 	})
 	b.savePositions(ctx, true)
 }

@@ -2,10 +2,12 @@ package mattermost_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,18 +46,42 @@ func (c *clock) advance(d time.Duration) {
 
 // frozenStore is a store that can stop keeping what is written to it,
 // as a process that crashes before its next save.
-// With only set, only that key is frozen.
+// With only set, only the keys with that prefix are frozen.
+// It is a bot.Batcher, as the stores of matterbot run are; with plain
+// set it is not, as a store of a version before them.
 type frozenStore struct {
 	bot.Store
 	frozen atomic.Bool
 	only   string
+	plain  atomic.Bool
 }
 
 func (s *frozenStore) Set(ctx context.Context, key string, value []byte) error {
-	if s.frozen.Load() && (s.only == "" || key == s.only) {
+	if s.frozen.Load() && strings.HasPrefix(key, s.only) {
 		return nil
 	}
 	return s.Store.Set(ctx, key, value)
+}
+
+func (s *frozenStore) Batch(ctx context.Context, changes []bot.Change) error {
+	if s.plain.Load() {
+		return errors.New("frozenStore: Batch on a plain store")
+	}
+	kept := changes[:0:0]
+	for _, c := range changes {
+		if !s.frozen.Load() || !strings.HasPrefix(c.Key, s.only) {
+			kept = append(kept, c)
+		}
+	}
+	return s.Store.(bot.Batcher).Batch(ctx, kept)
+}
+
+// store returns the store a new backend gets: without Batch when plain.
+func (s *frozenStore) store() bot.Store {
+	if s.plain.Load() {
+		return struct{ bot.Store }{s}
+	}
+	return s
 }
 
 // restarts is a world whose bot can be stopped and started again on one
@@ -105,7 +131,7 @@ func newRestarts(t *testing.T) *restarts {
 func (r *restarts) start(catchUp time.Duration) (stop func()) {
 	r.t.Helper()
 	opts := r.options()
-	opts.Store, opts.CatchUp, opts.Now = r.store, catchUp, r.clock.Now
+	opts.Store, opts.CatchUp, opts.Now = r.store.store(), catchUp, r.clock.Now
 	opts.Logger = slog.New(r.logs)
 	opts.HTTPClient = &http.Client{Transport: r}
 	hang := plug{"hang", func(p *bot.Plugin) error {
@@ -245,6 +271,52 @@ func TestRestartCatchUp(t *testing.T) {
 	checkAnswers(t, r.answersTo(r.bob, all...), "down 3", "down 6")
 }
 
+// TestRestartUpgrade: a bot of a version that kept its positions in one
+// value (its store no bot.Batcher) stops; commands are posted; the bot
+// starts again on a store that is a bot.Batcher. It answers each missed
+// command once, and its first save replaces the old value by a log of
+// records; the next restart reads those.
+func TestRestartUpgrade(t *testing.T) {
+	t.Parallel()
+	r := newRestarts(t)
+	dm := r.botDM()
+	keys := func() []string {
+		t.Helper()
+		keys, err := r.store.Store.Keys(t.Context(), "catch-up")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	r.store.plain.Store(true)
+	stop := r.start(0)
+	r.sentinel("a")
+	r.post(r.alice, dm, "", "echo b")
+	r.replyText(dm, "b")
+	stop()
+	if got, want := keys(), []string{"catch-up"}; !slices.Equal(got, want) {
+		t.Fatalf("store keys of the old version %q, want %q", got, want)
+	}
+
+	r.clock.advance(time.Minute)
+	r.post(r.alice, r.ops, "", "!echo down 1")
+	r.post(r.alice, dm, "", "echo down 2")
+	r.store.plain.Store(false)
+	stop = r.start(0)
+	r.sentinel("c")
+	stop()
+	checkAnswers(t, r.answered(r.ops, dm), "a", "b", "down 1", "down 2", "c")
+	if got := keys(); len(got) == 0 || slices.ContainsFunc(got, func(k string) bool { return !strings.HasPrefix(k, "catch-up/") }) {
+		t.Errorf("store keys after the upgrade %q, want records (catch-up/...) only", got)
+	}
+
+	r.post(r.alice, dm, "", "echo down 3")
+	stop = r.start(0)
+	r.sentinel("d")
+	stop()
+	checkAnswers(t, r.answered(r.ops, dm), "a", "b", "down 1", "down 2", "c", "down 3", "d")
+}
+
 // TestRestartAfterCrash: the bot answers commands and crashes before it
 // saves how far it got (its store keeps nothing from some point on): on
 // start, the answers in the channels' history tell it which commands
@@ -288,7 +360,7 @@ func TestRestartAfterCrash(t *testing.T) {
 func TestRestartOutboxNotAnsweredTwice(t *testing.T) {
 	t.Parallel()
 	r := newRestarts(t)
-	r.store.only = "catch-up" // the positions' key; the outbox is kept
+	r.store.only = "catch-up" // the positions' keys; the outbox is kept
 	stop := r.start(0)
 	r.sentinel("a")
 	r.store.frozen.Store(true)

@@ -80,11 +80,12 @@ func (w *runWorld) teamCommands(t *testing.T) []*mm.Command {
 	return cmds
 }
 
-// TestSlashCommands: the bot registers /opsbot and /hello on its team, once
-// across two restarts (kept, never duplicated; a trigger no longer
-// configured is deleted), and a slash command answers what the "!"
-// command answers, to the caller alone.
-func TestSlashCommands(t *testing.T) {
+// newSlashRunWorld is a world for matterbot run whose bot is a team admin
+// (it may register slash commands), reached by the server through a
+// proxy at its public_url, with slash, lines of the [mattermost.slash]
+// table.
+func newSlashRunWorld(t *testing.T, slash string) (*runWorld, *publicProxy) {
+	t.Helper()
 	w := newRunWorld(t)
 	if err := w.srv.SetTeamAdmin(w.ops.TeamID, w.bot.ID, true); err != nil {
 		t.Fatal(err)
@@ -95,7 +96,16 @@ public_url = "`+proxy.srv.URL+`/"`,
 		`team = "ops-team"`, `team = "ops-team"
 
 [mattermost.slash]
-commands = ["hello"]`)
+`+slash)
+	return w, proxy
+}
+
+// TestSlashCommands: the bot registers /opsbot and /hello on its team, once
+// across two restarts (kept, never duplicated; a trigger no longer
+// configured is deleted), and a slash command answers what the "!"
+// command answers, to the caller alone.
+func TestSlashCommands(t *testing.T) {
+	w, proxy := newSlashRunWorld(t, `commands = ["hello"]`)
 
 	var ids []string
 	for run, action := range []string{"created", "kept", "kept"} {
@@ -183,17 +193,7 @@ func (confirm) Setup(p *bot.Plugin) error {
 // through the run's response_url: the server posts it in the channel, as
 // the caller's, from_webhook, as it posts the response.
 func TestSlashFollowUp(t *testing.T) {
-	w := newRunWorld(t)
-	if err := w.srv.SetTeamAdmin(w.ops.TeamID, w.bot.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	proxy := newPublicProxy(t)
-	w.editConfig(t, `listen = "127.0.0.1:0"`, `listen = "127.0.0.1:0"
-public_url = "`+proxy.srv.URL+`/"`,
-		`team = "ops-team"`, `team = "ops-team"
-
-[mattermost.slash]
-response = "in_channel"`)
+	w, proxy := newSlashRunWorld(t, `response = "in_channel"`)
 	b := startRun(t, w, confirm{})
 	proxy.point(t, b)
 	b.waitLog(t, `msg="slash command registered" team=ops-team trigger=/opsbot`)

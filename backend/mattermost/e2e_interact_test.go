@@ -117,15 +117,7 @@ func (w *interactWorld) card(t *testing.T) *mm.Post {
 // ephemeral returns the text of alice's next ephemeral message.
 func (w *interactWorld) ephemeral(t *testing.T) string {
 	t.Helper()
-	ev := w.alice.next(mm.EventEphemeralMessage)
-	var data struct {
-		Post string `json:"post"`
-	}
-	var p mm.Post
-	if err := json.Unmarshal(ev.Data, &data); err != nil || json.Unmarshal([]byte(data.Post), &p) != nil {
-		t.Fatalf("ephemeral event %s: %v", ev.Data, err)
-	}
-	return p.Message
+	return w.alice.nextEphemeral().Message
 }
 
 // TestClickUpdatesPost: a click on a card's button, as alice's client

@@ -2,7 +2,6 @@ package mattermost_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -208,20 +207,6 @@ func asCaller(t *testing.T, w *slashWorld, posts []*mm.Post, ch *mm.Channel, roo
 	}
 }
 
-// nextEphemeral returns the post of alice's next ephemeral message.
-func (w *slashWorld) nextEphemeral(t *testing.T) *mm.Post {
-	t.Helper()
-	ev := w.alice.next(mm.EventEphemeralMessage)
-	var data struct {
-		Post string `json:"post"`
-	}
-	var p mm.Post
-	if err := json.Unmarshal(ev.Data, &data); err != nil || json.Unmarshal([]byte(data.Post), &p) != nil {
-		t.Fatalf("ephemeral event %s: %v", ev.Data, err)
-	}
-	return &p
-}
-
 // TestSlashLateReply: a handler that answers after the answer to the
 // server was written (here at once: Wait is a nanosecond, and the
 // handler answers only when the test has the command's response) is
@@ -414,7 +399,7 @@ func TestSlashEphemeralLateReply(t *testing.T) {
 	}
 	ephemeralFrom := func(t *testing.T, w *slashWorld, text, replyTo string) {
 		t.Helper()
-		p := w.nextEphemeral(t)
+		p := w.alice.nextEphemeral()
 		if p.Message != text || p.UserID != w.world.alice.ID || p.ChannelID != w.ops.ID || p.Props[mmbackend.PropReplyTo] != replyTo {
 			t.Errorf("alice's ephemeral message = %q, user %s, channel %s, props %v; want %q, hers, in ~ops, answering %s",
 				p.Message, p.UserID, p.ChannelID, p.Props, text, replyTo)
@@ -465,7 +450,7 @@ func TestSlashEphemeralLateReply(t *testing.T) {
 		if ps := w.postsOf(dm, "e6"); len(ps) != 1 || ps[0].UserID != w.bot.ID || ps[0].Props[mmbackend.PropReplyTo] != id {
 			t.Errorf("e6: %d posts in alice's direct messages with the bot, want one by the bot, answering %s", len(ps), id)
 		}
-		if p := w.nextEphemeral(t); p.Message != "e7" || p.UserID != w.bot.ID || p.ChannelID != w.ops.ID || p.Props[mmbackend.PropReplyTo] != id {
+		if p := w.alice.nextEphemeral(); p.Message != "e7" || p.UserID != w.bot.ID || p.ChannelID != w.ops.ID || p.Props[mmbackend.PropReplyTo] != id {
 			t.Errorf("alice's ephemeral message = %q by %s in %s, props %v; want e7, the bot's, in ~ops, answering %s",
 				p.Message, p.UserID, p.ChannelID, p.Props, id)
 		}

@@ -2,6 +2,7 @@ package mattermost_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -749,6 +750,20 @@ func (s *eventStream) next(typ string) *mm.Event {
 			s.t.Fatalf("no %q event", typ)
 		}
 	}
+}
+
+// nextEphemeral returns the post of the stream's next ephemeral message.
+func (s *eventStream) nextEphemeral() *mm.Post {
+	s.t.Helper()
+	ev := s.next(mm.EventEphemeralMessage)
+	var data struct {
+		Post string `json:"post"`
+	}
+	var p mm.Post
+	if err := json.Unmarshal(ev.Data, &data); err != nil || json.Unmarshal([]byte(data.Post), &p) != nil {
+		s.t.Fatalf("ephemeral event %s: %v", ev.Data, err)
+	}
+	return &p
 }
 
 // TestRoomMentions shows "~channel" in a command resolved to rooms: from

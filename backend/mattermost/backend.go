@@ -915,7 +915,12 @@ var (
 // accept the bot's credentials" while it refuses them (see Run).
 func (b *Backend) Ready() error {
 	hello := b.hello.Load()
-	if !b.connected.Load() || hello == nil {
+	switch {
+	case !b.connected.Load():
+		return errConnecting
+	case hello == nil && b.catching.Load():
+		return errCatchingUp // the first hello's: what came after the login
+	case hello == nil:
 		return errConnecting
 	}
 	if b.rejected.Load() {

@@ -30,6 +30,10 @@ func startRun(t *testing.T, w *runWorld, extra ...bot.Setuper) *runningBot {
 	t.Helper()
 	b := launchRun(t, w, extra...)
 	b.waitLog(t, `msg=connected`)
+	// And past the catch-up of its start (what came after its login, or
+	// since it stopped): a command posted from here comes over the
+	// socket, not in that catch-up, which would count it in its figures.
+	b.waitLog(t, `msg="catching up" why=(started|restarted)`)
 	return b
 }
 

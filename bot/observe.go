@@ -99,6 +99,10 @@ func (e *Engine) done(req *Request, outcome Outcome, d time.Duration, detail ...
 		Message:  req.Message,
 		id:       req.id,
 	}
+	// Observed first: whoever reads the line finds the run counted.
+	if o != nil {
+		o.ObserveCommand(run)
+	}
 	if logged {
 		m := req.Message
 		attrs := append([]slog.Attr{
@@ -113,8 +117,5 @@ func (e *Engine) done(req *Request, outcome Outcome, d time.Duration, detail ...
 			slog.String("room", m.Room.Name),
 		}, detail...)
 		e.log.LogAttrs(context.Background(), slog.LevelInfo, "command", attrs...)
-	}
-	if o != nil {
-		o.ObserveCommand(run)
 	}
 }

@@ -155,7 +155,7 @@ func (q *request) updatePreferences() {
 			if post == nil || post.DeleteAt != 0 {
 				return nil, errParam("preference.name")
 			}
-			if ch := st.channels[post.ChannelID]; ch == nil || !st.hasChannelPermission(ch, q.sess.userID, permReadChannel) {
+			if st.readableChannel(post.ChannelID, q.sess.userID) == nil {
 				return nil, errPerm()
 			}
 		}

@@ -149,6 +149,16 @@ func (st *state) hasTeamPermission(teamID, userID, permission string) bool {
 	return st.hasPermission(userID, permission)
 }
 
+// readableChannel returns the channel with the given id if userID may
+// read it (read_channel), and nil if there is none or it may not: the
+// server answers both with a 403.
+func (st *state) readableChannel(id, userID string) *mattermost.Channel {
+	if ch := st.channels[id]; ch != nil && st.hasChannelPermission(ch, userID, permReadChannel) {
+		return ch
+	}
+	return nil
+}
+
 // hasChannelPermission follows SessionHasPermissionToChannel: the roles of
 // the channel membership, then the team's (for a team channel), then the
 // user's. s.mu held.

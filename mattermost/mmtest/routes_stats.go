@@ -51,8 +51,8 @@ func (q *request) getChannelStats() {
 	s := q.s
 	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
 		st := s.st
-		ch := st.channels[id]
-		if ch == nil || !st.hasChannelPermission(ch, q.sess.userID, permReadChannel) {
+		ch := st.readableChannel(id, q.sess.userID)
+		if ch == nil {
 			return nil, errPerm()
 		}
 		out := channelStats{ChannelID: id}
@@ -156,8 +156,8 @@ func (q *request) getChannelTimezones() {
 	s := q.s
 	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
 		st := s.st
-		ch := st.channels[id]
-		if ch == nil || !st.hasChannelPermission(ch, q.sess.userID, permReadChannel) {
+		ch := st.readableChannel(id, q.sess.userID)
+		if ch == nil {
 			return nil, errPerm()
 		}
 		seen := map[string]bool{}

@@ -303,8 +303,8 @@ func (q *request) getChannelMembersByIDs() {
 	}
 	q.locked(http.StatusOK, func(*[]event) (any, *mattermost.APIError) {
 		st := q.s.st
-		ch := st.channels[cid]
-		if ch == nil || !st.hasChannelPermission(ch, q.sess.userID, permReadChannel) {
+		ch := st.readableChannel(cid, q.sess.userID)
+		if ch == nil {
 			return nil, errPerm()
 		}
 		out := []mattermost.ChannelMember{}

@@ -119,9 +119,13 @@ type failReader struct{}
 
 func (failReader) Read([]byte) (int, error) { return 0, errors.New("disk gone") }
 
-type noop struct{}
+// adminOnly is a plugin with one command only bot admins may run.
+type adminOnly struct{}
 
-func (noop) Setup(p *bot.Plugin) error { return nil }
+func (adminOnly) Setup(p *bot.Plugin) error {
+	p.Command("secret", func(_ context.Context, req *bot.Request) error { return req.Reply("granted") }).AdminOnly()
+	return nil
+}
 
 // TestStart: Start returns bot.New's error rather than failing the test;
 // an admin the backend does not know does not stop the bot (it fails
@@ -131,12 +135,16 @@ func TestStart(t *testing.T) {
 	if _, err := bottest.Start(t, bottest.NewBackend(), nil, nil); err == nil {
 		t.Errorf("Start(nil plugin) error = nil, want an error")
 	}
-	b, err := bottest.Start(t, bottest.NewBackend(), &bot.Options{Admins: []string{"@ghost", "@alice"}}, noop{})
+	b, err := bottest.Start(t, bottest.NewBackend(), &bot.Options{Admins: []string{"@ghost", "@alice"}}, adminOnly{})
 	if err != nil {
 		t.Fatalf("Start() with an unknown admin = %v, want the bot running", err)
 	}
-	if got := b.Engine.Admins(); !slices.Equal(got, []string{"@ghost", "@alice"}) {
-		t.Errorf("Admins() = %q, want the configured names", got)
+	// The known admin still is one; the others are not.
+	if got := bottest.Texts(b.SayAs("@alice", "~ops", "!secret")); !slices.Equal(got, []string{"granted"}) {
+		t.Errorf("alice (admin) says !secret: replies %q, want granted", got)
+	}
+	if got := bottest.Texts(b.SayAs("@bob", "~ops", "!secret")); slices.Contains(got, "granted") {
+		t.Errorf("bob (no admin) says !secret: replies %q, want a refusal", got)
 	}
 }
 

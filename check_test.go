@@ -107,7 +107,7 @@ func TestCheck(t *testing.T) {
 		{
 			name: "unknown admin",
 			setup: func(t *testing.T, w *runWorld) {
-				replaceConfig(t, w, `admins = ["@alice"]`, `admins = ["@alice", "@nobody"]`)
+				w.editConfig(t, `admins = ["@alice"]`, `admins = ["@alice", "@nobody"]`)
 			},
 			wantCode: 1,
 			want: []string{
@@ -251,22 +251,6 @@ func appendConfig(t *testing.T, w *runWorld, text string) {
 	}
 	defer f.Close()
 	if _, err := f.WriteString(text); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// replaceConfig replaces old, which must be there, with new in the
-// world's configuration file.
-func replaceConfig(t *testing.T, w *runWorld, old, new string) {
-	t.Helper()
-	cfg, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(cfg), old) {
-		t.Fatalf("the configuration has no %q:\n%s", old, cfg)
-	}
-	if err := os.WriteFile(w.config, []byte(strings.Replace(string(cfg), old, new, 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -185,7 +185,7 @@ func TestReadyz(t *testing.T) {
 // TestPprof: pprof = true serves Go's profiler under /debug/pprof/.
 func TestPprof(t *testing.T) {
 	w := newRunWorld(t)
-	replaceConfig(t, w, `listen = "127.0.0.1:0"`, "listen = \"127.0.0.1:0\"\npprof = true")
+	w.editConfig(t, `listen = "127.0.0.1:0"`, "listen = \"127.0.0.1:0\"\npprof = true")
 	b := startRun(t, w)
 	addr := b.httpAddr(t)
 	b.waitLog(t, `msg="profiler served" path=/debug/pprof/`)

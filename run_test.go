@@ -551,7 +551,7 @@ func TestBackendOptions(t *testing.T) {
 // level, and answers commands.
 func TestRunUnknownAdmin(t *testing.T) {
 	w := newRunWorld(t)
-	replaceConfig(t, w, `admins = ["@alice"]`, `admins = ["@alice", "@nobody"]`)
+	w.editConfig(t, `admins = ["@alice"]`, `admins = ["@alice", "@nobody"]`)
 	b := launchRun(t, w)
 	b.waitLog(t, `level=ERROR msg="name not resolved: fix the configuration" problem="admin @nobody: no such user on the server: not an admin"`)
 	b.waitLog(t, `msg=connected`)
